@@ -1,0 +1,1 @@
+namespace FdrHarness.Core; public static class Placeholder {}
