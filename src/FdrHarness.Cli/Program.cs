@@ -1,1 +1,3 @@
-Console.WriteLine("x");
+using FdrHarness.Cli;
+
+return FdrApp.Run(args, Console.Out, Console.Error);

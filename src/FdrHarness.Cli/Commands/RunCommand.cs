@@ -1,0 +1,56 @@
+using System.CommandLine;
+using FdrHarness.Core;
+using FdrHarness.Core.Scenarios;
+using FdrHarness.Core.Scenarios.Model;
+
+namespace FdrHarness.Cli.Commands;
+
+public static class RunCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var scenario = new Argument<string>("scenario") { Description = "Scenario file (YAML)." };
+        var target = new Option<string>("--target") { Description = "embedded (the simulated data lake) or rucio; default: the scenario's target." };
+        target.AcceptOnlyFromAmong("embedded", "rucio");
+        var output = new Option<string?>("--out") { Description = "Run directory; default reports/<name>/<UTC time>-<seed>/." };
+        var seed = new Option<long?>("--seed") { Description = "Overrides run.seed." };
+        var scale = new Option<double?>("--scale") { Description = "Overrides run.scale (file counts and rates)." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan and every chaos action; touch nothing." };
+        var command = new Command("run", "Run a rehearsal and write its run directory.") { scenario, target, output, seed, scale, dryRun };
+        command.SetAction(parse =>
+        {
+            var result = ScenarioLoader.Load(parse.GetValue(scenario)!);
+            if (!ValidateCommand.Report(result, stderr)) return ExitCodes.InvalidInput;
+            var s = result.Scenario!;
+            if (parse.GetValue(scale) is { } f)
+            {
+                if (f is <= 0 or > 1000)
+                {
+                    stderr.WriteLine($"fdr run: --scale {f}: expected a factor above 0, at most 1000");
+                    return ExitCodes.InvalidInput;
+                }
+                s = s with { Run = s.Run with { Scale = f } };
+            }
+            if (parse.GetValue(seed) is { } n) s = s with { Run = s.Run with { Seed = n } };
+            if (parse.GetValue(target) is { } t)
+                s = s with { Target = s.Target with { Kind = t == "rucio" ? TargetKind.Rucio : TargetKind.Embedded } };
+            if (s.Target.Kind == TargetKind.Rucio && s.Target.Rucio is null && !parse.GetValue(dryRun))
+            {
+                stderr.WriteLine("fdr run: --target rucio needs a target.rucio section in the scenario (url, account, auth)");
+                return ExitCodes.InvalidInput;
+            }
+
+            PlanPrinter.Print(s, stdout);
+            if (parse.GetValue(dryRun))
+            {
+                stdout.WriteLine("Dry run: nothing was started.");
+                return ExitCodes.Success;
+            }
+            stdout.WriteLine(s.Target.Kind == TargetKind.Embedded
+                ? "The embedded data lake is not built yet (issue #3): the plan above was checked, nothing was run."
+                : "The live Rucio target is not built yet (issue #5): the plan above was checked, nothing was run.");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

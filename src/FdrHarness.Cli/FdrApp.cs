@@ -1,0 +1,54 @@
+using System.CommandLine;
+using System.Reflection;
+using FdrHarness.Cli.Commands;
+using FdrHarness.Core;
+
+namespace FdrHarness.Cli;
+
+/// <summary>The `fdr` command line. In-process entry point so tests run it without spawning a process.</summary>
+public static class FdrApp
+{
+    public const string Examples = """
+        Examples:
+          fdr validate scenarios/escape-fdr-2020.yaml
+          fdr run scenarios/escape-fdr-2020.yaml                 # the 24 h ESCAPE rehearsal on the embedded data lake
+          fdr run scenarios/ci-smoke.yaml --seed 7 --scale 0.5 --out reports/try
+          fdr run scenarios/escape-fdr-2020.yaml --dry-run       # print the plan, run nothing
+          fdr report reports/escape-fdr-2020/20261125T110000Z-2020
+
+        Exit codes: 0 success, 1 unexpected failure, 2 invalid scenario or arguments,
+                    3 target unreachable, 99 thresholds failed, 130 interrupted.
+        """;
+
+    public static string Version =>
+        typeof(FdrApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var root = new RootCommand("fdr — full-dress rehearsals of a Rucio data lake: inject, replicate, delete, break things, report.\n\n" + Examples)
+        {
+            ValidateCommand.Create(stdout, stderr),
+            RunCommand.Create(stdout, stderr),
+            ReportCommand.Create(stdout, stderr),
+            SchemaCommand.Create(stdout),
+        };
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0 && parsed.Action is not System.CommandLine.Help.HelpAction)
+        {
+            foreach (var error in parsed.Errors) stderr.WriteLine($"fdr: {error.Message}");
+            stderr.WriteLine("Try 'fdr --help'.");
+            return ExitCodes.InvalidInput;
+        }
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e)
+        {
+            // A bug, not a user mistake: one line plus where to look, never a bare stack trace on the console.
+            stderr.WriteLine($"fdr: unexpected failure: {e.GetType().Name}: {e.Message}");
+            stderr.WriteLine("This is a bug in fdr; please report it with the command line and scenario.");
+            return ExitCodes.UnexpectedFailure;
+        }
+    }
+}

@@ -1,1 +1,0 @@
-namespace FdrHarness.Core; public static class Placeholder {}

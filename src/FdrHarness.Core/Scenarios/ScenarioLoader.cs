@@ -1,0 +1,155 @@
+using System.Text;
+using FdrHarness.Core.Diagnostics;
+using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Core.Scenarios.Yaml;
+
+namespace FdrHarness.Core.Scenarios;
+
+/// <summary>The outcome of loading a scenario: the model when valid, and every mistake found.</summary>
+public sealed record LoadResult(Scenario? Scenario, IReadOnlyList<Diagnostic> Diagnostics, SourceMap Map)
+{
+    public bool Ok => Scenario is not null && Diagnostics.Count == 0;
+}
+
+/// <summary>Reads, binds and validates a scenario in one pass. User mistakes become diagnostics, never exceptions.</summary>
+public static class ScenarioLoader
+{
+    /// <summary>Scenarios are hand-written; anything larger is not one.</summary>
+    public const long MaxFileBytes = 4 * 1024 * 1024;
+
+    public static LoadResult Load(string path)
+    {
+        var bag = new DiagnosticBag();
+        var map = new SourceMap(path);
+        var at = new SourceLocation(path, 0, 0);
+        if (Directory.Exists(path))
+        {
+            bag.Add(at, "is a directory, not a scenario file", "give the path of a .yaml file inside it");
+            return Fail(bag, map);
+        }
+        if (!File.Exists(path))
+        {
+            bag.Add(at, "no such file", SuggestFile(path));
+            return Fail(bag, map);
+        }
+        byte[] bytes;
+        try
+        {
+            var length = new FileInfo(path).Length;
+            if (length > MaxFileBytes)
+            {
+                bag.Add(at, $"the file is {length:N0} bytes; a scenario is at most {MaxFileBytes:N0}", "is this the right file?");
+                return Fail(bag, map);
+            }
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            bag.Add(at, "cannot be read: " + e.Message);
+            return Fail(bag, map);
+        }
+        return Parse(bytes, path);
+    }
+
+    public static LoadResult Parse(string text, string file = "<scenario>") => Parse(Encoding.UTF8.GetBytes(text), file);
+
+    public static LoadResult Parse(ReadOnlySpan<byte> bytes, string file)
+    {
+        var bag = new DiagnosticBag();
+        var map = new SourceMap(file);
+        if (!TryDecode(bytes, file, bag, out var text)) return Fail(bag, map);
+        if (string.IsNullOrWhiteSpace(text) || text.Split('\n').All(l => l.TrimStart().Length == 0 || l.TrimStart().StartsWith('#')))
+        {
+            bag.Add(new SourceLocation(file, 1, 1), "the scenario is empty", "start from scenarios/ci-smoke.yaml");
+            return Fail(bag, map);
+        }
+        var root = YamlTreeReader.Read(text, file, bag);
+        if (root is null || bag.HasErrors) return Fail(bag, map);
+        if (root is not YMapping)
+        {
+            bag.Add(root.At, $"a scenario is a mapping with keys run, rses, experiments, ...; found {root.KindName}");
+            return Fail(bag, map);
+        }
+        var scenario = new ModelBinder(bag, map).Bind<Scenario>(root);
+        if (scenario is null || bag.HasErrors) return Fail(bag, map);
+        scenario = Resolve(scenario, map);
+        ScenarioValidator.Validate(scenario, map, bag);
+        return new LoadResult(bag.HasErrors ? null : scenario, bag.Sorted(), map);
+    }
+
+    /// <summary>Fills the defaults that depend on other values: phase names.</summary>
+    private static Scenario Resolve(Scenario scenario, SourceMap map)
+    {
+        var counts = new Dictionary<string, int>();
+        var phases = scenario.Workload.Select(phase =>
+        {
+            var kind = PhaseKind(phase);
+            counts[kind] = counts.GetValueOrDefault(kind) + 1;
+            if (phase.Name is not null) return phase;
+            var named = phase with { Name = $"{kind}-{counts[kind]}" };
+            map.Alias(named, phase);
+            return named;
+        }).ToList();
+        var resolved = scenario with { Workload = phases };
+        map.Alias(resolved, scenario);
+        return resolved;
+    }
+
+    public static string PhaseKind(Phase phase) =>
+        ((UnionCaseAttribute)Attribute.GetCustomAttribute(phase.GetType(), typeof(UnionCaseAttribute))!).Tag.Replace('_', '-');
+
+    private static bool TryDecode(ReadOnlySpan<byte> bytes, string file, DiagnosticBag bag, out string text)
+    {
+        text = "";
+        var nul = bytes.IndexOf((byte)0);
+        if (nul >= 0)
+        {
+            bag.Add(Locate(bytes, nul, file), "the file is binary (it contains a NUL byte), not YAML text", "give the path of a .yaml scenario");
+            return false;
+        }
+        try
+        {
+            text = new UTF8Encoding(false, true).GetString(bytes);
+        }
+        catch (DecoderFallbackException e)
+        {
+            bag.Add(Locate(bytes, Math.Max(0, e.Index), file), "the file is not UTF-8 text", "save it as UTF-8");
+            return false;
+        }
+        if (text.Length > 0 && text[0] == '\uFEFF') text = text[1..];
+        var control = text.IndexOfAny([.. Enumerable.Range(1, 31).Where(c => c is not (9 or 10 or 13)).Select(c => (char)c)]);
+        if (control >= 0)
+        {
+            var line = 1 + text.AsSpan(0, control).Count('\n');
+            var column = control - (text.LastIndexOf('\n', Math.Max(0, control - 1)) + 1) + 1;
+            bag.Add(new SourceLocation(file, line, column),
+                $"control character U+{(int)text[control]:X4} in the text; the file looks binary");
+            return false;
+        }
+        return true;
+    }
+
+    private static SourceLocation Locate(ReadOnlySpan<byte> bytes, int index, string file)
+    {
+        var line = 1;
+        var lineStart = 0;
+        for (var i = 0; i < index && i < bytes.Length; i++)
+            if (bytes[i] == '\n')
+            {
+                line++;
+                lineStart = i + 1;
+            }
+        return new SourceLocation(file, line, index - lineStart + 1);
+    }
+
+    private static string? SuggestFile(string path)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is null || !Directory.Exists(dir)) return null;
+        var names = Directory.EnumerateFiles(dir, "*.y*ml").Select(Path.GetFileName).OfType<string>();
+        var close = Suggestions.Closest(Path.GetFileName(path), names);
+        return close is null ? null : $"did you mean '{Path.Combine(Path.GetDirectoryName(path) ?? "", close)}'?";
+    }
+
+    private static LoadResult Fail(DiagnosticBag bag, SourceMap map) => new(null, bag.Sorted(), map);
+}

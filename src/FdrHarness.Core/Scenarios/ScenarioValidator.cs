@@ -1,0 +1,433 @@
+using System.Text.RegularExpressions;
+using FdrHarness.Core.Diagnostics;
+using FdrHarness.Core.Quantities;
+using FdrHarness.Core.Rucio;
+using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Core.Scenarios.Yaml;
+
+namespace FdrHarness.Core.Scenarios;
+
+/// <summary>Checks what YAML's shape cannot: ranges, references between sections, RSE expressions against the RSEs.</summary>
+public sealed partial class ScenarioValidator
+{
+    private readonly Scenario _s;
+    private readonly SourceMap _map;
+    private readonly DiagnosticBag _bag;
+    private readonly IReadOnlyCollection<IRseAttributes> _rses;
+    private readonly HashSet<string> _rseNames;
+
+    private ScenarioValidator(Scenario scenario, SourceMap map, DiagnosticBag bag)
+    {
+        _s = scenario;
+        _map = map;
+        _bag = bag;
+        _rses = scenario.Rses;
+        _rseNames = scenario.Rses.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
+    }
+
+    public static void Validate(Scenario scenario, SourceMap map, DiagnosticBag bag)
+    {
+        var v = new ScenarioValidator(scenario, map, bag);
+        v.Run();
+        v.Cluster();
+        v.Rses();
+        v.Links();
+        v.Experiments();
+        v.Workload();
+        v.Daemons();
+        v.Chaos();
+        v.Thresholds();
+        v.Target();
+    }
+
+    private void Run()
+    {
+        var run = _s.Run;
+        if (!SafeName().IsMatch(run.Name)) Error(run, nameof(run.Name), $"run.name '{run.Name}' names a folder: use letters, digits, '.', '_' and '-'", "e.g. escape-fdr-2020");
+        if (run.Duration <= TimeSpan.Zero) Error(run, nameof(run.Duration), "run.duration must be longer than 0");
+        if (run.ObservationInterval <= TimeSpan.Zero || run.ObservationInterval > run.Duration)
+            Error(run, nameof(run.ObservationInterval), $"run.observation_interval must be between 0 and the run's duration ({Durations.Format(run.Duration)})");
+        if (run.Scale <= 0 || run.Scale > 1000) Error(run, nameof(run.Scale), "run.scale must be above 0 and at most 1000");
+    }
+
+    private void Cluster()
+    {
+        foreach (var pool in _s.Cluster.Nodes)
+        {
+            if (pool.Count < 1) Error(pool, nameof(pool.Count), "a node pool needs at least 1 node");
+            if (pool.Cpu.Millicores <= 0) Error(pool, nameof(pool.Cpu), "node cpu must be above 0");
+            if (pool.Memory.Bytes <= 0) Error(pool, nameof(pool.Memory), "node memory must be above 0");
+        }
+    }
+
+    private void Rses()
+    {
+        if (_s.Rses.Count == 0) Error(_s, nameof(_s.Rses), "a scenario needs at least one RSE");
+        var classes = _s.QosClasses.Select(q => q.Name).ToList();
+        foreach (var rse in _s.Rses)
+        {
+            if (!RseName().IsMatch(rse.Name))
+                Error(rse, nameof(rse.Name), $"'{rse.Name}' is not an RSE name: Rucio's are upper-case letters, digits, '-' and '_'", $"e.g. {rse.Name.ToUpperInvariant()}");
+            if (rse.Quota.Bytes <= 0) Error(rse, nameof(rse.Quota), $"RSE {rse.Name}: quota must be above 0");
+            if (rse.Watermark > rse.Quota) Error(rse, nameof(rse.Watermark), $"RSE {rse.Name}: watermark ({rse.Watermark}) is above the quota ({rse.Quota})");
+            if (classes.Count > 0 && rse.Attributes.TryGetValue("QOS", out var qos) && !classes.Contains(qos))
+                Error(rse, nameof(rse.Attributes), $"RSE {rse.Name}: QoS class '{qos}' is not declared in qos_classes ({string.Join(", ", classes)})",
+                    Suggestions.DidYouMean(qos, classes));
+        }
+    }
+
+    private void Links()
+    {
+        CheckLink(_s.Links.Defaults, _s.Links.Defaults.Bandwidth, _s.Links.Defaults.MaxActive, _s.Links.Defaults.FailureProbability);
+        foreach (var o in _s.Links.Overrides)
+        {
+            Expression(o.Source, o, nameof(o.Source));
+            Expression(o.Destination, o, nameof(o.Destination));
+            CheckLink(o, o.Bandwidth, o.MaxActive, o.FailureProbability);
+        }
+    }
+
+    private void CheckLink(object owner, Bandwidth? bandwidth, int? maxActive, double? failure)
+    {
+        if (bandwidth is { BytesPerSecond: <= 0 }) Error(owner, "Bandwidth", "bandwidth must be above 0");
+        if (maxActive is < 1) Error(owner, "MaxActive", "max_active must be at least 1");
+        Probability(owner, "FailureProbability", failure);
+    }
+
+    private void Experiments()
+    {
+        if (_s.Experiments.Count == 0) Error(_s, nameof(_s.Experiments), "a scenario needs at least one experiment");
+        var scopes = new Dictionary<string, ExperimentSpec>(StringComparer.Ordinal);
+        var qosValues = _s.Rses.Select(r => r.Attributes.GetValueOrDefault("QOS")).OfType<string>().Distinct().ToList();
+        foreach (var e in _s.Experiments)
+        {
+            var scope = e.EffectiveScope;
+            if (!ScopeName().IsMatch(scope))
+                Error(e, e.Scope is null ? "" : nameof(e.Scope), $"experiment {e.Name}: scope '{scope}' is not a Rucio scope (at most 25 letters, digits, '-', '_', '.')");
+            else if (!scopes.TryAdd(scope, e))
+                Error(e, nameof(e.Scope), $"experiment {e.Name}: scope '{scope}' is already used by experiment {scopes[scope].Name}");
+            if (e.Files < 0) Error(e, nameof(e.Files), $"experiment {e.Name}: files cannot be negative");
+            if (e.FilesPerDataset < 1) Error(e, nameof(e.FilesPerDataset), $"experiment {e.Name}: files_per_dataset must be at least 1");
+            if (e.DatasetsPerContainer < 0) Error(e, nameof(e.DatasetsPerContainer), $"experiment {e.Name}: datasets_per_container cannot be negative");
+            if (e.WriteTo is not null && e.Qos is not null)
+                Error(e, nameof(e.Qos), $"experiment {e.Name}: give write_to or qos, not both", "qos: X is the same as write_to: QOS=X");
+            if (e.WriteTo is not null) Expression(e.WriteTo, e, nameof(e.WriteTo));
+            if (e.Qos is not null && !qosValues.Contains(e.Qos))
+                Error(e, nameof(e.Qos), $"experiment {e.Name}: no RSE has QoS class '{e.Qos}' (RSEs carry {string.Join(", ", qosValues)})",
+                    Suggestions.DidYouMean(e.Qos, qosValues));
+            SizeDistribution(e);
+        }
+    }
+
+    private void SizeDistribution(ExperimentSpec e)
+    {
+        switch (e.FileSize)
+        {
+            case FixedSize f when f.Size.Bytes <= 0:
+                Error(f, nameof(f.Size), $"experiment {e.Name}: a fixed file size must be above 0");
+                break;
+            case LognormalSize l:
+                if (l.Mean.Bytes <= 0) Error(l, nameof(l.Mean), $"experiment {e.Name}: the mean size must be above 0");
+                if (l.Sigma is < 0 or > 10) Error(l, nameof(l.Sigma), $"experiment {e.Name}: sigma must be between 0 and 10");
+                if (l.Max is { } max && (max < l.Min || max < l.Mean))
+                    Error(l, nameof(l.Max), $"experiment {e.Name}: max ({max}) is below min or mean");
+                break;
+            case HistogramSize h:
+                if (h.Bins.Count == 0) Error(h, nameof(h.Bins), $"experiment {e.Name}: a histogram needs at least one bin");
+                long previous = 0;
+                foreach (var bin in h.Bins)
+                {
+                    var from = bin.From?.Bytes ?? previous;
+                    if (bin.UpTo.Bytes <= from) Error(bin, nameof(bin.UpTo), $"experiment {e.Name}: bin up_to ({bin.UpTo}) must be above its lower edge ({new ByteSize(from)})");
+                    if (bin.Weight <= 0) Error(bin, nameof(bin.Weight), $"experiment {e.Name}: a bin's weight must be above 0");
+                    previous = bin.UpTo.Bytes;
+                }
+                break;
+        }
+    }
+
+    private void Workload()
+    {
+        var byName = new Dictionary<string, Phase>(StringComparer.Ordinal);
+        var experiments = _s.Experiments.Select(e => e.Name).ToList();
+        foreach (var phase in _s.Workload)
+        {
+            var name = phase.Name!;
+            if (!byName.TryAdd(name, phase)) Error(phase, nameof(phase.Name), $"a phase named '{name}' exists already");
+            if (phase.Start is not null && phase.After is not null)
+                Error(phase, nameof(phase.After), $"phase {name}: give start or after, not both");
+            if (phase.Start is { } start && start > _s.Run.Duration)
+                Error(phase, nameof(phase.Start), $"phase {name} starts at {Durations.Format(start)}, after the run ends ({Durations.Format(_s.Run.Duration)})");
+            if (phase.After is not null && !byName.ContainsKey(phase.After))
+                Error(phase, nameof(phase.After), $"phase {name}: after '{phase.After}' names no earlier phase",
+                    Suggestions.DidYouMean(phase.After, byName.Keys) ?? "phases run after phases listed above them");
+            foreach (var x in phase.Experiments)
+                if (!experiments.Contains(x))
+                    Error(phase, nameof(phase.Experiments), $"phase {name}: no experiment named '{x}'", Suggestions.DidYouMean(x, experiments));
+
+            switch (phase)
+            {
+                case InjectPhase inject:
+                    if (inject.Load.Count == 0) Error(inject, nameof(inject.Load), $"phase {name}: an inject phase needs at least one load simulation");
+                    Load(inject.Load, name);
+                    break;
+                case ReplicatePhase r:
+                    Rule(r.Rule, name);
+                    Fraction(r, nameof(r.Fraction), r.Fraction);
+                    Load(r.Load, name);
+                    break;
+                case QosTransitionPhase q:
+                    if (!byName.TryGetValue(q.From, out var from) || from is not ReplicatePhase and not QosTransitionPhase)
+                        Error(q, nameof(q.From), $"phase {name}: from '{q.From}' names no earlier replicate or qos_transition phase",
+                            Suggestions.DidYouMean(q.From, byName.Where(p => p.Value is ReplicatePhase or QosTransitionPhase).Select(p => p.Key)));
+                    Rule(q.Rule, name);
+                    Fraction(q, nameof(q.Fraction), q.Fraction);
+                    Load(q.Load, name);
+                    break;
+                case DeletePhase d:
+                    foreach (var of in d.RulesOf)
+                        if (!byName.TryGetValue(of, out var p) || p is not ReplicatePhase and not QosTransitionPhase)
+                            Error(d, nameof(d.RulesOf), $"phase {name}: rules_of '{of}' names no earlier replicate or qos_transition phase",
+                                Suggestions.DidYouMean(of, byName.Keys));
+                    Fraction(d, nameof(d.Fraction), d.Fraction);
+                    Load(d.Load, name);
+                    break;
+                case NoisePhase n:
+                    if (n.Rses is not null) Expression(n.Rses, n, nameof(n.Rses), 2);
+                    else if (_s.Rses.Count < 2) Error(n, "", $"phase {name}: noise needs at least two RSEs");
+                    if (n.Every <= TimeSpan.Zero) Error(n, nameof(n.Every), $"phase {name}: every must be longer than 0");
+                    if (n.FileSize.Bytes <= 0) Error(n, nameof(n.FileSize), $"phase {name}: file_size must be above 0");
+                    break;
+            }
+        }
+    }
+
+    private void Rule(RuleSpec rule, string phase)
+    {
+        if (rule.Copies < 1) Error(rule, nameof(rule.Copies), $"phase {phase}: copies must be at least 1");
+        Expression(rule.RseExpression, rule, nameof(rule.RseExpression), rule.Copies);
+        if (rule.SourceReplicaExpression is not null) Expression(rule.SourceReplicaExpression, rule, nameof(rule.SourceReplicaExpression));
+        if (rule.Lifetime is { } l && l <= TimeSpan.Zero) Error(rule, nameof(rule.Lifetime), $"phase {phase}: a rule lifetime must be longer than 0");
+        if (rule.Priority is < 1 or > 5) Error(rule, nameof(rule.Priority), $"phase {phase}: priority goes from 1 to 5");
+    }
+
+    private void Load(IReadOnlyList<LoadSimulation> steps, string phase)
+    {
+        foreach (var step in steps)
+        {
+            switch (step)
+            {
+                case Inject i: Rate(i, nameof(i.Rate), i.Rate, phase); Positive(i, nameof(i.Interval), i.Interval, phase); Positive(i, nameof(i.During), i.During, phase); break;
+                case RampingInject r: Rate(r, nameof(r.Rate), r.Rate, phase); Positive(r, nameof(r.Interval), r.Interval, phase); Positive(r, nameof(r.During), r.During, phase); break;
+                case InjectRandom r:
+                    Rate(r, nameof(r.MinRate), r.MinRate, phase);
+                    Rate(r, nameof(r.MaxRate), r.MaxRate, phase);
+                    if (r.MaxRate < r.MinRate) Error(r, nameof(r.MaxRate), $"phase {phase}: max_rate is below min_rate");
+                    Positive(r, nameof(r.Interval), r.Interval, phase);
+                    Positive(r, nameof(r.During), r.During, phase);
+                    break;
+                case IterationsForInject r:
+                    Rate(r, nameof(r.Rate), r.Rate, phase);
+                    Positive(r, nameof(r.Interval), r.Interval, phase);
+                    if (r.Iterations < 1) Error(r, nameof(r.Iterations), $"phase {phase}: iterations must be at least 1");
+                    break;
+                case KeepConstant k:
+                    if (k.Copies < 1) Error(k, nameof(k.Copies), $"phase {phase}: copies must be at least 1");
+                    Positive(k, nameof(k.During), k.During, phase);
+                    break;
+                case RampingConstant k:
+                    if (k.Copies < 0) Error(k, nameof(k.Copies), $"phase {phase}: copies cannot be negative");
+                    Positive(k, nameof(k.During), k.During, phase);
+                    break;
+                case Pause p: Positive(p, nameof(p.During), p.During, phase); break;
+            }
+        }
+    }
+
+    private void Daemons()
+    {
+        foreach (var d in _s.Daemons)
+        {
+            if (!RucioDaemons.IsKnown(d.Name))
+                Error(d, nameof(d.Name), $"'{d.Name}' is not a Rucio daemon or server this harness knows",
+                    Suggestions.DidYouMean(d.Name, RucioDaemons.All) ?? "known: " + string.Join(", ", RucioDaemons.All));
+            if (d.Replicas < 0) Error(d, nameof(d.Replicas), $"daemon {d.Name}: replicas cannot be negative");
+            if (d.Threads < 1) Error(d, nameof(d.Threads), $"daemon {d.Name}: threads must be at least 1");
+            if (d.Requests.Memory is { } rm && d.Limits.Memory is { } lm && rm > lm)
+                Error(d, nameof(d.Requests), $"daemon {d.Name}: memory request ({rm.ToBinaryString()}) is above the limit ({lm.ToBinaryString()}); Kubernetes refuses that");
+            if (d.Requests.Cpu is { } rc && d.Limits.Cpu is { } lc && rc > lc)
+                Error(d, nameof(d.Requests), $"daemon {d.Name}: CPU request ({rc}) is above the limit ({lc}); Kubernetes refuses that");
+        }
+    }
+
+    private void Chaos()
+    {
+        var declared = _s.Daemons.Select(d => d.Name).ToList();
+        foreach (var action in _s.Chaos)
+        {
+            switch (action)
+            {
+                case PodKill k:
+                    var sel = k.Selector;
+                    if (sel.Daemon is null && sel.Labels.Count == 0 && sel.Pods.Count == 0)
+                        Error(k, nameof(k.Selector), "pod_kill: the selector selects nothing", "give daemon, labels or pods");
+                    if (sel.Daemon is not null) Daemon(sel, nameof(sel.Daemon), sel.Daemon, declared);
+                    switch (k.Mode)
+                    {
+                        case SelectionMode.Fixed when k.Value is not { } v || v < 1 || v != Math.Floor(v):
+                            Error(k, nameof(k.Value), "pod_kill: mode fixed needs value: a whole number of pods (at least 1)");
+                            break;
+                        case SelectionMode.FixedPercent or SelectionMode.RandomMaxPercent when k.Value is not (> 0 and <= 100):
+                            Error(k, nameof(k.Value), $"pod_kill: mode {ModelShape.EnumName(k.Mode.ToString())} needs value: a percentage above 0, at most 100");
+                            break;
+                    }
+                    Schedule(k.Schedule);
+                    break;
+                case LimitChange l:
+                    Daemon(l, nameof(l.Daemon), l.Daemon, declared);
+                    Within(l, nameof(l.At), l.At);
+                    if (l.Limits is null && l.Requests is null) Error(l, "", "limit_change changes nothing", "give limits or requests");
+                    break;
+                case RseOutage o:
+                    if (!_rseNames.Contains(o.Rse))
+                        Error(o, nameof(o.Rse), $"rse_outage: no RSE named '{o.Rse}'", Suggestions.DidYouMean(o.Rse, _rseNames));
+                    Within(o, nameof(o.From), o.From);
+                    Positive(o, nameof(o.During), o.During, "rse_outage");
+                    if (o.Unavailable.Count == 0) Error(o, nameof(o.Unavailable), "rse_outage makes nothing unavailable", "list read, write or delete");
+                    break;
+                case LinkDegradation g:
+                    Expression(g.Source, g, nameof(g.Source));
+                    Expression(g.Destination, g, nameof(g.Destination));
+                    Within(g, nameof(g.From), g.From);
+                    Positive(g, nameof(g.During), g.During, "link_degradation");
+                    Fraction(g, nameof(g.BandwidthFactor), g.BandwidthFactor);
+                    Probability(g, nameof(g.FailureProbability), g.FailureProbability);
+                    break;
+            }
+        }
+    }
+
+    private void Schedule(Schedule s)
+    {
+        if ((s.At is null) == (s.Every is null))
+        {
+            Error(s, "", "a schedule needs exactly one of at or every", "e.g. 'at: 2h' or 'every: 30m'");
+            return;
+        }
+        if (s.At is { } at) Within(s, nameof(s.At), at);
+        if (s.Every is { } every && every <= TimeSpan.Zero) Error(s, nameof(s.Every), "every must be longer than 0");
+        if (s.At is not null && (s.From is not null || s.Until is not null)) Error(s, nameof(s.From), "from and until go with every, not with at");
+        if (s.From is { } f && s.Until is { } u && u < f) Error(s, nameof(s.Until), "until is before from");
+    }
+
+    private void Thresholds()
+    {
+        var phases = _s.Workload.Select(p => p.Name!).ToList();
+        foreach (var t in _s.Thresholds)
+        {
+            if (t.Phase is not null && !phases.Contains(t.Phase))
+                Error(t, nameof(t.Phase), $"threshold '{t.Expression}': no phase named '{t.Phase}'", Suggestions.DidYouMean(t.Phase, phases));
+            if (t.Window is { } w && (w <= TimeSpan.Zero || w > _s.Run.Duration))
+                Error(t, nameof(t.Window), $"threshold '{t.Expression}': the window must be between 0 and the run's duration");
+            if (t.Phase is not null && t.Window is not null) Error(t, nameof(t.Window), "a threshold takes a phase or a window, not both");
+        }
+    }
+
+    private void Target()
+    {
+        var target = _s.Target;
+        if (target.Kind == TargetKind.Rucio && target.Rucio is null)
+            Error(target, nameof(target.Kind), "target kind rucio needs a target.rucio section", "add rucio: {url: ..., account: ..., auth: ...}");
+        if (target.Rucio is { } r)
+        {
+            var auth = r.Auth;
+            switch (auth.Method)
+            {
+                case AuthMethod.Userpass when auth.Username is null || (auth.PasswordEnv is null && auth.PasswordFile is null):
+                    Error(auth, nameof(auth.Method), "userpass needs username and password_env or password_file");
+                    break;
+                case AuthMethod.X509 when auth.Certificate is null:
+                    Error(auth, nameof(auth.Method), "x509 needs certificate (and key when the certificate file holds none)");
+                    break;
+                case AuthMethod.Token when auth.TokenFile is null && auth.TokenEnv is null:
+                    Error(auth, nameof(auth.Method), "token needs token_file or token_env");
+                    break;
+            }
+            if (r.BatchSize is < 1 or > 100_000) Error(r, nameof(r.BatchSize), "batch_size goes from 1 to 100000");
+            if (r.Concurrency is < 1 or > 1024) Error(r, nameof(r.Concurrency), "concurrency goes from 1 to 1024");
+        }
+        if (target.Kubernetes is { } k)
+        {
+            foreach (var ns in k.Namespaces)
+                if (ns == "kube-system") Error(k, nameof(k.Namespaces), "kube-system is never touched by a rehearsal", "list the namespaces Rucio runs in");
+            Fraction(k, nameof(k.MaxUnavailable), k.MaxUnavailable);
+        }
+    }
+
+    /// <summary>An RSE expression must name declared RSEs and select at least <paramref name="copies"/> of them.</summary>
+    private void Expression(RseExpression expression, object owner, string property, int copies = 1)
+    {
+        var unknown = expression.ReferencedNames.Where(n => !_rseNames.Contains(n)).ToList();
+        foreach (var name in unknown)
+            Error(owner, property, $"RSE expression '{expression}': no RSE named '{name}'", Suggestions.DidYouMean(name, _rseNames));
+        if (unknown.Count > 0) return;
+        var matched = expression.Evaluate(_rses);
+        if (matched.Count == 0)
+            Error(owner, property, $"RSE expression '{expression}' matches no RSE", AttributeHint(expression));
+        else if (matched.Count < copies)
+            Error(owner, property, $"RSE expression '{expression}' matches {matched.Count} RSE{(matched.Count == 1 ? "" : "s")} ({string.Join(", ", matched.Order())}), fewer than the {copies} copies asked",
+                "lower copies or widen the expression");
+    }
+
+    private string? AttributeHint(RseExpression expression)
+    {
+        var keys = _s.Rses.SelectMany(r => r.Attributes.Keys).Distinct().ToList();
+        foreach (var key in expression.ReferencedAttributes)
+        {
+            if (!keys.Contains(key)) return Suggestions.DidYouMean(key, keys) ?? $"no RSE has an attribute '{key}'";
+            var values = _s.Rses.Select(r => r.Attributes.GetValueOrDefault(key)).OfType<string>().Distinct().ToList();
+            return $"RSEs carry {key} = {string.Join(", ", values)}";
+        }
+        return null;
+    }
+
+    private void Daemon(object owner, string property, string name, List<string> declared)
+    {
+        if (declared.Contains(name)) return;
+        Error(owner, property, $"no daemon named '{name}' in the daemons section",
+            Suggestions.DidYouMean(name, declared.Count > 0 ? declared : RucioDaemons.All) ?? "declare it under daemons:");
+    }
+
+    private void Within(object owner, string property, TimeSpan at)
+    {
+        if (at < TimeSpan.Zero || at > _s.Run.Duration)
+            Error(owner, property, $"{Durations.Format(at)} is outside the run (0 to {Durations.Format(_s.Run.Duration)})");
+    }
+
+    private void Positive(object owner, string property, TimeSpan value, string phase)
+    {
+        if (value <= TimeSpan.Zero) Error(owner, property, $"{phase}: {ModelShape.KeyName(property)} must be longer than 0");
+    }
+
+    private void Rate(object owner, string property, double value, string phase)
+    {
+        if (value < 0) Error(owner, property, $"phase {phase}: {ModelShape.KeyName(property)} cannot be negative");
+    }
+
+    private void Fraction(object owner, string property, double value)
+    {
+        if (value is < 0 or > 1) Error(owner, property, $"{ModelShape.KeyName(property)} goes from 0 to 1 (or 0% to 100%)");
+    }
+
+    private void Probability(object owner, string property, double? value)
+    {
+        if (value is < 0 or > 1) Error(owner, property, "failure_probability goes from 0 to 1");
+    }
+
+    private void Error(object owner, string property, string message, string? suggestion = null) =>
+        _bag.Add(_map.Locate(owner, property), message, suggestion);
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,100}$")] private static partial Regex SafeName();
+    [GeneratedRegex("^[A-Z0-9_-]{1,64}$")] private static partial Regex RseName();
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,25}$")] private static partial Regex ScopeName();
+}
