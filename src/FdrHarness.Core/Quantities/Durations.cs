@@ -58,7 +58,7 @@ public static class Durations
     public static TimeSpan Parse(string text) =>
         TryParse(text, out var v, out var e) ? v : throw new FormatException(e);
 
-    /// <summary>The shortest form that parses back: "24h", "1h30m", "45s", "250ms".</summary>
+    /// <summary>A short form that parses back: "24h", "1h30m", "45s", "250ms" (hours, not days: rehearsals are read in hours).</summary>
     public static string Format(TimeSpan value)
     {
         if (value == TimeSpan.Zero) return "0s";
@@ -72,7 +72,6 @@ public static class Durations
                 ms %= unitMs;
             }
         }
-        Part(86_400_000, "d");
         Part(3_600_000, "h");
         Part(60_000, "m");
         Part(1000, "s");
