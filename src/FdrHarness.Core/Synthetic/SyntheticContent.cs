@@ -1,0 +1,255 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+
+namespace FdrHarness.Core.Synthetic;
+
+/// <summary>
+/// The byte content of synthetic files, a pure function of (seed, scope, index, size), designed so that a file's
+/// Adler-32 costs O(log size) without producing its bytes. A file is a 32-byte header (scope key, index and two
+/// mixed words, so every file of a scope differs) followed by one seed-derived random pattern repeated and cut
+/// to the file's size. A file shorter than the header is a prefix of the header.
+/// Immutable and thread-safe; build one per run seed and share it (it holds the pattern and 4 bytes per pattern byte).
+/// </summary>
+public sealed class SyntheticContent
+{
+    public const int HeaderLength = 32;
+    public const int DefaultPatternLength = 1 << 20;
+
+    private readonly byte[] _pattern;
+    private readonly uint[] _prefixAdler;   // _prefixAdler[r] = adler32(pattern[..r])
+    private readonly uint[] _powerAdler;    // _powerAdler[k] = adler32(pattern repeated 2^k times)
+    private readonly uint[] _powerLengthMod; // (2^k × pattern length) mod 65521
+    private readonly ulong _seedKey;
+
+    public SyntheticContent(long seed, int patternLength = DefaultPatternLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(patternLength, 1);
+        Seed = seed;
+        _seedKey = StableHash.Of((ulong)seed, "synthetic-content");
+
+        _pattern = new byte[patternLength];
+        var rng = new Xoshiro256StarStar(StableHash.Combine(_seedKey, 1));
+        var i = 0;
+        for (; i + 8 <= patternLength; i += 8)
+            BinaryPrimitives.WriteUInt64LittleEndian(_pattern.AsSpan(i), rng.NextUInt64());
+        var last = rng.NextUInt64();
+        for (; i < patternLength; i++, last >>= 8)
+            _pattern[i] = (byte)last;
+
+        _prefixAdler = new uint[patternLength + 1];
+        uint a = 1, b = 0;
+        _prefixAdler[0] = Adler32.Initial;
+        for (var j = 0; j < patternLength; j++)
+        {
+            a += _pattern[j];
+            if (a >= 65521) a -= 65521;
+            b += a;
+            if (b >= 65521) b -= 65521;
+            _prefixAdler[j + 1] = a | (b << 16);
+        }
+
+        _powerAdler = new uint[63];
+        _powerLengthMod = new uint[63];
+        _powerAdler[0] = _prefixAdler[patternLength];
+        _powerLengthMod[0] = Adler32.ReduceLength(patternLength);
+        for (var k = 1; k < _powerAdler.Length; k++)
+        {
+            _powerAdler[k] = Adler32.CombineMod(_powerAdler[k - 1], _powerAdler[k - 1], _powerLengthMod[k - 1]);
+            _powerLengthMod[k] = _powerLengthMod[k - 1] * 2 % 65521;
+        }
+    }
+
+    public long Seed { get; }
+
+    public int PatternLength => _pattern.Length;
+
+    /// <summary>The repeated pattern (read-only view).</summary>
+    public ReadOnlyMemory<byte> Pattern => _pattern;
+
+    /// <summary>The key that makes one scope's headers differ from another's; compute once per scope on hot paths.</summary>
+    public ulong ScopeKey(string scope) => StableHash.Of(_seedKey, scope);
+
+    public uint ComputeAdler32(SyntheticFile file) => ComputeAdler32(ScopeKey(file.Scope), file.Index, file.Bytes);
+
+    public uint ComputeAdler32(string scope, long index, long bytes) => ComputeAdler32(ScopeKey(scope), index, bytes);
+
+    /// <summary>O(log bytes): the header's checksum combined with the pattern's precomputed powers and prefix.</summary>
+    public uint ComputeAdler32(ulong scopeKey, long index, long bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        Span<byte> header = stackalloc byte[HeaderLength];
+        WriteHeader(header, scopeKey, index);
+        if (bytes <= HeaderLength) return Adler32.Compute(header[..(int)bytes]);
+
+        var body = bytes - HeaderLength;
+        var repeats = (ulong)(body / _pattern.Length);
+        var rest = (int)(body % _pattern.Length);
+        var bodyAdler = Adler32.Initial;
+        for (var k = 0; repeats != 0; k++, repeats >>= 1)
+        {
+            if ((repeats & 1) != 0)
+                bodyAdler = Adler32.CombineMod(bodyAdler, _powerAdler[k], _powerLengthMod[k]);
+        }
+        bodyAdler = Adler32.CombineMod(bodyAdler, _prefixAdler[rest], (uint)rest % 65521);
+        return Adler32.CombineMod(Adler32.Compute(header), bodyAdler, Adler32.ReduceLength(body));
+    }
+
+    /// <summary>A read-only, seekable stream over the file's exact bytes (nothing is allocated per byte).</summary>
+    public Stream OpenRead(SyntheticFile file)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(file.Bytes);
+        return new ContentStream(this, MakeHeader(file), file.Bytes);
+    }
+
+    /// <summary>Writes the file's exact bytes to <paramref name="destination"/>, straight from the shared pattern.</summary>
+    public ValueTask WriteToAsync(Stream destination, SyntheticFile file, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentOutOfRangeException.ThrowIfNegative(file.Bytes);
+        return WriteRangeAsync(destination, MakeHeader(file), 0, file.Bytes, cancellationToken);
+    }
+
+    /// <summary>Copies the file's bytes from <paramref name="offset"/> on into <paramref name="destination"/>, filling it.</summary>
+    public void CopyTo(SyntheticFile file, long offset, Span<byte> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        if (offset + destination.Length > file.Bytes) throw new ArgumentOutOfRangeException(nameof(destination), "range beyond the end of the file");
+        Read(MakeHeader(file), offset, destination);
+    }
+
+    private byte[] MakeHeader(SyntheticFile file)
+    {
+        var header = new byte[HeaderLength];
+        WriteHeader(header, ScopeKey(file.Scope), file.Index);
+        return header;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WriteHeader(Span<byte> header, ulong scopeKey, long index)
+    {
+        var mixed = StableHash.Combine(scopeKey, (ulong)index);
+        BinaryPrimitives.WriteUInt64LittleEndian(header, scopeKey);
+        BinaryPrimitives.WriteInt64LittleEndian(header[8..], index);
+        BinaryPrimitives.WriteUInt64LittleEndian(header[16..], mixed);
+        BinaryPrimitives.WriteUInt64LittleEndian(header[24..], SplitMix64.Mix(mixed + SplitMix64.Gamma));
+    }
+
+    // Fills destination with the bytes at [position, position + destination.Length); the caller checks the range.
+    private void Read(byte[] header, long position, Span<byte> destination)
+    {
+        while (!destination.IsEmpty)
+        {
+            int n;
+            if (position < HeaderLength)
+            {
+                n = Math.Min(HeaderLength - (int)position, destination.Length);
+                header.AsSpan((int)position, n).CopyTo(destination);
+            }
+            else
+            {
+                var offset = (int)((position - HeaderLength) % _pattern.Length);
+                n = Math.Min(_pattern.Length - offset, destination.Length);
+                _pattern.AsSpan(offset, n).CopyTo(destination);
+            }
+            destination = destination[n..];
+            position += n;
+        }
+    }
+
+    private async ValueTask WriteRangeAsync(Stream destination, byte[] header, long position, long end, CancellationToken cancellationToken)
+    {
+        while (position < end)
+        {
+            ReadOnlyMemory<byte> chunk;
+            if (position < HeaderLength)
+            {
+                chunk = header.AsMemory((int)position, (int)Math.Min(HeaderLength - position, end - position));
+            }
+            else
+            {
+                var offset = (int)((position - HeaderLength) % _pattern.Length);
+                chunk = _pattern.AsMemory(offset, (int)Math.Min(_pattern.Length - offset, end - position));
+            }
+            await destination.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
+            position += chunk.Length;
+        }
+    }
+
+    private sealed class ContentStream(SyntheticContent content, byte[] header, long length) : Stream
+    {
+        private long _position;
+        private bool _disposed;
+
+        public override bool CanRead => !_disposed;
+        public override bool CanSeek => !_disposed;
+        public override bool CanWrite => false;
+        public override long Length => length;
+
+        public override long Position
+        {
+            get => _position;
+            set
+            {
+                ArgumentOutOfRangeException.ThrowIfNegative(value);
+                _position = value;
+            }
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_position >= length) return 0;
+            var n = (int)Math.Min(buffer.Length, length - _position);
+            content.Read(header, _position, buffer[..n]);
+            _position += n;
+            return n;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            cancellationToken.IsCancellationRequested ? ValueTask.FromCanceled<int>(cancellationToken) : new(Read(buffer.Span));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int ReadByte()
+        {
+            Span<byte> one = stackalloc byte[1];
+            return Read(one) == 1 ? one[0] : -1;
+        }
+
+        // Writes pattern slices directly instead of going through a copy buffer.
+        public override async Task CopyToAsync(Stream destination, int bufferSize, CancellationToken cancellationToken)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            ArgumentNullException.ThrowIfNull(destination);
+            if (_position >= length) return;
+            await content.WriteRangeAsync(destination, header, _position, length, cancellationToken).ConfigureAwait(false);
+            _position = length;
+        }
+
+        public override long Seek(long offset, SeekOrigin origin)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            Position = origin switch
+            {
+                SeekOrigin.Begin => offset,
+                SeekOrigin.Current => _position + offset,
+                SeekOrigin.End => length + offset,
+                _ => throw new ArgumentOutOfRangeException(nameof(origin)),
+            };
+            return _position;
+        }
+
+        public override void Flush() { }
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            _disposed = true;
+            base.Dispose(disposing);
+        }
+    }
+}
