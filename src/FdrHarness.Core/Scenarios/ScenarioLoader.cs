@@ -63,15 +63,17 @@ public static class ScenarioLoader
             bag.Add(new SourceLocation(file, 1, 1), "the scenario is empty", "start from scenarios/ci-smoke.yaml");
             return Fail(bag, map);
         }
+        // The reader stops (null) at fatal mistakes; after others (a duplicate key) the tree is still worth binding.
         var root = YamlTreeReader.Read(text, file, bag);
-        if (root is null || bag.HasErrors) return Fail(bag, map);
+        if (root is null) return Fail(bag, map);
         if (root is not YMapping)
         {
             bag.Add(root.At, $"a scenario is a mapping with keys run, rses, experiments, ...; found {root.KindName}");
             return Fail(bag, map);
         }
         var scenario = new ModelBinder(bag, map).Bind<Scenario>(root);
-        if (scenario is null || bag.HasErrors) return Fail(bag, map);
+        if (scenario is null) return Fail(bag, map);
+        // Validation runs after binding mistakes too, so one pass reports every mistake; it skips what failed to bind.
         scenario = Resolve(scenario, map);
         ScenarioValidator.Validate(scenario, map, bag);
         return new LoadResult(bag.HasErrors ? null : scenario, bag.Sorted(), map);

@@ -71,7 +71,7 @@ public sealed partial class ScenarioValidator
             if (rse.Quota.Bytes <= 0) Error(rse, nameof(rse.Quota), $"RSE {rse.Name}: quota must be above 0");
             if (rse.Watermark > rse.Quota) Error(rse, nameof(rse.Watermark), $"RSE {rse.Name}: watermark ({rse.Watermark}) is above the quota ({rse.Quota})");
             if (classes.Count > 0 && rse.Attributes.TryGetValue("QOS", out var qos) && !classes.Contains(qos))
-                Error(rse, nameof(rse.Attributes), $"RSE {rse.Name}: QoS class '{qos}' is not declared in qos_classes ({string.Join(", ", classes)})",
+                ErrorAtItem(rse, nameof(rse.Attributes), rse.Attributes, "QOS", $"RSE {rse.Name}: QoS class '{qos}' is not declared in qos_classes ({string.Join(", ", classes)})",
                     Suggestions.DidYouMean(qos, classes));
         }
     }
@@ -153,17 +153,26 @@ public sealed partial class ScenarioValidator
         foreach (var phase in _s.Workload)
         {
             var name = phase.Name!;
-            if (!byName.TryAdd(name, phase)) Error(phase, nameof(phase.Name), $"a phase named '{name}' exists already");
+            if (byName.ContainsKey(name)) Error(phase, nameof(phase.Name), $"a phase named '{name}' exists already");
             if (phase.Start is not null && phase.After is not null)
                 Error(phase, nameof(phase.After), $"phase {name}: give start or after, not both");
             if (phase.Start is { } start && start > _s.Run.Duration)
                 Error(phase, nameof(phase.Start), $"phase {name} starts at {Durations.Format(start)}, after the run ends ({Durations.Format(_s.Run.Duration)})");
             if (phase.After is not null && !byName.ContainsKey(phase.After))
-                Error(phase, nameof(phase.After), $"phase {name}: after '{phase.After}' names no earlier phase",
-                    Suggestions.DidYouMean(phase.After, byName.Keys) ?? "phases run after phases listed above them");
-            foreach (var x in phase.Experiments)
-                if (!experiments.Contains(x))
-                    Error(phase, nameof(phase.Experiments), $"phase {name}: no experiment named '{x}'", Suggestions.DidYouMean(x, experiments));
+            {
+                if (phase.After == name)
+                    Error(phase, nameof(phase.After), $"phase {name} cannot run after itself", "name a phase listed above it, or give start");
+                else if (_s.Workload.Any(p => p.Name == phase.After))
+                    Error(phase, nameof(phase.After), $"phase {name}: after '{phase.After}' names a phase listed below it",
+                        "a phase runs after a phase listed above it: move this phase down");
+                else
+                    Error(phase, nameof(phase.After), $"phase {name}: after '{phase.After}' names no phase",
+                        Suggestions.DidYouMean(phase.After, byName.Keys) ?? "phases run after phases listed above them");
+            }
+            for (var i = 0; i < phase.Experiments.Count; i++)
+                if (!experiments.Contains(phase.Experiments[i]))
+                    ErrorAtItem(phase, nameof(phase.Experiments), phase.Experiments, i, $"phase {name}: no experiment named '{phase.Experiments[i]}'",
+                        Suggestions.DidYouMean(phase.Experiments[i], experiments));
 
             switch (phase)
             {
@@ -177,18 +186,13 @@ public sealed partial class ScenarioValidator
                     Load(r.Load, name);
                     break;
                 case QosTransitionPhase q:
-                    if (!byName.TryGetValue(q.From, out var from) || from is not ReplicatePhase and not QosTransitionPhase)
-                        Error(q, nameof(q.From), $"phase {name}: from '{q.From}' names no earlier replicate or qos_transition phase",
-                            Suggestions.DidYouMean(q.From, byName.Where(p => p.Value is ReplicatePhase or QosTransitionPhase).Select(p => p.Key)));
+                    RulePhase(q, nameof(q.From), q.From, name, byName, "from");
                     Rule(q.Rule, name);
                     Fraction(q, nameof(q.Fraction), q.Fraction);
                     Load(q.Load, name);
                     break;
                 case DeletePhase d:
-                    foreach (var of in d.RulesOf)
-                        if (!byName.TryGetValue(of, out var p) || p is not ReplicatePhase and not QosTransitionPhase)
-                            Error(d, nameof(d.RulesOf), $"phase {name}: rules_of '{of}' names no earlier replicate or qos_transition phase",
-                                Suggestions.DidYouMean(of, byName.Keys));
+                    foreach (var of in d.RulesOf) RulePhase(d, nameof(d.RulesOf), of, name, byName, "rules_of");
                     Fraction(d, nameof(d.Fraction), d.Fraction);
                     Load(d.Load, name);
                     break;
@@ -199,11 +203,30 @@ public sealed partial class ScenarioValidator
                     if (n.FileSize.Bytes <= 0) Error(n, nameof(n.FileSize), $"phase {name}: file_size must be above 0");
                     break;
             }
+            // Added after its checks: a phase cannot run after itself or replace its own rules.
+            byName.TryAdd(name, phase);
         }
     }
 
-    private void Rule(RuleSpec rule, string phase)
+    /// <summary>A reference to an earlier phase that added rules (replicate or qos_transition).</summary>
+    private void RulePhase(Phase owner, string property, string reference, string name, Dictionary<string, Phase> earlier, string key)
     {
+        if (earlier.TryGetValue(reference, out var target) && target is ReplicatePhase or QosTransitionPhase) return;
+        var candidates = earlier.Where(p => p.Value is ReplicatePhase or QosTransitionPhase).Select(p => p.Key).ToList();
+        var hint = candidates.Count > 0 ? $"phases above this one that add rules: {string.Join(", ", candidates)}" : "add a replicate phase above this one";
+        if (target is not null)
+            Error(owner, property, $"phase {name}: {key} '{reference}' is {Article(ScenarioLoader.PhaseKind(target))} phase, which adds no rules; " +
+                                   "name a replicate or qos_transition phase", hint);
+        else
+            Error(owner, property, $"phase {name}: {key} '{reference}' names no earlier replicate or qos_transition phase",
+                Suggestions.DidYouMean(reference, candidates) ?? hint);
+    }
+
+    private static string Article(string word) => "aeiou".Contains(word[0]) ? "an " + word : "a " + word;
+
+    private void Rule(RuleSpec? rule, string phase)
+    {
+        if (rule is null) return;
         if (rule.Copies < 1) Error(rule, nameof(rule.Copies), $"phase {phase}: copies must be at least 1");
         Expression(rule.RseExpression, rule, nameof(rule.RseExpression), rule.Copies);
         if (rule.SourceReplicaExpression is not null) Expression(rule.SourceReplicaExpression, rule, nameof(rule.SourceReplicaExpression));
@@ -254,9 +277,9 @@ public sealed partial class ScenarioValidator
             if (d.Replicas < 0) Error(d, nameof(d.Replicas), $"daemon {d.Name}: replicas cannot be negative");
             if (d.Threads < 1) Error(d, nameof(d.Threads), $"daemon {d.Name}: threads must be at least 1");
             if (d.Requests.Memory is { } rm && d.Limits.Memory is { } lm && rm > lm)
-                Error(d, nameof(d.Requests), $"daemon {d.Name}: memory request ({rm.ToBinaryString()}) is above the limit ({lm.ToBinaryString()}); Kubernetes refuses that");
+                Error(d.Requests, nameof(Resources.Memory), $"daemon {d.Name}: memory request ({rm.ToBinaryString()}) is above the limit ({lm.ToBinaryString()}); Kubernetes refuses that");
             if (d.Requests.Cpu is { } rc && d.Limits.Cpu is { } lc && rc > lc)
-                Error(d, nameof(d.Requests), $"daemon {d.Name}: CPU request ({rc}) is above the limit ({lc}); Kubernetes refuses that");
+                Error(d.Requests, nameof(Resources.Cpu), $"daemon {d.Name}: CPU request ({rc}) is above the limit ({lc}); Kubernetes refuses that");
         }
     }
 
@@ -275,10 +298,11 @@ public sealed partial class ScenarioValidator
                     switch (k.Mode)
                     {
                         case SelectionMode.Fixed when k.Value is not { } v || v < 1 || v != Math.Floor(v):
-                            Error(k, nameof(k.Value), "pod_kill: mode fixed needs value: a whole number of pods (at least 1)");
+                            Error(k, k.Value is null ? nameof(k.Mode) : nameof(k.Value), "pod_kill: mode fixed needs value: a whole number of pods (at least 1)",
+                                k.Value is null ? "add 'value: 1'" : null);
                             break;
                         case SelectionMode.FixedPercent or SelectionMode.RandomMaxPercent when k.Value is not (> 0 and <= 100):
-                            Error(k, nameof(k.Value), $"pod_kill: mode {ModelShape.EnumName(k.Mode.ToString())} needs value: a percentage above 0, at most 100");
+                            Error(k, k.Value is null ? nameof(k.Mode) : nameof(k.Value), $"pod_kill: mode {ModelShape.EnumName(k.Mode.ToString())} needs value: a percentage above 0, at most 100");
                             break;
                     }
                     Schedule(k.Schedule);
@@ -309,9 +333,14 @@ public sealed partial class ScenarioValidator
 
     private void Schedule(Schedule s)
     {
-        if ((s.At is null) == (s.Every is null))
+        if (s.At is not null && s.Every is not null)
         {
-            Error(s, "", "a schedule needs exactly one of at or every", "e.g. 'at: 2h' or 'every: 30m'");
+            Error(s, nameof(s.Every), "a schedule takes at or every, not both", "'at: 2h' for once, 'every: 30m' (with from and until) to repeat");
+            return;
+        }
+        if (s.At is null && s.Every is null)
+        {
+            Error(s, "", "a schedule needs at or every", "e.g. 'at: 2h' or 'every: 30m'");
             return;
         }
         if (s.At is { } at) Within(s, nameof(s.At), at);
@@ -358,18 +387,27 @@ public sealed partial class ScenarioValidator
         }
         if (target.Kubernetes is { } k)
         {
-            foreach (var ns in k.Namespaces)
-                if (ns == "kube-system") Error(k, nameof(k.Namespaces), "kube-system is never touched by a rehearsal", "list the namespaces Rucio runs in");
+            for (var i = 0; i < k.Namespaces.Count; i++)
+                if (k.Namespaces[i] == "kube-system")
+                    ErrorAtItem(k, nameof(k.Namespaces), k.Namespaces, i, "kube-system is never touched by a rehearsal", "list the namespaces Rucio runs in");
             Fraction(k, nameof(k.MaxUnavailable), k.MaxUnavailable);
         }
     }
 
     /// <summary>An RSE expression must name declared RSEs and select at least <paramref name="copies"/> of them.</summary>
-    private void Expression(RseExpression expression, object owner, string property, int copies = 1)
+    private void Expression(RseExpression? expression, object owner, string property, int copies = 1)
     {
+        if (expression is null || _map.IsInvalid(owner)) return;
         var unknown = expression.ReferencedNames.Where(n => !_rseNames.Contains(n)).ToList();
         foreach (var name in unknown)
-            Error(owner, property, $"RSE expression '{expression}': no RSE named '{name}'", Suggestions.DidYouMean(name, _rseNames));
+        {
+            var message = $"RSE expression '{expression}': no RSE named '{name}'";
+            var suggestion = Suggestions.DidYouMean(name, _rseNames);
+            if (_map.TryLocate(expression, "", out var start) && NameOffset(expression.Text, name) is { } offset)
+                _bag.Add(start with { Column = start.Column + offset }, message, suggestion);
+            else
+                Error(owner, property, message, suggestion);
+        }
         if (unknown.Count > 0) return;
         var matched = expression.Evaluate(_rses);
         if (matched.Count == 0)
@@ -377,6 +415,18 @@ public sealed partial class ScenarioValidator
         else if (matched.Count < copies)
             Error(owner, property, $"RSE expression '{expression}' matches {matched.Count} RSE{(matched.Count == 1 ? "" : "s")} ({string.Join(", ", matched.Order())}), fewer than the {copies} copies asked",
                 "lower copies or widen the expression");
+    }
+
+    /// <summary>Where a bare RSE name stands in the expression's text (not inside a longer name or a key=value term).</summary>
+    private static int? NameOffset(string text, string name)
+    {
+        static bool Part(char c) => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '=' or '<' or '>';
+        for (var i = text.IndexOf(name, StringComparison.Ordinal); i >= 0; i = text.IndexOf(name, i + 1, StringComparison.Ordinal))
+        {
+            var end = i + name.Length;
+            if ((i == 0 || !Part(text[i - 1])) && (end == text.Length || !Part(text[end]))) return i;
+        }
+        return null;
     }
 
     private string? AttributeHint(RseExpression expression)
@@ -424,8 +474,19 @@ public sealed partial class ScenarioValidator
         if (value is < 0 or > 1) Error(owner, property, "failure_probability goes from 0 to 1");
     }
 
-    private void Error(object owner, string property, string message, string? suggestion = null) =>
-        _bag.Add(_map.Locate(owner, property), message, suggestion);
+    /// <summary>Reports at the owner's property; objects whose binding already failed are skipped (their values are defaults).</summary>
+    private void Error(object owner, string property, string message, string? suggestion = null)
+    {
+        if (!_map.IsInvalid(owner)) _bag.Add(_map.Locate(owner, property), message, suggestion);
+    }
+
+    /// <summary>Reports at one item of a list or dictionary when its place is known, else at the owner's property.</summary>
+    private void ErrorAtItem(object owner, string property, object items, object item, string message, string? suggestion = null)
+    {
+        if (_map.IsInvalid(owner)) return;
+        var part = Convert.ToString(item, System.Globalization.CultureInfo.InvariantCulture)!;
+        _bag.Add(_map.TryLocate(items, part, out var at) ? at : _map.Locate(owner, property), message, suggestion);
+    }
 
     [GeneratedRegex("^[A-Za-z0-9._-]{1,100}$")] private static partial Regex SafeName();
     [GeneratedRegex("^[A-Z0-9_-]{1,64}$")] private static partial Regex RseName();

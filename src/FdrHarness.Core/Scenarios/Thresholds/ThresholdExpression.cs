@@ -18,7 +18,16 @@ public sealed record ThresholdExpression(string Text, IReadOnlyList<FigureSegmen
 
     public static bool TryParse(string text, out ThresholdExpression value, out string? error)
     {
+        if (TryParse(text, out value, out error, out var index)) return true;
+        error += $" (column {index + 1} of the expression)";
+        return false;
+    }
+
+    /// <summary>As <see cref="TryParse(string, out ThresholdExpression, out string?)"/>; <paramref name="errorIndex"/> is the 0-based offset of the problem.</summary>
+    public static bool TryParse(string text, out ThresholdExpression value, out string? error, out int errorIndex)
+    {
         value = null!;
+        errorIndex = 0;
         var s = text;
         var i = 0;
         var segments = new List<FigureSegment>();
@@ -29,7 +38,8 @@ public sealed record ThresholdExpression(string Text, IReadOnlyList<FigureSegmen
             while (i < s.Length && (char.IsAsciiLetterOrDigit(s[i]) || s[i] is '_' or '-')) i++;
             if (i == start || !char.IsAsciiLetter(s[start]))
             {
-                error = $"expected a figure name at column {start + 1} of the expression; expected {Expected}";
+                errorIndex = start;
+                error = "expected a figure name, such as transfers.efficiency";
                 return false;
             }
             var name = s[start..i];
@@ -39,13 +49,15 @@ public sealed record ThresholdExpression(string Text, IReadOnlyList<FigureSegmen
                 var close = s.IndexOf(']', i);
                 if (close < 0)
                 {
-                    error = $"'[' at column {i + 1} of the expression is never closed";
+                    errorIndex = i;
+                    error = "this '[' is never closed; write [*] for every item or [name] for one";
                     return false;
                 }
                 selector = s[(i + 1)..close].Trim();
                 if (selector.Length == 0)
                 {
-                    error = $"empty selector '[]' at column {i + 1}; write [*] for every item or [name] for one";
+                    errorIndex = i;
+                    error = "empty selector '[]'; write [*] for every item or [name] for one";
                     return false;
                 }
                 i = close + 1;
@@ -60,7 +72,12 @@ public sealed record ThresholdExpression(string Text, IReadOnlyList<FigureSegmen
         var matched = ops.FirstOrDefault(o => string.CompareOrdinal(s, i, o, 0, o.Length) == 0);
         if (matched is null)
         {
-            error = $"expected a comparison (<, <=, >, >=, ==, !=) at column {i + 1} of the expression";
+            errorIndex = i;
+            var written = s[i..].TakeWhile(c => c is '=' or '<' or '>' or '!').ToArray();
+            var meant = new string(written) switch { "=>" => ">=", "=<" => "<=", "=" => "==", "<>" => "!=", _ => null };
+            error = meant is not null
+                ? $"'{new string(written)}' is not a comparison; did you mean '{meant}'?"
+                : $"expected a comparison (<, <=, >, >=, ==, !=) after '{s[..i].TrimEnd()}'";
             return false;
         }
         op = matched switch
@@ -73,6 +90,8 @@ public sealed record ThresholdExpression(string Text, IReadOnlyList<FigureSegmen
         var valueText = s[i..].Trim();
         if (!TryParseValue(valueText, out var number))
         {
+            errorIndex = i;
+            while (errorIndex < s.Length && s[errorIndex] == ' ') errorIndex++;
             error = $"'{valueText}' is not a value; expected a number, a percentage (95%), a duration (2h) or a size (10 TB)";
             return false;
         }

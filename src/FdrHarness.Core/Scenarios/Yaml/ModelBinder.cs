@@ -4,6 +4,7 @@ using System.Reflection;
 using FdrHarness.Core.Diagnostics;
 using FdrHarness.Core.Quantities;
 using FdrHarness.Core.Rucio;
+using FdrHarness.Core.Scenarios.Thresholds;
 
 namespace FdrHarness.Core.Scenarios.Yaml;
 
@@ -18,7 +19,8 @@ public sealed class ModelBinder(DiagnosticBag diagnostics, SourceMap map)
 
     public T? Bind<T>(YNode node) where T : class => (T?)Bind(node, typeof(T), "");
 
-    public object? Bind(YNode node, Type type, string path)
+    /// <param name="keyAt">The key whose value this is: a record's missing keys are reported there, not at its first key.</param>
+    public object? Bind(YNode node, Type type, string path, SourceLocation? keyAt = null)
     {
         var underlying = Nullable.GetUnderlyingType(type);
         if (node is YScalar { IsNull: true })
@@ -33,7 +35,7 @@ public sealed class ModelBinder(DiagnosticBag diagnostics, SourceMap map)
         if (ModelShape.DictionaryValue(type) is { } valueType) return BindDictionary(node, valueType, path);
         if (ModelShape.ListElement(type) is { } element) return BindList(node, element, path);
         if (type.GetCustomAttribute<UnionAttribute>() is { } union) return BindUnion(node, type, union, path);
-        return BindRecord(node, type, path);
+        return BindRecord(node, type, path, keyAt);
     }
 
     private object? BindScalar(YNode node, Type type, string path)
@@ -73,10 +75,19 @@ public sealed class ModelBinder(DiagnosticBag diagnostics, SourceMap map)
             return Uri.TryCreate(text, UriKind.Absolute, out var uri) ? uri : Fail(scalar, path, $"'{text}' is not an absolute URL");
         if (type == typeof(RseExpression))
         {
-            if (RseExpression.TryParse(text, out var expression, out var problem)) return expression;
-            var offset = scalar.Plain ? 0 : 1;
-            Error(scalar.At with { Column = scalar.At.Column + offset + (problem?.Position ?? 0) },
-                $"{Describe(path)}: {problem?.Message}", "RSE expressions combine names and key=value with | & \\ and parentheses");
+            if (RseExpression.TryParse(text, out var expression, out var problem))
+            {
+                if (TextStart(scalar) is { } start) map.Record(expression, "", start);
+                return expression;
+            }
+            Error(At(scalar, problem.Position), $"{Describe(path)}: {problem.Message}", "RSE expressions combine names and key=value with | & \\ and parentheses");
+            return null;
+        }
+        if (type == typeof(ThresholdExpression))
+        {
+            if (ThresholdExpression.TryParse(text, out var threshold, out var problem, out var index)) return threshold;
+            Error(At(scalar, index), $"{Describe(path)}: {problem}",
+                problem!.Contains("did you mean", StringComparison.Ordinal) ? null : "e.g. \"transfers.efficiency >= 95%\"");
             return null;
         }
         if (type.IsEnum)
@@ -97,6 +108,18 @@ public sealed class ModelBinder(DiagnosticBag diagnostics, SourceMap map)
         throw new InvalidOperationException($"no YAML binding for {type}");
     }
 
+    /// <summary>Where the scalar's text starts, when columns of the text are columns of the file (one line, no escapes).</summary>
+    private static SourceLocation? TextStart(YScalar scalar)
+    {
+        if (!scalar.Plain && scalar.Value.IndexOfAny(['\\', '\'', '"']) >= 0) return null;
+        if (scalar.Value.Contains('\n')) return null;
+        return scalar.At with { Column = scalar.At.Column + (scalar.Plain ? 0 : 1) };
+    }
+
+    /// <summary>The place of a 0-based offset inside the scalar's text, else the scalar itself.</summary>
+    private static SourceLocation At(YScalar scalar, int offset) =>
+        TextStart(scalar) is { } start ? start with { Column = start.Column + Math.Max(0, offset) } : scalar.At;
+
     private object? Fail(YScalar scalar, string path, string message)
     {
         Error(scalar, $"{Describe(path)}: {message}");
@@ -113,7 +136,11 @@ public sealed class ModelBinder(DiagnosticBag diagnostics, SourceMap map)
         }
         foreach (var (key, value) in mapping.Entries)
         {
-            if (value is YScalar s) result[key.Value] = s.Value;
+            if (value is YScalar s)
+            {
+                result[key.Value] = s.Value;
+                map.Record(result, key.Value, value.At);
+            }
             else Error(value, $"{Describe(Join(path, key.Value))} needs a plain value, found {value.KindName}");
         }
         return valueType == typeof(string) ? result : throw new InvalidOperationException("only string dictionaries are bound");
@@ -134,8 +161,13 @@ public sealed class ModelBinder(DiagnosticBag diagnostics, SourceMap map)
             foreach (var (key, value) in mapping.Entries)
             {
                 var itemPath = Join(path, key.Value);
-                var item = value is YScalar { IsNull: true } ? Activator.CreateInstance(element) : Bind(value, element, itemPath);
-                if (item is null) continue;
+                var item = value is YScalar { IsNull: true } ? Activator.CreateInstance(element) : Bind(value, element, itemPath, key.At);
+                if (item is null)
+                {
+                    // Keep the name declared (an RSE, a daemon) so references to it raise no second error.
+                    item = Activator.CreateInstance(element)!;
+                    map.MarkInvalid(item);
+                }
                 keyProperty.SetValue(item, key.Value);
                 map.Record(item, keyedBy.Property, key.At);
                 map.Record(item, "", key.At);
@@ -148,14 +180,20 @@ public sealed class ModelBinder(DiagnosticBag diagnostics, SourceMap map)
             for (var i = 0; i < sequence.Items.Count; i++)
             {
                 var item = Bind(sequence.Items[i], element, $"{path}[{i + 1}]");
-                if (item is not null) list.Add(item);
+                if (item is null) continue;
+                map.Record(list, list.Count.ToString(CultureInfo.InvariantCulture), sequence.Items[i].At);
+                list.Add(item);
             }
         }
         else if (ModelShape.IsScalar(element) && node is YScalar { IsNull: false })
         {
             // A single value stands for a list of one: "experiments: CTA".
             var item = Bind(node, element, path);
-            if (item is not null) list.Add(item);
+            if (item is not null)
+            {
+                map.Record(list, "0", node.At);
+                list.Add(item);
+            }
         }
         else
         {
@@ -171,7 +209,7 @@ public sealed class ModelBinder(DiagnosticBag diagnostics, SourceMap map)
         {
             // "file_size: 100 MB" is the scalar case's short form.
             var scalarCase = union.Cases.FirstOrDefault(c => ModelShape.Positional(c) is { } p && ModelShape.IsScalar(p.PropertyType));
-            if (scalarCase is not null) return BindRecord(node, scalarCase, path);
+            if (scalarCase is not null) return BindRecord(node, scalarCase, path, null);
         }
         if (node is not YMapping { Entries.Count: 1 } mapping)
         {
@@ -189,13 +227,13 @@ public sealed class ModelBinder(DiagnosticBag diagnostics, SourceMap map)
             return null;
         }
         var item = body is YScalar { IsNull: true } && ModelShape.Positional(caseType) is null
-            ? BindRecord(new YMapping(body.At), caseType, Join(path, tag.Value))
-            : BindRecord(body, caseType, Join(path, tag.Value));
+            ? BindRecord(new YMapping(body.At), caseType, Join(path, tag.Value), tag.At)
+            : BindRecord(body, caseType, Join(path, tag.Value), tag.At);
         if (item is not null) map.Record(item, "", tag.At);
         return item;
     }
 
-    private object? BindRecord(YNode node, Type type, string path)
+    private object? BindRecord(YNode node, Type type, string path, SourceLocation? keyAt)
     {
         var properties = ModelShape.Properties(type);
         var positional = ModelShape.Positional(type);
@@ -205,7 +243,7 @@ public sealed class ModelBinder(DiagnosticBag diagnostics, SourceMap map)
         {
             if (positional is not null && node is not YScalar { IsNull: true })
             {
-                var value = Bind(node, positional.PropertyType, path, positional);
+                var value = Bind(node, positional.PropertyType, path, positional, node.At);
                 if (value is not null) positional.SetValue(instance, value);
                 map.Record(instance, positional.Name, node.At);
                 return value is null ? null : instance;
@@ -214,43 +252,60 @@ public sealed class ModelBinder(DiagnosticBag diagnostics, SourceMap map)
             return null;
         }
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var meant = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (key, valueNode) in mapping.Entries)
         {
             if (!properties.TryGetValue(key.Value, out var property))
             {
-                ReportUnknownKey(key, properties.Keys, path);
+                if (ReportUnknownKey(key, properties.Keys, path) is { } suggested) meant.Add(suggested);
+                map.MarkInvalid(instance);
                 continue;
             }
             seen.Add(key.Value);
             // Values are located at the value, so later checks ("no RSE named X") point at the mistake itself.
             map.Record(instance, property.Name, valueNode is YScalar { IsNull: true } ? key.At : valueNode.At);
-            var value = Bind(valueNode, property.PropertyType, Join(path, key.Value), property);
+            var errors = diagnostics.Items.Count;
+            var value = Bind(valueNode, property.PropertyType, Join(path, key.Value), property, key.At);
             if (value is not null) property.SetValue(instance, value);
+            else if (diagnostics.Items.Count > errors)
+            {
+                // The property keeps its default; neither it nor its owner is checked further.
+                map.MarkInvalid(instance);
+                if (property.GetValue(instance) is { } fallback && fallback is not System.Collections.IEnumerable && !fallback.GetType().IsValueType)
+                    map.MarkInvalid(fallback);
+            }
         }
+        // A key reported as misspelt ("experimnets") is not reported again as missing ("experiments").
         foreach (var (name, property) in properties)
-            if (property.GetCustomAttribute<RequiredKeyAttribute>() is not null && !seen.Contains(name))
-                Error(mapping, $"{Describe(path)} is missing required key '{name}'", $"add '{name}: ...'");
+            if (property.GetCustomAttribute<RequiredKeyAttribute>() is not null && !seen.Contains(name) && !meant.Contains(name))
+            {
+                Error(keyAt ?? mapping.At, $"{Describe(path)} is missing required key '{name}'", $"add '{name}: ...'");
+                map.MarkInvalid(instance);
+            }
         return instance;
     }
 
-    private object? Bind(YNode node, Type type, string path, PropertyInfo property)
+    private object? Bind(YNode node, Type type, string path, PropertyInfo property, SourceLocation keyAt)
     {
         var element = ModelShape.ListElement(Nullable.GetUnderlyingType(type) ?? type);
-        return element is not null && node is not YScalar { IsNull: true } ? BindList(node, element, path, property) : Bind(node, type, path);
+        return element is not null && node is not YScalar { IsNull: true } ? BindList(node, element, path, property) : Bind(node, type, path, keyAt);
     }
 
-    private void ReportUnknownKey(YScalar key, IEnumerable<string> allowed, string path)
+    /// <summary>Reports a key the record does not have; returns the key it most likely stands for.</summary>
+    private string? ReportUnknownKey(YScalar key, IEnumerable<string> allowed, string path)
     {
         var word = key.Value.ToLowerInvariant();
         if (SecretWords.Any(word.Contains) && !word.EndsWith("_env", StringComparison.Ordinal) && !word.EndsWith("_file", StringComparison.Ordinal))
         {
             Error(key, $"{Describe(path)}: '{key.Value}' would put a secret in the scenario; secrets never go in a scenario",
                 $"name where it lives instead: '{key.Value}_env: VARIABLE' or '{key.Value}_file: PATH'");
-            return;
+            return null;
         }
         var names = allowed.ToList();
+        var closest = Suggestions.Closest(key.Value, names);
         Error(key, $"{Describe(path)}: unknown key '{key.Value}'; expected one of {string.Join(", ", names)}",
-            Suggestions.DidYouMean(key.Value, names));
+            closest is null ? null : $"did you mean '{closest}'?");
+        return closest;
     }
 
     private static string Join(string path, string key) => path.Length == 0 ? key : $"{path}.{key}";
@@ -358,6 +413,7 @@ public static class ModelShape
 public sealed class SourceMap
 {
     private readonly Dictionary<object, Dictionary<string, SourceLocation>> _places = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<object> _invalid = new(ReferenceEqualityComparer.Instance);
 
     public string File { get; }
     public SourceMap(string file) => File = file;
@@ -366,6 +422,7 @@ public sealed class SourceMap
     public void Alias(object copy, object original)
     {
         if (_places.TryGetValue(original, out var props)) _places[copy] = props;
+        if (_invalid.Contains(original)) _invalid.Add(copy);
     }
 
     public void Record(object owner, string property, SourceLocation at)
@@ -379,4 +436,16 @@ public sealed class SourceMap
         _places.TryGetValue(owner, out var props)
             ? props.TryGetValue(property, out var at) ? at : props.TryGetValue("", out var own) ? own : new SourceLocation(File, 0, 0)
             : new SourceLocation(File, 0, 0);
+
+    /// <summary>The exact place recorded for this owner and part (a list index, a dictionary key), if any.</summary>
+    public bool TryLocate(object owner, string part, out SourceLocation at)
+    {
+        at = default;
+        return _places.TryGetValue(owner, out var props) && props.TryGetValue(part, out at);
+    }
+
+    /// <summary>Marks an object whose binding already produced an error: its values are partly defaults, so later checks skip it.</summary>
+    public void MarkInvalid(object owner) => _invalid.Add(owner);
+
+    public bool IsInvalid(object owner) => _invalid.Contains(owner);
 }
