@@ -47,9 +47,10 @@ public static class YamlTreeReader
     public static YNode? Read(string text, string file, DiagnosticBag diagnostics)
     {
         if (!CheckTabs(text, file, diagnostics)) return null;
+        var builder = new Builder(file, diagnostics);
         try
         {
-            return new Builder(file, diagnostics).Build(new Parser(new StringReader(text)));
+            return builder.Build(new Parser(new StringReader(text)));
         }
         catch (StopReading)
         {
@@ -58,6 +59,13 @@ public static class YamlTreeReader
         catch (YamlException e)
         {
             diagnostics.Add(At(file, e.Start), "invalid YAML: " + Clean(e.Message), "check the indentation and quoting around this place");
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner fails this way on some malformed flow collections ("{name: x" left open).
+            diagnostics.Add(At(file, builder.LastSeen), "invalid YAML: a '{' or '[' around here is never closed",
+                "close it with '}' or ']', or quote the value");
             return null;
         }
     }
@@ -104,6 +112,9 @@ public static class YamlTreeReader
         private readonly Dictionary<string, YNode> _anchors = new(StringComparer.Ordinal);
         private long _expanded;
 
+        /// <summary>Start of the last YAML event read: where a parser failure without a position is reported.</summary>
+        public Mark LastSeen { get; private set; } = Mark.Empty;
+
         public YNode? Build(IParser parser)
         {
             parser.Consume<StreamStart>();
@@ -124,6 +135,7 @@ public static class YamlTreeReader
         private YNode? ReadNode(IParser parser, int depth)
         {
             var ev = parser.Current!;
+            LastSeen = ev.Start;
             if (depth > MaxDepth)
             {
                 diagnostics.Add(At(file, ev.Start), $"nesting deeper than {MaxDepth} levels", "a scenario needs only a few levels");
