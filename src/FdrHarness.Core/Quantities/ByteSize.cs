@@ -37,7 +37,7 @@ public readonly record struct ByteSize(long Bytes) : IComparable<ByteSize>, ITex
             var bytes = number * factor;
             if (bytes < 0 || bytes > long.MaxValue / 2)
             {
-                error = $"size '{text}' is out of range";
+                error = bytes < 0 ? $"size '{text}' is negative" : $"size '{text}' is out of range";
                 return false;
             }
             value = new ByteSize((long)Math.Round(bytes));

@@ -17,6 +17,12 @@ public readonly record struct CpuQuantity(long Millicores) : IComparable<CpuQuan
             error = $"'{text}' is not {Expected}";
             return false;
         }
+        var millicores = unit switch { "" => number * 1000, "m" => number, _ => double.NaN };
+        if (millicores > 1e12)
+        {
+            error = $"CPU quantity '{text}' is out of range";
+            return false;
+        }
         switch (unit)
         {
             case "": value = FromCores(number); break;

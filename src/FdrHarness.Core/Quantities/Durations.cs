@@ -16,7 +16,8 @@ public static class Durations
         if (s.Length == 0) return false;
         if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
         {
-            if (seconds < 0 || seconds > TimeSpan.MaxValue.TotalSeconds / 2) return false;
+            // "NaN" and "Infinity" parse as doubles; TimeSpan.FromSeconds throws on them.
+            if (!double.IsFinite(seconds) || seconds < 0 || seconds > TimeSpan.MaxValue.TotalSeconds / 2) return false;
             value = TimeSpan.FromSeconds(seconds);
             error = null;
             return true;
@@ -31,6 +32,11 @@ public static class Durations
             while (i < s.Length && s[i] == ' ') i++;
             var unitStart = i;
             while (i < s.Length && char.IsAsciiLetter(s[i])) i++;
+            if (unitStart == i)
+            {
+                error = $"'{text}': the number {s[start..unitStart].Trim()} has no unit; expected ms, s, m, h, d or w (only a bare number alone means seconds)";
+                return false;
+            }
             var factor = s[unitStart..i] switch
             {
                 "ms" => 0.001,
