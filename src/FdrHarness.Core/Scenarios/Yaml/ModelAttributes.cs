@@ -26,8 +26,8 @@ public sealed class UnionCaseAttribute(string tag) : Attribute
     public string Tag { get; } = tag;
 }
 
-/// <summary>An abstract record whose cases are the listed types.</summary>
-[AttributeUsage(AttributeTargets.Class)]
+/// <summary>An abstract record whose cases are the listed types. Not inherited: a case is not itself a union.</summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
 public sealed class UnionAttribute(params Type[] cases) : Attribute
 {
     public Type[] Cases { get; } = cases;
