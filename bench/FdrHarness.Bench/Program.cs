@@ -8,6 +8,8 @@ using FdrHarness.Core.Synthetic;
 return args.Length == 0 ? Usage() : args[0] switch
 {
     "synthetic" => SyntheticBench.Run(new Options(args.AsSpan(1).ToArray())),
+    "lake" => LakeBenchmark.Run(args.AsSpan(1).ToArray()),
+    "sink" => SinkBench.Run(new Options(args.AsSpan(1).ToArray())),
     _ => Usage(),
 };
 
@@ -15,6 +17,8 @@ static int Usage()
 {
     Console.Error.WriteLine("usage: FdrHarness.Bench <verb> [options]");
     Console.Error.WriteLine("  synthetic [--files N] [--runs R] [--seed S]   synthetic file generation vs a System.Random baseline");
+    Console.Error.WriteLine("  lake <scenario.yaml> [--scale F] [--seed N] [--limits takeaway]   the embedded data lake with a counting sink");
+    Console.Error.WriteLine("  sink [--events N] [--runs R] [--row-group N] [--compression 0|1|2]   Parquet observation sink: events/s, bytes/event (compression: none, snappy, zstd)");
     return 2;
 }
 

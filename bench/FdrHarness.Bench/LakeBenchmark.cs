@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using System.Globalization;
+using FdrHarness.Core.Observations;
+using FdrHarness.Core.Scenarios;
+using FdrHarness.Lake;
+using FdrHarness.Lake.Daemons;
+
+/// <summary>
+/// lake &lt;scenario.yaml&gt; [--scale F] [--seed N] [--limits takeaway]: runs the embedded lake with a counting sink and
+/// prints wall time, peak working set, events and events/s, and the run's headline counters.
+/// </summary>
+internal static class LakeBenchmark
+{
+    public static int Run(string[] args)
+    {
+        if (args.Length == 0 || args[0].StartsWith("--", StringComparison.Ordinal))
+        {
+            Console.Error.WriteLine("usage: FdrHarness.Bench lake <scenario.yaml> [--scale F] [--seed N] [--limits takeaway]");
+            return 2;
+        }
+        var loaded = ScenarioLoader.Load(args[0]);
+        if (!loaded.Ok)
+        {
+            foreach (var d in loaded.Diagnostics) Console.Error.WriteLine(d);
+            return 2;
+        }
+        var scenario = loaded.Scenario!;
+        string? Arg(string name)
+        {
+            var i = Array.IndexOf(args, "--" + name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        }
+        if (Arg("scale") is { } scale) scenario = scenario with { Run = scenario.Run with { Scale = double.Parse(scale, CultureInfo.InvariantCulture) } };
+        if (Arg("seed") is { } seed) scenario = scenario with { Run = scenario.Run with { Seed = long.Parse(seed, CultureInfo.InvariantCulture) } };
+        if (Arg("limits") == "takeaway") scenario = EscapeTakeaway.Apply(scenario);
+
+        var sink = new CountingSink();
+        var watch = Stopwatch.StartNew();
+        var result = EmbeddedLake.Run(scenario, sink);
+        watch.Stop();
+        var peak = PeakWorkingSet();
+        var inv = CultureInfo.InvariantCulture;
+        Console.WriteLine(string.Create(inv, $"lake: {scenario.Run.Name} scale {scenario.Run.Scale} seed {scenario.Run.Seed}{(Arg("limits") is { } l ? ", limits " + l : "")}"));
+        Console.WriteLine(string.Create(inv, $"  wall {watch.Elapsed.TotalSeconds:0.00} s, peak working set {peak / 1048576.0:0} MiB, {sink.Events:N0} events, {sink.Events / watch.Elapsed.TotalSeconds:N0} events/s, {sink.Samples:N0} samples, {sink.Lifecycles:N0} lifecycle, {sink.Faults} faults"));
+        Console.WriteLine(string.Create(inv, $"  files injected {result.FilesInjected:N0} (refused {result.FilesRefused:N0}; present {result.FilesPresent:N0}, replicated {result.FilesReplicated:N0}, deleted {result.FilesDeleted:N0})"));
+        Console.WriteLine(string.Create(inv, $"  transfers queued {result.TransfersQueued:N0}, submitted {result.TransfersSubmitted:N0}, done {result.TransfersDone:N0} ({100.0 * result.TransfersDone / Math.Max(1, result.TransfersSubmitted):0.0} % of submitted), failed {result.TransfersFailed:N0}, active {result.TransfersActive:N0}, cancelled {result.TransfersCancelled:N0}, {result.BytesTransferred / 1e12:0.000} TB"));
+        Console.WriteLine(string.Create(inv, $"  deletions {result.Deletions:N0} ({result.BytesDeleted / 1e12:0.000} TB); rules {result.RulesCreated:N0}: OK {result.RulesOk:N0}, stuck {result.RulesStuck:N0}, replicating {result.RulesReplicating:N0}, removed {result.RulesRemoved:N0}; quota refusals {result.QuotaRefusals:N0}"));
+        foreach (var d in result.Daemons)
+            Console.WriteLine(string.Create(inv, $"  {d.Daemon,-26} OOMKilled {d.OomKills,4}  restarts {d.Restarts,4}  items {d.ItemsDone,12:N0}  backlog at end {d.BacklogAtEnd,10:N0}"));
+        return 0;
+    }
+
+    private static long PeakWorkingSet()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (IOException) { }
+        return Process.GetCurrentProcess().PeakWorkingSet64;
+    }
+
+    private sealed class CountingSink : IObservationSink
+    {
+        public long Events, Samples, Lifecycles, Faults;
+        public void Event(in HermesEvent e) => Events++;
+        public void Sample(in PodSample s) => Samples++;
+        public void Lifecycle(in PodLifecycleEvent e) => Lifecycles++;
+        public void Fault(in FaultRecord f) => Faults++;
+    }
+}

@@ -1,0 +1,146 @@
+using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Core.Synthetic;
+
+namespace FdrHarness.Core.Planning;
+
+/// <summary>A batch of operations started at one instant (an offset from the phase start).</summary>
+public readonly record struct LoadTick(TimeSpan At, long Operations);
+
+/// <summary>
+/// Turns NBomber-style load simulations into the instants operations start at: one <see cref="LoadTick"/> per interval,
+/// deterministic for a seed. Rates are multiplied by the scale; fractional rates carry over to the next interval so the
+/// totals are exact (0.4 per second gives 2 operations every 5 seconds).
+/// </summary>
+/// <remarks>
+/// - inject: rate per interval for during. ramping_inject: linear from the previous step's rate (0 at the start),
+///   the midpoint of each interval, so the total is the mean rate × intervals.
+/// - inject_random: uniform in [min_rate, max_rate] per interval, from a generator derived from the seed.
+/// - iterations_for_inject: rate per interval until iterations (× scale) have started.
+/// - keep_constant / ramping_constant (closed models): the schedule cannot know how long an operation lasts, so it
+///   assumes one operation per worker per second.
+/// - pause: nothing for during.
+/// When <c>untilTotal</c> is given and the steps end first, the last step that started operations repeats at its
+/// rate until the total is reached ("inject until every file is written"); the schedule never exceeds it.
+/// </remarks>
+public static class LoadSchedule
+{
+    public static IEnumerable<LoadTick> Ticks(IReadOnlyList<LoadSimulation> steps, double scale, long seed, long? untilTotal = null)
+    {
+        ArgumentNullException.ThrowIfNull(steps);
+        var rng = new SplitMix64(StableHash.Of((ulong)seed, "load-schedule"));
+        var t = TimeSpan.Zero;
+        var carry = 0.0;
+        var total = 0L;
+        var previousRate = 0.0;
+        (double Rate, TimeSpan Interval)? last = null;
+
+        IEnumerable<LoadTick> Emit(double rate, TimeSpan at)
+        {
+            carry += rate * scale;
+            var n = (long)Math.Floor(carry + 1e-9);
+            carry -= n;
+            if (untilTotal is { } max) n = Math.Min(n, max - total);
+            if (n > 0)
+            {
+                total += n;
+                yield return new LoadTick(at, n);
+            }
+        }
+
+        foreach (var step in steps)
+        {
+            if (untilTotal is { } m && total >= m) yield break;
+            switch (step)
+            {
+                case Inject s:
+                    foreach (var k in Intervals(s.During, s.Interval))
+                        foreach (var x in Emit(s.Rate, t + k * s.Interval)) yield return x;
+                    t += s.During;
+                    previousRate = s.Rate;
+                    last = (s.Rate, s.Interval);
+                    break;
+                case RampingInject s:
+                {
+                    var n = IntervalCount(s.During, s.Interval);
+                    for (var k = 0; k < n; k++)
+                    {
+                        var rate = previousRate + (s.Rate - previousRate) * (k + 0.5) / n;
+                        foreach (var x in Emit(rate, t + k * s.Interval)) yield return x;
+                    }
+                    t += s.During;
+                    previousRate = s.Rate;
+                    last = (s.Rate, s.Interval);
+                    break;
+                }
+                case InjectRandom s:
+                    foreach (var k in Intervals(s.During, s.Interval))
+                    {
+                        var rate = s.MinRate + (s.MaxRate - s.MinRate) * rng.NextDouble();
+                        foreach (var x in Emit(rate, t + k * s.Interval)) yield return x;
+                    }
+                    t += s.During;
+                    previousRate = (s.MinRate + s.MaxRate) / 2;
+                    last = (previousRate, s.Interval);
+                    break;
+                case IterationsForInject s:
+                {
+                    var target = total + (long)Math.Round(s.Iterations * scale);
+                    if (untilTotal is { } max) target = Math.Min(target, max);
+                    var k = 0;
+                    while (total < target && s.Rate > 0)
+                    {
+                        carry += s.Rate * scale;
+                        var n = Math.Min((long)Math.Floor(carry + 1e-9), target - total);
+                        carry -= Math.Floor(carry + 1e-9);
+                        if (n > 0)
+                        {
+                            total += n;
+                            yield return new LoadTick(t + k * s.Interval, n);
+                        }
+                        k++;
+                    }
+                    t += k * s.Interval;
+                    previousRate = s.Rate;
+                    last = (s.Rate, s.Interval);
+                    break;
+                }
+                case KeepConstant s:
+                    foreach (var k in Intervals(s.During, TimeSpan.FromSeconds(1)))
+                        foreach (var x in Emit(s.Copies, t + TimeSpan.FromSeconds(k))) yield return x;
+                    t += s.During;
+                    previousRate = s.Copies;
+                    last = (s.Copies, TimeSpan.FromSeconds(1));
+                    break;
+                case RampingConstant s:
+                {
+                    var n = IntervalCount(s.During, TimeSpan.FromSeconds(1));
+                    for (var k = 0; k < n; k++)
+                    {
+                        var rate = previousRate + (s.Copies - previousRate) * (k + 0.5) / n;
+                        foreach (var x in Emit(rate, t + TimeSpan.FromSeconds(k))) yield return x;
+                    }
+                    t += s.During;
+                    previousRate = s.Copies;
+                    last = (s.Copies, TimeSpan.FromSeconds(1));
+                    break;
+                }
+                case Pause s:
+                    t += s.During;
+                    break;
+                default:
+                    throw new NotSupportedException($"load simulation {step.GetType().Name}");
+            }
+        }
+
+        if (untilTotal is { } until && last is { Rate: > 0 } l && scale > 0)
+        {
+            for (var k = 0; total < until; k++)
+                foreach (var x in Emit(l.Rate, t + k * l.Interval)) yield return x;
+        }
+    }
+
+    private static int IntervalCount(TimeSpan during, TimeSpan interval) =>
+        interval <= TimeSpan.Zero ? 0 : (int)Math.Ceiling(during / interval - 1e-9);
+
+    private static IEnumerable<int> Intervals(TimeSpan during, TimeSpan interval) => Enumerable.Range(0, IntervalCount(during, interval));
+}

@@ -1,0 +1,182 @@
+namespace FdrHarness.Lake.Catalog;
+
+// The catalog is kept as struct-of-arrays indexed by int ids (a million files are a million array slots, not a
+// million objects). Names are never stored: they are regenerated from (seed, scope, index) when an event needs them.
+
+public enum FileState : byte { NotInjected, Present, Deleted, Refused }
+
+public enum ReplicaState : byte { Copying, Available, Deleted }
+
+public enum LockState : byte { Replicating, Ok, Stuck, Removed }
+
+/// <summary>Request states as Rucio names them; Done/Failed are set when the poller learns FTS's verdict.</summary>
+public enum RequestState : byte { Queued, Submitted, Done, Failed, Cancelled }
+
+public enum RuleState : byte { Inject, Replicating, Ok, Stuck, Removed }
+
+public enum DidKind : byte { File, Dataset, Container }
+
+/// <summary>Grows every column together.</summary>
+internal static class Columns
+{
+    public static void Grow<T>(ref T[] a, int size) => Array.Resize(ref a, size);
+}
+
+/// <summary>Files by global id: experiment e owns ids [FileOffset(e), FileOffset(e) + Count(e)); noise files come last.</summary>
+public sealed class FileTable(int count)
+{
+    public readonly byte[] Experiment = new byte[count];
+    public readonly long[] Bytes = new long[count];
+    public readonly uint[] Adler = new uint[count];
+    public readonly FileState[] State = new FileState[count];
+    public readonly int[] FirstReplica = CreateFilled(count);
+    public int Count => Bytes.Length;
+
+    private static int[] CreateFilled(int n)
+    {
+        var a = new int[n];
+        Array.Fill(a, -1);
+        return a;
+    }
+}
+
+/// <summary>Replicas: a linked list per file (FirstReplica → Next), at most one live replica per (file, RSE).</summary>
+public sealed class ReplicaTable
+{
+    public int[] File = new int[1024];
+    public byte[] Rse = new byte[1024];
+    public ReplicaState[] State = new ReplicaState[1024];
+    public int[] Locks = new int[1024];
+    /// <summary>When the reaper may delete it (ms); long.MaxValue: no tombstone.</summary>
+    public long[] Tombstone = new long[1024];
+    public int[] Next = new int[1024];
+    /// <summary>Written by the harness (an upload), not by a transfer: only the undertaker gives it a tombstone.</summary>
+    public bool[] Primary = new bool[1024];
+    public int Count;
+
+    public int Add(FileTable files, int file, byte rse, ReplicaState state, bool primary = false)
+    {
+        if (Count == File.Length)
+        {
+            var n = Count * 2;
+            Columns.Grow(ref File, n); Columns.Grow(ref Rse, n); Columns.Grow(ref State, n);
+            Columns.Grow(ref Locks, n); Columns.Grow(ref Tombstone, n); Columns.Grow(ref Next, n); Columns.Grow(ref Primary, n);
+        }
+        var id = Count++;
+        File[id] = file;
+        Rse[id] = rse;
+        State[id] = state;
+        Locks[id] = 0;
+        Tombstone[id] = long.MaxValue;
+        Primary[id] = primary;
+        Next[id] = files.FirstReplica[file];
+        files.FirstReplica[file] = id;
+        return id;
+    }
+
+    /// <summary>The live replica of a file on an RSE, or -1.</summary>
+    public int Find(FileTable files, int file, byte rse)
+    {
+        for (var r = files.FirstReplica[file]; r >= 0; r = Next[r])
+            if (Rse[r] == rse && State[r] != ReplicaState.Deleted) return r;
+        return -1;
+    }
+}
+
+/// <summary>Replica locks: one per (rule, file, RSE). A rule's locks are one contiguous id range.</summary>
+public sealed class LockTable
+{
+    public int[] Rule = new int[1024];
+    public int[] File = new int[1024];
+    public byte[] Rse = new byte[1024];
+    public LockState[] State = new LockState[1024];
+    public int[] Replica = new int[1024];
+    public int[] Request = new int[1024];
+    public int Count;
+
+    public int Add(int rule, int file, byte rse, int replica)
+    {
+        if (Count == Rule.Length)
+        {
+            var n = Count * 2;
+            Columns.Grow(ref Rule, n); Columns.Grow(ref File, n); Columns.Grow(ref Rse, n);
+            Columns.Grow(ref State, n); Columns.Grow(ref Replica, n); Columns.Grow(ref Request, n);
+        }
+        var id = Count++;
+        Rule[id] = rule;
+        File[id] = file;
+        Rse[id] = rse;
+        State[id] = LockState.Replicating;
+        Replica[id] = replica;
+        Request[id] = -1;
+        return id;
+    }
+}
+
+/// <summary>Transfer requests, one per attempt: a retry is a new request whose Previous is the failed one.</summary>
+public sealed class RequestTable
+{
+    public int[] Lock = new int[1024];
+    public byte[] Source = new byte[1024];
+    public RequestState[] State = new RequestState[1024];
+    public byte[] Retry = new byte[1024];
+    public int[] Previous = new int[1024];
+    public long[] QueuedAt = new long[1024];
+    public long[] SubmittedAt = new long[1024];
+    public long[] StartedAt = new long[1024];
+    public long[] TransferredAt = new long[1024];
+    /// <summary>FTS's verdict once the transfer ended: true when it failed.</summary>
+    public bool[] FtsFailed = new bool[1024];
+    public int Count;
+
+    public int Add(int lockId, byte retry, int previous, long now)
+    {
+        if (Count == Lock.Length)
+        {
+            var n = Count * 2;
+            Columns.Grow(ref Lock, n); Columns.Grow(ref Source, n); Columns.Grow(ref State, n); Columns.Grow(ref Retry, n);
+            Columns.Grow(ref Previous, n); Columns.Grow(ref QueuedAt, n); Columns.Grow(ref SubmittedAt, n);
+            Columns.Grow(ref StartedAt, n); Columns.Grow(ref TransferredAt, n); Columns.Grow(ref FtsFailed, n);
+        }
+        var id = Count++;
+        Lock[id] = lockId;
+        Source[id] = 0;
+        State[id] = RequestState.Queued;
+        Retry[id] = retry;
+        Previous[id] = previous;
+        QueuedAt[id] = now;
+        SubmittedAt[id] = StartedAt[id] = TransferredAt[id] = -1;
+        FtsFailed[id] = false;
+        return id;
+    }
+}
+
+/// <summary>A replication rule. Few enough (thousands) to be objects.</summary>
+public sealed class Rule
+{
+    public required int Id { get; init; }
+    public required string IdHex { get; init; }
+    public required DidKind Kind { get; init; }
+    /// <summary>Global dataset id, container id or file id, by <see cref="Kind"/>.</summary>
+    public required int Did { get; init; }
+    public required int Copies { get; init; }
+    public required byte[] Candidates { get; init; }
+    public required byte[]? Sources { get; init; }
+    public required string Activity { get; init; }
+    public required Core.Scenarios.Model.NotifyMode Notify { get; init; }
+    public required Core.Scenarios.Model.RuleGrouping Grouping { get; init; }
+    public required int Phase { get; init; }
+    public RuleState State;
+    public long ExpiresAt = long.MaxValue;
+    public long CreatedAt;
+    public long StuckSince = -1;
+    public int LockStart, LockCount, LocksOk, LocksStuck;
+    /// <summary>Locks not yet OK per dataset of the rule (container rules), for DATASETLOCK_OK.</summary>
+    public int[]? PendingPerDataset;
+    public int FirstDataset;
+    public int ProgressReported;
+    /// <summary>Copies that found no RSE with room (quota): the rule stays STUCK, noticed.</summary>
+    public int Missing;
+    /// <summary>A rule of a qos_transition replacing this one; this rule is removed once that one is OK.</summary>
+    public Rule? Replaces;
+}

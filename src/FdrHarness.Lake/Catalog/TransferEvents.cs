@@ -1,0 +1,67 @@
+using System.Globalization;
+using FdrHarness.Core.Observations;
+using FdrHarness.Lake.Catalog;
+using FdrHarness.Lake.Simulation;
+using FdrHarness.Lake.Transfers;
+
+namespace FdrHarness.Lake;
+
+public sealed partial class LakeState
+{
+    /// <summary>A transfer-submitted / -done / -failed event with the payload fields of core/request.py.</summary>
+    public HermesEvent TransferEvent(string type, int request)
+    {
+        var r = Requests;
+        var lockId = r.Lock[request];
+        var file = Locks.File[lockId];
+        var e = ExperimentOfFile(file);
+        var rule = Rules[Locks.Rule[lockId]];
+        var dst = Rses[Locks.Rse[lockId]];
+        var finished = type != "transfer-submitted";
+        var failed = type == "transfer-failed";
+        return new HermesEvent
+        {
+            EventType = type,
+            CreatedAt = UtcNow,
+            Scope = e.Scope,
+            Name = FileName(file),
+            DatasetScope = e.Generator is null ? null : e.Scope,
+            Dataset = DatasetNameOfFile(file),
+            SrcRse = Rses[r.Source[request]].Name,
+            DstRse = dst.Name,
+            RequestId = Hex32("request", request),
+            PreviousRequestId = r.Previous[request] >= 0 ? Hex32("request", r.Previous[request]) : null,
+            RuleId = rule.IdHex,
+            Activity = rule.Activity,
+            Bytes = Files.Bytes[file],
+            ChecksumAdler = Files.Adler[file].ToString("x8", CultureInfo.InvariantCulture),
+            Protocol = dst.Scheme,
+            Duration = finished ? (r.TransferredAt[request] - r.StartedAt[request]) / 1000.0 : null,
+            Reason = failed ? FailureReason(request) : null,
+            RetryCount = r.Retry[request],
+            TransferId = finished || type == "transfer-submitted" ? FtsJobId(request) : null,
+            ExternalHost = ConveyorSubmitter.FtsHost,
+            Account = e.Account,
+            State = type switch { "transfer-submitted" => "SUBMITTED", "transfer-done" => "DONE", _ => "FAILED" },
+            SubmittedAt = VirtualClock.ToUtc(r.SubmittedAt[request]),
+            StartedAt = finished ? VirtualClock.ToUtc(r.StartedAt[request]) : null,
+            TransferredAt = finished ? VirtualClock.ToUtc(r.TransferredAt[request]) : null,
+        };
+    }
+
+    private string FailureReason(int request)
+    {
+        var dst = Rses[Locks.Rse[Requests.Lock[request]]];
+        var src = Rses[Requests.Source[request]];
+        if (!dst.Write) return "DESTINATION [70] Destination RSE is unavailable for writing";
+        if (!src.Read) return "SOURCE [70] Source RSE is unavailable for reading";
+        return "TRANSFER [5] TRANSFER ERROR: copy failed (simulated by the link's failure probability)";
+    }
+
+    /// <summary>An FTS job id in UUID form, derived from the seed and the request.</summary>
+    private string FtsJobId(int request)
+    {
+        var h = Hex32("fts-job", request);
+        return $"{h[..8]}-{h[8..12]}-{h[12..16]}-{h[16..20]}-{h[20..]}";
+    }
+}

@@ -1,0 +1,146 @@
+using FdrHarness.Core.Observations;
+using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Core.Synthetic;
+using FdrHarness.Lake.Cluster;
+using FdrHarness.Lake.Simulation;
+
+namespace FdrHarness.Lake.Chaos;
+
+/// <summary>
+/// The scenario's faults on virtual time: pod kills (Chaos Mesh selector and mode; the Deployment replaces the
+/// pods), limit changes (a rolling restart, one pod at a time), RSE outages and link degradation for a while.
+/// Every action is also written as a fault record.
+/// </summary>
+internal sealed class ChaosEngine(LakeState lake)
+{
+    private readonly ulong _key = StableHash.Of((ulong)lake.Seed, "chaos");
+    private int _draws;
+
+    public void Schedule()
+    {
+        var end = (long)lake.Scenario.Run.Duration.TotalMilliseconds;
+        foreach (var action in lake.Scenario.Chaos)
+        {
+            switch (action)
+            {
+                case PodKill k:
+                    foreach (var at in Instants(k.Schedule, end)) lake.Queue.Schedule(at, () => Kill(k));
+                    break;
+                case LimitChange c:
+                    lake.Queue.Schedule(Ms(c.At), () => ChangeLimits(c));
+                    break;
+                case RseOutage o:
+                    lake.Queue.Schedule(Ms(o.From), () => Outage(o, true));
+                    lake.Queue.Schedule(Ms(o.From + o.During), () => Outage(o, false));
+                    break;
+                case LinkDegradation d:
+                    lake.Queue.Schedule(Ms(d.From), () => Degrade(d, true));
+                    lake.Queue.Schedule(Ms(d.From + d.During), () => Degrade(d, false));
+                    break;
+            }
+        }
+    }
+
+    private static long Ms(TimeSpan t) => (long)t.TotalMilliseconds;
+
+    private static IEnumerable<long> Instants(Schedule s, long end)
+    {
+        if (s.At is { } at) yield return Ms(at);
+        if (s.Every is { } every && every > TimeSpan.Zero)
+        {
+            var until = s.Until is { } u ? Math.Min(Ms(u), end) : end;
+            for (var t = Ms(s.From ?? every); t < until; t += Ms(every)) yield return t;
+        }
+    }
+
+    private void Kill(PodKill k)
+    {
+        var candidates = lake.Daemons
+            .Where(d => k.Selector.Daemon is null || d.Name == k.Selector.Daemon)
+            .Where(d => k.Selector.Labels.All(l => l.Key is "rucio-daemon" or "app" && (l.Value == d.Name || l.Value == "rucio-daemons-" + d.Name)))
+            .SelectMany(d => d.Pods)
+            .Where(p => p.Phase != PodPhase.Terminated && (k.Selector.Pods.Count == 0 || k.Selector.Pods.Contains(p.Name)))
+            .ToList();
+        var n = k.Mode switch
+        {
+            SelectionMode.One => 1,
+            SelectionMode.All => candidates.Count,
+            SelectionMode.Fixed => (int)(k.Value ?? 1),
+            SelectionMode.FixedPercent => (int)Math.Floor(candidates.Count * (k.Value ?? 100) / 100),
+            _ => (int)Math.Floor(candidates.Count * (k.Value ?? 100) / 100 * Draw()),
+        };
+        n = Math.Clamp(n, 0, candidates.Count);
+        var victims = new List<Pod>();
+        for (var i = 0; i < n; i++)
+        {
+            var j = (int)(Draw() * candidates.Count);
+            victims.Add(candidates[j]);
+            candidates.RemoveAt(j);
+        }
+        Fault(k.Name ?? "pod-kill", "pod_kill", k.Selector.Daemon ?? "pods", null, string.Join(",", victims.Select(v => v.Name)));
+        foreach (var v in victims) lake.Cluster.DeletePod(v, "chaos:" + (k.Name ?? "pod-kill"));
+    }
+
+    private double Draw() => (StableHash.Combine(_key, (ulong)_draws++) >> 11) * (1.0 / (1UL << 53));
+
+    private void ChangeLimits(LimitChange c)
+    {
+        var daemon = lake.Daemons.FirstOrDefault(d => d.Name == c.Daemon);
+        if (daemon is null) return;
+        daemon.Spec = daemon.Spec with { Limits = c.Limits ?? daemon.Spec.Limits, Requests = c.Requests ?? daemon.Spec.Requests };
+        daemon.Generation++;
+        Fault(c.Name ?? "limit-change", "limit_change", c.Daemon, null,
+            $"requests cpu={c.Requests?.Cpu} memory={c.Requests?.Memory?.ToBinaryString()}, limits cpu={c.Limits?.Cpu} memory={c.Limits?.Memory?.ToBinaryString()}");
+        // Rolling restart: one old pod replaced after another, each once the previous replacement had time to start.
+        var old = daemon.Pods.ToArray();
+        var step = (long)daemon.Model.Startup.TotalMilliseconds + 1000;
+        for (var i = 0; i < old.Length; i++)
+        {
+            var pod = old[i];
+            lake.Queue.Schedule(lake.Now + i * step, () => lake.Cluster.DeletePod(pod, "rolling restart: limits changed"));
+        }
+    }
+
+    private void Outage(RseOutage o, bool begin)
+    {
+        if (!lake.Scenario.Rses.Any(r => r.Name == o.Rse)) return;
+        var rse = lake.Rses[lake.RseId(o.Rse)];
+        foreach (var op in o.Unavailable)
+        {
+            switch (op)
+            {
+                case RseOperation.Read: rse.Read = !begin && rse.Spec.Availability.Read; break;
+                case RseOperation.Write: rse.Write = !begin && rse.Spec.Availability.Write; break;
+                case RseOperation.Delete: rse.Delete = !begin && rse.Spec.Availability.Delete; break;
+            }
+        }
+        if (begin) Fault(o.Name ?? "rse-outage", "rse_outage", o.Rse, Ms(o.From + o.During), "unavailable: " + string.Join(",", o.Unavailable).ToLowerInvariant());
+    }
+
+    private void Degrade(LinkDegradation d, bool begin)
+    {
+        var src = lake.Select(d.Source);
+        var dst = lake.Select(d.Destination);
+        foreach (var s in src)
+        foreach (var t in dst)
+        {
+            if (s == t) continue;
+            var link = lake.Fts.LinkOf(s, t);
+            link.BandwidthFactor = begin ? Math.Clamp(d.BandwidthFactor, 0.001, 1) : 1;
+            link.DegradedFailure = begin ? d.FailureProbability : null;
+        }
+        if (begin) Fault(d.Name ?? "link-degradation", "link_degradation", $"{d.Source}->{d.Destination}", Ms(d.From + d.During),
+            $"bandwidth x{d.BandwidthFactor}, failure probability {d.FailureProbability?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unchanged"}");
+    }
+
+    private void Fault(string name, string kind, string target, long? end, string? detail) =>
+        lake.Sink.Fault(new FaultRecord
+        {
+            Start = lake.UtcNow,
+            End = end is { } e ? VirtualClock.ToUtc(e) : lake.UtcNow,
+            Name = name,
+            Kind = kind,
+            Target = target,
+            Detail = detail,
+        });
+}

@@ -1,0 +1,219 @@
+using FdrHarness.Core.Observations;
+using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Core.Synthetic;
+using FdrHarness.Lake.Daemons;
+
+namespace FdrHarness.Lake.Cluster;
+
+public enum PodPhase { Pending, Starting, Running, CrashLoopBackOff, Terminated }
+
+public sealed class Node(string name, long cpuMilli, long memory)
+{
+    public string Name { get; } = name;
+    public long CpuMilli { get; } = cpuMilli;
+    public long Memory { get; } = memory;
+    public long CpuRequested;
+    public long MemoryRequested;
+}
+
+/// <summary>One pod of a daemon's Deployment: its limits, its threads' work, its memory and its restarts.</summary>
+public sealed class Pod
+{
+    public required Daemon Daemon { get; init; }
+    public required string Name { get; init; }
+    public required Resources Requests { get; init; }
+    public required Resources Limits { get; init; }
+    public Node? Node;
+    public PodPhase Phase = PodPhase.Pending;
+    public int Restarts;
+    public long RunningSince;
+    public long Backoff;
+    /// <summary>Memory kept after work (caches, fragmentation); reset when the container restarts.</summary>
+    public long Cache;
+    public double CpuUsed;
+    public Worker[] Workers = [];
+    public long OomKills;
+
+    public long CpuRequestMilli => Requests.Cpu?.Millicores ?? 0;
+    public long MemoryRequest => Requests.Memory?.Bytes ?? 0;
+    public long? MemoryLimit => Limits.Memory?.Bytes;
+
+    /// <summary>Cores the pod can use: its limit, else what its node has (at most one core per thread, Python threads).</summary>
+    public double Cores => Math.Min(Limits.Cpu?.Cores ?? (Node?.CpuMilli ?? 1000) / 1000.0, Math.Max(1, Workers.Length));
+
+    public long Memory
+    {
+        get
+        {
+            var m = Daemon.Model.BaseMemory + Cache;
+            foreach (var w in Workers)
+                if (w.Busy) m += w.Memory;
+            return m;
+        }
+    }
+}
+
+/// <summary>
+/// The Kubernetes side: nodes, pods scheduled by their requests (Pending when nothing fits), OOMKilled above the
+/// memory limit, container restarts with CrashLoopBackOff (10 s doubling to 5 min, reset after 10 min running),
+/// Deployments replacing deleted pods, rolling restarts when limits change.
+/// </summary>
+public sealed class KubeCluster
+{
+    private static readonly long BackoffStart = 10_000, BackoffMax = 300_000, BackoffReset = 600_000;
+    private const string PodAlphabet = "bcdfghjklmnpqrstvwxz2456789";
+
+    private readonly LakeState _lake;
+    private readonly List<Node> _nodes = [];
+    private readonly List<Pod> _pending = [];
+    private ulong _podNames;
+
+    internal KubeCluster(LakeState lake, ClusterSpec spec)
+    {
+        _lake = lake;
+        foreach (var pool in spec.Nodes)
+            for (var i = 0; i < pool.Count; i++)
+                _nodes.Add(new Node($"{pool.Name}-{i + 1}", pool.Cpu.Millicores, pool.Memory.Bytes));
+        _podNames = StableHash.Of((ulong)lake.Seed, "pod-names");
+    }
+
+    public IReadOnlyList<Node> Nodes => _nodes;
+
+    /// <summary>Creates a pod for the daemon's Deployment and schedules it.</summary>
+    public Pod CreatePod(Daemon daemon, string reason)
+    {
+        var spec = daemon.Spec;
+        var pod = new Pod
+        {
+            Daemon = daemon,
+            Name = PodName(daemon),
+            Requests = spec.Requests,
+            Limits = spec.Limits,
+        };
+        pod.Workers = new Worker[Math.Max(1, spec.Threads)];
+        for (var i = 0; i < pod.Workers.Length; i++) pod.Workers[i] = new Worker();
+        daemon.Pods.Add(pod);
+        TrySchedule(pod, reason);
+        return pod;
+    }
+
+    private string PodName(Daemon daemon)
+    {
+        // <deployment>-<replicaset hash>-<suffix>, like Kubernetes, from the seed: the replicaset hash changes with the spec.
+        var rs = StableHash.Combine(StableHash.Of((ulong)_lake.Seed, daemon.Name), (ulong)daemon.Generation);
+        var suffix = StableHash.Combine(_podNames, ++_podNamesCounter);
+        return $"{daemon.Name}-{Encode(rs, 10)}-{Encode(suffix, 5)}";
+    }
+
+    private ulong _podNamesCounter;
+
+    private static string Encode(ulong v, int n)
+    {
+        Span<char> s = stackalloc char[n];
+        for (var i = 0; i < n; i++)
+        {
+            s[i] = PodAlphabet[(int)(v % (ulong)PodAlphabet.Length)];
+            v /= (ulong)PodAlphabet.Length;
+        }
+        return new string(s);
+    }
+
+    private bool TrySchedule(Pod pod, string reason)
+    {
+        Node? best = null;
+        foreach (var n in _nodes)
+        {
+            if (n.CpuRequested + pod.CpuRequestMilli > n.CpuMilli || n.MemoryRequested + pod.MemoryRequest > n.Memory) continue;
+            // Least allocated first, as the default scheduler scores; ties by node order.
+            if (best is null || n.CpuRequested * best.CpuMilli < best.CpuRequested * n.CpuMilli) best = n;
+        }
+        if (best is null)
+        {
+            if (!_pending.Contains(pod))
+            {
+                _pending.Add(pod);
+                Lifecycle(pod, "pending", "no node has the requested CPU and memory");
+            }
+            return false;
+        }
+        _pending.Remove(pod);
+        pod.Node = best;
+        best.CpuRequested += pod.CpuRequestMilli;
+        best.MemoryRequested += pod.MemoryRequest;
+        pod.Phase = PodPhase.Starting;
+        Lifecycle(pod, "scheduled", reason);
+        _lake.Queue.Schedule(_lake.Now + (long)pod.Daemon.Model.Startup.TotalMilliseconds, () => Start(pod));
+        return true;
+    }
+
+    private void Start(Pod pod)
+    {
+        if (pod.Phase != PodPhase.Starting) return;
+        pod.Phase = PodPhase.Running;
+        pod.RunningSince = _lake.Now;
+        Lifecycle(pod, "started", null);
+    }
+
+    /// <summary>The pod went over its memory limit: the container is killed, its work goes back to the queue.</summary>
+    public void OomKill(Pod pod, long memory)
+    {
+        var limit = pod.MemoryLimit ?? 0;
+        pod.Daemon.ReturnWork(pod);
+        pod.OomKills++;
+        pod.Daemon.OomKills++;
+        pod.Restarts++;
+        Lifecycle(pod, "oom-killed", $"memory {Mi(memory)} > limit {Mi(limit)}");
+        CrashLoop(pod);
+    }
+
+    private void CrashLoop(Pod pod)
+    {
+        // Kubernetes' back-off: 10 s doubling up to 5 min, back to 10 s after a container ran 10 min.
+        pod.Backoff = pod.Backoff == 0 || _lake.Now - pod.RunningSince >= BackoffReset ? BackoffStart : Math.Min(pod.Backoff * 2, BackoffMax);
+        pod.Phase = PodPhase.CrashLoopBackOff;
+        pod.Cache = 0;
+        Lifecycle(pod, "crash-loop-back-off", $"back-off {pod.Backoff / 1000}s restarting failed container");
+        _lake.Queue.Schedule(_lake.Now + pod.Backoff, () =>
+        {
+            if (pod.Phase != PodPhase.CrashLoopBackOff) return;
+            pod.Phase = PodPhase.Running;
+            pod.RunningSince = _lake.Now;
+            pod.Daemon.Restarts++;
+            Lifecycle(pod, "restarted", null);
+        });
+    }
+
+    /// <summary>Deletes a pod (chaos or rolling restart); the Deployment creates its replacement.</summary>
+    public void DeletePod(Pod pod, string reason, bool replace = true)
+    {
+        if (pod.Phase == PodPhase.Terminated) return;
+        pod.Daemon.ReturnWork(pod);
+        Lifecycle(pod, "killed", reason);
+        pod.Phase = PodPhase.Terminated;
+        _pending.Remove(pod);
+        if (pod.Node is { } n)
+        {
+            n.CpuRequested -= pod.CpuRequestMilli;
+            n.MemoryRequested -= pod.MemoryRequest;
+        }
+        pod.Daemon.Pods.Remove(pod);
+        Lifecycle(pod, "deleted", reason);
+        if (replace) CreatePod(pod.Daemon, "replaces " + pod.Name);
+        // Freed requests may let a pending pod in.
+        foreach (var p in _pending.ToArray()) TrySchedule(p, "capacity freed");
+    }
+
+    private void Lifecycle(Pod pod, string what, string? reason) =>
+        _lake.Sink.Lifecycle(new PodLifecycleEvent
+        {
+            Time = _lake.UtcNow,
+            Daemon = pod.Daemon.Name,
+            Pod = pod.Name,
+            Node = pod.Node?.Name,
+            Event = what,
+            Reason = reason,
+            Restarts = pod.Restarts,
+        });
+
+    internal static string Mi(long bytes) => (bytes >> 20) + "Mi";
+}

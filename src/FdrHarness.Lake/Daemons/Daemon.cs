@@ -1,0 +1,203 @@
+using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Lake.Cluster;
+
+namespace FdrHarness.Lake.Daemons;
+
+/// <summary>A thread's bulk in flight: the ids it took, the CPU it still needs, the memory it holds.</summary>
+public sealed class Worker
+{
+    public readonly List<int> Items = [];
+    /// <summary>What the cost and memory are counted in (locks, rows, files...), often Items.Count.</summary>
+    public long Units;
+    public double CpuLeft;
+    public long Memory;
+    public bool Busy;
+}
+
+/// <summary>
+/// A Rucio daemon as a Deployment of pods × threads working its own queue in bulks. On every tick each running pod
+/// gets CPU up to its limit (or its node), shared by its threads; a thread takes a bulk, holds its memory while it
+/// spends the bulk's CPU, then applies it. Taking a bulk that pushes the pod over its memory limit is an OOMKill: the
+/// work of every thread of the pod goes back to the queue.
+/// </summary>
+public abstract class Daemon
+{
+    protected Daemon(LakeState lake, DaemonSpec spec)
+    {
+        Lake = lake;
+        Spec = spec;
+        Name = spec.Name;
+        Model = DaemonModel.For(spec);
+    }
+
+    protected LakeState Lake { get; }
+    public string Name { get; }
+    public DaemonSpec Spec { get; internal set; }
+    public DaemonModel Model { get; }
+    public List<Pod> Pods { get; } = [];
+    public int Generation;
+    public long OomKills;
+    public long Restarts;
+    public long ItemsDone;
+
+    /// <summary>Items waiting in the daemon's queue (not counting the ones in flight).</summary>
+    public abstract long Backlog { get; }
+
+    /// <summary>Fills the worker with a bulk of at most <paramref name="bulk"/> items (0: no limit); false when there is nothing to do.</summary>
+    protected abstract bool Take(Worker w, int bulk);
+
+    /// <summary>Applies a finished bulk to the catalog.</summary>
+    protected abstract void Complete(Worker w);
+
+    /// <summary>Puts an unfinished bulk back on the queue (the pod died).</summary>
+    protected abstract void Return(Worker w);
+
+    public int RunningPods
+    {
+        get
+        {
+            var n = 0;
+            foreach (var p in Pods) if (p.Phase == PodPhase.Running) n++;
+            return n;
+        }
+    }
+
+    internal void ReturnWork(Pod pod)
+    {
+        foreach (var w in pod.Workers)
+        {
+            if (!w.Busy) continue;
+            Return(w);
+            w.Items.Clear();
+            w.Busy = false;
+            w.Units = 0;
+        }
+    }
+
+    /// <summary>One tick of <paramref name="seconds"/> of virtual time for every running pod.</summary>
+    internal void Tick(double seconds)
+    {
+        // Pods in a fixed order (creation); copy because an OOMKill does not remove pods but a delete might.
+        for (var i = 0; i < Pods.Count; i++)
+        {
+            var pod = Pods[i];
+            if (pod.Phase != PodPhase.Running) continue;
+            var perThread = Math.Min(1.0, pod.Cores / pod.Workers.Length) * seconds;
+            foreach (var w in pod.Workers)
+            {
+                var budget = perThread;
+                for (var guard = 0; budget > 1e-9 && guard < 100_000; guard++)
+                {
+                    if (!w.Busy)
+                    {
+                        w.Items.Clear();
+                        w.Units = 0;
+                        if (!Take(w, Model.Bulk)) break;
+                        w.Busy = true;
+                        w.CpuLeft = Model.CostPerBulk + w.Units * Model.CostPerItem;
+                        w.Memory = w.Units * Model.MemoryPerItem;
+                        var memory = pod.Memory;
+                        if (pod.MemoryLimit is { } limit && memory > limit)
+                        {
+                            Lake.Cluster.OomKill(pod, memory);
+                            goto nextPod;
+                        }
+                    }
+                    var spend = Math.Min(budget, w.CpuLeft);
+                    w.CpuLeft -= spend;
+                    budget -= spend;
+                    pod.CpuUsed += spend;
+                    if (w.CpuLeft <= 1e-9)
+                    {
+                        Complete(w);
+                        ItemsDone += w.Units;
+                        pod.Cache = Math.Min(Model.CacheMax, pod.Cache + w.Units * Model.CachePerItem);
+                        w.Busy = false;
+                        w.Items.Clear();
+                        w.Units = 0;
+                    }
+                }
+            }
+        nextPod:;
+        }
+    }
+}
+
+/// <summary>A daemon whose queue is a count of identical rows (messages, counter updates, tokens).</summary>
+public class CountingDaemon(LakeState lake, DaemonSpec spec) : Daemon(lake, spec)
+{
+    private long _queued;
+
+    public override long Backlog => _queued;
+
+    public void Add(long rows) => _queued += rows;
+
+    protected override bool Take(Worker w, int bulk)
+    {
+        if (_queued == 0) return false;
+        var n = bulk <= 0 ? _queued : Math.Min(bulk, _queued);
+        _queued -= n;
+        w.Units = n;
+        return true;
+    }
+
+    protected override void Complete(Worker w) { }
+
+    protected override void Return(Worker w) => _queued += w.Units;
+}
+
+/// <summary>A daemon whose queue is a FIFO of work items; one entry is one item unless <see cref="UnitsOf"/> says otherwise.</summary>
+public abstract class QueueDaemon<T>(LakeState lake, DaemonSpec spec) : Daemon(lake, spec) where T : struct
+{
+    protected readonly Queue<T> Queue = new();
+
+    public override long Backlog => Queue.Count;
+
+    public void Enqueue(T item) => Queue.Enqueue(item);
+
+    protected virtual long UnitsOf(T item) => 1;
+
+    /// <summary>False when the item cannot be worked on now (e.g. its RSE is unavailable); it stays queued.</summary>
+    protected virtual bool Ready(T item) => true;
+
+    /// <summary>Moves work that became due (expired rules, DIDs) into the queue before a bulk is taken.</summary>
+    protected virtual void Refill() { }
+
+    /// <summary>The thread's bulk; parallel to <see cref="Worker.Items"/>, which holds indexes into it.</summary>
+    private readonly Dictionary<Worker, List<T>> _inFlight = new(ReferenceEqualityComparer.Instance);
+
+    protected override bool Take(Worker w, int bulk)
+    {
+        Refill();
+        if (!_inFlight.TryGetValue(w, out var items)) _inFlight[w] = items = [];
+        items.Clear();
+        var n = Queue.Count;
+        for (var i = 0; i < n && (bulk <= 0 || items.Count < bulk); i++)
+        {
+            var item = Queue.Dequeue();
+            if (!Ready(item))
+            {
+                Queue.Enqueue(item);
+                continue;
+            }
+            items.Add(item);
+            w.Items.Add(items.Count - 1);
+            w.Units += UnitsOf(item);
+        }
+        return items.Count > 0;
+    }
+
+    protected override void Complete(Worker w)
+    {
+        foreach (var item in _inFlight[w]) Apply(item);
+        _inFlight[w].Clear();
+    }
+
+    protected abstract void Apply(T item);
+
+    protected override void Return(Worker w)
+    {
+        foreach (var item in _inFlight[w]) Queue.Enqueue(item);
+        _inFlight[w].Clear();
+    }
+}

@@ -1,0 +1,108 @@
+using System.Globalization;
+using FdrHarness.Core.Quantities;
+using FdrHarness.Core.Scenarios.Model;
+
+namespace FdrHarness.Lake.Daemons;
+
+/// <summary>
+/// The work model of one daemon, read from its <c>model:</c> section in the scenario (every key optional).
+/// A daemon is a Deployment of pods × threads; each thread takes a bulk of items from the daemon's queue, spends
+/// CPU on it (throttled at the pod's CPU limit) and holds memory for it until it is done.
+/// <list type="table">
+/// <listheader><term>key</term><description>meaning (default)</description></listheader>
+/// <item><term>tick</term><description>how often threads look for work, a duration (2s)</description></item>
+/// <item><term>bulk</term><description>items a thread takes at once; 0 = the whole backlog (per daemon, see <see cref="Defaults"/>)</description></item>
+/// <item><term>cost_per_item</term><description>CPU time per item, a duration such as 20ms</description></item>
+/// <item><term>cost_per_bulk</term><description>CPU time per bulk on top of its items (0s)</description></item>
+/// <item><term>base_memory</term><description>working set of an idle pod, e.g. 200Mi</description></item>
+/// <item><term>memory_per_item</term><description>memory held per item in flight (what the daemon loads for it)</description></item>
+/// <item><term>cache_per_item</term><description>memory a pod keeps after each item it finished (caches, fragmentation) (0)</description></item>
+/// <item><term>cache_max</term><description>where that retained memory levels off (0)</description></item>
+/// <item><term>idle_cpu</term><description>CPU of a pod with nothing to do (5m)</description></item>
+/// <item><term>startup</term><description>time from scheduled to started (15s)</description></item>
+/// <item><term>max_retries</term><description>conveyor-finisher: failed attempts resubmitted as new requests (3)</description></item>
+/// <item><term>stuck_delay</term><description>judge-repairer: how long a rule stays STUCK before it is repaired (1h)</description></item>
+/// <item><term>greedy</term><description>reaper: delete every tombstoned replica (true), or only when an RSE is below its watermark (false)</description></item>
+/// <item><term>deletion_time</term><description>reaper: storage time per deleted file, the deletion-done duration (200ms)</description></item>
+/// </list>
+/// What an item is: judge-injector a file of the rule's DID; judge-evaluator, -cleaner, -repairer a lock of the rule
+/// (the evaluator holds all locks of the DID it evaluates); conveyor-* a request; reaper a replica; undertaker an
+/// expired DID or a file attached to it (its pass of up to 10,000 DIDs loads their content); abacus-* an updated
+/// counter row (abacus-collection-replica reads its whole updated_col_rep backlog); hermes a message; transmogrifier
+/// a new DID; rucio-server an API call; rucio-server-auth a token request.
+/// </summary>
+public sealed record DaemonModel
+{
+    public TimeSpan Tick { get; init; } = TimeSpan.FromSeconds(2);
+    public int Bulk { get; init; } = 100;
+    public double CostPerItem { get; init; } = 0.01;
+    public double CostPerBulk { get; init; }
+    public long BaseMemory { get; init; } = 100L << 20;
+    public long MemoryPerItem { get; init; } = 4 << 10;
+    public long CachePerItem { get; init; }
+    public long CacheMax { get; init; }
+    public double IdleCpu { get; init; } = 0.005;
+    public TimeSpan Startup { get; init; } = TimeSpan.FromSeconds(15);
+    public int MaxRetries { get; init; } = 3;
+    public TimeSpan StuckDelay { get; init; } = TimeSpan.FromHours(1);
+    public bool Greedy { get; init; } = true;
+    public TimeSpan DeletionTime { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    private const long Ki = 1024, Mi = 1024 * 1024;
+
+    /// <summary>Defaults per daemon, sized on the usage the seed reports (daemons-during-fdr.csv).</summary>
+    public static DaemonModel Defaults(string daemon) => daemon switch
+    {
+        "judge-injector" => new() { Bulk = 1, CostPerItem = 0.0001, CostPerBulk = 0.05, BaseMemory = 90 * Mi, MemoryPerItem = 4 * Ki },
+        "judge-evaluator" => new()
+        {
+            Bulk = 1, CostPerItem = 0.002, CostPerBulk = 0.05, BaseMemory = 600 * Mi, MemoryPerItem = 80 * Ki,
+            CachePerItem = 8 * Ki, CacheMax = 700 * Mi,
+        },
+        "judge-repairer" => new() { Bulk = 1, CostPerItem = 0.002, CostPerBulk = 0.2, BaseMemory = 550 * Mi, MemoryPerItem = 16 * Ki },
+        "judge-cleaner" => new() { Bulk = 1, CostPerItem = 0.0005, CostPerBulk = 0.05, BaseMemory = 180 * Mi, MemoryPerItem = 8 * Ki },
+        "conveyor-submitter" => new() { Bulk = 100, CostPerItem = 0.1, BaseMemory = 280 * Mi, MemoryPerItem = 64 * Ki },
+        "conveyor-poller" => new() { Bulk = 100, CostPerItem = 0.02, BaseMemory = 180 * Mi, MemoryPerItem = 32 * Ki },
+        "conveyor-finisher" => new() { Bulk = 100, CostPerItem = 0.06, BaseMemory = 180 * Mi, MemoryPerItem = 64 * Ki },
+        "reaper" => new() { Bulk = 100, CostPerItem = 0.02, BaseMemory = 230 * Mi, MemoryPerItem = 64 * Ki },
+        "undertaker" => new() { Bulk = 10_000, CostPerItem = 0.002, CostPerBulk = 0.5, BaseMemory = 90 * Mi, MemoryPerItem = 8 * Ki, Tick = TimeSpan.FromSeconds(30) },
+        "abacus-account" or "abacus-rse" => new() { Bulk = 10_000, CostPerItem = 0.0001, BaseMemory = 75 * Mi, MemoryPerItem = 1 * Ki, Tick = TimeSpan.FromSeconds(10) },
+        "abacus-collection-replica" => new() { Bulk = 0, CostPerItem = 0.004, CostPerBulk = 1, BaseMemory = 150 * Mi, MemoryPerItem = 16 * Ki, Tick = TimeSpan.FromSeconds(10) },
+        "hermes" => new() { Bulk = 1000, CostPerItem = 0.0002, BaseMemory = 130 * Mi, MemoryPerItem = 2 * Ki },
+        "transmogrifier" => new() { Bulk = 100, CostPerItem = 0.005, BaseMemory = 95 * Mi, MemoryPerItem = 8 * Ki, Tick = TimeSpan.FromSeconds(10) },
+        "rucio-server" => new() { Bulk = 100, CostPerItem = 0.05, BaseMemory = 1200 * Mi, MemoryPerItem = 256 * Ki, Tick = TimeSpan.FromSeconds(1) },
+        "rucio-server-auth" => new() { Bulk = 10, CostPerItem = 0.02, BaseMemory = 500 * Mi, MemoryPerItem = 1 * Mi },
+        "rucio-ui" => new() { BaseMemory = 550 * Mi },
+        _ => new(),
+    };
+
+    /// <summary>The daemon's defaults overridden by its scenario <c>model:</c> entries.</summary>
+    public static DaemonModel For(DaemonSpec spec)
+    {
+        var m = Defaults(spec.Name);
+        foreach (var key in spec.Model.Keys.Order(StringComparer.Ordinal))
+        {
+            var v = spec.Model[key];
+            m = key switch
+            {
+                "tick" => m with { Tick = Durations.Parse(v) },
+                "bulk" => m with { Bulk = int.Parse(v, CultureInfo.InvariantCulture) },
+                "cost_per_item" => m with { CostPerItem = Durations.Parse(v).TotalSeconds },
+                "cost_per_bulk" => m with { CostPerBulk = Durations.Parse(v).TotalSeconds },
+                "base_memory" => m with { BaseMemory = ByteSize.Parse(v).Bytes },
+                "memory_per_item" => m with { MemoryPerItem = ByteSize.Parse(v).Bytes },
+                "cache_per_item" => m with { CachePerItem = ByteSize.Parse(v).Bytes },
+                "cache_max" => m with { CacheMax = ByteSize.Parse(v).Bytes },
+                "idle_cpu" => m with { IdleCpu = CpuQuantity.Parse(v).Cores },
+                "startup" => m with { Startup = Durations.Parse(v) },
+                "max_retries" => m with { MaxRetries = int.Parse(v, CultureInfo.InvariantCulture) },
+                "stuck_delay" => m with { StuckDelay = Durations.Parse(v) },
+                "greedy" => m with { Greedy = bool.Parse(v) },
+                "deletion_time" => m with { DeletionTime = Durations.Parse(v) },
+                _ => throw new ArgumentException($"daemons.{spec.Name}.model: unknown key '{key}'; expected tick, bulk, cost_per_item, cost_per_bulk, base_memory, memory_per_item, cache_per_item, cache_max, idle_cpu, startup, max_retries, stuck_delay, greedy, deletion_time"),
+            };
+        }
+        if (m.Tick <= TimeSpan.Zero) throw new ArgumentException($"daemons.{spec.Name}.model.tick must be positive");
+        return m;
+    }
+}

@@ -1,0 +1,34 @@
+using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Lake.Workload;
+
+namespace FdrHarness.Lake.Daemons;
+
+/// <summary>
+/// rucio-server: its load is the harness's own API calls (file registrations, rules, lifetimes, noise uploads); a
+/// call takes effect when a server pod has processed it, so a server outage delays the whole rehearsal.
+/// </summary>
+public sealed class RucioServer(LakeState lake, DaemonSpec spec) : QueueDaemon<ApiCall>(lake, spec)
+{
+    internal WorkloadDriver? Workload { get; set; }
+
+    public long Calls;
+
+    public void Call(ApiCall call)
+    {
+        Calls++;
+        Enqueue(call);
+    }
+
+    protected override void Apply(ApiCall call)
+    {
+        var w = Workload!;
+        switch (call.Kind)
+        {
+            case ApiCallKind.RegisterFile: w.RegisterFile(call.A, call.B); break;
+            case ApiCallKind.AddRule: w.AddRule(call.A); break;
+            case ApiCallKind.SetRuleLifetime: w.SetRuleLifetime(call.A, call.B); break;
+            case ApiCallKind.SetDidLifetime: w.SetDidLifetime(call.A, call.B); break;
+            case ApiCallKind.NoiseUpload: w.NoiseUpload(call.A, call.B); break;
+        }
+    }
+}

@@ -1,0 +1,232 @@
+using FdrHarness.Core.Observations;
+using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Lake.Catalog;
+using FdrHarness.Lake.Chaos;
+using FdrHarness.Lake.Cluster;
+using FdrHarness.Lake.Simulation;
+using FdrHarness.Lake.Workload;
+
+namespace FdrHarness.Lake;
+
+/// <summary>OOMKills and container restarts of one daemon's pods over the run.</summary>
+public sealed record DaemonOutcome(string Daemon, long OomKills, long Restarts, long ItemsDone, long BacklogAtEnd);
+
+/// <summary>The end-of-run counters of the embedded lake.</summary>
+public sealed record LakeResult
+{
+    public TimeSpan VirtualEnd { get; init; }
+    public DateTime VirtualEndUtc { get; init; }
+    public long Events { get; init; }
+    public long FilesInjected { get; init; }
+    public long FilesRefused { get; init; }
+    /// <summary>Injected files with at least one replica at the end.</summary>
+    public long FilesPresent { get; init; }
+    /// <summary>Of those, files with two or more replicas.</summary>
+    public long FilesReplicated { get; init; }
+    /// <summary>Injected files whose every replica was deleted.</summary>
+    public long FilesDeleted { get; init; }
+    public long TransfersQueued { get; init; }
+    public long TransfersSubmitted { get; init; }
+    public long TransfersDone { get; init; }
+    public long TransfersFailed { get; init; }
+    /// <summary>Submitted, verdict not yet polled from FTS: submitted = done + failed + active.</summary>
+    public long TransfersActive { get; init; }
+    public long TransfersCancelled { get; init; }
+    public long BytesTransferred { get; init; }
+    public long Deletions { get; init; }
+    public long BytesDeleted { get; init; }
+    /// <summary>Bytes of the replicas the catalog removed (must equal the bytes of deletion-done).</summary>
+    public long BytesOfReplicasRemoved { get; init; }
+    public long RulesCreated { get; init; }
+    public long RulesOk { get; init; }
+    public long RulesStuck { get; init; }
+    public long RulesReplicating { get; init; }
+    public long RulesRemoved { get; init; }
+    /// <summary>Locks or uploads refused because no RSE had room under its quota (noticed, never silently over quota).</summary>
+    public long QuotaRefusals { get; init; }
+    /// <summary>Times an RSE's usage went over its quota without a refusal; always 0 unless the lake has a bug.</summary>
+    public long QuotaExceededUnnoticed { get; init; }
+    /// <summary>Rules found OK while one of their locks was not; always 0 unless the lake has a bug.</summary>
+    public long RulesOkWithLockNotOk { get; init; }
+    public IReadOnlyList<DaemonOutcome> Daemons { get; init; } = [];
+
+    public long OomKills(string daemon) => Daemons.FirstOrDefault(d => d.Daemon == daemon)?.OomKills ?? 0;
+    public long Restarts(string daemon) => Daemons.FirstOrDefault(d => d.Daemon == daemon)?.Restarts ?? 0;
+}
+
+/// <summary>The live view, reported every few virtual minutes.</summary>
+public sealed record LakeProgress(
+    TimeSpan VirtualTime,
+    TimeSpan Duration,
+    long FilesInjected,
+    long TransfersActive,
+    long TransfersDone,
+    long TransfersFailed,
+    IReadOnlyList<KeyValuePair<string, long>> Backlog);
+
+/// <summary>
+/// The embedded data lake: Rucio's catalog and daemons, FTS and the Kubernetes pods they run in, simulated on
+/// virtual time and deterministic from the scenario's seed. Work flows only through the daemons: rule →
+/// judge-evaluator → requests → conveyor-submitter → FTS → conveyor-poller → conveyor-finisher → locks and rules OK;
+/// expiry → judge-cleaner → tombstones → reaper → deletion-done; DID lifetime → undertaker; counters → abacus.
+/// </summary>
+public static class EmbeddedLake
+{
+    private const long ProgressEveryMs = 5 * 60_000;
+    private const long FtsTickMs = 1000;
+
+    public static LakeResult Run(Scenario scenario, IObservationSink sink, IProgress<LakeProgress>? progress = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(sink);
+        var end = (long)scenario.Run.Duration.TotalMilliseconds;
+        if (end <= 0) throw new ArgumentException("run.duration must be positive");
+
+        var lake = new LakeState(scenario, sink);
+        var workload = new WorkloadDriver(lake);
+        lake.Server.Workload = workload;
+
+        foreach (var daemon in lake.Daemons)
+            for (var i = 0; i < daemon.Spec.Replicas; i++)
+                lake.Cluster.CreatePod(daemon, "deployment " + daemon.Name);
+        workload.Schedule();
+        new ChaosEngine(lake).Schedule();
+
+        Every(lake, FtsTickMs, FtsTickMs, end, () => lake.Fts.Advance(lake.Now));
+        foreach (var daemon in lake.Daemons)
+        {
+            var tick = (long)daemon.Model.Tick.TotalMilliseconds;
+            var d = daemon;
+            Every(lake, tick, tick, end, () => d.Tick(tick / 1000.0));
+        }
+        var interval = Math.Max(1000, (long)scenario.Run.ObservationInterval.TotalMilliseconds);
+        Every(lake, interval, interval, end, () => Sample(lake, interval));
+        if (progress is not null)
+            Every(lake, 0, ProgressEveryMs, end, () => progress.Report(Progress(lake)));
+
+        lake.Queue.RunUntil(lake.Clock, end, ct);
+        progress?.Report(Progress(lake));
+        return Result(lake);
+    }
+
+    /// <summary>Repeats an action from <paramref name="first"/> every <paramref name="period"/> up to the end.</summary>
+    private static void Every(LakeState lake, long first, long period, long end, Action action)
+    {
+        void Run()
+        {
+            action();
+            var next = lake.Now + period;
+            if (next <= end) lake.Queue.Schedule(next, Run);
+        }
+        if (first <= end) lake.Queue.Schedule(first, Run);
+    }
+
+    private static void Sample(LakeState lake, long intervalMs)
+    {
+        var seconds = intervalMs / 1000.0;
+        var time = lake.UtcNow;
+        foreach (var daemon in lake.Daemons)
+        {
+            var backlog = daemon.Backlog;
+            foreach (var pod in daemon.Pods)
+            {
+                var running = pod.Phase == PodPhase.Running;
+                lake.Sink.Sample(new PodSample
+                {
+                    Time = time,
+                    Daemon = daemon.Name,
+                    Pod = pod.Name,
+                    Node = pod.Node?.Name,
+                    State = pod.Phase switch
+                    {
+                        PodPhase.Running => "Running",
+                        PodPhase.CrashLoopBackOff => "CrashLoopBackOff",
+                        PodPhase.Terminated => "Terminated",
+                        _ => "Pending",
+                    },
+                    CpuCores = pod.CpuUsed / seconds + (running ? daemon.Model.IdleCpu : 0),
+                    MemoryBytes = running ? pod.Memory : 0,
+                    CpuRequest = pod.Requests.Cpu?.Cores,
+                    CpuLimit = pod.Limits.Cpu?.Cores,
+                    MemoryRequest = pod.Requests.Memory?.Bytes,
+                    MemoryLimit = pod.Limits.Memory?.Bytes,
+                    Restarts = pod.Restarts,
+                    Backlog = backlog,
+                });
+                pod.CpuUsed = 0;
+            }
+        }
+    }
+
+    private static LakeProgress Progress(LakeState lake)
+    {
+        var c = lake.Counters;
+        return new LakeProgress(
+            TimeSpan.FromMilliseconds(lake.Now),
+            lake.Scenario.Run.Duration,
+            c.FilesInjected,
+            c.TransfersSubmitted - c.TransfersDone - c.TransfersFailed,
+            c.TransfersDone,
+            c.TransfersFailed,
+            lake.Daemons.Select(d => new KeyValuePair<string, long>(d.Name, d.Backlog)).ToArray());
+    }
+
+    private static LakeResult Result(LakeState lake)
+    {
+        var c = lake.Counters;
+        long present = 0, replicated = 0, deleted = 0;
+        var files = lake.Files;
+        for (var f = 0; f < files.Count; f++)
+        {
+            if (files.State[f] is FileState.NotInjected or FileState.Refused) continue;
+            var live = 0;
+            for (var r = files.FirstReplica[f]; r >= 0; r = lake.Replicas.Next[r])
+                if (lake.Replicas.State[r] == ReplicaState.Available) live++;
+            if (live > 0) present++;
+            else if (files.State[f] == FileState.Deleted) deleted++;
+            if (live > 1) replicated++;
+        }
+        // Final check of the rule invariant over every lock.
+        var okWithBadLock = c.RulesOkWithLockNotOk;
+        foreach (var rule in lake.Rules)
+        {
+            if (rule.State != RuleState.Ok) continue;
+            for (var l = rule.LockStart; l < rule.LockStart + rule.LockCount; l++)
+                if (lake.Locks.State[l] != LockState.Ok)
+                {
+                    okWithBadLock++;
+                    break;
+                }
+        }
+        return new LakeResult
+        {
+            VirtualEnd = TimeSpan.FromMilliseconds(lake.Now),
+            VirtualEndUtc = lake.UtcNow,
+            Events = c.Events,
+            FilesInjected = c.FilesInjected,
+            FilesRefused = c.FilesRefused,
+            FilesPresent = present,
+            FilesReplicated = replicated,
+            FilesDeleted = deleted,
+            TransfersQueued = c.TransfersQueued,
+            TransfersSubmitted = c.TransfersSubmitted,
+            TransfersDone = c.TransfersDone,
+            TransfersFailed = c.TransfersFailed,
+            TransfersActive = c.TransfersSubmitted - c.TransfersDone - c.TransfersFailed,
+            TransfersCancelled = c.TransfersCancelled,
+            BytesTransferred = c.BytesTransferred,
+            Deletions = c.Deletions,
+            BytesDeleted = c.BytesDeleted,
+            BytesOfReplicasRemoved = lake.Rses.Sum(r => r.Arrived - r.Used),
+            RulesCreated = c.RulesCreated,
+            RulesOk = lake.Rules.Count(r => r.State == RuleState.Ok),
+            RulesStuck = lake.Rules.Count(r => r.State == RuleState.Stuck),
+            RulesReplicating = lake.Rules.Count(r => r.State is RuleState.Replicating or RuleState.Inject),
+            RulesRemoved = lake.Rules.Count(r => r.State == RuleState.Removed),
+            QuotaRefusals = c.QuotaRefusals,
+            QuotaExceededUnnoticed = c.QuotaExceededUnnoticed,
+            RulesOkWithLockNotOk = okWithBadLock,
+            Daemons = lake.Daemons.Select(d => new DaemonOutcome(d.Name, d.OomKills, d.Restarts, d.ItemsDone, d.Backlog)).ToArray(),
+        };
+    }
+}

@@ -1,0 +1,353 @@
+using System.Globalization;
+using FdrHarness.Core.Observations;
+using FdrHarness.Core.Rucio;
+using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Core.Synthetic;
+using FdrHarness.Lake.Accounting;
+using FdrHarness.Lake.Workload;
+using FdrHarness.Lake.Catalog;
+using FdrHarness.Lake.Cluster;
+using FdrHarness.Lake.Daemons;
+using FdrHarness.Lake.Deletion;
+using FdrHarness.Lake.Rules;
+using FdrHarness.Lake.Simulation;
+using FdrHarness.Lake.Transfers;
+
+namespace FdrHarness.Lake;
+
+/// <summary>An experiment's place in the catalog: its id ranges and its name generator.</summary>
+public sealed class ExperimentInfo
+{
+    public required int Index { get; init; }
+    public required string Scope { get; init; }
+    public required SyntheticFileGenerator? Generator { get; init; }
+    public required int FileOffset { get; init; }
+    public required int Files { get; init; }
+    public required int DatasetOffset { get; init; }
+    public required int Datasets { get; init; }
+    public required int ContainerOffset { get; init; }
+    public required int Containers { get; init; }
+    public required int FilesPerDataset { get; init; }
+    public required int DatasetsPerContainer { get; init; }
+    public required byte[] WriteRses { get; init; }
+    public string Account => Scope == "noise" ? "root" : Scope;
+}
+
+/// <summary>
+/// Everything the embedded lake knows: the catalog, the RSEs and FTS, the pods and daemons, the clock and the
+/// queue of timed actions, and the sink observations go to. Daemons change it only through their bulks.
+/// </summary>
+public sealed partial class LakeState
+{
+    internal LakeState(Scenario scenario, IObservationSink sink)
+    {
+        Scenario = scenario;
+        Sink = sink;
+        Seed = scenario.Run.Seed;
+        _idKey = StableHash.Of((ulong)Seed, "ids");
+        _pickKey = StableHash.Of((ulong)Seed, "placement");
+
+        if (scenario.Rses.Count is 0 or > 250) throw new ArgumentException("the embedded lake needs 1 to 250 RSEs");
+        Rses = scenario.Rses.Select((r, i) => new RseState(r, (byte)i)).ToArray();
+        for (var i = 0; i < Rses.Length; i++) _rseIndex[Rses[i].Name] = (byte)i;
+        Fts = new Fts(this, scenario.Rses, scenario.Links);
+
+        // Experiments, then the noise files as a last pseudo-experiment: global id ranges fixed up front.
+        var generators = SyntheticFileGenerator.ForExperiments(Seed, scenario.Experiments, scenario.Run.Scale);
+        int files = 0, datasets = 0, containers = 0;
+        var list = new List<ExperimentInfo>();
+        for (var e = 0; e < generators.Count; e++)
+        {
+            var g = generators[e];
+            var spec = scenario.Experiments[e];
+            if (g.Count > int.MaxValue / 4) throw new ArgumentException($"experiment {spec.Name}: too many files for the embedded lake");
+            var write = spec.WriteTo is { } w ? Select(w) : spec.Qos is { } q ? Select(RseExpression.Parse("QOS=" + q)) : AllRses();
+            list.Add(new ExperimentInfo
+            {
+                Index = e, Scope = g.Scope, Generator = g, FileOffset = files, Files = (int)g.Count,
+                DatasetOffset = datasets, Datasets = (int)g.DatasetCount, ContainerOffset = containers, Containers = (int)g.ContainerCount,
+                FilesPerDataset = spec.FilesPerDataset, DatasetsPerContainer = spec.DatasetsPerContainer, WriteRses = write,
+            });
+            files += (int)g.Count;
+            datasets += (int)g.DatasetCount;
+            containers += (int)g.ContainerCount;
+        }
+        Noise = new NoisePlan(this, scenario, files);
+        list.Add(new ExperimentInfo
+        {
+            Index = list.Count, Scope = Noise.Scope, Generator = null, FileOffset = files, Files = Noise.Files,
+            DatasetOffset = datasets, Datasets = 0, ContainerOffset = containers, Containers = 0,
+            FilesPerDataset = 1, DatasetsPerContainer = 0, WriteRses = [],
+        });
+        if (list.Count > 255) throw new ArgumentException("the embedded lake handles at most 254 experiments");
+        Experiments = list.ToArray();
+        Files = new FileTable(files + Noise.Files);
+        for (var e = 0; e < Experiments.Length; e++)
+            Array.Fill(Files.Experiment, (byte)e, Experiments[e].FileOffset, Experiments[e].Files);
+        Datasets = new DatasetTable(datasets, Experiments);
+        Containers = new ContainerTable(containers, Experiments);
+
+        Clock = new VirtualClock();
+        Cluster = new KubeCluster(this, scenario.Cluster);
+        Server = new RucioServer(this, SpecOf("rucio-server"));
+        Auth = new CountingDaemon(this, SpecOf("rucio-server-auth"));
+        Ui = new CountingDaemon(this, SpecOf("rucio-ui"));
+        Injector = new JudgeInjector(this, SpecOf("judge-injector"));
+        Evaluator = new JudgeEvaluator(this, SpecOf("judge-evaluator"));
+        Repairer = new JudgeRepairer(this, SpecOf("judge-repairer"));
+        Cleaner = new JudgeCleaner(this, SpecOf("judge-cleaner"));
+        Submitter = new ConveyorSubmitter(this, SpecOf("conveyor-submitter"));
+        Poller = new ConveyorPoller(this, SpecOf("conveyor-poller"));
+        Finisher = new ConveyorFinisher(this, SpecOf("conveyor-finisher"));
+        Reaper = new Reaper(this, SpecOf("reaper"));
+        Undertaker = new Undertaker(this, SpecOf("undertaker"));
+        AbacusAccount = new Abacus(this, SpecOf("abacus-account"));
+        AbacusRse = new Abacus(this, SpecOf("abacus-rse"));
+        AbacusCollectionReplica = new Abacus(this, SpecOf("abacus-collection-replica"));
+        Hermes = new CountingDaemon(this, SpecOf("hermes"));
+        Transmogrifier = new CountingDaemon(this, SpecOf("transmogrifier"));
+        // Fixed order: the servers first (the harness talks to them), then Rucio's daemons as the chart lists them.
+        Daemons =
+        [
+            Server, Auth, Ui, Injector, Evaluator, Repairer, Cleaner, Submitter, Poller, Finisher, Reaper, Undertaker,
+            AbacusAccount, AbacusRse, AbacusCollectionReplica, Hermes, Transmogrifier,
+        ];
+    }
+
+    private readonly ulong _idKey;
+    private readonly ulong _pickKey;
+    private readonly Dictionary<string, byte> _rseIndex = new(StringComparer.Ordinal);
+
+    public Scenario Scenario { get; }
+    public IObservationSink Sink { get; }
+    public long Seed { get; }
+    public VirtualClock Clock { get; }
+    public EventQueue Queue { get; } = new();
+    public long Now => Clock.NowMs;
+    public DateTime UtcNow => Clock.UtcNow;
+
+    public RseState[] Rses { get; }
+    public Fts Fts { get; }
+    public ExperimentInfo[] Experiments { get; }
+    public NoisePlan Noise { get; }
+    public FileTable Files { get; }
+    public DatasetTable Datasets { get; }
+    public ContainerTable Containers { get; }
+    public ReplicaTable Replicas { get; } = new();
+    public LockTable Locks { get; } = new();
+    public RequestTable Requests { get; } = new();
+    public List<Rule> Rules { get; } = [];
+    /// <summary>Rules by DID (kind, id) in creation order: the undertaker removes them with their DID.</summary>
+    public Dictionary<(DidKind, int), List<Rule>> RulesOfDid { get; } = [];
+    /// <summary>Extra locks waiting on a replica another rule is already copying there.</summary>
+    public Dictionary<int, List<int>> WaitingLocks { get; } = [];
+
+    public KubeCluster Cluster { get; }
+    public Daemon[] Daemons { get; }
+    public RucioServer Server { get; }
+    public CountingDaemon Auth { get; }
+    public CountingDaemon Ui { get; }
+    public JudgeInjector Injector { get; }
+    public JudgeEvaluator Evaluator { get; }
+    public JudgeRepairer Repairer { get; }
+    public JudgeCleaner Cleaner { get; }
+    public ConveyorSubmitter Submitter { get; }
+    public ConveyorPoller Poller { get; }
+    public ConveyorFinisher Finisher { get; }
+    public Reaper Reaper { get; }
+    public Undertaker Undertaker { get; }
+    public CountingDaemon AbacusAccount { get; }
+    public CountingDaemon AbacusRse { get; }
+    public CountingDaemon AbacusCollectionReplica { get; }
+    public CountingDaemon Hermes { get; }
+    public CountingDaemon Transmogrifier { get; }
+
+    public LakeCounters Counters { get; } = new();
+
+    /// <summary>A daemon the scenario does not list still runs: one pod, no requests or limits.</summary>
+    private DaemonSpec SpecOf(string name) =>
+        Scenario.Daemons.FirstOrDefault(d => d.Name == name) ?? new DaemonSpec { Name = name, Replicas = 1 };
+
+    public byte RseId(string name) => _rseIndex[name];
+
+    public byte[] Select(RseExpression expression)
+    {
+        var names = expression.Evaluate(Scenario.Rses);
+        return Rses.Where(r => names.Contains(r.Name)).Select(r => r.Id).ToArray();
+    }
+
+    private byte[] AllRses() => Rses.Select(r => r.Id).ToArray();
+
+    /// <summary>A deterministic number for a choice identified by (what, a, b).</summary>
+    public ulong Pick(ulong what, long a, long b = 0) => StableHash.Combine(StableHash.Combine(_pickKey ^ what, (ulong)a), (ulong)b);
+
+    public static ulong Key(string what) => StableHash.Of(0, what);
+
+    /// <summary>32 lower-case hex digits, derived from the seed, a kind of id and a number (request and rule ids).</summary>
+    public string Hex32(string kind, long id)
+    {
+        var k = StableHash.Combine(StableHash.Of(_idKey, kind), (ulong)id);
+        return string.Create(32, (k, StableHash.Combine(k, 1)), static (span, v) =>
+        {
+            v.k.TryFormat(span, out _, "x16", CultureInfo.InvariantCulture);
+            v.Item2.TryFormat(span[16..], out _, "x16", CultureInfo.InvariantCulture);
+        });
+    }
+
+    // --- names, materialised only for events ---
+
+    public ExperimentInfo ExperimentOfFile(int file) => Experiments[Files.Experiment[file]];
+
+    public string FileName(int file)
+    {
+        var e = ExperimentOfFile(file);
+        return e.Generator is { } g ? g.GetFile(file - e.FileOffset).Name : Noise.FileName(file - e.FileOffset);
+    }
+
+    public string? DatasetNameOfFile(int file)
+    {
+        var e = ExperimentOfFile(file);
+        return e.Generator?.DatasetName((file - e.FileOffset) / e.FilesPerDataset);
+    }
+
+    public int DatasetOfFile(int file)
+    {
+        var e = ExperimentOfFile(file);
+        return e.Generator is null ? -1 : e.DatasetOffset + (file - e.FileOffset) / e.FilesPerDataset;
+    }
+
+    public string DatasetName(int dataset)
+    {
+        var e = Experiments[Datasets.Experiment[dataset]];
+        return e.Generator!.DatasetName(dataset - e.DatasetOffset);
+    }
+
+    public string ContainerName(int container)
+    {
+        var e = Experiments[Containers.Experiment[container]];
+        return e.Generator!.ContainerNameOfDataset((long)(container - e.ContainerOffset) * e.DatasetsPerContainer)!;
+    }
+
+    public string DidName(DidKind kind, int did) => kind switch
+    {
+        DidKind.Dataset => DatasetName(did),
+        DidKind.Container => ContainerName(did),
+        _ => FileName(did),
+    };
+
+    public string DidScope(DidKind kind, int did) => kind switch
+    {
+        DidKind.Dataset => Experiments[Datasets.Experiment[did]].Scope,
+        DidKind.Container => Experiments[Containers.Experiment[did]].Scope,
+        _ => ExperimentOfFile(did).Scope,
+    };
+
+    // --- events ---
+
+    public void Emit(in HermesEvent e)
+    {
+        Sink.Event(e);
+        Counters.Events++;
+        Hermes.Add(1);
+    }
+
+    /// <summary>Files of a DID, as a range of global file ids per dataset (noise files are their own DID).</summary>
+    public IEnumerable<(int First, int Count)> FileRanges(DidKind kind, int did)
+    {
+        switch (kind)
+        {
+            case DidKind.File:
+                yield return (did, 1);
+                break;
+            case DidKind.Dataset:
+                yield return Datasets.FileRange(did, Experiments);
+                break;
+            case DidKind.Container:
+                var (first, count) = Containers.DatasetRange(did, Experiments);
+                for (var d = first; d < first + count; d++) yield return Datasets.FileRange(d, Experiments);
+                break;
+        }
+    }
+
+    public long FileCountOf(DidKind kind, int did)
+    {
+        long n = 0;
+        foreach (var (_, c) in FileRanges(kind, did)) n += c;
+        return n;
+    }
+
+    /// <summary>Adds a replica's bytes to its RSE and tells the abacus daemons.</summary>
+    public void ReplicaArrived(int replica)
+    {
+        var rse = Rses[Replicas.Rse[replica]];
+        rse.Used += Files.Bytes[Replicas.File[replica]];
+        rse.Arrived += Files.Bytes[Replicas.File[replica]];
+        if (rse.Used > rse.MaxUsed) rse.MaxUsed = rse.Used;
+        if (rse.Used > rse.Quota) Counters.QuotaExceededUnnoticed++;
+        CountersChanged(Replicas.File[replica]);
+    }
+
+    public void CountersChanged(int file)
+    {
+        AbacusAccount.Add(1);
+        AbacusRse.Add(1);
+        if (DatasetOfFile(file) >= 0) AbacusCollectionReplica.Add(1);
+    }
+}
+
+/// <summary>End-of-run counters kept while running.</summary>
+public sealed class LakeCounters
+{
+    public long FilesInjected, FilesRefused, Events;
+    public long TransfersQueued, TransfersSubmitted, TransfersDone, TransfersFailed, TransfersCancelled, BytesTransferred;
+    public long Deletions, BytesDeleted;
+    public long QuotaRefusals, QuotaExceededUnnoticed, RulesOkWithLockNotOk;
+    public long RulesCreated;
+}
+
+/// <summary>Datasets by global id: the files injected so far, where they are written, whether complete or erased.</summary>
+public sealed class DatasetTable
+{
+    public readonly byte[] Experiment;
+    public readonly int[] FilesRegistered;
+    public readonly bool[] Complete;
+    public readonly bool[] Erased;
+
+    internal DatasetTable(int count, ExperimentInfo[] experiments)
+    {
+        Experiment = new byte[count];
+        FilesRegistered = new int[count];
+        Complete = new bool[count];
+        Erased = new bool[count];
+        foreach (var e in experiments) Array.Fill(Experiment, (byte)e.Index, e.DatasetOffset, e.Datasets);
+    }
+
+    public (int First, int Count) FileRange(int dataset, ExperimentInfo[] experiments)
+    {
+        var e = experiments[Experiment[dataset]];
+        var d = dataset - e.DatasetOffset;
+        var first = d * e.FilesPerDataset;
+        return (e.FileOffset + first, Math.Min(e.FilesPerDataset, e.Files - first));
+    }
+}
+
+public sealed class ContainerTable
+{
+    public readonly byte[] Experiment;
+    public readonly int[] DatasetsComplete;
+
+    internal ContainerTable(int count, ExperimentInfo[] experiments)
+    {
+        Experiment = new byte[count];
+        DatasetsComplete = new int[count];
+        foreach (var e in experiments) Array.Fill(Experiment, (byte)e.Index, e.ContainerOffset, e.Containers);
+    }
+
+    public (int First, int Count) DatasetRange(int container, ExperimentInfo[] experiments)
+    {
+        var e = experiments[Experiment[container]];
+        var c = container - e.ContainerOffset;
+        var first = c * e.DatasetsPerContainer;
+        return (e.DatasetOffset + first, Math.Min(e.DatasetsPerContainer, e.Datasets - first));
+    }
+}

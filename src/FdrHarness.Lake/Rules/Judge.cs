@@ -1,0 +1,77 @@
+using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Lake.Catalog;
+using FdrHarness.Lake.Daemons;
+
+namespace FdrHarness.Lake.Rules;
+
+/// <summary>judge-injector: creates the locks of rules submitted with asynchronous=true by handing them to the evaluator. An item is a file of the rule's DID (its memory scales with the DID, #3461).</summary>
+public sealed class JudgeInjector(LakeState lake, DaemonSpec spec) : QueueDaemon<int>(lake, spec)
+{
+    protected override long UnitsOf(int rule) => Lake.FileCountOf(Lake.Rules[rule].Kind, Lake.Rules[rule].Did);
+
+    protected override void Apply(int rule)
+    {
+        var r = Lake.Rules[rule];
+        if (r.State != RuleState.Inject) return;
+        r.State = RuleState.Replicating;
+        Lake.Evaluator.Enqueue(rule);
+    }
+}
+
+/// <summary>
+/// judge-evaluator: turns a rule into locks, replicas and transfer requests. It holds every lock of the DID it
+/// evaluates (files × copies) while it works: large datasets make big pods.
+/// </summary>
+public sealed class JudgeEvaluator(LakeState lake, DaemonSpec spec) : QueueDaemon<int>(lake, spec)
+{
+    protected override long UnitsOf(int rule) => Lake.FileCountOf(Lake.Rules[rule].Kind, Lake.Rules[rule].Did) * Lake.Rules[rule].Copies;
+
+    protected override void Apply(int rule) => Lake.EvaluateRule(Lake.Rules[rule]);
+}
+
+/// <summary>judge-repairer: gives the stuck locks of a rule new requests once the rule has been STUCK for stuck_delay.</summary>
+public sealed class JudgeRepairer(LakeState lake, DaemonSpec spec) : QueueDaemon<int>(lake, spec)
+{
+    protected override bool Ready(int rule)
+    {
+        var r = Lake.Rules[rule];
+        return r.State != RuleState.Stuck || Lake.Now >= r.StuckSince + (long)Model.StuckDelay.TotalMilliseconds;
+    }
+
+    protected override long UnitsOf(int rule) => Math.Max(1, Lake.Rules[rule].LocksStuck);
+
+    protected override void Apply(int rule) => Lake.RepairRule(Lake.Rules[rule]);
+}
+
+/// <summary>judge-cleaner: removes rules whose lifetime ran out (expires_at ≤ now). An item is a lock of the rule.</summary>
+public sealed class JudgeCleaner(LakeState lake, DaemonSpec spec) : QueueDaemon<int>(lake, spec)
+{
+    private readonly PriorityQueue<int, (long At, int Rule)> _expiries = new();
+
+    public override long Backlog => Queue.Count + DueCount();
+
+    private long DueCount()
+    {
+        // Only the backlog that is due counts; the heap's head tells whether there is any.
+        return _expiries.TryPeek(out _, out var p) && p.At <= Lake.Now ? 1 : 0;
+    }
+
+    public void Expire(int rule, long at) => _expiries.Enqueue(rule, (at, rule));
+
+    protected override void Refill()
+    {
+        while (_expiries.TryPeek(out var rule, out var p) && p.At <= Lake.Now)
+        {
+            _expiries.Dequeue();
+            Queue.Enqueue(rule);
+        }
+    }
+
+    protected override long UnitsOf(int rule) => Math.Max(1, Lake.Rules[rule].LockCount);
+
+    protected override void Apply(int rule)
+    {
+        var r = Lake.Rules[rule];
+        if (r.ExpiresAt <= Lake.Now) Lake.RemoveRule(r);
+    }
+}
