@@ -1,0 +1,186 @@
+using System.Runtime.CompilerServices;
+using Parquet;
+using Parquet.Schema;
+
+namespace FdrHarness.Core.Observations;
+
+/// <summary>
+/// One Parquet column of an observation file: how its buffer (one array, filled row by row on the simulation thread)
+/// is encoded into a row group, and how a row group's column is read back into an array of the same shape.
+/// Instances carry scratch buffers, so each writer or reader owns its own.
+/// </summary>
+internal abstract class ObservationColumn(DataField field)
+{
+    public DataField Field { get; } = field;
+
+    /// <summary>Dictionary encoding pays for repetitive strings only.</summary>
+    public virtual bool Dictionary => false;
+
+    public abstract Array NewBuffer(int capacity);
+    public abstract Task WriteAsync(ParquetRowGroupWriter writer, Array buffer, int rows);
+    public abstract ValueTask<Array> ReadAsync(ParquetRowGroupReader reader, int rows, DataField field);
+}
+
+/// <summary>Nullable UTF-8 string; nulls become definition level 0.</summary>
+internal sealed class StringColumn(string name) : ObservationColumn(new DataField(name, typeof(string), isNullable: true))
+{
+    private ReadOnlyMemory<char>[] _values = [];
+    private int[] _levels = [];
+
+    // Read side: repeated values (event types, RSEs) share one string instead of one per row.
+    private readonly Dictionary<string, string> _interned = new(StringComparer.Ordinal);
+    private const int MaxInterned = 1 << 16;
+
+    public override bool Dictionary => true;
+
+    public override Array NewBuffer(int capacity) => new string?[capacity];
+
+    public override Task WriteAsync(ParquetRowGroupWriter writer, Array buffer, int rows)
+    {
+        var source = ((string?[])buffer).AsSpan(0, rows);
+        Grow(ref _values, rows);
+        Grow(ref _levels, rows);
+        var n = 0;
+        for (var i = 0; i < source.Length; i++)
+        {
+            var s = source[i];
+            if (s is null) _levels[i] = 0;
+            else
+            {
+                _levels[i] = 1;
+                _values[n++] = s.AsMemory();
+            }
+        }
+        return writer.WriteAllPartsAsync<ReadOnlyMemory<char>>(Field, _values.AsMemory(0, n), _levels.AsMemory(0, rows), null, CancellationToken.None);
+    }
+
+    public override async ValueTask<Array> ReadAsync(ParquetRowGroupReader reader, int rows, DataField field)
+    {
+        Grow(ref _values, rows);
+        Grow(ref _levels, rows);
+        await reader.ReadRawAsync(field, _values.AsMemory(0, rows), _levels.AsMemory(0, rows), null);
+        var result = new string?[rows];
+        var lookup = _interned.GetAlternateLookup<ReadOnlySpan<char>>();
+        for (int i = 0, v = 0; i < rows; i++)
+        {
+            if (_levels[i] == 0) continue;
+            var span = _values[v++].Span;
+            if (!lookup.TryGetValue(span, out var s))
+            {
+                // Unique columns (names, request ids) would grow the table without bound.
+                if (_interned.Count >= MaxInterned) _interned.Clear();
+                s = new string(span);
+                _interned[s] = s;
+            }
+            result[i] = s;
+        }
+        Array.Clear(_values, 0, rows); // don't keep the file's pages alive
+        return result;
+    }
+
+    internal static void Grow<T>(ref T[] array, int length)
+    {
+        if (array.Length < length) array = new T[length];
+    }
+}
+
+/// <summary>A required value column (never null): written straight from the buffer.</summary>
+internal sealed class ValueColumn<T>(DataField field) : ObservationColumn(field) where T : struct
+{
+    public override Array NewBuffer(int capacity) => new T[capacity];
+
+    public override Task WriteAsync(ParquetRowGroupWriter writer, Array buffer, int rows) =>
+        writer.WriteAsync(Field, new ReadOnlyMemory<T>((T[])buffer, 0, rows));
+
+    public override async ValueTask<Array> ReadAsync(ParquetRowGroupReader reader, int rows, DataField field)
+    {
+        var result = new T[rows];
+        await reader.ReadAsync(field, result.AsMemory());
+        return result;
+    }
+}
+
+/// <summary>An optional value column: nulls become definition level 0, the rest are packed.</summary>
+internal sealed class NullableColumn<T>(DataField field) : ObservationColumn(field) where T : struct
+{
+    private T[] _values = [];
+    private int[] _levels = [];
+
+    public override Array NewBuffer(int capacity) => new T?[capacity];
+
+    public override Task WriteAsync(ParquetRowGroupWriter writer, Array buffer, int rows)
+    {
+        var source = ((T?[])buffer).AsSpan(0, rows);
+        StringColumn.Grow(ref _values, rows);
+        StringColumn.Grow(ref _levels, rows);
+        var n = 0;
+        for (var i = 0; i < source.Length; i++)
+        {
+            ref readonly var x = ref source[i];
+            if (x.HasValue)
+            {
+                _levels[i] = 1;
+                _values[n++] = x.GetValueOrDefault();
+            }
+            else _levels[i] = 0;
+        }
+        return writer.WriteAllPartsAsync<T>(Field, _values.AsMemory(0, n), _levels.AsMemory(0, rows), null, CancellationToken.None);
+    }
+
+    public override async ValueTask<Array> ReadAsync(ParquetRowGroupReader reader, int rows, DataField field)
+    {
+        var result = new T?[rows];
+        await reader.ReadAsync(field, result.AsMemory());
+        return result;
+    }
+}
+
+/// <summary>Column constructors with the file conventions: UTC timestamps in nanoseconds (exact for .NET ticks).</summary>
+internal static class Columns
+{
+    public static StringColumn String(string name) => new(name);
+    public static ValueColumn<T> Value<T>(string name) where T : struct => new(new DataField(name, typeof(T), isNullable: false));
+    public static NullableColumn<T> Nullable<T>(string name) where T : struct => new(new DataField(name, typeof(T), isNullable: true));
+    public static ValueColumn<DateTime> Time(string name) => new(TimeField(name, nullable: false));
+    public static NullableColumn<DateTime> NullableTime(string name) => new(TimeField(name, nullable: true));
+
+    private static DateTimeDataField TimeField(string name, bool nullable) =>
+        new(name, DateTimeFormat.Timestamp, isAdjustedToUTC: true, unit: DateTimeTimeUnit.Nanos, isNullable: nullable);
+}
+
+/// <summary>
+/// A row group being filled: one array per column (<see cref="Arrays"/> in schema order), grown by doubling up to the
+/// row-group size so rarely used kinds (faults) stay small.
+/// </summary>
+internal abstract class ColumnBatch
+{
+    public int Count;
+    public Array[] Arrays = [];
+    public int Capacity => Arrays.Length == 0 ? 0 : Arrays[0].Length;
+
+    /// <summary>Re-reads the typed fields from <see cref="Arrays"/> after they were replaced.</summary>
+    protected abstract void Bind();
+
+    public void Allocate(ObservationColumn[] columns, int capacity)
+    {
+        var arrays = new Array[columns.Length];
+        for (var c = 0; c < columns.Length; c++)
+        {
+            arrays[c] = columns[c].NewBuffer(capacity);
+            if (Count > 0) Array.Copy(Arrays[c], arrays[c], Count);
+        }
+        Arrays = arrays;
+        Bind();
+    }
+
+    /// <summary>Drops references to the strings of the written rows so they can be collected.</summary>
+    public void Reset()
+    {
+        foreach (var a in Arrays)
+            if (!a.GetType().GetElementType()!.IsValueType) Array.Clear(a, 0, Count);
+        Count = 0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    protected static T[] As<T>(Array a) => (T[])a;
+}

@@ -1,0 +1,174 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Core.Scenarios.Yaml;
+
+namespace FdrHarness.Core.Observations;
+
+/// <summary>What run.json says about a run. Holds no secrets: only names, numbers and times.</summary>
+public sealed record RunInfo
+{
+    public string ToolVersion { get; init; } = RunDirectory.ToolVersion;
+    /// <summary>embedded or rucio.</summary>
+    public string Target { get; init; } = "embedded";
+    /// <summary>The Rucio server for a real target, without any user info.</summary>
+    public string? TargetUrl { get; init; }
+    public string Scenario { get; init; } = "";
+    public long Seed { get; init; }
+    public double Scale { get; init; } = 1;
+    public DateTime StartedUtc { get; init; }
+    /// <summary>Null while the run is going on.</summary>
+    public DateTime? EndedUtc { get; init; }
+    public string Host { get; init; } = "";
+    /// <summary>Process exit code (see <see cref="ExitCodes"/>); null while the run is going on.</summary>
+    public int? ExitStatus { get; init; }
+    /// <summary>Summary counters (events, files, transfers…), when the caller has them.</summary>
+    public IReadOnlyDictionary<string, double>? Summary { get; init; }
+
+    /// <summary>A run of <paramref name="scenario"/> starting now, as seen by <paramref name="clock"/>.</summary>
+    public static RunInfo Start(Scenario scenario, TimeProvider? clock = null) => new()
+    {
+        Target = scenario.Target.Kind.ToString().ToLowerInvariant(),
+        TargetUrl = scenario.Target.Rucio?.Url is { } url ? WithoutUserInfo(url) : null,
+        Scenario = scenario.Run.Name,
+        Seed = scenario.Run.Seed,
+        Scale = scenario.Run.Scale,
+        StartedUtc = Second((clock ?? TimeProvider.System).GetUtcNow().UtcDateTime),
+        Host = Environment.MachineName,
+    };
+
+    /// <summary>The same run, ended now with <paramref name="exitStatus"/>.</summary>
+    public RunInfo End(int exitStatus, IReadOnlyDictionary<string, double>? summary = null, TimeProvider? clock = null) => this with
+    {
+        EndedUtc = Second((clock ?? TimeProvider.System).GetUtcNow().UtcDateTime),
+        ExitStatus = exitStatus,
+        Summary = summary ?? Summary,
+    };
+
+    // run.json is for people and tools; sub-second precision only adds noise.
+    private static DateTime Second(DateTime t) => new(t.Ticks - t.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);
+
+    private static string WithoutUserInfo(Uri url) =>
+        string.IsNullOrEmpty(url.UserInfo) ? url.ToString() : new UriBuilder(url) { UserName = "", Password = "" }.Uri.ToString();
+}
+
+/// <summary>
+/// One run's folder: reports/&lt;scenario-name&gt;/&lt;UTC yyyyMMddTHHmmssZ&gt;-&lt;seed&gt;/ (or an explicit --out folder)
+/// holding scenario.yaml, run.json and the observation files.
+/// </summary>
+/// <remarks>
+/// Nothing half-written: every file is first written as NAME.tmp in this folder and renamed to NAME only once it is
+/// complete and flushed (rename within a folder is atomic), so a file with its final name is always whole. scenario.yaml
+/// is written at the start; run.json at the start (no exit status: still running) and replaced at the end with the
+/// exit status and end time; the Parquet files are renamed when <see cref="ParquetObservationSink"/> completes.
+/// After a failure the folder keeps the complete files plus run.json with the exit status; a NAME.tmp left behind
+/// means the process died while writing NAME.
+/// </remarks>
+public sealed class RunDirectory
+{
+    public const string ScenarioFile = "scenario.yaml";
+    public const string RunFile = "run.json";
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    public string Path { get; }
+
+    private RunDirectory(string path) => Path = path;
+
+    /// <summary>The version of the tool that wrote a run (informational version without the commit hash).</summary>
+    public static string ToolVersion { get; } =
+        typeof(RunDirectory).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    /// <summary>
+    /// Creates the folder of a new run. With <paramref name="outDir"/> (--out) that folder, which may exist only if
+    /// empty; otherwise &lt;reportsRoot&gt;/&lt;scenario-name&gt;/&lt;UTC yyyyMMddTHHmmssZ&gt;-&lt;seed&gt;, with -2, -3… appended
+    /// if that name is taken (two runs with the same seed within a second).
+    /// </summary>
+    /// <exception cref="RunDirectoryException">--out names a file or a non-empty folder.</exception>
+    public static RunDirectory Create(string reportsRoot, string scenarioName, long seed, DateTime startedUtc, string? outDir = null)
+    {
+        if (outDir is not null)
+        {
+            if (File.Exists(outDir))
+                throw new RunDirectoryException($"--out {outDir} is a file; give a folder that does not exist yet or is empty");
+            if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
+                throw new RunDirectoryException(
+                    $"--out {outDir} is not empty; a run never mixes its files with another's. Give a new folder, or empty or remove this one");
+            return new RunDirectory(Directory.CreateDirectory(outDir).FullName);
+        }
+        var parent = System.IO.Path.Combine(reportsRoot, SafeName(scenarioName));
+        var stem = $"{startedUtc.ToUniversalTime().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}-{seed.ToString(CultureInfo.InvariantCulture)}";
+        for (var n = 1; ; n++)
+        {
+            var path = System.IO.Path.Combine(parent, n == 1 ? stem : $"{stem}-{n}");
+            if (File.Exists(path) || (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any())) continue;
+            return new RunDirectory(Directory.CreateDirectory(path).FullName);
+        }
+    }
+
+    /// <summary>Creates the folder for the run described by <paramref name="info"/> (scenario name, seed, start).</summary>
+    public static RunDirectory Create(string reportsRoot, RunInfo info, string? outDir = null) =>
+        Create(reportsRoot, info.Scenario, info.Seed, info.StartedUtc, outDir);
+
+    /// <summary>An existing run folder (for reading, or for `fdr report`).</summary>
+    public static RunDirectory Open(string path) =>
+        Directory.Exists(path) ? new RunDirectory(System.IO.Path.GetFullPath(path)) : throw new RunDirectoryException($"{path}: no such run folder");
+
+    /// <summary>A folder-name-safe scenario name: letters, digits, '.', '-' and '_' kept, anything else '_'.</summary>
+    public static string SafeName(string name)
+    {
+        var b = new StringBuilder(name.Length);
+        foreach (var c in name.Trim())
+            b.Append(char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_');
+        var s = b.ToString().Trim('.');
+        return s.Length == 0 ? "unnamed" : s;
+    }
+
+    /// <summary>Writes scenario.yaml: the scenario as resolved, every default filled in.</summary>
+    public void WriteScenario(Scenario scenario) => WriteAtomically(System.IO.Path.Combine(Path, ScenarioFile), ScenarioWriter.ToYaml(scenario));
+
+    /// <summary>Writes (or replaces) run.json.</summary>
+    public void WriteRunInfo(RunInfo info) => WriteAtomically(System.IO.Path.Combine(Path, RunFile), JsonSerializer.Serialize(info, Json) + "\n");
+
+    public RunInfo ReadRunInfo() =>
+        JsonSerializer.Deserialize<RunInfo>(File.ReadAllText(System.IO.Path.Combine(Path, RunFile)), Json)
+        ?? throw new InvalidDataException($"{System.IO.Path.Combine(Path, RunFile)} is empty");
+
+    /// <summary>Opens the observation files of this run for writing.</summary>
+    public ParquetObservationSink OpenSink(ParquetSinkOptions? options = null) => new(Path, options);
+
+    /// <summary>Reads the observation files of this run.</summary>
+    public ObservationReader Observations() => new(Path);
+
+    /// <summary>Writes <paramref name="text"/> (UTF-8, no BOM) as PATH.tmp, flushes it to disk, then renames it to PATH.</summary>
+    public static void WriteAtomically(string path, string text)
+    {
+        var temp = path + ParquetObservationSink.TempSuffix;
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                var bytes = new UTF8Encoding(false).GetBytes(text);
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+}
+
+/// <summary>A run folder that cannot be used; the message says why and what to do.</summary>
+public sealed class RunDirectoryException(string message) : IOException(message);

@@ -1,0 +1,189 @@
+using System.Security.Cryptography;
+using FdrHarness.Core.Observations;
+using Parquet;
+
+namespace FdrHarness.Core.Tests.Observations;
+
+public class ParquetObservationSinkTests
+{
+    private static string[] AllFiles =>
+        [ParquetObservationSink.EventsFile, ParquetObservationSink.SamplesFile, ParquetObservationSink.LifecycleFile, ParquetObservationSink.FaultsFile];
+
+    private static void WriteAll(string dir, int events, int salt = 0, ParquetSinkOptions? options = null)
+    {
+        using var sink = new ParquetObservationSink(dir, options);
+        for (var i = 0; i < events; i++)
+        {
+            sink.Event(ObservationFixtures.Event(i, salt));
+            if (i % 10 == 0) sink.Sample(ObservationFixtures.Sample(i / 10));
+            if (i % 100 == 0) sink.Lifecycle(ObservationFixtures.Lifecycle(i / 100));
+            if (i % 1000 == 0) sink.Fault(ObservationFixtures.Fault(i / 1000));
+        }
+    }
+
+    [Fact]
+    public void Every_field_of_every_kind_round_trips_nulls_included()
+    {
+        using var tmp = new TempFolder();
+        // Small row groups so the round trip crosses row-group boundaries, including a partial last one.
+        WriteAll(tmp.Path, 5_003, options: new ParquetSinkOptions { RowGroupSize = 1_000 });
+
+        var reader = new ObservationReader(tmp.Path);
+        Assert.Equal(Enumerable.Range(0, 5_003).Select(i => ObservationFixtures.Event(i)), reader.Events());
+        Assert.Equal(Enumerable.Range(0, 501).Select(i => ObservationFixtures.Sample(i)), reader.Samples());
+        Assert.Equal(Enumerable.Range(0, 51).Select(i => ObservationFixtures.Lifecycle(i)), reader.Lifecycle());
+        Assert.Equal(Enumerable.Range(0, 6).Select(i => ObservationFixtures.Fault(i)), reader.Faults());
+        Assert.Equal(6, reader.RowGroupCount(ParquetObservationSink.EventsFile));
+    }
+
+    [Fact]
+    public void Fixture_covers_null_and_value_for_every_nullable_field()
+    {
+        // Guards the round-trip test: a field that is never null (or always null) would not prove much.
+        var events = Enumerable.Range(0, 5_003).Select(i => ObservationFixtures.Event(i)).ToArray();
+        foreach (var f in typeof(HermesEvent).GetFields())
+        {
+            var values = events.Select(e => f.GetValue(e)).ToArray();
+            if (f.Name != nameof(HermesEvent.EventType) && f.Name != nameof(HermesEvent.CreatedAt))
+                Assert.True(values.Any(v => v is null), $"{f.Name} is never null");
+            Assert.True(values.Distinct().Count() > 1, $"{f.Name} never varies");
+        }
+    }
+
+    [Fact]
+    public void Times_come_back_as_utc_with_every_tick()
+    {
+        using var tmp = new TempFolder();
+        var e = ObservationFixtures.Event(1) with { CreatedAt = new DateTime(638_000_000_000_000_123, DateTimeKind.Utc) };
+        using (var sink = new ParquetObservationSink(tmp.Path)) sink.Event(e);
+        var back = Assert.Single(new ObservationReader(tmp.Path).Events());
+        Assert.Equal(e.CreatedAt.Ticks, back.CreatedAt.Ticks);
+        Assert.Equal(DateTimeKind.Utc, back.CreatedAt.Kind);
+    }
+
+    [Fact]
+    public async Task Columns_are_the_hermes_payload_keys_in_snake_case()
+    {
+        using var tmp = new TempFolder();
+        using (var sink = new ParquetObservationSink(tmp.Path)) sink.Event(ObservationFixtures.Event(1));
+        string[] expected =
+        [
+            "event_type", "created_at", "scope", "name", "dataset_scope", "dataset", "src_rse", "dst_rse", "rse", "request_id",
+            "previous_request_id", "rule_id", "activity", "bytes", "checksum_adler", "protocol", "duration", "reason", "retry_count",
+            "transfer_id", "external_host", "account", "state", "progress", "submitted_at", "started_at", "transferred_at",
+        ];
+        var schema = await ParquetReader.ReadSchemaAsync(Path.Combine(tmp.Path, ParquetObservationSink.EventsFile));
+        Assert.Equal(expected, schema.GetDataFields().Select(f => f.Name));
+        Assert.Equal(typeof(HermesEvent).GetFields().Length, expected.Length);
+    }
+
+    [Fact]
+    public async Task Repeated_strings_are_dictionary_encoded()
+    {
+        using var tmp = new TempFolder();
+        using (var sink = new ParquetObservationSink(tmp.Path))
+            for (var i = 0; i < 10_000; i++) sink.Event(ObservationFixtures.Event(i));
+        await using var reader = await ParquetReader.CreateAsync(Path.Combine(tmp.Path, ParquetObservationSink.EventsFile));
+        {
+            using var group = reader.OpenRowGroupReader(0);
+            var eventType = reader.Schema.GetDataFields().Single(f => f.Name == "event_type");
+            var chunk = group.GetMetadata(eventType)!.MetaData!;
+            Assert.Contains(chunk.Encodings, e => e is Parquet.Meta.Encoding.PLAIN_DICTIONARY or Parquet.Meta.Encoding.RLE_DICTIONARY);
+            // Seven distinct event types in 10 000 rows: a byte or less per row, not the strings themselves.
+            Assert.True(chunk.TotalCompressedSize < 10_000, $"event_type takes {chunk.TotalCompressedSize} bytes");
+        }
+    }
+
+    [Fact]
+    public void Same_observations_give_byte_identical_files_and_different_ones_differ()
+    {
+        using var tmp = new TempFolder();
+        var options = new ParquetSinkOptions { RowGroupSize = 4_096 };
+        WriteAll(tmp.Sub("a"), 20_000, options: options);
+        WriteAll(tmp.Sub("b"), 20_000, options: options);
+        WriteAll(tmp.Sub("c"), 20_000, salt: 1, options: options);
+        foreach (var file in AllFiles)
+            Assert.Equal(Hash(tmp.Sub("a"), file), Hash(tmp.Sub("b"), file));
+        Assert.NotEqual(Hash(tmp.Sub("a"), ParquetObservationSink.EventsFile), Hash(tmp.Sub("c"), ParquetObservationSink.EventsFile));
+    }
+
+    [Fact]
+    public void File_metadata_holds_no_time_host_or_path()
+    {
+        using var tmp = new TempFolder();
+        WriteAll(tmp.Path, 100);
+        var bytes = File.ReadAllText(Path.Combine(tmp.Path, ParquetObservationSink.EventsFile), System.Text.Encoding.Latin1);
+        Assert.DoesNotContain(Environment.MachineName, bytes);
+        Assert.DoesNotContain(tmp.Path, bytes);
+        Assert.DoesNotContain(DateTime.UtcNow.ToString("yyyy-MM-dd"), bytes);
+    }
+
+    [Fact]
+    public void A_million_events_stream_through_bounded_memory_in_many_row_groups()
+    {
+        using var tmp = new TempFolder();
+        const int rowGroup = 16_384;
+        const int total = 1_000_000;
+        long heapAfterWarmUp = 0, peakGrowth = 0;
+        using (var sink = new ParquetObservationSink(tmp.Path, new ParquetSinkOptions { RowGroupSize = rowGroup }))
+        {
+            for (var i = 0; i < total; i++)
+            {
+                sink.Event(ObservationFixtures.Event(i));
+                if (i == 100_000) heapAfterWarmUp = GC.GetTotalMemory(forceFullCollection: true);
+                if (i > 100_000 && i % 150_000 == 0)
+                    peakGrowth = Math.Max(peakGrowth, GC.GetTotalMemory(forceFullCollection: true) - heapAfterWarmUp);
+            }
+            // Rows are handed off as they fill, not kept until the end.
+            Assert.True(sink.RowGroups.Events >= total / rowGroup, $"{sink.RowGroups.Events} row groups handed off");
+        }
+        // 900 000 more events in memory would be ≥ 150 MB (≈ 170 B of strings and fields each); the sink's
+        // buffers are a few row groups of 16 384 rows.
+        Assert.True(peakGrowth < 40L << 20, $"heap grew by {peakGrowth >> 20} MiB while writing");
+        var reader = new ObservationReader(tmp.Path);
+        Assert.Equal((total + rowGroup - 1) / rowGroup, reader.RowGroupCount(ParquetObservationSink.EventsFile));
+        Assert.Equal(total, reader.Events().LongCount());
+    }
+
+    [Fact]
+    public async Task Files_appear_under_their_names_only_when_complete()
+    {
+        using var tmp = new TempFolder();
+        var sink = new ParquetObservationSink(tmp.Path);
+        sink.Event(ObservationFixtures.Event(1));
+        foreach (var file in AllFiles)
+        {
+            Assert.False(File.Exists(Path.Combine(tmp.Path, file)));
+            Assert.True(File.Exists(Path.Combine(tmp.Path, file + ParquetObservationSink.TempSuffix)));
+        }
+        await sink.CompleteAsync();
+        sink.Dispose(); // idempotent
+        Assert.Empty(Directory.GetFiles(tmp.Path, "*" + ParquetObservationSink.TempSuffix));
+        foreach (var file in AllFiles) Assert.True(File.Exists(Path.Combine(tmp.Path, file)));
+        Assert.Equal(new ObservationCounts(1, 0, 0, 0), sink.Counts);
+        // Kinds with no rows are still valid, empty files.
+        Assert.Empty(new ObservationReader(tmp.Path).Faults());
+        Assert.Throws<InvalidOperationException>(() => sink.Event(ObservationFixtures.Event(2)));
+    }
+
+    [Fact]
+    public void Never_overwrites_the_observations_of_an_earlier_run()
+    {
+        using var tmp = new TempFolder();
+        WriteAll(tmp.Path, 10);
+        var e = Assert.Throws<IOException>(() => new ParquetObservationSink(tmp.Path));
+        Assert.Contains(ParquetObservationSink.EventsFile, e.Message);
+        Assert.Empty(Directory.GetFiles(tmp.Path, "*" + ParquetObservationSink.TempSuffix));
+    }
+
+    [Fact]
+    public void Reader_names_a_file_that_was_never_finished()
+    {
+        using var tmp = new TempFolder();
+        File.WriteAllText(Path.Combine(tmp.Path, ParquetObservationSink.EventsFile + ParquetObservationSink.TempSuffix), "PAR1");
+        var e = Assert.Throws<FileNotFoundException>(() => new ObservationReader(tmp.Path).Events().First());
+        Assert.Contains("died before finishing", e.Message);
+    }
+
+    private static string Hash(string dir, string file) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(Path.Combine(dir, file))));
+}
