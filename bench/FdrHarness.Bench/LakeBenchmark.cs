@@ -46,7 +46,7 @@ internal static class LakeBenchmark
         Console.WriteLine(string.Create(inv, $"  transfers queued {result.TransfersQueued:N0}, submitted {result.TransfersSubmitted:N0}, done {result.TransfersDone:N0} ({100.0 * result.TransfersDone / Math.Max(1, result.TransfersSubmitted):0.0} % of submitted), failed {result.TransfersFailed:N0}, active {result.TransfersActive:N0}, cancelled {result.TransfersCancelled:N0}, {result.BytesTransferred / 1e12:0.000} TB"));
         Console.WriteLine(string.Create(inv, $"  deletions {result.Deletions:N0} ({result.BytesDeleted / 1e12:0.000} TB); rules {result.RulesCreated:N0}: OK {result.RulesOk:N0}, stuck {result.RulesStuck:N0}, replicating {result.RulesReplicating:N0}, removed {result.RulesRemoved:N0}; quota refusals {result.QuotaRefusals:N0}"));
         foreach (var d in result.Daemons)
-            Console.WriteLine(string.Create(inv, $"  {d.Daemon,-26} OOMKilled {d.OomKills,4}  restarts {d.Restarts,4}  items {d.ItemsDone,12:N0}  backlog at end {d.BacklogAtEnd,10:N0}"));
+            Console.WriteLine(string.Create(inv, $"  {d.Daemon,-26} OOMKilled {d.OomKills,4}  restarts {d.Restarts,4}  items {d.ItemsDone,12:N0}  backlog peak {d.PeakBacklog,10:N0} end {d.BacklogAtEnd,10:N0}  memory peak {d.PeakMemory / 1048576.0,6:0} MiB"));
         return 0;
     }
 

@@ -9,7 +9,7 @@ using FdrHarness.Lake.Workload;
 namespace FdrHarness.Lake;
 
 /// <summary>OOMKills and container restarts of one daemon's pods over the run.</summary>
-public sealed record DaemonOutcome(string Daemon, long OomKills, long Restarts, long ItemsDone, long BacklogAtEnd);
+public sealed record DaemonOutcome(string Daemon, long OomKills, long Restarts, long ItemsDone, long BacklogAtEnd, long PeakBacklog, long PeakMemory);
 
 /// <summary>The end-of-run counters of the embedded lake.</summary>
 public sealed record LakeResult
@@ -226,7 +226,7 @@ public static class EmbeddedLake
             QuotaRefusals = c.QuotaRefusals,
             QuotaExceededUnnoticed = c.QuotaExceededUnnoticed,
             RulesOkWithLockNotOk = okWithBadLock,
-            Daemons = lake.Daemons.Select(d => new DaemonOutcome(d.Name, d.OomKills, d.Restarts, d.ItemsDone, d.Backlog)).ToArray(),
+            Daemons = lake.Daemons.Select(d => new DaemonOutcome(d.Name, d.OomKills, d.Restarts, d.ItemsDone, d.Backlog, d.PeakBacklog, d.PeakMemory)).ToArray(),
         };
     }
 }

@@ -39,6 +39,9 @@ public abstract class Daemon
     public long OomKills;
     public long Restarts;
     public long ItemsDone;
+    /// <summary>Highest memory of any of its pods when taking work, and the longest queue seen at a tick.</summary>
+    public long PeakMemory;
+    public long PeakBacklog;
 
     /// <summary>Items waiting in the daemon's queue (not counting the ones in flight).</summary>
     public abstract long Backlog { get; }
@@ -77,7 +80,9 @@ public abstract class Daemon
     /// <summary>One tick of <paramref name="seconds"/> of virtual time for every running pod.</summary>
     internal void Tick(double seconds)
     {
-        // Pods in a fixed order (creation); copy because an OOMKill does not remove pods but a delete might.
+        var backlog = Backlog;
+        if (backlog > PeakBacklog) PeakBacklog = backlog;
+        // Pods in a fixed order (creation).
         for (var i = 0; i < Pods.Count; i++)
         {
             var pod = Pods[i];
@@ -97,6 +102,7 @@ public abstract class Daemon
                         w.CpuLeft = Model.CostPerBulk + w.Units * Model.CostPerItem;
                         w.Memory = w.Units * Model.MemoryPerItem;
                         var memory = pod.Memory;
+                        if (memory > PeakMemory) PeakMemory = memory;
                         if (pod.MemoryLimit is { } limit && memory > limit)
                         {
                             Lake.Cluster.OomKill(pod, memory);

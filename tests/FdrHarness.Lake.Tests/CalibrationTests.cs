@@ -1,0 +1,30 @@
+using FdrHarness.Lake.Daemons;
+
+namespace FdrHarness.Lake.Tests;
+
+/// <summary>
+/// Issue 3, "Done when": with the seed's limits the ESCAPE rehearsal OOMKills the daemons the seed saw restarting
+/// (judge-evaluator, abacus-collection-replica, undertaker at 200 MiB) and no other; with the takeaway's limits none.
+/// The memory effects depend on absolute dataset sizes and backlogs, so this runs at full scale (a few seconds).
+/// </summary>
+public class CalibrationTests
+{
+    private static readonly string[] Restarting = ["judge-evaluator", "abacus-collection-replica", "undertaker"];
+
+    [Fact]
+    public void Seed_limits_oomkill_the_daemons_the_seed_saw_restarting_and_takeaway_limits_none()
+    {
+        var seed = LakeInvariantTests.AssertInvariants(TestScenarios.Load("escape-fdr-2020.yaml")).Result;
+        foreach (var d in seed.Daemons)
+        {
+            if (Restarting.Contains(d.Daemon)) Assert.True(d.OomKills > 0, $"{d.Daemon}: expected OOMKills with the seed's limits");
+            else Assert.True(d.OomKills == 0, $"{d.Daemon}: {d.OomKills} OOMKills, but it stayed OK in the seed");
+        }
+        // Transfer totals near the seed's 472,497 submissions and ~95 % done/submitted, from the link model.
+        Assert.InRange(seed.TransfersSubmitted, 420_000, 540_000);
+        Assert.InRange(seed.TransfersDone / (double)seed.TransfersSubmitted, 0.92, 0.98);
+
+        var takeaway = LakeInvariantTests.AssertInvariants(EscapeTakeaway.Apply(TestScenarios.Load("escape-fdr-2020.yaml"))).Result;
+        Assert.All(takeaway.Daemons, d => Assert.True(d.OomKills == 0, $"{d.Daemon}: {d.OomKills} OOMKills with the takeaway's limits"));
+    }
+}
