@@ -36,7 +36,7 @@ internal static class TestScenarios
         var rses = Enumerable.Range(0, Next(2, 5)).Select(i => new RseSpec
         {
             Name = $"RSE-{i}",
-            Quota = new ByteSize(Next(1, 20) * 100_000_000_000L),
+            Quota = new ByteSize(Next(1, 20) * 10_000_000_000L),
             Watermark = new ByteSize(10_000_000_000L),
             Attributes = new Dictionary<string, string> { ["QOS"] = classes[i % classes.Length] },
             Protocols = [new StorageProtocol("davs", "rse" + i + ".example", 443, "/data")],
@@ -73,7 +73,11 @@ internal static class TestScenarios
             Threads = Next(1, 3),
             Requests = new Resources { Cpu = new CpuQuantity(Next(1, 7) * 100), Memory = new ByteSize(Next(1, 4) * 256L << 20) },
             // Tight limits on some daemons so OOMKills and CrashLoopBackOff happen.
-            Limits = new Resources { Cpu = new CpuQuantity(Next(1, 20) * 100), Memory = new ByteSize(Next(1, 12) * 256L << 20) },
+            Limits = RucioDaemons.Servers.Contains(name)
+                ? new Resources { Cpu = new CpuQuantity(4000), Memory = new ByteSize(4L << 30) }
+                : name == "judge-evaluator" // about its base: OOMKilled until the limit change
+                ? new Resources { Cpu = new CpuQuantity(1000), Memory = new ByteSize(Next(55, 62) * 10L << 20) }
+                : new Resources { Cpu = new CpuQuantity(Next(1, 20) * 100), Memory = new ByteSize(Next(2, 12) * 256L << 20) },
         }).ToArray();
         ChaosAction[] chaos =
         [
@@ -87,7 +91,7 @@ internal static class TestScenarios
             Run = new RunSettings { Name = $"random-{seed}", Seed = seed, Duration = duration, ObservationInterval = TimeSpan.FromMinutes(1) },
             Cluster = new ClusterSpec { Nodes = [new NodePool { Count = Next(1, 3), Cpu = new CpuQuantity(8000), Memory = new ByteSize(16L << 30) }] },
             Rses = rses,
-            Links = new LinkSettings { Defaults = new LinkProperties { Bandwidth = new Bandwidth(Next(1, 10) * 100e6), MaxActive = Next(2, 50), FailureProbability = Next(0, 20) / 100.0 } },
+            Links = new LinkSettings { Defaults = new LinkProperties { Bandwidth = new Bandwidth(Next(1, 10) * 100e6), MaxActive = Next(2, 50), FailureProbability = Next(0, 50) / 100.0 } },
             Experiments = experiments,
             Workload = workload,
             Daemons = daemons,

@@ -90,7 +90,9 @@ public sealed class KubeCluster
             Requests = spec.Requests,
             Limits = spec.Limits,
         };
-        pod.Workers = new Worker[Math.Max(1, spec.Threads)];
+        // Servers run several WSGI processes: at least 4 workers, so a server pod can use the cores of its limit.
+        var workers = Core.Rucio.RucioDaemons.Servers.Contains(daemon.Name) ? Math.Max(spec.Threads, 4) : Math.Max(1, spec.Threads);
+        pod.Workers = new Worker[workers];
         for (var i = 0; i < pod.Workers.Length; i++) pod.Workers[i] = new Worker();
         daemon.Pods.Add(pod);
         TrySchedule(pod, reason);

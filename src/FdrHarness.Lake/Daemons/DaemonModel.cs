@@ -29,7 +29,9 @@ namespace FdrHarness.Lake.Daemons;
 /// (the evaluator holds all locks of the DID it evaluates); conveyor-* a request; reaper a replica; undertaker an
 /// expired DID or a file attached to it (its pass of up to 10,000 DIDs loads their content); abacus-* an updated
 /// counter row (abacus-collection-replica reads its whole updated_col_rep backlog); hermes a message; transmogrifier
-/// a new DID; rucio-server an API call; rucio-server-auth a token request.
+/// a new DID; rucio-server an API call; rucio-server-auth a token request. A pod's threads each use at most one core
+/// (Python); the servers run at least 4 workers (WSGI processes) per pod.
+/// A daemon the scenario does not list runs as one pod without requests or limits.
 /// </summary>
 public sealed record DaemonModel
 {
