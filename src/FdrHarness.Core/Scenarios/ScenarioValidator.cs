@@ -305,7 +305,7 @@ public sealed partial class ScenarioValidator
                             Error(k, k.Value is null ? nameof(k.Mode) : nameof(k.Value), $"pod_kill: mode {ModelShape.EnumName(k.Mode.ToString())} needs value: a percentage above 0, at most 100");
                             break;
                     }
-                    Schedule(k.Schedule);
+                    if (!_map.IsInvalid(k)) Schedule(k.Schedule);
                     break;
                 case LimitChange l:
                     Daemon(l, nameof(l.Daemon), l.Daemon, declared);

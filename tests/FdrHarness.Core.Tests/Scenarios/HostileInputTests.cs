@@ -296,6 +296,32 @@ public sealed class HostileInputTests : IDisposable
         Assert.Equal(7, d.Location.Line);
     }
 
+    [Theory]
+    [InlineData("ci-smoke.yaml", "~|[]|{}|x|-1|0|[a, b]|{a: 1}|\"\"|1e400|NaN")]
+    [InlineData("escape-fdr-2020.yaml", "~|{}|x")]
+    public void MutatedScenariosNeverThrowAndAlwaysSayWhere(string name, string values)
+    {
+        // Each line deleted, and each value replaced by nothing, a list, a mapping, a word or an odd number.
+        var lines = File.ReadAllLines(RepoPaths.Scenario(name));
+        var replacements = values.Split('|');
+        var mutants = 0;
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var variants = new List<string> { string.Join("\n", lines.Where((_, j) => j != i)) };
+            var colon = lines[i].IndexOf(": ", StringComparison.Ordinal);
+            if (colon > 0)
+                variants.AddRange(replacements.Select(r => string.Join("\n", lines.Select((l, j) => j == i ? l[..(colon + 2)] + r : l))));
+            foreach (var text in variants)
+            {
+                mutants++;
+                var result = ScenarioLoader.Parse(text, "mutant.yaml");
+                Assert.Equal(result.Scenario is not null, result.Diagnostics.Count == 0);
+                Assert.All(result.Diagnostics, d => Assert.True(d.Location.Line > 0 && d.Location.Column > 0, $"no place for '{d}' in:\n{text}"));
+            }
+        }
+        Assert.True(mutants > 500, $"only {mutants} mutants");
+    }
+
     [Fact]
     public void ParseFromTextNeverThrowsOnGarbage()
     {

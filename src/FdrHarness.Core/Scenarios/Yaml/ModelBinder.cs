@@ -265,14 +265,29 @@ public sealed class ModelBinder(DiagnosticBag diagnostics, SourceMap map)
             // Values are located at the value, so later checks ("no RSE named X") point at the mistake itself.
             map.Record(instance, property.Name, valueNode is YScalar { IsNull: true } ? key.At : valueNode.At);
             var errors = diagnostics.Items.Count;
-            var value = Bind(valueNode, property.PropertyType, Join(path, key.Value), property, key.At);
-            if (value is not null) property.SetValue(instance, value);
-            else if (diagnostics.Items.Count > errors)
+            object? value = null;
+            if (valueNode is YScalar { IsNull: true } && !property.PropertyType.IsValueType && property.GetCustomAttribute<RequiredKeyAttribute>() is not null)
+                Error(key, $"{Describe(Join(path, key.Value))} needs " +
+                           (property.GetCustomAttribute<KeyedByAttribute>() is { } keyed ? $"a mapping keyed by {ModelShape.KeyName(keyed.Property)}" : ModelShape.Expected(property.PropertyType)) +
+                           ", found nothing", "give it a value");
+            else
+                value = Bind(valueNode, property.PropertyType, Join(path, key.Value), property, key.At);
+            if (value is not null)
             {
-                // The property keeps its default; neither it nor its owner is checked further.
-                map.MarkInvalid(instance);
-                if (property.GetValue(instance) is { } fallback && fallback is not System.Collections.IEnumerable && !fallback.GetType().IsValueType)
-                    map.MarkInvalid(fallback);
+                property.SetValue(instance, value);
+                // A list missing items that failed to bind ("load: [ramp_inject: ...]") is not checked as if complete.
+                if (value is System.Collections.ICollection list && valueNode is YSequence sequence && list.Count < sequence.Items.Count)
+                    map.MarkInvalid(instance);
+                continue;
+            }
+            // The property keeps its default: later errors about it point at its key; after a binding error
+            // neither it nor its owner is checked further.
+            var failed = diagnostics.Items.Count > errors;
+            if (failed) map.MarkInvalid(instance);
+            if (property.GetValue(instance) is { } fallback && fallback is not System.Collections.IEnumerable && !fallback.GetType().IsValueType)
+            {
+                map.Record(fallback, "", key.At);
+                if (failed) map.MarkInvalid(fallback);
             }
         }
         // A key reported as misspelt ("experimnets") is not reported again as missing ("experiments").
@@ -404,6 +419,7 @@ public static class ModelShape
         if (type == typeof(Uri)) return "an absolute URL";
         if (type == typeof(RseExpression)) return "an RSE expression such as \"QOS=SAFE\" or \"DESY-DCACHE|CNAF-STORM\"";
         if (type.IsEnum) return "one of " + string.Join(", ", EnumNames(type));
+        if (ListElement(type) is not null) return "a list";
         var expected = type.GetProperty("Expected", BindingFlags.Public | BindingFlags.Static)?.GetValue(null) as string;
         return expected ?? "a mapping";
     }
