@@ -20,7 +20,7 @@ internal static class SinkBench
         var events = options.Long("events", 3_000_000);
         var runs = (int)options.Long("runs", 5);
         var rowGroup = (int)options.Long("row-group", new ParquetSinkOptions().RowGroupSize);
-        var compression = (ObservationCompression)options.Long("compression", (long)ObservationCompression.Snappy);
+        var compression = (ObservationCompression)options.Long("compression", (long)new ParquetSinkOptions().Compression);
         var requests = (int)((events + 2) / 3);
         Console.WriteLine($"sink: {events:N0} transfer events ({requests:N0} requests), {runs} runs, row group {rowGroup:N0}, {compression}, {Environment.ProcessorCount} cores");
 
@@ -37,7 +37,7 @@ internal static class SinkBench
             var scope = Scopes[i % Scopes.Length];
             names[i] = $"{scope}.run{5000 + i / 300:D6}.subrun{i % 300:D4}.{random.Next():x8}.h5";
             ids[i] = random.NextInt64().ToString("x16") + random.NextInt64().ToString("x16");
-            jobs[i] = Guid.CreateVersion7().ToString(); // bench input only; the sink writes whatever it is given
+            jobs[i] = new Guid(random.NextInt64().ToString("x16") + random.NextInt64().ToString("x16")).ToString();
             adlers[i] = random.Next().ToString("x8");
             sizes[i] = (long)(Math.Exp(random.NextDouble() * 4) * 5_000_000);
         }
@@ -56,6 +56,8 @@ internal static class SinkBench
                 GC.Collect();
                 var process = Process.GetCurrentProcess();
                 var cpu0 = process.TotalProcessorTime;
+                var pause0 = GC.GetTotalPauseDuration();
+                var gen2 = GC.CollectionCount(2);
                 var sw = Stopwatch.StartNew();
                 TimeSpan produced, waited;
                 using (var sink = new ParquetObservationSink(dir, new ParquetSinkOptions { RowGroupSize = rowGroup, Compression = compression }))
@@ -71,7 +73,7 @@ internal static class SinkBench
                 cpu.Add((process.TotalProcessorTime - cpu0).TotalSeconds);
                 producer.Add((produced - waited).TotalSeconds);
                 bytes = new FileInfo(Path.Combine(dir, ParquetObservationSink.EventsFile)).Length;
-                Console.WriteLine($"  run {r + 1}: {sw.Elapsed.TotalSeconds:0.000} s wall, {cpu[^1]:0.000} s CPU, {producer[^1]:0.000} s on the producer thread, {bytes:N0} bytes");
+                Console.WriteLine($"  run {r + 1}: {sw.Elapsed.TotalSeconds:0.000} s wall, {cpu[^1]:0.000} s CPU, {producer[^1]:0.000} s on the producer thread, GC paused {(GC.GetTotalPauseDuration() - pause0).TotalSeconds:0.000} s ({GC.CollectionCount(2) - gen2} gen2), {bytes:N0} bytes");
             }
             var read = Stopwatch.StartNew();
             var check = new ObservationReader(Path.Combine(root, "0")).Events().LongCount();

@@ -16,8 +16,8 @@ public sealed record ParquetSinkOptions
     /// <summary>Full row groups waiting for the writer thread before the producer blocks (backpressure).</summary>
     public int MaxPendingRowGroups { get; init; } = 2;
 
-    /// <summary>Page compression. Snappy: fast and within a few percent of Zstd on these dictionary-encoded columns.</summary>
-    public ObservationCompression Compression { get; init; } = ObservationCompression.Snappy;
+    /// <summary>Page compression. Zstd (fastest level): a third smaller than Snappy on transfer events for the same CPU.</summary>
+    public ObservationCompression Compression { get; init; } = ObservationCompression.Zstd;
 }
 
 public enum ObservationCompression { None, Snappy, Zstd }

@@ -185,5 +185,31 @@ public class ParquetObservationSinkTests
         Assert.Contains("died before finishing", e.Message);
     }
 
+    [Fact]
+    public async Task A_file_that_cannot_be_finished_is_not_published_and_the_error_names_the_folder()
+    {
+        using var tmp = new TempFolder();
+        var sink = new ParquetObservationSink(tmp.Path);
+        sink.Event(ObservationFixtures.Event(1));
+        File.Delete(Path.Combine(tmp.Path, ParquetObservationSink.SamplesFile + ParquetObservationSink.TempSuffix));
+        var e = await Assert.ThrowsAsync<IOException>(sink.CompleteAsync);
+        Assert.Contains(tmp.Path, e.Message);
+        Assert.False(File.Exists(Path.Combine(tmp.Path, ParquetObservationSink.SamplesFile)));
+        Assert.Empty(Directory.GetFiles(tmp.Path, "*" + ParquetObservationSink.TempSuffix));
+    }
+
+    [Fact]
+    public void The_format_is_pinned_across_processes_and_machines()
+    {
+        // Same input, same bytes, whatever the process (string hashing is randomised per process), machine or time zone.
+        // Changing the schema, the encoding options or Parquet.Net's version changes this hash: if intended, update it.
+        using var tmp = new TempFolder();
+        WriteAll(tmp.Path, 3_000, options: new ParquetSinkOptions { RowGroupSize = 1_024 });
+        var actual = Hash(tmp.Path, ParquetObservationSink.EventsFile);
+        Assert.True(actual == PinnedEventsSha256, $"events.parquet SHA-256 is {actual}, pinned {PinnedEventsSha256}");
+    }
+
+    private const string PinnedEventsSha256 = "82F0550ECC9793FD6BCA9B7D2B26EABF4833860C571E0674BC56695DA98E0C70";
+
     private static string Hash(string dir, string file) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(Path.Combine(dir, file))));
 }
