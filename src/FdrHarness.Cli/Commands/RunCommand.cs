@@ -46,10 +46,26 @@ public static class RunCommand
                 stdout.WriteLine("Dry run: nothing was started.");
                 return ExitCodes.Success;
             }
-            stdout.WriteLine(s.Target.Kind == TargetKind.Embedded
-                ? "The embedded data lake is not built yet (issue #3): the plan above was checked, nothing was run."
-                : "The live Rucio target is not built yet (issue #5): the plan above was checked, nothing was run.");
-            return ExitCodes.Success;
+            if (s.Target.Kind == TargetKind.Rucio)
+            {
+                stderr.WriteLine("fdr run: the live Rucio target is not built yet (issue #5): the plan above was checked, nothing was run.");
+                return ExitCodes.UnexpectedFailure;
+            }
+            using var interrupt = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) =>
+            {
+                e.Cancel = true; // stop cleanly: the observations so far are completed and kept
+                interrupt.Cancel();
+            };
+            Console.CancelKeyPress += onCancel;
+            try
+            {
+                return EmbeddedRun.Execute(s, parse.GetValue(output), stdout, stderr, interrupt.Token);
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
         });
         return command;
     }

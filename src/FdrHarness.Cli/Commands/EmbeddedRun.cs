@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Globalization;
+using FdrHarness.Core;
+using FdrHarness.Core.Observations;
+using FdrHarness.Core.Quantities;
+using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Lake;
+using Spectre.Console;
+
+namespace FdrHarness.Cli.Commands;
+
+/// <summary>A rehearsal on the embedded data lake: run directory, observations, live progress, end-of-run summary.</summary>
+public static class EmbeddedRun
+{
+    public const string ReportsRoot = "reports";
+
+    public static int Execute(Scenario scenario, string? outDir, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        var info = RunInfo.Start(scenario) with { Target = "embedded" };
+        RunDirectory dir;
+        try
+        {
+            dir = RunDirectory.Create(ReportsRoot, info, outDir);
+        }
+        catch (Exception e) when (e is RunDirectoryException or IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"fdr run: {e.Message}");
+            return ExitCodes.InvalidInput;
+        }
+        dir.WriteScenario(scenario);
+        dir.WriteRunInfo(info);
+        stdout.WriteLine($"Run directory: {dir.Path}");
+
+        var wall = Stopwatch.StartNew();
+        LakeResult? result = null;
+        var exit = ExitCodes.Success;
+        using (var sink = dir.OpenSink())
+        {
+            try
+            {
+                result = WithProgress(stdout, scenario, progress => EmbeddedLake.Run(scenario, sink, progress, ct));
+            }
+            catch (OperationCanceledException)
+            {
+                exit = ExitCodes.Interrupted;
+            }
+        }
+        wall.Stop();
+        dir.WriteRunInfo(info.End(exit, result is null ? null : Summary(result)));
+        if (result is null)
+        {
+            stderr.WriteLine($"Interrupted after {wall.Elapsed.TotalSeconds:0.0} s; the observations so far are in {dir.Path}");
+            return exit;
+        }
+        PrintSummary(result, wall.Elapsed, stdout);
+        stdout.WriteLine($"Observations in {dir.Path} (events.parquet, samples.parquet, lifecycle.parquet, faults.parquet).");
+        return exit;
+    }
+
+    /// <summary>A live table when a person watches a terminal; one plain line per virtual hour otherwise (CI logs).</summary>
+    private static LakeResult WithProgress(TextWriter stdout, Scenario scenario, Func<IProgress<LakeProgress>, LakeResult> run)
+    {
+        var interactive = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+        if (!interactive)
+        {
+            var nextHour = TimeSpan.Zero;
+            return run(new Reporter(p =>
+            {
+                if (p.VirtualTime < nextHour && p.VirtualTime < p.Duration) return;
+                nextHour = p.VirtualTime + TimeSpan.FromHours(1);
+                stdout.WriteLine(Line(p));
+            }));
+        }
+        LakeResult result = null!;
+        var table = new Table().AddColumns("virtual time", "files", "transfers active", "done", "failed", "largest backlogs");
+        AnsiConsole.Live(table).Start(ctx =>
+        {
+            var lastDraw = Stopwatch.StartNew();
+            result = run(new Reporter(p =>
+            {
+                if (lastDraw.ElapsedMilliseconds < 100 && p.VirtualTime < p.Duration) return;
+                lastDraw.Restart();
+                table.Rows.Clear();
+                table.AddRow($"{Durations.Format(p.VirtualTime)} / {Durations.Format(p.Duration)}", N(p.FilesInjected), N(p.TransfersActive),
+                    N(p.TransfersDone), N(p.TransfersFailed), Markup.Escape(Backlogs(p)));
+                ctx.Refresh();
+            }));
+        });
+        return result;
+    }
+
+    private static string Line(LakeProgress p) =>
+        $"  {Durations.Format(p.VirtualTime),8} files {N(p.FilesInjected),9}  transfers active {N(p.TransfersActive),7} done {N(p.TransfersDone),9} failed {N(p.TransfersFailed),7}  backlog {Backlogs(p)}";
+
+    private static string Backlogs(LakeProgress p) =>
+        string.Join(", ", p.Backlog.Where(b => b.Value > 0).OrderByDescending(b => b.Value).Take(3).Select(b => $"{b.Key} {N(b.Value)}"));
+
+    private static string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static void PrintSummary(LakeResult r, TimeSpan wall, TextWriter o)
+    {
+        o.WriteLine($"Done: {Durations.Format(r.VirtualEnd)} of virtual time in {wall.TotalSeconds:0.0} s, {N(r.Events)} events.");
+        o.WriteLine($"  files:     {N(r.FilesInjected)} injected, {N(r.FilesReplicated)} replicated, {N(r.FilesDeleted)} deleted");
+        var ratio = r.TransfersSubmitted == 0 ? 0 : 100.0 * r.TransfersDone / r.TransfersSubmitted;
+        o.WriteLine($"  transfers: {N(r.TransfersSubmitted)} submitted, {N(r.TransfersDone)} done ({ratio:0.0} %), {N(r.TransfersFailed)} failed, {N(r.TransfersActive)} active; {new ByteSize(r.BytesTransferred)}");
+        o.WriteLine($"  rules:     {N(r.RulesCreated)} created, {N(r.RulesOk)} OK, {N(r.RulesStuck)} stuck");
+        foreach (var d in r.Daemons.Where(d => d.OomKills > 0 || d.Restarts > 0))
+            o.WriteLine($"  {d.Daemon}: {d.OomKills} OOMKilled, {d.Restarts} restarts");
+    }
+
+    private static Dictionary<string, double> Summary(LakeResult r) => new()
+    {
+        ["files_injected"] = r.FilesInjected,
+        ["transfers_submitted"] = r.TransfersSubmitted,
+        ["transfers_done"] = r.TransfersDone,
+        ["transfers_failed"] = r.TransfersFailed,
+        ["rules_ok"] = r.RulesOk,
+        ["events"] = r.Events,
+    };
+
+    /// <summary>Reports synchronously on the simulation's thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class Reporter(Action<LakeProgress> report) : IProgress<LakeProgress>
+    {
+        public void Report(LakeProgress value) => report(value);
+    }
+}
