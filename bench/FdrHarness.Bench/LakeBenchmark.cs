@@ -45,6 +45,7 @@ internal static class LakeBenchmark
         Console.WriteLine(string.Create(inv, $"  files injected {result.FilesInjected:N0} (refused {result.FilesRefused:N0}; present {result.FilesPresent:N0}, replicated {result.FilesReplicated:N0}, deleted {result.FilesDeleted:N0})"));
         Console.WriteLine(string.Create(inv, $"  transfers queued {result.TransfersQueued:N0}, submitted {result.TransfersSubmitted:N0}, done {result.TransfersDone:N0} ({100.0 * result.TransfersDone / Math.Max(1, result.TransfersSubmitted):0.0} % of submitted), failed {result.TransfersFailed:N0}, active {result.TransfersActive:N0}, cancelled {result.TransfersCancelled:N0}, {result.BytesTransferred / 1e12:0.000} TB"));
         Console.WriteLine(string.Create(inv, $"  deletions {result.Deletions:N0} ({result.BytesDeleted / 1e12:0.000} TB); rules {result.RulesCreated:N0}: OK {result.RulesOk:N0}, stuck {result.RulesStuck:N0}, replicating {result.RulesReplicating:N0}, removed {result.RulesRemoved:N0}; quota refusals {result.QuotaRefusals:N0}"));
+        if (args.Contains("--matrix")) sink.PrintMatrix();
         foreach (var d in result.Daemons)
             Console.WriteLine(string.Create(inv, $"  {d.Daemon,-26} OOMKilled {d.OomKills,4}  restarts {d.Restarts,4}  items {d.ItemsDone,12:N0}  backlog peak {d.PeakBacklog,10:N0} end {d.BacklogAtEnd,10:N0}  memory peak {d.PeakMemory / 1048576.0,6:0} MiB"));
         return 0;
@@ -65,7 +66,43 @@ internal static class LakeBenchmark
     private sealed class CountingSink : IObservationSink
     {
         public long Events, Samples, Lifecycles, Faults;
-        public void Event(in HermesEvent e) => Events++;
+        private readonly Dictionary<(string, string), (long Submitted, long Done)> _matrix = [];
+
+        public void Event(in HermesEvent e)
+        {
+            Events++;
+            if (!_matrixWanted || e.SrcRse is null || e.DstRse is null) return;
+            if (e.EventType == "transfer-submitted")
+            {
+                var c = _matrix.GetValueOrDefault((e.SrcRse, e.DstRse));
+                _matrix[(e.SrcRse, e.DstRse)] = (c.Submitted + 1, c.Done);
+            }
+            else if (e.EventType == "transfer-done")
+            {
+                var c = _matrix.GetValueOrDefault((e.SrcRse, e.DstRse));
+                _matrix[(e.SrcRse, e.DstRse)] = (c.Submitted, c.Done + 1);
+            }
+        }
+
+        private readonly bool _matrixWanted = Environment.GetCommandLineArgs().Contains("--matrix");
+
+        /// <summary>transfer-done / transfer-submitted per link, in percent (the FDR's matrix), with submissions.</summary>
+        public void PrintMatrix()
+        {
+            var rses = _matrix.Keys.SelectMany(k => new[] { k.Item1, k.Item2 }).Distinct().Order(StringComparer.Ordinal).ToArray();
+            Console.WriteLine("  done/submitted % (submitted) rows = source, columns = destination");
+            Console.WriteLine("  " + string.Concat(rses.Select(r => r.Length > 11 ? r[..11].PadLeft(12) : r.PadLeft(12))));
+            foreach (var src in rses)
+            {
+                Console.Write("  ");
+                foreach (var dst in rses)
+                {
+                    var c = _matrix.GetValueOrDefault((src, dst));
+                    Console.Write((c.Submitted == 0 ? "." : string.Create(CultureInfo.InvariantCulture, $"{100.0 * c.Done / c.Submitted:0}({c.Submitted})")).PadLeft(12));
+                }
+                Console.WriteLine("  " + src);
+            }
+        }
         public void Sample(in PodSample s) => Samples++;
         public void Lifecycle(in PodLifecycleEvent e) => Lifecycles++;
         public void Fault(in FaultRecord f) => Faults++;
