@@ -94,6 +94,7 @@ public static class ScenarioLoader
         }).ToList();
         var resolved = scenario with { Workload = phases };
         map.Alias(resolved, scenario);
+        map.Alias(phases, scenario.Workload);
         return resolved;
     }
 

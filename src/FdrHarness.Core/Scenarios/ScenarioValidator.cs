@@ -150,6 +150,8 @@ public sealed partial class ScenarioValidator
     {
         var byName = new Dictionary<string, Phase>(StringComparer.Ordinal);
         var experiments = _s.Experiments.Select(e => e.Name).ToList();
+        // A phase that failed to bind is missing from the list: a reference to it is not a second mistake.
+        var allPhases = !_map.IsInvalid(_s.Workload);
         foreach (var phase in _s.Workload)
         {
             var name = phase.Name!;
@@ -158,7 +160,7 @@ public sealed partial class ScenarioValidator
                 Error(phase, nameof(phase.After), $"phase {name}: give start or after, not both");
             if (phase.Start is { } start && start > _s.Run.Duration)
                 Error(phase, nameof(phase.Start), $"phase {name} starts at {Durations.Format(start)}, after the run ends ({Durations.Format(_s.Run.Duration)})");
-            if (phase.After is not null && !byName.ContainsKey(phase.After))
+            if (phase.After is not null && !byName.ContainsKey(phase.After) && (allPhases || _s.Workload.Any(p => p.Name == phase.After)))
             {
                 if (phase.After == name)
                     Error(phase, nameof(phase.After), $"phase {name} cannot run after itself", "name a phase listed above it, or give start");
@@ -186,13 +188,13 @@ public sealed partial class ScenarioValidator
                     Load(r.Load, name);
                     break;
                 case QosTransitionPhase q:
-                    RulePhase(q, nameof(q.From), q.From, name, byName, "from");
+                    RulePhase(q, nameof(q.From), q.From, name, byName, "from", allPhases);
                     Rule(q.Rule, name);
                     Fraction(q, nameof(q.Fraction), q.Fraction);
                     Load(q.Load, name);
                     break;
                 case DeletePhase d:
-                    foreach (var of in d.RulesOf) RulePhase(d, nameof(d.RulesOf), of, name, byName, "rules_of");
+                    foreach (var of in d.RulesOf) RulePhase(d, nameof(d.RulesOf), of, name, byName, "rules_of", allPhases);
                     Fraction(d, nameof(d.Fraction), d.Fraction);
                     Load(d.Load, name);
                     break;
@@ -209,9 +211,10 @@ public sealed partial class ScenarioValidator
     }
 
     /// <summary>A reference to an earlier phase that added rules (replicate or qos_transition).</summary>
-    private void RulePhase(Phase owner, string property, string reference, string name, Dictionary<string, Phase> earlier, string key)
+    private void RulePhase(Phase owner, string property, string reference, string name, Dictionary<string, Phase> earlier, string key, bool allPhases)
     {
         if (earlier.TryGetValue(reference, out var target) && target is ReplicatePhase or QosTransitionPhase) return;
+        if (target is null && !allPhases && _s.Workload.All(p => p.Name != reference)) return;
         var candidates = earlier.Where(p => p.Value is ReplicatePhase or QosTransitionPhase).Select(p => p.Key).ToList();
         var hint = candidates.Count > 0 ? $"phases above this one that add rules: {string.Join(", ", candidates)}" : "add a replicate phase above this one";
         if (target is not null)
@@ -352,9 +355,10 @@ public sealed partial class ScenarioValidator
     private void Thresholds()
     {
         var phases = _s.Workload.Select(p => p.Name!).ToList();
+        var allPhases = !_map.IsInvalid(_s.Workload);
         foreach (var t in _s.Thresholds)
         {
-            if (t.Phase is not null && !phases.Contains(t.Phase))
+            if (t.Phase is not null && !phases.Contains(t.Phase) && allPhases)
                 Error(t, nameof(t.Phase), $"threshold '{t.Expression}': no phase named '{t.Phase}'", Suggestions.DidYouMean(t.Phase, phases));
             if (t.Window is { } w && (w <= TimeSpan.Zero || w > _s.Run.Duration))
                 Error(t, nameof(t.Window), $"threshold '{t.Expression}': the window must be between 0 and the run's duration");

@@ -277,7 +277,10 @@ public sealed class ModelBinder(DiagnosticBag diagnostics, SourceMap map)
                 property.SetValue(instance, value);
                 // A list missing items that failed to bind ("load: [ramp_inject: ...]") is not checked as if complete.
                 if (value is System.Collections.ICollection list && valueNode is YSequence sequence && list.Count < sequence.Items.Count)
+                {
                     map.MarkInvalid(instance);
+                    map.MarkInvalid(list);
+                }
                 continue;
             }
             // The property keeps its default: later errors about it point at its key; after a binding error
