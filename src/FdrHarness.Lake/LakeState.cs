@@ -198,16 +198,35 @@ public sealed partial class LakeState
 
     public ExperimentInfo ExperimentOfFile(int file) => Experiments[Files.Experiment[file]];
 
+    // A file's events come close together (queued, submitted, done): a small direct-mapped cache of names saves
+    // regenerating them; the cache is bounded, so memory does not grow with the number of files.
+    private const int NameCacheSize = 1 << 16;
+    private readonly int[] _nameCacheFile = CreateEmptyCache();
+    private readonly string?[] _nameCache = new string?[NameCacheSize];
+    private string?[] _datasetNames = [];
+
+    private static int[] CreateEmptyCache()
+    {
+        var a = new int[NameCacheSize];
+        Array.Fill(a, -1);
+        return a;
+    }
+
     public string FileName(int file)
     {
+        var slot = file & (NameCacheSize - 1);
+        if (_nameCacheFile[slot] == file) return _nameCache[slot]!;
         var e = ExperimentOfFile(file);
-        return e.Generator is { } g ? g.GetFile(file - e.FileOffset).Name : Noise.FileName(file - e.FileOffset);
+        var name = e.Generator is { } g ? g.GetFile(file - e.FileOffset).Name : Noise.FileName(file - e.FileOffset);
+        _nameCacheFile[slot] = file;
+        _nameCache[slot] = name;
+        return name;
     }
 
     public string? DatasetNameOfFile(int file)
     {
-        var e = ExperimentOfFile(file);
-        return e.Generator?.DatasetName((file - e.FileOffset) / e.FilesPerDataset);
+        var d = DatasetOfFile(file);
+        return d < 0 ? null : DatasetName(d);
     }
 
     public int DatasetOfFile(int file)
@@ -218,8 +237,11 @@ public sealed partial class LakeState
 
     public string DatasetName(int dataset)
     {
+        // Datasets are few (thousands): their names are kept once made.
+        if (_datasetNames.Length == 0) _datasetNames = new string?[Datasets.Experiment.Length];
+        if (_datasetNames[dataset] is { } name) return name;
         var e = Experiments[Datasets.Experiment[dataset]];
-        return e.Generator!.DatasetName(dataset - e.DatasetOffset);
+        return _datasetNames[dataset] = e.Generator!.DatasetName(dataset - e.DatasetOffset);
     }
 
     public string ContainerName(int container)

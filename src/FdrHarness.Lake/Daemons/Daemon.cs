@@ -78,8 +78,12 @@ public abstract class Daemon
     }
 
     /// <summary>One tick of <paramref name="seconds"/> of virtual time for every running pod.</summary>
+    /// <summary>Called before the pods work at each tick.</summary>
+    protected virtual void BeginTick() { }
+
     internal void Tick(double seconds)
     {
+        BeginTick();
         var backlog = Backlog;
         if (backlog > PeakBacklog) PeakBacklog = backlog;
         // Pods in a fixed order (creation).
@@ -157,7 +161,23 @@ public abstract class QueueDaemon<T>(LakeState lake, DaemonSpec spec) : Daemon(l
 {
     protected readonly Queue<T> Queue = new();
 
-    public override long Backlog => Queue.Count;
+    // Items found not ready wait here until the next tick, so one tick looks at each of them once, not once per thread.
+    private readonly List<T> _deferred = [];
+
+    public override long Backlog
+    {
+        get
+        {
+            Refill();
+            return Queue.Count + _deferred.Count;
+        }
+    }
+
+    protected override void BeginTick()
+    {
+        foreach (var item in _deferred) Queue.Enqueue(item);
+        _deferred.Clear();
+    }
 
     public void Enqueue(T item) => Queue.Enqueue(item);
 
@@ -183,7 +203,7 @@ public abstract class QueueDaemon<T>(LakeState lake, DaemonSpec spec) : Daemon(l
             var item = Queue.Dequeue();
             if (!Ready(item))
             {
-                Queue.Enqueue(item);
+                _deferred.Add(item);
                 continue;
             }
             items.Add(item);

@@ -48,14 +48,6 @@ public sealed class JudgeCleaner(LakeState lake, DaemonSpec spec) : QueueDaemon<
 {
     private readonly PriorityQueue<int, (long At, int Rule)> _expiries = new();
 
-    public override long Backlog => Queue.Count + DueCount();
-
-    private long DueCount()
-    {
-        // Only the backlog that is due counts; the heap's head tells whether there is any.
-        return _expiries.TryPeek(out _, out var p) && p.At <= Lake.Now ? 1 : 0;
-    }
-
     public void Expire(int rule, long at) => _expiries.Enqueue(rule, (at, rule));
 
     protected override void Refill()
