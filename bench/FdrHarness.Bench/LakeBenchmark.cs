@@ -47,7 +47,11 @@ internal static class LakeBenchmark
         Console.WriteLine(string.Create(inv, $"  deletions {result.Deletions:N0} ({result.BytesDeleted / 1e12:0.000} TB); rules {result.RulesCreated:N0}: OK {result.RulesOk:N0}, stuck {result.RulesStuck:N0}, replicating {result.RulesReplicating:N0}, removed {result.RulesRemoved:N0}; quota refusals {result.QuotaRefusals:N0}"));
         if (args.Contains("--matrix")) sink.PrintMatrix();
         foreach (var d in result.Daemons)
-            Console.WriteLine(string.Create(inv, $"  {d.Daemon,-26} OOMKilled {d.OomKills,4}  restarts {d.Restarts,4}  items {d.ItemsDone,12:N0}  backlog peak {d.PeakBacklog,10:N0} end {d.BacklogAtEnd,10:N0}  memory peak {d.PeakMemory / 1048576.0,6:0} MiB"));
+        {
+            var u = sink.Usage.GetValueOrDefault(d.Daemon);
+            var n = Math.Max(1, u.N);
+            Console.WriteLine(string.Create(inv, $"  {d.Daemon,-26} OOMKilled {d.OomKills,4}  restarts {d.Restarts,4}  items {d.ItemsDone,10:N0}  backlog peak {d.PeakBacklog,9:N0} end {d.BacklogAtEnd,9:N0}  cpu mean/max {u.CpuSum / n,4:0.00}/{u.CpuMax,4:0.00}  memory mean/max {u.MemSum / n / 1048576.0,5:0}/{u.MemMax / 1048576.0,5:0} MiB (peak asked {d.PeakMemory / 1048576.0,6:0})"));
+        }
         return 0;
     }
 
@@ -103,7 +107,15 @@ internal static class LakeBenchmark
                 Console.WriteLine("  " + src);
             }
         }
-        public void Sample(in PodSample s) => Samples++;
+        public readonly Dictionary<string, (double CpuSum, double CpuMax, long MemSum, long MemMax, long N)> Usage = [];
+
+        public void Sample(in PodSample s)
+        {
+            Samples++;
+            if (s.State != "Running") return;
+            var u = Usage.GetValueOrDefault(s.Daemon);
+            Usage[s.Daemon] = (u.CpuSum + s.CpuCores, Math.Max(u.CpuMax, s.CpuCores), u.MemSum + s.MemoryBytes, Math.Max(u.MemMax, s.MemoryBytes), u.N + 1);
+        }
         public void Lifecycle(in PodLifecycleEvent e) => Lifecycles++;
         public void Fault(in FaultRecord f) => Faults++;
     }

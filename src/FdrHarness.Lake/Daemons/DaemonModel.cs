@@ -32,6 +32,31 @@ namespace FdrHarness.Lake.Daemons;
 /// a new DID; rucio-server an API call; rucio-server-auth a token request. A pod's threads each use at most one core
 /// (Python); the servers run at least 4 workers (WSGI processes) per pod.
 /// A daemon the scenario does not list runs as one pod without requests or limits.
+/// <para>Per-daemon defaults (<see cref="Defaults"/>; base memories are the seed's observed usage):</para>
+/// <code>
+/// daemon                     bulk   cost/item cost/bulk base    mem/item cache/item cache_max tick
+/// judge-injector             1      0.1ms     50ms      90Mi    4Ki      -          -         2s
+/// judge-evaluator            1      2ms       50ms      600Mi   80Ki     8Ki        700Mi     2s
+/// judge-repairer             1      2ms       200ms     550Mi   16Ki     -          -         2s
+/// judge-cleaner              1      0.5ms     50ms      180Mi   8Ki      -          -         2s
+/// conveyor-submitter         100    100ms     -         280Mi   64Ki     -          -         2s
+/// conveyor-poller            100    20ms      -         180Mi   32Ki     -          -         2s
+/// conveyor-finisher          100    60ms      -         180Mi   64Ki     -          -         2s
+/// reaper                     100    20ms      -         230Mi   64Ki     -          -         2s
+/// undertaker                 10000  2ms       500ms     90Mi    10Ki     -          -         30s
+/// abacus-account, -rse       10000  0.1ms     -         75Mi    1Ki      -          -         10s
+/// abacus-collection-replica  0(all) 45ms      1s        150Mi   80Ki     -          -         10s
+/// hermes                     1000   0.2ms     -         130Mi   2Ki      -          -         2s
+/// transmogrifier             100    5ms       -         95Mi    8Ki      -          -         10s
+/// rucio-server               100    50ms      -         1200Mi  256Ki    -          -         1s
+/// rucio-server-auth          10     20ms      -         500Mi   1Mi      -          -         2s
+/// rucio-ui                   -      -         -         550Mi   -        -          -         2s
+/// </code>
+/// Calibration (escape-fdr-2020, seed limits vs the takeaway's): an LSST dataset holds 12,700 locks × 80Ki ≈ 1 GiB in
+/// a judge-evaluator thread; with the pod's retained cache that passes 2000Mi but not 3Gi. abacus-collection-replica
+/// at 45ms per row cannot keep up on 0.7 CPU (its whole-backlog pass grows past 7000Mi) but can on 1 CPU (about
+/// 3.5 GiB at most, under 8Gi). The undertaker's pass over the expired EGO-VIRGO datasets (about 13,500 DIDs and
+/// files × 10Ki + 90Mi) passes 200Mi but not 400Mi.
 /// </summary>
 public sealed record DaemonModel
 {
