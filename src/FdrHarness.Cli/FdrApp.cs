@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Reflection;
+using System.CommandLine.Invocation;
 using FdrHarness.Cli.Commands;
 using FdrHarness.Core;
 
@@ -20,8 +20,16 @@ public static class FdrApp
                     3 target unreachable, 99 thresholds failed, 130 interrupted.
         """;
 
-    public static string Version =>
-        typeof(FdrApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+    public static string Version => Core.Observations.RunDirectory.ToolVersion;
+
+    private sealed class PrintVersion(TextWriter stdout) : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            stdout.WriteLine(Version);
+            return ExitCodes.Success;
+        }
+    }
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
@@ -32,6 +40,8 @@ public static class FdrApp
             ReportCommand.Create(stdout, stderr),
             SchemaCommand.Create(stdout),
         };
+        // The built-in version action prints the entry assembly's version (a test host's, in tests); print ours.
+        foreach (var option in root.Options.OfType<VersionOption>()) option.Action = new PrintVersion(stdout);
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && parsed.Action is not System.CommandLine.Help.HelpAction)
         {

@@ -110,7 +110,7 @@ public sealed class FdrAppTests : IDisposable
 
         Assert.Equal(ExitCodes.Success, code);
         Assert.Contains("escape-fdr-2020: 24h on the embedded target, seed 7, scale 0.5", stdout);
-        Assert.Contains("410,924 files", stdout); // 821,850 × 0.5, rounded per experiment
+        Assert.Contains("410,925 files", stdout); // 821,850 × 0.5, rounded per experiment half away from zero, as the file generator counts
         Assert.Contains("Dry run: nothing was started.", stdout);
         Assert.Equal("", stderr);
         Assert.False(Directory.Exists(output));
@@ -208,8 +208,7 @@ public sealed class FdrAppTests : IDisposable
     {
         var (code, stdout, _) = Fdr("--version");
         Assert.Equal(ExitCodes.Success, code);
-        // System.CommandLine prints the entry assembly's version: fdr's in the fdr executable, the test host's here.
-        Assert.Matches(@"^\d+\.\d+\.\d+\s*$", stdout);
+        Assert.Equal(FdrApp.Version + Environment.NewLine, stdout); // fdr's own version, even inside a test host
         Assert.Matches(@"^\d+\.\d+\.\d+", FdrApp.Version);
         Assert.DoesNotContain("+", FdrApp.Version); // no commit hash
     }

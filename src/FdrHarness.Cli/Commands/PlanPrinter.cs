@@ -20,7 +20,7 @@ public static class PlanPrinter
         double bytes = 0;
         foreach (var e in s.Experiments)
         {
-            var n = (long)Math.Round(e.Files * run.Scale);
+            var n = (long)Math.Round(e.Files * run.Scale, MidpointRounding.AwayFromZero); // as the file generator counts
             files += n;
             bytes += n * MeanSize(e.FileSize);
         }

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
 using FdrHarness.Core;
 using FdrHarness.Core.Scenarios;
 using FdrHarness.Core.Scenarios.Model;
@@ -13,8 +15,18 @@ public static class RunCommand
         var target = new Option<string>("--target") { Description = "embedded (the simulated data lake) or rucio; default: the scenario's target." };
         target.AcceptOnlyFromAmong("embedded", "rucio");
         var output = new Option<string?>("--out") { Description = "Run directory; default reports/<name>/<UTC time>-<seed>/." };
-        var seed = new Option<long?>("--seed") { Description = "Overrides run.seed." };
-        var scale = new Option<double?>("--scale") { Description = "Overrides run.scale (file counts and rates)." };
+        var seed = new Option<long?>("--seed")
+        {
+            Description = "Overrides run.seed.",
+            CustomParser = r => long.TryParse(r.Tokens.Single().Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)
+                ? v : Invalid<long>(r, "--seed", "a whole number such as 7"),
+        };
+        var scale = new Option<double?>("--scale")
+        {
+            Description = "Overrides run.scale (file counts and rates).",
+            CustomParser = r => double.TryParse(r.Tokens.Single().Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v)
+                ? v : Invalid<double>(r, "--scale", "a factor such as 0.5 or 10"),
+        };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan and every chaos action; touch nothing." };
         var command = new Command("run", "Run a rehearsal and write its run directory.") { scenario, target, output, seed, scale, dryRun };
         command.SetAction(parse =>
@@ -68,5 +80,11 @@ public static class RunCommand
             }
         });
         return command;
+    }
+
+    private static T? Invalid<T>(ArgumentResult result, string option, string expected) where T : struct
+    {
+        result.AddError($"{option} '{result.Tokens.Single().Value}': expected {expected}");
+        return null;
     }
 }
