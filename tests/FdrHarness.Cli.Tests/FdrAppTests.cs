@@ -110,7 +110,7 @@ public sealed class FdrAppTests : IDisposable
 
         Assert.Equal(ExitCodes.Success, code);
         Assert.Contains("escape-fdr-2020: 24h on the embedded target, seed 7, scale 0.5", stdout);
-        Assert.Contains("410,925 files", stdout); // 821,850 × 0.5, rounded per experiment half away from zero, as the file generator counts
+        Assert.Contains("410,926 files", stdout); // 821,850 × 0.5, rounded per experiment half away from zero, as the file generator counts
         Assert.Contains("Dry run: nothing was started.", stdout);
         Assert.Equal("", stderr);
         Assert.False(Directory.Exists(output));
