@@ -30,6 +30,7 @@ internal sealed class StringColumn(string name) : ObservationColumn(new DataFiel
     // Read side: repeated values (event types, RSEs) share one string instead of one per row.
     private readonly Dictionary<string, string> _interned = new(StringComparer.Ordinal);
     private const int MaxInterned = 1 << 16;
+    private bool _intern = true;
 
     public override bool Dictionary => true;
 
@@ -61,18 +62,27 @@ internal sealed class StringColumn(string name) : ObservationColumn(new DataFiel
         await reader.ReadRawAsync(field, _values.AsMemory(0, rows), _levels.AsMemory(0, rows), null);
         var result = new string?[rows];
         var lookup = _interned.GetAlternateLookup<ReadOnlySpan<char>>();
-        for (int i = 0, v = 0; i < rows; i++)
+        int values = 0, misses = 0;
+        for (var i = 0; i < rows; i++)
         {
             if (_levels[i] == 0) continue;
-            var span = _values[v++].Span;
-            if (!lookup.TryGetValue(span, out var s))
+            var span = _values[values++].Span;
+            if (!_intern) result[i] = new string(span);
+            else if (lookup.TryGetValue(span, out var s)) result[i] = s;
+            else
             {
-                // Unique columns (names, request ids) would grow the table without bound.
+                // Bounded: names and request ids must not grow the table with the run.
                 if (_interned.Count >= MaxInterned) _interned.Clear();
-                s = new string(span);
+                result[i] = s = new string(span);
                 _interned[s] = s;
+                misses++;
             }
-            result[i] = s;
+        }
+        // Mostly distinct values (names, ids): interning only costs, stop for the rest of the file.
+        if (_intern && values >= 1024 && misses > values / 2)
+        {
+            _intern = false;
+            _interned.Clear();
         }
         Array.Clear(_values, 0, rows); // don't keep the file's pages alive
         return result;

@@ -211,11 +211,11 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
         try
         {
             foreach (var f in _files)
-                if (f.CurrentCount > 0)
-                {
-                    f.FlushRecord();
-                    await _pending.Writer.WriteAsync(new Work(f, f.DetachCurrent())).ConfigureAwait(false);
-                }
+            {
+                // Detached even when empty, so a late row fails loudly instead of vanishing.
+                var last = f.DetachCurrent();
+                if (last.Count > 0) await _pending.Writer.WriteAsync(new Work(f, last)).ConfigureAwait(false);
+            }
             _pending.Writer.TryComplete();
             await _writer.ConfigureAwait(false);
             foreach (var f in _files) await f.CloseAsync().ConfigureAwait(false);
@@ -255,8 +255,6 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
 
     private interface IFileWriter
     {
-        int CurrentCount { get; }
-        void FlushRecord();
         ColumnBatch DetachCurrent();
         Task WriteRowGroupAsync(ColumnBatch batch);
         Task CloseAsync();
@@ -305,17 +303,15 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
             }
         }
 
-        public int CurrentCount => Current.Count;
-
-        public void FlushRecord()
-        {
-            RowGroups++;
-            Rows += Current.Count;
-        }
-
+        /// <summary>Takes the batch being filled (counted as a row group if it has rows) and leaves an empty one of no capacity.</summary>
         public ColumnBatch DetachCurrent()
         {
             var b = Current;
+            if (b.Count > 0)
+            {
+                RowGroups++;
+                Rows += b.Count;
+            }
             Current = new TBatch();
             return b;
         }

@@ -37,6 +37,19 @@ public class ParquetObservationSinkTests
     }
 
     [Fact]
+    public void Reading_a_few_columns_leaves_the_others_default()
+    {
+        using var tmp = new TempFolder();
+        WriteAll(tmp.Path, 3_000, options: new ParquetSinkOptions { RowGroupSize = 1_000 });
+        var reader = new ObservationReader(tmp.Path);
+        var expected = Enumerable.Range(0, 3_000).Select(i => ObservationFixtures.Event(i))
+            .Select(e => new HermesEvent { EventType = e.EventType, SrcRse = e.SrcRse, Bytes = e.Bytes });
+        Assert.Equal(expected, reader.Events(["event_type", "src_rse", "bytes"]));
+        var error = Assert.Throws<ArgumentException>(() => reader.Events(["src-rse"]).First());
+        Assert.Contains("src_rse", error.Message);
+    }
+
+    [Fact]
     public void Fixture_covers_null_and_value_for_every_nullable_field()
     {
         // Guards the round-trip test: a field that is never null (or always null) would not prove much.
@@ -164,6 +177,18 @@ public class ParquetObservationSinkTests
         // Kinds with no rows are still valid, empty files.
         Assert.Empty(new ObservationReader(tmp.Path).Faults());
         Assert.Throws<InvalidOperationException>(() => sink.Event(ObservationFixtures.Event(2)));
+    }
+
+    [Fact]
+    public async Task A_row_after_completion_fails_even_on_a_row_group_boundary()
+    {
+        using var tmp = new TempFolder();
+        var sink = new ParquetObservationSink(tmp.Path, new ParquetSinkOptions { RowGroupSize = 2 });
+        sink.Event(ObservationFixtures.Event(1));
+        sink.Event(ObservationFixtures.Event(2)); // hands the full group off, leaving an empty, recycled batch
+        await sink.CompleteAsync();
+        Assert.Throws<InvalidOperationException>(() => sink.Event(ObservationFixtures.Event(3)));
+        Assert.Equal(2, new ObservationReader(tmp.Path).Events().Count());
     }
 
     [Fact]
