@@ -33,6 +33,33 @@ public class EdgeCaseTests
     }
 
     [Fact]
+    public void A_replicate_phase_with_a_load_creates_its_rules_at_that_pace()
+    {
+        var s = Minimal(
+            new InjectPhase { Name = "inject", Load = [new Inject { Rate = 10, During = TimeSpan.FromSeconds(10) }] },
+            new ReplicatePhase
+            {
+                Name = "rep", Start = TimeSpan.FromMinutes(1),
+                Rule = new RuleSpec { RseExpression = RseExpression.Parse("QOS=SAFE"), Notify = NotifyMode.Y },
+                Load = [new Inject { Rate = 1, Interval = TimeSpan.FromMinutes(2), During = TimeSpan.FromMinutes(20) }],
+            });
+        var times = new List<DateTime>();
+        var sink = new TimesSink(times);
+        var r = EmbeddedLake.Run(s, sink);
+        Assert.Equal(10, r.RulesCreated);
+        Assert.Equal(10, times.Count);
+        Assert.True(times.Max() - times.Min() >= TimeSpan.FromMinutes(15));
+    }
+
+    private sealed class TimesSink(List<DateTime> ruleOk) : Core.Observations.IObservationSink
+    {
+        public void Event(in Core.Observations.HermesEvent e) { if (e.EventType == "RULE_OK") ruleOk.Add(e.CreatedAt); }
+        public void Sample(in Core.Observations.PodSample s) { }
+        public void Lifecycle(in Core.Observations.PodLifecycleEvent e) { }
+        public void Fault(in Core.Observations.FaultRecord f) { }
+    }
+
+    [Fact]
     public void Nothing_to_do_is_fine()
     {
         var s = Minimal() with { Experiments = [] };

@@ -19,6 +19,8 @@ namespace FdrHarness.Lake.Workload;
 /// - qos_transition: a new rule on the DIDs of the old phase's rules; the old rule is removed when the new one is OK.
 /// - delete: a lifetime on rules (the judge-cleaner removes them) or on datasets (the undertaker erases them).
 /// - noise: every period, per ordered RSE pair, a file uploaded at the source with a DID lifetime and a rule to the destination.
+/// - replicate, qos_transition and delete phases with a load send their calls at its pace (oldest first); calls
+///   still waiting when the load ends are sent then.
 /// Phases with after: start when the named inject phase has written its last file (other phases end when they start).
 /// </summary>
 public sealed class WorkloadDriver
@@ -75,6 +77,7 @@ public sealed class WorkloadDriver
     {
         if (_started[p]) return;
         _started[p] = true;
+        if (_phases[p] is not InjectPhase and not NoisePhase && LoadOf(_phases[p]) is { Count: > 0 } load) StartPacing(p, load);
         switch (_phases[p])
         {
             case InjectPhase inject: StartInject(p, inject); break;
@@ -89,6 +92,47 @@ public sealed class WorkloadDriver
     {
         for (var q = 0; q < _phases.Length; q++)
             if (!_started[q] && _phases[q].After == _phases[p].Name) StartPhase(q);
+    }
+
+    // --- pace of rule and lifetime calls ---
+
+    private static IReadOnlyList<LoadSimulation>? LoadOf(Phase phase) => phase switch
+    {
+        ReplicatePhase r => r.Load,
+        QosTransitionPhase q => q.Load,
+        DeletePhase d => d.Load,
+        _ => null,
+    };
+
+    private readonly Dictionary<int, Queue<ApiCall>> _paced = [];
+
+    /// <summary>A phase with a load sends its calls at that pace (oldest first); without one, at once.</summary>
+    private void Paced(int p, ApiCall call)
+    {
+        if (_paced.TryGetValue(p, out var queue)) queue.Enqueue(call);
+        else _lake.Server.Call(call);
+    }
+
+    /// <summary>Calls waiting when a tick comes are sent, up to its count; whatever is left when the load ends goes then.</summary>
+    private void StartPacing(int p, IReadOnlyList<LoadSimulation> load)
+    {
+        var queue = _paced[p] = new Queue<ApiCall>();
+        var t0 = _lake.Now;
+        long last = t0;
+        foreach (var tick in LoadSchedule.Ticks(load, _lake.Scenario.Run.Scale, _lake.Seed + p))
+        {
+            var n = tick.Operations;
+            last = t0 + (long)tick.At.TotalMilliseconds;
+            _lake.Queue.Schedule(last, () =>
+            {
+                for (var k = 0; k < n && queue.Count > 0; k++) _lake.Server.Call(queue.Dequeue());
+            });
+        }
+        _lake.Queue.Schedule(last + 1, () =>
+        {
+            _paced.Remove(p);
+            while (queue.Count > 0) _lake.Server.Call(queue.Dequeue());
+        });
     }
 
     // --- inject ---
@@ -270,7 +314,7 @@ public sealed class WorkloadDriver
     {
         if (!Selected(p, r.Fraction, ((long)kind << 32) | (uint)did)) return;
         _pendingRules.Add(new PendingRule(p, r.Rule, kind, did, null));
-        _lake.Server.Call(new ApiCall(ApiCallKind.AddRule, _pendingRules.Count - 1, 0));
+        Paced(p, new ApiCall(ApiCallKind.AddRule, _pendingRules.Count - 1, 0));
     }
 
     private readonly List<PendingRule> _pendingRules = [];
@@ -293,7 +337,7 @@ public sealed class WorkloadDriver
         {
             if (old.Phase != from || old.State == RuleState.Removed || !Selected(p, q.Fraction, old.Id)) continue;
             _pendingRules.Add(new PendingRule(p, q.Rule, old.Kind, old.Did, q.RemoveOld ? old : null));
-            _lake.Server.Call(new ApiCall(ApiCallKind.AddRule, _pendingRules.Count - 1, 0));
+            Paced(p, new ApiCall(ApiCallKind.AddRule, _pendingRules.Count - 1, 0));
         }
     }
 
@@ -310,7 +354,7 @@ public sealed class WorkloadDriver
                 if (rule.State == RuleState.Removed) continue;
                 var mine = d.RulesOf.Count > 0 ? phases.Contains(rule.Phase) : _experimentsOf[p].Contains(ExperimentOf(rule));
                 if (!mine || !Selected(p, d.Fraction, rule.Id)) continue;
-                _lake.Server.Call(new ApiCall(ApiCallKind.SetRuleLifetime, rule.Id, (int)(lifetime / 1000)));
+                Paced(p, new ApiCall(ApiCallKind.SetRuleLifetime, rule.Id, (int)(lifetime / 1000)));
             }
         }
         if (d.DidLifetime is { } didLifetime)
@@ -320,7 +364,7 @@ public sealed class WorkloadDriver
                 var e = _lake.Experiments[ei];
                 for (var ds = e.DatasetOffset; ds < e.DatasetOffset + e.Datasets; ds++)
                     if (_lake.Datasets.FilesRegistered[ds] > 0 && Selected(p, d.Fraction, ds))
-                        _lake.Server.Call(new ApiCall(ApiCallKind.SetDidLifetime, ds, (int)didLifetime.TotalSeconds));
+                        Paced(p, new ApiCall(ApiCallKind.SetDidLifetime, ds, (int)didLifetime.TotalSeconds));
             }
         }
     }
