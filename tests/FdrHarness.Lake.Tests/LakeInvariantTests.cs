@@ -61,6 +61,19 @@ public class LakeInvariantTests
         Assert.True(sink.Lifecycles.Count(e => e.Daemon == "judge-evaluator" && e.Event == "started") >= 2);
     }
 
+    [Fact]
+    public void Escape_chaos_kills_the_servers_and_rolls_them_with_new_limits()
+    {
+        var (_, sink) = AssertInvariants(TestScenarios.Load("escape-fdr-2020.yaml", 0.01));
+        var killed = sink.Lifecycles.Where(e => e.Event == "killed").ToList();
+        Assert.Equal(2, killed.Count(e => e.Daemon == "rucio-server" && e.Reason == "chaos:manual-server-restart"));
+        Assert.Equal(2, killed.Count(e => e.Daemon == "rucio-server" && e.Reason == "rolling restart: limits changed"));
+        Assert.Equal(1, killed.Count(e => e.Daemon == "rucio-server-auth" && e.Reason == "rolling restart: limits changed"));
+        Assert.Equal(3, sink.Faults);
+        // Every deleted pod was replaced: as many pods start as were created.
+        Assert.Equal(sink.Lifecycles.Count(e => e.Event == "scheduled"), sink.Lifecycles.Count(e => e.Event == "started"));
+    }
+
     internal static (LakeResult Result, RecordingSink Sink) AssertInvariants(Scenario scenario)
     {
         var sink = new RecordingSink();
