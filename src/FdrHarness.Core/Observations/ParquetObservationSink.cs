@@ -41,6 +41,9 @@ public readonly record struct ObservationCounts(long Events, long Samples, long 
 /// <see cref="CompleteAsync"/>, which disposal calls too, so an interrupted run still leaves readable files of
 /// everything observed until then. If writing fails the .tmp files are deleted and the error is rethrown; a .tmp
 /// left behind means the process died while writing.</para>
+/// <para>Cost (bench verb sink): ~55 ns per event on the producer thread; the writer thread ~1 µs per event. Parquet.Net
+/// allocates one hash table per string column per row group on the large object heap, which triggers gen-2 collections:
+/// an application writing millions of events should raise System.GC.LOHThreshold (runtimeconfig), measured −30 % CPU.</para>
 /// </remarks>
 public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable, IDisposable
 {
