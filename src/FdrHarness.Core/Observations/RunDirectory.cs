@@ -118,6 +118,27 @@ public sealed class RunDirectory
     public static RunDirectory Create(string reportsRoot, RunInfo info, string? outDir = null) =>
         Create(reportsRoot, info.Scenario, info.Seed, info.StartedUtc, outDir);
 
+    /// <summary>
+    /// Starts a run of <paramref name="scenario"/>: creates its folder (see <see cref="Create(string, string, long, DateTime, string?)"/>),
+    /// writes scenario.yaml and run.json without an exit status. End it with <see cref="Finish"/>.
+    /// </summary>
+    public static RunDirectory Start(Scenario scenario, string reportsRoot, string? outDir, out RunInfo info, TimeProvider? clock = null)
+    {
+        info = RunInfo.Start(scenario, clock);
+        var run = Create(reportsRoot, info, outDir);
+        run.WriteScenario(scenario);
+        run.WriteRunInfo(info);
+        return run;
+    }
+
+    /// <summary>Rewrites run.json with the end time, <paramref name="exitStatus"/> and the summary counters. Returns what it wrote.</summary>
+    public RunInfo Finish(RunInfo started, int exitStatus, IReadOnlyDictionary<string, double>? summary = null, TimeProvider? clock = null)
+    {
+        var ended = started.End(exitStatus, summary, clock);
+        WriteRunInfo(ended);
+        return ended;
+    }
+
     /// <summary>An existing run folder (for reading, or for `fdr report`).</summary>
     public static RunDirectory Open(string path) =>
         Directory.Exists(path) ? new RunDirectory(System.IO.Path.GetFullPath(path)) : throw new RunDirectoryException($"{path}: no such run folder");

@@ -165,13 +165,13 @@ public class RunDirectoryTests
     public void A_whole_run_leaves_complete_files_only()
     {
         using var tmp = new TempFolder();
-        var info = RunInfo.Start(Scenario(), new FixedClock(Start));
-        var run = RunDirectory.Create(tmp.Path, info);
-        run.WriteScenario(Scenario());
-        run.WriteRunInfo(info);
+        var run = RunDirectory.Start(Scenario(), tmp.Path, null, out var info, new FixedClock(Start));
+        Assert.Equal(Path.Combine(tmp.Path, "ci-smoke", "20261125T110007Z-7"), run.Path);
+        Assert.Null(run.ReadRunInfo().ExitStatus);
         using (var sink = run.OpenSink())
             for (var i = 0; i < 100; i++) sink.Event(ObservationFixtures.Event(i));
-        run.WriteRunInfo(info.End(ExitCodes.Success));
+        run.Finish(info, ExitCodes.Interrupted, new Dictionary<string, double> { ["events"] = 100 });
+        Assert.Equal(130, run.ReadRunInfo().ExitStatus);
         Assert.Equal(
             [ParquetObservationSink.EventsFile, ParquetObservationSink.FaultsFile, ParquetObservationSink.LifecycleFile,
              RunDirectory.RunFile, ParquetObservationSink.SamplesFile, RunDirectory.ScenarioFile],
