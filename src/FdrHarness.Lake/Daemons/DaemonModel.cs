@@ -48,7 +48,7 @@ namespace FdrHarness.Lake.Daemons;
 /// abacus-collection-replica  0(all) 45ms      1s        150Mi   80Ki     -          -         10s
 /// hermes                     1000   0.2ms     -         130Mi   2Ki      -          -         2s
 /// transmogrifier             100    5ms       -         95Mi    8Ki      -          -         10s
-/// rucio-server               100    50ms      -         1200Mi  256Ki    -          -         1s
+/// rucio-server               100    50ms      -         1200Mi  256Ki    4.5Ki      1536Mi    1s
 /// rucio-server-auth          10     20ms      -         500Mi   1Mi      -          -         2s
 /// rucio-ui                   -      -         -         550Mi   -        -          -         2s
 /// </code>
@@ -56,7 +56,8 @@ namespace FdrHarness.Lake.Daemons;
 /// a judge-evaluator thread; with the pod's retained cache that passes 2000Mi but not 3Gi. abacus-collection-replica
 /// at 45ms per row cannot keep up on 0.7 CPU (its whole-backlog pass grows past 7000Mi) but can on 1 CPU (about
 /// 3.5 GiB at most, under 8Gi). The undertaker's pass over the expired EGO-VIRGO datasets (about 13,500 DIDs and
-/// files × 10Ki + 90Mi) passes 200Mi but not 400Mi.
+/// files × 10Ki + 90Mi) passes 200Mi but not 400Mi. rucio-server's cache grows with the calls a pod served
+/// (the seed's "> 2.5 GiB cache"): a pod passes 2500Mi after about 300,000 calls, not 4Gi.
 /// </summary>
 public sealed record DaemonModel
 {
@@ -97,7 +98,7 @@ public sealed record DaemonModel
         "abacus-collection-replica" => new() { Bulk = 0, CostPerItem = 0.045, CostPerBulk = 1, BaseMemory = 150 * Mi, MemoryPerItem = 80 * Ki, Tick = TimeSpan.FromSeconds(10) },
         "hermes" => new() { Bulk = 1000, CostPerItem = 0.0002, BaseMemory = 130 * Mi, MemoryPerItem = 2 * Ki },
         "transmogrifier" => new() { Bulk = 100, CostPerItem = 0.005, BaseMemory = 95 * Mi, MemoryPerItem = 8 * Ki, Tick = TimeSpan.FromSeconds(10) },
-        "rucio-server" => new() { Bulk = 100, CostPerItem = 0.05, BaseMemory = 1200 * Mi, MemoryPerItem = 256 * Ki, Tick = TimeSpan.FromSeconds(1) },
+        "rucio-server" => new() { Bulk = 100, CostPerItem = 0.05, BaseMemory = 1200 * Mi, MemoryPerItem = 256 * Ki, CachePerItem = 4608, CacheMax = 1536 * Mi, Tick = TimeSpan.FromSeconds(1) },
         "rucio-server-auth" => new() { Bulk = 10, CostPerItem = 0.02, BaseMemory = 500 * Mi, MemoryPerItem = 1 * Mi },
         "rucio-ui" => new() { BaseMemory = 550 * Mi },
         _ => new(),
