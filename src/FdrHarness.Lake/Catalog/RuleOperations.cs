@@ -85,8 +85,20 @@ public sealed partial class LakeState
             }
         }
         rule.LockCount = Locks.Count - rule.LockStart;
+        // Datasets of a container rule whose replicas were all there already are OK at once.
+        if (rule.PendingPerDataset is { } done && WantsDatasetLocks(rule))
+            for (var slot = 0; slot < done.Length; slot++)
+                if (done[slot] == 0 && FirstLockOfDataset(rule, rule.FirstDataset + slot) is var l && l >= 0)
+                    EmitRuleEvent("DATASETLOCK_OK", rule, DidKind.Dataset, rule.FirstDataset + slot, Rses[Locks.Rse[l]].Name);
         if (rule.Missing > 0) MarkStuck(rule);
         CheckRule(rule);
+    }
+
+    private int FirstLockOfDataset(Rule rule, int dataset)
+    {
+        for (var l = rule.LockStart; l < rule.LockStart + rule.LockCount; l++)
+            if (DatasetOfFile(Locks.File[l]) == dataset) return l;
+        return -1;
     }
 
     /// <summary>Picks up to copies RSEs: those already holding the file first, then the rest in a seeded order, with room.</summary>
@@ -206,7 +218,7 @@ public sealed partial class LakeState
         if (rule.PendingPerDataset is { } pending)
         {
             var slot = DatasetOfFile(Locks.File[lockId]) - rule.FirstDataset;
-            if (--pending[slot] == 0 && notify && rule.Notify is NotifyMode.Y or NotifyMode.C or NotifyMode.P)
+            if (--pending[slot] == 0 && notify && WantsDatasetLocks(rule))
                 EmitRuleEvent("DATASETLOCK_OK", rule, DidKind.Dataset, rule.FirstDataset + slot, Rses[Locks.Rse[lockId]].Name);
         }
         if (notify) CheckRule(rule);
@@ -248,12 +260,15 @@ public sealed partial class LakeState
                 return;
             }
         rule.State = RuleState.Ok;
-        if (rule.PendingPerDataset is null && rule.Kind == DidKind.Dataset && rule.Notify is NotifyMode.C or NotifyMode.P && rule.LockCount > 0)
+        if (rule.PendingPerDataset is null && rule.Kind == DidKind.Dataset && WantsDatasetLocks(rule) && rule.LockCount > 0)
             EmitRuleEvent("DATASETLOCK_OK", rule, DidKind.Dataset, rule.Did, Rses[Locks.Rse[rule.LockStart]].Name);
         if (rule.Notify != NotifyMode.N) EmitRuleEvent("RULE_OK", rule, rule.Kind, rule.Did, null);
         // A QoS transition: the old rule goes once the new one is OK (soft delete, the cleaner removes it).
         if (rule.Replaces is { } old) ExpireRuleAt(old, Now);
     }
+
+    /// <summary>RULE_OK for notify Y, C and P; DATASETLOCK_OK for C and P; RULE_PROGRESS for P.</summary>
+    private static bool WantsDatasetLocks(Rule rule) => rule.Notify is NotifyMode.C or NotifyMode.P;
 
     private void EmitRuleEvent(string type, Rule rule, DidKind kind, int did, string? rse, double? progress = null) =>
         Emit(new HermesEvent
