@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Globalization;
 using FdrHarness.Core;
+using FdrHarness.Reporting;
 
 namespace FdrHarness.Cli.Commands;
 
@@ -8,23 +10,34 @@ public static class ReportCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var runDir = new Argument<string>("run-dir") { Description = "A run directory (reports/<scenario>/<time>-<seed>/)." };
-        var command = new Command("report", "Rebuild a run's report from its events.parquet and samples.parquet.") { runDir };
+        var linkTarget = new Option<double?>("--link-target")
+        {
+            Description = "Per-link target of done/submitted, e.g. 0.9: each matrix cell gets ok or below-target.",
+        };
+        var command = new Command("report", "Rebuild a run's report from its events.parquet and samples.parquet.") { runDir, linkTarget };
         command.SetAction(parse =>
         {
             var dir = parse.GetValue(runDir)!;
+            var target = parse.GetValue(linkTarget);
+            if (target is < 0 or > 10)
+            {
+                stderr.WriteLine($"--link-target {target.Value.ToString(CultureInfo.InvariantCulture)}: error: expected a ratio such as 0.9");
+                return ExitCodes.InvalidInput;
+            }
             if (!Directory.Exists(dir))
             {
                 stderr.WriteLine($"{dir}: error: no such run directory (a folder under reports/<scenario>/)");
                 return ExitCodes.InvalidInput;
             }
-            var events = Path.Combine(dir, "events.parquet");
-            if (!File.Exists(events))
+            if (!File.Exists(Path.Combine(dir, "events.parquet")))
             {
                 stderr.WriteLine($"{dir}: error: not a run directory: it has no events.parquet");
                 return ExitCodes.InvalidInput;
             }
-            stderr.WriteLine($"{dir}: the report generator is not built yet (issue #4); the observations are in {events}");
-            return ExitCodes.UnexpectedFailure;
+            var result = ReportBuilder.Build(dir, new ReportOptions { LinkTarget = target });
+            stdout.WriteLine($"Report in {result.Directory}: {string.Join(", ", result.Files.Where(f => !f.StartsWith("plots/", StringComparison.Ordinal)))}" +
+                $" and {result.Files.Count(f => f.StartsWith("plots/", StringComparison.Ordinal))} plots ({result.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s).");
+            return ExitCodes.Success;
         });
         return command;
     }

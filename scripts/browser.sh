@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Headless Chromium for the report's rendering test (tests/FdrHarness.Reporting.Tests). Debian's package; idempotent, quiet.
+set -euo pipefail
+if [ -x /usr/bin/chromium ]; then exit 0; fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+[ -x /usr/bin/chromium ] || { echo "scripts/browser.sh: chromium did not install" >&2; exit 1; }

@@ -1,0 +1,113 @@
+using FdrHarness.Core.Observations;
+
+namespace FdrHarness.Reporting.Analysis;
+
+/// <summary>
+/// Per daemon, from samples.parquet (usage, requests, limits, backlog) and lifecycle.parquet (why pods restarted):
+/// the seed's resource table, the series for the CPU/memory plots and the input of the recommendations.
+/// </summary>
+internal sealed class ResourceAnalysis
+{
+    public sealed class DaemonSamples
+    {
+        public required string Daemon;
+        public readonly List<PodSample> Samples = [];
+        public readonly List<PodIncident> Incidents = [];
+        public int RestartEvents;
+        /// <summary>Per sample instant: max CPU, max memory over the pods, backlog, and the limits in force.</summary>
+        public readonly List<Instant> Timeline = [];
+    }
+
+    public readonly record struct Instant(DateTime Time, double Cpu, long Memory, long Backlog, double? CpuLimit, long? MemoryLimit, int Pods);
+
+    public readonly SortedDictionary<string, DaemonSamples> Daemons = new(StringComparer.Ordinal);
+    public readonly List<PodIncident> Incidents = [];
+    public long MinTicks = long.MaxValue, MaxTicks = long.MinValue;
+
+    public void Run(ObservationReader reader, string runDir)
+    {
+        foreach (var s in reader.Samples())
+        {
+            Of(s.Daemon).Samples.Add(s);
+            MinTicks = Math.Min(MinTicks, s.Time.Ticks);
+            MaxTicks = Math.Max(MaxTicks, s.Time.Ticks);
+        }
+        // A target that records no pod lifecycle (or an old run) still gets a report, without the reasons.
+        if (File.Exists(Path.Combine(runDir, ParquetObservationSink.LifecycleFile)))
+            foreach (var e in reader.Lifecycle())
+            {
+                MinTicks = Math.Min(MinTicks, e.Time.Ticks);
+                var d = Of(e.Daemon);
+                if (e.Event == "restarted") d.RestartEvents++;
+                if (e.Event is "killed" or "oom-killed")
+                {
+                    var incident = new PodIncident(e.Time, e.Daemon, e.Pod, e.Event, e.Reason);
+                    d.Incidents.Add(incident);
+                    Incidents.Add(incident);
+                }
+            }
+        foreach (var d in Daemons.Values)
+            d.Timeline.AddRange(d.Samples.GroupBy(s => s.Time).OrderBy(g => g.Key).Select(g => new Instant(g.Key,
+                g.Max(s => s.CpuCores), g.Max(s => s.MemoryBytes), g.Max(s => s.Backlog),
+                g.Max(s => s.CpuLimit), g.Max(s => s.MemoryLimit), g.Count())));
+        Incidents.Sort((a, b) => a.Time != b.Time ? a.Time.CompareTo(b.Time) : string.CompareOrdinal(a.Pod, b.Pod));
+    }
+
+    private DaemonSamples Of(string daemon)
+    {
+        if (!Daemons.TryGetValue(daemon, out var d)) Daemons[daemon] = d = new DaemonSamples { Daemon = daemon };
+        return d;
+    }
+
+    public static ResourceUsage Usage(DaemonSamples d, int? threads)
+    {
+        var running = d.Samples.Where(s => s.State == "Running").ToList();
+        var cpu = running.Select(s => s.CpuCores).Order().ToArray();
+        var mem = running.Select(s => (double)s.MemoryBytes).Order().ToArray();
+        var interval = Interval(d.Timeline);
+        var last = d.Samples.Count > 0 ? d.Samples[^1] : default;
+        var first = d.Samples.Count > 0 ? d.Samples[0] : default;
+        var oom = d.Incidents.Count(i => i.Event == "oom-killed");
+        var chaos = d.Incidents.Count(i => i.Event == "killed" && (i.Reason ?? "").StartsWith("chaos:", StringComparison.Ordinal));
+        var other = d.Incidents.Count(i => i.Event == "killed") - chaos;
+        var restarts = d.RestartEvents > 0 ? d.RestartEvents : d.Samples.GroupBy(s => s.Pod).Sum(g => g.Max(s => s.Restarts));
+        long? memAtOom = null;
+        foreach (var i in d.Incidents.Where(i => i.Event == "oom-killed"))
+        {
+            // The pod was at its limit when killed: the limit in force then, or the largest working set seen before it.
+            var before = d.Samples.Where(s => s.Time <= i.Time).ToList();
+            var used = Math.Max(before.LastOrDefault(s => s.MemoryLimit is not null).MemoryLimit ?? 0, before.Count > 0 ? before.Max(s => s.MemoryBytes) : 0);
+            memAtOom = Math.Max(memAtOom ?? 0, used);
+        }
+        var pending = d.Samples.Count(s => s.State == "Pending") * interval;
+        var crash = d.Samples.Count(s => s.State == "CrashLoopBackOff") * interval;
+        var status = oom > 0 || chaos > 0 || other > 0 || restarts > 0 ? "Restarted" : pending > 0 ? "Pending" : "OK";
+        return new ResourceUsage
+        {
+            Daemon = d.Daemon,
+            Replicas = d.Timeline.Count > 0 ? d.Timeline.Max(t => t.Pods) : 0,
+            Threads = threads,
+            CpuRequest = last.CpuRequest, CpuLimit = last.CpuLimit, MemoryRequest = last.MemoryRequest, MemoryLimit = last.MemoryLimit,
+            InitialCpuLimit = first.CpuLimit != last.CpuLimit ? first.CpuLimit : null,
+            InitialMemoryLimit = first.MemoryLimit != last.MemoryLimit ? first.MemoryLimit : null,
+            Samples = d.Samples.Count,
+            CpuP50 = Stats.Round(Stats.Percentile(cpu, 0.5)), CpuP90 = Stats.Round(Stats.Percentile(cpu, 0.9)),
+            CpuP95 = Stats.Round(Stats.Percentile(cpu, 0.95)), CpuPeak = Stats.Round(cpu.Length > 0 ? cpu[^1] : 0),
+            MemoryP50 = (long)Stats.Percentile(mem, 0.5), MemoryP90 = (long)Stats.Percentile(mem, 0.9),
+            MemoryPeak = mem.Length > 0 ? (long)mem[^1] : 0,
+            Restarts = restarts, OomKilled = oom, KilledByChaos = chaos, KilledOther = other,
+            PendingSeconds = Stats.Round(pending, 3), CrashLoopSeconds = Stats.Round(crash, 3),
+            MemoryAtOom = memAtOom,
+            PeakBacklog = d.Timeline.Count > 0 ? d.Timeline.Max(t => t.Backlog) : 0,
+            Status = status,
+        };
+    }
+
+    /// <summary>The sampling interval: the most common gap between instants (robust to a missed sample).</summary>
+    public static double Interval(List<Instant> timeline)
+    {
+        if (timeline.Count < 2) return 0;
+        return timeline.Zip(timeline.Skip(1), (a, b) => (b.Time - a.Time).TotalSeconds)
+            .GroupBy(x => x).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).First().Key;
+    }
+}

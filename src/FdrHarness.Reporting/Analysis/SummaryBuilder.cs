@@ -1,0 +1,218 @@
+using FdrHarness.Core.Observations;
+using FdrHarness.Core.Scenarios;
+using FdrHarness.Core.Scenarios.Model;
+
+namespace FdrHarness.Reporting.Analysis;
+
+/// <summary>Builds the <see cref="Summary"/> of a run directory from its observation files (plus run.json and the resolved scenario for names and declared context).</summary>
+public static class SummaryBuilder
+{
+    public static Summary Build(string runDir, ReportOptions? options = null)
+    {
+        options ??= new ReportOptions();
+        var reader = new ObservationReader(runDir);
+        var scenario = LoadScenario(runDir);
+        RunInfo? info = null;
+        try { info = RunDirectory.Open(runDir).ReadRunInfo(); }
+        catch (Exception e) when (e is IOException or System.Text.Json.JsonException or UnauthorizedAccessException) { }
+
+        var events = new EventPass();
+        events.Run(runDir);
+        var resources = new ResourceAnalysis();
+        resources.Run(reader, runDir);
+        var faults = File.Exists(Path.Combine(runDir, ParquetObservationSink.FaultsFile)) ? reader.Faults().ToList() : [];
+
+        var minTicks = Math.Min(events.MinTicks, resources.MinTicks);
+        var maxTicks = Math.Max(events.MaxTicks, resources.MaxTicks);
+        foreach (var f in faults) { minTicks = Math.Min(minTicks, f.Start.Ticks); maxTicks = Math.Max(maxTicks, (f.End ?? f.Start).Ticks); }
+        if (minTicks == long.MaxValue) minTicks = maxTicks = 0;
+        // Whole minutes: bins then fall on round times (00:10, 00:20…) as on the seed's dashboards.
+        var start = new DateTime(minTicks - minTicks % TimeSpan.TicksPerMinute, DateTimeKind.Utc);
+        var end = new DateTime(maxTicks, DateTimeKind.Utc);
+
+        var threads = scenario?.Daemons.ToDictionary(d => d.Name, d => d.Threads) ?? [];
+        var usage = resources.Daemons.Values.Select(d => ResourceAnalysis.Usage(d, threads.TryGetValue(d.Daemon, out var t) ? t : null)).ToList();
+        var recommendations = usage.Select(Recommendations.For).ToList();
+        var pool = scenario?.Cluster.Nodes.OrderByDescending(n => n.Cpu.Cores * n.Memory.Bytes).FirstOrDefault();
+
+        return new Summary
+        {
+            Run = new RunFacts
+            {
+                Scenario = info?.Scenario ?? scenario?.Run.Name ?? Path.GetFileName(Path.GetFullPath(runDir)),
+                Seed = info?.Seed ?? scenario?.Run.Seed, Target = info?.Target ?? scenario?.Target.Kind.ToString().ToLowerInvariant() ?? "",
+                Scale = info?.Scale ?? scenario?.Run.Scale, Start = start, End = end,
+            },
+            Transfers = new TransferTotals
+            {
+                Queued = events.Queued, Submitted = events.Submitted, Done = events.Done, Failed = events.Failed,
+                SubmissionFailed = events.SubmissionFailed, Lost = events.Lost, Retries = events.Retries,
+                BytesSubmitted = events.BytesSubmitted, BytesDone = events.BytesDone,
+                DoneOverSubmitted = Stats.Ratio(events.Done, events.Submitted),
+                Efficiency = Stats.Ratio(events.Done, events.Done + events.Failed + events.SubmissionFailed),
+            },
+            Events = EventStatsOf(events),
+            Experiments = ExperimentsOf(events),
+            Rses = RsesOf(events, scenario),
+            TransferMatrix = MatrixOf(events, options.LinkTarget),
+            Rules = RulesOf(events),
+            OverTime = OverTimeOf(events, resources, start, end, options),
+            Resources = usage,
+            Takeaway = Recommendations.Totals(recommendations, pool?.Cpu.Cores, pool?.Memory.Bytes, pool?.Count),
+            Faults = faults.OrderBy(f => f.Start).ThenBy(f => f.Name, StringComparer.Ordinal).Select(f => Faults.Recovery(f, resources)).ToList(),
+            Incidents = resources.Incidents,
+        };
+    }
+
+    private static Scenario? LoadScenario(string runDir)
+    {
+        var path = Path.Combine(runDir, RunDirectory.ScenarioFile);
+        return File.Exists(path) ? ScenarioLoader.Load(path).Scenario : null;
+    }
+
+    private static string Name(Input.Symbols symbols, int id) => id < 0 ? "-" : symbols[id];
+
+    private static EventStats EventStatsOf(EventPass e) => new()
+    {
+        Total = e.Total,
+        ByType = e.ByType.Select(kv => new CountBy(Name(e.Reader.Types, kv.Key), kv.Value))
+            .OrderByDescending(c => c.Count).ThenBy(c => c.Key, StringComparer.Ordinal).ToList(),
+        ByScopeAndType = e.ByScopeType.Select(kv => new CountBy2(Name(e.Reader.Scopes, kv.Key.Scope), Name(e.Reader.Types, kv.Key.Type), kv.Value))
+            .OrderBy(c => c.Key, StringComparer.Ordinal).ThenBy(c => c.Type, StringComparer.Ordinal).ToList(),
+        ByProtocolAndType = e.ByProtocolType.Select(kv => new CountBy2(Name(e.Reader.Protocols, kv.Key.Protocol), Name(e.Reader.Types, kv.Key.Type), kv.Value))
+            .OrderBy(c => c.Key, StringComparer.Ordinal).ThenBy(c => c.Type, StringComparer.Ordinal).ToList(),
+    };
+
+    private static List<ExperimentStats> ExperimentsOf(EventPass e) =>
+        e.Scopes.Select(kv => new ExperimentStats
+        {
+            Scope = Name(e.Reader.Scopes, kv.Key), Datasets = kv.Value.Datasets, Containers = kv.Value.Containers,
+            Files = kv.Value.Files.Count, Bytes = kv.Value.Bytes,
+            AverageFileSize = kv.Value.Files.Count > 0 ? Stats.Round((double)kv.Value.Bytes / kv.Value.Files.Count, 1) : null,
+            TransfersDone = kv.Value.TransfersDone, DeletionsDone = kv.Value.DeletionsDone, DidsErased = kv.Value.Erased,
+        }).OrderByDescending(x => x.Files).ThenBy(x => x.Scope, StringComparer.Ordinal).ToList();
+
+    private static List<RseUsage> RsesOf(EventPass e, Scenario? scenario)
+    {
+        var declared = scenario?.Rses.ToDictionary(r => r.Name) ?? [];
+        var names = e.Rses.Keys.Where(k => k >= 0).Select(k => e.Reader.Rses[k]).Union(declared.Keys).Order(StringComparer.Ordinal);
+        return names.Select(n =>
+        {
+            var id = e.Reader.Rses.Find(n);
+            var acc = id >= 0 && e.Rses.TryGetValue(id, out var a) ? a : new EventPass.RseAcc();
+            declared.TryGetValue(n, out var spec);
+            return new RseUsage
+            {
+                Rse = n, Qos = spec?.Attributes.GetValueOrDefault("QOS"), Quota = spec?.Quota.Bytes, Watermark = spec?.Watermark.Bytes,
+                BytesIn = acc.BytesIn, FilesIn = acc.FilesIn, BytesOut = acc.BytesOut, BytesDeleted = acc.BytesDeleted, FilesDeleted = acc.FilesDeleted,
+            };
+        }).ToList();
+    }
+
+    internal static TransferMatrix MatrixOf(EventPass e, double? target)
+    {
+        var links = e.Links.Where(kv => kv.Key.Src >= 0 && kv.Key.Dst >= 0).ToDictionary(
+            kv => (Src: e.Reader.Rses[kv.Key.Src], Dst: e.Reader.Rses[kv.Key.Dst]), kv => kv.Value);
+        // Rows and columns: every RSE that took part in a transfer, in name order, so NO DATA cells are visible.
+        var rses = links.Keys.SelectMany(k => new[] { k.Src, k.Dst }).Distinct().Order(StringComparer.Ordinal).ToList();
+        var cells = new List<LinkCell>();
+        foreach (var src in rses)
+            foreach (var dst in rses)
+            {
+                links.TryGetValue((src, dst), out var acc);
+                acc ??= new EventPass.LinkAcc();
+                var dos = Stats.Ratio(acc.Done, acc.Submitted);
+                cells.Add(new LinkCell
+                {
+                    Src = src, Dst = dst, Submitted = acc.Submitted, Done = acc.Done, Failed = acc.Failed, BytesDone = acc.BytesDone,
+                    DoneOverSubmitted = dos, Efficiency = Stats.Ratio(acc.Done, acc.Done + acc.Failed),
+                    Verdict = target is not { } t ? null : acc.Submitted == 0 ? "no-data" : dos >= t ? "ok" : "below-target",
+                });
+            }
+        return new TransferMatrix
+        {
+            Sources = rses, Destinations = rses, LinkTarget = target, Links = cells,
+            LinksWithData = cells.Count(c => c.Submitted > 0),
+            LinksBelowTarget = cells.Count(c => c.Verdict == "below-target"),
+        };
+    }
+
+    /// <summary>Upper edges of the completion-time histogram: operators think in these steps.</summary>
+    internal static readonly double[] CompletionEdges = [60, 300, 900, 1800, 3600, 7200, 14400, 28800, 57600, 86400, double.PositiveInfinity];
+
+    private static RuleCompletion RulesOf(EventPass e)
+    {
+        var seen = 0L;
+        var ok = 0L;
+        var durations = new List<double>();
+        for (var r = 0; r < e.RuleFirst.Length && r < e.Reader.Rules.Count; r++)
+        {
+            var first = e.RuleFirst[r];
+            var done = e.RuleOk[r];
+            seen++;
+            if (done == long.MaxValue) continue;
+            ok++;
+            if (first <= done) durations.Add((done - first) / (double)TimeSpan.TicksPerSecond);
+        }
+        seen = Math.Max(seen, e.Reader.Rules.Count);
+        var sorted = durations.Order().ToArray();
+        var histogram = CompletionEdges.Select((edge, i) => new HistogramBin(double.IsInfinity(edge) ? null : edge,
+            sorted.LongCount(d => d <= edge && (i == 0 || d > CompletionEdges[i - 1])))).ToList();
+        return new RuleCompletion
+        {
+            RulesSeen = seen, RulesOk = ok, Measured = sorted.Length,
+            CompletionSeconds = sorted.Length == 0 ? null : new Distribution(Stats.Round(sorted[0], 3), Stats.Round(Stats.Percentile(sorted, 0.5), 3),
+                Stats.Round(Stats.Percentile(sorted, 0.9), 3), Stats.Round(Stats.Percentile(sorted, 0.95), 3), Stats.Round(Stats.Percentile(sorted, 0.99), 3),
+                Stats.Round(sorted[^1], 3), Stats.Round(sorted.Average(), 3)),
+            Histogram = histogram,
+        };
+    }
+
+    private static OverTime OverTimeOf(EventPass e, ResourceAnalysis r, DateTime start, DateTime end, ReportOptions options)
+    {
+        var span = Math.Max((end - start).TotalSeconds, 1);
+        var bin = options.BinSeconds ?? Stats.NiceBinSeconds(span);
+        var bins = Math.Max(1, (int)Math.Ceiling(span / bin + 1e-9));
+        if (start.AddSeconds(bins * bin) <= end) bins++;
+        var s0 = start.Ticks / TimeSpan.TicksPerSecond;
+        SortedDictionary<string, long[]> Binned(Dictionary<int, PerSecond> series, Input.Symbols symbols) =>
+            new(series.ToDictionary(kv => Name(symbols, kv.Key), kv => kv.Value.Bin(s0, bin, bins).Select(x => (long)x).ToArray()), StringComparer.Ordinal);
+        double[] Rate(PerSecond p) => p.Bin(s0, bin, bins).Select(x => Stats.Round(x / bin, 6)).ToArray();
+        var backlog = new SortedDictionary<string, long[]>(StringComparer.Ordinal);
+        var cpu = new SortedDictionary<string, double[]>(StringComparer.Ordinal);
+        var memory = new SortedDictionary<string, long[]>(StringComparer.Ordinal);
+        var cpuLimit = new SortedDictionary<string, double?[]>(StringComparer.Ordinal);
+        var memoryLimit = new SortedDictionary<string, long?[]>(StringComparer.Ordinal);
+        foreach (var d in r.Daemons.Values)
+        {
+            var (queue, c, m, cl, ml) = (new long[bins], new double[bins], new long[bins], new double?[bins], new long?[bins]);
+            var has = new bool[bins];
+            foreach (var t in d.Timeline)
+            {
+                var b = Math.Clamp((int)Math.Floor((t.Time - start).TotalSeconds / bin), 0, bins - 1);
+                queue[b] = has[b] ? Math.Max(queue[b], t.Backlog) : t.Backlog;
+                c[b] = Math.Max(c[b], t.Cpu);
+                m[b] = Math.Max(m[b], t.Memory);
+                (cl[b], ml[b]) = (t.CpuLimit, t.MemoryLimit);
+                has[b] = true;
+            }
+            // A bin without a sample keeps the last known queue length and limits rather than dropping to zero.
+            for (var b = 1; b < bins; b++)
+                if (!has[b]) (queue[b], cl[b], ml[b]) = (queue[b - 1], cl[b - 1], ml[b - 1]);
+            backlog[d.Daemon] = queue;
+            cpu[d.Daemon] = c.Select(x => Stats.Round(x, 4)).ToArray();
+            memory[d.Daemon] = m;
+            cpuLimit[d.Daemon] = cl;
+            memoryLimit[d.Daemon] = ml;
+        }
+        return new OverTime
+        {
+            Start = start, BinSeconds = bin, Bins = bins,
+            EventsByType = Binned(e.TypeSeries, e.Reader.Types),
+            EventsByScope = Binned(e.ScopeSeries, e.Reader.Scopes),
+            EventsByProtocol = Binned(e.ProtocolSeries, e.Reader.Protocols),
+            FilesPerSecond = Rate(e.DoneFiles), BytesPerSecond = Rate(e.DoneBytes), DeletionsPerSecond = Rate(e.Deletions),
+            BacklogByDaemon = backlog, CpuByDaemon = cpu, MemoryByDaemon = memory, CpuLimitByDaemon = cpuLimit, MemoryLimitByDaemon = memoryLimit,
+        };
+    }
+}

@@ -1,0 +1,136 @@
+using System.Net;
+using System.Text;
+using FdrHarness.Reporting.Analysis;
+using static FdrHarness.Reporting.Exporters.ReportFiles;
+
+namespace FdrHarness.Reporting.Exporters;
+
+/// <summary>report.html: one self-contained file (styles inline, plots as base64 PNG) that opens offline.</summary>
+public static class HtmlExporter
+{
+    public const string FileName = "report.html";
+    public static readonly string[] Sections = ["Summary", "Transfer matrix", "Events over time", "Resource usage", "Takeaway", "Faults"];
+
+    private const string Style = """
+        body{font-family:"DejaVu Sans",Arial,sans-serif;margin:24px;color:#222;max-width:1400px}
+        h1{font-size:22px}h2{border-bottom:2px solid #1565c0;padding-bottom:4px;margin-top:36px}
+        table{border-collapse:collapse;margin:8px 0 16px;font-size:13px}th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
+        th{background:#f0f4f8}td.l,th.l{text-align:left}tr.total td{font-weight:bold}
+        .ok{background:#c8e6c9}.warn{background:#ffe0b2}.bad{background:#ef9a9a;font-weight:bold}.nodata{background:#eee;color:#888;font-size:11px}
+        .find li{margin:3px 0}img{max-width:100%;border:1px solid #ddd;margin:6px 0}.grid{display:grid;grid-template-columns:1fr 1fr;gap:6px}
+        nav a{margin-right:14px}.note{color:#555;font-size:13px}
+        """;
+
+    public static string ToHtml(Summary s, IReadOnlyList<PlotExporter.PlotFile> plots)
+    {
+        var b = new StringBuilder();
+        var byName = plots.ToDictionary(p => p.Name);
+        b.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+        b.Append($"<title>Rehearsal report: {E(s.Run.Scenario)}</title><style>{Style}</style></head><body>\n");
+        b.Append($"<h1>Rehearsal report: {E(s.Run.Scenario)}</h1>\n<p class=\"note\">Target {E(s.Run.Target)}, seed {s.Run.Seed}, observed {Time(s.Run.Start)} → {Time(s.Run.End)} UTC ({Duration(s.Run.DurationSeconds)}). Computed from the run's observation files only.</p>\n");
+        b.Append("<nav>").AppendJoin("", Sections.Select(x => $"<a href=\"#{Id(x)}\">{E(x)}</a>")).Append("</nav>\n");
+
+        Section(b, "Summary");
+        b.Append("<ul>").AppendJoin("", Tables.Headline(s).Select(l => $"<li>{E(l)}</li>")).Append("</ul>\n<h3>Findings</h3><ul class=\"find\">")
+            .AppendJoin("", Tables.Findings(s).Select(l => $"<li>{E(l)}</li>")).Append("</ul>\n");
+        b.Append("<h3>Experiments</h3><p class=\"note\">Files are those seen in a transfer or deletion event: an injected file that never moved emits no Hermes event.</p>");
+        Table(b, ["Scope", "Files", "Datasets", "Containers", "Bytes", "Average file size", "Transfers done", "Deletions", "DIDs erased"],
+            s.Experiments.Select(x => new[] { x.Scope, Num(x.Files), Num(x.Datasets), Num(x.Containers), Bytes(x.Bytes), x.AverageFileSize is { } a ? Bytes(a) : "-", Num(x.TransfersDone), Num(x.DeletionsDone), Num(x.DidsErased) }));
+        b.Append("<h3>RSEs</h3><p class=\"note\">Bytes written by transfers minus bytes deleted, against the scenario's quota (uploads emit no event).</p>");
+        Table(b, ["RSE", "QoS", "Quota", "Watermark", "In (transfers)", "Out (as source)", "Deleted", "Net", "Net / quota"],
+            s.Rses.Select(r => new[] { r.Rse, r.Qos ?? "-", r.Quota is { } q ? Bytes(q) : "-", r.Watermark is { } w ? Bytes(w) : "-", Bytes(r.BytesIn), Bytes(r.BytesOut), Bytes(r.BytesDeleted), Bytes(r.NetBytes), Pct1(r.NetOverQuota) }));
+
+        Section(b, "Transfer matrix");
+        var m = s.TransferMatrix;
+        var target = m.LinkTarget ?? 0.9;
+        b.Append($"<p class=\"note\">transfer-done / transfer-submitted per source (row) and destination (column), the FDR's definition: retries are new submissions, so a cell can pass 100 %. Hover a cell for counts and Rucio's done/(done+failed). Target {Pct(target)}{(m.LinkTarget is null ? " (default; none was given)" : "")}: {m.LinksBelowTarget} of {m.LinksWithData} links below.</p>\n");
+        Image(b, byName, "transfer-matrix");
+        var cells = m.Links.ToDictionary(c => (c.Src, c.Dst));
+        b.Append("<table><tr><th class=\"l\">src \\ dst</th>").AppendJoin("", m.Destinations.Select(d => $"<th>{E(d)}</th>")).Append("</tr>\n");
+        foreach (var src in m.Sources)
+        {
+            b.Append($"<tr><th class=\"l\">{E(src)}</th>");
+            foreach (var dst in m.Destinations)
+            {
+                var c = cells[(src, dst)];
+                var cls = c.Submitted == 0 ? "nodata" : c.DoneOverSubmitted >= target ? "ok" : c.DoneOverSubmitted >= 0.5 ? "warn" : "bad";
+                b.Append($"<td class=\"{cls}\" title=\"{E($"{src} → {dst}: submitted {Num(c.Submitted)}, done {Num(c.Done)}, failed {Num(c.Failed)}, done/(done+failed) {Pct1(c.Efficiency)}")}\">{E(Tables.MatrixCell(c))}</td>");
+            }
+            b.Append("</tr>\n");
+        }
+        b.Append("</table>\n");
+
+        Section(b, "Events over time");
+        b.Append("<p class=\"note\">Dashed purple lines: chaos actions (see Faults).</p>");
+        foreach (var name in new[] { "events-over-time", "throughput", "backlog", "deletion-backlog", "rule-completion" }) Image(b, byName, name);
+        b.Append("<h3>Events by type</h3>");
+        Table(b, ["Event type", "Count"], s.Events.ByType.Select(c => new[] { c.Key, Num(c.Count) }));
+        Pivot(b, "Events by scope and type", "Scope", s.Events.ByScopeAndType);
+        Pivot(b, "Events by protocol and type", "Protocol", s.Events.ByProtocolAndType);
+
+        Section(b, "Resource usage");
+        b.Append("<p class=\"note\">Usage: median CPU (cores) and working set over the run, peak in brackets. Plots: blue use (max over the daemon's pods), red dashed limit, red lines OOMKilled, orange lines other kills.</p>");
+        Table(b, Tables.UsageHeader, Tables.UsageRows(s));
+        Image(b, byName, "memory-vs-limit");
+        b.Append("<div class=\"grid\">");
+        foreach (var u in s.Resources)
+        {
+            Image(b, byName, $"cpu-{u.Daemon}");
+            Image(b, byName, $"memory-{u.Daemon}");
+        }
+        b.Append("</div>\n");
+
+        Section(b, "Takeaway");
+        b.Append("<p class=\"note\">Per pod. VPA: p90 + 15 %; after an OOM max(used + 100 MiB, used × 1.2); at least 25 mCPU / 250 MiB. KRR simple: CPU request p95 (no CPU limit), memory request = limit = peak × 1.15. Totals multiply by replicas.</p>");
+        Table(b, Tables.TakeawayHeader, Tables.TakeawayRows(s), totalLast: true);
+        b.Append($"<p>{E(Tables.NodesLine(s.Takeaway))}</p>\n");
+
+        Section(b, "Faults");
+        if (s.Faults.Count == 0) b.Append("<p>No chaos action in this run.</p>");
+        else
+        {
+            b.Append("<p class=\"note\">Time to recover: from the fault until the backlog watched is back to its level just before it.</p>");
+            Table(b, Tables.FaultHeader, Tables.FaultRows(s));
+        }
+        if (s.Incidents.Count > 0)
+        {
+            b.Append("<h3>Pod kills</h3>");
+            Table(b, ["Time", "Daemon", "Pod", "Event", "Reason"], s.Incidents.Take(200).Select(i => new[] { Time(i.Time), i.Daemon, i.Pod, i.Event, i.Reason ?? "" }));
+            if (s.Incidents.Count > 200) b.Append($"<p class=\"note\">…{s.Incidents.Count - 200} more in summary.json.</p>");
+        }
+        b.Append("</body></html>\n");
+        return b.ToString();
+    }
+
+    public static void Write(Summary s, IReadOnlyList<PlotExporter.PlotFile> plots, string dir) =>
+        ReportFiles.Write(Path.Combine(dir, FileName), ToHtml(s, plots));
+
+    private static string E(string s) => WebUtility.HtmlEncode(s);
+    private static string Id(string section) => section.ToLowerInvariant().Replace(' ', '-');
+    private static void Section(StringBuilder b, string title) => b.Append($"<h2 id=\"{Id(title)}\">{E(title)}</h2>\n");
+
+    private static void Image(StringBuilder b, Dictionary<string, PlotExporter.PlotFile> plots, string name)
+    {
+        if (plots.TryGetValue(name, out var p))
+            b.Append($"<img alt=\"{E(p.Title)}\" title=\"{E(p.Title)}\" src=\"data:image/png;base64,{Convert.ToBase64String(p.Png)}\">\n");
+    }
+
+    private static void Table(StringBuilder b, IEnumerable<string> header, IEnumerable<string[]> rows, bool totalLast = false)
+    {
+        b.Append("<table><tr>").AppendJoin("", header.Select((h, i) => $"<th{(i == 0 ? " class=\"l\"" : "")}>{E(h)}</th>")).Append("</tr>\n");
+        var list = rows.ToList();
+        for (var r = 0; r < list.Count; r++)
+            b.Append(totalLast && r == list.Count - 1 ? "<tr class=\"total\">" : "<tr>")
+                .AppendJoin("", list[r].Select((c, i) => $"<td{(i == 0 || i == list[r].Length - 1 ? " class=\"l\"" : "")}>{E(c)}</td>")).Append("</tr>\n");
+        b.Append("</table>\n");
+    }
+
+    private static void Pivot(StringBuilder b, string title, string what, IReadOnlyList<CountBy2> counts)
+    {
+        var types = counts.Select(c => c.Type).Distinct().Order(StringComparer.Ordinal).ToList();
+        var keys = counts.Select(c => c.Key).Distinct().Order(StringComparer.Ordinal).ToList();
+        var at = counts.ToDictionary(c => (c.Key, c.Type), c => c.Count);
+        b.Append($"<h3>{E(title)}</h3>");
+        Table(b, [what, .. types], keys.Select(k => new[] { k }.Concat(types.Select(t => at.TryGetValue((k, t), out var n) ? Num(n) : "")).ToArray()));
+    }
+}

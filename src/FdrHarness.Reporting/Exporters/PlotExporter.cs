@@ -1,0 +1,280 @@
+using FdrHarness.Reporting.Analysis;
+using ScottPlot;
+using static FdrHarness.Reporting.Exporters.ReportFiles;
+
+namespace FdrHarness.Reporting.Exporters;
+
+/// <summary>plots/*.png and *.svg: the seed's panels, drawn so the problem is visible without reading numbers.</summary>
+public static class PlotExporter
+{
+    public const string Folder = "plots";
+
+    private static readonly Color Good = Color.FromHex("#2e7d32"), Warn = Color.FromHex("#ef6c00"), Bad = Color.FromHex("#c62828"),
+        NoData = Color.FromHex("#e0e0e0"), FaultColor = Color.FromHex("#6a1b9a"), LimitColor = Color.FromHex("#c62828");
+
+    /// <summary>One plot written as PNG and SVG; <see cref="Png"/> is kept for inlining into report.html.</summary>
+    public sealed record PlotFile(string Name, string Title, byte[] Png);
+
+    public static IReadOnlyList<PlotFile> Write(Summary s, string dir)
+    {
+        // Text must render the same on every machine: one font that Debian ships (fonts-dejavu-core).
+        Fonts.Default = "DejaVu Sans";
+        var folder = Path.Combine(dir, Folder);
+        Directory.CreateDirectory(folder);
+        var plots = new List<PlotFile>
+        {
+            Save(folder, "transfer-matrix", "Transfer matrix: done/submitted", Matrix(s), 1000, 860),
+            Save(folder, "memory-vs-limit", "Peak memory against the limit, per daemon", MemoryVsLimit(s), 1000, 620),
+            Save(folder, "events-over-time", "Events by type over time", EventsOverTime(s), 1000, 420),
+            Save(folder, "throughput", "Throughput of completed transfers", Throughput(s), 1000, 380),
+            Save(folder, "backlog", "Backlog of each daemon's queue", Backlog(s), 1000, 420),
+            Save(folder, "deletion-backlog", "Deletion backlog (reaper, undertaker) and deletions", DeletionBacklog(s), 1000, 380),
+            Save(folder, "rule-completion", "Rule completion time (first transfer request to RULE_OK)", RuleCompletionPlot(s), 800, 380),
+        };
+        foreach (var u in s.Resources)
+        {
+            plots.Add(Save(folder, $"cpu-{u.Daemon}", $"{u.Daemon}: CPU", Resource(s, u, memory: false), 640, 260));
+            plots.Add(Save(folder, $"memory-{u.Daemon}", $"{u.Daemon}: memory", Resource(s, u, memory: true), 640, 260));
+        }
+        return plots;
+    }
+
+    private static PlotFile Save(string folder, string name, string title, Plot plot, int width, int height)
+    {
+        var png = plot.GetImageBytes(width, height, ImageFormat.Png);
+        File.WriteAllBytes(Path.Combine(folder, name + ".png"), png);
+        File.WriteAllText(Path.Combine(folder, name + ".svg"), plot.GetSvgXml(width, height));
+        return new PlotFile(name, title, png);
+    }
+
+    private static double Hours(Summary s, DateTime t) => (t - s.OverTime.Start).TotalHours;
+
+    private static double[] BinHours(OverTime o) => Enumerable.Range(0, o.Bins).Select(i => (i + 0.5) * o.BinSeconds / 3600).ToArray();
+
+    private static void TimeAxis(Plot p, Summary s)
+    {
+        p.XLabel($"hours since {Time(s.OverTime.Start)} UTC");
+        p.Axes.SetLimitsX(0, s.OverTime.Bins * s.OverTime.BinSeconds / 3600);
+    }
+
+    /// <summary>20 distinct colours: the default 10 repeat on a plot with a line per event type or daemon.</summary>
+    private static Plot NewPlot()
+    {
+        var p = new Plot();
+        p.Add.Palette = new ScottPlot.Palettes.Category20();
+        return p;
+    }
+
+    private static void MarkFaults(Plot p, Summary s)
+    {
+        foreach (var f in s.Faults)
+        {
+            // Named in the legend: labels on the lines collide when faults are close together.
+            var line = p.Add.VerticalLine(Hours(s, f.Start), 1.5f, FaultColor, LinePattern.Dashed);
+            line.LegendText = $"fault {f.Name} at {Hours(s, f.Start).ToString("0.##", C)} h";
+        }
+    }
+
+    private static Plot Matrix(Summary s)
+    {
+        var m = s.TransferMatrix;
+        var target = m.LinkTarget ?? 0.9;
+        var p = NewPlot();
+        var n = m.Sources.Count;
+        var cells = m.Links.ToDictionary(c => (c.Src, c.Dst));
+        for (var r = 0; r < n; r++)
+            for (var c = 0; c < m.Destinations.Count; c++)
+            {
+                var cell = cells[(m.Sources[r], m.Destinations[c])];
+                var y = n - 1 - r;
+                var color = cell.Submitted == 0 ? NoData : cell.DoneOverSubmitted >= target ? Good.WithAlpha(0.35 + 0.65 * Math.Min(1, (cell.DoneOverSubmitted!.Value - target) / (1 - target + 1e-9)))
+                    : cell.DoneOverSubmitted >= 0.5 ? Warn : Bad;
+                var rect = p.Add.Rectangle(c, c + 1, y, y + 1);
+                rect.FillColor = color;
+                rect.LineColor = Colors.White;
+                rect.LineWidth = 1;
+                var text = p.Add.Text(Tables.MatrixCell(cell), c + 0.5, y + 0.5);
+                text.LabelAlignment = Alignment.MiddleCenter;
+                text.LabelFontSize = cell.Submitted == 0 ? 9 : 12;
+                text.LabelBold = cell.Submitted > 0 && cell.DoneOverSubmitted < target;
+                text.LabelFontColor = cell.Submitted > 0 && cell.DoneOverSubmitted < target ? Colors.White : Colors.Black;
+            }
+        p.Axes.Bottom.SetTicks(Enumerable.Range(0, m.Destinations.Count).Select(i => i + 0.5).ToArray(), m.Destinations.ToArray());
+        p.Axes.Left.SetTicks(Enumerable.Range(0, n).Select(i => n - 1 - i + 0.5).ToArray(), m.Sources.ToArray());
+        p.Axes.Bottom.TickLabelStyle.Rotation = 90;
+        p.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+        p.Axes.Bottom.MinimumSize = 150;
+        p.XLabel("destination");
+        p.YLabel("source");
+        p.Title($"transfer-done / transfer-submitted (green ≥ {Pct(target)}, orange ≥ 50%, red < 50%, grey NO DATA)");
+        p.Axes.SetLimits(0, Math.Max(1, m.Destinations.Count), 0, Math.Max(1, n));
+        p.Grid.IsVisible = false;
+        return p;
+    }
+
+    private static Plot MemoryVsLimit(Summary s)
+    {
+        var p = NewPlot();
+        var rows = s.Resources.ToList();
+        var bars = new List<Bar>();
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var u = rows[i];
+            var rec = s.Takeaway.Daemons.First(r => r.Daemon == u.Daemon);
+            var limit = u.MemoryLimit ?? 0;
+            // Pods killed at their limit never report the memory they wanted: show them at 100 % at least.
+            var ratio = limit > 0 ? Math.Max((double)u.MemoryPeak / limit, u.OomKilled > 0 ? 1 : 0) : 0;
+            var y = rows.Count - 1 - i;
+            bars.Add(new Bar
+            {
+                Position = y, Value = ratio * 100,
+                FillColor = u.OomKilled > 0 ? Bad : u.KilledByChaos + u.KilledOther > 0 ? Warn : limit == 0 ? NoData : Good,
+            });
+            var label = limit == 0 ? $"no limit; peak {Mem(u.MemoryPeak)} → set {Mem(rec.VpaMemory)}"
+                : $"{Mem(u.MemoryPeak)} of {Mem(limit)}" + (u.OomKilled > 0 ? $"; OOMKilled {u.OomKilled}" : "")
+                  + (u.KilledByChaos > 0 ? $"; killed by chaos {u.KilledByChaos}" : "") + (u.KilledOther > 0 ? $"; killed {u.KilledOther}" : "")
+                  + (rec.MemoryAdvice is "raise" or "lower" ? $" → {rec.MemoryAdvice} to {Mem(rec.VpaMemory)}" : "");
+            var text = p.Add.Text(label, Math.Max(ratio * 100, 0) + 1.5, y);
+            text.LabelAlignment = Alignment.MiddleLeft;
+            text.LabelFontSize = 11;
+        }
+        var plot = p.Add.Bars(bars);
+        plot.Horizontal = true;
+        p.Add.VerticalLine(100, 1.5f, LimitColor, LinePattern.Dashed);
+        p.Axes.Left.SetTicks(Enumerable.Range(0, rows.Count).Select(i => (double)(rows.Count - 1 - i)).ToArray(), rows.Select(u => u.Daemon).ToArray());
+        p.Axes.SetLimits(0, 200, -0.6, rows.Count - 0.4);
+        p.XLabel("peak memory, % of the memory limit (red: OOMKilled, orange: killed, grey: no limit)");
+        p.Title("Memory against limits: who restarted, and which limits to set");
+        return p;
+    }
+
+    private static Plot EventsOverTime(Summary s)
+    {
+        var p = NewPlot();
+        var xs = BinHours(s.OverTime);
+        var perMinute = 60 / s.OverTime.BinSeconds;
+        foreach (var (type, counts) in s.OverTime.EventsByType.OrderByDescending(kv => kv.Value.Sum()))
+        {
+            var line = p.Add.ScatterLine(xs, counts.Select(c => c * perMinute).ToArray());
+            line.LegendText = type;
+            line.LineWidth = 1.5f;
+        }
+        MarkFaults(p, s);
+        TimeAxis(p, s);
+        p.YLabel("events per minute");
+        p.ShowLegend(Edge.Right);
+        return p;
+    }
+
+    private static Plot Throughput(Summary s)
+    {
+        var p = NewPlot();
+        var xs = BinHours(s.OverTime);
+        var files = p.Add.ScatterLine(xs, s.OverTime.FilesPerSecond);
+        files.LegendText = "files/s";
+        files.LineWidth = 1.5f;
+        files.Color = Color.FromHex("#1565c0");
+        var bytes = p.Add.ScatterLine(xs, s.OverTime.BytesPerSecond.Select(b => b / 1e6).ToArray());
+        bytes.LegendText = "MB/s (right axis)";
+        bytes.LineWidth = 1.5f;
+        bytes.Color = Color.FromHex("#ef6c00");
+        bytes.Axes.YAxis = p.Axes.Right;
+        p.Axes.Right.Label.Text = "MB/s";
+        MarkFaults(p, s);
+        TimeAxis(p, s);
+        p.YLabel("files/s (transfer-done)");
+        p.ShowLegend(Edge.Right);
+        return p;
+    }
+
+    private static Plot Backlog(Summary s)
+    {
+        var p = NewPlot();
+        var xs = BinHours(s.OverTime);
+        foreach (var (daemon, values) in s.OverTime.BacklogByDaemon.Where(kv => kv.Value.Any(v => v > 0)).OrderByDescending(kv => kv.Value.Max()).Take(10))
+        {
+            var line = p.Add.ScatterLine(xs, values.Select(v => (double)v).ToArray());
+            line.LegendText = daemon;
+            line.LineWidth = 1.5f;
+        }
+        MarkFaults(p, s);
+        TimeAxis(p, s);
+        p.YLabel("queue length");
+        p.ShowLegend(Edge.Right);
+        return p;
+    }
+
+    private static Plot DeletionBacklog(Summary s)
+    {
+        var p = NewPlot();
+        var xs = BinHours(s.OverTime);
+        foreach (var daemon in new[] { "reaper", "undertaker", "judge-cleaner" })
+            if (s.OverTime.BacklogByDaemon.TryGetValue(daemon, out var values))
+            {
+                var line = p.Add.ScatterLine(xs, values.Select(v => (double)v).ToArray());
+                line.LegendText = $"{daemon} backlog";
+                line.LineWidth = 1.5f;
+            }
+        var rate = p.Add.ScatterLine(xs, s.OverTime.DeletionsPerSecond);
+        rate.LegendText = "deletion-done per second";
+        rate.LinePattern = LinePattern.Dotted;
+        rate.Axes.YAxis = p.Axes.Right;
+        p.Axes.Right.Label.Text = "deletions/s";
+        MarkFaults(p, s);
+        TimeAxis(p, s);
+        p.YLabel("queue length");
+        p.ShowLegend(Edge.Right);
+        return p;
+    }
+
+    private static Plot RuleCompletionPlot(Summary s)
+    {
+        var p = NewPlot();
+        var h = s.Rules.Histogram;
+        var bars = p.Add.Bars(h.Select(b => (double)b.Count).ToArray());
+        bars.Color = Color.FromHex("#1565c0");
+        static string Short(double? seconds) => seconds is not { } x ? "" : x < 3600 ? $"{x / 60:0}m" : $"{x / 3600:0}h";
+        string Label(HistogramBin b, int i) => b.UpToSeconds is { } up ? $"≤{Short(up)}" : $">{Short(h[i - 1].UpToSeconds)}";
+        p.Axes.Bottom.SetTicks(Enumerable.Range(0, h.Count).Select(i => (double)i).ToArray(), h.Select(Label).ToArray());
+        p.YLabel("rules");
+        p.XLabel(s.Rules.CompletionSeconds is { } d ? $"completion time (p50 {Duration(d.P50)}, p90 {Duration(d.P90)}, max {Duration(d.Max)}; {s.Rules.Measured} rules)" : "completion time (no rule reached OK)");
+        p.Axes.Margins(bottom: 0);
+        return p;
+    }
+
+    private static Plot Resource(Summary s, ResourceUsage u, bool memory)
+    {
+        var p = NewPlot();
+        var unit = memory ? 1024.0 * 1024 : 1;
+        var o = s.OverTime;
+        var xs = BinHours(o);
+        double[] use = memory ? o.MemoryByDaemon[u.Daemon].Select(v => v / unit).ToArray() : o.CpuByDaemon[u.Daemon];
+        var line = p.Add.ScatterLine(xs, use);
+        line.LegendText = memory ? "working set (max over pods)" : "usage (max over pods)";
+        line.LineWidth = 1.5f;
+        line.Color = Color.FromHex("#1565c0");
+        double?[] limits = memory ? o.MemoryLimitByDaemon[u.Daemon].Select(l => l / unit).ToArray() : o.CpuLimitByDaemon[u.Daemon];
+        if (limits.Any(l => l is not null))
+        {
+            var limit = p.Add.ScatterLine(xs, limits.Select(l => l ?? double.NaN).ToArray());
+            limit.LegendText = "limit";
+            limit.Color = LimitColor;
+            limit.LinePattern = LinePattern.Dashed;
+            limit.LineWidth = 1.5f;
+            limit.ConnectStyle = ConnectStyle.StepHorizontal;
+        }
+        foreach (var i in s.Incidents.Where(i => i.Daemon == u.Daemon))
+        {
+            var oom = i.Event == "oom-killed";
+            var mark = p.Add.VerticalLine(Hours(s, i.Time), 1, oom ? Bad : Warn, oom ? LinePattern.Solid : LinePattern.Dashed);
+            mark.Color = (oom ? Bad : Warn).WithAlpha(0.6);
+        }
+        var incidents = s.Incidents.Count(i => i.Daemon == u.Daemon);
+        // No legend on the small multiples: report.html explains the colours once (blue use, red dashed limit, red OOMKilled, orange killed).
+        p.Title($"{u.Daemon} {(memory ? "memory" : "CPU")}" + (incidents > 0 ? $" — {Tables.Comment(u, [])}" : ""), 11);
+        p.YLabel(memory ? "MiB" : "cores");
+        p.Axes.Margins(bottom: 0);
+        TimeAxis(p, s);
+        return p;
+    }
+}

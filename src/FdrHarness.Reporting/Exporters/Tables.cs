@@ -1,0 +1,101 @@
+using FdrHarness.Reporting.Analysis;
+using static FdrHarness.Reporting.Exporters.ReportFiles;
+
+namespace FdrHarness.Reporting.Exporters;
+
+/// <summary>The report's tables as text cells, in the seed's wording, shared by the Markdown and HTML exporters.</summary>
+internal static class Tables
+{
+    public static string ReplicasText(int replicas, int? threads) => threads is > 1 ? $"{replicas} x {threads} threads" : $"{replicas}";
+
+    /// <summary>The seed's Restarts/Comments column: what happened to the pods, and why.</summary>
+    public static string Comment(ResourceUsage u, IReadOnlyList<PodIncident> incidents)
+    {
+        var parts = new List<string>();
+        if (u.OomKilled > 0)
+        {
+            var reason = incidents.LastOrDefault(i => i.Daemon == u.Daemon && i.Event == "oom-killed")?.Reason;
+            parts.Add($"OOMKilled {u.OomKilled}" + (reason is null ? "" : $" ({reason})"));
+        }
+        if (u.KilledByChaos > 0) parts.Add($"killed by chaos {u.KilledByChaos}");
+        if (u.KilledOther > 0)
+        {
+            var reason = incidents.LastOrDefault(i => i.Daemon == u.Daemon && i.Event == "killed" && !(i.Reason ?? "").StartsWith("chaos:", StringComparison.Ordinal))?.Reason;
+            parts.Add($"killed {u.KilledOther}" + (reason is null ? "" : $" ({reason})"));
+        }
+        if (u.Restarts > 0) parts.Add($"{u.Restarts} restarts");
+        if (u.CrashLoopSeconds > 0) parts.Add($"CrashLoopBackOff {Duration(u.CrashLoopSeconds)}");
+        if (u.PendingSeconds > 0) parts.Add($"pending {Duration(u.PendingSeconds)}");
+        return parts.Count == 0 ? "OK" : string.Join(", ", parts);
+    }
+
+    public static string Limit(double? cpu, long? mem) => cpu is null && mem is null ? "-" : $"{Cpu(cpu)} {Mem(mem)}";
+
+    public static string[] UsageHeader => ["Service", "Requests [CPU Memory]", "Limits [CPU Memory]", "Usage [CPU (peak) Memory (peak)]", "Restarts/Comments"];
+
+    public static IEnumerable<string[]> UsageRows(Summary s) => s.Resources.Select(u => new[]
+    {
+        $"{u.Daemon} ({ReplicasText(u.Replicas, u.Threads)})",
+        Limit(u.CpuRequest, u.MemoryRequest),
+        Limit(u.CpuLimit, u.MemoryLimit) + (u.InitialMemoryLimit is not null || u.InitialCpuLimit is not null ? $" (was {Limit(u.InitialCpuLimit ?? u.CpuLimit, u.InitialMemoryLimit ?? u.MemoryLimit)})" : ""),
+        $"{Cpu(u.CpuP50)} ({Cpu(u.CpuPeak)}) {Mem(u.MemoryP50)} ({Mem(u.MemoryPeak)})",
+        Comment(u, s.Incidents),
+    });
+
+    public static string[] TakeawayHeader => ["Service", "Replicas", "VPA CPU", "VPA memory", "KRR CPU request", "KRR memory", "Limit now", "Memory"];
+
+    public static IEnumerable<string[]> TakeawayRows(Summary s)
+    {
+        foreach (var r in s.Takeaway.Daemons)
+            yield return
+            [
+                r.Daemon, ReplicasText(r.Replicas, r.Threads), Cpu(r.VpaCpu), Mem(r.VpaMemory) + (r.VpaOomBump ? " (after OOM)" : ""),
+                Cpu(r.KrrCpuRequest), Mem(r.KrrMemory), Limit(r.CurrentCpuLimit, r.CurrentMemoryLimit), r.MemoryAdvice,
+            ];
+        var t = s.Takeaway;
+        yield return ["Total", $"{t.Pods} pods", Cpu(t.VpaCpu), Mem(t.VpaMemory), Cpu(t.KrrCpu), Mem(t.KrrMemory),
+            t.CurrentCpu is null && t.CurrentMemory is null ? "-" : $"{Cpu(t.CurrentCpu)} {Mem(t.CurrentMemory)}", ""];
+    }
+
+    public static string NodesLine(Takeaway t) => t.NodeCpu is null
+        ? "The scenario declares no nodes: node count not computed."
+        : $"Nodes of {Cpu(t.NodeCpu)} CPU / {Mem(t.NodeMemory)} needed: {t.NodesNeededVpa} with the VPA recommendation, {t.NodesNeededKrr} with KRR's (requests, first-fit); the scenario has {t.NodesAvailable}.";
+
+    public static string[] FaultHeader => ["Fault", "Kind", "Target", "Start", "Backlog of", "Before", "Peak", "Time to recover"];
+
+    public static IEnumerable<string[]> FaultRows(Summary s) => s.Faults.Select(f => new[]
+    {
+        f.Name, f.Kind, f.Target, Time(f.Start), f.BacklogOf, Num(f.BacklogBefore), Num(f.BacklogPeak),
+        f.TimeToRecoverSeconds is { } t ? Duration(t) : "not recovered",
+    });
+
+    public static string MatrixCell(LinkCell c) => c.Submitted == 0 ? "NO DATA" : Pct(c.DoneOverSubmitted);
+
+    public static string[] Headline(Summary s)
+    {
+        var t = s.Transfers;
+        return
+        [
+            $"{Num(t.Submitted)} submissions totalling {Bytes(t.BytesSubmitted)}",
+            $"{Num(t.Done)} completed transfers ({Bytes(t.BytesDone)}), {Num(t.Failed + t.SubmissionFailed)} failed",
+            $"done/submitted {Pct1(t.DoneOverSubmitted)}, efficiency done/(done+failed) {Pct1(t.Efficiency)}, {Num(t.Retries)} retried submissions",
+            $"{Num(s.Events.Total)} events; rules: {Num(s.Rules.RulesOk)} OK of {Num(s.Rules.RulesSeen)} seen" +
+                (s.Rules.CompletionSeconds is { } d ? $", completion p50 {Duration(d.P50)}, p90 {Duration(d.P90)}" : ""),
+        ];
+    }
+
+    /// <summary>One-line verdicts a person looks for first: weak links, restarted daemons, limits to change.</summary>
+    public static IEnumerable<string> Findings(Summary s)
+    {
+        var target = s.TransferMatrix.LinkTarget ?? 0.9;
+        var weak = s.TransferMatrix.Links.Where(c => c.Submitted > 0 && c.DoneOverSubmitted < target).OrderBy(c => c.DoneOverSubmitted).ToList();
+        yield return weak.Count == 0
+            ? $"All {s.TransferMatrix.LinksWithData} links with data reach {Pct(target)} done/submitted."
+            : $"{weak.Count} of {s.TransferMatrix.LinksWithData} links below {Pct(target)} done/submitted; worst: " +
+              string.Join(", ", weak.Take(5).Select(c => $"{c.Src} → {c.Dst} {Pct(c.DoneOverSubmitted)}"));
+        foreach (var u in s.Resources.Where(u => u.Status != "OK"))
+            yield return $"{u.Daemon}: {Comment(u, s.Incidents)}.";
+        foreach (var r in s.Takeaway.Daemons.Where(r => r.MemoryAdvice is "raise" or "set"))
+            yield return $"{r.Daemon}: {r.MemoryAdvice} the memory limit to {Mem(r.VpaMemory)}" + (r.CurrentMemoryLimit is { } now ? $" (now {Mem(now)})." : " (none set now).");
+    }
+}

@@ -1,0 +1,43 @@
+using System.Diagnostics;
+using FdrHarness.Core.Observations;
+using FdrHarness.Reporting.Analysis;
+using FdrHarness.Reporting.Exporters;
+
+namespace FdrHarness.Reporting;
+
+/// <summary>What <see cref="ReportBuilder.Build"/> wrote.</summary>
+public sealed record ReportResult(string Directory, Summary Summary, IReadOnlyList<string> Files, TimeSpan Elapsed);
+
+/// <summary>
+/// The rehearsal report of a run directory, from its observation files alone: one <see cref="Summary"/>, then each
+/// exporter writes its files beside the observations (report.html, report.md, summary.json, *.csv, plots/).
+/// </summary>
+public static class ReportBuilder
+{
+    /// <exception cref="ReportInputException">The folder is missing or has no events.parquet.</exception>
+    public static ReportResult Build(string runDir, ReportOptions? options = null)
+    {
+        options ??= new ReportOptions();
+        if (!Directory.Exists(runDir))
+            throw new ReportInputException($"{runDir}: no such run directory");
+        if (!File.Exists(Path.Combine(runDir, ParquetObservationSink.EventsFile)))
+            throw new ReportInputException($"{runDir}: not a run directory: it has no {ParquetObservationSink.EventsFile}");
+        var clock = Stopwatch.StartNew();
+        var summary = SummaryBuilder.Build(runDir, options);
+        var files = new List<string>();
+        JsonExporter.Write(summary, runDir);
+        files.Add(JsonExporter.FileName);
+        CsvExporter.Write(summary, runDir);
+        files.AddRange(CsvExporter.Files);
+        MarkdownExporter.Write(summary, runDir);
+        files.Add(MarkdownExporter.FileName);
+        var plots = options.Plots ? PlotExporter.Write(summary, runDir) : [];
+        files.AddRange(plots.SelectMany(p => new[] { $"{PlotExporter.Folder}/{p.Name}.png", $"{PlotExporter.Folder}/{p.Name}.svg" }));
+        HtmlExporter.Write(summary, plots, runDir);
+        files.Insert(0, HtmlExporter.FileName);
+        return new ReportResult(Path.GetFullPath(runDir), summary, files, clock.Elapsed);
+    }
+}
+
+/// <summary>A run directory that cannot be reported on; the message says which and why.</summary>
+public sealed class ReportInputException(string message) : IOException(message);
