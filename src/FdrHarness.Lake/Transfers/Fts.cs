@@ -81,6 +81,7 @@ public sealed class Fts
 
     public Link LinkOf(int src, int dst) => _links[src * _n + dst];
 
+    /// <summary>Transfers FTS holds: queued on a link or running.</summary>
     public long Active { get; private set; }
 
     public void Submit(int request)

@@ -143,7 +143,6 @@ public sealed class WorkloadDriver
         var next = new long[exps.Length];
         long total = 0;
         foreach (var e in exps) total += _lake.Experiments[e].Files;
-        var remaining = total;
         var t0 = _lake.Now;
         var end = (long)_lake.Scenario.Run.Duration.TotalMilliseconds;
         if (total == 0)
@@ -180,7 +179,6 @@ public sealed class WorkloadDriver
                     _lake.Server.Call(new ApiCall(ApiCallKind.RegisterFile, file, p));
                 }
             });
-            remaining -= n;
         }
     }
 
