@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Text.Json;
+using FdrHarness.Core.Observations;
+using FdrHarness.Reporting.Exporters;
+
+namespace FdrHarness.Reporting.Tests;
+
+/// <summary>
+/// A ci-smoke rehearsal on the embedded lake: the figures of summary.json are recomputed here from the Parquet files
+/// with the generic row reader (a different code path from the report's column reader) and must agree.
+/// </summary>
+public sealed class SmokeRunTests(SmokeRun run) : IClassFixture<SmokeRun>
+{
+    private static readonly object Gate = new();
+
+    private JsonElement Summary()
+    {
+        lock (Gate)
+        {
+            if (!File.Exists(Path.Combine(run.Dir, JsonExporter.FileName))) ReportBuilder.Build(run.Dir, new ReportOptions { LinkTarget = 0.9 });
+            return JsonDocument.Parse(File.ReadAllText(Path.Combine(run.Dir, JsonExporter.FileName))).RootElement;
+        }
+    }
+
+    [Fact]
+    public void TransfersAndMatrixAgreeWithTheEvents()
+    {
+        var json = Summary();
+        var events = new ObservationReader(run.Dir).Events().ToList();
+        Assert.Equal(events.Count, json.GetProperty("events").GetProperty("total").GetInt64());
+        long Count(string type) => events.LongCount(e => e.EventType == type);
+        var transfers = json.GetProperty("transfers");
+        Assert.Equal(Count("transfer-submitted"), transfers.GetProperty("submitted").GetInt64());
+        Assert.Equal(Count("transfer-done"), transfers.GetProperty("done").GetInt64());
+        Assert.Equal(Count("transfer-failed"), transfers.GetProperty("failed").GetInt64());
+        Assert.Equal(events.Where(e => e.EventType == "transfer-done").Sum(e => e.Bytes ?? 0), transfers.GetProperty("bytes_done").GetInt64());
+        Assert.True(Count("transfer-done") > 0, "the smoke run moved nothing: the comparison below would be empty");
+
+        foreach (var type in events.Select(e => e.EventType).Distinct())
+            Assert.Equal(Count(type), json.GetProperty("events").GetProperty("by_type").EnumerateArray()
+                .Single(c => c.GetProperty("key").GetString() == type).GetProperty("count").GetInt64());
+
+        var links = json.GetProperty("transfer_matrix").GetProperty("links").EnumerateArray().ToList();
+        foreach (var g in events.Where(e => e.EventType.StartsWith("transfer-", StringComparison.Ordinal) && e.SrcRse is not null).GroupBy(e => (e.SrcRse, e.DstRse)))
+        {
+            var cell = links.Single(l => l.GetProperty("src").GetString() == g.Key.SrcRse && l.GetProperty("dst").GetString() == g.Key.DstRse);
+            long submitted = g.Count(e => e.EventType == "transfer-submitted"), done = g.Count(e => e.EventType == "transfer-done"),
+                failed = g.Count(e => e.EventType is "transfer-failed" or "transfer-submission_failed");
+            Assert.Equal(submitted, cell.GetProperty("submitted").GetInt64());
+            Assert.Equal(done, cell.GetProperty("done").GetInt64());
+            Assert.Equal(failed, cell.GetProperty("failed").GetInt64());
+            if (submitted > 0) Assert.Equal(Math.Round((double)done / submitted, 6), cell.GetProperty("done_over_submitted").GetDouble());
+            else Assert.Equal(JsonValueKind.Null, cell.GetProperty("done_over_submitted").ValueKind);
+        }
+        // Every cell without a submission is NO DATA, and the CSV says so too.
+        var noData = links.Count(l => l.GetProperty("submitted").GetInt64() == 0);
+        Assert.Equal(noData, File.ReadAllLines(Path.Combine(run.Dir, "transfer-matrix.csv")).Count(l => l.EndsWith(",no-data", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void UsageAndRestartsAgreeWithSamplesAndLifecycle()
+    {
+        var json = Summary();
+        var reader = new ObservationReader(run.Dir);
+        var samples = reader.Samples().ToList();
+        var lifecycle = reader.Lifecycle().ToList();
+        var resources = json.GetProperty("resources").EnumerateArray().ToDictionary(r => r.GetProperty("daemon").GetString()!);
+        Assert.Equal(samples.Select(s => s.Daemon).Distinct().Order(StringComparer.Ordinal), resources.Keys.Order(StringComparer.Ordinal));
+        foreach (var g in samples.GroupBy(s => s.Daemon))
+        {
+            var r = resources[g.Key];
+            var running = g.Where(s => s.State == "Running").ToList();
+            Assert.Equal(running.Max(s => s.MemoryBytes), r.GetProperty("memory_peak").GetInt64());
+            Assert.Equal(Math.Round(running.Max(s => s.CpuCores), 6), r.GetProperty("cpu_peak").GetDouble());
+            Assert.Equal(lifecycle.Count(l => l.Daemon == g.Key && l.Event == "oom-killed"), r.GetProperty("oom_killed").GetInt32());
+            Assert.Equal(lifecycle.Count(l => l.Daemon == g.Key && l.Event == "killed" && (l.Reason ?? "").StartsWith("chaos:", StringComparison.Ordinal)),
+                r.GetProperty("killed_by_chaos").GetInt32());
+            Assert.Equal(g.Last().MemoryLimit, r.GetProperty("memory_limit").ValueKind == JsonValueKind.Null ? null : r.GetProperty("memory_limit").GetInt64());
+        }
+        var faults = reader.Faults().ToList();
+        Assert.Equal(faults.Count, json.GetProperty("faults").GetArrayLength());
+        Assert.True(faults.Count > 0, "ci-smoke declares chaos; the report must list it");
+    }
+
+    [Fact]
+    public void EveryFileIsWritten()
+    {
+        Summary();
+        foreach (var f in new[] { "report.html", "report.md", "summary.json" }.Concat(CsvExporter.Files))
+            Assert.True(new FileInfo(Path.Combine(run.Dir, f)).Length > 0, f);
+        foreach (var p in new[] { "transfer-matrix", "events-over-time", "throughput", "backlog", "rule-completion", "deletion-backlog", "memory-vs-limit" })
+        {
+            var png = File.ReadAllBytes(Path.Combine(run.Dir, "plots", p + ".png"));
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
+            Assert.Contains("<svg xmlns=\"http://www.w3.org/2000/svg\"", File.ReadAllText(Path.Combine(run.Dir, "plots", p + ".svg")));
+        }
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(run.Dir, "plots"), "memory-*.png"));
+        // Fits a pull-request comment (GitHub's limit is 65,536 characters).
+        Assert.True(File.ReadAllText(Path.Combine(run.Dir, "report.md")).Length < 20_000);
+    }
+
+    [Fact]
+    public void SummaryJsonIsDeterministic()
+    {
+        Summary();
+        // Same observations in another folder, built again: byte-identical summary.json.
+        var copy = Repo.TempDir("copy");
+        try
+        {
+            foreach (var f in Directory.GetFiles(run.Dir).Where(f => f.EndsWith(".parquet", StringComparison.Ordinal) || f.EndsWith(".yaml", StringComparison.Ordinal) || f.EndsWith("run.json", StringComparison.Ordinal)))
+                File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
+            ReportBuilder.Build(copy, new ReportOptions { LinkTarget = 0.9, Plots = false });
+            var first = File.ReadAllBytes(Path.Combine(copy, JsonExporter.FileName));
+            ReportBuilder.Build(copy, new ReportOptions { LinkTarget = 0.9, Plots = false });
+            Assert.Equal(first, File.ReadAllBytes(Path.Combine(copy, JsonExporter.FileName)));
+            Assert.Equal(File.ReadAllBytes(Path.Combine(run.Dir, JsonExporter.FileName)), first);
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task HtmlRendersInHeadlessChromiumWithItsSectionsAndImages()
+    {
+        Summary();
+        const string chromium = "/usr/bin/chromium";
+        Assert.True(File.Exists(chromium), $"{chromium} is missing: run scripts/browser.sh (installs Debian's chromium) before the tests");
+        var profile = Repo.TempDir("chromium");
+        try
+        {
+            var start = new ProcessStartInfo(chromium)
+            {
+                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            };
+            foreach (var a in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync", $"--user-data-dir={profile}", "--dump-dom", new Uri(Path.Combine(run.Dir, "report.html")).AbsoluteUri })
+                start.ArgumentList.Add(a);
+            using var process = Process.Start(start)!;
+            var errors = process.StandardError.ReadToEndAsync();
+            var dom = await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            Assert.True(process.ExitCode == 0, $"chromium exited {process.ExitCode}: {await errors}");
+            foreach (var section in HtmlExporter.Sections)
+                Assert.Contains($">{section}</h2>", dom);
+            var images = System.Text.RegularExpressions.Regex.Matches(dom, "<img [^>]*src=\"data:image/png;base64,").Count;
+            Assert.True(images >= 7, $"{images} inline images in the rendered page");
+            Assert.DoesNotContain("src=\"http", dom); // opens offline: nothing fetched
+        }
+        finally
+        {
+            try { Directory.Delete(profile, recursive: true); } catch (IOException) { }
+        }
+    }
+}
