@@ -1,12 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
 using FdrHarness.Core.Observations;
+using FdrHarness.Core.Quantities;
 using FdrHarness.Core.Scenarios;
 using FdrHarness.Lake;
 using FdrHarness.Lake.Daemons;
 
 /// <summary>
-/// lake &lt;scenario.yaml&gt; [--scale F] [--seed N] [--limits takeaway]: runs the embedded lake with a counting sink and
+/// lake &lt;scenario.yaml&gt; [--scale F] [--scale-quotas] [--seed N] [--limits takeaway] [--matrix]: runs the embedded lake with a counting sink and
 /// prints wall time, peak working set, events and events/s, and the run's headline counters.
 /// </summary>
 internal static class LakeBenchmark
@@ -15,7 +16,7 @@ internal static class LakeBenchmark
     {
         if (args.Length == 0 || args[0].StartsWith("--", StringComparison.Ordinal))
         {
-            Console.Error.WriteLine("usage: FdrHarness.Bench lake <scenario.yaml> [--scale F] [--seed N] [--limits takeaway]");
+            Console.Error.WriteLine("usage: FdrHarness.Bench lake <scenario.yaml> [--scale F] [--scale-quotas] [--seed N] [--limits takeaway] [--matrix]");
             return 2;
         }
         var loaded = ScenarioLoader.Load(args[0]);
@@ -33,6 +34,15 @@ internal static class LakeBenchmark
         if (Arg("scale") is { } scale) scenario = scenario with { Run = scenario.Run with { Scale = double.Parse(scale, CultureInfo.InvariantCulture) } };
         if (Arg("seed") is { } seed) scenario = scenario with { Run = scenario.Run with { Seed = long.Parse(seed, CultureInfo.InvariantCulture) } };
         if (Arg("limits") == "takeaway") scenario = EscapeTakeaway.Apply(scenario);
+        // A 10× run in a 10× lake: without this, quotas fill and uploads are refused, which measures the quotas, not the engine.
+        if (args.Contains("--scale-quotas"))
+        {
+            var f = scenario.Run.Scale;
+            scenario = scenario with
+            {
+                Rses = [.. scenario.Rses.Select(r => r with { Quota = new ByteSize((long)(r.Quota.Bytes * f)), Watermark = new ByteSize((long)(r.Watermark.Bytes * f)) })],
+            };
+        }
 
         var sink = new CountingSink();
         var watch = Stopwatch.StartNew();

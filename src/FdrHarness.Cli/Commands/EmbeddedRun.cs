@@ -5,6 +5,7 @@ using FdrHarness.Core.Observations;
 using FdrHarness.Core.Quantities;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Lake;
+using FdrHarness.Reporting;
 using Spectre.Console;
 
 namespace FdrHarness.Cli.Commands;
@@ -16,19 +17,17 @@ public static class EmbeddedRun
 
     public static int Execute(Scenario scenario, string? outDir, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
-        var info = RunInfo.Start(scenario) with { Target = "embedded" };
         RunDirectory dir;
+        RunInfo info;
         try
         {
-            dir = RunDirectory.Create(ReportsRoot, info, outDir);
+            dir = RunDirectory.Start(scenario, ReportsRoot, outDir, out info);
         }
         catch (Exception e) when (e is RunDirectoryException or IOException or UnauthorizedAccessException)
         {
             stderr.WriteLine($"fdr run: {e.Message}");
             return ExitCodes.InvalidInput;
         }
-        dir.WriteScenario(scenario);
-        dir.WriteRunInfo(info);
         stdout.WriteLine($"Run directory: {dir.Path}");
 
         var wall = Stopwatch.StartNew();
@@ -45,15 +44,17 @@ public static class EmbeddedRun
                 exit = ExitCodes.Interrupted;
             }
         }
+        // The report reads only the observation files, so an interrupted run gets its partial report too.
+        var report = ReportBuilder.Build(dir.Path);
         wall.Stop();
-        dir.WriteRunInfo(info.End(exit, result is null ? null : Summary(result)));
+        dir.Finish(info, exit, result is null ? null : Summary(result));
         if (result is null)
         {
-            stderr.WriteLine($"Interrupted after {wall.Elapsed.TotalSeconds:0.0} s; the observations so far are in {dir.Path}");
+            stderr.WriteLine($"Interrupted after {wall.Elapsed.TotalSeconds:0.0} s; the partial report is {Path.Combine(report.Directory, "report.html")}");
             return exit;
         }
         PrintSummary(result, wall.Elapsed, stdout);
-        stdout.WriteLine($"Observations in {dir.Path} (events.parquet, samples.parquet, lifecycle.parquet, faults.parquet).");
+        stdout.WriteLine($"Report: {Path.Combine(report.Directory, "report.html")} (and report.md, summary.json, CSVs, plots/)");
         return exit;
     }
 
