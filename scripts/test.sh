@@ -15,6 +15,9 @@ if [ -x scripts/containers.sh ]; then
   [ -f /run/fdr-containers.env ] && . /run/fdr-containers.env
 fi
 
+# Headless Chromium renders report.html in the reporting tests.
+scripts/browser.sh || { echo "browser set-up failed"; echo "0 passed, 1 failed"; exit 1; }
+
 dotnet build FdrHarness.sln -c Release 2>&1 | tail -n 3
 if [ "${PIPESTATUS[0]}" -ne 0 ]; then
   echo "build failed"
