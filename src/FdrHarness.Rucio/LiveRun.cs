@@ -1,0 +1,392 @@
+using System.Globalization;
+using FdrHarness.Core;
+using FdrHarness.Core.Observations;
+using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Core.Synthetic;
+using FdrHarness.Rucio.Load;
+using FdrHarness.Rucio.Rest;
+using FdrHarness.Rucio.Stomp;
+
+namespace FdrHarness.Rucio;
+
+/// <summary>What the command line adds to a scenario for a live run.</summary>
+public sealed record LiveRunOptions
+{
+    /// <summary>--rucio-url: replaces target.rucio.url (and FDR_RUCIO_URL).</summary>
+    public Uri? RucioUrl { get; init; }
+    /// <summary>--out: the run folder; reports/&lt;scenario&gt;/&lt;time&gt;-&lt;seed&gt; when null.</summary>
+    public string? OutDir { get; init; }
+    public string ReportsRoot { get; init; } = "reports";
+    /// <summary>Environment lookup: FDR_RUCIO_URL, FDR_RUCIO_ACCOUNT, FDR_RUCIO_VO, FDR_RUCIO_TOKEN, FDR_RUCIO_PASSWORD and the scenario's *_env names.</summary>
+    public Func<string, string?> Env { get; init; } = Environment.GetEnvironmentVariable;
+    /// <summary>The reachability check gives up after this long (the whole command must answer within 30 s).</summary>
+    public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(20);
+    /// <summary>Keep reading events until the scenario's duration has passed (false: stop when the phases are done).</summary>
+    public bool WaitForDuration { get; init; } = true;
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+}
+
+/// <summary>
+/// `fdr run SCENARIO --target rucio`: drives a real Rucio with the scenario's phases at the pace of their load simulations,
+/// reads Hermes events from the broker into events.parquet, and writes the API latency table. Exit codes as design.md:
+/// 3 when the server cannot be reached or refuses the credentials (one line on stderr), 130 on Ctrl-C (partial results kept).
+/// </summary>
+public static class LiveRun
+{
+    public static async Task<int> ExecuteAsync(Scenario scenario, LiveRunOptions options, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(options);
+        var env = options.Env;
+        var configured = scenario.Target.Rucio;
+        var url = options.RucioUrl ?? (env("FDR_RUCIO_URL") is { Length: > 0 } u && Uri.TryCreate(u, UriKind.Absolute, out var eu) ? eu : null) ?? configured?.Url;
+        if (url is null)
+        {
+            await stderr.WriteLineAsync("fdr: no Rucio URL: set target.rucio.url in the scenario, --rucio-url or FDR_RUCIO_URL").ConfigureAwait(false);
+            return ExitCodes.InvalidInput;
+        }
+        var connection = (configured ?? new RucioConnection { Url = url, Auth = DefaultAuth(env) }) with
+        {
+            Url = url,
+            Account = env("FDR_RUCIO_ACCOUNT") is { Length: > 0 } a ? a : configured?.Account is { Length: > 0 } ca ? ca : "root",
+            Vo = env("FDR_RUCIO_VO") is { Length: > 0 } vo ? vo : configured?.Vo,
+        };
+        var display = Display(url);
+
+        // 1. Reachable? A short, bounded probe: the operator learns in seconds that the URL is wrong.
+        var probeOptions = RucioClientOptions.From(connection, env) with
+        {
+            MaxRetries = 2,
+            RetryBaseDelay = TimeSpan.FromMilliseconds(250),
+            RetryMaxDelay = TimeSpan.FromSeconds(2),
+            AttemptTimeout = TimeSpan.FromSeconds(6),
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            Time = options.Time,
+        };
+        var apiStats = new OperationStats();
+        using var client = new RucioClient(probeOptions, apiStats);
+        string version;
+        using (var probe = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            probe.CancelAfter(options.ProbeTimeout);
+            try
+            {
+                version = await client.PingAsync(probe.Token).ConfigureAwait(false);
+                await client.AuthenticateNowAsync(probe.Token).ConfigureAwait(false);
+            }
+            catch (RucioUnreachableException e)
+            {
+                await stderr.WriteLineAsync($"fdr: cannot reach Rucio at {display}: {OneLine(e.Reason)}").ConfigureAwait(false);
+                return ExitCodes.TargetUnreachable;
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                await stderr.WriteLineAsync($"fdr: cannot reach Rucio at {display}: no answer within {options.ProbeTimeout.TotalSeconds:0} s").ConfigureAwait(false);
+                return ExitCodes.TargetUnreachable;
+            }
+            catch (OperationCanceledException)
+            {
+                return ExitCodes.Interrupted;
+            }
+            catch (RucioException e)
+            {
+                await stderr.WriteLineAsync($"fdr: Rucio at {display} refused the harness: {(int)e.Status} {e.ExceptionClass}: {OneLine(e.ServerMessage)}").ConfigureAwait(false);
+                return ExitCodes.TargetUnreachable;
+            }
+        }
+        await stdout.WriteLineAsync($"Rucio {version} at {display}, account {connection.Account}").ConfigureAwait(false);
+
+        // 2. The run itself.
+        var run = RunDirectory.Start(scenario with { Target = scenario.Target with { Kind = TargetKind.Rucio, Rucio = connection } },
+            options.ReportsRoot, options.OutDir, out var info, options.Time);
+        var exit = ExitCodes.Success;
+        var driver = new LiveDriver(scenario, connection, client, options, stdout);
+        await using (var sink = run.OpenSink())
+        {
+            using var stopEvents = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            HermesConsumer? consumer = null;
+            Task? consuming = null;
+            if (connection.Broker is { } broker)
+            {
+                consumer = new HermesConsumer(new HermesConsumerOptions
+                {
+                    Broker = broker.Url,
+                    Destination = broker.Destination,
+                    Username = broker.UsernameEnv is { } ue ? env(ue) : null,
+                    Password = broker.PasswordEnv is { } pe ? env(pe) : null,
+                    Scopes = scenario.Experiments.Select(x => x.EffectiveScope).ToHashSet(StringComparer.Ordinal),
+                    SubscriptionName = "fdr-" + RunDirectory.SafeName(scenario.Run.Name),
+                    Time = options.Time,
+                }, sink);
+                consuming = consumer.RunAsync(stopEvents.Token);
+            }
+            else
+            {
+                await stdout.WriteLineAsync("no broker configured (target.rucio.broker): progress comes from rule states only").ConfigureAwait(false);
+            }
+
+            try
+            {
+                await driver.RunPhasesAsync(ct).ConfigureAwait(false);
+                if (options.WaitForDuration) await driver.ObserveUntilAsync(info.StartedUtc + scenario.Run.Duration, consumer, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                exit = ExitCodes.Interrupted;
+                await stdout.WriteLineAsync("interrupted: writing what was observed so far").ConfigureAwait(false);
+            }
+            catch (RucioUnreachableException e)
+            {
+                exit = ExitCodes.TargetUnreachable;
+                await stderr.WriteLineAsync($"fdr: lost Rucio at {display}: {OneLine(e.Reason)}").ConfigureAwait(false);
+            }
+            await stopEvents.CancelAsync().ConfigureAwait(false);
+            if (consuming is not null) await consuming.ConfigureAwait(false);
+            if (consumer is not null)
+                await stdout.WriteLineAsync($"events: {consumer.Written} written, {consumer.Filtered} of other scopes, {consumer.Duplicates} redeliveries dropped").ConfigureAwait(false);
+        }
+
+        var csv = apiStats.ToCsv() + string.Concat(driver.LoadStats.ToCsv().Split('\n').Skip(1).Where(l => l.Length > 0).Select(l => "load:" + l + "\n"));
+        RunDirectory.WriteAtomically(Path.Combine(run.Path, "api-latency.csv"), csv);
+        var summary = new Dictionary<string, double>
+        {
+            ["files.registered"] = driver.FilesRegistered,
+            ["rules.created"] = driver.RulesCreated,
+            ["api.calls"] = apiStats.Summaries().Sum(s => s.Count),
+            ["api.failed"] = apiStats.Summaries().Sum(s => s.Failed),
+        };
+        run.Finish(info, exit, summary, options.Time);
+        await stdout.WriteLineAsync($"run folder: {run.Path}").ConfigureAwait(false);
+        return exit;
+    }
+
+    private static RucioAuth DefaultAuth(Func<string, string?> env) => env("FDR_RUCIO_TOKEN") is { Length: > 0 }
+        ? new RucioAuth { Method = AuthMethod.Token, TokenEnv = "FDR_RUCIO_TOKEN" }
+        : new RucioAuth { Method = AuthMethod.Userpass, Username = env("FDR_RUCIO_USERNAME"), PasswordEnv = "FDR_RUCIO_PASSWORD" };
+
+    private static string Display(Uri url) =>
+        (string.IsNullOrEmpty(url.UserInfo) ? url : new UriBuilder(url) { UserName = "", Password = "" }.Uri).ToString().TrimEnd('/');
+
+    private static string OneLine(string s) => s.ReplaceLineEndings(" ").Trim();
+}
+
+/// <summary>The phases of a scenario against a live Rucio (inject, replicate, delete; others are reported as not driven).</summary>
+internal sealed class LiveDriver(Scenario scenario, RucioConnection connection, RucioClient client, LiveRunOptions options, TextWriter stdout)
+{
+    private readonly Dictionary<string, List<string>> _rulesByPhase = new(StringComparer.Ordinal);
+    private readonly List<(string Scope, string Name)> _datasets = [];
+    private long _files, _rules;
+
+    public OperationStats LoadStats { get; } = new();
+    public long FilesRegistered => Interlocked.Read(ref _files);
+    public long RulesCreated => Interlocked.Read(ref _rules);
+
+    public async Task RunPhasesAsync(CancellationToken ct)
+    {
+        var start = options.Time.GetUtcNow();
+        var index = 0;
+        foreach (var phase in scenario.Workload)
+        {
+            index++;
+            var name = phase.Name ?? $"{phase.GetType().Name.Replace("Phase", "", StringComparison.Ordinal).ToLowerInvariant()}-{index}";
+            if (phase.Start is { } at && start + at - options.Time.GetUtcNow() is { Ticks: > 0 } wait)
+                await Task.Delay(wait, options.Time, ct).ConfigureAwait(false);
+            var experiments = scenario.Experiments.Where(e => phase.Experiments.Count == 0 || phase.Experiments.Contains(e.Name)).ToList();
+            await stdout.WriteLineAsync($"phase {name}").ConfigureAwait(false);
+            switch (phase)
+            {
+                case InjectPhase p: await InjectAsync(name, p, experiments, ct).ConfigureAwait(false); break;
+                case ReplicatePhase p: await ReplicateAsync(name, p.Rule, p.Fraction, experiments, ct).ConfigureAwait(false); break;
+                case DeletePhase p: await DeleteAsync(p, experiments, ct).ConfigureAwait(false); break;
+                default:
+                    await stdout.WriteLineAsync($"  {name}: {phase.GetType().Name} is not driven on a live target yet; skipped").ConfigureAwait(false);
+                    break;
+            }
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> ResolveAsync(ExperimentSpec x, CancellationToken ct)
+    {
+        var expression = x.WriteTo?.Text ?? (x.Qos is { } q ? "QOS=" + q : null)
+            ?? throw new InvalidOperationException($"experiment {x.Name} has neither write_to nor qos");
+        var rses = new List<string>();
+        await foreach (var r in client.ListRsesAsync(expression, ct).ConfigureAwait(false)) rses.Add(r);
+        rses.Sort(StringComparer.Ordinal);
+        return rses;
+    }
+
+    private async Task InjectAsync(string phaseName, InjectPhase phase, List<ExperimentSpec> experiments, CancellationToken ct)
+    {
+        var seed = scenario.Run.Seed;
+        var generators = experiments.Select(x => new SyntheticFileGenerator(seed, x, scenario.Run.Scale)).ToList();
+        var targets = new List<(SyntheticFileGenerator Gen, IReadOnlyList<string> Rses, Dictionary<string, RseProtocol?> Protocols)>();
+        foreach (var g in generators)
+        {
+            var rses = await ResolveAsync(g.Experiment, ct).ConfigureAwait(false);
+            var protocols = new Dictionary<string, RseProtocol?>(StringComparer.Ordinal);
+            foreach (var r in rses)
+            {
+                var ps = await client.GetProtocolsAsync(r, ct).ConfigureAwait(false);
+                protocols[r] = ps.FirstOrDefault(p => p.Scheme is "https" or "davs" or "http" or "dav") ?? ps.FirstOrDefault();
+            }
+            targets.Add((g, rses, protocols));
+        }
+        var total = generators.Sum(g => g.Count);
+        var offsets = new long[generators.Count + 1];
+        for (var i = 0; i < generators.Count; i++) offsets[i + 1] = offsets[i] + generators[i].Count;
+        var upload = connection.Injection == InjectionMode.Upload;
+        var engine = new LoadEngine(options.Time, LoadStats, new LoadEngineOptions
+        {
+            Operation = phaseName + (upload ? ":upload" : ":register"),
+            BatchSize = Math.Max(1, connection.BatchSize),
+            Concurrency = Math.Max(1, connection.Concurrency),
+        });
+        var lastPrint = options.Time.GetTimestamp();
+        var result = await engine.RunAsync(LoadEngine.Plan(phase.Load, scenario.Run.Scale, seed, total), async (op, token) =>
+        {
+            // A batch may span two experiments: one call group per experiment part.
+            for (var k = 0; k < generators.Count; k++)
+            {
+                var from = Math.Max(op.First, offsets[k]);
+                var to = Math.Min(op.First + op.Count, offsets[k + 1]);
+                if (from >= to) continue;
+                var (g, rses, protocols) = targets[k];
+                await RegisterAsync(g, rses, protocols, from - offsets[k], to - from, upload, token).ConfigureAwait(false);
+            }
+            return OperationResult.Ok;
+        }, ct, r =>
+        {
+            if (options.Time.GetElapsedTime(lastPrint) < TimeSpan.FromSeconds(10)) return;
+            lastPrint = options.Time.GetTimestamp();
+            stdout.WriteLine($"  {phaseName}: {r.Items}/{total} files, {r.Failed} failed calls, {r.Late} late, {r.Dropped} dropped");
+        }).ConfigureAwait(false);
+        await stdout.WriteLineAsync($"  {phaseName}: {result.Items}/{total} files in {result.Ok} calls; {result.Failed} failed, {result.Late} late, {result.Dropped} dropped").ConfigureAwait(false);
+        ct.ThrowIfCancellationRequested();
+    }
+
+    private async Task RegisterAsync(SyntheticFileGenerator g, IReadOnlyList<string> rses, Dictionary<string, RseProtocol?> protocols,
+        long first, long count, bool upload, CancellationToken ct)
+    {
+        var scope = g.Scope;
+        var files = g.Enumerate(first, count).ToList();
+        // Datasets (and containers) this batch writes into; 409 on the ones another batch created is fine (resume mode).
+        var newDatasets = files.Select(f => (f.Dataset, f.Container)).Distinct().ToList();
+        var dids = new List<NewDid>();
+        foreach (var c in newDatasets.Select(d => d.Container).OfType<string>().Distinct()) dids.Add(new NewDid(scope, c, DidType.Container));
+        foreach (var d in newDatasets) dids.Add(new NewDid(scope, d.Dataset, DidType.Dataset));
+        await client.AddDidsAsync(dids, ct).ConfigureAwait(false);
+        lock (_datasets) foreach (var d in newDatasets) if (!_datasets.Contains((scope, d.Dataset))) _datasets.Add((scope, d.Dataset));
+
+        foreach (var group in files.GroupBy(f => rses[(int)(f.Index % rses.Count)]))
+        {
+            var proto = protocols.GetValueOrDefault(group.Key);
+            var replicas = new List<NewReplica>();
+            foreach (var f in group)
+            {
+                var pfn = proto?.UrlOf($"{scope}/{f.Name}");
+                if (upload)
+                {
+                    if (pfn is null) throw new InvalidOperationException($"RSE {group.Key} has no protocol to upload to");
+                    // The content must hash to the adler32 we register, or Rucio's own checks fail later.
+                    if (g.Content.ComputeAdler32(f) != f.Adler32) throw new InvalidOperationException($"adler32 mismatch for {scope}:{f.Name}");
+                    var file = f;
+                    await client.PutAsync(pfn, (s, t) => g.Content.WriteToAsync(s, file, t), f.Bytes, ct).ConfigureAwait(false);
+                }
+                replicas.Add(new NewReplica(scope, f.Name, f.Bytes, f.Adler32Hex, Pfn: pfn?.ToString()));
+            }
+            await client.AddReplicasAsync(group.Key, replicas, ct: ct).ConfigureAwait(false);
+        }
+        var attachments = files.GroupBy(f => f.Dataset)
+            .Select(d => new Attachment(scope, d.Key, [.. d.Select(f => new DidRef(scope, f.Name))])).ToList();
+        foreach (var c in newDatasets.Where(d => d.Container is not null).GroupBy(d => d.Container!))
+            attachments.Add(new Attachment(scope, c.Key, [.. c.Select(d => new DidRef(scope, d.Dataset))]));
+        await client.AttachManyAsync(attachments, ct).ConfigureAwait(false);
+        Interlocked.Add(ref _files, files.Count);
+    }
+
+    private async Task ReplicateAsync(string phaseName, RuleSpec rule, double fraction, List<ExperimentSpec> experiments, CancellationToken ct)
+    {
+        var scopes = experiments.Select(e => e.EffectiveScope).ToHashSet(StringComparer.Ordinal);
+        List<(string Scope, string Name)> targets;
+        lock (_datasets) targets = [.. _datasets.Where(d => scopes.Contains(d.Scope))];
+        targets = [.. targets.Take((int)Math.Ceiling(targets.Count * Math.Clamp(fraction, 0, 1)))];
+        var ids = new List<string>();
+        _rulesByPhase[phaseName] = ids;
+        using var gate = new SemaphoreSlim(Math.Max(1, connection.Concurrency));
+        var failed = 0;
+        await Task.WhenAll(targets.Select(async d =>
+        {
+            await gate.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                var created = await client.AddRuleAsync(new RuleRequest
+                {
+                    Dids = [new DidRef(d.Scope, d.Name)],
+                    Copies = rule.Copies,
+                    RseExpression = rule.RseExpression.Text,
+                    Grouping = rule.Grouping.ToString().ToUpperInvariant(),
+                    LifetimeSeconds = rule.Lifetime is { } l ? (long)l.TotalSeconds : null,
+                    Activity = rule.Activity,
+                    Asynchronous = rule.Asynchronous ? true : null,
+                    SourceReplicaExpression = rule.SourceReplicaExpression?.Text,
+                    Notify = rule.Notify.ToString(),
+                    Priority = rule.Priority,
+                }, ct).ConfigureAwait(false);
+                lock (ids) ids.AddRange(created);
+                Interlocked.Add(ref _rules, created.Count);
+            }
+            catch (RucioException) { Interlocked.Increment(ref failed); }
+            finally { gate.Release(); }
+        })).ConfigureAwait(false);
+        await stdout.WriteLineAsync($"  {phaseName}: {ids.Count} rules on {targets.Count} datasets, {failed} refused").ConfigureAwait(false);
+    }
+
+    private async Task DeleteAsync(DeletePhase p, List<ExperimentSpec> experiments, CancellationToken ct)
+    {
+        var ruleIds = (p.RulesOf.Count == 0 ? _rulesByPhase.Values : p.RulesOf.Select(n => _rulesByPhase.GetValueOrDefault(n) ?? []))
+            .SelectMany(x => x).ToList();
+        foreach (var id in ruleIds.Take((int)Math.Ceiling(ruleIds.Count * Math.Clamp(p.Fraction, 0, 1))))
+        {
+            try
+            {
+                if (p.RuleLifetime is { } lt) await client.SetRuleLifetimeAsync(id, lt, ct).ConfigureAwait(false);
+                else if (p.DidLifetime is null) await client.DeleteRuleAsync(id, false, ct).ConfigureAwait(false);
+            }
+            catch (RucioException) { /* counted in the API statistics */ }
+        }
+        if (p.DidLifetime is { } didLifetime)
+        {
+            var scopes = experiments.Select(e => e.EffectiveScope).ToHashSet(StringComparer.Ordinal);
+            List<(string Scope, string Name)> targets;
+            lock (_datasets) targets = [.. _datasets.Where(d => scopes.Contains(d.Scope))];
+            foreach (var d in targets.Take((int)Math.Ceiling(targets.Count * Math.Clamp(p.Fraction, 0, 1))))
+            {
+                try { await client.SetDidLifetimeAsync(d.Scope, d.Name, didLifetime, ct).ConfigureAwait(false); }
+                catch (RucioException) { /* counted in the API statistics */ }
+            }
+        }
+    }
+
+    /// <summary>After the phases: keep reading events (or polling rule states without a broker) until the run's end.</summary>
+    public async Task ObserveUntilAsync(DateTime endUtc, HermesConsumer? consumer, CancellationToken ct)
+    {
+        var rules = _rulesByPhase.Values.SelectMany(x => x).ToList();
+        while (options.Time.GetUtcNow().UtcDateTime < endUtc)
+        {
+            var left = endUtc - options.Time.GetUtcNow().UtcDateTime;
+            await Task.Delay(left < TimeSpan.FromSeconds(30) ? left : TimeSpan.FromSeconds(30), options.Time, ct).ConfigureAwait(false);
+            if (consumer is not null)
+            {
+                await stdout.WriteLineAsync($"  events: {consumer.Written} written").ConfigureAwait(false);
+                continue;
+            }
+            var states = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var id in rules.Take(200)) // a sample: polling a million rules would load the server we measure
+            {
+                try { var s = await client.GetRuleAsync(id, ct).ConfigureAwait(false); states[s.State] = states.GetValueOrDefault(s.State) + 1; }
+                catch (RucioNotFoundException) { states["CLEANED"] = states.GetValueOrDefault("CLEANED") + 1; }
+            }
+            await stdout.WriteLineAsync("  rules: " + string.Join(", ", states.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value}")))).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using HdrHistogram;
+
+namespace FdrHarness.Rucio.Load;
+
+/// <summary>How one operation ended, as the load engine and the API statistics count it.</summary>
+public enum OperationResult { Ok, Failed }
+
+/// <summary>One row of the report's "API latency" table (NBomber's words: request count, ok, fail).</summary>
+public sealed record OperationSummary(
+    string Operation, long Count, long Ok, long Failed, long Retries, long Late, long Dropped,
+    double P50Ms, double P95Ms, double P99Ms, double MaxMs, IReadOnlyDictionary<int, long> StatusCodes);
+
+/// <summary>Latency and outcome per operation name. Thread-safe; latencies in an HdrHistogram (µs, 3 digits).</summary>
+public sealed class OperationStats
+{
+    private const long HighestMicros = 24L * 3600 * 1_000_000; // a day: anything longer is clamped, never thrown
+
+    private sealed class Entry
+    {
+        public readonly Lock Gate = new();
+        public readonly LongHistogram Histogram = new(HighestMicros, 3);
+        public long Count, Ok, Failed, Retries, Late, Dropped;
+        public readonly Dictionary<int, long> Status = [];
+    }
+
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+
+    private Entry Get(string op) => _entries.GetOrAdd(op, static _ => new Entry());
+
+    /// <summary>Records one finished call: latency from its intended start, its result and the HTTP status (0 when none).</summary>
+    public void Record(string operation, TimeSpan latency, OperationResult result, int statusCode = 0)
+    {
+        var e = Get(operation);
+        var us = Math.Clamp((long)(latency.Ticks / 10), 0, HighestMicros);
+        lock (e.Gate)
+        {
+            e.Count++;
+            if (result == OperationResult.Ok) e.Ok++; else e.Failed++;
+            e.Histogram.RecordValue(us);
+            if (statusCode != 0) e.Status[statusCode] = e.Status.GetValueOrDefault(statusCode) + 1;
+        }
+    }
+
+    /// <summary>A retried attempt (its status still counts in the status codes).</summary>
+    public void Retry(string operation, int statusCode)
+    {
+        var e = Get(operation);
+        lock (e.Gate)
+        {
+            e.Retries++;
+            if (statusCode != 0) e.Status[statusCode] = e.Status.GetValueOrDefault(statusCode) + 1;
+        }
+    }
+
+    public void Late(string operation, long n = 1) { var e = Get(operation); lock (e.Gate) e.Late += n; }
+
+    public void Dropped(string operation, long n = 1) { var e = Get(operation); lock (e.Gate) e.Dropped += n; }
+
+    public OperationSummary? Summary(string operation) =>
+        _entries.TryGetValue(operation, out var e) ? Summarize(operation, e) : null;
+
+    public IReadOnlyList<OperationSummary> Summaries() =>
+        [.. _entries.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => Summarize(kv.Key, kv.Value))];
+
+    private static OperationSummary Summarize(string op, Entry e)
+    {
+        lock (e.Gate)
+        {
+            double Ms(long us) => us / 1000.0;
+            var any = e.Histogram.TotalCount > 0;
+            return new OperationSummary(op, e.Count, e.Ok, e.Failed, e.Retries, e.Late, e.Dropped,
+                any ? Ms(e.Histogram.GetValueAtPercentile(50)) : 0,
+                any ? Ms(e.Histogram.GetValueAtPercentile(95)) : 0,
+                any ? Ms(e.Histogram.GetValueAtPercentile(99)) : 0,
+                any ? Ms(e.Histogram.GetMaxValue()) : 0,
+                new SortedDictionary<int, long>(e.Status));
+        }
+    }
+
+    /// <summary>The "API latency" table as CSV (one line per operation).</summary>
+    public string ToCsv()
+    {
+        var sb = new StringBuilder("operation,count,ok,failed,retries,late,dropped,p50_ms,p95_ms,p99_ms,max_ms,status_codes\n");
+        foreach (var s in Summaries())
+        {
+            sb.Append(CultureInfo.InvariantCulture,
+                $"{s.Operation},{s.Count},{s.Ok},{s.Failed},{s.Retries},{s.Late},{s.Dropped},{s.P50Ms:0.###},{s.P95Ms:0.###},{s.P99Ms:0.###},{s.MaxMs:0.###},");
+            sb.Append(string.Join(' ', s.StatusCodes.Select(kv => $"{kv.Key}:{kv.Value}"))).Append('\n');
+        }
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,649 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Rucio.Load;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace FdrHarness.Rucio.Rest;
+
+/// <summary>
+/// The REST calls a rehearsal makes against Rucio, in Rucio's wire format (1.31 … 41). Every call is retried with
+/// exponential backoff and jitter on 5xx, 429 (honouring Retry-After), timeouts and broken connections; errors come back
+/// as typed <see cref="RucioException"/>s built from ExceptionClass/ExceptionMessage, with secrets redacted.
+/// </summary>
+public sealed class RucioClient : IDisposable
+{
+    private const string StreamType = "application/x-json-stream";
+    private static readonly ResiliencePropertyKey<string> OpKey = new("fdr.operation");
+
+    private readonly RucioClientOptions _o;
+    private readonly HttpClient _http;
+    private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+    private readonly SemaphoreSlim _authGate = new(1, 1);
+    private volatile TokenState? _token;
+
+    private sealed record TokenState(string Token, DateTimeOffset? Expires, DateTimeOffset RenewAt);
+
+    public RucioClient(RucioClientOptions options, OperationStats? stats = null)
+    {
+        _o = options;
+        Stats = stats ?? new OperationStats();
+        _http = new HttpClient(CreateHandler(options), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("fdr-harness", "0.1"));
+        _pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = options.Time }
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = Math.Max(0, options.MaxRetries) is 0 ? 1 : options.MaxRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = options.RetryBaseDelay,
+                MaxDelay = options.RetryMaxDelay,
+                ShouldHandle = args => ValueTask.FromResult(options.MaxRetries > 0 && IsTransient(args.Outcome)),
+                DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result)),
+                OnRetry = args =>
+                {
+                    args.Context.Properties.TryGetValue(OpKey, out var op);
+                    Stats.Retry(op ?? "?", args.Outcome.Result is { } r ? (int)r.StatusCode : 0);
+                    args.Outcome.Result?.Dispose();
+                    return default;
+                },
+            })
+            .AddTimeout(options.AttemptTimeout)
+            .Build();
+    }
+
+    /// <summary>Per-operation latency (from the call's start), outcomes, retries and status codes.</summary>
+    public OperationStats Stats { get; }
+
+    public Redactor Redactor { get; } = new();
+
+    public Uri Url => _o.Url;
+
+    // ---------------------------------------------------------------- transport
+
+    private static SocketsHttpHandler CreateHandler(RucioClientOptions o)
+    {
+        var h = new SocketsHttpHandler
+        {
+            ConnectTimeout = o.ConnectTimeout,
+            MaxConnectionsPerServer = o.MaxConnections,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+            AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
+            AllowAutoRedirect = true,
+        };
+        if (o.Auth.Method == AuthMethod.X509 && o.Auth.Certificate is { } cert)
+            h.SslOptions.ClientCertificates = [LoadClientCertificate(cert, o.Auth.Key, ReadSecret(o.Auth.PasswordEnv, o.Auth.PasswordFile, o.Env))];
+        if (o.CaBundle is { } bundle)
+        {
+            var roots = new X509Certificate2Collection();
+            roots.ImportFromPemFile(bundle);
+            h.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+            {
+                if (errors == SslPolicyErrors.None) return true;
+                if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return chain.Build(new X509Certificate2(certificate));
+            };
+        }
+        return h;
+    }
+
+    /// <summary>A client certificate from PEM (cert + key, or both in one file) or PKCS#12 (.p12/.pfx, password from env/file).</summary>
+    internal static X509Certificate2 LoadClientCertificate(string certificate, string? key, string? password)
+    {
+        var head = File.ReadAllBytes(certificate);
+        var isPem = Encoding.ASCII.GetString(head, 0, Math.Min(head.Length, 4096)).Contains("-----BEGIN", StringComparison.Ordinal);
+        if (!isPem) return X509CertificateLoader.LoadPkcs12(head, password);
+        var pem = string.IsNullOrEmpty(password)
+            ? X509Certificate2.CreateFromPemFile(certificate, key ?? certificate)
+            : X509Certificate2.CreateFromEncryptedPemFile(certificate, password, key ?? certificate);
+        // An ephemeral PEM key cannot be used by every TLS stack; a PKCS#12 round trip makes it persistable.
+        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+    }
+
+    internal static string? ReadSecret(string? envName, string? file, Func<string, string?> env)
+    {
+        if (!string.IsNullOrEmpty(envName) && env(envName) is { Length: > 0 } v) return v.Trim();
+        if (!string.IsNullOrEmpty(file) && File.Exists(file)) return File.ReadAllText(file).Trim();
+        return null;
+    }
+
+    private static bool IsTransient(Outcome<HttpResponseMessage> o) => o.Exception switch
+    {
+        null => o.Result is { } r && ((int)r.StatusCode >= 500 || r.StatusCode == HttpStatusCode.TooManyRequests),
+        HttpRequestException or TimeoutRejectedException or IOException or SocketException => true,
+        _ => false,
+    };
+
+    private TimeSpan? RetryAfter(HttpResponseMessage? r)
+    {
+        if (r?.Headers.RetryAfter is not { } ra) return null; // Polly's own backoff
+        var wait = ra.Delta ?? (ra.Date is { } d ? d - _o.Time.GetUtcNow() : TimeSpan.Zero);
+        if (wait < TimeSpan.Zero) wait = TimeSpan.Zero;
+        return wait > _o.RetryMaxDelay ? _o.RetryMaxDelay : wait;
+    }
+
+    /// <summary>
+    /// One call: built anew for every attempt (a request cannot be sent twice), retried by the pipeline, mapped to an
+    /// exception when it finally fails. The caller disposes the response.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendAsync(string op, HttpMethod method, string path, ReadOnlyMemory<byte>? body,
+        bool stream, bool withToken, CancellationToken ct, Action<HttpRequestMessage>? extra = null, Uri? baseUrl = null)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var context = ResilienceContextPool.Shared.Get(ct);
+        context.Properties.Set(OpKey, op);
+        var reauthenticated = false;
+        try
+        {
+            while (true)
+            {
+                var token = withToken ? await TokenAsync(ct).ConfigureAwait(false) : null;
+                HttpResponseMessage response;
+                try
+                {
+                    response = await _pipeline.ExecuteAsync(static async (ctx, s) =>
+                    {
+                        using var req = s.self.Build(s.method, s.path, s.body, s.stream, s.token, s.extra, s.baseUrl);
+                        return await s.self._http.SendAsync(req, s.stream ? HttpCompletionOption.ResponseHeadersRead : HttpCompletionOption.ResponseContentRead, ctx.CancellationToken).ConfigureAwait(false);
+                    }, context, (self: this, method, path, body, stream, token, extra, baseUrl)).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException or IOException or SocketException && !ct.IsCancellationRequested)
+                {
+                    Stats.Record(op, Stopwatch.GetElapsedTime(started), OperationResult.Failed);
+                    throw new RucioUnreachableException(baseUrl ?? _o.Url, Redactor.Redact(Reason(e)), null);
+                }
+
+                if (response.IsSuccessStatusCode)
+                {
+                    Stats.Record(op, Stopwatch.GetElapsedTime(started), OperationResult.Ok, (int)response.StatusCode);
+                    return response;
+                }
+
+                var error = await ErrorAsync(response, op, ct).ConfigureAwait(false);
+                response.Dispose();
+                // An expired or revoked token: get a new one once, then give up.
+                if (error is RucioAuthenticationException && withToken && !reauthenticated)
+                {
+                    reauthenticated = true;
+                    _token = null;
+                    Stats.Retry(op, (int)error.Status);
+                    continue;
+                }
+                if (error is RucioDuplicateException && _o.Resume)
+                {
+                    Stats.Record(op, Stopwatch.GetElapsedTime(started), OperationResult.Ok, (int)error.Status);
+                    return new HttpResponseMessage(HttpStatusCode.Conflict) { Content = new ByteArrayContent([]) };
+                }
+                Stats.Record(op, Stopwatch.GetElapsedTime(started), OperationResult.Failed, (int)error.Status);
+                throw error;
+            }
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    internal static string Reason(Exception e)
+    {
+        // The innermost socket error says it best: "Connection refused", "Name or service not known".
+        for (var x = e; x is not null; x = x.InnerException)
+            if (x is SocketException se) return se.Message;
+        return e switch
+        {
+            TimeoutRejectedException => "no answer within the timeout",
+            HttpRequestException { HttpRequestError: var k } when k != HttpRequestError.Unknown => $"{e.Message} ({k})",
+            _ => e.Message,
+        };
+    }
+
+    private HttpRequestMessage Build(HttpMethod method, string path, ReadOnlyMemory<byte>? body, bool stream, string? token,
+        Action<HttpRequestMessage>? extra, Uri? baseUrl)
+    {
+        var root = (baseUrl ?? _o.Url).ToString().TrimEnd('/');
+        var req = new HttpRequestMessage(method, root + path);
+        req.Headers.TryAddWithoutValidation("Accept", stream ? StreamType : "*/*");
+        req.Headers.TryAddWithoutValidation("X-Rucio-AppID", "fdr");
+        if (!string.IsNullOrEmpty(_o.Vo)) req.Headers.TryAddWithoutValidation("X-Rucio-VO", _o.Vo);
+        if (token is not null) req.Headers.TryAddWithoutValidation("X-Rucio-Auth-Token", token);
+        if (body is { } b)
+        {
+            var content = new ReadOnlyMemoryContent(b);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            req.Content = content;
+        }
+        extra?.Invoke(req);
+        return req;
+    }
+
+    private async Task<RucioException> ErrorAsync(HttpResponseMessage r, string op, CancellationToken ct)
+    {
+        string? cls = Header(r, "ExceptionClass"), msg = Header(r, "ExceptionMessage");
+        if (cls is null || msg is null)
+        {
+            var text = await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+            try
+            {
+                using var doc = JsonDocument.Parse(text);
+                if (doc.RootElement.ValueKind == JsonValueKind.Object)
+                {
+                    if (doc.RootElement.TryGetProperty("ExceptionClass", out var c)) cls ??= c.GetString();
+                    if (doc.RootElement.TryGetProperty("ExceptionMessage", out var m)) msg ??= m.GetString();
+                }
+            }
+            catch (JsonException)
+            {
+                msg ??= text.Length > 200 ? text[..200] : text;
+            }
+        }
+        cls ??= "Http" + (int)r.StatusCode;
+        return RucioErrorMapping.Map(r.StatusCode, Redactor.Redact(cls), Redactor.Redact(msg ?? r.ReasonPhrase ?? ""), op);
+    }
+
+    private static string? Header(HttpResponseMessage r, string name) =>
+        r.Headers.TryGetValues(name, out var v) ? v.FirstOrDefault() : null;
+
+    // ---------------------------------------------------------------- auth
+
+    /// <summary>The token to send: from a file/variable (re-read when refused), or obtained by userpass/x509 and renewed before it expires.</summary>
+    private async ValueTask<string> TokenAsync(CancellationToken ct)
+    {
+        var t = _token;
+        if (t is not null && _o.Time.GetUtcNow() < t.RenewAt) return t.Token;
+        await _authGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            t = _token;
+            if (t is not null && _o.Time.GetUtcNow() < t.RenewAt) return t.Token;
+            t = await AuthenticateAsync(ct).ConfigureAwait(false);
+            _token = t;
+            return t.Token;
+        }
+        finally
+        {
+            _authGate.Release();
+        }
+    }
+
+    /// <summary>When the current token will be renewed (null before the first call).</summary>
+    public DateTimeOffset? TokenRenewAt => _token?.RenewAt;
+
+    private async Task<TokenState> AuthenticateAsync(CancellationToken ct)
+    {
+        var a = _o.Auth;
+        var now = _o.Time.GetUtcNow();
+        if (a.Method == AuthMethod.Token)
+        {
+            var token = ReadSecret(a.TokenEnv, a.TokenFile, _o.Env)
+                ?? throw new RucioAuthenticationException(HttpStatusCode.Unauthorized, "NoToken",
+                    $"no token in {(a.TokenEnv is null ? "" : "$" + a.TokenEnv)}{(a.TokenFile is null ? "" : " " + a.TokenFile)}".Trim(), "auth");
+            Redactor.Add(token);
+            // A token from IAM is renewed by whoever writes the file; re-read it every minute.
+            return new TokenState(token, null, now + TimeSpan.FromMinutes(1));
+        }
+
+        string path;
+        Action<HttpRequestMessage> headers;
+        if (a.Method == AuthMethod.Userpass)
+        {
+            var password = ReadSecret(a.PasswordEnv, a.PasswordFile, _o.Env)
+                ?? throw new RucioAuthenticationException(HttpStatusCode.Unauthorized, "NoPassword", "no password in the configured variable or file", "auth");
+            Redactor.Add(password);
+            path = "/auth/userpass";
+            headers = r =>
+            {
+                r.Headers.TryAddWithoutValidation("X-Rucio-Account", _o.Account);
+                r.Headers.TryAddWithoutValidation("X-Rucio-Username", a.Username ?? _o.Account);
+                r.Headers.TryAddWithoutValidation("X-Rucio-Password", password);
+            };
+        }
+        else
+        {
+            path = "/auth/x509";
+            headers = r => r.Headers.TryAddWithoutValidation("X-Rucio-Account", _o.Account);
+        }
+
+        using var response = await SendAsync("auth", HttpMethod.Get, path, null, false, false, ct, headers, _o.AuthUrl ?? _o.Url).ConfigureAwait(false);
+        var tok = Header(response, "X-Rucio-Auth-Token")
+            ?? throw new RucioAuthenticationException(response.StatusCode, "NoToken", "the auth server answered without X-Rucio-Auth-Token", "auth");
+        Redactor.Add(tok);
+        var expires = ParseExpires(Header(response, "X-Rucio-Auth-Token-Expires"));
+        var lifetime = (expires ?? now + TimeSpan.FromHours(1)) - now;
+        // Renew RenewBefore ahead, or at half the lifetime when the token is shorter-lived than that.
+        var margin = lifetime > 2 * _o.RenewBefore ? _o.RenewBefore : lifetime / 2;
+        return new TokenState(tok, expires, now + lifetime - margin);
+    }
+
+    /// <summary>"Wed, 25 Nov 2026 11:58:34 UTC" (Rucio writes UTC where RFC 1123 says GMT).</summary>
+    internal static DateTimeOffset? ParseExpires(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return null;
+        var v = value.Trim();
+        if (v.EndsWith(" UTC", StringComparison.Ordinal)) v = v[..^4] + " GMT";
+        return DateTimeOffset.TryParseExact(v, "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var d) ? d : null;
+    }
+
+    // ---------------------------------------------------------------- calls
+
+    private static string Seg(string s) => Uri.EscapeDataString(s);
+
+    private static ReadOnlyMemory<byte> Json(Action<Utf8JsonWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer)) write(w);
+        return buffer.WrittenMemory;
+    }
+
+    private async Task<bool> CreateAsync(string op, HttpMethod method, string path, ReadOnlyMemory<byte>? body, CancellationToken ct)
+    {
+        using var r = await SendAsync(op, method, path, body, false, true, ct).ConfigureAwait(false);
+        return r.StatusCode != HttpStatusCode.Conflict; // false: it was there already (resume)
+    }
+
+    private async IAsyncEnumerable<JsonElement> ListAsync(string op, string path, [EnumeratorCancellation] CancellationToken ct)
+    {
+        using var r = await SendAsync(op, HttpMethod.Get, path, null, true, true, ct).ConfigureAwait(false);
+        await using var s = await r.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+        await foreach (var e in JsonLines.ReadAsync(s, ct).ConfigureAwait(false)) yield return e;
+    }
+
+    /// <summary>GET /ping (no token): the server's version.</summary>
+    public async Task<string> PingAsync(CancellationToken ct = default)
+    {
+        using var r = await SendAsync("ping", HttpMethod.Get, "/ping", null, false, false, ct).ConfigureAwait(false);
+        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
+        return doc.RootElement.TryGetProperty("version", out var v) ? v.GetString() ?? "" : "";
+    }
+
+    /// <summary>Authenticates now (also done lazily by every call).</summary>
+    public async Task AuthenticateNowAsync(CancellationToken ct = default) => await TokenAsync(ct).ConfigureAwait(false);
+
+    /// <summary>GET /rses/?expression=…: the RSE names an expression resolves to.</summary>
+    public async IAsyncEnumerable<string> ListRsesAsync(string expression, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await foreach (var e in ListAsync("list_rses", "/rses/?expression=" + Seg(expression), ct).ConfigureAwait(false))
+            if (e.ValueKind == JsonValueKind.Object && e.TryGetProperty("rse", out var n) && n.GetString() is { } s) yield return s;
+    }
+
+    /// <summary>GET /rses/{rse}/protocols.</summary>
+    public async Task<IReadOnlyList<RseProtocol>> GetProtocolsAsync(string rse, CancellationToken ct = default)
+    {
+        using var r = await SendAsync("get_protocols", HttpMethod.Get, $"/rses/{Seg(rse)}/protocols", null, false, true, ct).ConfigureAwait(false);
+        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
+        var list = doc.RootElement.ValueKind == JsonValueKind.Array ? doc.RootElement
+            : doc.RootElement.TryGetProperty("protocols", out var p) ? p : default;
+        var result = new List<RseProtocol>();
+        if (list.ValueKind != JsonValueKind.Array) return result;
+        foreach (var e in list.EnumerateArray())
+            result.Add(new RseProtocol(Str(e, "scheme") ?? "", Str(e, "hostname") ?? "",
+                e.TryGetProperty("port", out var port) && port.ValueKind == JsonValueKind.Number ? port.GetInt32() : 0,
+                Str(e, "prefix") ?? "/", Str(e, "impl")));
+        return result;
+    }
+
+    private static string? Str(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    /// <summary>POST /dids: datasets and containers in bulk (Rucio refuses files here: they come from POST /replicas).</summary>
+    public Task<bool> AddDidsAsync(IReadOnlyList<NewDid> dids, CancellationToken ct = default) =>
+        CreateAsync("add_dids", HttpMethod.Post, "/dids", Json(w =>
+        {
+            w.WriteStartArray();
+            foreach (var d in dids)
+            {
+                w.WriteStartObject();
+                w.WriteString("scope", d.Scope);
+                w.WriteString("name", d.Name);
+                w.WriteString("type", d.Type == DidType.Dataset ? "DATASET" : "CONTAINER");
+                if (d.LifetimeSeconds is { } l) w.WriteNumber("lifetime", l);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }), ct);
+
+    /// <summary>POST /replicas: registers files (their DIDs are created by this call) with their replicas on one RSE.</summary>
+    public Task<bool> AddReplicasAsync(string rse, IReadOnlyList<NewReplica> files, bool ignoreAvailability = false, CancellationToken ct = default) =>
+        CreateAsync("add_replicas", HttpMethod.Post, "/replicas", ReplicasBody(rse, files, ignoreAvailability), ct);
+
+    internal static ReadOnlyMemory<byte> ReplicasBody(string rse, IReadOnlyList<NewReplica> files, bool ignoreAvailability) => Json(w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("rse", rse);
+        w.WriteStartArray("files");
+        foreach (var f in files)
+        {
+            w.WriteStartObject();
+            w.WriteString("scope", f.Scope);
+            w.WriteString("name", f.Name);
+            w.WriteNumber("bytes", f.Bytes);
+            w.WriteString("adler32", f.Adler32);
+            if (f.Md5 is not null) w.WriteString("md5", f.Md5);
+            if (f.Pfn is not null) w.WriteString("pfn", f.Pfn);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        if (ignoreAvailability) w.WriteBoolean("ignore_availability", true);
+        w.WriteEndObject();
+    });
+
+    /// <summary>POST /dids/{scope}/{name}/dids: attach children to one dataset or container.</summary>
+    public Task<bool> AttachAsync(string scope, string name, IReadOnlyList<DidRef> children, string? rse = null, CancellationToken ct = default) =>
+        CreateAsync("attach", HttpMethod.Post, $"/dids/{Seg(scope)}/{Seg(name)}/dids", Json(w =>
+        {
+            w.WriteStartObject();
+            WriteDids(w, "dids", children);
+            if (rse is not null) w.WriteString("rse", rse);
+            w.WriteEndObject();
+        }), ct);
+
+    /// <summary>POST /dids/attachments: many attachments in one call; duplicates ignored so a resumed run can repeat them.</summary>
+    public Task<bool> AttachManyAsync(IReadOnlyList<Attachment> attachments, CancellationToken ct = default) =>
+        CreateAsync("attach_many", HttpMethod.Post, "/dids/attachments", Json(w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("attachments");
+            foreach (var a in attachments)
+            {
+                w.WriteStartObject();
+                w.WriteString("scope", a.Scope);
+                w.WriteString("name", a.Name);
+                WriteDids(w, "dids", a.Dids);
+                if (a.Rse is not null) w.WriteString("rse", a.Rse);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteBoolean("ignore_duplicate", true);
+            w.WriteEndObject();
+        }), ct);
+
+    private static void WriteDids(Utf8JsonWriter w, string property, IReadOnlyList<DidRef> dids)
+    {
+        w.WriteStartArray(property);
+        foreach (var d in dids)
+        {
+            w.WriteStartObject();
+            w.WriteString("scope", d.Scope);
+            w.WriteString("name", d.Name);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    /// <summary>PUT /dids/{scope}/{name}/status {"open": false}.</summary>
+    public Task<bool> CloseAsync(string scope, string name, CancellationToken ct = default) =>
+        CreateAsync("close_did", HttpMethod.Put, $"/dids/{Seg(scope)}/{Seg(name)}/status", Json(w =>
+        {
+            w.WriteStartObject();
+            w.WriteBoolean("open", false);
+            w.WriteEndObject();
+        }), ct);
+
+    /// <summary>POST /dids/{scope}/{name}/meta/lifetime: the undertaker deletes the DID when it runs out.</summary>
+    public Task<bool> SetDidLifetimeAsync(string scope, string name, TimeSpan lifetime, CancellationToken ct = default) =>
+        CreateAsync("set_did_lifetime", HttpMethod.Post, $"/dids/{Seg(scope)}/{Seg(name)}/meta/lifetime", Json(w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("value", (long)lifetime.TotalSeconds);
+            w.WriteEndObject();
+        }), ct);
+
+    /// <summary>POST /accountlimits/local/{account}/{rse}: a rule needs one on its RSEs (-1: unlimited).</summary>
+    public Task<bool> SetAccountLimitAsync(string rse, long bytes, CancellationToken ct = default) =>
+        CreateAsync("set_account_limit", HttpMethod.Post, $"/accountlimits/local/{Seg(_o.Account)}/{Seg(rse)}", Json(w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("bytes", bytes);
+            w.WriteEndObject();
+        }), ct);
+
+    /// <summary>POST /rules/: the new rule ids (empty when resuming and the rule existed already).</summary>
+    public async Task<IReadOnlyList<string>> AddRuleAsync(RuleRequest rule, CancellationToken ct = default)
+    {
+        var body = RuleBody(rule, _o.Account);
+        using var r = await SendAsync("add_rule", HttpMethod.Post, "/rules/", body, false, true, ct).ConfigureAwait(false);
+        if (r.StatusCode == HttpStatusCode.Conflict) return [];
+        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
+        return [.. doc.RootElement.EnumerateArray().Select(e => e.GetString() ?? "")];
+    }
+
+    internal static ReadOnlyMemory<byte> RuleBody(RuleRequest rule, string account) => Json(w =>
+    {
+        w.WriteStartObject();
+        WriteDids(w, "dids", rule.Dids);
+        w.WriteString("account", account);
+        w.WriteNumber("copies", rule.Copies);
+        w.WriteString("rse_expression", rule.RseExpression);
+        w.WriteString("grouping", rule.Grouping);
+        if (rule.LifetimeSeconds is { } l) w.WriteNumber("lifetime", l); else w.WriteNull("lifetime");
+        if (rule.Weight is { } wt) w.WriteNumber("weight", wt);
+        if (rule.Locked is { } lk) w.WriteBoolean("locked", lk);
+        if (rule.SourceReplicaExpression is { } sre) w.WriteString("source_replica_expression", sre);
+        if (rule.Activity is { } act) w.WriteString("activity", act);
+        if (rule.Notify is { } n) w.WriteString("notify", n);
+        if (rule.PurgeReplicas is { } pr) w.WriteBoolean("purge_replicas", pr);
+        if (rule.IgnoreAvailability is { } ia) w.WriteBoolean("ignore_availability", ia);
+        if (rule.Comment is { } c) w.WriteString("comment", c);
+        if (rule.Asynchronous is { } asy) w.WriteBoolean("asynchronous", asy);
+        if (rule.DelayInjection is { } di) w.WriteNumber("delay_injection", di);
+        if (rule.Priority is { } p) w.WriteNumber("priority", p);
+        if (rule.Meta is { } m) w.WriteString("meta", m);
+        w.WriteEndObject();
+    });
+
+    /// <summary>GET /rules/{id}. A deleted rule stays visible (soft delete) until judge-cleaner removes it; then 404.</summary>
+    public async Task<RuleState> GetRuleAsync(string ruleId, CancellationToken ct = default)
+    {
+        using var r = await SendAsync("get_rule", HttpMethod.Get, "/rules/" + Seg(ruleId), null, false, true, ct).ConfigureAwait(false);
+        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
+        var e = doc.RootElement.Clone();
+        static long N(JsonElement e, string k) => e.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : 0;
+        return new RuleState(Str(e, "id") ?? ruleId, Str(e, "state") ?? "", N(e, "locks_ok_cnt"), N(e, "locks_replicating_cnt"),
+            N(e, "locks_stuck_cnt"), Str(e, "expires_at"), e);
+    }
+
+    /// <summary>PUT /rules/{id} {"options": {"lifetime": s}}: the rule expires and judge-cleaner removes it.</summary>
+    public Task<bool> SetRuleLifetimeAsync(string ruleId, TimeSpan lifetime, CancellationToken ct = default) =>
+        CreateAsync("set_rule_lifetime", HttpMethod.Put, "/rules/" + Seg(ruleId), Json(w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartObject("options");
+            w.WriteNumber("lifetime", (long)lifetime.TotalSeconds);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }), ct);
+
+    /// <summary>DELETE /rules/{id} with a JSON body (an empty body is a 400). Soft: the rule lingers until judge-cleaner runs.</summary>
+    public async Task<bool> DeleteRuleAsync(string ruleId, bool purgeReplicas = false, CancellationToken ct = default)
+    {
+        try
+        {
+            return await CreateAsync("delete_rule", HttpMethod.Delete, "/rules/" + Seg(ruleId), Json(w =>
+            {
+                w.WriteStartObject();
+                w.WriteBoolean("purge_replicas", purgeReplicas);
+                w.WriteEndObject();
+            }), ct).ConfigureAwait(false);
+        }
+        catch (RucioNotFoundException) when (_o.Resume)
+        {
+            return false; // gone already: deleted by an earlier attempt and cleaned
+        }
+    }
+
+    /// <summary>GET /requests/metrics: Rucio's own transfer matrix (files/bytes done and failed per link and activity).</summary>
+    public async IAsyncEnumerable<JsonElement> RequestMetricsAsync([EnumeratorCancellation] CancellationToken ct = default)
+    {
+        using var r = await SendAsync("request_metrics", HttpMethod.Get, "/requests/metrics", null, true, true, ct).ConfigureAwait(false);
+        await using var s = await r.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+        if (r.Content.Headers.ContentType?.MediaType == StreamType)
+        {
+            await foreach (var e in JsonLines.ReadAsync(s, ct).ConfigureAwait(false)) yield return e;
+            yield break;
+        }
+        using var doc = await JsonDocument.ParseAsync(s, cancellationToken: ct).ConfigureAwait(false);
+        if (doc.RootElement.ValueKind == JsonValueKind.Array)
+            foreach (var e in doc.RootElement.EnumerateArray()) yield return e.Clone();
+        else yield return doc.RootElement.Clone();
+    }
+
+    /// <summary>GET /dids/{scope}/{name}/dids: a collection's content, streamed.</summary>
+    public IAsyncEnumerable<JsonElement> ListContentAsync(string scope, string name, CancellationToken ct = default) =>
+        ListAsync("list_content", $"/dids/{Seg(scope)}/{Seg(name)}/dids", ct);
+
+    /// <summary>HTTP PUT of content to a storage URL (upload mode); the same retries, no Rucio token.</summary>
+    public async Task PutAsync(Uri url, Func<Stream, CancellationToken, ValueTask> writeBody, long length, CancellationToken ct = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var context = ResilienceContextPool.Shared.Get(ct);
+        context.Properties.Set(OpKey, "upload");
+        try
+        {
+            using var r = await _pipeline.ExecuteAsync(static async (ctx, s) =>
+            {
+                using var req = new HttpRequestMessage(HttpMethod.Put, s.url) { Content = new PushContent(s.writeBody, s.length) };
+                return await s.self._http.SendAsync(req, ctx.CancellationToken).ConfigureAwait(false);
+            }, context, (self: this, url, writeBody, length)).ConfigureAwait(false);
+            var ok = r.IsSuccessStatusCode;
+            Stats.Record("upload", Stopwatch.GetElapsedTime(started), ok ? OperationResult.Ok : OperationResult.Failed, (int)r.StatusCode);
+            if (!ok) throw RucioErrorMapping.Map(r.StatusCode, "Http" + (int)r.StatusCode, r.ReasonPhrase ?? "", "upload " + url);
+        }
+        catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException or IOException && !ct.IsCancellationRequested)
+        {
+            Stats.Record("upload", Stopwatch.GetElapsedTime(started), OperationResult.Failed);
+            throw new RucioUnreachableException(url, Reason(e), null);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private sealed class PushContent(Func<Stream, CancellationToken, ValueTask> write, long length) : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => write(stream, default).AsTask();
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken) =>
+            write(stream, cancellationToken).AsTask();
+        protected override bool TryComputeLength(out long l) { l = length; return true; }
+    }
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _authGate.Dispose();
+    }
+}
