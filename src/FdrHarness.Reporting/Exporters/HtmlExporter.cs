@@ -62,7 +62,7 @@ public static class HtmlExporter
 
         Section(b, "Events over time");
         b.Append("<p class=\"note\">Dashed purple lines: chaos actions (see Faults).</p>");
-        foreach (var name in new[] { "events-over-time", "throughput", "backlog", "deletion-backlog", "rule-completion" }) Image(b, byName, name);
+        foreach (var name in new[] { "events-over-time", "events-by-scope", "events-by-protocol", "throughput", "backlog", "deletion-backlog", "rule-completion" }) Image(b, byName, name);
         b.Append("<h3>Events by type</h3>");
         Table(b, ["Event type", "Count"], s.Events.ByType.Select(c => new[] { c.Key, Num(c.Count) }));
         Pivot(b, "Events by scope and type", "Scope", s.Events.ByScopeAndType);

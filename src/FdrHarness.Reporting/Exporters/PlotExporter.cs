@@ -24,8 +24,10 @@ public static class PlotExporter
         var plots = new List<PlotFile>
         {
             Save(folder, "transfer-matrix", "Transfer matrix: done/submitted", Matrix(s), 1000, 860),
-            Save(folder, "memory-vs-limit", "Peak memory against the limit, per daemon", MemoryVsLimit(s), 1000, 620),
+            Save(folder, "memory-vs-limit", "Peak memory against the limit, per daemon", MemoryVsLimit(s), 1100, 620),
             Save(folder, "events-over-time", "Events by type over time", EventsOverTime(s), 1000, 420),
+            Save(folder, "events-by-scope", "Events by scope over time", Series(s, s.OverTime.EventsByScope, "events per minute by scope"), 1000, 380),
+            Save(folder, "events-by-protocol", "Transfer and deletion events by protocol over time", Series(s, s.OverTime.EventsByProtocol.Where(kv => kv.Key != "-").ToDictionary(), "events per minute by protocol"), 1000, 380),
             Save(folder, "throughput", "Throughput of completed transfers", Throughput(s), 1000, 380),
             Save(folder, "backlog", "Backlog of each daemon's queue", Backlog(s), 1000, 420),
             Save(folder, "deletion-backlog", "Deletion backlog (reaper, undertaker) and deletions", DeletionBacklog(s), 1000, 380),
@@ -142,7 +144,7 @@ public static class PlotExporter
         plot.Horizontal = true;
         p.Add.VerticalLine(100, 1.5f, LimitColor, LinePattern.Dashed);
         p.Axes.Left.SetTicks(Enumerable.Range(0, rows.Count).Select(i => (double)(rows.Count - 1 - i)).ToArray(), rows.Select(u => u.Daemon).ToArray());
-        p.Axes.SetLimits(0, 200, -0.6, rows.Count - 0.4);
+        p.Axes.SetLimits(0, 260, -0.6, rows.Count - 0.4);
         p.XLabel("peak memory, % of the memory limit (red: OOMKilled, orange: killed, grey: no limit)");
         p.Title("Memory against limits: who restarted, and which limits to set");
         return p;
@@ -162,6 +164,24 @@ public static class PlotExporter
         MarkFaults(p, s);
         TimeAxis(p, s);
         p.YLabel("events per minute");
+        p.ShowLegend(Edge.Right);
+        return p;
+    }
+
+    private static Plot Series(Summary s, IReadOnlyDictionary<string, long[]> series, string label)
+    {
+        var p = NewPlot();
+        var xs = BinHours(s.OverTime);
+        var perMinute = 60 / s.OverTime.BinSeconds;
+        foreach (var (key, counts) in series.OrderByDescending(kv => kv.Value.Sum()).ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(15))
+        {
+            var line = p.Add.ScatterLine(xs, counts.Select(c => c * perMinute).ToArray());
+            line.LegendText = key;
+            line.LineWidth = 1.5f;
+        }
+        MarkFaults(p, s);
+        TimeAxis(p, s);
+        p.YLabel(label);
         p.ShowLegend(Edge.Right);
         return p;
     }
@@ -266,15 +286,17 @@ public static class PlotExporter
         foreach (var i in s.Incidents.Where(i => i.Daemon == u.Daemon))
         {
             var oom = i.Event == "oom-killed";
-            var mark = p.Add.VerticalLine(Hours(s, i.Time), 1, oom ? Bad : Warn, oom ? LinePattern.Solid : LinePattern.Dashed);
-            mark.Color = (oom ? Bad : Warn).WithAlpha(0.6);
+            p.Add.VerticalLine(Hours(s, i.Time), 1.5f, (oom ? Bad : Warn).WithAlpha(0.75), oom ? LinePattern.Solid : LinePattern.Dashed);
         }
         var incidents = s.Incidents.Count(i => i.Daemon == u.Daemon);
         // No legend on the small multiples: report.html explains the colours once (blue use, red dashed limit, red OOMKilled, orange killed).
         p.Title($"{u.Daemon} {(memory ? "memory" : "CPU")}" + (incidents > 0 ? $" — {Tables.Comment(u, [])}" : ""), 11);
         p.YLabel(memory ? "MiB" : "cores");
-        p.Axes.Margins(bottom: 0);
+        // From zero, so the distance to the limit reads true.
+        var top = Math.Max(use.DefaultIfEmpty(0).Max(), limits.Max(l => l ?? 0));
+        p.Axes.SetLimitsY(0, top > 0 ? top * 1.12 : 1);
         TimeAxis(p, s);
+        p.HideLegend();
         return p;
     }
 }
