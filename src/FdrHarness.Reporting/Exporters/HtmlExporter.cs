@@ -15,7 +15,8 @@ public static class HtmlExporter
         body{font-family:"DejaVu Sans",Arial,sans-serif;margin:24px;color:#222;max-width:1400px}
         h1{font-size:22px}h2{border-bottom:2px solid #1565c0;padding-bottom:4px;margin-top:36px}
         table{border-collapse:collapse;margin:8px 0 16px;font-size:13px}th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
-        th{background:#f0f4f8}td.l,th.l{text-align:left}tr.total td{font-weight:bold}
+        th{background:#f0f4f8}td.l,th.l{text-align:left}tr.total td{font-weight:bold}td{white-space:nowrap}td:last-child{white-space:normal}
+        tr.bad td{background:#ffebee}tr.warn td{background:#fff3e0}
         .ok{background:#c8e6c9}.warn{background:#ffe0b2}.bad{background:#ef9a9a;font-weight:bold}.nodata{background:#eee;color:#888;font-size:11px}
         .find li{margin:3px 0}img{max-width:100%;border:1px solid #ddd;margin:6px 0}.grid{display:grid;grid-template-columns:1fr 1fr;gap:6px}
         nav a{margin-right:14px}.note{color:#555;font-size:13px}
@@ -70,7 +71,8 @@ public static class HtmlExporter
 
         Section(b, "Resource usage");
         b.Append("<p class=\"note\">Usage: median CPU (cores) and working set over the run, peak in brackets. Plots: blue use (max over the daemon's pods), red dashed limit, red lines OOMKilled, orange lines other kills.</p>");
-        Table(b, Tables.UsageHeader, Tables.UsageRows(s));
+        // Rows tinted like the plots: red OOMKilled, orange killed otherwise.
+        Table(b, Tables.UsageHeader, Tables.UsageRows(s), rowClass: i => s.Resources[i].OomKilled > 0 ? "bad" : s.Resources[i].KilledByChaos + s.Resources[i].KilledOther > 0 ? "warn" : null);
         Image(b, byName, "memory-vs-limit");
         b.Append("<div class=\"grid\">");
         foreach (var u in s.Resources)
@@ -82,7 +84,8 @@ public static class HtmlExporter
 
         Section(b, "Takeaway");
         b.Append("<p class=\"note\">Per pod. VPA: p90 + 15 %; after an OOM max(used + 100 MiB, used × 1.2); at least 25 mCPU / 250 MiB. KRR simple: CPU request p95 (no CPU limit), memory request = limit = peak × 1.15. Totals multiply by replicas.</p>");
-        Table(b, Tables.TakeawayHeader, Tables.TakeawayRows(s), totalLast: true);
+        Table(b, Tables.TakeawayHeader, Tables.TakeawayRows(s), totalLast: true,
+            rowClass: i => i < s.Takeaway.Daemons.Count && s.Takeaway.Daemons[i].MemoryAdvice is "raise" or "set" ? "bad" : null);
         b.Append($"<p>{E(Tables.NodesLine(s.Takeaway))}</p>\n");
 
         Section(b, "Faults");
@@ -115,12 +118,12 @@ public static class HtmlExporter
             b.Append($"<img alt=\"{E(p.Title)}\" title=\"{E(p.Title)}\" src=\"data:image/png;base64,{Convert.ToBase64String(p.Png)}\">\n");
     }
 
-    private static void Table(StringBuilder b, IEnumerable<string> header, IEnumerable<string[]> rows, bool totalLast = false)
+    private static void Table(StringBuilder b, IEnumerable<string> header, IEnumerable<string[]> rows, bool totalLast = false, Func<int, string?>? rowClass = null)
     {
         b.Append("<table><tr>").AppendJoin("", header.Select((h, i) => $"<th{(i == 0 ? " class=\"l\"" : "")}>{E(h)}</th>")).Append("</tr>\n");
         var list = rows.ToList();
         for (var r = 0; r < list.Count; r++)
-            b.Append(totalLast && r == list.Count - 1 ? "<tr class=\"total\">" : "<tr>")
+            b.Append(totalLast && r == list.Count - 1 ? "<tr class=\"total\">" : rowClass?.Invoke(r) is { } cls ? $"<tr class=\"{cls}\">" : "<tr>")
                 .AppendJoin("", list[r].Select((c, i) => $"<td{(i == 0 || i == list[r].Length - 1 ? " class=\"l\"" : "")}>{E(c)}</td>")).Append("</tr>\n");
         b.Append("</table>\n");
     }
