@@ -33,7 +33,7 @@ public readonly record struct ObservationCounts(long Events, long Samples, long 
 /// <remarks>
 /// <para>The calling thread only copies fields into per-column arrays. Every <see cref="ParquetSinkOptions.RowGroupSize"/>
 /// rows the arrays are handed through a bounded channel to one background task that encodes them as a row group
-/// (strings dictionary-encoded, timestamps as UTC nanoseconds) — so memory holds at most a few row groups per file,
+/// (repetitive strings dictionary-encoded, Zstd pages, timestamps as UTC nanoseconds) — so memory holds at most a few row groups per file,
 /// and a producer faster than the disk waits.</para>
 /// <para>Deterministic: same rows in the same order ⇒ byte-identical files (row-group boundaries depend on counts
 /// only; the metadata holds no time, host or id). Not thread-safe: one producer thread.</para>
@@ -41,9 +41,10 @@ public readonly record struct ObservationCounts(long Events, long Samples, long 
 /// <see cref="CompleteAsync"/>, which disposal calls too, so an interrupted run still leaves readable files of
 /// everything observed until then. If writing fails the .tmp files are deleted and the error is rethrown; a .tmp
 /// left behind means the process died while writing.</para>
-/// <para>Cost (bench verb sink): ~55 ns per event on the producer thread; the writer thread ~1 µs per event. Parquet.Net
-/// allocates one hash table per string column per row group on the large object heap, which triggers gen-2 collections:
-/// an application writing millions of events should raise System.GC.LOHThreshold (runtimeconfig), measured −30 % CPU.</para>
+/// <para>Cost (bench verb sink, 3 M transfer events): ~60 ns per event on the producer thread, ~1.3 µs of CPU per event
+/// in all, 34 bytes per event on disk. Parquet.Net allocates a hash table per dictionary column per row group on the
+/// large object heap, which triggers gen-2 collections: an application writing millions of events should raise
+/// System.GC.LOHThreshold (runtimeconfig, e.g. 16 MB), measured −25 % CPU (4.0 → 3.0 s per 3 M events).</para>
 /// </remarks>
 public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable, IDisposable
 {
