@@ -99,8 +99,11 @@ internal sealed class ValueColumn<T>(DataField field) : ObservationColumn(field)
 {
     public override Array NewBuffer(int capacity) => new T[capacity];
 
-    public override Task WriteAsync(ParquetRowGroupWriter writer, Array buffer, int rows) =>
-        writer.WriteAsync(Field, new ReadOnlyMemory<T>((T[])buffer, 0, rows));
+    public override Task WriteAsync(ParquetRowGroupWriter writer, Array buffer, int rows)
+    {
+        if (typeof(T) == typeof(DateTime)) Columns.CheckTimes(Field.Name, ((DateTime[])buffer).AsSpan(0, rows));
+        return writer.WriteAsync(Field, new ReadOnlyMemory<T>((T[])buffer, 0, rows));
+    }
 
     public override async ValueTask<Array> ReadAsync(ParquetRowGroupReader reader, int rows, DataField field)
     {
@@ -134,6 +137,7 @@ internal sealed class NullableColumn<T>(DataField field) : ObservationColumn(fie
             }
             else _levels[i] = 0;
         }
+        if (typeof(T) == typeof(DateTime)) Columns.CheckTimes(Field.Name, ((DateTime[])(object)_values).AsSpan(0, n));
         return writer.WriteAllPartsAsync<T>(Field, _values.AsMemory(0, n), _levels.AsMemory(0, rows), null, CancellationToken.None);
     }
 
@@ -153,6 +157,22 @@ internal static class Columns
     public static NullableColumn<T> Nullable<T>(string name) where T : struct => new(new DataField(name, typeof(T), isNullable: true));
     public static ValueColumn<DateTime> Time(string name) => new(TimeField(name, nullable: false));
     public static NullableColumn<DateTime> NullableTime(string name) => new(TimeField(name, nullable: true));
+
+    // Nanoseconds since 1970 in an Int64 reach 1677-09-21 to 2262-04-11; outside, Parquet.Net wraps silently.
+    private static readonly DateTime MinTime = DateTime.UnixEpoch.AddTicks(long.MinValue / 100 + 1);
+    private static readonly DateTime MaxTime = DateTime.UnixEpoch.AddTicks(long.MaxValue / 100);
+
+    /// <summary>Fails loudly on a time the file cannot hold, typically a field left at default(DateTime).</summary>
+    public static void CheckTimes(string column, ReadOnlySpan<DateTime> times)
+    {
+        foreach (var t in times)
+        {
+            var utc = t.Kind == DateTimeKind.Local ? t.ToUniversalTime() : t;
+            if (utc < MinTime || utc > MaxTime)
+                throw new ArgumentOutOfRangeException(column,
+                    $"{column} = {t:O} is outside what a nanosecond timestamp holds (1677-09-21 to 2262-04-11); was it left unset?");
+        }
+    }
 
     private static DateTimeDataField TimeField(string name, bool nullable) =>
         new(name, DateTimeFormat.Timestamp, isAdjustedToUTC: true, unit: DateTimeTimeUnit.Nanos, isNullable: nullable);

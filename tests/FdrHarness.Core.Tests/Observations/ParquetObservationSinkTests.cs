@@ -192,6 +192,17 @@ public class ParquetObservationSinkTests
     }
 
     [Fact]
+    public async Task An_unset_time_fails_loudly_instead_of_wrapping()
+    {
+        using var tmp = new TempFolder();
+        var sink = new ParquetObservationSink(tmp.Path);
+        sink.Event(ObservationFixtures.Event(1) with { CreatedAt = default });
+        var e = await Assert.ThrowsAsync<IOException>(sink.CompleteAsync);
+        Assert.Contains("created_at", e.Message);
+        Assert.False(File.Exists(Path.Combine(tmp.Path, ParquetObservationSink.EventsFile)));
+    }
+
+    [Fact]
     public void Never_overwrites_the_observations_of_an_earlier_run()
     {
         using var tmp = new TempFolder();
