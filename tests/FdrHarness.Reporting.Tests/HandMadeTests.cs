@@ -181,3 +181,26 @@ public sealed class HandMadeTests : IDisposable
         Assert.Contains("no events.parquet", e.Message);
     }
 }
+
+public sealed class EmptyRunTests : IDisposable
+{
+    private readonly string _dir = Repo.TempDir("empty");
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public void ARunThatObservedNothingStillGetsAReport()
+    {
+        using (new ParquetObservationSink(_dir)) { }
+        File.Delete(Path.Combine(_dir, ParquetObservationSink.SamplesFile));
+        var result = ReportBuilder.Build(_dir);
+        Assert.Equal(0, result.Summary.Events.Total);
+        Assert.Empty(result.Summary.TransferMatrix.Links);
+        Assert.Null(result.Summary.Transfers.DoneOverSubmitted);
+        Assert.True(File.Exists(Path.Combine(_dir, "report.html")));
+        Assert.True(File.Exists(Path.Combine(_dir, "plots", "transfer-matrix.png")));
+    }
+}

@@ -34,7 +34,17 @@ public static class ReportCommand
                 stderr.WriteLine($"{dir}: error: not a run directory: it has no events.parquet");
                 return ExitCodes.InvalidInput;
             }
-            var result = ReportBuilder.Build(dir, new ReportOptions { LinkTarget = target });
+            ReportResult result;
+            try
+            {
+                result = ReportBuilder.Build(dir, new ReportOptions { LinkTarget = target });
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or Parquet.ParquetException)
+            {
+                // A damaged or foreign file is the run directory's problem, not a bug in fdr: say which and stop.
+                stderr.WriteLine($"{dir}: error: {e.Message.ReplaceLineEndings(" ")}");
+                return ExitCodes.InvalidInput;
+            }
             stdout.WriteLine($"Report in {result.Directory}: {string.Join(", ", result.Files.Where(f => !f.StartsWith("plots/", StringComparison.Ordinal)))}" +
                 $" and {result.Files.Count(f => f.StartsWith("plots/", StringComparison.Ordinal))} plots ({result.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s).");
             return ExitCodes.Success;

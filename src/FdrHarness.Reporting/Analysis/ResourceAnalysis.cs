@@ -26,7 +26,9 @@ internal sealed class ResourceAnalysis
 
     public void Run(ObservationReader reader, string runDir)
     {
-        foreach (var s in reader.Samples())
+        // A target that samples no pods (or a run killed before its first sample) still gets the event half of the report.
+        var samples = File.Exists(Path.Combine(runDir, ParquetObservationSink.SamplesFile)) ? reader.Samples() : [];
+        foreach (var s in samples)
         {
             Of(s.Daemon).Samples.Add(s);
             MinTicks = Math.Min(MinTicks, s.Time.Ticks);
