@@ -77,10 +77,10 @@ public abstract class Daemon
         }
     }
 
-    /// <summary>One tick of <paramref name="seconds"/> of virtual time for every running pod.</summary>
     /// <summary>Called before the pods work at each tick.</summary>
     protected virtual void BeginTick() { }
 
+    /// <summary>One tick of <paramref name="seconds"/> of virtual time for every running pod.</summary>
     internal void Tick(double seconds)
     {
         BeginTick();
@@ -91,6 +91,13 @@ public abstract class Daemon
         {
             var pod = Pods[i];
             if (pod.Phase != PodPhase.Running) continue;
+            // A pod whose base and caches alone exceed the limit dies even when it has no work.
+            if (pod.MemoryLimit is { } idleLimit && pod.Memory > idleLimit)
+            {
+                if (pod.Memory > PeakMemory) PeakMemory = pod.Memory;
+                Lake.Cluster.OomKill(pod, pod.Memory);
+                continue;
+            }
             var perThread = Math.Min(1.0, pod.Cores / pod.Workers.Length) * seconds;
             foreach (var w in pod.Workers)
             {
