@@ -24,6 +24,8 @@ public sealed record LiveRunOptions
     /// <summary>Keep reading events until the scenario's duration has passed (false: stop when the phases are done).</summary>
     public bool WaitForDuration { get; init; } = true;
     public TimeProvider Time { get; init; } = TimeProvider.System;
+    /// <summary>Tests shorten the client's timeouts and backoff.</summary>
+    internal Func<RucioClientOptions, RucioClientOptions>? TuneClient { get; init; }
 }
 
 /// <summary>
@@ -64,15 +66,15 @@ public static class LiveRun
             Time = options.Time,
         };
         var apiStats = new OperationStats();
-        using var client = new RucioClient(probeOptions, apiStats);
         string version;
         using (var probe = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
             probe.CancelAfter(options.ProbeTimeout);
+            using var prober = new RucioClient(options.TuneClient?.Invoke(probeOptions) ?? probeOptions, apiStats);
             try
             {
-                version = await client.PingAsync(probe.Token).ConfigureAwait(false);
-                await client.AuthenticateNowAsync(probe.Token).ConfigureAwait(false);
+                version = await prober.PingAsync(probe.Token).ConfigureAwait(false);
+                await prober.AuthenticateNowAsync(probe.Token).ConfigureAwait(false);
             }
             catch (RucioUnreachableException e)
             {
@@ -95,6 +97,9 @@ public static class LiveRun
             }
         }
         await stdout.WriteLineAsync($"Rucio {version} at {display}, account {connection.Account}").ConfigureAwait(false);
+        // The run's client: full retries (the probe's were short so that a wrong URL is told at once).
+        var runOptions = RucioClientOptions.From(connection, env) with { Time = options.Time };
+        using var client = new RucioClient(options.TuneClient?.Invoke(runOptions) ?? runOptions, apiStats);
 
         // 2. The run itself.
         var run = RunDirectory.Start(scenario with { Target = scenario.Target with { Kind = TargetKind.Rucio, Rucio = connection } },

@@ -109,7 +109,10 @@ public sealed class FakeRucio : IAsyncDisposable
                 case Fault.Status500: await Error(c, 500, "DatabaseException", "Database exception."); return;
                 case Fault.Status503: await Error(c, 503, "RSETemporaryUnavailable", "RSE MOCK temporarily unavailable"); return;
                 case Fault.Status429: c.Response.Headers.RetryAfter = "0"; await Error(c, 429, "TooManyRequests", "slow down"); return;
-                case Fault.Timeout: await Task.Delay(TimeoutDelay, c.RequestAborted).ContinueWith(_ => { }); return;
+                case Fault.Timeout:
+                    await Task.Delay(TimeoutDelay, c.RequestAborted).ContinueWith(_ => { });
+                    if (!c.RequestAborted.IsCancellationRequested) await Error(c, 504, "GatewayTimeout", "upstream timed out");
+                    return;
                 case Fault.Reset: c.Abort(); return;
             }
         }

@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using FdrHarness.Core;
+using FdrHarness.Core.Scenarios;
+using FdrHarness.Core.Scenarios.Model;
+
+namespace FdrHarness.Rucio.Tests;
+
+public sealed class LiveRunTests
+{
+    internal static string Root
+    {
+        get
+        {
+            for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+                if (File.Exists(Path.Combine(d.FullName, "FdrHarness.sln"))) return d.FullName;
+            throw new DirectoryNotFoundException("repository root not found");
+        }
+    }
+
+    private static Scenario Load(string path)
+    {
+        var r = ScenarioLoader.Load(path);
+        Assert.True(r.Ok, string.Join("\n", r.Diagnostics));
+        return r.Scenario!;
+    }
+
+    [Fact]
+    public async Task Unreachable_server_ends_fast_with_exit_3_and_one_line()
+    {
+        var scenario = Load(Path.Combine(Root, "scenarios", "ci-smoke.yaml"));
+        var outDir = Path.Combine(Path.GetTempPath(), "fdr-unreachable-" + Guid.NewGuid().ToString("N"));
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var watch = Stopwatch.StartNew();
+        var exit = await LiveRun.ExecuteAsync(scenario, new LiveRunOptions { RucioUrl = new Uri("http://127.0.0.1:9"), OutDir = outDir, Env = _ => null },
+            stdout, stderr, CancellationToken.None);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"took {watch.Elapsed}");
+        Assert.Equal(ExitCodes.TargetUnreachable, exit);
+        var line = Assert.Single(stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("http://127.0.0.1:9", line);
+        Assert.Contains("refused", line, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("", stdout.ToString());
+        Assert.False(Directory.Exists(outDir)); // nothing run, nothing written
+    }
+
+    [Fact]
+    public async Task Wrong_password_is_refused_with_exit_3_and_no_secret_in_the_line()
+    {
+        await using var server = await FakeRucio.StartAsync();
+        var scenario = Load(Path.Combine(Root, "scenarios", "ci-smoke.yaml"));
+        var stderr = new StringWriter();
+        var exit = await LiveRun.ExecuteAsync(scenario, new LiveRunOptions
+        {
+            RucioUrl = server.Url,
+            Env = n => n == "FDR_RUCIO_PASSWORD" ? "not-the-password" : null,
+            OutDir = Path.Combine(Path.GetTempPath(), "fdr-refused-" + Guid.NewGuid().ToString("N")),
+        }, new StringWriter(), stderr, CancellationToken.None);
+        Assert.Equal(ExitCodes.TargetUnreachable, exit);
+        var line = Assert.Single(stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("IdentityNotFound", line);
+        Assert.DoesNotContain("not-the-password", line);
+    }
+
+    private const string Yaml = """
+        run: {name: live-fake, seed: 7, duration: 10s, observation_interval: 1s}
+        qos_classes: {FAST: {}, SAFE: {}}
+        rses:
+          MOCK:  {storage: dcache, protocols: ["davs://storage.example:2880/data"], quota: 1 TB, attributes: {QOS: FAST}}
+          MOCK2: {storage: dcache, protocols: ["davs://storage.example:2880/data"], quota: 1 TB, attributes: {QOS: SAFE}}
+        experiments:
+          CTA: {files: 600, file_size: 1 MB, files_per_dataset: 100, datasets_per_container: 3, qos: FAST}
+        workload:
+          - inject: {name: inject, load: [{inject: {rate: 600, interval: 1s, during: 1s}}]}
+          - replicate: {name: to-safe, after: inject, rule: {rse_expression: QOS=SAFE, lifetime: 1h, notify: C}}
+          - delete: {name: cleanup, after: to-safe}
+        target:
+          kind: rucio
+          rucio:
+            url: http://127.0.0.1:1
+            account: root
+            batch_size: 50
+            concurrency: 4
+            auth: {method: userpass, username: ddmlab, password_env: FAKE_PW}
+        """;
+
+    [Fact]
+    public async Task A_run_under_faults_completes_and_accounts_for_every_call()
+    {
+        await using var server = await FakeRucio.StartAsync();
+        server.RandomFaultRate = 0.15;
+        server.TimeoutDelay = TimeSpan.FromSeconds(3);
+        var r = ScenarioLoader.Parse(Yaml);
+        Assert.True(r.Ok, string.Join("\n", r.Diagnostics));
+        var outDir = Path.Combine(Path.GetTempPath(), "fdr-live-" + Guid.NewGuid().ToString("N"));
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = await LiveRun.ExecuteAsync(r.Scenario!, new LiveRunOptions
+        {
+            RucioUrl = server.Url,
+            OutDir = outDir,
+            Env = n => n == "FAKE_PW" ? FakeRucio.Password : null,
+            WaitForDuration = false,
+            TuneClient = o => o with { AttemptTimeout = TimeSpan.FromMilliseconds(400), RetryBaseDelay = TimeSpan.FromMilliseconds(1), RetryMaxDelay = TimeSpan.FromMilliseconds(10), MaxRetries = 8 },
+        }, stdout, stderr, CancellationToken.None);
+        Assert.True(exit == ExitCodes.Success, stdout + "\n" + stderr);
+
+        Assert.Equal(600, server.Replicas.Count);
+        Assert.Contains("inject: 600/600 files", stdout.ToString());
+        Assert.Contains("to-safe: 6 rules on 6 datasets, 0 refused", stdout.ToString());
+        Assert.All(server.Rules.Values, v => Assert.Equal("deleted", v)); // cleanup removed every rule
+        Assert.Equal(6, server.Rules.Count);
+
+        var csv = File.ReadAllLines(Path.Combine(outDir, "api-latency.csv"));
+        Assert.Equal("operation,count,ok,failed,retries,late,dropped,p50_ms,p95_ms,p99_ms,max_ms,status_codes", csv[0]);
+        var rows = csv.Skip(1).Select(l => l.Split(',')).ToDictionary(c => c[0]);
+        foreach (var (op, c) in rows) Assert.True(long.Parse(c[1]) == long.Parse(c[2]) + long.Parse(c[3]), op); // ok + failed = count
+        Assert.Equal("24", rows["add_replicas"][1]); // 12 batches of 50, each split over the 2 RSEs of QOS=FAST
+        Assert.Equal("0", rows["add_replicas"][3]);
+        Assert.True(rows.Values.Sum(c => long.Parse(c[4])) > 0, "faults were injected, so something was retried");
+        Assert.Contains("\"exit_status\": 0", File.ReadAllText(Path.Combine(outDir, "run.json")));
+        Assert.DoesNotContain(FakeRucio.Password, File.ReadAllText(Path.Combine(outDir, "scenario.yaml")));
+    }
+}
