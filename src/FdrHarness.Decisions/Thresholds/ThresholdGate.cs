@@ -1,0 +1,140 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Xml;
+using FdrHarness.Core.Observations;
+using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Reporting.Analysis;
+using FdrHarness.Reporting.Exporters;
+
+namespace FdrHarness.Decisions.Thresholds;
+
+/// <summary>
+/// The end-of-run gate: every threshold of the scenario against a reported run directory (summary.json must exist:
+/// call after ReportBuilder.Build), then <see cref="Write"/> prints ✓/✗ per threshold and writes thresholds.junit.xml.
+/// </summary>
+public static class ThresholdGate
+{
+    public const string JUnitFile = "thresholds.junit.xml";
+
+    public static ThresholdVerdict Evaluate(Scenario scenario, string runDir)
+    {
+        var summaryPath = Path.Combine(runDir, JsonExporter.FileName);
+        // The report's own file when there is one (no second pass over the observations); else build the summary.
+        var figures = File.Exists(summaryPath) ? Figures.Load(summaryPath) : Figures.ToJson(SummaryBuilder.Build(runDir, new Reporting.ReportOptions { Plots = false }));
+        return Evaluate(scenario, figures, runDir);
+    }
+
+    public static ThresholdVerdict Evaluate(Scenario scenario, Summary summary, string? runDir) => Evaluate(scenario, Figures.ToJson(summary), runDir);
+
+    private static ThresholdVerdict Evaluate(Scenario scenario, JsonObject figures, string? runDir)
+    {
+        var start = figures["run"]?["start"]?.GetValue<DateTime>() ?? DateTime.MinValue;
+        var end = figures["run"]?["end"]?.GetValue<DateTime>() ?? start;
+        EventWindows? events = null;
+        // Events are read once, and only when a phase or window threshold asks for them.
+        EventWindows? Events() => events ??= runDir is not null && File.Exists(Path.Combine(runDir, ParquetObservationSink.EventsFile)) ? EventWindows.FromRun(runDir) : null;
+        return new ThresholdVerdict(scenario.Thresholds.Select(t => ThresholdEvaluator.Evaluate(t, figures, Events, start, end, scenario)).ToList());
+    }
+
+    /// <summary>The ✓/✗ summary on <paramref name="output"/>, and thresholds.junit.xml into <paramref name="runDir"/>.</summary>
+    public static void Write(ThresholdVerdict verdict, string runDir, TextWriter output, string suite = "thresholds")
+    {
+        output.Write(ToText(verdict));
+        File.WriteAllText(Path.Combine(runDir, JUnitFile), ToJUnit(verdict, suite), new UTF8Encoding(false));
+    }
+
+    public static string ToText(ThresholdVerdict verdict)
+    {
+        var sb = new StringBuilder();
+        if (verdict.Results.Count == 0) return "thresholds: none declared\n";
+        sb.Append("thresholds:\n");
+        foreach (var r in verdict.Results)
+            sb.Append($"  {(r.Passed ? "✓" : "✗")} {r.Name}  —  {(r.Error is not null ? "error: " : "")}{r.Detail}\n");
+        sb.Append(verdict.Passed ? $"  all {verdict.Results.Count} thresholds hold\n" : $"  {verdict.Failed} of {verdict.Results.Count} thresholds failed\n");
+        return sb.ToString();
+    }
+
+    /// <summary>JUnit XML: one testsuite, one testcase per threshold; a failed one has &lt;failure&gt;, an unevaluable one &lt;error&gt;.</summary>
+    public static string ToJUnit(ThresholdVerdict verdict, string suite = "thresholds")
+    {
+        var sb = new StringBuilder();
+        using (var w = XmlWriter.Create(new StringWriter(sb), new XmlWriterSettings { Indent = true, OmitXmlDeclaration = false }))
+        {
+            w.WriteStartElement("testsuites");
+            w.WriteStartElement("testsuite");
+            w.WriteAttributeString("name", suite);
+            w.WriteAttributeString("tests", verdict.Results.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            w.WriteAttributeString("failures", verdict.Results.Count(r => !r.Passed && r.Error is null).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            w.WriteAttributeString("errors", verdict.Results.Count(r => r.Error is not null).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            foreach (var r in verdict.Results)
+            {
+                w.WriteStartElement("testcase");
+                w.WriteAttributeString("classname", suite);
+                w.WriteAttributeString("name", r.Name);
+                if (!r.Passed)
+                {
+                    w.WriteStartElement(r.Error is null ? "failure" : "error");
+                    w.WriteAttributeString("message", r.Detail);
+                    w.WriteString(string.Join("\n", (r.Failing.Count > 0 ? r.Failing : r.Values).Select(v => $"{v.Figure} = {Figures.Format(v.Value)}")));
+                    w.WriteEndElement();
+                }
+                else
+                {
+                    w.WriteElementString("system-out", r.Detail);
+                }
+                w.WriteEndElement();
+            }
+            w.WriteEndElement();
+            w.WriteEndElement();
+        }
+        return sb.ToString().Replace("encoding=\"utf-16\"", "encoding=\"utf-8\"", StringComparison.Ordinal) + "\n";
+    }
+}
+
+/// <summary>
+/// Abort-on-fail for live runs: feed it the events as they arrive (<see cref="Observe"/>), call <see cref="Check"/>
+/// now and then; it evaluates the thresholds marked abort_on_fail that events can answer (transfers, throughput,
+/// links, rules) over the run so far, the phase so far, or the last window, and says whether to stop.
+/// </summary>
+public sealed class LiveThresholdMonitor(Scenario scenario, DateTime runStart)
+{
+    private readonly EventWindows _events = new();
+
+    public IReadOnlyList<Threshold> Watched { get; } = scenario.Thresholds.Where(t => t.AbortOnFail).ToList();
+
+    public void Observe(in HermesEvent e) => _events.Add(e);
+
+    /// <summary>Results of the watched thresholds at <paramref name="now"/>; a threshold without data yet is not a failure here.</summary>
+    public IReadOnlyList<ThresholdResult> Check(DateTime now)
+    {
+        var results = new List<ThresholdResult>();
+        foreach (var t in Watched)
+        {
+            try
+            {
+                ThresholdEvaluator.CheckWindowed(t);
+                var (from, over) = t.Window is { } w ? (now - w, $"last {ThresholdEvaluator.Text(w)}") : (runStart, "run so far");
+                var to = now;
+                if (t.Phase is { } phase)
+                {
+                    if (PhaseTimes.Of(scenario, phase, runStart, DateTime.MaxValue - TimeSpan.FromDays(1)) is not { } range) throw new FigureException($"no phase named '{phase}'");
+                    if (now < range.From) continue;
+                    (from, to, over) = (range.From, now < range.To ? now : range.To, $"phase {phase} so far");
+                }
+                var r = ThresholdEvaluator.Judge(t, over, Figures.Resolve(_events.Figures(from, to), t.Expression.Figure));
+                results.Add(r.Detail == "no data" ? r with { Passed = true } : r);
+            }
+            catch (FigureException e)
+            {
+                results.Add(new ThresholdResult { Threshold = t, Over = "live", Passed = false, Error = e.Message, Detail = e.Message });
+            }
+        }
+        return results;
+    }
+
+    public bool ShouldAbort(DateTime now, out IReadOnlyList<ThresholdResult> failed)
+    {
+        failed = Check(now).Where(r => !r.Passed).ToList();
+        return failed.Count > 0;
+    }
+}
