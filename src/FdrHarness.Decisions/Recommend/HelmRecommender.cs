@@ -1,0 +1,171 @@
+using System.Globalization;
+using System.Text;
+using FdrHarness.Core.Quantities;
+using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Reporting.Analysis;
+using YamlDotNet.RepresentationModel;
+
+namespace FdrHarness.Decisions.Recommend;
+
+public enum Policy { Max, Vpa, Krr }
+
+/// <summary>What to set for one daemon, with the two recommenders' figures it came from.</summary>
+public sealed record DaemonLimits(string Daemon, int Replicas, int? Threads, double CpuRequest, double? CpuLimit, long Memory, Recommendation From, int OomKilled);
+
+public sealed record RecommendResult(IReadOnlyList<DaemonLimits> Daemons, Takeaway Takeaway, int? NodesNeeded, double? NodeCpu, long? NodeMemory, int? NodesAvailable);
+
+/// <summary>
+/// Turns the report's recommendations (Reporting's <see cref="Recommendations"/>: VPA and KRR, OOM-aware) into limits
+/// and a rucio-daemons Helm values override. Default policy "max", for a pod that must not be OOMKilled again: memory
+/// request = limit = the larger of VPA's target (bumped after an OOM) and KRR's peak × 1.15; CPU request = VPA's
+/// target; CPU limit = the current one, raised to the request (KRR would drop it; the chart's defaults set one).
+/// Servers (rucio-server, rucio-server-auth, rucio-ui) are other charts' releases: their values go to their own files.
+/// </summary>
+public static class HelmRecommender
+{
+    public static readonly IReadOnlySet<string> Servers = new HashSet<string>(StringComparer.Ordinal) { "rucio-server", "rucio-server-auth", "rucio-ui" };
+
+    public static RecommendResult Recommend(Summary summary, Policy policy = Policy.Max)
+    {
+        var daemons = summary.Takeaway.Daemons.Select(r =>
+        {
+            var usage = summary.Resources.FirstOrDefault(u => u.Daemon == r.Daemon);
+            var memory = policy switch { Policy.Vpa => r.VpaMemory, Policy.Krr => r.KrrMemory, _ => Math.Max(r.VpaMemory, r.KrrMemory) };
+            var cpu = policy == Policy.Krr ? r.KrrCpuRequest : r.VpaCpu;
+            double? cpuLimit = policy == Policy.Krr ? null : r.CurrentCpuLimit is { } l ? Math.Max(l, cpu) : null;
+            return new DaemonLimits(r.Daemon, Math.Max(r.Replicas, 1), r.Threads, Math.Round(cpu, 3), cpuLimit, memory, r, usage?.OomKilled ?? 0);
+        }).ToList();
+        var t = summary.Takeaway;
+        int? nodes = t.NodeCpu is { } c && t.NodeMemory is { } m
+            ? Recommendations.NodesNeeded(daemons.SelectMany(d => Enumerable.Repeat((d.CpuRequest, d.Memory), d.Replicas)), c, m) : null;
+        return new RecommendResult(daemons, t, nodes, t.NodeCpu, t.NodeMemory, t.NodesAvailable);
+    }
+
+    /// <summary>The chart's key: camelCase of the daemon name; the submitter is conveyorTransferSubmitter.</summary>
+    public static string HelmKey(string daemon) => daemon switch
+    {
+        "conveyor-submitter" => "conveyorTransferSubmitter",
+        _ => string.Concat(daemon.Split('-').Select((part, i) => i == 0 ? part : char.ToUpperInvariant(part[0]) + part[1..])),
+    };
+
+    public static string Cpu(double cores) => CpuQuantity.FromCores(Math.Max(cores, 0.001)).Millicores % 1000 == 0
+        ? (CpuQuantity.FromCores(cores).Millicores / 1000).ToString(CultureInfo.InvariantCulture)
+        : CpuQuantity.FromCores(Math.Max(cores, 0.001)).Millicores.ToString(CultureInfo.InvariantCulture) + "m";
+
+    public static string Memory(long bytes) => ((bytes + (1 << 20) - 1) >> 20).ToString(CultureInfo.InvariantCulture) + "Mi";
+
+    /// <summary>rucio-daemons values override: {daemon}Count and {daemon}: {threads, resources: {requests, limits}}.</summary>
+    public static string DaemonsValues(RecommendResult r, string source)
+    {
+        var sb = new StringBuilder();
+        sb.Append($"# rucio-daemons values override, recommended by fdr recommend from {source}\n");
+        sb.Append($"# memory: max(VPA target (OOM-bumped), KRR peak x 1.15), bumped again while a replay on the embedded lake is OOMKilled; CPU request: VPA target. Nodes needed: {r.NodesNeeded?.ToString(CultureInfo.InvariantCulture) ?? "unknown (no node shape)"}");
+        sb.Append(r.NodesAvailable is { } a ? $" of {a} available\n" : "\n");
+        foreach (var d in r.Daemons.Where(d => !Servers.Contains(d.Daemon)))
+        {
+            var key = HelmKey(d.Daemon);
+            sb.Append($"{key}Count: {d.Replicas}\n{key}:\n");
+            if (d.Threads is { } th) sb.Append($"  threads: {th}\n");
+            Resources(sb, d, "  ");
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>A server's own release (rucio-server chart): replicaCount and resources.</summary>
+    public static string ServerValues(DaemonLimits d, string source)
+    {
+        var sb = new StringBuilder($"# {d.Daemon} values override (rucio-server chart), recommended by fdr recommend from {source}\n");
+        sb.Append($"replicaCount: {d.Replicas}\n");
+        Resources(sb, d, "");
+        return sb.ToString();
+    }
+
+    private static void Resources(StringBuilder sb, DaemonLimits d, string indent)
+    {
+        sb.Append($"{indent}resources:\n{indent}  requests: {{cpu: {Cpu(d.CpuRequest)}, memory: {Memory(d.Memory)}}}\n");
+        sb.Append($"{indent}  limits: {{{(d.CpuLimit is { } l ? $"cpu: {Cpu(l)}, " : "")}memory: {Memory(d.Memory)}}}");
+        sb.Append(d.OomKilled > 0 ? $"   # OOMKilled {d.OomKilled}x at {Memory(d.From.CurrentMemoryLimit ?? 0)}\n" : "\n");
+    }
+
+    /// <summary>The side-by-side table: current, VPA, KRR and what is written.</summary>
+    public static string Table(RecommendResult r)
+    {
+        var sb = new StringBuilder();
+        sb.Append($"{"daemon",-26} {"pods",4} {"OOM",4}  {"current cpu/mem",-18} {"VPA cpu/mem",-18} {"KRR cpu/mem",-18} {"written cpu/mem",-18}\n");
+        foreach (var d in r.Daemons)
+        {
+            var f = d.From;
+            string Pair(double? c, long? m) => $"{(c is { } x ? Cpu(x) : "-")}/{(m is { } y ? Memory(y) : "-")}";
+            sb.Append($"{d.Daemon,-26} {d.Replicas,4} {d.OomKilled,4}  {Pair(f.CurrentCpuLimit, f.CurrentMemoryLimit),-18} {Pair(f.VpaCpu, f.VpaMemory) + (f.VpaOomBump ? "*" : ""),-18} {Pair(f.KrrCpuRequest, f.KrrMemory),-18} {Pair(d.CpuRequest, d.Memory),-18}\n");
+        }
+        var shape = r.NodeCpu is { } c && r.NodeMemory is { } m ? $" of {Cpu(c)} CPU / {Memory(m)}" : "";
+        sb.Append($"* VPA memory bumped after an OOM kill. Nodes needed{shape}: VPA {r.Takeaway.NodesNeededVpa?.ToString(CultureInfo.InvariantCulture) ?? "?"}, KRR {r.Takeaway.NodesNeededKrr?.ToString(CultureInfo.InvariantCulture) ?? "?"}, written {r.NodesNeeded?.ToString(CultureInfo.InvariantCulture) ?? "?"}" +
+            (r.NodesAvailable is { } a ? $" (scenario has {a})\n" : "\n"));
+        return sb.ToString();
+    }
+
+    /// <summary>Reads override files back (rucio-daemons values and per-server values) into requests and limits per daemon.</summary>
+    public static IReadOnlyDictionary<string, (Resources Requests, Resources Limits, int? Replicas)> ReadOverride(string daemonsValues, IReadOnlyDictionary<string, string> serverValues)
+    {
+        var result = new Dictionary<string, (Resources, Resources, int?)>(StringComparer.Ordinal);
+        (Resources, Resources) ResourcesOf(YamlMappingNode block)
+        {
+            var res = (YamlMappingNode)block.Children[new YamlScalarNode("resources")];
+            Resources Of(string k)
+            {
+                var m = (YamlMappingNode)res.Children[new YamlScalarNode(k)];
+                return new Resources
+                {
+                    Cpu = m.Children.TryGetValue(new YamlScalarNode("cpu"), out var c) ? CpuQuantity.Parse(((YamlScalarNode)c).Value!) : null,
+                    Memory = m.Children.TryGetValue(new YamlScalarNode("memory"), out var mem) ? ByteSize.Parse(((YamlScalarNode)mem).Value!) : null,
+                };
+            }
+            return (Of("requests"), Of("limits"));
+        }
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(daemonsValues));
+        var root = (YamlMappingNode)yaml.Documents[0].RootNode;
+        foreach (var (k, v) in root.Children)
+        {
+            if (v is not YamlMappingNode block) continue;
+            var key = ((YamlScalarNode)k).Value!;
+            var daemon = key == "conveyorTransferSubmitter" ? "conveyor-submitter" : string.Concat(key.Select(ch => char.IsUpper(ch) ? "-" + char.ToLowerInvariant(ch) : ch.ToString()));
+            int? count = root.Children.TryGetValue(new YamlScalarNode(key + "Count"), out var n) ? int.Parse(((YamlScalarNode)n).Value!, CultureInfo.InvariantCulture) : null;
+            var (req, lim) = ResourcesOf(block);
+            result[daemon] = (req, lim, count);
+        }
+        foreach (var (daemon, text) in serverValues)
+        {
+            var s = new YamlStream();
+            s.Load(new StringReader(text));
+            var doc = (YamlMappingNode)s.Documents[0].RootNode;
+            var (req, lim) = ResourcesOf(doc);
+            result[daemon] = (req, lim, int.Parse(((YamlScalarNode)doc.Children[new YamlScalarNode("replicaCount")]).Value!, CultureInfo.InvariantCulture));
+        }
+        return result;
+    }
+
+    /// <summary>The scenario with the override's requests and limits on its daemons; limit changes of those daemons are dropped (the override supersedes them).</summary>
+    public static Scenario Apply(Scenario scenario, IReadOnlyDictionary<string, (Resources Requests, Resources Limits, int? Replicas)> values) => scenario with
+    {
+        Daemons = scenario.Daemons.Select(d => values.TryGetValue(d.Name, out var v) ? d with { Requests = v.Requests, Limits = v.Limits, Replicas = v.Replicas ?? d.Replicas } : d).ToArray(),
+        Chaos = scenario.Chaos.Where(c => c is not LimitChange lc || !values.ContainsKey(lc.Daemon)).ToArray(),
+    };
+
+    /// <summary>Writes rucio-daemons.values.yaml and one {server}.values.yaml per server into <paramref name="dir"/>; returns the paths.</summary>
+    public static IReadOnlyList<string> Write(RecommendResult r, string dir, string source)
+    {
+        Directory.CreateDirectory(dir);
+        var files = new List<string>();
+        var daemons = Path.Combine(dir, "rucio-daemons.values.yaml");
+        File.WriteAllText(daemons, DaemonsValues(r, source));
+        files.Add(daemons);
+        foreach (var s in r.Daemons.Where(d => Servers.Contains(d.Daemon)))
+        {
+            var path = Path.Combine(dir, $"{s.Daemon}.values.yaml");
+            File.WriteAllText(path, ServerValues(s, source));
+            files.Add(path);
+        }
+        return files;
+    }
+}

@@ -1,0 +1,47 @@
+using FdrHarness.Decisions.Recommend;
+using FdrHarness.Decisions.Sweep;
+using FdrHarness.Lake;
+using static FdrHarness.Decisions.Tests.Repo;
+
+namespace FdrHarness.Decisions.Tests;
+
+public sealed class RecommendTests
+{
+    [Fact]
+    public void Bad_run_directory_is_one_line_and_exit_2()
+    {
+        var (code, _, err) = Fdr("recommend", "/nonexistent/run");
+        Assert.Equal(2, code);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.Equal("judgeEvaluator", HelmRecommender.HelmKey("judge-evaluator"));
+        Assert.Equal("conveyorTransferSubmitter", HelmRecommender.HelmKey("conveyor-submitter"));
+    }
+
+    [Fact]
+    public void Recommended_limits_applied_back_to_ESCAPE_give_no_OOMKill_at_scale_1()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "fdr-recommend-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            var (code, _, err) = Fdr("run", Scenario("escape-fdr-2020.yaml"), "--out", dir);
+            Assert.True(code is 0 or 99, err);
+            var (rc, output, rerr) = Fdr("recommend", dir);
+            Assert.True(rc == 0, rerr);
+            Assert.Contains("judge-evaluator", output);
+            var folder = Path.Combine(dir, "recommend");
+            var daemons = File.ReadAllText(Path.Combine(folder, "rucio-daemons.values.yaml"));
+            Assert.Contains("judgeEvaluatorCount: 3", daemons);
+            Assert.Contains("conveyorTransferSubmitter:", daemons);
+            var servers = HelmRecommender.Servers.Where(s => File.Exists(Path.Combine(folder, $"{s}.values.yaml")))
+                .ToDictionary(s => s, s => File.ReadAllText(Path.Combine(folder, $"{s}.values.yaml")));
+            var scenario = HelmRecommender.Apply(Load("escape-fdr-2020.yaml"), HelmRecommender.ReadOverride(daemons, servers));
+            var sink = new AggregatingSink();
+            var result = EmbeddedLake.Run(scenario, sink);
+            Assert.Empty(result.Daemons.Where(d => d.OomKills > 0).Select(d => $"{d.Daemon}: {d.OomKills} OOMKilled"));
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+}
