@@ -41,6 +41,7 @@ public static class FdrApp
             SchemaCommand.Create(stdout),
             CompareCommand.Create(stdout, stderr),
             RecommendCommand.Create(stdout, stderr),
+            SweepCommand.Create(stdout, stderr),
         };
         // The built-in version action prints the entry assembly's version (a test host's, in tests); print ours.
         foreach (var option in root.Options.OfType<VersionOption>()) option.Action = new PrintVersion(stdout);

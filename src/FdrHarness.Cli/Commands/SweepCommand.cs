@@ -1,0 +1,83 @@
+using System.CommandLine;
+using System.Globalization;
+using FdrHarness.Core;
+using FdrHarness.Core.Scenarios;
+using FdrHarness.Decisions.Sweep;
+
+namespace FdrHarness.Cli.Commands;
+
+public static class SweepCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var scenarioPath = new Argument<string>("scenario") { Description = "Scenario file (YAML)." };
+        var scales = new Option<string?>("--scale") { Description = "Scales to run, e.g. 0.5,1,2,5,10 (default when --set is not given)." };
+        var set = new Option<string?>("--set") { Description = "Sweep one setting instead, e.g. daemons.judge-evaluator.limits.memory=1Gi,2Gi,3Gi." };
+        var outDir = new Option<string?>("--out") { Description = "Folder for sweep.txt, sweep.csv and the plots (default: reports/<scenario>/sweep)." };
+        var command = new Command("sweep", "Run the embedded lake at several scales (or values of one setting) on every core: peaks, growth, first OOM, plots.")
+        {
+            scenarioPath, scales, set, outDir,
+        };
+        command.SetAction(parse =>
+        {
+            var path = parse.GetValue(scenarioPath)!;
+            if (!File.Exists(path))
+            {
+                stderr.WriteLine($"{path}: error: no such scenario file");
+                return ExitCodes.InvalidInput;
+            }
+            var loaded = ScenarioLoader.Load(path);
+            if (!loaded.Ok)
+            {
+                stderr.WriteLine($"{path}: error: invalid scenario ({loaded.Diagnostics.Count} problem{(loaded.Diagnostics.Count == 1 ? "" : "s")}); run 'fdr validate {path}'");
+                return ExitCodes.InvalidInput;
+            }
+            var scenario = loaded.Scenario!;
+            if (scenario.Target.Kind != Core.Scenarios.Model.TargetKind.Embedded)
+            {
+                stderr.WriteLine($"{path}: error: sweep runs the embedded lake; this scenario targets a real Rucio");
+                return ExitCodes.InvalidInput;
+            }
+            try
+            {
+                var setting = parse.GetValue(set);
+                var scaleText = parse.GetValue(scales);
+                if (setting is not null && scaleText is not null)
+                    throw new SweepInputException("give --scale or --set, not both");
+                var points = setting is not null ? SweepRunner.Setting(scenario, setting) : SweepRunner.Scales(scenario, ParseScales(scaleText ?? "0.5,1,2,5,10"));
+                var swept = setting is not null ? setting[..setting.IndexOf('=')] : "scale";
+                var result = SweepRunner.Run(scenario.Run.Name, swept, points, new LineProgress(stderr));
+                var dir = parse.GetValue(outDir) ?? Path.Combine("reports", scenario.Run.Name, "sweep");
+                var files = SweepRunner.Write(result, dir);
+                stdout.Write(SweepRunner.Text(result));
+                stdout.WriteLine($"\nSweep in {Path.GetFullPath(dir)}: {string.Join(", ", files)}");
+                return ExitCodes.Success;
+            }
+            catch (SweepInputException e)
+            {
+                stderr.WriteLine($"fdr sweep: error: {e.Message}");
+                return ExitCodes.InvalidInput;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>Prints at once, from whichever core finished (Progress&lt;T&gt; would post later, possibly after the command returned).</summary>
+    private sealed class LineProgress(TextWriter writer) : IProgress<string>
+    {
+        public void Report(string value)
+        {
+            lock (writer) writer.WriteLine(value);
+        }
+    }
+
+    private static List<double> ParseScales(string text)
+    {
+        var values = new List<double>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            if (double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) && x > 0 && x <= 1000) values.Add(x);
+            else throw new SweepInputException($"--scale {text}: '{part}' is not a scale; expected positive numbers such as 0.5,1,2");
+        if (values.Count == 0) throw new SweepInputException($"--scale {text}: no scale given");
+        return values.Distinct().ToList();
+    }
+}

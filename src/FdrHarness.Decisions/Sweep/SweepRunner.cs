@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using FdrHarness.Core.Quantities;
+using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Lake;
+using ScottPlot;
+
+namespace FdrHarness.Decisions.Sweep;
+
+/// <summary>A scenario setting that cannot be swept; the message says which and why.</summary>
+public sealed class SweepInputException(string message) : Exception(message);
+
+/// <summary>One point of a sweep: the value swept (scale or setting), and what the lake did with it.</summary>
+public sealed record SweepPoint(string Label, double X, double Scale, AggregatingSink Observed, LakeResult Result, TimeSpan Elapsed)
+{
+    public double Seconds => Math.Max((Observed.Last - Observed.First).TotalSeconds, 1);
+    public double FilesPerSecond => Observed.TransfersDone / Seconds;
+    public double BytesPerSecond => Observed.BytesDone / Seconds;
+    public long BacklogAtEnd => Result.Daemons.Sum(d => d.BacklogAtEnd);
+}
+
+/// <summary>Per daemon across the sweep: the fitted growth (peak ≈ a · scale^b) and where its limit is first exceeded.</summary>
+public sealed record DaemonGrowth(string Daemon, double? MemoryExponent, double? MemoryCoefficient, double? CpuExponent, long? MemoryLimit,
+    string? FirstOomAt, double? ExtrapolatedOomScale);
+
+public sealed record SweepResult(string Scenario, string Swept, IReadOnlyList<SweepPoint> Points, IReadOnlyList<DaemonGrowth> Daemons, TimeSpan Wall);
+
+/// <summary>
+/// Runs the embedded lake once per sweep point, in parallel on every core (each run is independent and deterministic
+/// from the scenario's seed), counting into memory instead of writing Parquet.
+/// </summary>
+public static class SweepRunner
+{
+    public static IReadOnlyList<(string Label, double X, Scenario Scenario)> Scales(Scenario s, IReadOnlyList<double> scales) =>
+        scales.Select(x => (x.ToString(CultureInfo.InvariantCulture), x, s with { Run = s.Run with { Scale = x } })).ToList();
+
+    /// <summary>"daemons.NAME.limits.memory=1Gi,2Gi,3Gi" (requests|limits . cpu|memory, or replicas / threads).</summary>
+    public static IReadOnlyList<(string Label, double X, Scenario Scenario)> Setting(Scenario s, string assignment)
+    {
+        var eq = assignment.IndexOf('=');
+        var path = eq > 0 ? assignment[..eq].Split('.') : [];
+        if (path.Length < 3 || path[0] != "daemons")
+            throw new SweepInputException($"--set {assignment}: expected daemons.NAME.limits.memory=1Gi,2Gi (or requests/limits . cpu/memory, replicas, threads)");
+        var daemon = s.Daemons.FirstOrDefault(d => d.Name == path[1])
+            ?? throw new SweepInputException($"--set {assignment}: no daemon '{path[1]}' (daemons: {string.Join(", ", s.Daemons.Select(d => d.Name))})");
+        var field = string.Join('.', path[2..]);
+        var points = new List<(string, double, Scenario)>();
+        foreach (var raw in assignment[(eq + 1)..].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            DaemonSpec changed;
+            double x;
+            switch (field)
+            {
+                case "limits.memory" or "requests.memory":
+                    if (!ByteSize.TryParse(raw, out var size, out var e1)) throw new SweepInputException($"--set {assignment}: '{raw}': {e1}");
+                    x = size.Bytes;
+                    changed = field[0] == 'l' ? daemon with { Limits = daemon.Limits with { Memory = size } } : daemon with { Requests = daemon.Requests with { Memory = size } };
+                    break;
+                case "limits.cpu" or "requests.cpu":
+                    if (!CpuQuantity.TryParse(raw, out var cpu, out var e2)) throw new SweepInputException($"--set {assignment}: '{raw}': {e2}");
+                    x = cpu.Millicores / 1000.0;
+                    changed = field[0] == 'l' ? daemon with { Limits = daemon.Limits with { Cpu = cpu } } : daemon with { Requests = daemon.Requests with { Cpu = cpu } };
+                    break;
+                case "replicas" or "threads":
+                    if (!int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1) throw new SweepInputException($"--set {assignment}: '{raw}' is not a count");
+                    x = n;
+                    changed = field == "replicas" ? daemon with { Replicas = n } : daemon with { Threads = n };
+                    break;
+                default:
+                    throw new SweepInputException($"--set {assignment}: cannot sweep '{field}'; use limits.memory, limits.cpu, requests.memory, requests.cpu, replicas or threads");
+            }
+            // A limit change in the chaos section would overwrite the swept value mid-run.
+            var chaos = field.Contains("limits", StringComparison.Ordinal) || field.Contains("requests", StringComparison.Ordinal)
+                ? s.Chaos.Where(c => c is not LimitChange lc || lc.Daemon != daemon.Name).ToArray() : s.Chaos;
+            points.Add((raw, x, s with { Daemons = s.Daemons.Select(d => d.Name == daemon.Name ? changed : d).ToArray(), Chaos = chaos }));
+        }
+        if (points.Count == 0) throw new SweepInputException($"--set {assignment}: no values after '='");
+        return points;
+    }
+
+    public static SweepResult Run(string name, string swept, IReadOnlyList<(string Label, double X, Scenario Scenario)> points, IProgress<string>? progress = null)
+    {
+        var wall = Stopwatch.StartNew();
+        var results = new SweepPoint[points.Count];
+        // Largest first: the longest run starts at once instead of last, which keeps both cores busy to the end.
+        var order = Enumerable.Range(0, points.Count).OrderByDescending(i => points[i].Scenario.Run.Scale).ToArray();
+        Parallel.ForEach(order, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        {
+            var clock = Stopwatch.StartNew();
+            var sink = new AggregatingSink();
+            var result = EmbeddedLake.Run(points[i].Scenario, sink);
+            results[i] = new SweepPoint(points[i].Label, points[i].X, points[i].Scenario.Run.Scale, sink, result, clock.Elapsed);
+            progress?.Report($"{swept} {points[i].Label}: done in {clock.Elapsed.TotalSeconds:0.0} s");
+        });
+        var growth = Growth(results, swept == "scale", points[0].Scenario);
+        return new SweepResult(name, swept, results, growth, wall.Elapsed);
+    }
+
+    /// <summary>Least squares on log(peak) = log(a) + b·log(x), over the points where the daemon was not OOMKilled (a killed pod's peak is its limit).</summary>
+    internal static (double A, double B)? Fit(IEnumerable<(double X, double Y)> points)
+    {
+        var p = points.Where(q => q.X > 0 && q.Y > 0).Select(q => (X: Math.Log(q.X), Y: Math.Log(q.Y))).ToList();
+        if (p.Count < 2 || p.Select(q => q.X).Distinct().Count() < 2) return null;
+        var (mx, my) = (p.Average(q => q.X), p.Average(q => q.Y));
+        var b = p.Sum(q => (q.X - mx) * (q.Y - my)) / p.Sum(q => (q.X - mx) * (q.X - mx));
+        return (Math.Exp(my - b * mx), b);
+    }
+
+    private static List<DaemonGrowth> Growth(SweepPoint[] points, bool byScale, Scenario scenario)
+    {
+        var names = points.SelectMany(p => p.Observed.Daemons.Keys).Distinct().Order(StringComparer.Ordinal);
+        var sorted = points.OrderBy(p => p.X).ToArray();
+        return names.Select(name =>
+        {
+            var of = sorted.Where(p => p.Observed.Daemons.ContainsKey(name)).Select(p => (p, d: p.Observed.Daemons[name])).ToList();
+            var clean = of.Where(x => x.d.OomKills == 0).ToList();
+            var fitOn = clean.Count >= 2 ? clean : of;
+            var mem = byScale ? Fit(fitOn.Select(x => (x.p.X, (double)x.d.PeakMemory))) : null;
+            var cpu = byScale ? Fit(fitOn.Select(x => (x.p.X, x.d.PeakCpu))) : null;
+            var limit = scenario.Daemons.FirstOrDefault(d => d.Name == name)?.Limits.Memory?.Bytes ?? of.Select(x => x.d.MemoryLimit).FirstOrDefault(l => l is not null);
+            var first = of.FirstOrDefault(x => x.d.OomKills > 0);
+            double? extrapolated = first.p is null && mem is { } m && m.B > 0.01 && limit is { } l ? Math.Pow(l / m.A, 1 / m.B) : null;
+            return new DaemonGrowth(name, mem?.B, mem?.A, cpu?.B, limit, first.p?.Label, extrapolated);
+        }).ToList();
+    }
+
+    public static string Text(SweepResult r)
+    {
+        var sb = new StringBuilder();
+        var C = CultureInfo.InvariantCulture;
+        sb.Append($"sweep of {r.Scenario} over {r.Swept}: {r.Points.Count} runs in {r.Wall.TotalSeconds.ToString("0.0", C)} s on {Environment.ProcessorCount} cores\n\n");
+        sb.Append($"{r.Swept,10} {"files/s",10} {"MB/s",10} {"done",10} {"failed",8} {"backlog@end",12} {"OOM kills",10} {"run s",7}\n");
+        foreach (var p in r.Points.OrderBy(p => p.X))
+            sb.Append($"{p.Label,10} {p.FilesPerSecond.ToString("0.###", C),10} {(p.BytesPerSecond / 1e6).ToString("0.##", C),10} {p.Observed.TransfersDone,10} {p.Observed.TransfersFailed,8} {p.BacklogAtEnd,12} {p.Observed.Daemons.Values.Sum(d => d.OomKills),10} {p.Elapsed.TotalSeconds.ToString("0.0", C),7}\n");
+        sb.Append($"\n{"daemon",-26} {"peak memory per " + r.Swept,-40} {"mem ~ x^b",10} {"cpu ~ x^b",10} {"limit",9}  first OOM at\n");
+        foreach (var g in r.Daemons)
+        {
+            var peaks = string.Join(" ", r.Points.OrderBy(p => p.X).Select(p => p.Observed.Daemons.TryGetValue(g.Daemon, out var d) ? $"{d.PeakMemory >> 20}Mi" : "-"));
+            var largest = r.Points.Max(p => p.X);
+            // Past 100× the largest point a power law says little: the daemon is flat, not about to OOM.
+            var oom = g.FirstOomAt is { } f ? $"{r.Swept} {f}"
+                : g.ExtrapolatedOomScale is { } e && e <= 100 * largest ? $"none swept; ≈ {e.ToString("0.##", C)} by the fit"
+                : "none swept";
+            sb.Append($"{g.Daemon,-26} {peaks,-40} {(g.MemoryExponent?.ToString("0.00", C) ?? "-"),10} {(g.CpuExponent?.ToString("0.00", C) ?? "-"),10} {(g.MemoryLimit is { } l ? $"{l >> 20}Mi" : "none"),9}  {oom}\n");
+        }
+        return sb.ToString();
+    }
+
+    public static string Csv(SweepResult r)
+    {
+        var C = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder($"{r.Swept},daemon,peak_memory_bytes,peak_cpu_cores,peak_backlog,backlog_at_end,oom_kills,memory_limit_bytes,files_per_second,bytes_per_second\n");
+        foreach (var p in r.Points.OrderBy(p => p.X))
+            foreach (var (name, d) in p.Observed.Daemons)
+                sb.Append(C, $"{p.Label},{name},{d.PeakMemory},{d.PeakCpu},{d.PeakBacklog},{d.LastBacklog},{d.OomKills},{d.MemoryLimit},{p.FilesPerSecond:0.######},{p.BytesPerSecond:0.###}\n");
+        return sb.ToString();
+    }
+
+    /// <summary>sweep.txt, sweep.csv and plots (memory, CPU, throughput, backlog against the swept value) into <paramref name="dir"/>.</summary>
+    public static IReadOnlyList<string> Write(SweepResult r, string dir)
+    {
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "sweep.txt"), Text(r));
+        File.WriteAllText(Path.Combine(dir, "sweep.csv"), Csv(r));
+        Fonts.Default = "DejaVu Sans";
+        var xs = r.Points.OrderBy(p => p.X).ToArray();
+        var x = xs.Select(p => p.X).ToArray();
+        var files = new List<string> { "sweep.txt", "sweep.csv" };
+        void Save(string name, Plot plot)
+        {
+            plot.SavePng(Path.Combine(dir, name + ".png"), 1000, 500);
+            files.Add(name + ".png");
+        }
+        Plot PerDaemon(string title, Func<DaemonPeaks, double> value, string unit)
+        {
+            var p = new Plot();
+            foreach (var g in r.Daemons)
+            {
+                var ys = xs.Select(pt => pt.Observed.Daemons.TryGetValue(g.Daemon, out var d) ? value(d) : 0).ToArray();
+                if (ys.All(v => v <= 0)) continue;
+                var line = p.Add.ScatterLine(x, ys);
+                line.LegendText = g.Daemon;
+                line.MarkerSize = 6;
+            }
+            p.Title(title);
+            p.XLabel(r.Swept);
+            p.YLabel(unit);
+            p.ShowLegend(Edge.Right);
+            return p;
+        }
+        Save("memory-vs-" + r.Swept, PerDaemon($"Peak memory per daemon against {r.Swept}", d => d.PeakMemory / 1048576.0, "MiB"));
+        Save("cpu-vs-" + r.Swept, PerDaemon($"Peak CPU per daemon against {r.Swept}", d => d.PeakCpu, "cores"));
+        Save("backlog-vs-" + r.Swept, PerDaemon($"Peak backlog per daemon against {r.Swept}", d => d.PeakBacklog, "items"));
+        var t = new Plot();
+        var files1 = t.Add.ScatterLine(x, xs.Select(p => p.FilesPerSecond).ToArray());
+        files1.LegendText = "files/s done";
+        files1.MarkerSize = 6;
+        t.Title($"Throughput against {r.Swept}");
+        t.XLabel(r.Swept);
+        t.YLabel("files per second");
+        t.ShowLegend(Edge.Right);
+        Save("throughput-vs-" + r.Swept, t);
+        return files;
+    }
+}
