@@ -30,8 +30,14 @@ public sealed record FigureComparison(string Figure, double? Baseline, double? C
 
 public sealed record Comparison(string Baseline, string Current, IReadOnlyList<FigureComparison> Figures)
 {
-    public IReadOnlyList<FigureComparison> Regressions => Figures.Where(f => f.Verdict == Change.Regressed).ToList();
-    public IReadOnlyList<FigureComparison> Improvements => Figures.Where(f => f.Verdict == Change.Improved).ToList();
+    /// <summary>Headline figures first (transfers, throughput, rules), then links, daemons and the rest.</summary>
+    public IReadOnlyList<FigureComparison> Regressions => Figures.Where(f => f.Verdict == Change.Regressed).OrderBy(f => Rank(f.Figure)).ToList();
+    public IReadOnlyList<FigureComparison> Improvements => Figures.Where(f => f.Verdict == Change.Improved).OrderBy(f => Rank(f.Figure)).ToList();
+
+    private static int Rank(string figure) => figure.Split('.', '[')[0] switch
+    {
+        "transfers" or "throughput" => 0, "rules" => 1, "links" => 2, "daemons" => 3, _ => 4,
+    };
     public int ExitCode => Regressions.Count > 0 ? Core.ExitCodes.ThresholdsFailed : Core.ExitCodes.Success;
 }
 
