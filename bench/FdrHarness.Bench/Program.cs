@@ -10,6 +10,8 @@ return args.Length == 0 ? Usage() : args[0] switch
     "synthetic" => SyntheticBench.Run(new Options(args.AsSpan(1).ToArray())),
     "lake" => LakeBenchmark.Run(args.AsSpan(1).ToArray()),
     "sink" => SinkBench.Run(new Options(args.AsSpan(1).ToArray())),
+    "rucio-register" => RucioBenchmarks.Register(args.AsSpan(1).ToArray()),
+    "hermes-consume" => RucioBenchmarks.Consume(args.AsSpan(1).ToArray()),
     _ => Usage(),
 };
 
@@ -19,6 +21,8 @@ static int Usage()
     Console.Error.WriteLine("  synthetic [--files N] [--runs R] [--seed S]   synthetic file generation vs a System.Random baseline");
     Console.Error.WriteLine("  lake <scenario.yaml> [--scale F] [--seed N] [--limits takeaway]   the embedded data lake with a counting sink");
     Console.Error.WriteLine("  sink [--events N] [--runs R] [--row-group N] [--compression 0|1|2]   Parquet observation sink: events/s, bytes/event (compression: none, snappy, zstd)");
+    Console.Error.WriteLine("  rucio-register [--files N] [--batch N] [--concurrency N] [--wrk-seconds S]   POST /replicas to a local HTTP sink, then wrk with the same body");
+    Console.Error.WriteLine("  hermes-consume [--port P] [--events N] [--prefetch N]   Hermes messages from ActiveMQ (scripts/bench-rucio.sh starts one)");
     return 2;
 }
 

@@ -38,6 +38,8 @@ public sealed class FakeRucio : IAsyncDisposable
     public ConcurrentDictionary<string, byte> Replicas { get; } = new();
     public ConcurrentDictionary<string, string> Rules { get; } = new(); // id -> state of deletion: "" or "deleted"
     public int Successes;
+    /// <summary>The storage endpoint GET /rses/{rse}/protocols answers with.</summary>
+    public (string Scheme, string Host, int Port, string Prefix) Storage { get; set; } = ("davs", "storage.example", 2880, "/data");
 
     private FakeRucio(WebApplication app) => _app = app;
 
@@ -152,7 +154,7 @@ public sealed class FakeRucio : IAsyncDisposable
                 return;
             case "GET" when path.EndsWith("/protocols", StringComparison.Ordinal):
                 c.Response.ContentType = "application/json";
-                await c.Response.WriteAsync($"{{\"rse\": \"MOCK\", \"protocols\": [{{\"scheme\": \"davs\", \"hostname\": \"storage.example\", \"port\": 2880, \"prefix\": \"/data\", \"impl\": \"rucio.rse.protocols.gfal.Default\"}}]}}");
+                await c.Response.WriteAsync($"{{\"rse\": \"MOCK\", \"protocols\": [{{\"scheme\": \"{Storage.Scheme}\", \"hostname\": \"{Storage.Host}\", \"port\": {Storage.Port}, \"prefix\": \"{Storage.Prefix}\", \"impl\": \"rucio.rse.protocols.gfal.Default\"}}]}}");
                 return;
             case "POST" when path == "/dids":
                 if (body.Contains("\"FILE\"")) { await Error(c, 409, "UnsupportedOperation", "Only collection (dataset/container) can be registered."); return; }

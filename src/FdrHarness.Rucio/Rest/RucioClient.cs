@@ -420,7 +420,12 @@ public sealed class RucioClient : IDisposable
     public Task<bool> AddReplicasAsync(string rse, IReadOnlyList<NewReplica> files, bool ignoreAvailability = false, CancellationToken ct = default) =>
         CreateAsync("add_replicas", HttpMethod.Post, "/replicas", ReplicasBody(rse, files, ignoreAvailability), ct);
 
-    internal static ReadOnlyMemory<byte> ReplicasBody(string rse, IReadOnlyList<NewReplica> files, bool ignoreAvailability) => Json(w =>
+    /// <summary>POST /replicas with a body built ahead by <see cref="ReplicasBody"/> (serialisation off the request path).</summary>
+    public Task<bool> AddReplicasAsync(ReadOnlyMemory<byte> body, CancellationToken ct = default) =>
+        CreateAsync("add_replicas", HttpMethod.Post, "/replicas", body, ct);
+
+    /// <summary>The JSON body of POST /replicas (public for benchmarks that replay it with other tools).</summary>
+    public static ReadOnlyMemory<byte> ReplicasBody(string rse, IReadOnlyList<NewReplica> files, bool ignoreAvailability) => Json(w =>
     {
         w.WriteStartObject();
         w.WriteString("rse", rse);

@@ -139,7 +139,7 @@ public sealed class HermesConsumer(HermesConsumerOptions options, IObservationSi
             while (reader.TryRead(out var m))
             {
                 Interlocked.Increment(ref _received);
-                Handle(m.Body.Span);
+                Handle(m.Body);
                 // Handed to the sink (or deliberately dropped): only now may the broker forget it.
                 if (m["ack"] is { } ackId) client.Ack(ackId);
             }
@@ -148,7 +148,7 @@ public sealed class HermesConsumer(HermesConsumerOptions options, IObservationSi
         throw new IOException("the broker ended the subscription");
     }
 
-    private void Handle(ReadOnlySpan<byte> body)
+    private void Handle(ReadOnlyMemory<byte> body)
     {
         if (!TryParse(body, out var e)) { Interlocked.Increment(ref _malformed); return; }
         if (options.Scopes.Count > 0 && !(e.Scope is { } s && options.Scopes.Contains(s)) && !(e.DatasetScope is { } d && options.Scopes.Contains(d)))
@@ -156,17 +156,20 @@ public sealed class HermesConsumer(HermesConsumerOptions options, IObservationSi
             Interlocked.Increment(ref _filtered);
             return;
         }
-        if (!Seen.Add(body)) { Interlocked.Increment(ref _duplicates); return; }
+        if (!Seen.Add(body.Span)) { Interlocked.Increment(ref _duplicates); return; }
         sink.Event(e);
         Interlocked.Increment(ref _written);
     }
 
     /// <summary>A Hermes message body as a <see cref="HermesEvent"/> (payload keys as Rucio writes them: request-id, src-rse, …).</summary>
-    public static bool TryParse(ReadOnlySpan<byte> body, out HermesEvent e)
+    public static bool TryParse(ReadOnlySpan<byte> body, out HermesEvent e) => TryParse(new ReadOnlyMemory<byte>(body.ToArray()), out e);
+
+    /// <inheritdoc cref="TryParse(ReadOnlySpan{byte}, out HermesEvent)"/>
+    public static bool TryParse(ReadOnlyMemory<byte> body, out HermesEvent e)
     {
         e = default;
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(body.ToArray()); }
+        try { doc = JsonDocument.Parse(body); }
         catch (JsonException) { return false; }
         using (doc)
         {

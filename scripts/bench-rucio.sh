@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The live target's benchmarks side by side (as root on Debian):
+#   1. bulk replica registration against a local HTTP sink, then Debian's wrk sending the same body to the same sink;
+#   2. Hermes events consumed from the ActiveMQ container built by scripts/containers.sh.
+# Usage: scripts/bench-rucio.sh [register|consume|all]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-all}
+
+command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+dotnet build -c Release bench/FdrHarness.Bench 2>&1 | tail -n 1
+bench() { dotnet bench/FdrHarness.Bench/bin/Release/net10.0/FdrHarness.Bench.dll "$@"; }
+
+status=0
+if [ "$what" = register ] || [ "$what" = all ]; then
+  bench rucio-register --files 2000000 --batch 1000 --concurrency 8 --wrk-seconds 10 || status=1
+fi
+
+if [ "$what" = consume ] || [ "$what" = all ]; then
+  scripts/containers.sh
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  name=fdr-bench-activemq-$$
+  podman run -d --rm --name "$name" -p "127.0.0.1:$port:61613" localhost/fdr-activemq:5 >/dev/null
+  trap 'podman rm -f "$name" >/dev/null 2>&1 || true' EXIT
+  for _ in $(seq 1 150); do podman logs "$name" 2>&1 | grep -q ') started' && break; sleep 0.2; done
+  bench hermes-consume --port "$port" --events 100000 || status=1
+fi
+exit $status

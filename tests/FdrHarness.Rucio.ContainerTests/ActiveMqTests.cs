@@ -1,0 +1,144 @@
+using System.Text;
+using DotNet.Testcontainers.Containers;
+using FdrHarness.Core.Observations;
+using FdrHarness.Rucio.Stomp;
+
+namespace FdrHarness.Rucio.ContainerTests;
+
+/// <summary>Hermes messages through a real ActiveMQ (built from Debian's package) into events.parquet.</summary>
+public sealed class ActiveMqTests : IAsyncLifetime
+{
+    private int _port;
+    private IContainer _broker = null!;
+
+    public async Task InitializeAsync()
+    {
+        Engine.Require();
+        _port = Engine.FreePort();
+        _broker = Engine.ActiveMq(_port);
+        await _broker.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_broker is not null) await _broker.DisposeAsync();
+    }
+
+    internal static byte[] Body(string scope, int i) => Encoding.UTF8.GetBytes(
+        $"{{\"event_type\": \"transfer-done\", \"payload\": {{\"scope\": \"{scope}\", \"name\": \"f{i:D7}\", \"request-id\": \"r{i}\", \"bytes\": {i}, " +
+        $"\"src-rse\": \"ALPHA-DISK\", \"dst-rse\": \"GAMMA-SAFE\", \"activity\": \"User Subscriptions\", \"protocol\": \"davs\", \"duration\": 1.5}}, " +
+        $"\"created_at\": \"2026-11-25 10:{i / 60000 % 60:D2}:{i / 1000 % 60:D2}.{i % 1000:D3}000\"}}");
+
+    /// <summary>Publishes like Hermes (persistent, event_type header); a receipt every 500 messages keeps the broker in step.</summary>
+    internal static async Task PublishAsync(int port, string destination, IEnumerable<byte[]> bodies)
+    {
+        await using var p = await ConnectWithRetryAsync(port);
+        var n = 0;
+        foreach (var b in bodies)
+        {
+            var receipt = ++n % 500 == 0;
+            await p.SendAsync(destination, b, [new("persistent", "true"), new("event_type", "transfer-done")], receipt);
+        }
+        await p.SendAsync(destination, Body("other", -1), [new("persistent", "true")], receipt: true);
+        await p.DisconnectAsync();
+    }
+
+    internal static async Task<StompClient> ConnectWithRetryAsync(int port)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try { return await StompClient.ConnectAsync(new StompConnectOptions { Host = "127.0.0.1", Port = port, HeartBeatSend = TimeSpan.FromSeconds(5), HeartBeatReceive = TimeSpan.FromSeconds(5) }); }
+            catch (Exception) when (attempt < 100) { await Task.Delay(200); }
+        }
+    }
+
+    private HermesConsumer Consumer(string destination, IObservationSink sink, SeenMessages? seen = null) => new(Options(destination), sink, seen);
+
+    private HermesConsumerOptions Options(string destination) => new()
+    {
+        Broker = new Uri($"stomp://127.0.0.1:{_port}"),
+        Destination = destination,
+        Scopes = new HashSet<string> { "cta" },
+        SubscriptionName = "fdr-test-" + Guid.NewGuid().ToString("N")[..8],
+        Prefetch = 200,
+        HeartBeat = TimeSpan.FromSeconds(2),
+        ReconnectBaseDelay = TimeSpan.FromMilliseconds(100),
+        ReconnectMaxDelay = TimeSpan.FromSeconds(1),
+    };
+
+    private static void AssertExactlyOnce(string dir, int expected)
+    {
+        var events = new ObservationReader(dir).Events().ToList();
+        Assert.Equal(expected, events.Count);
+        Assert.Equal(expected, events.Select(e => e.Name).Distinct().Count());
+        Assert.All(events, e => Assert.Equal("cta", e.Scope));
+        Assert.All(events, e => Assert.Equal("transfer-done", e.EventType));
+    }
+
+    [Fact]
+    public async Task Consumer_killed_mid_stream_and_restarted_loses_and_duplicates_nothing()
+    {
+        const int n = 6000;
+        var dir = Directory.CreateTempSubdirectory("fdr-amq-kill").FullName;
+        var destination = "/topic/rucio.events";
+        var sink = new ParquetObservationSink(dir);
+        var seen = new SeenMessages();
+        var options = Options(destination); // the second consumer takes over the same durable subscription
+        var first = new HermesConsumer(options, sink, seen);
+        using var stop1 = new CancellationTokenSource();
+        var run1 = first.RunAsync(stop1.Token);
+        await first.Subscribed.WaitAsync(TimeSpan.FromSeconds(60));
+
+        // In scope, another experiment's scope, and Hermes resending 200 bodies (lost receipts on its side).
+        var bodies = Enumerable.Range(0, n).Select(i => Body("cta", i))
+            .Concat(Enumerable.Range(0, 500).Select(i => Body("atlas", i)))
+            .Concat(Enumerable.Range(0, 200).Select(i => Body("cta", i * 7)));
+        var publishing = PublishAsync(_port, destination, bodies);
+
+        await Engine.Until(() => first.Written >= n / 3, TimeSpan.FromSeconds(60), () => $"first consumer wrote {first.Written}");
+        first.DropConnection();  // the kill: no DISCONNECT, un-acked messages stay with the broker
+        await stop1.CancelAsync();
+        await run1;
+
+        var second = new HermesConsumer(options, sink, seen);
+        using var stop2 = new CancellationTokenSource();
+        var run2 = second.RunAsync(stop2.Token);
+        await publishing;
+        // Everything published has come through: the run's events, the other scope's 500 (+1 end marker) and the 200 resends.
+        await Engine.Until(() => first.Written + second.Written == n && first.Filtered + second.Filtered >= 501 && first.Duplicates + second.Duplicates >= 200,
+            TimeSpan.FromSeconds(120),
+            () => $"written {first.Written}+{second.Written} of {n}, filtered {first.Filtered}+{second.Filtered}, duplicates {first.Duplicates}+{second.Duplicates}");
+        await stop2.CancelAsync();
+        await run2;
+        await sink.CompleteAsync();
+
+        AssertExactlyOnce(dir, n);
+    }
+
+    [Fact]
+    public async Task Broker_restarted_mid_stream_loses_and_duplicates_nothing()
+    {
+        const int n = 6000;
+        var dir = Directory.CreateTempSubdirectory("fdr-amq-restart").FullName;
+        var destination = "/topic/rucio.events";
+        var sink = new ParquetObservationSink(dir);
+        var consumer = Consumer(destination, sink);
+        using var stop = new CancellationTokenSource();
+        var run = consumer.RunAsync(stop.Token);
+        await consumer.Subscribed.WaitAsync(TimeSpan.FromSeconds(60));
+
+        await PublishAsync(_port, destination, Enumerable.Range(0, n / 2).Select(i => Body("cta", i)));
+        await Engine.Until(() => consumer.Written >= n / 6, TimeSpan.FromSeconds(60), () => $"wrote {consumer.Written}");
+        await _broker.StopAsync();   // persistent messages and the durable subscription survive in the container's KahaDB
+        await _broker.StartAsync();
+        await PublishAsync(_port, destination, Enumerable.Range(n / 2, n / 2).Select(i => Body("cta", i)));
+
+        await Engine.Until(() => consumer.Written == n, TimeSpan.FromSeconds(120),
+            () => $"written {consumer.Written} of {n}, duplicates {consumer.Duplicates}, connects {consumer.Connects}, last error {consumer.LastError?.Message}");
+        await stop.CancelAsync();
+        await run;
+        await sink.CompleteAsync();
+        Assert.True(consumer.Connects >= 2, "the consumer reconnected after the restart");
+        AssertExactlyOnce(dir, n);
+    }
+}
