@@ -55,6 +55,24 @@ public sealed class RunEndToEndTests : IDisposable
         Assert.Contains("observation_interval: 30s", resolved);
     }
 
+    [Fact]
+    public void AFailingThresholdExits99WithJUnitAndTheRunKept()
+    {
+        var scenario = Path.Combine(_dir, "strict.yaml");
+        File.WriteAllText(scenario, File.ReadAllText(Smoke).Replace("transfers.efficiency >= 90%", "transfers.efficiency >= 99.9%"));
+        var output = Path.Combine(_dir, "strict");
+        var stdout = new StringWriter();
+
+        var code = FdrApp.Run(["run", scenario, "--out", output], stdout, new StringWriter());
+
+        Assert.Equal(ExitCodes.ThresholdsFailed, code);
+        Assert.Contains("✗ transfers.efficiency >= 99.9%", stdout.ToString());
+        var junit = System.Xml.Linq.XDocument.Load(Path.Combine(output, "thresholds.junit.xml"));
+        Assert.Single(junit.Descendants("failure"));
+        Assert.Equal(ExitCodes.ThresholdsFailed, (int)JsonNode.Parse(File.ReadAllText(Path.Combine(output, "run.json")))!["exit_status"]!);
+        Assert.True(File.Exists(Path.Combine(output, "report.html")));
+    }
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

@@ -4,6 +4,7 @@ using FdrHarness.Core;
 using FdrHarness.Core.Observations;
 using FdrHarness.Core.Quantities;
 using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Decisions.Thresholds;
 using FdrHarness.Lake;
 using FdrHarness.Reporting;
 using Spectre.Console;
@@ -47,14 +48,21 @@ public static class EmbeddedRun
         // The report reads only the observation files, so an interrupted run gets its partial report too.
         var report = ReportBuilder.Build(dir.Path);
         wall.Stop();
-        dir.Finish(info, exit, result is null ? null : Summary(result));
         if (result is null)
         {
+            dir.Finish(info, exit);
             stderr.WriteLine($"Interrupted after {wall.Elapsed.TotalSeconds:0.0} s; the partial report is {Path.Combine(report.Directory, "report.html")}");
             return exit;
         }
         PrintSummary(result, wall.Elapsed, stdout);
         stdout.WriteLine($"Report: {Path.Combine(report.Directory, "report.html")} (and report.md, summary.json, CSVs, plots/)");
+        if (scenario.Thresholds.Count > 0)
+        {
+            var verdict = ThresholdGate.Evaluate(scenario, report.Summary, dir.Path);
+            ThresholdGate.Write(verdict, dir.Path, stdout); // ✓/✗ per threshold and thresholds.junit.xml
+            exit = verdict.ExitCode;
+        }
+        dir.Finish(info, exit, Summary(result));
         return exit;
     }
 
