@@ -79,7 +79,6 @@ public sealed class RucioClient : IDisposable
             ConnectTimeout = o.ConnectTimeout,
             MaxConnectionsPerServer = o.MaxConnections,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-            AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
             AllowAutoRedirect = true,
         };
         if (o.Auth.Method == AuthMethod.X509 && o.Auth.Certificate is { } cert)
