@@ -73,6 +73,19 @@ public sealed class RunEndToEndTests : IDisposable
         Assert.True(File.Exists(Path.Combine(output, "report.html")));
     }
 
+    [Fact]
+    public void AnUnreachableRucioExits3WithOneLineNamingTheUrl()
+    {
+        var stderr = new StringWriter();
+        var output = Path.Combine(_dir, "live");
+
+        var code = FdrApp.Run(["run", Smoke, "--target", "rucio", "--rucio-url", "http://127.0.0.1:9", "--out", output], new StringWriter(), stderr);
+
+        Assert.Equal(ExitCodes.TargetUnreachable, code);
+        var line = Assert.Single(stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("http://127.0.0.1:9", line);
+    }
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

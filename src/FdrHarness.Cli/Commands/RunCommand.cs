@@ -4,6 +4,7 @@ using System.Globalization;
 using FdrHarness.Core;
 using FdrHarness.Core.Scenarios;
 using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Rucio;
 
 namespace FdrHarness.Cli.Commands;
 
@@ -27,8 +28,14 @@ public static class RunCommand
             CustomParser = r => double.TryParse(r.Tokens.Single().Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v)
                 ? v : Invalid<double>(r, "--scale", "a factor such as 0.5 or 10"),
         };
+        var rucioUrl = new Option<Uri?>("--rucio-url")
+        {
+            Description = "With --target rucio: the Rucio server, overriding target.rucio.url and FDR_RUCIO_URL.",
+            CustomParser = r => Uri.TryCreate(r.Tokens.Single().Value, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"
+                ? u : InvalidUri(r),
+        };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan and every chaos action; touch nothing." };
-        var command = new Command("run", "Run a rehearsal and write its run directory.") { scenario, target, output, seed, scale, dryRun };
+        var command = new Command("run", "Run a rehearsal and write its run directory.") { scenario, target, output, seed, scale, rucioUrl, dryRun };
         command.SetAction(parse =>
         {
             var result = ScenarioLoader.Load(parse.GetValue(scenario)!);
@@ -46,22 +53,11 @@ public static class RunCommand
             if (parse.GetValue(seed) is { } n) s = s with { Run = s.Run with { Seed = n } };
             if (parse.GetValue(target) is { } t)
                 s = s with { Target = s.Target with { Kind = t == "rucio" ? TargetKind.Rucio : TargetKind.Embedded } };
-            if (s.Target.Kind == TargetKind.Rucio && s.Target.Rucio is null && !parse.GetValue(dryRun))
-            {
-                stderr.WriteLine("fdr run: --target rucio needs a target.rucio section in the scenario (url, account, auth)");
-                return ExitCodes.InvalidInput;
-            }
-
             PlanPrinter.Print(s, stdout);
             if (parse.GetValue(dryRun))
             {
                 stdout.WriteLine("Dry run: nothing was started.");
                 return ExitCodes.Success;
-            }
-            if (s.Target.Kind == TargetKind.Rucio)
-            {
-                stderr.WriteLine("fdr run: the live Rucio target is not built yet (issue #5): the plan above was checked, nothing was run.");
-                return ExitCodes.UnexpectedFailure;
             }
             using var interrupt = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -72,7 +68,10 @@ public static class RunCommand
             Console.CancelKeyPress += onCancel;
             try
             {
-                return EmbeddedRun.Execute(s, parse.GetValue(output), stdout, stderr, interrupt.Token);
+                if (s.Target.Kind == TargetKind.Embedded)
+                    return EmbeddedRun.Execute(s, parse.GetValue(output), stdout, stderr, interrupt.Token);
+                var options = new LiveRunOptions { RucioUrl = parse.GetValue(rucioUrl), OutDir = parse.GetValue(output), ReportsRoot = EmbeddedRun.ReportsRoot };
+                return LiveRun.ExecuteAsync(s, options, stdout, stderr, interrupt.Token).GetAwaiter().GetResult();
             }
             finally
             {
@@ -80,6 +79,12 @@ public static class RunCommand
             }
         });
         return command;
+    }
+
+    private static Uri? InvalidUri(ArgumentResult result)
+    {
+        result.AddError($"--rucio-url '{result.Tokens.Single().Value}': expected an http or https URL such as https://rucio.example:443");
+        return null;
     }
 
     private static T? Invalid<T>(ArgumentResult result, string option, string expected) where T : struct
