@@ -6,7 +6,7 @@ namespace FdrHarness.Cli.Tests;
 /// <summary>The `fdr` command run in-process: exit codes, what goes to stdout and stderr, nothing written on invalid input.</summary>
 public sealed class FdrAppTests : IDisposable
 {
-    private static readonly string Root = FindRoot();
+    private static readonly string Root = RepoPaths.Root;
     private static readonly string EscapeScenario = Path.Combine(Root, "scenarios", "escape-fdr-2020.yaml");
     private static readonly string SmokeScenario = Path.Combine(Root, "scenarios", "ci-smoke.yaml");
 
@@ -241,12 +241,5 @@ public sealed class FdrAppTests : IDisposable
         Assert.Equal(File.ReadAllText(Path.Combine(Root, "scenarios", "scenario.schema.json")).ReplaceLineEndings("\n"), stdout);
         var schema = JsonNode.Parse(stdout)!;
         Assert.Equal("https://json-schema.org/draft/2020-12/schema", (string?)schema["$schema"]);
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "FdrHarness.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"no FdrHarness.sln above {AppContext.BaseDirectory}");
     }
 }

@@ -7,7 +7,7 @@ namespace FdrHarness.Cli.Tests;
 /// <summary>`fdr run` on the embedded lake, end to end: run directory, observations, report, determinism.</summary>
 public sealed class RunEndToEndTests : IDisposable
 {
-    private static readonly string Smoke = Path.Combine(FindRoot(), "scenarios", "ci-smoke.yaml");
+    private static readonly string Smoke = RepoPaths.Scenario("ci-smoke.yaml");
     private readonly string _dir = Directory.CreateTempSubdirectory("fdr-run-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
@@ -84,12 +84,5 @@ public sealed class RunEndToEndTests : IDisposable
         Assert.Equal(ExitCodes.TargetUnreachable, code);
         var line = Assert.Single(stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains("http://127.0.0.1:9", line);
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "FdrHarness.sln"))) return dir.FullName;
-        throw new InvalidOperationException("no FdrHarness.sln above the test binaries");
     }
 }

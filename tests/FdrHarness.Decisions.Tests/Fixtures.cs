@@ -7,20 +7,7 @@ namespace FdrHarness.Decisions.Tests;
 
 internal static class Repo
 {
-    public static string Root
-    {
-        get
-        {
-            for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-                if (Directory.Exists(Path.Combine(d.FullName, "scenarios")) && File.Exists(Path.Combine(d.FullName, "FdrHarness.sln")))
-                    return d.FullName;
-            throw new DirectoryNotFoundException("repository root with scenarios/ not found");
-        }
-    }
-
-    public static string Scenario(string file) => Path.Combine(Root, "scenarios", file);
-
-    public static Scenario Load(string file) => ScenarioLoader.Load(Scenario(file)).Scenario!;
+    public static Scenario Load(string file) => ScenarioLoader.Load(RepoPaths.Scenario(file)).Scenario!;
 
     public static Threshold T(string text, string? phase = null, TimeSpan? window = null)
     {
@@ -43,7 +30,7 @@ public sealed class SmokeRun : IDisposable
 
     public SmokeRun()
     {
-        var (code, _, err) = Repo.Fdr("run", Repo.Scenario("ci-smoke.yaml"), "--out", Dir);
+        var (code, _, err) = Repo.Fdr("run", RepoPaths.Scenario("ci-smoke.yaml"), "--out", Dir);
         // 0 or 99 (thresholds) are both a finished run with its report.
         if (code is not (0 or 99)) throw new InvalidOperationException($"fdr run failed ({code}): {err}");
     }

@@ -23,7 +23,7 @@ public sealed class RecommendTests
         var dir = Path.Combine(Path.GetTempPath(), "fdr-recommend-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
-            var (code, _, err) = Fdr("run", Scenario("escape-fdr-2020.yaml"), "--out", dir);
+            var (code, _, err) = Fdr("run", RepoPaths.Scenario("escape-fdr-2020.yaml"), "--out", dir);
             Assert.True(code is 0 or 99, err);
             var (rc, output, rerr) = Fdr("recommend", dir);
             Assert.True(rc == 0, rerr);

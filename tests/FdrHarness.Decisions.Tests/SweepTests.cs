@@ -43,11 +43,11 @@ public sealed class SweepTests
         var dir = Path.Combine(Path.GetTempPath(), "fdr-sweep-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
-            var (code, output, err) = Fdr("sweep", Scenario("ci-smoke.yaml"), "--set", "daemons.judge-evaluator.limits.memory=1Gi,2Gi", "--out", dir);
+            var (code, output, err) = Fdr("sweep", RepoPaths.Scenario("ci-smoke.yaml"), "--set", "daemons.judge-evaluator.limits.memory=1Gi,2Gi", "--out", dir);
             Assert.True(code == 0, err);
             Assert.Contains("daemons.judge-evaluator.limits.memory", output);
             Assert.True(File.Exists(Path.Combine(dir, "memory-vs-daemons.judge-evaluator.limits.memory.png")));
-            var bad = Fdr("sweep", Scenario("ci-smoke.yaml"), "--scale", "0,x");
+            var bad = Fdr("sweep", RepoPaths.Scenario("ci-smoke.yaml"), "--scale", "0,x");
             Assert.Equal(2, bad.Code);
             Assert.Single(bad.Err.Trim().Split('\n'));
         }

@@ -9,7 +9,7 @@ public class LakeInvariantTests
     public static TheoryData<string> ScenarioFiles()
     {
         var data = new TheoryData<string>();
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(TestScenarios.Root, "scenarios"), "*.yaml").Order(StringComparer.Ordinal))
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, "scenarios"), "*.yaml").Order(StringComparer.Ordinal))
             data.Add(Path.GetFileName(file));
         return data;
     }
@@ -17,7 +17,7 @@ public class LakeInvariantTests
     [Fact]
     public void The_scenarios_folder_has_the_two_reference_scenarios()
     {
-        var files = Directory.EnumerateFiles(Path.Combine(TestScenarios.Root, "scenarios"), "*.yaml").Select(Path.GetFileName).ToList();
+        var files = Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, "scenarios"), "*.yaml").Select(Path.GetFileName).ToList();
         Assert.Contains("ci-smoke.yaml", files);
         Assert.Contains("escape-fdr-2020.yaml", files);
     }

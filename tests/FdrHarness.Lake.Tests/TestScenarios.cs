@@ -8,20 +8,9 @@ namespace FdrHarness.Lake.Tests;
 
 internal static class TestScenarios
 {
-    public static string Root
-    {
-        get
-        {
-            for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-                if (Directory.Exists(Path.Combine(d.FullName, "scenarios")) && File.Exists(Path.Combine(d.FullName, "FdrHarness.sln")))
-                    return d.FullName;
-            throw new DirectoryNotFoundException("repository root with scenarios/ not found");
-        }
-    }
-
     public static Scenario Load(string file, double? scale = null)
     {
-        var r = ScenarioLoader.Load(Path.Combine(Root, "scenarios", file));
+        var r = ScenarioLoader.Load(RepoPaths.Scenario(file));
         Assert.True(r.Ok, string.Join("\n", r.Diagnostics));
         var s = r.Scenario!;
         return scale is { } f ? s with { Run = s.Run with { Scale = f } } : s;

@@ -6,17 +6,6 @@ namespace FdrHarness.Reporting.Tests;
 
 internal static class Repo
 {
-    public static string Root
-    {
-        get
-        {
-            for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-                if (Directory.Exists(Path.Combine(d.FullName, "scenarios")) && File.Exists(Path.Combine(d.FullName, "FdrHarness.sln")))
-                    return d.FullName;
-            throw new DirectoryNotFoundException("repository root with scenarios/ not found");
-        }
-    }
-
     public static string TempDir(string what)
     {
         var dir = Path.Combine(Path.GetTempPath(), $"fdr-report-{what}-{Guid.NewGuid():N}");
@@ -32,7 +21,7 @@ public sealed class SmokeRun : IDisposable
 
     public SmokeRun()
     {
-        var loaded = ScenarioLoader.Load(Path.Combine(Repo.Root, "scenarios", "ci-smoke.yaml"));
+        var loaded = ScenarioLoader.Load(RepoPaths.Scenario("ci-smoke.yaml"));
         Assert.True(loaded.Ok, string.Join("\n", loaded.Diagnostics));
         var scenario = loaded.Scenario!;
         Dir = Repo.TempDir("smoke");

@@ -7,16 +7,6 @@ namespace FdrHarness.Rucio.Tests;
 
 public sealed class LiveRunTests
 {
-    internal static string Root
-    {
-        get
-        {
-            for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-                if (File.Exists(Path.Combine(d.FullName, "FdrHarness.sln"))) return d.FullName;
-            throw new DirectoryNotFoundException("repository root not found");
-        }
-    }
-
     private static Scenario Load(string path)
     {
         var r = ScenarioLoader.Load(path);
@@ -27,7 +17,7 @@ public sealed class LiveRunTests
     [Fact]
     public async Task Unreachable_server_ends_fast_with_exit_3_and_one_line()
     {
-        var scenario = Load(Path.Combine(Root, "scenarios", "ci-smoke.yaml"));
+        var scenario = Load(RepoPaths.Scenario("ci-smoke.yaml"));
         var outDir = Path.Combine(Path.GetTempPath(), "fdr-unreachable-" + Guid.NewGuid().ToString("N"));
         var stdout = new StringWriter();
         var stderr = new StringWriter();
@@ -47,7 +37,7 @@ public sealed class LiveRunTests
     public async Task Wrong_password_is_refused_with_exit_3_and_no_secret_in_the_line()
     {
         await using var server = await FakeRucio.StartAsync();
-        var scenario = Load(Path.Combine(Root, "scenarios", "ci-smoke.yaml"));
+        var scenario = Load(RepoPaths.Scenario("ci-smoke.yaml"));
         var stderr = new StringWriter();
         var exit = await LiveRun.ExecuteAsync(scenario, new LiveRunOptions
         {

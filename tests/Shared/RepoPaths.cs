@@ -1,7 +1,7 @@
-namespace FdrHarness.Core.Tests.Scenarios;
+namespace FdrHarness.Tests;
 
-/// <summary>Files of the repository the tests read in place (scenarios/).</summary>
-public static class RepoPaths
+/// <summary>Files of the repository that tests read in place (scenarios/, README.md). Linked into every test project.</summary>
+internal static class RepoPaths
 {
     public static string Root { get; } = FindRoot();
 
