@@ -389,10 +389,6 @@ public static class ModelShape
                || type == typeof(RseExpression) || TextParser(type) is not null;
     }
 
-    public static bool AcceptsNull(PropertyInfo p) =>
-        Nullable.GetUnderlyingType(p.PropertyType) is not null
-        || new NullabilityInfoContext().Create(p).WriteState == NullabilityState.Nullable;
-
     public static Type? ListElement(Type type) =>
         type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IReadOnlyList<>) ? type.GetGenericArguments()[0] : null;
 
