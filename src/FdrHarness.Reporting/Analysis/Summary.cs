@@ -21,6 +21,9 @@ public sealed record Summary
     public required Takeaway Takeaway { get; init; }
     public required IReadOnlyList<FaultRecovery> Faults { get; init; }
     public required IReadOnlyList<PodIncident> Incidents { get; init; }
+
+    /// <summary>Live runs only: the harness's own calls to Rucio (empty on the embedded lake).</summary>
+    public IReadOnlyList<ApiLatencyRow> ApiLatency { get; init; } = [];
 }
 
 /// <summary>What run, over which observed time span (the target's clock: virtual on the embedded lake, never the report's).</summary>

@@ -61,6 +61,7 @@ public static class SummaryBuilder
             Takeaway = Recommendations.Totals(recommendations, pool?.Cpu.Cores, pool?.Memory.Bytes, pool?.Count),
             Faults = faults.OrderBy(f => f.Start).ThenBy(f => f.Name, StringComparer.Ordinal).Select(f => Faults.Recovery(f, resources)).ToList(),
             Incidents = resources.Incidents,
+            ApiLatency = ApiLatency.Read(runDir),
         };
     }
 

@@ -101,6 +101,12 @@ public static class HtmlExporter
             Table(b, ["Time", "Daemon", "Pod", "Event", "Reason"], s.Incidents.Take(200).Select(i => new[] { Time(i.Time), i.Daemon, i.Pod, i.Event, i.Reason ?? "" }));
             if (s.Incidents.Count > 200) b.Append($"<p class=\"note\">…{s.Incidents.Count - 200} more in summary.json.</p>");
         }
+        if (s.ApiLatency.Count > 0)
+        {
+            Section(b, "API latency");
+            b.Append("<p class=\"note\">The harness's calls to Rucio; latency from each call's intended start (no coordinated omission).</p>");
+            Table(b, Tables.ApiLatencyHeader, Tables.ApiLatencyRows(s));
+        }
         b.Append("</body></html>\n");
         return b.ToString();
     }

@@ -49,6 +49,13 @@ public static class MarkdownExporter
             Rule(b, Tables.FaultHeader.Length);
             foreach (var r in Tables.FaultRows(s)) Row(b, r);
         }
+        if (s.ApiLatency.Count > 0)
+        {
+            b.Append("\n### API latency\n\n");
+            Row(b, Tables.ApiLatencyHeader);
+            Rule(b, Tables.ApiLatencyHeader.Length);
+            foreach (var r in Tables.ApiLatencyRows(s)) Row(b, r);
+        }
         b.Append("\nFull report: report.html; every figure: summary.json.\n");
         return b.ToString();
     }
