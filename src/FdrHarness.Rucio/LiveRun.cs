@@ -24,6 +24,8 @@ public sealed record LiveRunOptions
     /// <summary>Keep reading events until the scenario's duration has passed (false: stop when the phases are done).</summary>
     public bool WaitForDuration { get; init; } = true;
     public TimeProvider Time { get; init; } = TimeProvider.System;
+    /// <summary>Called with the run folder once its observation files are complete, also after Ctrl-C: the report.</summary>
+    public Action<string>? AfterObservations { get; init; }
     /// <summary>Tests shorten the client's timeouts and backoff.</summary>
     internal Func<RucioClientOptions, RucioClientOptions>? TuneClient { get; init; }
 }
@@ -153,6 +155,7 @@ public static class LiveRun
 
         var csv = apiStats.ToCsv() + string.Concat(driver.LoadStats.ToCsv().Split('\n').Skip(1).Where(l => l.Length > 0).Select(l => "load:" + l + "\n"));
         RunDirectory.WriteAtomically(Path.Combine(run.Path, "api-latency.csv"), csv);
+        options.AfterObservations?.Invoke(run.Path);
         var summary = new Dictionary<string, double>
         {
             ["files.registered"] = driver.FilesRegistered,

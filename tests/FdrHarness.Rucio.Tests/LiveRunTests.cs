@@ -84,12 +84,14 @@ public sealed class LiveRunTests
         var outDir = Path.Combine(Path.GetTempPath(), "fdr-live-" + Guid.NewGuid().ToString("N"));
         var stdout = new StringWriter();
         var stderr = new StringWriter();
+        string? reportedFrom = null;
         var exit = await LiveRun.ExecuteAsync(r.Scenario!, new LiveRunOptions
         {
             RucioUrl = server.Url,
             OutDir = outDir,
             Env = n => n == "FAKE_PW" ? FakeRucio.Password : null,
             WaitForDuration = false,
+            AfterObservations = dir => reportedFrom = dir,
             TuneClient = o => o with { AttemptTimeout = TimeSpan.FromMilliseconds(400), RetryBaseDelay = TimeSpan.FromMilliseconds(1), RetryMaxDelay = TimeSpan.FromMilliseconds(10), MaxRetries = 8 },
         }, stdout, stderr, CancellationToken.None);
         Assert.True(exit == ExitCodes.Success, stdout + "\n" + stderr);
@@ -109,5 +111,7 @@ public sealed class LiveRunTests
         Assert.True(rows.Values.Sum(c => long.Parse(c[4])) > 0, "faults were injected, so something was retried");
         Assert.Contains("\"exit_status\": 0", File.ReadAllText(Path.Combine(outDir, "run.json")));
         Assert.DoesNotContain(FakeRucio.Password, File.ReadAllText(Path.Combine(outDir, "scenario.yaml")));
+        // The report is built once the observations are whole: events.parquet and api-latency.csv are final by then.
+        Assert.Equal(Path.GetFullPath(outDir), Path.GetFullPath(reportedFrom!));
     }
 }

@@ -4,6 +4,7 @@ using System.Globalization;
 using FdrHarness.Core;
 using FdrHarness.Core.Scenarios;
 using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Reporting;
 using FdrHarness.Rucio;
 
 namespace FdrHarness.Cli.Commands;
@@ -70,7 +71,11 @@ public static class RunCommand
             {
                 if (s.Target.Kind == TargetKind.Embedded)
                     return EmbeddedRun.Execute(s, parse.GetValue(output), stdout, stderr, interrupt.Token);
-                var options = new LiveRunOptions { RucioUrl = parse.GetValue(rucioUrl), OutDir = parse.GetValue(output), ReportsRoot = EmbeddedRun.ReportsRoot };
+                var options = new LiveRunOptions
+                {
+                    RucioUrl = parse.GetValue(rucioUrl), OutDir = parse.GetValue(output), ReportsRoot = EmbeddedRun.ReportsRoot,
+                    AfterObservations = dir => stdout.WriteLine($"Report: {Path.Combine(ReportBuilder.Build(dir).Directory, "report.html")}"),
+                };
                 return LiveRun.ExecuteAsync(s, options, stdout, stderr, interrupt.Token).GetAwaiter().GetResult();
             }
             finally
