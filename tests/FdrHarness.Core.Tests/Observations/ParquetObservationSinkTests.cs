@@ -4,6 +4,11 @@ using Parquet;
 
 namespace FdrHarness.Core.Tests.Observations;
 
+/// <summary>Heap measurements are process-wide: other test classes must not allocate meanwhile.</summary>
+[CollectionDefinition(nameof(HeapMeasurements), DisableParallelization = true)]
+public sealed class HeapMeasurements;
+
+[Collection(nameof(HeapMeasurements))]
 public class ParquetObservationSinkTests
 {
     private static string[] AllFiles =>
@@ -151,8 +156,8 @@ public class ParquetObservationSinkTests
             Assert.True(sink.RowGroups.Events >= total / rowGroup, $"{sink.RowGroups.Events} row groups handed off");
         }
         // 900 000 more events in memory would be ≥ 150 MB (≈ 170 B of strings and fields each); the sink's
-        // buffers are a few row groups of 16 384 rows.
-        Assert.True(peakGrowth < 40L << 20, $"heap grew by {peakGrowth >> 20} MiB while writing");
+        // buffers are a few row groups of 16 384 rows plus the encoder's, which vary with the writer's pace.
+        Assert.True(peakGrowth < 75L << 20, $"heap grew by {peakGrowth >> 20} MiB while writing: are rows kept?");
         var reader = new ObservationReader(tmp.Path);
         Assert.Equal((total + rowGroup - 1) / rowGroup, reader.RowGroupCount(ParquetObservationSink.EventsFile));
         Assert.Equal(total, reader.Events().LongCount());
