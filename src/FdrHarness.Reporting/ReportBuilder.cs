@@ -19,9 +19,9 @@ public static class ReportBuilder
     {
         options ??= new ReportOptions();
         if (!Directory.Exists(runDir))
-            throw new ReportInputException($"{runDir}: no such run directory");
+            throw new ReportInputException("no such run directory (a folder under reports/<scenario>/)");
         if (!File.Exists(Path.Combine(runDir, ParquetObservationSink.EventsFile)))
-            throw new ReportInputException($"{runDir}: not a run directory: it has no {ParquetObservationSink.EventsFile}");
+            throw new ReportInputException($"not a run directory: it has no {ParquetObservationSink.EventsFile}");
         var clock = Stopwatch.StartNew();
         var summary = SummaryBuilder.Build(runDir, options);
         var files = new List<string>();
@@ -39,5 +39,5 @@ public static class ReportBuilder
     }
 }
 
-/// <summary>A run directory that cannot be reported on; the message says which and why.</summary>
+/// <summary>A run directory that cannot be reported on; the message says why, callers name the directory.</summary>
 public sealed class ReportInputException(string message) : IOException(message);

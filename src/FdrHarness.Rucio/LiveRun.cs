@@ -16,7 +16,7 @@ public sealed record LiveRunOptions
     public Uri? RucioUrl { get; init; }
     /// <summary>--out: the run folder; reports/&lt;scenario&gt;/&lt;time&gt;-&lt;seed&gt; when null.</summary>
     public string? OutDir { get; init; }
-    public string ReportsRoot { get; init; } = "reports";
+    public string ReportsRoot { get; init; } = RunDirectory.DefaultReportsRoot;
     /// <summary>Environment lookup: FDR_RUCIO_URL, FDR_RUCIO_ACCOUNT, FDR_RUCIO_VO, FDR_RUCIO_TOKEN, FDR_RUCIO_PASSWORD and the scenario's *_env names.</summary>
     public Func<string, string?> Env { get; init; } = Environment.GetEnvironmentVariable;
     /// <summary>The reachability check gives up after this long (the whole command must answer within 30 s).</summary>

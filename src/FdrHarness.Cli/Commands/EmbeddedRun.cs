@@ -14,15 +14,13 @@ namespace FdrHarness.Cli.Commands;
 /// <summary>A rehearsal on the embedded data lake: run directory, observations, live progress, end-of-run summary.</summary>
 public static class EmbeddedRun
 {
-    public const string ReportsRoot = "reports";
-
     public static int Execute(Scenario scenario, string? outDir, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
         RunDirectory dir;
         RunInfo info;
         try
         {
-            dir = RunDirectory.Start(scenario, ReportsRoot, outDir, out info);
+            dir = RunDirectory.Start(scenario, RunDirectory.DefaultReportsRoot, outDir, out info);
         }
         catch (Exception e) when (e is RunDirectoryException or IOException or UnauthorizedAccessException)
         {

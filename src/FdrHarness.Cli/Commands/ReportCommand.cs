@@ -24,16 +24,6 @@ public static class ReportCommand
                 stderr.WriteLine($"--link-target {target.Value.ToString(CultureInfo.InvariantCulture)}: error: expected a ratio such as 0.9");
                 return ExitCodes.InvalidInput;
             }
-            if (!Directory.Exists(dir))
-            {
-                stderr.WriteLine($"{dir}: error: no such run directory (a folder under reports/<scenario>/)");
-                return ExitCodes.InvalidInput;
-            }
-            if (!File.Exists(Path.Combine(dir, "events.parquet")))
-            {
-                stderr.WriteLine($"{dir}: error: not a run directory: it has no events.parquet");
-                return ExitCodes.InvalidInput;
-            }
             ReportResult result;
             try
             {
@@ -41,7 +31,7 @@ public static class ReportCommand
             }
             catch (Exception e) when (e is IOException or InvalidDataException or Parquet.ParquetException)
             {
-                // A damaged or foreign file is the run directory's problem, not a bug in fdr: say which and stop.
+                // A missing, damaged or foreign run directory is the input's problem, not a bug in fdr: say which and stop.
                 stderr.WriteLine($"{dir}: error: {e.Message.ReplaceLineEndings(" ")}");
                 return ExitCodes.InvalidInput;
             }

@@ -73,7 +73,7 @@ public static class RunCommand
                     return EmbeddedRun.Execute(s, parse.GetValue(output), stdout, stderr, interrupt.Token);
                 var options = new LiveRunOptions
                 {
-                    RucioUrl = parse.GetValue(rucioUrl), OutDir = parse.GetValue(output), ReportsRoot = EmbeddedRun.ReportsRoot,
+                    RucioUrl = parse.GetValue(rucioUrl), OutDir = parse.GetValue(output),
                     AfterObservations = dir => stdout.WriteLine($"Report: {Path.Combine(ReportBuilder.Build(dir).Directory, "report.html")}"),
                 };
                 return LiveRun.ExecuteAsync(s, options, stdout, stderr, interrupt.Token).GetAwaiter().GetResult();

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using FdrHarness.Core;
+using FdrHarness.Core.Observations;
 using FdrHarness.Core.Scenarios;
 using FdrHarness.Decisions.Sweep;
 
@@ -47,7 +48,7 @@ public static class SweepCommand
                 var points = setting is not null ? SweepRunner.Setting(scenario, setting) : SweepRunner.Scales(scenario, ParseScales(scaleText ?? "0.5,1,2,5,10"));
                 var swept = setting is not null ? setting[..setting.IndexOf('=')] : "scale";
                 var result = SweepRunner.Run(scenario.Run.Name, swept, points, new LineProgress(stderr));
-                var dir = parse.GetValue(outDir) ?? Path.Combine("reports", scenario.Run.Name, "sweep");
+                var dir = parse.GetValue(outDir) ?? Path.Combine(RunDirectory.DefaultReportsRoot, scenario.Run.Name, "sweep");
                 var files = SweepRunner.Write(result, dir);
                 stdout.Write(SweepRunner.Text(result));
                 stdout.WriteLine($"\nSweep in {Path.GetFullPath(dir)}: {string.Join(", ", files)}");

@@ -69,6 +69,8 @@ public sealed record RunInfo
 /// </remarks>
 public sealed class RunDirectory
 {
+    /// <summary>Where runs go unless --out says otherwise, relative to the working directory.</summary>
+    public const string DefaultReportsRoot = "reports";
     public const string ScenarioFile = "scenario.yaml";
     public const string RunFile = "run.json";
 
