@@ -24,11 +24,20 @@ public sealed record LiveRunOptions
     /// <summary>Keep reading events until the scenario's duration has passed (false: stop when the phases are done).</summary>
     public bool WaitForDuration { get; init; } = true;
     public TimeProvider Time { get; init; } = TimeProvider.System;
-    /// <summary>Called with the run folder once its observation files are complete, also after Ctrl-C: the report.</summary>
-    public Action<string>? AfterObservations { get; init; }
+    /// <summary>
+    /// Called with the run folder once its observation files are complete, also after Ctrl-C: the report and the threshold
+    /// verdict. Returns the exit code of the verdict (0 or 99), which replaces a successful run's.
+    /// </summary>
+    public Func<string, int>? Conclude { get; init; }
+    /// <summary>Abort-on-fail, made with the run's start time: sees every event kept and is asked now and then whether the run must stop.</summary>
+    public Func<DateTime, LiveAbortCheck>? AbortOnFail { get; init; }
     /// <summary>Tests shorten the client's timeouts and backoff.</summary>
     internal Func<RucioClientOptions, RucioClientOptions>? TuneClient { get; init; }
 }
+
+/// <summary>Abort-on-fail for a live run: <paramref name="Observe"/> gets each event kept; <paramref name="Check"/> answers
+/// why the run must stop (a line for the operator), or null to go on; asked every <paramref name="Interval"/>.</summary>
+public sealed record LiveAbortCheck(Action<HermesEvent> Observe, Func<DateTime, string?> Check, TimeSpan Interval);
 
 /// <summary>
 /// `fdr run SCENARIO --target rucio`: drives a real Rucio with the scenario's phases at the pace of their load simulations,
@@ -108,9 +117,12 @@ public static class LiveRun
             options.ReportsRoot, options.OutDir, out var info, options.Time);
         var exit = ExitCodes.Success;
         var driver = new LiveDriver(scenario, connection, client, options, stdout);
-        await using (var sink = run.OpenSink())
+        await using (var parquet = run.OpenSink())
         {
+            var abortCheck = options.AbortOnFail?.Invoke(info.StartedUtc);
+            var sink = new SynchronizedSink(parquet, abortCheck?.Observe);
             using var stopEvents = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var stopPhases = CancellationTokenSource.CreateLinkedTokenSource(ct);
             HermesConsumer? consumer = null;
             Task? consuming = null;
             if (connection.Broker is { } broker)
@@ -131,22 +143,31 @@ public static class LiveRun
             {
                 await stdout.WriteLineAsync("no broker configured (target.rucio.broker): progress comes from rule states only").ConfigureAwait(false);
             }
+            string? abortReason = null;
+            var watching = abortCheck is { } abort ? WatchAsync(abort, options.Time, r => { abortReason = r; stopPhases.Cancel(); }, stopPhases.Token) : Task.CompletedTask;
 
             try
             {
-                await driver.RunPhasesAsync(ct).ConfigureAwait(false);
-                if (options.WaitForDuration) await driver.ObserveUntilAsync(info.StartedUtc + scenario.Run.Duration, consumer, ct).ConfigureAwait(false);
+                await driver.RunPhasesAsync(stopPhases.Token).ConfigureAwait(false);
+                if (options.WaitForDuration) await driver.ObserveUntilAsync(info.StartedUtc + scenario.Run.Duration, consumer, stopPhases.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 exit = ExitCodes.Interrupted;
                 await stdout.WriteLineAsync("interrupted: writing what was observed so far").ConfigureAwait(false);
             }
+            catch (OperationCanceledException) when (abortReason is not null)
+            {
+                exit = ExitCodes.ThresholdsFailed;
+                await stderr.WriteLineAsync($"fdr: aborted: {abortReason}").ConfigureAwait(false);
+            }
             catch (RucioUnreachableException e)
             {
                 exit = ExitCodes.TargetUnreachable;
                 await stderr.WriteLineAsync($"fdr: lost Rucio at {display}: {OneLine(e.Reason)}").ConfigureAwait(false);
             }
+            await stopPhases.CancelAsync().ConfigureAwait(false);
+            await watching.ConfigureAwait(false);
             await stopEvents.CancelAsync().ConfigureAwait(false);
             if (consuming is not null) await consuming.ConfigureAwait(false);
             if (consumer is not null)
@@ -155,7 +176,7 @@ public static class LiveRun
 
         var csv = apiStats.ToCsv() + string.Concat(driver.LoadStats.ToCsv().Split('\n').Skip(1).Where(l => l.Length > 0).Select(l => "load:" + l + "\n"));
         RunDirectory.WriteAtomically(Path.Combine(run.Path, "api-latency.csv"), csv);
-        options.AfterObservations?.Invoke(run.Path);
+        if (options.Conclude?.Invoke(run.Path) is { } verdict && exit == ExitCodes.Success) exit = verdict;
         var summary = new Dictionary<string, double>
         {
             ["files.registered"] = driver.FilesRegistered,
@@ -166,6 +187,24 @@ public static class LiveRun
         run.Finish(info, exit, summary, options.Time);
         await stdout.WriteLineAsync($"run folder: {run.Path}").ConfigureAwait(false);
         return exit;
+    }
+
+    /// <summary>Asks <paramref name="abort"/> every interval until it names a reason (then <paramref name="stop"/>) or the run ends.</summary>
+    private static async Task WatchAsync(LiveAbortCheck abort, TimeProvider time, Action<string> stop, CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(abort.Interval, time, ct).ConfigureAwait(false);
+                if (abort.Check(time.GetUtcNow().UtcDateTime) is { } reason)
+                {
+                    stop(reason);
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) { /* the run ended first */ }
     }
 
     private static RucioAuth DefaultAuth(Func<string, string?> env) => env("FDR_RUCIO_TOKEN") is { Length: > 0 }

@@ -91,7 +91,7 @@ public sealed class LiveRunTests
             OutDir = outDir,
             Env = n => n == "FAKE_PW" ? FakeRucio.Password : null,
             WaitForDuration = false,
-            AfterObservations = dir => reportedFrom = dir,
+            Conclude = dir => { reportedFrom = dir; return ExitCodes.Success; },
             TuneClient = o => o with { AttemptTimeout = TimeSpan.FromMilliseconds(400), RetryBaseDelay = TimeSpan.FromMilliseconds(1), RetryMaxDelay = TimeSpan.FromMilliseconds(10), MaxRetries = 8 },
         }, stdout, stderr, CancellationToken.None);
         Assert.True(exit == ExitCodes.Success, stdout + "\n" + stderr);
@@ -113,5 +113,58 @@ public sealed class LiveRunTests
         Assert.DoesNotContain(FakeRucio.Password, File.ReadAllText(Path.Combine(outDir, "scenario.yaml")));
         // The report is built once the observations are whole: events.parquet and api-latency.csv are final by then.
         Assert.Equal(Path.GetFullPath(outDir), Path.GetFullPath(reportedFrom!));
+    }
+
+    [Fact]
+    public async Task Abort_on_fail_stops_the_run_with_exit_99_and_keeps_what_was_observed()
+    {
+        await using var server = await FakeRucio.StartAsync();
+        var r = ScenarioLoader.Parse(Yaml.Replace("duration: 10s", "duration: 1h", StringComparison.Ordinal));
+        Assert.True(r.Ok, string.Join("\n", r.Diagnostics));
+        var outDir = Path.Combine(Path.GetTempPath(), "fdr-abort-" + Guid.NewGuid().ToString("N"));
+        var stderr = new StringWriter();
+        DateTime? startedAt = null;
+        var checks = 0;
+        var concluded = false;
+        var watch = Stopwatch.StartNew();
+        var exit = await LiveRun.ExecuteAsync(r.Scenario!, new LiveRunOptions
+        {
+            RucioUrl = server.Url,
+            OutDir = outDir,
+            Env = n => n == "FAKE_PW" ? FakeRucio.Password : null,
+            AbortOnFail = start =>
+            {
+                startedAt = start;
+                // The third check fails, as a threshold on the events so far would.
+                return new LiveAbortCheck(_ => { }, _ => ++checks >= 3 ? "transfers.efficiency >= 90% failed: 0.5" : null, TimeSpan.FromMilliseconds(50));
+            },
+            Conclude = _ => { concluded = true; return ExitCodes.Success; },
+        }, new StringWriter(), stderr, CancellationToken.None);
+
+        Assert.Equal(ExitCodes.ThresholdsFailed, exit);
+        Assert.True(watch.Elapsed < TimeSpan.FromMinutes(1), "the hour-long run stopped at the failed check");
+        Assert.Equal(3, checks);
+        Assert.NotNull(startedAt);
+        Assert.Contains("aborted: transfers.efficiency >= 90% failed", stderr.ToString());
+        Assert.True(concluded, "the report is still built from what was observed");
+        Assert.True(File.Exists(Path.Combine(outDir, "events.parquet")));
+        Assert.Contains("\"exit_status\": 99", File.ReadAllText(Path.Combine(outDir, "run.json")));
+    }
+
+    [Fact]
+    public async Task A_failed_verdict_replaces_a_successful_exit()
+    {
+        await using var server = await FakeRucio.StartAsync();
+        var r = ScenarioLoader.Parse(Yaml);
+        Assert.True(r.Ok, string.Join("\n", r.Diagnostics));
+        var exit = await LiveRun.ExecuteAsync(r.Scenario!, new LiveRunOptions
+        {
+            RucioUrl = server.Url,
+            OutDir = Path.Combine(Path.GetTempPath(), "fdr-verdict-" + Guid.NewGuid().ToString("N")),
+            Env = n => n == "FAKE_PW" ? FakeRucio.Password : null,
+            WaitForDuration = false,
+            Conclude = _ => ExitCodes.ThresholdsFailed,
+        }, new StringWriter(), new StringWriter(), CancellationToken.None);
+        Assert.Equal(ExitCodes.ThresholdsFailed, exit);
     }
 }

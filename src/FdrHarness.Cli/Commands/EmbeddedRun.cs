@@ -4,7 +4,6 @@ using FdrHarness.Core;
 using FdrHarness.Core.Observations;
 using FdrHarness.Core.Quantities;
 using FdrHarness.Core.Scenarios.Model;
-using FdrHarness.Decisions.Thresholds;
 using FdrHarness.Lake;
 using FdrHarness.Reporting;
 using Spectre.Console;
@@ -43,23 +42,17 @@ public static class EmbeddedRun
                 exit = ExitCodes.Interrupted;
             }
         }
-        // The report reads only the observation files, so an interrupted run gets its partial report too.
-        var report = ReportBuilder.Build(dir.Path);
         wall.Stop();
         if (result is null)
         {
+            // The report reads only the observation files, so an interrupted run gets its partial report too.
+            var partial = ReportBuilder.Build(dir.Path);
             dir.Finish(info, exit);
-            stderr.WriteLine($"Interrupted after {wall.Elapsed.TotalSeconds:0.0} s; the partial report is {Path.Combine(report.Directory, "report.html")}");
+            stderr.WriteLine($"Interrupted after {wall.Elapsed.TotalSeconds:0.0} s; the partial report is {Path.Combine(partial.Directory, "report.html")}");
             return exit;
         }
         PrintSummary(result, wall.Elapsed, stdout);
-        stdout.WriteLine($"Report: {Path.Combine(report.Directory, "report.html")} (and report.md, summary.json, CSVs, plots/)");
-        if (scenario.Thresholds.Count > 0)
-        {
-            var verdict = ThresholdGate.Evaluate(scenario, report.Summary, dir.Path);
-            ThresholdGate.Write(verdict, dir.Path, stdout); // ✓/✗ per threshold and thresholds.junit.xml
-            exit = verdict.ExitCode;
-        }
+        exit = RunVerdict.ReportAndJudge(scenario, dir.Path, stdout);
         dir.Finish(info, exit, Summary(result));
         return exit;
     }

@@ -74,7 +74,8 @@ public static class RunCommand
                 var options = new LiveRunOptions
                 {
                     RucioUrl = parse.GetValue(rucioUrl), OutDir = parse.GetValue(output),
-                    AfterObservations = dir => stdout.WriteLine($"Report: {Path.Combine(ReportBuilder.Build(dir).Directory, "report.html")}"),
+                    Conclude = dir => RunVerdict.ReportAndJudge(s, dir, stdout),
+                    AbortOnFail = RunVerdict.AbortOnFail(s),
                 };
                 return LiveRun.ExecuteAsync(s, options, stdout, stderr, interrupt.Token).GetAwaiter().GetResult();
             }

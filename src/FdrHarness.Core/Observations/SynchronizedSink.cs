@@ -1,0 +1,35 @@
+namespace FdrHarness.Core.Observations;
+
+/// <summary>
+/// One sink for several producers of a live run (the broker's events, the cluster's pods and samples): each call
+/// holds a lock, because the Parquet sink underneath takes one producer. <paramref name="onEvent"/> sees every event
+/// written, after it is written (abort-on-fail watches them).
+/// </summary>
+public sealed class SynchronizedSink(IObservationSink inner, Action<HermesEvent>? onEvent = null) : IObservationSink
+{
+    private readonly Lock _gate = new();
+
+    public void Event(in HermesEvent e)
+    {
+        lock (_gate)
+        {
+            inner.Event(e);
+            onEvent?.Invoke(e);
+        }
+    }
+
+    public void Sample(in PodSample s)
+    {
+        lock (_gate) inner.Sample(s);
+    }
+
+    public void Lifecycle(in PodLifecycleEvent e)
+    {
+        lock (_gate) inner.Lifecycle(e);
+    }
+
+    public void Fault(in FaultRecord f)
+    {
+        lock (_gate) inner.Fault(f);
+    }
+}
