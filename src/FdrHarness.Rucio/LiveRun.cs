@@ -1,6 +1,7 @@
 using System.Globalization;
 using FdrHarness.Core;
 using FdrHarness.Core.Observations;
+using FdrHarness.Core.Rucio;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Core.Synthetic;
 using FdrHarness.Rucio.Load;
@@ -31,6 +32,8 @@ public sealed record LiveRunOptions
     public Func<string, int>? Conclude { get; init; }
     /// <summary>Abort-on-fail, made with the run's start time: sees every event kept and is asked now and then whether the run must stop.</summary>
     public Func<DateTime, LiveAbortCheck>? AbortOnFail { get; init; }
+    /// <summary>How often rule states are polled (replaced rules of a qos_transition; progress without a broker).</summary>
+    internal TimeSpan RulePoll { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Tests shorten the client's timeouts and backoff.</summary>
     internal Func<RucioClientOptions, RucioClientOptions>? TuneClient { get; init; }
 }
@@ -133,7 +136,8 @@ public static class LiveRun
                     Destination = broker.Destination,
                     Username = broker.UsernameEnv is { } ue ? env(ue) : null,
                     Password = broker.PasswordEnv is { } pe ? env(pe) : null,
-                    Scopes = scenario.Experiments.Select(x => x.EffectiveScope).ToHashSet(StringComparer.Ordinal),
+                    Scopes = scenario.Experiments.Select(x => x.EffectiveScope)
+                        .Concat(scenario.Workload.OfType<NoisePhase>().Select(n => n.Scope)).ToHashSet(StringComparer.Ordinal),
                     SubscriptionName = "fdr-" + RunDirectory.SafeName(scenario.Run.Name),
                     Time = options.Time,
                 }, sink);
@@ -167,6 +171,7 @@ public static class LiveRun
                 await stderr.WriteLineAsync($"fdr: lost Rucio at {display}: {OneLine(e.Reason)}").ConfigureAwait(false);
             }
             await stopPhases.CancelAsync().ConfigureAwait(false);
+            await driver.DrainAsync().ConfigureAwait(false);
             await watching.ConfigureAwait(false);
             await stopEvents.CancelAsync().ConfigureAwait(false);
             if (consuming is not null) await consuming.ConfigureAwait(false);
@@ -181,6 +186,8 @@ public static class LiveRun
         {
             ["files.registered"] = driver.FilesRegistered,
             ["rules.created"] = driver.RulesCreated,
+            ["rules.retired"] = driver.RulesRetired,
+            ["noise.files"] = driver.NoiseFiles,
             ["api.calls"] = apiStats.Summaries().Sum(s => s.Count),
             ["api.failed"] = apiStats.Summaries().Sum(s => s.Failed),
         };
@@ -217,20 +224,41 @@ public static class LiveRun
     private static string OneLine(string s) => s.ReplaceLineEndings(" ").Trim();
 }
 
-/// <summary>The phases of a scenario against a live Rucio (inject, replicate, delete; others are reported as not driven).</summary>
+/// <summary>
+/// The phases of a scenario against a live Rucio, in order: inject, replicate, qos_transition and delete run to their end;
+/// noise and the retirement of replaced rules go on in the background until the run stops (<see cref="DrainAsync"/>).
+/// </summary>
 internal sealed class LiveDriver(Scenario scenario, RucioConnection connection, RucioClient client, LiveRunOptions options, TextWriter stdout)
 {
+    /// <summary>At most this many replaced rules are checked per round (polling a million would load the server we measure).</summary>
+    private const int TransitionChecksPerRound = 500;
+
     private readonly Dictionary<string, List<string>> _rulesByPhase = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DidRef> _ruleDids = new(StringComparer.Ordinal);
     private readonly List<(string Scope, string Name)> _datasets = [];
-    private long _files, _rules;
+    private readonly List<Task> _background = [];
+    private long _files, _rules, _noiseFiles, _retired;
 
     public OperationStats LoadStats { get; } = new();
     public long FilesRegistered => Interlocked.Read(ref _files);
     public long RulesCreated => Interlocked.Read(ref _rules);
+    public long NoiseFiles => Interlocked.Read(ref _noiseFiles);
+    public long RulesRetired => Interlocked.Read(ref _retired);
+
+    /// <summary>Waits for the background work (noise, rule retirement) once the run's token is cancelled.</summary>
+    public async Task DrainAsync()
+    {
+        foreach (var t in _background)
+        {
+            try { await t.ConfigureAwait(false); }
+            catch (OperationCanceledException) { /* the run ended */ }
+        }
+    }
 
     public async Task RunPhasesAsync(CancellationToken ct)
     {
         var start = options.Time.GetUtcNow();
+        var end = start + scenario.Run.Duration;
         var index = 0;
         foreach (var phase in scenario.Workload)
         {
@@ -244,10 +272,9 @@ internal sealed class LiveDriver(Scenario scenario, RucioConnection connection, 
             {
                 case InjectPhase p: await InjectAsync(name, p, experiments, ct).ConfigureAwait(false); break;
                 case ReplicatePhase p: await ReplicateAsync(name, p.Rule, p.Fraction, experiments, ct).ConfigureAwait(false); break;
+                case QosTransitionPhase p: await TransitionAsync(name, p, ct).ConfigureAwait(false); break;
                 case DeletePhase p: await DeleteAsync(p, experiments, ct).ConfigureAwait(false); break;
-                default:
-                    await stdout.WriteLineAsync($"  {name}: {phase.GetType().Name} is not driven on a live target yet; skipped").ConfigureAwait(false);
-                    break;
+                case NoisePhase p: _background.Add(NoiseAsync(name, p, start, end, ct)); break;
             }
         }
     }
@@ -366,26 +393,140 @@ internal sealed class LiveDriver(Scenario scenario, RucioConnection connection, 
             await gate.WaitAsync(ct).ConfigureAwait(false);
             try
             {
-                var created = await client.AddRuleAsync(new RuleRequest
-                {
-                    Dids = [new DidRef(d.Scope, d.Name)],
-                    Copies = rule.Copies,
-                    RseExpression = rule.RseExpression.Text,
-                    Grouping = rule.Grouping.ToString().ToUpperInvariant(),
-                    LifetimeSeconds = rule.Lifetime is { } l ? (long)l.TotalSeconds : null,
-                    Activity = rule.Activity,
-                    Asynchronous = rule.Asynchronous ? true : null,
-                    SourceReplicaExpression = rule.SourceReplicaExpression?.Text,
-                    Notify = rule.Notify.ToString(),
-                    Priority = rule.Priority,
-                }, ct).ConfigureAwait(false);
+                var created = await client.AddRuleAsync(Request(rule, new DidRef(d.Scope, d.Name)), ct).ConfigureAwait(false);
                 lock (ids) ids.AddRange(created);
+                lock (_ruleDids) foreach (var id in created) _ruleDids[id] = new DidRef(d.Scope, d.Name);
                 Interlocked.Add(ref _rules, created.Count);
             }
             catch (RucioException) { Interlocked.Increment(ref failed); }
             finally { gate.Release(); }
         })).ConfigureAwait(false);
         await stdout.WriteLineAsync($"  {phaseName}: {ids.Count} rules on {targets.Count} datasets, {failed} refused").ConfigureAwait(false);
+    }
+
+    private static RuleRequest Request(RuleSpec rule, DidRef did) => new()
+    {
+        Dids = [did],
+        Copies = rule.Copies,
+        RseExpression = rule.RseExpression.Text,
+        Grouping = rule.Grouping.ToString().ToUpperInvariant(),
+        LifetimeSeconds = rule.Lifetime is { } l ? (long)l.TotalSeconds : null,
+        Activity = rule.Activity,
+        Asynchronous = rule.Asynchronous ? true : null,
+        SourceReplicaExpression = rule.SourceReplicaExpression?.Text,
+        Notify = rule.Notify.ToString(),
+        Priority = rule.Priority,
+    };
+
+    /// <summary>A new rule on each DID of the replaced phase's rules; the old rule goes once the new one is OK (in the background).</summary>
+    private async Task TransitionAsync(string phaseName, QosTransitionPhase q, CancellationToken ct)
+    {
+        var old = _rulesByPhase.GetValueOrDefault(q.From) ?? [];
+        old = [.. old.Take((int)Math.Ceiling(old.Count * Math.Clamp(q.Fraction, 0, 1)))];
+        var ids = new List<string>();
+        _rulesByPhase[phaseName] = ids;
+        var replaced = new List<(string New, string Old)>();
+        using var gate = new SemaphoreSlim(Math.Max(1, connection.Concurrency));
+        var failed = 0;
+        await Task.WhenAll(old.Select(async oldId =>
+        {
+            DidRef did;
+            lock (_ruleDids) did = _ruleDids[oldId];
+            await gate.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                var created = await client.AddRuleAsync(Request(q.Rule, did), ct).ConfigureAwait(false);
+                lock (ids)
+                {
+                    ids.AddRange(created);
+                    if (q.RemoveOld) replaced.AddRange(created.Select(n => (n, oldId)));
+                }
+                lock (_ruleDids) foreach (var id in created) _ruleDids[id] = did;
+                Interlocked.Add(ref _rules, created.Count);
+            }
+            catch (RucioException) { Interlocked.Increment(ref failed); }
+            finally { gate.Release(); }
+        })).ConfigureAwait(false);
+        await stdout.WriteLineAsync($"  {phaseName}: {ids.Count} rules replacing {old.Count} of {q.From}, {failed} refused"
+            + (q.RemoveOld ? "; each old rule is removed once its new one is OK" : "")).ConfigureAwait(false);
+        if (replaced.Count > 0) _background.Add(RetireReplacedAsync(phaseName, replaced, ct));
+    }
+
+    /// <summary>Removes each replaced rule once its successor is OK, checking a bounded number of successors per round.</summary>
+    private async Task RetireReplacedAsync(string phaseName, List<(string New, string Old)> pending, CancellationToken ct)
+    {
+        while (pending.Count > 0)
+        {
+            await Task.Delay(options.RulePoll, options.Time, ct).ConfigureAwait(false);
+            var done = new List<(string, string)>();
+            foreach (var pair in pending.Take(TransitionChecksPerRound))
+            {
+                try
+                {
+                    var state = await client.GetRuleAsync(pair.New, ct).ConfigureAwait(false);
+                    if (state.State != "OK") continue;
+                    await client.DeleteRuleAsync(pair.Old, false, ct).ConfigureAwait(false);
+                    done.Add(pair);
+                }
+                catch (RucioNotFoundException) { done.Add(pair); } // either rule is gone already: nothing left to do
+                catch (RucioException) { /* counted in the API statistics; tried again next round */ }
+            }
+            foreach (var d in done) pending.Remove(d);
+            Interlocked.Add(ref _retired, done.Count);
+            if (done.Count > 0)
+                await stdout.WriteLineAsync($"  {phaseName}: {done.Count} replaced rules removed, {pending.Count} waiting for their new rule").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// ESCAPE's functional-test noise: every period, per ordered pair of the RSEs, a file written at the source and a
+    /// one-copy rule to the destination, both with the phase's lifetime. Names carry the run's start so a later run never
+    /// meets a name Rucio remembers as deleted.
+    /// </summary>
+    private async Task NoiseAsync(string phaseName, NoisePhase n, DateTimeOffset runStart, DateTimeOffset runEnd, CancellationToken ct)
+    {
+        var rses = new List<string>();
+        await foreach (var r in client.ListRsesAsync(n.Rses?.Text ?? "*", ct).ConfigureAwait(false)) rses.Add(r);
+        rses.Sort(StringComparer.Ordinal);
+        var protocols = new Dictionary<string, RseProtocol?>(StringComparer.Ordinal);
+        foreach (var r in rses)
+        {
+            var ps = await client.GetProtocolsAsync(r, ct).ConfigureAwait(false);
+            protocols[r] = ps.FirstOrDefault(p => p.Scheme is "https" or "davs" or "http" or "dav") ?? ps.FirstOrDefault();
+        }
+        var pairs = (from src in rses from dst in rses where src != dst select (src, dst)).ToList();
+        var first = options.Time.GetUtcNow();
+        var until = n.During is { } d && first + d < runEnd ? first + d : runEnd;
+        var tag = runStart.UtcDateTime.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture);
+        var content = new SyntheticContent(scenario.Run.Seed);
+        var upload = connection.Injection == InjectionMode.Upload;
+        var index = 0L;
+        for (var round = 0; first + n.Every * round < until; round++)
+        {
+            var wait = first + n.Every * round - options.Time.GetUtcNow();
+            if (wait > TimeSpan.Zero) await Task.Delay(wait, options.Time, ct).ConfigureAwait(false);
+            var written = 0;
+            foreach (var (src, dst) in pairs)
+            {
+                var name = string.Create(CultureInfo.InvariantCulture, $"fdr-noise.{src}.{dst}.{tag}.r{round:D3}");
+                var adler = content.ComputeAdler32(n.Scope, index, n.FileSize.Bytes);
+                var file = new SyntheticFile(n.Scope, name, "", null, n.FileSize.Bytes, adler, index++);
+                try
+                {
+                    var pfn = protocols[src]?.UrlOf($"{n.Scope}/{name}");
+                    if (upload && pfn is not null) await client.PutAsync(pfn, (s, t) => content.WriteToAsync(s, file, t), file.Bytes, ct).ConfigureAwait(false);
+                    await client.AddReplicasAsync(src, [new NewReplica(n.Scope, name, file.Bytes, file.Adler32Hex, Pfn: pfn?.ToString())], ct: ct).ConfigureAwait(false);
+                    await client.SetDidLifetimeAsync(n.Scope, name, n.Lifetime, ct).ConfigureAwait(false);
+                    var rule = new RuleSpec { RseExpression = RseExpression.Parse(dst), Grouping = RuleGrouping.None, Lifetime = n.Lifetime, Activity = n.Activity };
+                    var created = await client.AddRuleAsync(Request(rule, new DidRef(n.Scope, name)), ct).ConfigureAwait(false);
+                    Interlocked.Add(ref _rules, created.Count);
+                    written++;
+                }
+                catch (RucioException) { /* counted in the API statistics; the next pair goes on */ }
+            }
+            Interlocked.Add(ref _noiseFiles, written);
+            await stdout.WriteLineAsync($"  {phaseName}: round {round}, {written} of {pairs.Count} noise files and rules").ConfigureAwait(false);
+        }
     }
 
     private async Task DeleteAsync(DeletePhase p, List<ExperimentSpec> experiments, CancellationToken ct)
@@ -421,7 +562,7 @@ internal sealed class LiveDriver(Scenario scenario, RucioConnection connection, 
         while (options.Time.GetUtcNow().UtcDateTime < endUtc)
         {
             var left = endUtc - options.Time.GetUtcNow().UtcDateTime;
-            await Task.Delay(left < TimeSpan.FromSeconds(30) ? left : TimeSpan.FromSeconds(30), options.Time, ct).ConfigureAwait(false);
+            await Task.Delay(left < options.RulePoll ? left : options.RulePoll, options.Time, ct).ConfigureAwait(false);
             if (consumer is not null)
             {
                 await stdout.WriteLineAsync($"  events: {consumer.Written} written").ConfigureAwait(false);

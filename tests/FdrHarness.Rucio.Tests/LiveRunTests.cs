@@ -167,4 +167,43 @@ public sealed class LiveRunTests
         }, new StringWriter(), new StringWriter(), CancellationToken.None);
         Assert.Equal(ExitCodes.ThresholdsFailed, exit);
     }
+
+    [Fact]
+    public async Task Qos_transition_replaces_rules_and_noise_writes_a_file_and_rule_per_rse_pair_each_round()
+    {
+        await using var server = await FakeRucio.StartAsync();
+        var yaml = Yaml.Replace("duration: 10s", "duration: 5s", StringComparison.Ordinal).Replace(
+            "  - delete: {name: cleanup, after: to-safe}\n",
+            "  - qos_transition: {name: to-fast, from: to-safe, rule: {rse_expression: QOS=FAST}}\n" +
+            "  - noise: {name: noise, every: 1s, during: 2s, file_size: 1 MB, lifetime: 1h}\n", StringComparison.Ordinal);
+        Assert.Contains("qos_transition", yaml);
+        var r = ScenarioLoader.Parse(yaml);
+        Assert.True(r.Ok, string.Join("\n", r.Diagnostics));
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = await LiveRun.ExecuteAsync(r.Scenario!, new LiveRunOptions
+        {
+            RucioUrl = server.Url,
+            OutDir = Path.Combine(Path.GetTempPath(), "fdr-qos-" + Guid.NewGuid().ToString("N")),
+            Env = n => n == "FAKE_PW" ? FakeRucio.Password : null,
+            RulePoll = TimeSpan.FromMilliseconds(200),
+        }, stdout, stderr, CancellationToken.None);
+        Assert.True(exit == ExitCodes.Success, stdout + "\n" + stderr);
+        var output = stdout.ToString();
+
+        // qos_transition: one new rule per rule of to-safe; every old one removed once the new one was OK.
+        Assert.True(output.Contains("to-fast: 6 rules replacing 6 of to-safe, 0 refused", StringComparison.Ordinal), output);
+        Assert.Contains("to-fast: 6 replaced rules removed, 0 waiting", output);
+        Assert.Equal(6, server.Rules.Values.Count(v => v == "deleted"));
+        Assert.Equal(12 + 4, server.Rules.Count); // 6 replicate + 6 transition + noise rules of two rounds
+
+        // noise: rounds at 0 s and 1 s of the 2 s it lasts, one file per ordered pair of the two RSEs, with a lifetime.
+        var noise = server.Replicas.Keys.Where(k => k.StartsWith("fdr-noise.", StringComparison.Ordinal)).Order().ToList();
+        Assert.Equal(4, noise.Count);
+        Assert.Contains(noise, n => n.StartsWith("fdr-noise.MOCK.MOCK2.", StringComparison.Ordinal) && n.EndsWith(".r000", StringComparison.Ordinal));
+        Assert.Contains(noise, n => n.StartsWith("fdr-noise.MOCK2.MOCK.", StringComparison.Ordinal) && n.EndsWith(".r001", StringComparison.Ordinal));
+        Assert.Equal(4, server.Requests.Count(q => q.Method == "POST" && q.PathAndQuery.StartsWith("/dids/noise/fdr-noise.", StringComparison.Ordinal) && q.PathAndQuery.EndsWith("/meta/lifetime", StringComparison.Ordinal)));
+        Assert.Contains("\"activity\": \"Functional Test\"", string.Join("\n", server.Requests.Where(q => q.PathAndQuery == "/rules/").Select(q => q.Body)).Replace("\":\"", "\": \"", StringComparison.Ordinal));
+        Assert.DoesNotContain("not driven", output);
+    }
 }
