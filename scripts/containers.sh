@@ -10,6 +10,7 @@ CACHE=/var/cache/fdr-images          # the debootstrap'd base, kept so a rebuild
 MIRROR=${FDR_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 ACTIVEMQ_IMAGE=localhost/fdr-activemq:5
 NGINX_IMAGE=localhost/fdr-nginx-webdav:1
+PROMETHEUS_IMAGE=localhost/fdr-prometheus:2
 
 log() { echo "containers.sh: $*" >&2; }
 quiet() { local out; out=$(mktemp); if ! "$@" >"$out" 2>&1; then tail -n 30 "$out" >&2; rm -f "$out"; return 1; fi; rm -f "$out"; }
@@ -129,6 +130,22 @@ server {
 }
 EOF
 mkdir -p /srv/rse/.tmp && chown www-data:www-data /srv/rse/.tmp
+'
+
+# Prometheus 2 from Debian (promtool included). The image's own configuration scrapes only itself; tests mount theirs
+# over /etc/prometheus/prometheus.yml. Data under /prometheus, listening on all interfaces.
+build "$PROMETHEUS_IMAGE" '["/usr/bin/prometheus","--config.file=/etc/prometheus/prometheus.yml","--storage.tsdb.path=/prometheus","--web.listen-address=0.0.0.0:9090"]' '
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+prometheus --version 2>&1 | grep -q "version 2\."
+mkdir -p /prometheus
+cat >/etc/prometheus/prometheus.yml <<EOF
+global: {scrape_interval: 15s}
+scrape_configs:
+  - job_name: prometheus
+    static_configs: [{targets: ["localhost:9090"]}]
+EOF
 '
 
 printf 'export DOCKER_HOST=unix://%s TESTCONTAINERS_RYUK_DISABLED=true\n' "$SOCK" >"$ENV_FILE"
