@@ -32,11 +32,20 @@ public sealed record LiveRunOptions
     public Func<string, int>? Conclude { get; init; }
     /// <summary>Abort-on-fail, made with the run's start time: sees every event kept and is asked now and then whether the run must stop.</summary>
     public Func<DateTime, LiveAbortCheck>? AbortOnFail { get; init; }
+    /// <summary>
+    /// Work that runs beside the phases for the whole run (the cluster's chaos and observation), writing into the run's
+    /// sink; cancelled and awaited before the observation files are closed. It tells its own errors and returns an exit
+    /// code, which replaces a successful run's.
+    /// </summary>
+    public Func<LiveRunContext, CancellationToken, Task<int>>? Alongside { get; init; }
     /// <summary>How often rule states are polled (replaced rules of a qos_transition; progress without a broker).</summary>
     internal TimeSpan RulePoll { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Tests shorten the client's timeouts and backoff.</summary>
     internal Func<RucioClientOptions, RucioClientOptions>? TuneClient { get; init; }
 }
+
+/// <summary>What <see cref="LiveRunOptions.Alongside"/> gets: the run folder, its start and the sink shared with the broker's events.</summary>
+public sealed record LiveRunContext(string RunPath, DateTime StartedUtc, IObservationSink Sink);
 
 /// <summary>Abort-on-fail for a live run: <paramref name="Observe"/> gets each event kept; <paramref name="Check"/> answers
 /// why the run must stop (a line for the operator), or null to go on; asked every <paramref name="Interval"/>.</summary>
@@ -147,6 +156,7 @@ public static class LiveRun
             {
                 await stdout.WriteLineAsync("no broker configured (target.rucio.broker): progress comes from rule states only").ConfigureAwait(false);
             }
+            var beside = options.Alongside is { } alongside ? Task.Run(() => alongside(new LiveRunContext(run.Path, info.StartedUtc, sink), stopEvents.Token)) : Task.FromResult(ExitCodes.Success);
             string? abortReason = null;
             var watching = abortCheck is { } abort ? WatchAsync(abort, options.Time, r => { abortReason = r; stopPhases.Cancel(); }, stopPhases.Token) : Task.CompletedTask;
 
@@ -175,6 +185,8 @@ public static class LiveRun
             await watching.ConfigureAwait(false);
             await stopEvents.CancelAsync().ConfigureAwait(false);
             if (consuming is not null) await consuming.ConfigureAwait(false);
+            var besideExit = await beside.ConfigureAwait(false);
+            if (exit == ExitCodes.Success) exit = besideExit;
             if (consumer is not null)
                 await stdout.WriteLineAsync($"events: {consumer.Written} written, {consumer.Filtered} of other scopes, {consumer.Duplicates} redeliveries dropped").ConfigureAwait(false);
         }

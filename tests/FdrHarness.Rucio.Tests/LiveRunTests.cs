@@ -206,4 +206,34 @@ public sealed class LiveRunTests
         Assert.Contains("\"activity\": \"Functional Test\"", string.Join("\n", server.Requests.Where(q => q.PathAndQuery == "/rules/").Select(q => q.Body)).Replace("\":\"", "\": \"", StringComparison.Ordinal));
         Assert.DoesNotContain("not driven", output);
     }
+
+    [Fact]
+    public async Task Work_alongside_writes_into_the_run_until_it_ends_and_its_exit_code_counts()
+    {
+        await using var server = await FakeRucio.StartAsync();
+        var r = ScenarioLoader.Parse(Yaml);
+        Assert.True(r.Ok, string.Join("\n", r.Diagnostics));
+        var outDir = Path.Combine(Path.GetTempPath(), "fdr-beside-" + Guid.NewGuid().ToString("N"));
+        var stoppedWithTheRun = false;
+        var exit = await LiveRun.ExecuteAsync(r.Scenario!, new LiveRunOptions
+        {
+            RucioUrl = server.Url,
+            OutDir = outDir,
+            Env = n => n == "FAKE_PW" ? FakeRucio.Password : null,
+            WaitForDuration = false,
+            Alongside = async (run, ct) =>
+            {
+                Assert.Equal(Path.GetFullPath(outDir), Path.GetFullPath(run.RunPath));
+                run.Sink.Sample(new Core.Observations.PodSample { Time = run.StartedUtc, Daemon = "judge-evaluator", Pod = "rucio-judge-evaluator-0", State = "Running", MemoryBytes = 1 << 20 });
+                try { await Task.Delay(Timeout.Infinite, ct); }
+                catch (OperationCanceledException) { stoppedWithTheRun = true; }
+                return ExitCodes.TargetUnreachable; // e.g. the cluster was lost meanwhile
+            },
+        }, new StringWriter(), new StringWriter(), CancellationToken.None);
+
+        Assert.True(stoppedWithTheRun);
+        Assert.Equal(ExitCodes.TargetUnreachable, exit);
+        var sample = Assert.Single(new Core.Observations.ObservationReader(outDir).Samples());
+        Assert.Equal("rucio-judge-evaluator-0", sample.Pod);
+    }
 }
