@@ -85,4 +85,44 @@ public sealed class RunEndToEndTests : IDisposable
         var line = Assert.Single(stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains("http://127.0.0.1:9", line);
     }
+
+    [Fact]
+    public void HelmValuesConfigureTheDaemonsOfTheRunAndTheResolvedScenarioShowsThem()
+    {
+        var values = Path.Combine(_dir, "values.yaml");
+        File.WriteAllText(values, """
+            judgeEvaluatorCount: 2
+            judgeEvaluator:
+              threads: 3
+              resources:
+                limits: {cpu: 1500m, memory: 3Gi}
+                requests: {cpu: 1, memory: 2Gi}
+            """);
+
+        var run = Run("helm", "--helm-values", values);
+
+        var resolved = File.ReadAllText(Path.Combine(run, "scenario.yaml"));
+        var evaluator = resolved[resolved.IndexOf("judge-evaluator:", StringComparison.Ordinal)..];
+        evaluator = evaluator[..evaluator.IndexOf("\n  judge-", 1, StringComparison.Ordinal)];
+        Assert.Contains("replicas: 2", evaluator);
+        Assert.Contains("threads: 3", evaluator);
+        Assert.Contains("3Gi", evaluator);
+        Assert.Contains("1500m", evaluator);
+    }
+
+    [Fact]
+    public void AMistakeInTheValuesFileIsToldWithItsPositionAndNothingRuns()
+    {
+        var values = Path.Combine(_dir, "bad-values.yaml");
+        File.WriteAllText(values, "judgeEvaluator:\n  resources:\n    limits: {memory: lots}\n");
+        var stderr = new StringWriter();
+        var output = Path.Combine(_dir, "bad-helm");
+
+        var code = FdrApp.Run(["run", Smoke, "--out", output, "--helm-values", values], new StringWriter(), stderr);
+
+        Assert.Equal(ExitCodes.InvalidInput, code);
+        Assert.Contains(values + ":3:", stderr.ToString());
+        Assert.Contains("nothing was run", stderr.ToString());
+        Assert.False(Directory.Exists(output));
+    }
 }

@@ -36,7 +36,8 @@ public static class RunCommand
                 ? u : InvalidUri(r),
         };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan and every chaos action; touch nothing." };
-        var command = new Command("run", "Run a rehearsal and write its run directory.") { scenario, target, output, seed, scale, rucioUrl, dryRun };
+        var helmValues = HelmValuesOption.Create();
+        var command = new Command("run", "Run a rehearsal and write its run directory.") { scenario, target, output, seed, scale, rucioUrl, dryRun, helmValues };
         command.SetAction(parse =>
         {
             var result = ScenarioLoader.Load(parse.GetValue(scenario)!);
@@ -54,6 +55,8 @@ public static class RunCommand
             if (parse.GetValue(seed) is { } n) s = s with { Run = s.Run with { Seed = n } };
             if (parse.GetValue(target) is { } t)
                 s = s with { Target = s.Target with { Kind = t == "rucio" ? TargetKind.Rucio : TargetKind.Embedded } };
+            if (HelmValuesOption.Apply(s, parse.GetValue(helmValues), stdout, stderr) is not { } withValues) return ExitCodes.InvalidInput;
+            s = withValues;
             PlanPrinter.Print(s, stdout);
             if (parse.GetValue(dryRun))
             {

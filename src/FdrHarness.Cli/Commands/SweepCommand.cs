@@ -15,9 +15,10 @@ public static class SweepCommand
         var scales = new Option<string?>("--scale") { Description = "Scales to run, e.g. 0.5,1,2,5,10 (default when --set is not given)." };
         var set = new Option<string?>("--set") { Description = "Sweep one setting instead, e.g. daemons.judge-evaluator.limits.memory=1Gi,2Gi,3Gi." };
         var outDir = new Option<string?>("--out") { Description = "Folder for sweep.txt, sweep.csv and the plots (default: reports/<scenario>/sweep)." };
+        var helmValues = HelmValuesOption.Create();
         var command = new Command("sweep", "Run the embedded lake at several scales (or values of one setting) on every core: peaks, growth, first OOM, plots.")
         {
-            scenarioPath, scales, set, outDir,
+            scenarioPath, scales, set, outDir, helmValues,
         };
         command.SetAction(parse =>
         {
@@ -33,7 +34,7 @@ public static class SweepCommand
                 stderr.WriteLine($"{path}: error: invalid scenario ({loaded.Diagnostics.Count} problem{(loaded.Diagnostics.Count == 1 ? "" : "s")}); run 'fdr validate {path}'");
                 return ExitCodes.InvalidInput;
             }
-            var scenario = loaded.Scenario!;
+            if (HelmValuesOption.Apply(loaded.Scenario!, parse.GetValue(helmValues), stdout, stderr) is not { } scenario) return ExitCodes.InvalidInput;
             if (scenario.Target.Kind != Core.Scenarios.Model.TargetKind.Embedded)
             {
                 stderr.WriteLine($"{path}: error: sweep runs the embedded lake; this scenario targets a real Rucio");
