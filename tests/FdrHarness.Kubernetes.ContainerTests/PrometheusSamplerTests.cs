@@ -4,7 +4,9 @@ using System.Text;
 using DotNet.Testcontainers.Builders;
 using DotNet.Testcontainers.Containers;
 using FdrHarness.Core.Observations;
+using FdrHarness.Kubernetes.Observation;
 using FdrHarness.Kubernetes.Prometheus;
+using FdrHarness.Kubernetes.Targeting;
 
 namespace FdrHarness.Kubernetes.ContainerTests;
 
@@ -128,6 +130,20 @@ public sealed class PrometheusSamplerTests(PrometheusSamplerTests.Backfilled pro
     }
 
     [Fact]
+    public async Task UsageSourceOfTheLiveSamplerReadsPrometheusNow()
+    {
+        // At the end of the samples: at the wall clock's now the rate window reaches past the last sample.
+        IPodUsageSource source = new PrometheusUsageSource(_client, clock: new FixedClock(End));
+        var usage = await source.ReadAsync([Namespace, "elsewhere"], CancellationToken.None);
+
+        var evaluator = usage[new PodRef(Namespace, Evaluator)];
+        Assert.Equal(EvaluatorMemory(10) + 50 * MiB, evaluator.MemoryBytes);
+        Assert.Equal(0.6, evaluator.CpuCores, 9);
+        Assert.Equal(9 * MiB, usage[new PodRef("elsewhere", "other-pod-1")].MemoryBytes);
+        Assert.False(usage.ContainsKey(new PodRef(Namespace, Reaper)));   // no usage yet: the pod itself says Pending
+    }
+
+    [Fact]
     public async Task PrometheusErrorsComeFromItsErrorBody()
     {
         var e = await Assert.ThrowsAsync<PrometheusException>(() => _client.QueryAsync("sum(rate(container_cpu_usage_seconds_total[5m]"));
@@ -138,6 +154,11 @@ public sealed class PrometheusSamplerTests(PrometheusSamplerTests.Backfilled pro
         // A scalar result is one series without labels.
         var scalar = Assert.Single(await _client.QueryAsync("scalar(sum(kube_pod_container_status_restarts_total))", End));
         Assert.Equal(new PromPoint(End, 6), Assert.Single(scalar.Points));
+    }
+
+    private sealed class FixedClock(DateTime now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => new(now, TimeSpan.Zero);
     }
 
     /// <summary>One Prometheus for the class: started once, the tests only read it.</summary>
