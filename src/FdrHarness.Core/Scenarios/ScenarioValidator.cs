@@ -371,7 +371,7 @@ public sealed partial class ScenarioValidator
         var target = _s.Target;
         if (target.Kind == TargetKind.Rucio && target.Rucio is null)
             Error(target, nameof(target.Kind), "target kind rucio needs a target.rucio section", "add rucio: {url: ..., account: ..., auth: ...}");
-        if (target.Rucio is { } r)
+        if (target.Rucio is { } r && !_map.IsInvalid(r)) // a missing required key was told already; its default auth is not the user's
         {
             var auth = r.Auth;
             switch (auth.Method)
