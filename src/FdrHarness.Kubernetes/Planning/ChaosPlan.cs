@@ -130,7 +130,7 @@ public static class ChaosPlanner
             if (r is null || (r.Cpu is null && r.Memory is null)) return null;
             var parts = new List<string>();
             if (r.Cpu is { } cpu) parts.Add($"cpu={cpu}");
-            if (r.Memory is { } memory) parts.Add($"memory={memory.ToBinaryString()}");
+            if (r.Memory is { } memory) parts.Add($"memory={Actions.KubeQuantities.Memory(memory)}");
             return $"{what} {string.Join(" ", parts)}";
         }
         var text = string.Join(", ", new[] { One("requests", requests), One("limits", limits) }.Where(s => s is not null));
