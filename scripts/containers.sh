@@ -17,6 +17,10 @@ quiet() { local out; out=$(mktemp); if ! "$@" >"$out" 2>&1; then tail -n 30 "$ou
 
 [ "$(id -u)" -eq 0 ] || { log "must run as root"; exit 1; }
 
+# One run at a time: two test runs starting together would otherwise both build the same image.
+exec 9>/run/fdr-containers.lock
+flock 9
+
 # 1. Packages.
 missing=()
 command -v podman >/dev/null || missing+=(podman)
