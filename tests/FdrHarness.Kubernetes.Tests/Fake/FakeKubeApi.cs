@@ -41,6 +41,8 @@ public sealed class FakeKubeApi : IAsyncDisposable
     private int _names;
 
     public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
+    /// <summary>Called with each request before it is answered.</summary>
+    public Action<RecordedRequest>? OnRequest { get; set; }
     public HashSet<string> ForbiddenNamespaces { get; } = [];
     /// <summary>The next N deployment patches answer 409 Conflict (as if someone else wrote first).</summary>
     public int ConflictsToInject { get; set; }
@@ -366,7 +368,9 @@ public sealed class FakeKubeApi : IAsyncDisposable
         var query = req.Query.ToDictionary(q => q.Key, q => q.Value.ToString());
         string body;
         using (var reader = new StreamReader(req.Body, Encoding.UTF8)) body = await reader.ReadToEndAsync();
-        Requests.Enqueue(new RecordedRequest(req.Method, req.Path.Value ?? "", query, body, req.ContentType));
+        var recorded = new RecordedRequest(req.Method, req.Path.Value ?? "", query, body, req.ContentType);
+        Requests.Enqueue(recorded);
+        OnRequest?.Invoke(recorded);
         var parts = (req.Path.Value ?? "").Trim('/').Split('/');
 
         if (req.Path.Value?.TrimEnd('/') == "/version")
