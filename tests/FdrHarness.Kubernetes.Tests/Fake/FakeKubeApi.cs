@@ -176,6 +176,12 @@ public sealed class FakeKubeApi : IAsyncDisposable
         }
     }
 
+    /// <summary>Deletes a pod as `kubectl delete` would; its Deployment replaces it.</summary>
+    public void DeletePodNow(string ns, string name)
+    {
+        lock (_gate) DeletePod(ns, name);
+    }
+
     /// <summary>Sends a BOOKMARK with a newer resourceVersion to every open watch.</summary>
     public string Bookmark()
     {
