@@ -92,6 +92,7 @@ public static class Scenarios
               CTA: {files: 10, file_size: 1 MB, write_to: A-DISK}
             daemons:
               judge-evaluator: {replicas: 4, requests: {cpu: 1, memory: 1Gi}, limits: {cpu: 2, memory: 2Gi}}
+              reaper: {replicas: 2}
             chaos:
             {{{chaos}}}
             target:

@@ -1,0 +1,76 @@
+using System.Text.Json.Nodes;
+using FdrHarness.Kubernetes.Actions;
+using FdrHarness.Kubernetes.Observation;
+using FdrHarness.Kubernetes.Tests.Fake;
+
+namespace FdrHarness.Kubernetes.Tests;
+
+public class ClusterRehearsalTests
+{
+    private const string Chaos = """
+          - pod_kill: {name: kill-reaper, selector: {daemon: reaper}, mode: one, schedule: {at: 1m}}
+          - limit_change: {name: squeeze, daemon: judge-evaluator, at: 2m, limits: {memory: 3Gi}}
+          - rse_outage: {name: outage, rse: A-DISK, from: 3m, during: 1m}
+        """;
+
+    [Fact]
+    public async Task Cancelled_run_still_restores_the_limits_it_changed()
+    {
+        await using var h = await Harness.StartAsync();
+        h.Api.AddDaemonDeployment("rucio", "judge-evaluator", 2, limits: new() { ["memory"] = "2000Mi" });
+        h.Api.AddDaemonDeployment("rucio", "reaper", 2);
+        var scenario = Scenarios.Parse(Chaos.Trim('\n'), kubernetes: "{namespaces: [rucio], max_unavailable: 0.5}");
+        using var cancel = new CancellationTokenSource();
+        var options = new ClusterRunOptions
+        {
+            Sink = h.Sink, RunDirectory = h.Run.Path, Client = h.Client, Clock = h.Clock, Start = h.Clock.GetUtcNow(),
+            UsageSources = [new MetricsServerUsage(h.Client)],
+            Rollout = new RolloutOptions { Timeout = TimeSpan.FromSeconds(30), PollInterval = TimeSpan.FromSeconds(1) },
+        };
+
+        var run = ClusterRehearsal.RunAsync(scenario, options, cancel.Token);
+        await Eventually.Until(() => h.Api.Requests.Any(r => r.Query.GetValueOrDefault("watch") == "true"), "the watch");
+        // Two and a half minutes of the run: the kill at 1m and the patch at 2m happen, then Ctrl-C.
+        for (var i = 0; i < 150; i++)
+        {
+            h.Clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(1);
+        }
+        await Eventually.Until(() => h.Api.Changes.Count(c => c.Method == "PATCH") == 1 && h.AuditEntries().Any(e => e is { Kind: "limit_change", Action: "done" }), "the patch");
+        Assert.Equal("3Gi", (string)h.Api.Deployment("rucio", "rucio-rucio-daemons-judge-evaluator")["spec"]!["template"]!["spec"]!["containers"]![0]!["resources"]!["limits"]!["memory"]!);
+        await cancel.CancelAsync();
+        var summary = await run;
+
+        Assert.True(summary.Interrupted);
+        Assert.Equal((1, 1, 1, 0), (summary.Chaos.PodsKilled, summary.Chaos.LimitChanges, summary.LimitsRestored, summary.RestoreFailures));
+        Assert.Equal(1, summary.Chaos.NotApplied);
+        Assert.Equal("v1.31.0-fake", summary.ServerVersion);
+        Assert.True(summary.Samples >= 4, $"{summary.Samples} samples"); // 4 pods at 0s, 30s, ...
+        Assert.Equal("2000Mi", (string)h.Api.Deployment("rucio", "rucio-rucio-daemons-judge-evaluator")["spec"]!["template"]!["spec"]!["containers"]![0]!["resources"]!["limits"]!["memory"]!);
+        Assert.Equal(
+            ["skipped", "planned", "done", "planned", "done", "restored"],
+            h.AuditEntries().Select(e => e.Action));
+        Assert.Equal("not a cluster action: not applied on a live target", h.AuditEntries()[0].Detail);
+        Assert.Equal(["kill-reaper", "squeeze"], h.Sink.Faults.Select(f => f.Name));
+        Assert.Contains(h.Sink.Lifecycle, e => e is { Event: "killed", Daemon: "reaper" });
+        Assert.Contains(h.Sink.Lifecycle, e => e is { Event: "deleted", Daemon: "reaper" }); // seen by the watch
+        Assert.NotEmpty(summary.Counters());
+    }
+
+    [Fact]
+    public async Task Unreachable_server_is_reported_before_anything_runs()
+    {
+        await using var h = await Harness.StartAsync();
+        var url = h.Api.Url;
+        await h.Api.DisposeAsync(); // nobody listens any more
+        using var client = ClusterConnector(url);
+        var scenario = Scenarios.Parse(Chaos.Trim('\n'));
+        var e = await Assert.ThrowsAsync<Kubernetes.Connection.ClusterUnreachableException>(() => ClusterRehearsal.RunAsync(scenario,
+            new ClusterRunOptions { Sink = h.Sink, RunDirectory = h.Run.Path, Client = client, Clock = h.Clock }, CancellationToken.None));
+        Assert.Equal("connection refused", e.Reason);
+        Assert.Empty(h.Sink.Lifecycle);
+        Assert.Empty(h.AuditEntries());
+    }
+
+    private static k8s.IKubernetes ClusterConnector(Uri url) => Kubernetes.Connection.ClusterConnector.Create(url);
+}
