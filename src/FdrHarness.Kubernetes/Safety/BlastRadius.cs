@@ -2,7 +2,8 @@ namespace FdrHarness.Kubernetes.Safety;
 
 /// <summary>
 /// Never more than max_unavailable of a Deployment's pods down at once: pods already not ready count against the
-/// share, and the share rounds down as Kubernetes rounds a percentage maxUnavailable.
+/// share, and the share rounds up as a PodDisruptionBudget's percentage maxUnavailable does, so a lone pod can be
+/// killed (the point of killing judge-evaluator when it runs one replica) while 0 forbids every kill.
 /// </summary>
 public static class BlastRadius
 {
@@ -12,7 +13,7 @@ public static class BlastRadius
     public static int Allowed(int desired, int ready, double maxUnavailable, int requested)
     {
         if (desired <= 0 || requested <= 0) return 0;
-        var maxDown = (int)Math.Floor(desired * maxUnavailable + 1e-9);
+        var maxDown = (int)Math.Ceiling(desired * maxUnavailable - 1e-9);
         var down = Math.Max(0, desired - ready);
         return Math.Clamp(maxDown - down, 0, requested);
     }

@@ -48,9 +48,12 @@ public class SafetyTests
     [InlineData(4, 4, 0.5, 4, 2)]
     [InlineData(4, 3, 0.5, 4, 1)]  // one already down counts against the share
     [InlineData(4, 2, 0.5, 1, 0)]
-    [InlineData(1, 1, 0.5, 1, 0)]  // half of one pod rounds down: a lone pod is never killed at 0.5
-    [InlineData(1, 1, 1.0, 1, 1)]
-    [InlineData(3, 3, 0.34, 3, 1)]
+    [InlineData(1, 1, 0.5, 1, 1)]  // half of one pod rounds up, as a PodDisruptionBudget's percentage does
+    [InlineData(1, 0, 0.5, 1, 0)]  // ...but not while it is down already
+    [InlineData(1, 1, 0.0, 1, 0)]  // 0 forbids every kill
+    [InlineData(3, 3, 0.5, 3, 2)]
+    [InlineData(3, 3, 0.34, 3, 2)]
+    [InlineData(3, 3, 0.33, 3, 1)]
     public void Blast_radius_caps_kills_by_the_share_of_ready_pods(int desired, int ready, double max, int requested, int allowed) =>
         Assert.Equal(allowed, BlastRadius.Allowed(desired, ready, max, requested));
 
