@@ -42,6 +42,7 @@ public static class FdrApp
             CompareCommand.Create(stdout, stderr),
             RecommendCommand.Create(stdout, stderr),
             SweepCommand.Create(stdout, stderr),
+            RestoreCommand.Create(stdout, stderr),
         };
         // The built-in version action prints the entry assembly's version (a test host's, in tests); print ours.
         foreach (var option in root.Options.OfType<VersionOption>()) option.Action = new PrintVersion(stdout);

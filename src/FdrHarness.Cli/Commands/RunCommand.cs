@@ -60,8 +60,9 @@ public static class RunCommand
             PlanPrinter.Print(s, stdout);
             if (parse.GetValue(dryRun))
             {
+                var planned = s.Target.Kind == TargetKind.Rucio ? ClusterSide.PrintPlan(s, result.Map, stdout, stderr) : ExitCodes.Success;
                 stdout.WriteLine("Dry run: nothing was started.");
-                return ExitCodes.Success;
+                return planned;
             }
             using var interrupt = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -74,11 +75,14 @@ public static class RunCommand
             {
                 if (s.Target.Kind == TargetKind.Embedded)
                     return EmbeddedRun.Execute(s, parse.GetValue(output), stdout, stderr, interrupt.Token);
+                var prepared = ClusterSide.Prepare(s, result.Map, stdout, stderr, interrupt.Token, out var cluster);
+                if (prepared != ExitCodes.Success) return prepared;
                 var options = new LiveRunOptions
                 {
                     RucioUrl = parse.GetValue(rucioUrl), OutDir = parse.GetValue(output),
                     Conclude = dir => RunVerdict.ReportAndJudge(s, dir, stdout),
                     AbortOnFail = RunVerdict.AbortOnFail(s),
+                    Alongside = cluster is null ? null : ClusterSide.Alongside(s, cluster, stdout, stderr),
                 };
                 return LiveRun.ExecuteAsync(s, options, stdout, stderr, interrupt.Token).GetAwaiter().GetResult();
             }

@@ -1,0 +1,54 @@
+using System.CommandLine;
+using FdrHarness.Core;
+using FdrHarness.Core.Scenarios;
+using FdrHarness.Kubernetes.Actions;
+using FdrHarness.Kubernetes.Connection;
+
+namespace FdrHarness.Cli.Commands;
+
+/// <summary>`fdr restore RUN_DIR`: puts back the limits a live run changed, after a crash left them changed.</summary>
+public static class RestoreCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var runDir = new Argument<string>("run-dir") { Description = "The run directory of a live run (it holds restore.json and scenario.yaml)." };
+        var command = new Command("restore", "Put back the Deployment resources a live run changed (from its restore.json); safe to repeat.") { runDir };
+        command.SetAction(parse =>
+        {
+            var dir = parse.GetValue(runDir)!;
+            if (!Directory.Exists(dir))
+            {
+                stderr.WriteLine($"{dir}: error: no such run directory");
+                return ExitCodes.InvalidInput;
+            }
+            if (!File.Exists(Path.Combine(dir, RestoreFile.FileName)))
+            {
+                stdout.WriteLine($"{dir}: the run changed no limits ({RestoreFile.FileName} is absent); nothing to restore");
+                return ExitCodes.Success;
+            }
+            // The run's own resolved scenario says which cluster it touched.
+            var loaded = ScenarioLoader.Load(Path.Combine(dir, "scenario.yaml"));
+            if (loaded.Scenario?.Target.Kubernetes is not { } connection)
+            {
+                foreach (var d in loaded.Diagnostics) stderr.WriteLine(d);
+                stderr.WriteLine($"{dir}: error: its scenario.yaml has no target.kubernetes; cannot tell which cluster to restore");
+                return ExitCodes.InvalidInput;
+            }
+            try
+            {
+                using var client = ClusterConnector.Create(ClusterSide.WithDefaultKubeconfig(connection));
+                ClusterConnector.ProbeAsync(client).GetAwaiter().GetResult();
+                var report = ChaosRestore.RestoreRunDirectoryAsync(client, dir).GetAwaiter().GetResult();
+                stdout.WriteLine($"restored {report.Restored} change(s); {report.AlreadyRestored} had been restored before; audit.jsonl updated");
+                foreach (var f in report.Failures) stderr.WriteLine($"fdr restore: {f}");
+                return report.Complete ? ExitCodes.Success : ExitCodes.UnexpectedFailure;
+            }
+            catch (ClusterUnreachableException e)
+            {
+                stderr.WriteLine($"fdr: cannot reach the Kubernetes API at {e.Server}: {e.Reason}");
+                return ExitCodes.TargetUnreachable;
+            }
+        });
+        return command;
+    }
+}
