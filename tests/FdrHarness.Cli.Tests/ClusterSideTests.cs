@@ -105,4 +105,14 @@ public sealed class ClusterSideTests : IDisposable
         Assert.False(listener.Pending(), "nothing may be contacted");
         Assert.False(Directory.Exists(Path.Combine(_dir, "refused")));
     }
+
+    [Fact]
+    public void The_kubeconfig_is_found_as_kubectl_finds_it()
+    {
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        var given = Cli.Commands.ClusterSide.WithDefaultKubeconfig(new Core.Scenarios.Model.KubernetesConnection { Kubeconfig = "~/.kube/staging" });
+        Assert.Equal(Path.Combine(home, ".kube", "staging"), given.Kubeconfig);
+        var absolute = Cli.Commands.ClusterSide.WithDefaultKubeconfig(new Core.Scenarios.Model.KubernetesConnection { Kubeconfig = "/etc/fdr/kubeconfig" });
+        Assert.Equal("/etc/fdr/kubeconfig", absolute.Kubeconfig);
+    }
 }

@@ -121,13 +121,15 @@ public static class ClusterSide
             }
         };
 
-    /// <summary>As kubectl: the scenario's kubeconfig, else $KUBECONFIG, else ~/.kube/config; in-cluster when none exists.</summary>
+    /// <summary>As kubectl: the scenario's kubeconfig (~ is the home folder), else $KUBECONFIG, else ~/.kube/config; in-cluster when none exists.</summary>
     public static KubernetesConnection WithDefaultKubeconfig(KubernetesConnection connection)
     {
-        if (connection.Kubeconfig is not null) return connection;
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        if (connection.Kubeconfig is { } given)
+            return given.StartsWith("~/", StringComparison.Ordinal) ? connection with { Kubeconfig = Path.Combine(home, given[2..]) } : connection;
         var fromEnv = Environment.GetEnvironmentVariable("KUBECONFIG")?.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
-        var home = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kube", "config");
-        var path = fromEnv ?? (File.Exists(home) ? home : null);
+        var standard = Path.Combine(home, ".kube", "config");
+        var path = fromEnv ?? (File.Exists(standard) ? standard : null);
         return path is null ? connection : connection with { Kubeconfig = path };
     }
 }
