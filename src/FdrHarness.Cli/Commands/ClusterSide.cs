@@ -115,6 +115,12 @@ public static class ClusterSide
                 await stderr.WriteLineAsync($"fdr: lost the Kubernetes API at {e.Server}: {e.Reason}; run 'fdr restore {run.RunPath}' once it is back").ConfigureAwait(false);
                 return ExitCodes.TargetUnreachable;
             }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The Rucio side goes on and the run is still reported; the cluster side tells what stopped it.
+                await stderr.WriteLineAsync($"fdr: the cluster side stopped: {e.Message.ReplaceLineEndings(" ")}").ConfigureAwait(false);
+                return ExitCodes.UnexpectedFailure;
+            }
             finally
             {
                 client.Dispose();
