@@ -47,9 +47,10 @@ public sealed record LiveRunOptions
 /// <summary>What <see cref="LiveRunOptions.Alongside"/> gets: the run folder, its start and the sink shared with the broker's events.</summary>
 public sealed record LiveRunContext(string RunPath, DateTime StartedUtc, IObservationSink Sink);
 
-/// <summary>Abort-on-fail for a live run: <paramref name="Observe"/> gets each event kept; <paramref name="Check"/> answers
-/// why the run must stop (a line for the operator), or null to go on; asked every <paramref name="Interval"/>.</summary>
-public sealed record LiveAbortCheck(Action<HermesEvent> Observe, Func<DateTime, string?> Check, TimeSpan Interval);
+/// <summary>Abort-on-fail for a live run: <paramref name="Observe"/> gets each event kept and <paramref name="ObservePod"/> each
+/// pod change; <paramref name="Check"/> answers why the run must stop (a line for the operator), or null to go on; asked
+/// every <paramref name="Interval"/>.</summary>
+public sealed record LiveAbortCheck(Action<HermesEvent> Observe, Func<DateTime, string?> Check, TimeSpan Interval, Action<PodLifecycleEvent>? ObservePod = null);
 
 /// <summary>
 /// `fdr run SCENARIO --target rucio`: drives a real Rucio with the scenario's phases at the pace of their load simulations,
@@ -132,7 +133,7 @@ public static class LiveRun
         await using (var parquet = run.OpenSink())
         {
             var abortCheck = options.AbortOnFail?.Invoke(info.StartedUtc);
-            var sink = new SynchronizedSink(parquet, abortCheck?.Observe);
+            var sink = new SynchronizedSink(parquet, abortCheck?.Observe, abortCheck?.ObservePod);
             using var stopEvents = CancellationTokenSource.CreateLinkedTokenSource(ct);
             using var stopPhases = CancellationTokenSource.CreateLinkedTokenSource(ct);
             HermesConsumer? consumer = null;

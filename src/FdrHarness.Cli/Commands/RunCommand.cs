@@ -81,7 +81,7 @@ public static class RunCommand
                 {
                     RucioUrl = parse.GetValue(rucioUrl), OutDir = parse.GetValue(output),
                     Conclude = dir => RunVerdict.ReportAndJudge(s, dir, stdout),
-                    AbortOnFail = RunVerdict.AbortOnFail(s),
+                    AbortOnFail = RunVerdict.AbortOnFail(s, stdout),
                     Alongside = cluster is null ? null : ClusterSide.Alongside(s, cluster, stdout, stderr),
                 };
                 return LiveRun.ExecuteAsync(s, options, stdout, stderr, interrupt.Token).GetAwaiter().GetResult();

@@ -20,16 +20,25 @@ public static class RunVerdict
         return verdict.ExitCode;
     }
 
-    /// <summary>Abort-on-fail for a live run, when some threshold asks for it: the events so far, judged every 10 s.</summary>
-    public static Func<DateTime, LiveAbortCheck>? AbortOnFail(Scenario scenario)
+    /// <summary>Abort-on-fail for a live run, when some threshold asks for it: the events and pod changes so far, judged every 10 s.</summary>
+    public static Func<DateTime, LiveAbortCheck>? AbortOnFail(Scenario scenario, TextWriter stdout)
     {
         if (!scenario.Thresholds.Any(t => t.AbortOnFail)) return null;
         return start =>
         {
             var monitor = new LiveThresholdMonitor(scenario, start);
-            return new LiveAbortCheck(e => monitor.Observe(e), now => monitor.ShouldAbort(now, out var failed)
-                ? string.Join("; ", failed.Select(f => $"{f.Name} failed ({f.Detail})"))
-                : null, CheckInterval);
+            foreach (var t in monitor.NotWatched)
+                stdout.WriteLine($"abort_on_fail: '{t.Expression}' is judged at the end only; live runs watch transfers.*, throughput.*, links.*, rules.* and daemons[..].oom_kills / restarts");
+            var gate = new Lock(); // observations arrive on the sink's producers, checks on the run's timer
+            return new LiveAbortCheck(
+                e => { lock (gate) monitor.Observe(e); },
+                now =>
+                {
+                    lock (gate)
+                        return monitor.ShouldAbort(now, out var failed) ? string.Join("; ", failed.Select(f => $"{f.Name} failed ({f.Detail})")) : null;
+                },
+                CheckInterval,
+                e => { lock (gate) monitor.Observe(e); });
         };
     }
 

@@ -2,10 +2,11 @@ namespace FdrHarness.Core.Observations;
 
 /// <summary>
 /// One sink for several producers of a live run (the broker's events, the cluster's pods and samples): each call
-/// holds a lock, because the Parquet sink underneath takes one producer. <paramref name="onEvent"/> sees every event
-/// written, after it is written (abort-on-fail watches them).
+/// holds a lock, because the Parquet sink underneath takes one producer. <paramref name="onEvent"/> and
+/// <paramref name="onLifecycle"/> see every event and pod change written, after it is written, under the same lock
+/// (abort-on-fail watches them).
 /// </summary>
-public sealed class SynchronizedSink(IObservationSink inner, Action<HermesEvent>? onEvent = null) : IObservationSink
+public sealed class SynchronizedSink(IObservationSink inner, Action<HermesEvent>? onEvent = null, Action<PodLifecycleEvent>? onLifecycle = null) : IObservationSink
 {
     private readonly Lock _gate = new();
 
@@ -25,7 +26,11 @@ public sealed class SynchronizedSink(IObservationSink inner, Action<HermesEvent>
 
     public void Lifecycle(in PodLifecycleEvent e)
     {
-        lock (_gate) inner.Lifecycle(e);
+        lock (_gate)
+        {
+            inner.Lifecycle(e);
+            onLifecycle?.Invoke(e);
+        }
     }
 
     public void Fault(in FaultRecord f)

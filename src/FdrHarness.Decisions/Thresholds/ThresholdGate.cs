@@ -92,17 +92,43 @@ public static class ThresholdGate
 }
 
 /// <summary>
-/// Abort-on-fail for live runs: feed it the events as they arrive (<see cref="Observe"/>), call <see cref="Check"/>
-/// now and then; it evaluates the thresholds marked abort_on_fail that events can answer (transfers, throughput,
-/// links, rules) over the run so far, the phase so far, or the last window, and says whether to stop.
+/// Abort-on-fail for live runs: feed it the events and pod lifecycle as they arrive (<see cref="Observe(in HermesEvent)"/>),
+/// call <see cref="Check"/> now and then; it evaluates the thresholds marked abort_on_fail that these can answer
+/// (transfers, throughput, links, rules over the run so far, the phase so far or the last window; daemons' oom_kills and
+/// restarts over the run so far) and says whether to stop. Not thread-safe: the caller serializes.
 /// </summary>
 public sealed class LiveThresholdMonitor(Scenario scenario, DateTime runStart)
 {
     private readonly EventWindows _events = new();
+    // Every daemon of the scenario counts from zero, so "daemons[x].oom_kills == 0" holds until x is OOMKilled.
+    private readonly SortedDictionary<string, (int OomKilled, int Restarts)> _pods =
+        new(scenario.Daemons.ToDictionary(d => d.Name, _ => (0, 0)), StringComparer.Ordinal);
 
-    public IReadOnlyList<Threshold> Watched { get; } = scenario.Thresholds.Where(t => t.AbortOnFail).ToList();
+    public IReadOnlyList<Threshold> Watched { get; } = scenario.Thresholds.Where(t => t.AbortOnFail && AnswerableLive(t)).ToList();
+
+    /// <summary>Thresholds marked abort_on_fail whose figure only the end-of-run report has: judged then, not watched.</summary>
+    public IReadOnlyList<Threshold> NotWatched { get; } = scenario.Thresholds.Where(t => t.AbortOnFail && !AnswerableLive(t)).ToList();
+
+    private static bool AnswerableLive(Threshold t)
+    {
+        var root = t.Expression.Figure[0].Name;
+        return EventWindows.WindowedRoots.Contains(root) || (root == "daemons" && t.Window is null && t.Phase is null);
+    }
 
     public void Observe(in HermesEvent e) => _events.Add(e);
+
+    public void Observe(in PodLifecycleEvent e)
+    {
+        if (e.Event is not ("oom-killed" or "restarted")) return;
+        var (oom, restarts) = _pods.GetValueOrDefault(e.Daemon);
+        _pods[e.Daemon] = e.Event == "oom-killed" ? (oom + 1, restarts) : (oom, restarts + 1);
+    }
+
+    /// <summary>The report's resources, as far as the lifecycle tells them live.</summary>
+    private JsonArray PodFigures() => new(_pods.Select(kv => (JsonNode)new JsonObject
+    {
+        ["daemon"] = kv.Key, ["oom_killed"] = kv.Value.OomKilled, ["restarts"] = kv.Value.Restarts,
+    }).ToArray());
 
     /// <summary>Results of the watched thresholds at <paramref name="now"/>; a threshold without data yet is not a failure here.</summary>
     public IReadOnlyList<ThresholdResult> Check(DateTime now)
@@ -112,7 +138,6 @@ public sealed class LiveThresholdMonitor(Scenario scenario, DateTime runStart)
         {
             try
             {
-                ThresholdEvaluator.CheckWindowed(t);
                 var (from, over) = t.Window is { } w ? (now - w, $"last {ThresholdEvaluator.Text(w)}") : (runStart, "run so far");
                 var to = now;
                 if (t.Phase is { } phase)
@@ -121,7 +146,9 @@ public sealed class LiveThresholdMonitor(Scenario scenario, DateTime runStart)
                     if (now < range.From) continue;
                     (from, to, over) = (range.From, now < range.To ? now : range.To, $"phase {phase} so far");
                 }
-                var r = ThresholdEvaluator.Judge(t, over, Figures.Resolve(_events.Figures(from, to), t.Expression.Figure));
+                var figures = _events.Figures(from, to);
+                figures["resources"] = PodFigures();
+                var r = ThresholdEvaluator.Judge(t, over, Figures.Resolve(figures, t.Expression.Figure));
                 results.Add(r.Detail == "no data" ? r with { Passed = true } : r);
             }
             catch (FigureException e)
