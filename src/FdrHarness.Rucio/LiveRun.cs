@@ -581,13 +581,22 @@ internal sealed class LiveDriver(Scenario scenario, RucioConnection connection, 
                 await stdout.WriteLineAsync($"  events: {consumer.Written} written").ConfigureAwait(false);
                 continue;
             }
-            var states = new Dictionary<string, int>(StringComparer.Ordinal);
-            foreach (var id in rules.Take(200)) // a sample: polling a million rules would load the server we measure
+            var states = new SortedDictionary<string, int>(StringComparer.Ordinal);
+            long ok = 0, replicating = 0, stuck = 0;
+            var sample = rules.Take(200).ToList(); // polling a million rules would load the server we measure
+            foreach (var id in sample)
             {
-                try { var s = await client.GetRuleAsync(id, ct).ConfigureAwait(false); states[s.State] = states.GetValueOrDefault(s.State) + 1; }
+                try
+                {
+                    var s = await client.GetRuleAsync(id, ct).ConfigureAwait(false);
+                    states[s.State] = states.GetValueOrDefault(s.State) + 1;
+                    // A rule's locks are its files' transfer requests: replicating = queued or in FTS, stuck = given up for now.
+                    (ok, replicating, stuck) = (ok + s.LocksOk, replicating + s.LocksReplicating, stuck + s.LocksStuck);
+                }
                 catch (RucioNotFoundException) { states["CLEANED"] = states.GetValueOrDefault("CLEANED") + 1; }
             }
-            await stdout.WriteLineAsync("  rules: " + string.Join(", ", states.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value}")))).ConfigureAwait(false);
+            await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"  rules ({sample.Count} of {rules.Count}): {string.Join(", ", states.Select(kv => $"{kv.Key} {kv.Value}"))}; files {ok} ok, {replicating} replicating, {stuck} stuck")).ConfigureAwait(false);
         }
     }
 }

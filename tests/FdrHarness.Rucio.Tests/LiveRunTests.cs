@@ -205,6 +205,8 @@ public sealed class LiveRunTests
         Assert.Equal(4, server.Requests.Count(q => q.Method == "POST" && q.PathAndQuery.StartsWith("/dids/noise/fdr-noise.", StringComparison.Ordinal) && q.PathAndQuery.EndsWith("/meta/lifetime", StringComparison.Ordinal)));
         Assert.Contains("\"activity\": \"Functional Test\"", string.Join("\n", server.Requests.Where(q => q.PathAndQuery == "/rules/").Select(q => q.Body)).Replace("\":\"", "\": \"", StringComparison.Ordinal));
         Assert.DoesNotContain("not driven", output);
+        // Without a broker, progress comes from the rules' states and their locks (the files' transfers).
+        Assert.Contains("rules (12 of 12): OK 12; files 24 ok, 0 replicating, 0 stuck", output);
     }
 
     [Fact]
