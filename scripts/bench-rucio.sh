@@ -20,7 +20,7 @@ if [ "$what" = consume ] || [ "$what" = all ]; then
   scripts/containers.sh
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   name=fdr-bench-activemq-$$
-  podman run -d --rm --name "$name" -p "127.0.0.1:$port:61613" localhost/fdr-activemq:5 >/dev/null
+  podman run -d --rm --name "$name" -p "127.0.0.1:$port:61613" localhost/fdr-activemq:6 >/dev/null
   trap 'podman rm -f "$name" >/dev/null 2>&1 || true' EXIT
   for _ in $(seq 1 150); do podman logs "$name" 2>&1 | grep -q ') started' && break; sleep 0.2; done
   bench hermes-consume --port "$port" --events 100000 || status=1

@@ -8,7 +8,7 @@ SOCK=/run/podman-fdr.sock
 ENV_FILE=/run/fdr-containers.env
 CACHE=/var/cache/fdr-images          # the debootstrap'd base, kept so a rebuild of one image skips the 45 s step
 MIRROR=${FDR_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-ACTIVEMQ_IMAGE=localhost/fdr-activemq:5
+ACTIVEMQ_IMAGE=localhost/fdr-activemq:6
 NGINX_IMAGE=localhost/fdr-nginx-webdav:1
 PROMETHEUS_IMAGE=localhost/fdr-prometheus:2
 
@@ -87,13 +87,16 @@ build() {
 }
 
 # ActiveMQ 5 from Debian with a STOMP connector on 61613 (Debian's instance has only openwire).
+# Socket buffers of 4 MiB on it (the documented transport.socketBufferSize; default 64 KiB): with one ACK per message
+# (client-individual) the default 128 KiB receive buffer fills with small ACK segments while the broker is busy writing,
+# the kernel drops segments, and the connection stalls until the consumer's heart-beat watchdog reconnects.
 build "$ACTIVEMQ_IMAGE" '["/usr/local/bin/fdr-activemq"]' '
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends activemq >/dev/null
 conf=/etc/activemq/instances-available/main/activemq.xml
 [ -f "$conf" ] || conf=$(find /etc/activemq /usr/share/activemq -name activemq.xml | head -n 1)
-grep -q "stomp://0.0.0.0:61613" "$conf" || sed -i "s#<transportConnectors>#<transportConnectors>\n            <transportConnector name=\"stomp\" uri=\"stomp://0.0.0.0:61613?maximumConnections=1000\&amp;wireFormat.maxFrameSize=104857600\"/>#" "$conf"
+grep -q "stomp://0.0.0.0:61613" "$conf" || sed -i "s#<transportConnectors>#<transportConnectors>\n            <transportConnector name=\"stomp\" uri=\"stomp://0.0.0.0:61613?maximumConnections=1000\&amp;wireFormat.maxFrameSize=104857600\&amp;transport.socketBufferSize=4194304\"/>#" "$conf"
 grep -q "stomp://0.0.0.0:61613" "$conf"
 mkdir -p /var/lib/activemq/main/data /var/lib/activemq/main/tmp
 # Debian ships no log4j 1 configuration for the broker: without one it says nothing at all, errors included.

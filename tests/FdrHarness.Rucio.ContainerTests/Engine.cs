@@ -9,7 +9,7 @@ namespace FdrHarness.Rucio.ContainerTests;
 /// <summary>The container engine and the images scripts/containers.sh builds from Debian packages (overridable by env).</summary>
 internal static class Engine
 {
-    public static string ActiveMqImage => Environment.GetEnvironmentVariable("FDR_ACTIVEMQ_IMAGE") ?? "localhost/fdr-activemq:5";
+    public static string ActiveMqImage => Environment.GetEnvironmentVariable("FDR_ACTIVEMQ_IMAGE") ?? "localhost/fdr-activemq:6";
     public static string NginxImage => Environment.GetEnvironmentVariable("FDR_NGINX_WEBDAV_IMAGE") ?? "localhost/fdr-nginx-webdav:1";
 
     /// <summary>No engine is a failure, not a skip: scripts/test.sh always sets one up (scripts/containers.sh).</summary>
