@@ -23,6 +23,6 @@ if [ "$what" = consume ] || [ "$what" = all ]; then
   podman run -d --rm --name "$name" -p "127.0.0.1:$port:61613" localhost/fdr-activemq:6 >/dev/null
   trap 'podman rm -f "$name" >/dev/null 2>&1 || true' EXIT
   for _ in $(seq 1 150); do podman logs "$name" 2>&1 | grep -q ') started' && break; sleep 0.2; done
-  bench hermes-consume --port "$port" --events 100000 || status=1
+  bench hermes-consume --port "$port" --events 100000 --runs 5 --broker-pid "$(podman inspect -f '{{.State.Pid}}' "$name")" || status=1
 fi
 exit $status

@@ -11,7 +11,7 @@ return args.Length == 0 ? Usage() : args[0] switch
     "lake" => LakeBenchmark.Run(args.AsSpan(1).ToArray()),
     "sink" => SinkBench.Run(new Options(args.AsSpan(1).ToArray())),
     "rucio-register" => RucioBenchmarks.Register(args.AsSpan(1).ToArray()),
-    "hermes-consume" => RucioBenchmarks.Consume(args.AsSpan(1).ToArray()),
+    "hermes-consume" => HermesConsumeBenchmark.Run(args.AsSpan(1).ToArray()),
     _ => Usage(),
 };
 
@@ -22,7 +22,7 @@ static int Usage()
     Console.Error.WriteLine("  lake <scenario.yaml> [--scale F] [--seed N] [--limits takeaway]   the embedded data lake with a counting sink");
     Console.Error.WriteLine("  sink [--events N] [--runs R] [--row-group N] [--compression 0|1|2]   Parquet observation sink: events/s, bytes/event (compression: none, snappy, zstd)");
     Console.Error.WriteLine("  rucio-register [--files N] [--batch N] [--concurrency N] [--wrk-seconds S]   POST /replicas to a local HTTP sink, then wrk with the same body");
-    Console.Error.WriteLine("  hermes-consume [--port P] [--events N] [--prefetch N]   Hermes messages from ActiveMQ (scripts/bench-rucio.sh starts one)");
+    Console.Error.WriteLine("  hermes-consume [--host H] [--port P] [--events N] [--runs R] [--prefetch N] [--broker-pid PID] [--persistent 0|1]   Hermes messages from ActiveMQ beside a raw reader (scripts/bench-rucio.sh starts the broker)");
     return 2;
 }
 
@@ -33,6 +33,12 @@ internal sealed class Options(string[] args)
     {
         var i = Array.IndexOf(args, "--" + name);
         return i >= 0 && i + 1 < args.Length ? long.Parse(args[i + 1].Replace("_", ""), CultureInfo.InvariantCulture) : fallback;
+    }
+
+    public string Text(string name, string fallback)
+    {
+        var i = Array.IndexOf(args, "--" + name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
     }
 }
 

@@ -13,7 +13,7 @@ using FdrHarness.Rucio.Stomp;
 
 /// <summary>
 /// rucio-register: bulk replica registration (POST /replicas, 1000 files a call) against a local HTTP sink, then wrk sending
-/// the same body to the same sink, side by side. hermes-consume: Hermes messages from an ActiveMQ queue into a counting sink.
+/// the same body to the same sink, side by side (hermes-consume: <see cref="HermesConsumeBenchmark"/>).
 /// </summary>
 internal static class RucioBenchmarks
 {
@@ -99,65 +99,6 @@ internal static class RucioBenchmarks
         var ok = filesPerSecond >= 100_000 && (wrkRps is not { } x || rawRps >= 0.5 * x);
         Console.WriteLine(ok ? "PASS: >= 100,000 files/s and >= 0.5x wrk's request rate (same body)" : "BELOW TARGET: 100,000 files/s and 0.5x wrk (same body)");
         return ok ? 0 : 1;
-    }
-
-    public static int Consume(string[] args)
-    {
-        var o = new Options(args);
-        var port = (int)o.Long("port", 61613);
-        var n = (int)o.Long("events", 100_000); // more would hit the broker's memory limit (-Xmx512m) and its producer flow control
-        var destination = "/queue/fdr.bench." + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        Console.WriteLine($"hermes-consume: {n:N0} Hermes messages through ActiveMQ at 127.0.0.1:{port} ({destination}), {Environment.ProcessorCount} cores");
-
-        // Fill the queue first, so the broker's delivery and our consumption are measured, not the publisher.
-        var sw = Stopwatch.StartNew();
-        var persistent = o.Long("persistent", 0) == 1;
-        Publish(port, destination, n, persistent).GetAwaiter().GetResult();
-        Console.WriteLine($"published {n:N0} ({(persistent ? "persistent" : "non-persistent: KahaDB's fsync per message would measure the disk, not the consumer")}) in {sw.Elapsed.TotalSeconds:0.0} s");
-
-        var counter = new CountingSink();
-        var consumer = new HermesConsumer(new HermesConsumerOptions
-        {
-            Broker = new Uri($"stomp://127.0.0.1:{port}"),
-            Destination = destination,
-            Scopes = new HashSet<string> { "cta" },
-            Prefetch = (int)o.Long("prefetch", 5000),
-        }, counter);
-        using var stop = new CancellationTokenSource();
-        sw.Restart();
-        var run = consumer.RunAsync(stop.Token);
-        // Steady state: from the first event to the last (connection and subscription set-up excluded).
-        while (consumer.Written == 0 && sw.Elapsed < TimeSpan.FromMinutes(1)) Thread.Sleep(1);
-        var first = sw.Elapsed;
-        while (consumer.Written < n && sw.Elapsed < TimeSpan.FromMinutes(5)) Thread.Sleep(5);
-        var elapsed = sw.Elapsed - first;
-        stop.Cancel();
-        run.GetAwaiter().GetResult();
-        var rate = consumer.Written / elapsed.TotalSeconds;
-        Console.WriteLine($"consumed {consumer.Written:N0} events in {elapsed.TotalSeconds:0.00} s = {rate:N0} events/s (each ACKed after the sink; redeliveries dropped {consumer.Duplicates}, connections {consumer.Connects}{(consumer.LastError is { } err ? ", last error: " + err.Message : "")})");
-        Console.WriteLine(rate >= 20_000 ? "PASS: >= 20,000 events/s" : "BELOW TARGET: 20,000 events/s");
-        return rate >= 20_000 ? 0 : 1;
-    }
-
-    private static async Task Publish(int port, string destination, int n, bool persistent)
-    {
-        await using var p = await StompClient.ConnectAsync(new StompConnectOptions { Host = "127.0.0.1", Port = port });
-        for (var i = 0; i < n; i++)
-        {
-            var body = Encoding.UTF8.GetBytes(
-                $"{{\"event_type\": \"transfer-done\", \"payload\": {{\"scope\": \"cta\", \"name\": \"f{i:D8}\", \"request-id\": \"r{i}\", \"bytes\": {i}, \"src-rse\": \"ALPHA-DISK\", \"dst-rse\": \"GAMMA-SAFE\", \"activity\": \"User Subscriptions\"}}, \"created_at\": \"2026-11-25 10:00:00.{i % 1_000_000:D6}\"}}");
-            await p.SendAsync(destination, body, [new("persistent", persistent ? "true" : "false")], receipt: (i + 1) % 2000 == 0 || i == n - 1);
-        }
-        await p.DisconnectAsync();
-    }
-
-    private sealed class CountingSink : IObservationSink
-    {
-        public long Events;
-        public void Event(in HermesEvent e) => Events++;
-        public void Sample(in PodSample s) { }
-        public void Lifecycle(in PodLifecycleEvent e) { }
-        public void Fault(in FaultRecord f) { }
     }
 
     /// <summary>A minimal HTTP/1.1 keep-alive sink answering every request as Rucio answers POST /replicas: 201 "Created".</summary>
