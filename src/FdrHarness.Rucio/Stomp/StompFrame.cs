@@ -152,7 +152,17 @@ public static class StompCodec
         if (s.AsSpan().IndexOfAny("\\\r\n:") < 0) return s;
         var sb = new StringBuilder(s.Length + 8);
         foreach (var c in s)
-            sb.Append(c switch { '\\' => "\\\\", '\r' => "\\r", '\n' => "\\n", ':' => "\\c", _ => c.ToString() });
+        {
+            // Called for every ACK (ActiveMQ's ack ids contain colons): append chars, do not allocate one string per char.
+            switch (c)
+            {
+                case '\\': sb.Append("\\\\"); break;
+                case '\r': sb.Append("\\r"); break;
+                case '\n': sb.Append("\\n"); break;
+                case ':': sb.Append("\\c"); break;
+                default: sb.Append(c); break;
+            }
+        }
         return sb.ToString();
     }
 
