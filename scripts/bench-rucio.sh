@@ -13,7 +13,7 @@ bench() { dotnet bench/FdrHarness.Bench/bin/Release/net10.0/FdrHarness.Bench.dll
 
 status=0
 if [ "$what" = register ] || [ "$what" = all ]; then
-  bench rucio-register --files 2000000 --batch 1000 --concurrency 8 --wrk-seconds 10 || status=1
+  bench rucio-register --files 2000000 --batch 1000 --concurrency 8 --wrk-seconds 5 --runs 5 || status=1
 fi
 
 if [ "$what" = consume ] || [ "$what" = all ]; then
