@@ -41,8 +41,11 @@ public sealed record LiveRunOptions
     internal Func<RucioClientOptions, RucioClientOptions>? TuneClient { get; init; }
 }
 
-/// <summary>What <see cref="LiveRunOptions.Alongside"/> gets: the run folder, its start and the sink shared with the broker's events.</summary>
-public sealed record LiveRunContext(string RunPath, DateTime StartedUtc, IObservationSink Sink);
+/// <summary>
+/// What <see cref="LiveRunOptions.Alongside"/> gets: the run folder, its start, the sink shared with the broker's events,
+/// and <paramref name="Counters"/> it may fill for run.json's summary.
+/// </summary>
+public sealed record LiveRunContext(string RunPath, DateTime StartedUtc, IObservationSink Sink, IDictionary<string, double> Counters);
 
 /// <summary>Abort-on-fail for a live run: <paramref name="Observe"/> gets each event kept and <paramref name="ObservePod"/> each
 /// pod change; <paramref name="Check"/> answers why the run must stop (a line for the operator), or null to go on; asked
@@ -126,6 +129,7 @@ public static class LiveRun
         var run = RunDirectory.Start(scenario with { Target = scenario.Target with { Kind = TargetKind.Rucio, Rucio = connection } },
             options.ReportsRoot, options.OutDir, out var info, options.Time);
         var exit = ExitCodes.Success;
+        var besideCounters = new System.Collections.Concurrent.ConcurrentDictionary<string, double>(StringComparer.Ordinal);
         var driver = new LiveDriver(scenario, connection, client, options, stdout);
         await using (var parquet = run.OpenSink())
         {
@@ -154,7 +158,9 @@ public static class LiveRun
             {
                 await stdout.WriteLineAsync("no broker configured (target.rucio.broker): progress comes from rule states only").ConfigureAwait(false);
             }
-            var beside = options.Alongside is { } alongside ? Task.Run(() => alongside(new LiveRunContext(run.Path, info.StartedUtc, sink), stopEvents.Token)) : Task.FromResult(ExitCodes.Success);
+            var beside = options.Alongside is { } alongside
+                ? Task.Run(() => alongside(new LiveRunContext(run.Path, info.StartedUtc, sink, besideCounters), stopEvents.Token))
+                : Task.FromResult(ExitCodes.Success);
             string? abortReason = null;
             var watching = abortCheck is { } abort ? WatchAsync(abort, options.Time, r => { abortReason = r; stopPhases.Cancel(); }, stopPhases.Token) : Task.CompletedTask;
 
@@ -201,6 +207,7 @@ public static class LiveRun
             ["api.calls"] = apiStats.Summaries().Sum(s => s.Count),
             ["api.failed"] = apiStats.Summaries().Sum(s => s.Failed),
         };
+        foreach (var (name, value) in besideCounters) summary[name] = value;
         run.Finish(info, exit, summary, options.Time);
         await stdout.WriteLineAsync($"run folder: {run.Path}").ConfigureAwait(false);
         return exit;

@@ -94,6 +94,9 @@ public sealed class LiveClusterRunTests : IDisposable
         Assert.NotEmpty(samples);
         Assert.Contains(samples, s => s.MemoryBytes == 300L << 20 && Math.Abs(s.CpuCores - 0.25) < 1e-9);
         Assert.Equal(["kill-evaluator", "squeeze"], reader.Faults().Select(f => f.Name).Order().ToArray());
+        var info = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "run.json")))!;
+        Assert.Equal(1, (double)info["summary"]!["k8s.pods_killed"]!);
+        Assert.Equal(1, (double)info["summary"]!["k8s.limits_restored"]!);
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "summary.json")))!;
         Assert.Contains("judge-evaluator", summary["resources"]!.ToJsonString());
         Assert.True(File.Exists(Path.Combine(run, "report.html")));

@@ -103,6 +103,7 @@ public static class ClusterSide
                     Client = client,
                     UsageSources = usage,
                 }, ct).ConfigureAwait(false);
+                foreach (var (name, value) in summary.Counters()) run.Counters[name] = value;
                 var c = summary.Chaos;
                 await stdout.WriteLineAsync($"cluster: {c.PodsKilled} pods killed ({c.KillsSkipped} kills held back by the blast radius), " +
                     $"{c.LimitChanges} limit changes, {summary.LimitsRestored} restored; {summary.LifecycleEvents} pod events, {summary.Samples} samples; audit.jsonl").ConfigureAwait(false);
