@@ -14,7 +14,10 @@ public static class FdrApp
           fdr run scenarios/escape-fdr-2020.yaml                 # the 24 h ESCAPE rehearsal on the embedded data lake
           fdr run scenarios/ci-smoke.yaml --seed 7 --scale 0.5 --out reports/try
           fdr run scenarios/escape-fdr-2020.yaml --dry-run       # print the plan, run nothing
+          fdr run scenarios/escape-fdr-2020.yaml --target rucio --dry-run   # the chaos a live run would do, and where
+          fdr run scenarios/ci-smoke.yaml --helm-values values.yaml        # a rucio-daemons values file, rehearsed
           fdr report reports/escape-fdr-2020/20261125T110000Z-2020
+          fdr restore reports/staging/20261125T110000Z-7         # put back limits a crashed live run changed
 
         Exit codes: 0 success, 1 unexpected failure, 2 invalid scenario or arguments,
                     3 target unreachable, 99 thresholds failed, 130 interrupted.

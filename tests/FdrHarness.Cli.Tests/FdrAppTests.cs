@@ -187,7 +187,7 @@ public sealed class FdrAppTests : IDisposable
     {
         var (code, stdout, _) = Fdr(flag);
         Assert.Equal(ExitCodes.Success, code);
-        foreach (var command in new[] { "validate", "run", "report", "schema" }) Assert.Contains(command, stdout);
+        foreach (var command in new[] { "validate", "run", "report", "schema", "compare", "recommend", "sweep", "restore" }) Assert.Contains(command, stdout);
         Assert.Contains("Examples:", stdout);
         Assert.Contains("fdr validate scenarios/escape-fdr-2020.yaml", stdout);
         Assert.Contains("--dry-run", stdout);
@@ -200,7 +200,7 @@ public sealed class FdrAppTests : IDisposable
     {
         var (code, stdout, _) = Fdr("run", "--help");
         Assert.Equal(ExitCodes.Success, code);
-        foreach (var option in new[] { "--target", "--out", "--seed", "--scale", "--dry-run" }) Assert.Contains(option, stdout);
+        foreach (var option in new[] { "--target", "--out", "--seed", "--scale", "--dry-run", "--rucio-url", "--helm-values" }) Assert.Contains(option, stdout);
     }
 
     [Fact]
