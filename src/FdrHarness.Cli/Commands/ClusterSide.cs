@@ -1,3 +1,4 @@
+using System.Globalization;
 using FdrHarness.Core;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Core.Scenarios.Yaml;
@@ -30,14 +31,15 @@ public static class ClusterSide
             stdout.WriteLine("  no target.kubernetes: a live run leaves the cluster alone and applies none of these actions");
             return ExitCodes.Success;
         }
-        stdout.WriteLine($"  blast radius: at most {scenario.Target.Kubernetes.MaxUnavailable * 100:0.#}% of a Deployment's ready pods down at once; every action in audit.jsonl");
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  blast radius: at most {scenario.Target.Kubernetes.MaxUnavailable * 100:0.#}% of a Deployment's ready pods down at once; every action in audit.jsonl"));
         foreach (var d in plan.Refusals) stderr.WriteLine(d);
         return plan.Refusals.Count == 0 ? ExitCodes.Success : ExitCodes.InvalidInput;
     }
 
     /// <summary>
     /// Before the run: refuses an unsafe scenario (exit 2, nothing contacted), then connects and probes every allowed
-    /// namespace within <see cref="ClusterConnector.DefaultProbeTimeout"/> (exit 3 with one line). Null client: no cluster side.
+    /// namespace within 20 s in all (exit 3 with one line). Null client: no cluster side.
     /// </summary>
     public static int Prepare(Scenario scenario, SourceMap map, TextWriter stdout, TextWriter stderr, CancellationToken ct, out IKubernetes? client)
     {
