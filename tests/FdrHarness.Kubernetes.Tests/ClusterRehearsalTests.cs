@@ -58,6 +58,36 @@ public class ClusterRehearsalTests
     }
 
     [Fact]
+    public async Task A_slow_rollout_does_not_hold_back_a_later_kill()
+    {
+        await using var h = await Harness.StartAsync();
+        h.Api.AddDaemonDeployment("rucio", "judge-evaluator", 2, limits: new() { ["memory"] = "2000Mi" });
+        h.Api.AddDaemonDeployment("rucio", "reaper", 2);
+        h.Api.StallRollouts = true; // the squeeze's rollout waits its full 10 minutes
+        var scenario = Scenarios.Parse("""
+              - limit_change: {name: squeeze, daemon: judge-evaluator, at: 1m, limits: {memory: 3Gi}}
+              - pod_kill: {name: kill-reaper, selector: {daemon: reaper}, mode: one, schedule: {at: 2m}}
+            """.Trim('\n'));
+        var executor = new ChaosExecutor(scenario, h.Context(rollout: new RolloutOptions { Timeout = TimeSpan.FromMinutes(10), PollInterval = TimeSpan.FromSeconds(5) }));
+        using var cancel = new CancellationTokenSource();
+        var start = h.Clock.GetUtcNow();
+
+        var running = executor.RunAsync(start, cancel.Token);
+        for (var i = 0; i < 180 && !h.Api.Changes.Any(c => c.Method == "DELETE"); i++)
+        {
+            h.Clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(2);
+        }
+
+        // The kill came at 2m while the rollout of 1m was still waited for.
+        Assert.Contains(h.Api.Changes, c => c.Method == "DELETE" && c.Path.Contains("/pods/rucio-rucio-daemons-reaper", StringComparison.Ordinal));
+        Assert.True(h.Clock.GetUtcNow() - start < TimeSpan.FromMinutes(3), $"the kill came at {h.Clock.GetUtcNow() - start}");
+        Assert.DoesNotContain(h.AuditEntries(), e => e is { Kind: "limit_change", Action: "done" or "failed" });
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
+    }
+
+    [Fact]
     public async Task Unreachable_server_is_reported_before_anything_runs()
     {
         await using var h = await Harness.StartAsync();

@@ -15,8 +15,10 @@ public sealed record ChaosCounts
 }
 
 /// <summary>
-/// Carries out the scenario's cluster actions at their times (offsets from the run's start, on the clock), one
-/// after another in time order. RSE outages and link degradation are audited as not applied.
+/// Carries out the scenario's cluster actions at their times (offsets from the run's start, on the clock) in two
+/// lanes, each in time order: pod kills, and limit changes. A limit change waits for its rollout, which may take
+/// minutes; the kills do not wait for it. Within a lane one action at a time, so the blast radius of a kill is judged
+/// on what the previous kill left. RSE outages and link degradation are audited as not applied.
 /// </summary>
 public sealed class ChaosExecutor(Scenario scenario, ChaosContext context)
 {
@@ -58,7 +60,15 @@ public sealed class ChaosExecutor(Scenario scenario, ChaosContext context)
             context.Audit.Write("skipped", TargetResolver.KindOf(action), TargetResolver.NameOf(action), null, [],
                 ChaosPlanner.NotClusterAction);
         }
-        foreach (var (at, _, occurrence, action) in Timeline(scenario))
+        var timeline = Timeline(scenario);
+        await Task.WhenAll(
+            LaneAsync(timeline.Where(t => t.Action is PodKill), start, ct),
+            LaneAsync(timeline.Where(t => t.Action is LimitChange), start, ct)).ConfigureAwait(false);
+    }
+
+    private async Task LaneAsync(IEnumerable<(TimeSpan At, int Index, int Occurrence, ChaosAction Action)> lane, DateTimeOffset start, CancellationToken ct)
+    {
+        foreach (var (at, _, occurrence, action) in lane)
         {
             var wait = start + at - context.Clock.GetUtcNow();
             if (wait > TimeSpan.Zero) await Task.Delay(wait, context.Clock, ct).ConfigureAwait(false);
@@ -74,13 +84,13 @@ public sealed class ChaosExecutor(Scenario scenario, ChaosContext context)
         {
             case PodKill kill:
                 var outcome = await _killer.KillAsync(kill, TargetResolver.Pods(kill.Selector, scenario), name, occurrence, ct).ConfigureAwait(false);
-                _killed += outcome.Killed.Count;
-                _skipped += outcome.Skipped.Count;
-                if (outcome.Failure is not null) _failed++;
+                Interlocked.Add(ref _killed, outcome.Killed.Count);
+                Interlocked.Add(ref _skipped, outcome.Skipped.Count);
+                if (outcome.Failure is not null) Interlocked.Increment(ref _failed);
                 break;
             case LimitChange change:
-                if (await _limits.ApplyAsync(change, TargetResolver.Deployment(change, scenario), name, ct).ConfigureAwait(false)) _changes++;
-                else _failed++;
+                if (await _limits.ApplyAsync(change, TargetResolver.Deployment(change, scenario), name, ct).ConfigureAwait(false)) Interlocked.Increment(ref _changes);
+                else Interlocked.Increment(ref _failed);
                 break;
         }
     }
