@@ -73,6 +73,18 @@ internal sealed class LiveDriver(Scenario scenario, RucioConnection connection, 
         return rses;
     }
 
+    /// <summary>Per RSE the protocol files are written with: an HTTP/WebDAV one for upload mode when there is one.</summary>
+    private async Task<Dictionary<string, RseProtocol?>> WriteProtocolsAsync(IReadOnlyList<string> rses, CancellationToken ct)
+    {
+        var protocols = new Dictionary<string, RseProtocol?>(StringComparer.Ordinal);
+        foreach (var r in rses)
+        {
+            var ps = await client.GetProtocolsAsync(r, ct).ConfigureAwait(false);
+            protocols[r] = ps.FirstOrDefault(p => p.Scheme is "https" or "davs" or "http" or "dav") ?? ps.FirstOrDefault();
+        }
+        return protocols;
+    }
+
     private async Task InjectAsync(string phaseName, InjectPhase phase, List<ExperimentSpec> experiments, CancellationToken ct)
     {
         var seed = scenario.Run.Seed;
@@ -81,13 +93,7 @@ internal sealed class LiveDriver(Scenario scenario, RucioConnection connection, 
         foreach (var g in generators)
         {
             var rses = await ResolveAsync(g.Experiment, ct).ConfigureAwait(false);
-            var protocols = new Dictionary<string, RseProtocol?>(StringComparer.Ordinal);
-            foreach (var r in rses)
-            {
-                var ps = await client.GetProtocolsAsync(r, ct).ConfigureAwait(false);
-                protocols[r] = ps.FirstOrDefault(p => p.Scheme is "https" or "davs" or "http" or "dav") ?? ps.FirstOrDefault();
-            }
-            targets.Add((g, rses, protocols));
+            targets.Add((g, rses, await WriteProtocolsAsync(rses, ct).ConfigureAwait(false)));
         }
         var total = generators.Sum(g => g.Count);
         var offsets = new long[generators.Count + 1];
@@ -272,12 +278,7 @@ internal sealed class LiveDriver(Scenario scenario, RucioConnection connection, 
         var rses = new List<string>();
         await foreach (var r in client.ListRsesAsync(n.Rses?.Text ?? "*", ct).ConfigureAwait(false)) rses.Add(r);
         rses.Sort(StringComparer.Ordinal);
-        var protocols = new Dictionary<string, RseProtocol?>(StringComparer.Ordinal);
-        foreach (var r in rses)
-        {
-            var ps = await client.GetProtocolsAsync(r, ct).ConfigureAwait(false);
-            protocols[r] = ps.FirstOrDefault(p => p.Scheme is "https" or "davs" or "http" or "dav") ?? ps.FirstOrDefault();
-        }
+        var protocols = await WriteProtocolsAsync(rses, ct).ConfigureAwait(false);
         var pairs = (from src in rses from dst in rses where src != dst select (src, dst)).ToList();
         var first = options.Time.GetUtcNow();
         var until = n.During is { } d && first + d < runEnd ? first + d : runEnd;

@@ -110,9 +110,9 @@ public sealed class ClusterSideTests : IDisposable
     public void The_kubeconfig_is_found_as_kubectl_finds_it()
     {
         var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        var given = Cli.Commands.ClusterSide.WithDefaultKubeconfig(new Core.Scenarios.Model.KubernetesConnection { Kubeconfig = "~/.kube/staging" });
-        Assert.Equal(Path.Combine(home, ".kube", "staging"), given.Kubeconfig);
-        var absolute = Cli.Commands.ClusterSide.WithDefaultKubeconfig(new Core.Scenarios.Model.KubernetesConnection { Kubeconfig = "/etc/fdr/kubeconfig" });
-        Assert.Equal("/etc/fdr/kubeconfig", absolute.Kubeconfig);
+        var given = Kubernetes.Connection.ClusterConnector.KubeconfigOf(new Core.Scenarios.Model.KubernetesConnection { Kubeconfig = "~/.kube/staging" });
+        Assert.Equal(Path.Combine(home, ".kube", "staging"), given);
+        var absolute = Kubernetes.Connection.ClusterConnector.KubeconfigOf(new Core.Scenarios.Model.KubernetesConnection { Kubeconfig = "/etc/fdr/kubeconfig" });
+        Assert.Equal("/etc/fdr/kubeconfig", absolute);
     }
 }

@@ -53,13 +53,12 @@ public static class ClusterSide
         var refusals = NamespaceSafety.Check(scenario, map);
         if (refusals.Count > 0)
         {
-            foreach (var d in refusals) stderr.WriteLine(d);
-            stderr.WriteLine($"{refusals.Count} error{(refusals.Count == 1 ? "" : "s")}; nothing was touched.");
+            ValidateCommand.Report(refusals, stderr, "; nothing was touched.");
             return ExitCodes.InvalidInput;
         }
         try
         {
-            client = ClusterConnector.Create(WithDefaultKubeconfig(connection));
+            client = ClusterConnector.Create(connection);
             // One budget for all namespaces: the operator hears within 30 s, however many there are.
             var deadline = DateTime.UtcNow + ProbeBudget;
             var version = "";
@@ -129,16 +128,4 @@ public static class ClusterSide
                 client.Dispose();
             }
         };
-
-    /// <summary>As kubectl: the scenario's kubeconfig (~ is the home folder), else $KUBECONFIG, else ~/.kube/config; in-cluster when none exists.</summary>
-    public static KubernetesConnection WithDefaultKubeconfig(KubernetesConnection connection)
-    {
-        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        if (connection.Kubeconfig is { } given)
-            return given.StartsWith("~/", StringComparison.Ordinal) ? connection with { Kubeconfig = Path.Combine(home, given[2..]) } : connection;
-        var fromEnv = Environment.GetEnvironmentVariable("KUBECONFIG")?.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
-        var standard = Path.Combine(home, ".kube", "config");
-        var path = fromEnv ?? (File.Exists(standard) ? standard : null);
-        return path is null ? connection : connection with { Kubeconfig = path };
-    }
 }

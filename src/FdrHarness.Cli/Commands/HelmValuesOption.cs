@@ -17,10 +17,9 @@ public static class HelmValuesOption
     {
         if (path is null) return scenario;
         var result = HelmValues.ApplyFile(scenario, path);
-        foreach (var d in result.Diagnostics) stderr.WriteLine(d);
         if (!result.Ok)
         {
-            stderr.WriteLine($"{result.Diagnostics.Count} error{(result.Diagnostics.Count == 1 ? "" : "s")} in the values file; nothing was run.");
+            ValidateCommand.Report(result.Diagnostics, stderr, " in the values file; nothing was run.");
             return null;
         }
         foreach (var note in result.Notes) stdout.WriteLine($"{path}: note: {note}");

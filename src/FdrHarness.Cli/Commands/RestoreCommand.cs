@@ -1,5 +1,6 @@
 using System.CommandLine;
 using FdrHarness.Core;
+using FdrHarness.Core.Observations;
 using FdrHarness.Core.Scenarios;
 using FdrHarness.Kubernetes.Actions;
 using FdrHarness.Kubernetes.Connection;
@@ -27,7 +28,7 @@ public static class RestoreCommand
                 return ExitCodes.Success;
             }
             // The run's own resolved scenario says which cluster it touched.
-            var loaded = ScenarioLoader.Load(Path.Combine(dir, "scenario.yaml"));
+            var loaded = ScenarioLoader.Load(Path.Combine(dir, RunDirectory.ScenarioFile));
             if (loaded.Scenario?.Target.Kubernetes is not { } connection)
             {
                 foreach (var d in loaded.Diagnostics) stderr.WriteLine(d);
@@ -36,7 +37,7 @@ public static class RestoreCommand
             }
             try
             {
-                using var client = ClusterConnector.Create(ClusterSide.WithDefaultKubeconfig(connection));
+                using var client = ClusterConnector.Create(connection);
                 ClusterConnector.ProbeAsync(client).GetAwaiter().GetResult();
                 var report = ChaosRestore.RestoreRunDirectoryAsync(client, dir).GetAwaiter().GetResult();
                 stdout.WriteLine($"restored {report.Restored} change(s); {report.AlreadyRestored} had been restored before; audit.jsonl updated");

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using FdrHarness.Core;
+using FdrHarness.Core.Diagnostics;
 using FdrHarness.Core.Scenarios;
 
 namespace FdrHarness.Cli.Commands;
@@ -25,9 +26,15 @@ public static class ValidateCommand
     /// <summary>Prints the diagnostics; true when there were none.</summary>
     public static bool Report(LoadResult result, TextWriter stderr)
     {
-        foreach (var d in result.Diagnostics) stderr.WriteLine(d);
         if (result.Ok) return true;
-        stderr.WriteLine($"{result.Diagnostics.Count} error{(result.Diagnostics.Count == 1 ? "" : "s")}; nothing was run.");
+        Report(result.Diagnostics, stderr);
         return false;
+    }
+
+    /// <summary>Every diagnostic, then "N errors" and <paramref name="outcome"/> (what the user's mistake stopped).</summary>
+    public static void Report(IReadOnlyList<Diagnostic> diagnostics, TextWriter stderr, string outcome = "; nothing was run.")
+    {
+        foreach (var d in diagnostics) stderr.WriteLine(d);
+        stderr.WriteLine($"{diagnostics.Count} error{(diagnostics.Count == 1 ? "" : "s")}{outcome}");
     }
 }

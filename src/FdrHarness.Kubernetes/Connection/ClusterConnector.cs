@@ -18,12 +18,13 @@ public static class ClusterConnector
     public static readonly TimeSpan DefaultProbeTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// A client for <paramref name="connection"/>: its kubeconfig (path, context) when given, else the in-cluster
-    /// configuration (service account token and CA of the pod the harness runs in).
+    /// A client for <paramref name="connection"/>, its kubeconfig found as kubectl finds it (<see cref="KubeconfigOf"/>),
+    /// else the in-cluster configuration (service account token and CA of the pod the harness runs in).
     /// </summary>
     /// <exception cref="ClusterUnreachableException">The kubeconfig cannot be read, or no in-cluster configuration exists.</exception>
     public static IKubernetes Create(KubernetesConnection connection)
     {
+        connection = connection with { Kubeconfig = KubeconfigOf(connection) };
         KubernetesClientConfiguration config;
         try
         {
@@ -44,6 +45,17 @@ public static class ClusterConnector
             throw new ClusterUnreachableException(connection.Kubeconfig ?? "(in-cluster)", "kubeconfig unusable: " + FirstLine(e.Message), e);
         }
         return Create(config);
+    }
+
+    /// <summary>As kubectl: the scenario's kubeconfig (~ is the home folder), else $KUBECONFIG, else ~/.kube/config; null when none exists.</summary>
+    public static string? KubeconfigOf(KubernetesConnection connection)
+    {
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        if (connection.Kubeconfig is { } given)
+            return given.StartsWith("~/", StringComparison.Ordinal) ? Path.Combine(home, given[2..]) : given;
+        var fromEnv = Environment.GetEnvironmentVariable("KUBECONFIG")?.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+        var standard = Path.Combine(home, ".kube", "config");
+        return fromEnv ?? (File.Exists(standard) ? standard : null);
     }
 
     /// <summary>A client for an explicit configuration (tests, or a caller with its own).</summary>
