@@ -89,6 +89,7 @@ public static class ClusterRehearsal
             Client = client,
             AllowList = namespaces,
             MaxUnavailable = connection.MaxUnavailable,
+            OwnerKinds = connection.OwnerKinds,
             Seed = scenario.Run.Seed,
             Release = connection.Release,
             Audit = audit,

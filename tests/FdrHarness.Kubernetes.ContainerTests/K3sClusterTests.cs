@@ -1,6 +1,8 @@
 using System.Text;
+using FdrHarness.Core.Chaos;
 using FdrHarness.Core.Observations;
 using FdrHarness.Core.Quantities;
+using FdrHarness.Core.Rucio;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Kubernetes.Actions;
 using FdrHarness.Kubernetes.Connection;
@@ -39,7 +41,7 @@ public sealed class K3sClusterTests(K3sClusterTests.Cluster cluster) : IClassFix
     {
         var before = await cluster.ReadyPodsAsync(2, Patience);
         var kill = new PodKill { Selector = new PodSelector { Daemon = Daemon }, Mode = SelectionMode.One };
-        var target = new PodTarget([Namespace], ChartLabels.PodLabels(Daemon), []);
+        var target = PodMatcher.For(kill.Selector, [Namespace]);
 
         var outcome = await new PodKiller(cluster.Context()).KillAsync(kill, target, "kill-evaluator", 1, CancellationToken.None);
 
@@ -119,7 +121,7 @@ public sealed class K3sClusterTests(K3sClusterTests.Cluster cluster) : IClassFix
             IReadOnlyList<V1Pod> pods = [];
             await Engine.Until(async () =>
             {
-                var list = await Client.CoreV1.ListNamespacedPodAsync(Namespace, labelSelector: ChartLabels.Selector(ChartLabels.PodLabels(Daemon)));
+                var list = await Client.CoreV1.ListNamespacedPodAsync(Namespace, labelSelector: ChartLabels.Selector(ChartLabels.DaemonSelector(Daemon)));
                 pods = [.. list.Items];
                 return pods.Count == count && pods.All(p => p.Metadata.DeletionTimestamp is null && PodFacts.IsReady(p) && (also?.Invoke(p) ?? true));
             }, timeout, () => $"{count} ready pods of {Daemon}; have {string.Join(", ", pods.Select(p => $"{p.Metadata.Name} {p.Status?.Phase}"))}");
@@ -138,7 +140,7 @@ public sealed class K3sClusterTests(K3sClusterTests.Cluster cluster) : IClassFix
             {
                 [ChartLabels.App] = ChartLabels.DeploymentAppLabel(Daemon), [ChartLabels.Release] = Release,
             };
-            var podLabels = new Dictionary<string, string>(ChartLabels.PodLabels(Daemon)) { [ChartLabels.App] = ChartLabels.DeploymentAppLabel(Daemon), [ChartLabels.Release] = Release };
+            var podLabels = new Dictionary<string, string>(ChartLabels.DaemonSelector(Daemon)) { [ChartLabels.App] = ChartLabels.DeploymentAppLabel(Daemon), [ChartLabels.Release] = Release };
             return new V1Deployment
             {
                 Metadata = new V1ObjectMeta { Name = ChartLabels.DeploymentName(Release, Daemon), Labels = deploymentLabels },

@@ -29,14 +29,16 @@ public class ClusterRehearsalTests
         };
 
         var run = ClusterRehearsal.RunAsync(scenario, options, cancel.Token);
-        await Eventually.Until(() => h.Api.Requests.Any(r => r.Query.GetValueOrDefault("watch") == "true"), "the watch");
-        // Two and a half minutes of the run: the kill at 1m and the patch at 2m happen, then Ctrl-C.
-        for (var i = 0; i < 150; i++)
-        {
-            h.Clock.Advance(TimeSpan.FromSeconds(1));
-            await Task.Delay(1);
-        }
-        await Eventually.Until(() => h.Api.Changes.Count(c => c.Method == "PATCH") == 1 && h.AuditEntries().Any(e => e is { Kind: "limit_change", Action: "done" }), "the patch");
+        // Started: watching, and the first samples (4 pods at 0s) written.
+        await h.When(() => h.Api.Requests.Any(r => r.Query.GetValueOrDefault("watch") == "true") && h.Sink.Samples.Count >= 4, "watch and first samples");
+        // The kill at 1m, then the patch at 2m (the fake rolls out at once), then Ctrl-C. Each step awaits what it
+        // caused; a lane that reads the clock after an advance finds its time passed and acts at once.
+        h.Clock.Advance(TimeSpan.FromMinutes(1));
+        await h.When(() => h.Sink.Faults.Any(f => f.Name == "kill-reaper"), "kill at 1m");
+        h.Clock.Advance(TimeSpan.FromMinutes(1));
+        await h.When(() => h.Sink.Faults.Any(f => f.Name == "squeeze"), "limit change at 2m");
+        Assert.Equal(1, h.Api.Changes.Count(c => c.Method == "PATCH"));
+        Assert.Contains(h.AuditEntries(), e => e is { Kind: "limit_change", Action: "done" });
         Assert.Equal("3Gi", (string)h.Api.Deployment("rucio", "rucio-rucio-daemons-judge-evaluator")["spec"]!["template"]!["spec"]!["containers"]![0]!["resources"]!["limits"]!["memory"]!);
         await cancel.CancelAsync();
         var summary = await run;
@@ -73,15 +75,14 @@ public class ClusterRehearsalTests
         var start = h.Clock.GetUtcNow();
 
         var running = executor.RunAsync(start, cancel.Token);
-        for (var i = 0; i < 180 && !h.Api.Changes.Any(c => c.Method == "DELETE"); i++)
-        {
-            h.Clock.Advance(TimeSpan.FromSeconds(1));
-            await Task.Delay(2);
-        }
+        h.Clock.Advance(TimeSpan.FromMinutes(1));
+        await h.When(() => h.Api.Changes.Any(c => c.Method == "PATCH"), "patch at 1m");
+        h.Clock.Advance(TimeSpan.FromMinutes(1));
+        await h.When(() => h.Sink.Faults.Any(f => f.Name == "kill-reaper"), "kill at 2m");
 
-        // The kill came at 2m while the rollout of 1m was still waited for.
+        // The kill came at 2m while the rollout of 1m was still waited for (it would time out at 11m).
         Assert.Contains(h.Api.Changes, c => c.Method == "DELETE" && c.Path.Contains("/pods/rucio-rucio-daemons-reaper", StringComparison.Ordinal));
-        Assert.True(h.Clock.GetUtcNow() - start < TimeSpan.FromMinutes(3), $"the kill came at {h.Clock.GetUtcNow() - start}");
+        Assert.Equal(start + TimeSpan.FromMinutes(2), new DateTimeOffset(Assert.Single(h.Sink.Faults).Start));
         Assert.DoesNotContain(h.AuditEntries(), e => e is { Kind: "limit_change", Action: "done" or "failed" });
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using FdrHarness.Core.Chaos;
 using FdrHarness.Core.Diagnostics;
 using FdrHarness.Core.Quantities;
 using FdrHarness.Core.Rucio;
@@ -298,14 +299,16 @@ public sealed partial class ScenarioValidator
                     if (sel.Daemon is null && sel.Labels.Count == 0 && sel.Pods.Count == 0)
                         Error(k, nameof(k.Selector), "pod_kill: the selector selects nothing", "give daemon, labels or pods");
                     if (sel.Daemon is not null) Daemon(sel, nameof(sel.Daemon), sel.Daemon, declared);
+                    if (!_map.IsInvalid(sel)) Selector(sel);
                     switch (k.Mode)
                     {
                         case SelectionMode.Fixed when k.Value is not { } v || v < 1 || v != Math.Floor(v):
                             Error(k, k.Value is null ? nameof(k.Mode) : nameof(k.Value), "pod_kill: mode fixed needs value: a whole number of pods (at least 1)",
                                 k.Value is null ? "add 'value: 1'" : null);
                             break;
-                        case SelectionMode.FixedPercent or SelectionMode.RandomMaxPercent when k.Value is not (> 0 and <= 100):
-                            Error(k, k.Value is null ? nameof(k.Mode) : nameof(k.Value), $"pod_kill: mode {ModelShape.EnumName(k.Mode.ToString())} needs value: a percentage above 0, at most 100");
+                        // Chaos Mesh reads the value as a whole number.
+                        case SelectionMode.FixedPercent or SelectionMode.RandomMaxPercent when k.Value is not (> 0 and <= 100) || k.Value != Math.Floor(k.Value.Value):
+                            Error(k, k.Value is null ? nameof(k.Mode) : nameof(k.Value), $"pod_kill: mode {ModelShape.EnumName(k.Mode.ToString())} needs value: a whole percentage above 0, at most 100");
                             break;
                     }
                     if (!_map.IsInvalid(k)) Schedule(k.Schedule);
@@ -332,6 +335,31 @@ public sealed partial class ScenarioValidator
                     break;
             }
         }
+    }
+
+    /// <summary>Names and labels as the Kubernetes API validates them, so a malformed one never becomes a selector.</summary>
+    private void Selector(PodSelector sel)
+    {
+        if (sel.Pods.Count > 0 && (sel.Daemon is not null || sel.Labels.Count > 0))
+            Error(sel, nameof(sel.Pods), "pod_kill: pods names the pods to kill; daemon and labels beside it would be ignored, as Chaos Mesh ignores them",
+                "give pods alone, or daemon and labels without pods");
+        foreach (var (key, value) in sel.Labels)
+        {
+            if (KubernetesNames.LabelKeyErrors(key) is { Count: > 0 } keyErrors)
+                ErrorAtItem(sel, nameof(sel.Labels), sel.Labels, key, $"label key '{key}' is not a Kubernetes label key: {string.Join("; ", keyErrors)}",
+                    "e.g. app, rucio-daemon, app.kubernetes.io/name");
+            if (KubernetesNames.LabelValueErrors(value) is { Count: > 0 } valueErrors)
+                ErrorAtItem(sel, nameof(sel.Labels), sel.Labels, key, $"label value '{value}' (of {key}) is not a Kubernetes label value: it {string.Join("; ", valueErrors)}");
+        }
+        KubernetesList(sel, nameof(sel.Namespaces), sel.Namespaces, "namespace", KubernetesNames.NamespaceErrors);
+        KubernetesList(sel, nameof(sel.Pods), sel.Pods, "pod name", KubernetesNames.PodNameErrors);
+    }
+
+    private void KubernetesList(object owner, string property, IReadOnlyList<string> names, string what, Func<string, IReadOnlyList<string>> errors)
+    {
+        for (var i = 0; i < names.Count; i++)
+            if (errors(names[i]) is { Count: > 0 } found)
+                ErrorAtItem(owner, property, names, i, $"{what} '{names[i]}' is not valid in Kubernetes: it {string.Join("; ", found)}");
     }
 
     private void Schedule(Schedule s)
@@ -394,7 +422,12 @@ public sealed partial class ScenarioValidator
             for (var i = 0; i < k.Namespaces.Count; i++)
                 if (k.Namespaces[i] == "kube-system")
                     ErrorAtItem(k, nameof(k.Namespaces), k.Namespaces, i, "kube-system is never touched by a rehearsal", "list the namespaces Rucio runs in");
+            KubernetesList(k, nameof(k.Namespaces), k.Namespaces, "namespace", KubernetesNames.NamespaceErrors);
             Fraction(k, nameof(k.MaxUnavailable), k.MaxUnavailable);
+            for (var i = 0; i < k.OwnerKinds.Count; i++)
+                if (!OwnerKinds.All.Contains(k.OwnerKinds[i], StringComparer.Ordinal))
+                    ErrorAtItem(k, nameof(k.OwnerKinds), k.OwnerKinds, i, $"owner kind '{k.OwnerKinds[i]}' is not one of {string.Join(", ", OwnerKinds.All)}",
+                        Suggestions.DidYouMean(k.OwnerKinds[i], OwnerKinds.All));
         }
     }
 

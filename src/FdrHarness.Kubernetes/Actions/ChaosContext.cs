@@ -18,6 +18,8 @@ public sealed class ChaosContext
     /// <summary>target.kubernetes.namespaces; every change is checked against it right before it is sent.</summary>
     public required IReadOnlyList<string> AllowList { get; init; }
     public double MaxUnavailable { get; init; } = 0.5;
+    /// <summary>target.kubernetes.owner_kinds: the owners whose pods may be killed; other pods only when named.</summary>
+    public IReadOnlyList<string> OwnerKinds { get; init; } = [Core.Chaos.OwnerKinds.Deployment];
     public long Seed { get; init; }
     /// <summary>Helm release of the rucio-daemons chart, to choose among several Deployments.</summary>
     public string Release { get; init; } = "rucio";

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using FdrHarness.Core.Observations;
+using FdrHarness.Core.Rucio;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Kubernetes.Connection;
 using FdrHarness.Kubernetes.Planning;
@@ -91,7 +92,6 @@ public sealed class LimitEnforcer(ChaosContext context)
         }
 
         audit.Write("done", Kind, name, ns, targets, $"container {container}: {settings}; rollout complete");
-        await RecordAsync(ns, deploymentName, target.Daemon, $"chaos:{name} {settings}", ct).ConfigureAwait(false);
         var now = context.Now;
         context.Sink.Fault(new FaultRecord
         {
@@ -102,6 +102,14 @@ public sealed class LimitEnforcer(ChaosContext context)
             Target = target.Daemon,
             Detail = $"requests cpu={change.Requests?.Cpu} memory={change.Requests?.Memory?.ToBinaryString()}, limits cpu={change.Limits?.Cpu} memory={change.Limits?.Memory?.ToBinaryString()}",
         });
+        // The change is done and counted whatever follows: a run stopped while its new pods are listed still has it.
+        try
+        {
+            await RecordAsync(ns, deploymentName, target.Daemon, $"chaos:{name} {settings}", ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
         return true;
     }
 

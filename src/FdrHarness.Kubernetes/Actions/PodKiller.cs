@@ -1,5 +1,7 @@
 using System.Net;
+using FdrHarness.Core.Chaos;
 using FdrHarness.Core.Observations;
+using FdrHarness.Core.Rucio;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Kubernetes.Connection;
 using FdrHarness.Kubernetes.Safety;
@@ -10,20 +12,26 @@ using k8s.Models;
 namespace FdrHarness.Kubernetes.Actions;
 
 /// <summary>What one pod kill did.</summary>
+/// <param name="Skipped">Chosen pods not deleted: held back by the blast radius, already gone, or whose delete failed.</param>
+/// <param name="Excluded">Matching pods never eligible: not of an allowed owner kind (and not named), or of an owner that could not be read.</param>
 public sealed record PodKillOutcome(IReadOnlyList<PodRef> Killed, IReadOnlyList<PodRef> Skipped, string? Failure)
 {
+    public IReadOnlyList<PodRef> Excluded { get; init; } = [];
+
     public static PodKillOutcome Failed(string why) => new([], [], why);
 }
 
 /// <summary>
-/// pod_kill: lists the selected pods, chooses by mode, caps by the blast radius per Deployment, then deletes each
-/// with the grace period. The Deployment's controller replaces them; the pod watch sees what follows.
+/// pod_kill: lists the pods the selector matches, keeps those of an allowed owner kind (or named in the selector's
+/// pods), chooses among them by mode (<see cref="PodSelection"/>, drawn from <see cref="ChaosDraws.Key"/>, as the
+/// embedded lake does), caps the kills per owner by the blast radius, then deletes each with the grace period.
+/// The owner's controller replaces them; the pod watch sees what follows.
 /// </summary>
 public sealed class PodKiller(ChaosContext context)
 {
     private const string Kind = "pod_kill";
 
-    public async Task<PodKillOutcome> KillAsync(PodKill kill, PodTarget target, string name, int occurrence, CancellationToken ct)
+    public async Task<PodKillOutcome> KillAsync(PodKill kill, PodMatcher target, string name, int occurrence, CancellationToken ct)
     {
         var audit = context.Audit;
         var scope = string.Join(",", target.Namespaces);
@@ -37,10 +45,10 @@ public sealed class PodKiller(ChaosContext context)
             return PodKillOutcome.Failed(e.Message);
         }
 
-        List<V1Pod> candidates;
+        List<V1Pod> listed;
         try
         {
-            candidates = await ListCandidatesAsync(target, ct).ConfigureAwait(false);
+            listed = await ListAsync(target, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -48,58 +56,62 @@ public sealed class PodKiller(ChaosContext context)
             audit.Write("failed", Kind, name, scope, [target.ToString()], why);
             return PodKillOutcome.Failed(why);
         }
+        // Matched here too, not only by the server's labelSelector: the lake and the cluster select by one rule.
+        // Sorted so that the same pods give the same choice whatever order the API server lists them in.
+        var candidates = listed
+            .Where(p => p.Metadata.DeletionTimestamp is null && p.Status?.Phase is not ("Succeeded" or "Failed")
+                        && target.Matches(p.Metadata.NamespaceProperty, p.Metadata.Name, Labels(p)))
+            .OrderBy(p => p.Metadata.NamespaceProperty, StringComparer.Ordinal).ThenBy(p => p.Metadata.Name, StringComparer.Ordinal)
+            .ToList();
         if (candidates.Count == 0)
         {
             audit.Write("skipped", Kind, name, scope, [target.ToString()], "no running pod matches");
             return new PodKillOutcome([], [], null);
         }
 
-        var byRef = candidates.ToDictionary(RefOf);
-        var chosen = PodSelection.Choose(byRef.Keys, kill.Mode, kill.Value, context.Seed, name, occurrence);
-        audit.Write("planned", Kind, name, scope, [.. chosen.Select(p => p.ToString())],
-            $"mode {Planning.ChaosPlanner.ModeText(kill.Mode, kill.Value)} chose {chosen.Count} of {candidates.Count}");
+        var (eligible, excluded) = await EligibleAsync(candidates, listed, target, name, scope, ct).ConfigureAwait(false);
+        if (eligible.Count == 0) return new PodKillOutcome([], [], null) { Excluded = excluded };
 
-        var (allowed, skipped) = await ApplyBlastRadiusAsync(chosen, byRef, candidates, name, ct).ConfigureAwait(false);
+        var chosen = PodSelection.Choose(eligible, kill.Mode, kill.Value, ChaosDraws.Key(context.Seed, name, occurrence));
+        audit.Write("planned", Kind, name, scope, [.. chosen.Select(c => RefOf(c.Pod).ToString())],
+            $"mode {Planning.ChaosPlanner.ModeText(kill.Mode, kill.Value)} chose {chosen.Count} of {eligible.Count}" +
+            (excluded.Count > 0 ? $" ({excluded.Count} matching pod(s) not eligible)" : ""));
 
         var killed = new List<PodRef>();
+        var skipped = new List<PodRef>();
+        var groups = new List<string>();
         var grace = (int)Math.Clamp(kill.GracePeriod.TotalSeconds, 0, int.MaxValue);
-        foreach (var pod in allowed)
+        foreach (var group in chosen.GroupBy(c => c.Owner).OrderBy(g => g.Key.Kind, StringComparer.Ordinal)
+                     .ThenBy(g => g.Key.Namespace, StringComparer.Ordinal).ThenBy(g => g.Key.Name, StringComparer.Ordinal))
         {
-            ct.ThrowIfCancellationRequested();
-            NamespaceSafety.EnsureAllowed(pod.Namespace, context.AllowList);
-            try
+            var owner = group.Key;
+            var requested = group.Select(c => c.Pod).ToList();
+            var allowed = BlastRadius.Allowed(owner.Desired, owner.Ready, context.MaxUnavailable, requested.Count);
+            var deleted = 0;
+            foreach (var pod in requested.Take(allowed))
             {
-                await context.Client.CoreV1.DeleteNamespacedPodAsync(pod.Name, pod.Namespace, gracePeriodSeconds: grace, cancellationToken: ct).ConfigureAwait(false);
+                if (await DeleteAsync(pod, name, grace, ct).ConfigureAwait(false))
+                {
+                    deleted++;
+                    killed.Add(RefOf(pod));
+                }
+                else skipped.Add(RefOf(pod));
             }
-            catch (Exception e) when (ApiErrors.IsStatus(e, HttpStatusCode.NotFound))
+            var held = requested.Skip(allowed).Select(RefOf).ToList();
+            var numbers = $"{owner}: {BlastRadius.Describe(owner.Desired, owner.Ready, context.MaxUnavailable, deleted)}";
+            if (held.Count > 0)
             {
-                audit.Write("skipped", Kind, name, pod.Namespace, [pod.ToString()], "already gone (404)");
-                skipped.Add(pod);
-                continue;
+                skipped.AddRange(held);
+                audit.Write("skipped", Kind, name, owner.Namespace, [.. held.Select(p => p.ToString())],
+                    $"blast radius: {numbers}; {held.Count} of {requested.Count} kills held back");
             }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                audit.Write("failed", Kind, name, pod.Namespace, [pod.ToString()], "delete failed: " + ApiErrors.Describe(e));
-                skipped.Add(pod);
-                continue;
-            }
-            killed.Add(pod);
-            var v1 = byRef[pod];
-            context.Sink.Lifecycle(new PodLifecycleEvent
-            {
-                Time = context.Now,
-                Daemon = ChartLabels.DaemonOf(v1.Metadata.Labels, pod.Name),
-                Pod = pod.Name,
-                Node = v1.Spec?.NodeName,
-                Event = "killed",
-                Reason = "chaos:" + name,
-                Restarts = PodFacts.Restarts(v1),
-            });
+            if (deleted > 0) groups.Add(numbers);
         }
 
         if (killed.Count > 0)
         {
-            audit.Write("done", Kind, name, scope, [.. killed.Select(p => p.ToString())], $"deleted with grace period {grace}s");
+            audit.Write("done", Kind, name, scope, [.. killed.Select(p => p.ToString())],
+                $"deleted with grace period {grace}s; {string.Join("; ", groups)}");
             var now = context.Now;
             context.Sink.Fault(new FaultRecord
             {
@@ -111,76 +123,95 @@ public sealed class PodKiller(ChaosContext context)
                 Detail = string.Join(",", killed.Select(p => p.Name)),
             });
         }
-        return new PodKillOutcome(killed, skipped, null);
+        return new PodKillOutcome(killed, skipped, null) { Excluded = excluded };
     }
 
-    private async Task<List<V1Pod>> ListCandidatesAsync(PodTarget target, CancellationToken ct)
+    /// <summary>
+    /// The candidates a kill may choose from: those whose real owner is of an allowed kind, or that the selector names.
+    /// The others are audited once, with their owner, as skipped.
+    /// </summary>
+    private async Task<(List<(V1Pod Pod, OwnerGroup Owner)> Eligible, List<PodRef> Excluded)> EligibleAsync(
+        List<V1Pod> candidates, List<V1Pod> listed, PodMatcher target, string name, string scope, CancellationToken ct)
     {
-        var selector = target.Labels.Count > 0 ? target.LabelSelector : null;
+        var owners = new PodOwners(context.Client, listed);
+        var eligible = new List<(V1Pod, OwnerGroup)>();
+        var excluded = new List<PodRef>();
+        var reasons = new List<string>();
+        foreach (var pod in candidates)
+        {
+            var (owner, why) = await owners.ResolveAsync(pod, ct).ConfigureAwait(false);
+            if (owner is not null && (context.OwnerKinds.Contains(owner.Kind, StringComparer.Ordinal) || target.Names(pod.Metadata.Name)))
+            {
+                eligible.Add((pod, owner));
+                continue;
+            }
+            excluded.Add(RefOf(pod));
+            reasons.Add(owner is null ? $"{RefOf(pod)}: owner unknown ({why})"
+                : owner.Kind == OwnerGroup.BarePod ? $"{RefOf(pod)} is a bare pod"
+                : $"{RefOf(pod)} belongs to {owner}");
+        }
+        if (excluded.Count > 0)
+            context.Audit.Write("skipped", Kind, name, scope, [.. excluded.Select(p => p.ToString())],
+                $"not killed, not owned by {string.Join(" or ", context.OwnerKinds)} (target.kubernetes.owner_kinds): {string.Join("; ", reasons)}; " +
+                "a pod named in the selector's pods may be killed whatever owns it");
+        return (eligible, excluded);
+    }
+
+    private async Task<bool> DeleteAsync(V1Pod pod, string name, int grace, CancellationToken ct)
+    {
+        var at = RefOf(pod);
+        ct.ThrowIfCancellationRequested();
+        NamespaceSafety.EnsureAllowed(at.Namespace, context.AllowList);
+        try
+        {
+            await context.Client.CoreV1.DeleteNamespacedPodAsync(at.Name, at.Namespace, gracePeriodSeconds: grace, cancellationToken: ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (ApiErrors.IsStatus(e, HttpStatusCode.NotFound))
+        {
+            context.Audit.Write("skipped", Kind, name, at.Namespace, [at.ToString()], "already gone (404)");
+            return false;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            context.Audit.Write("failed", Kind, name, at.Namespace, [at.ToString()], "delete failed: " + ApiErrors.Describe(e));
+            return false;
+        }
+        context.Sink.Lifecycle(new PodLifecycleEvent
+        {
+            Time = context.Now,
+            Daemon = ChartLabels.DaemonOf(pod.Metadata.Labels, at.Name),
+            Pod = at.Name,
+            Node = pod.Spec?.NodeName,
+            Event = "killed",
+            Reason = "chaos:" + name,
+            Restarts = PodFacts.Restarts(pod),
+        });
+        return true;
+    }
+
+    /// <summary>Every pod of the target's namespaces that its label selector lists (all of them when it names pods).</summary>
+    private async Task<List<V1Pod>> ListAsync(PodMatcher target, CancellationToken ct)
+    {
         var pods = new List<V1Pod>();
         foreach (var ns in target.Namespaces)
         {
-            var list = await context.Client.CoreV1.ListNamespacedPodAsync(ns, labelSelector: selector, cancellationToken: ct).ConfigureAwait(false);
-            pods.AddRange(list.Items.Where(p =>
-                p.Metadata.DeletionTimestamp is null
-                && p.Status?.Phase is not ("Succeeded" or "Failed")
-                && (target.PodNames.Count == 0 || target.PodNames.Contains(p.Metadata.Name, StringComparer.Ordinal))));
+            var list = await context.Client.CoreV1.ListNamespacedPodAsync(ns, labelSelector: target.LabelSelector, cancellationToken: ct).ConfigureAwait(false);
+            foreach (var pod in list.Items)
+            {
+                pod.Metadata.NamespaceProperty ??= ns;
+                pods.Add(pod);
+            }
         }
         return pods;
     }
 
-    /// <summary>Keeps, per owning Deployment, only as many kills as max_unavailable allows now; audits the rest as skipped.</summary>
-    private async Task<(List<PodRef> Allowed, List<PodRef> Skipped)> ApplyBlastRadiusAsync(
-        IReadOnlyList<PodRef> chosen, Dictionary<PodRef, V1Pod> byRef, List<V1Pod> candidates, string name, CancellationToken ct)
-    {
-        var allowed = new List<PodRef>();
-        var skipped = new List<PodRef>();
-        foreach (var group in chosen.GroupBy(p => (p.Namespace, Owner: PodFacts.DeploymentOf(byRef[p]))))
+    private static IReadOnlyDictionary<string, string>? Labels(V1Pod pod) =>
+        pod.Metadata.Labels switch
         {
-            var (ns, owner) = group.Key;
-            int desired, ready;
-            string what;
-            var deployment = owner is null ? null : await ReadDeploymentAsync(ns, owner, ct).ConfigureAwait(false);
-            if (deployment is not null)
-            {
-                desired = deployment.Spec?.Replicas ?? 1;
-                ready = deployment.Status?.ReadyReplicas ?? 0;
-                what = $"Deployment {ns}/{owner}";
-            }
-            else
-            {
-                // No Deployment to ask: the selected pods of the same owner are the group.
-                var peers = candidates.Where(p => p.Metadata.NamespaceProperty == ns && PodFacts.DeploymentOf(p) == owner).ToList();
-                desired = peers.Count;
-                ready = peers.Count(PodFacts.IsReady);
-                what = owner is null ? $"pods without a Deployment in {ns}" : $"{ns}/{owner}";
-            }
-            var requested = group.ToList();
-            var n = BlastRadius.Allowed(desired, ready, context.MaxUnavailable, requested.Count);
-            allowed.AddRange(requested.Take(n));
-            if (n < requested.Count)
-            {
-                var rest = requested.Skip(n).ToList();
-                skipped.AddRange(rest);
-                context.Audit.Write("skipped", Kind, name, ns, [.. rest.Select(p => p.ToString())],
-                    $"blast radius: {what} has {ready} of {desired} ready; max_unavailable {context.MaxUnavailable:0.##} allows " +
-                    $"{(int)Math.Floor(desired * context.MaxUnavailable + 1e-9)} down at once, so {n} of {requested.Count} kills go ahead");
-            }
-        }
-        return (allowed, skipped);
-    }
-
-    private async Task<V1Deployment?> ReadDeploymentAsync(string ns, string name, CancellationToken ct)
-    {
-        try
-        {
-            return await context.Client.AppsV1.ReadNamespacedDeploymentAsync(name, ns, cancellationToken: ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (ApiErrors.IsStatus(e, HttpStatusCode.NotFound))
-        {
-            return null;
-        }
-    }
+            null => null,
+            IReadOnlyDictionary<string, string> ready => ready,
+            var other => new Dictionary<string, string>(other, StringComparer.Ordinal),
+        };
 
     private static PodRef RefOf(V1Pod pod) => new(pod.Metadata.NamespaceProperty, pod.Metadata.Name);
 }
@@ -190,19 +221,5 @@ internal static class PodFacts
 {
     public static int Restarts(V1Pod pod) => pod.Status?.ContainerStatuses?.Sum(c => c.RestartCount) ?? 0;
 
-    public static bool IsReady(V1Pod pod) =>
-        pod.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") ?? false;
-
-    /// <summary>The Deployment owning a pod through its ReplicaSet (name minus the pod-template-hash), or null.</summary>
-    public static string? DeploymentOf(V1Pod pod)
-    {
-        var rs = pod.Metadata.OwnerReferences?.FirstOrDefault(o => o.Kind == "ReplicaSet" && o.Controller == true)
-                 ?? pod.Metadata.OwnerReferences?.FirstOrDefault(o => o.Kind == "ReplicaSet");
-        if (rs is null) return null;
-        if (pod.Metadata.Labels is { } labels && labels.TryGetValue("pod-template-hash", out var hash)
-            && rs.Name.EndsWith("-" + hash, StringComparison.Ordinal))
-            return rs.Name[..^(hash.Length + 1)];
-        var dash = rs.Name.LastIndexOf('-');
-        return dash > 0 ? rs.Name[..dash] : rs.Name;
-    }
+    public static bool IsReady(V1Pod pod) => PodOwners.IsReady(pod);
 }

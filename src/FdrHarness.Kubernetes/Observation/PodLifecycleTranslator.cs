@@ -1,5 +1,5 @@
+using FdrHarness.Core.Rucio;
 using FdrHarness.Kubernetes.Actions;
-using FdrHarness.Kubernetes.Targeting;
 using k8s.Models;
 
 namespace FdrHarness.Kubernetes.Observation;

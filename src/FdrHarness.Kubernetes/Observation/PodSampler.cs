@@ -1,4 +1,5 @@
 using FdrHarness.Core.Observations;
+using FdrHarness.Core.Rucio;
 using FdrHarness.Kubernetes.Actions;
 using FdrHarness.Kubernetes.Targeting;
 using k8s;

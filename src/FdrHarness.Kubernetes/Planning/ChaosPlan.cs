@@ -32,7 +32,11 @@ public sealed record PlannedAction
 }
 
 /// <summary>Every chaos action of a scenario on a live cluster, and the reasons the run would be refused.</summary>
-public sealed record ChaosPlan(IReadOnlyList<PlannedAction> Actions, IReadOnlyList<string> AllowList, IReadOnlyList<Diagnostic> Refusals, TimeSpan Duration);
+public sealed record ChaosPlan(IReadOnlyList<PlannedAction> Actions, IReadOnlyList<string> AllowList, IReadOnlyList<Diagnostic> Refusals, TimeSpan Duration)
+{
+    /// <summary>target.kubernetes.owner_kinds: whose pods a kill may take.</summary>
+    public IReadOnlyList<string> OwnerKinds { get; init; } = new KubernetesConnection().OwnerKinds;
+}
 
 /// <summary>The dry-run plan: a pure function of the scenario, no network.</summary>
 public static class ChaosPlanner
@@ -98,7 +102,10 @@ public static class ChaosPlanner
             }
             actions.Add(planned);
         }
-        return new ChaosPlan(actions, TargetResolver.AllowList(scenario), NamespaceSafety.Check(scenario, map), duration);
+        return new ChaosPlan(actions, TargetResolver.AllowList(scenario), NamespaceSafety.Check(scenario, map), duration)
+        {
+            OwnerKinds = scenario.Target.Kubernetes?.OwnerKinds ?? new KubernetesConnection().OwnerKinds,
+        };
     }
 
     /// <summary>The offsets at which a schedule fires within <paramref name="duration"/>, as the embedded lake fires it.</summary>
@@ -161,6 +168,8 @@ public static class ChaosPlanText
         lines.Add(plan.AllowList.Count > 0
             ? $"  namespaces allowed: {string.Join(", ", plan.AllowList)} (kube-system never)"
             : "  namespaces allowed: none set (target.kubernetes.namespaces); a live run would be refused");
+        if (plan.Actions.Any(a => a.Kind == "pod_kill"))
+            lines.Add($"  pods killed: those of a {string.Join(", ", plan.OwnerKinds)} (owner_kinds), max_unavailable counted per owner; any other pod only when named in pods");
         foreach (var a in plan.Actions)
         {
             var head = $"  [{a.Index}] {a.Kind} '{a.Name}' {a.When}";

@@ -1,6 +1,7 @@
+using FdrHarness.Core.Chaos;
 using FdrHarness.Core.Observations;
+using FdrHarness.Core.Rucio;
 using FdrHarness.Core.Scenarios.Model;
-using FdrHarness.Core.Synthetic;
 using FdrHarness.Lake.Cluster;
 using FdrHarness.Lake.Simulation;
 
@@ -13,9 +14,6 @@ namespace FdrHarness.Lake.Chaos;
 /// </summary>
 internal sealed class ChaosEngine(LakeState lake)
 {
-    private readonly ulong _key = StableHash.Of((ulong)lake.Seed, "chaos");
-    private int _draws;
-
     public void Schedule()
     {
         var end = (long)lake.Scenario.Run.Duration.TotalMilliseconds;
@@ -24,7 +22,12 @@ internal sealed class ChaosEngine(LakeState lake)
             switch (action)
             {
                 case PodKill k:
-                    foreach (var at in Instants(k.Schedule, end)) lake.Queue.Schedule(at, () => Kill(k));
+                    var occurrence = 0;
+                    foreach (var at in Instants(k.Schedule, end))
+                    {
+                        var n = occurrence++;
+                        lake.Queue.Schedule(at, () => Kill(k, n));
+                    }
                     break;
                 case LimitChange c:
                     lake.Queue.Schedule(Ms(c.At), () => ChangeLimits(c));
@@ -53,35 +56,30 @@ internal sealed class ChaosEngine(LakeState lake)
         }
     }
 
-    private void Kill(PodKill k)
+    /// <summary>
+    /// Chaos Mesh's selection, as on a live cluster (Core.Chaos): the lake's pods run in the scenario's first allowed
+    /// namespace (else cluster.namespace) with the rucio-daemons chart's labels; the same candidates, seed, action and
+    /// occurrence choose the same victims. A firing that selects no pod is not a fault.
+    /// </summary>
+    private void Kill(PodKill k, int occurrence)
     {
-        var candidates = lake.Daemons
-            .Where(d => k.Selector.Daemon is null || d.Name == k.Selector.Daemon)
-            .Where(d => k.Selector.Labels.All(l => l.Key is "rucio-daemon" or "app" && (l.Value == d.Name || l.Value == "rucio-daemons-" + d.Name)))
-            .SelectMany(d => d.Pods)
-            .Where(p => p.Phase != PodPhase.Terminated && (k.Selector.Pods.Count == 0 || k.Selector.Pods.Contains(p.Name)))
-            .ToList();
-        var n = k.Mode switch
+        var name = k.Name ?? "pod-kill";
+        var matcher = PodMatcher.For(k.Selector, lake.Scenario);
+        var ns = PodMatcher.DefaultNamespaces(lake.Scenario)[0];
+        var release = lake.Scenario.Target.Kubernetes?.Release ?? new KubernetesConnection().Release;
+        var candidates = new List<Pod>();
+        foreach (var d in lake.Daemons)
         {
-            SelectionMode.One => 1,
-            SelectionMode.All => candidates.Count,
-            SelectionMode.Fixed => (int)(k.Value ?? 1),
-            SelectionMode.FixedPercent => (int)Math.Floor(candidates.Count * (k.Value ?? 100) / 100),
-            _ => (int)Math.Floor(candidates.Count * (k.Value ?? 100) / 100 * Draw()),
-        };
-        n = Math.Clamp(n, 0, candidates.Count);
-        var victims = new List<Pod>();
-        for (var i = 0; i < n; i++)
-        {
-            var j = (int)(Draw() * candidates.Count);
-            victims.Add(candidates[j]);
-            candidates.RemoveAt(j);
+            var labels = ChartLabels.PodLabels(d.Name, release);
+            foreach (var p in d.Pods)
+                if (p.Phase != PodPhase.Terminated && matcher.Matches(ns, p.Name, labels)) candidates.Add(p);
         }
-        Fault(k.Name ?? "pod-kill", "pod_kill", k.Selector.Daemon ?? "pods", null, string.Join(",", victims.Select(v => v.Name)));
-        foreach (var v in victims) lake.Cluster.DeletePod(v, "chaos:" + (k.Name ?? "pod-kill"));
+        candidates.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        var victims = PodSelection.Choose(candidates, k.Mode, k.Value, ChaosDraws.Key(lake.Seed, name, occurrence));
+        if (victims.Count == 0) return;
+        Fault(name, "pod_kill", k.Selector.Daemon ?? "pods", null, string.Join(",", victims.Select(v => v.Name)));
+        foreach (var v in victims) lake.Cluster.DeletePod(v, "chaos:" + name);
     }
-
-    private double Draw() => (StableHash.Combine(_key, (ulong)_draws++) >> 11) * (1.0 / (1UL << 53));
 
     private void ChangeLimits(LimitChange c)
     {

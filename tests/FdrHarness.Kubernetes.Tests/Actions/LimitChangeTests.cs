@@ -125,7 +125,8 @@ public class LimitChangeTests
         var (change, target) = Change();
         var enforcer = new LimitEnforcer(h.Context(rollout: new RolloutOptions { Timeout = TimeSpan.FromSeconds(30), PollInterval = TimeSpan.FromSeconds(5) }));
 
-        var applied = await Eventually.Advancing(enforcer.ApplyAsync(change, target, "squeeze", CancellationToken.None), h.Clock, TimeSpan.FromSeconds(5));
+        // Each time the rollout wait sleeps on the clock, 5 s pass: 30 s later it gives up.
+        var applied = await h.Clock.AdvancingUntil(enforcer.ApplyAsync(change, target, "squeeze", CancellationToken.None), TimeSpan.FromSeconds(5));
 
         Assert.False(applied);
         var failed = Assert.Single(h.AuditEntries(), e => e.Action == "failed");

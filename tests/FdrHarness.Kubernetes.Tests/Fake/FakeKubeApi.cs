@@ -34,6 +34,8 @@ public sealed class FakeKubeApi : IAsyncDisposable
     private readonly Dictionary<(string Ns, string Name), JsonObject> _pods = [];
     private readonly Dictionary<(string Ns, string Name), JsonObject> _deployments = [];
     private readonly Dictionary<(string Ns, string Name), (string Cpu, string Memory)> _metrics = [];
+    /// <summary>ReplicaSets, StatefulSets, DaemonSets and other owners of pods, by kind, namespace and name.</summary>
+    private readonly Dictionary<(string Kind, string Ns, string Name), Owner> _owners = [];
     private readonly List<(long Rv, string Type, string Ns, JsonObject Pod)> _history = [];
     private readonly List<Watch> _watches = [];
     private long _rv = 100;
@@ -41,9 +43,15 @@ public sealed class FakeKubeApi : IAsyncDisposable
     private int _names;
 
     public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
+    /// <summary>Told when a request arrives and when it has been answered: tests await states through it.</summary>
+    public Conditions Changed { get; } = new();
     /// <summary>Called with each request before it is answered.</summary>
     public Action<RecordedRequest>? OnRequest { get; set; }
     public HashSet<string> ForbiddenNamespaces { get; } = [];
+    /// <summary>Resources (e.g. "replicasets") every request for which answers 403, as RBAC without that permission would.</summary>
+    public HashSet<string> ForbiddenResources { get; } = [];
+    /// <summary>When true, pod lists ignore their labelSelector (a server or proxy that drops the parameter).</summary>
+    public bool IgnoreLabelSelectors { get; set; }
     /// <summary>The next N deployment patches answer 409 Conflict (as if someone else wrote first).</summary>
     public int ConflictsToInject { get; set; }
     /// <summary>When false, replacement pods start not ready (the Deployment's readyReplicas drops).</summary>
@@ -89,20 +97,21 @@ public sealed class FakeKubeApi : IAsyncDisposable
     // ---- state set up by tests ----
 
     /// <summary>A Deployment as the rucio-daemons chart makes it, with its ready pods.</summary>
+    /// <param name="podNames">The names of its first pods (replacements get generated ones).</param>
     public void AddDaemonDeployment(string ns, string daemon, int replicas, string release = "rucio",
-        Dictionary<string, string>? requests = null, Dictionary<string, string>? limits = null)
+        Dictionary<string, string>? requests = null, Dictionary<string, string>? limits = null, IReadOnlyList<string>? podNames = null)
     {
         var app = "rucio-daemons-" + daemon;
         AddDeployment(ns, $"{(release.Contains("rucio-daemons") ? release : release + "-rucio-daemons")}-{daemon}", replicas, "rucio-daemons",
             deploymentLabels: new() { ["app"] = app, ["app-group"] = "rucio-daemons", ["release"] = release },
             podLabels: new() { ["app"] = app, ["app-group"] = "rucio-daemons", ["release"] = release, ["rucio-daemon"] = daemon },
             selector: new() { ["app"] = app, ["release"] = release },
-            requests, limits);
+            requests, limits, podNames);
     }
 
     public void AddDeployment(string ns, string name, int replicas, string container, Dictionary<string, string> deploymentLabels,
         Dictionary<string, string> podLabels, Dictionary<string, string> selector, Dictionary<string, string>? requests = null,
-        Dictionary<string, string>? limits = null)
+        Dictionary<string, string>? limits = null, IReadOnlyList<string>? podNames = null)
     {
         lock (_gate)
         {
@@ -135,7 +144,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
             };
             _deployments[(ns, name)] = d;
             var hash = Hash();
-            for (var i = 0; i < replicas; i++) CreatePod(d, hash, ready: true);
+            for (var i = 0; i < replicas; i++) CreatePod(d, hash, ready: true, podNames is { } given && i < given.Count ? given[i] : null);
             UpdateStatus(d);
         }
     }
@@ -145,10 +154,49 @@ public sealed class FakeKubeApi : IAsyncDisposable
     {
         lock (_gate)
         {
-            var pod = PodJson(ns, name, labels, null, null, new JsonObject(), ready: true);
+            var pod = PodJson(ns, name, labels, null, new JsonObject(), ready: true);
             Store(pod, "ADDED");
         }
     }
+
+    /// <summary>A StatefulSet's pods, name-0 … name-(n−1); a deleted one comes back under its name.</summary>
+    public void AddStatefulSet(string ns, string name, int replicas, Dictionary<string, string> podLabels) =>
+        AddOwned("StatefulSet", ns, name, replicas, podLabels);
+
+    /// <summary>A DaemonSet with a pod on each of <paramref name="nodes"/> nodes.</summary>
+    public void AddDaemonSet(string ns, string name, int nodes, Dictionary<string, string> podLabels) =>
+        AddOwned("DaemonSet", ns, name, nodes, podLabels);
+
+    /// <summary>A ReplicaSet no Deployment owns (made by hand, or left by a deleted Deployment with --cascade=orphan).</summary>
+    public void AddReplicaSet(string ns, string name, int replicas, Dictionary<string, string> podLabels) =>
+        AddOwned("ReplicaSet", ns, name, replicas, podLabels);
+
+    /// <summary>Pods of another controller (a Job, an operator's resource): no endpoint serves it.</summary>
+    public void AddOwnedPods(string kind, string ns, string owner, int count, Dictionary<string, string> podLabels) =>
+        AddOwned(kind, ns, owner, count, podLabels);
+
+    private void AddOwned(string kind, string ns, string name, int replicas, Dictionary<string, string> podLabels)
+    {
+        lock (_gate)
+        {
+            var owner = new Owner(kind, ns, name, replicas, Guid.NewGuid().ToString(), podLabels, null);
+            _owners[(kind, ns, name)] = owner;
+            for (var i = 0; i < replicas; i++) CreateOwnedPod(owner, kind == "StatefulSet" ? $"{name}-{i}" : null, ready: true);
+        }
+    }
+
+    private void CreateOwnedPod(Owner owner, string? podName, bool ready)
+    {
+        var pod = PodJson(owner.Ns, podName ?? $"{owner.Name}-{Suffix()}", new Dictionary<string, string>(owner.PodLabels), null, new JsonObject(), ready);
+        pod["metadata"]!["ownerReferences"] = OwnerReference(owner);
+        Store(pod, "ADDED");
+    }
+
+    private static JsonArray OwnerReference(Owner owner) => new(new JsonObject
+    {
+        ["apiVersion"] = owner.Kind is "StatefulSet" or "DaemonSet" or "ReplicaSet" ? "apps/v1" : "batch/v1",
+        ["kind"] = owner.Kind, ["name"] = owner.Name, ["uid"] = owner.Uid, ["controller"] = true, ["blockOwnerDeletion"] = true,
+    });
 
     public void SetMetrics(string ns, string pod, string cpu, string memory)
     {
@@ -227,7 +275,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
 
     // ---- the controller ----
 
-    private void CreatePod(JsonObject deployment, string hash, bool ready)
+    private void CreatePod(JsonObject deployment, string hash, bool ready, string? podName = null)
     {
         var meta = deployment["metadata"]!;
         var ns = (string)meta["namespace"]!;
@@ -235,13 +283,18 @@ public sealed class FakeKubeApi : IAsyncDisposable
         var template = deployment["spec"]!["template"]!;
         var labels = (JsonObject)template["metadata"]!["labels"]!.DeepClone();
         labels["pod-template-hash"] = hash;
-        var podName = $"{name}-{hash}-{Suffix()}";
+        podName ??= $"{name}-{hash}-{Suffix()}";
         var containers = (JsonArray)template["spec"]!["containers"]!.DeepClone();
-        var pod = PodJson(ns, podName, labels, $"{name}-{hash}", containers, null, ready);
+        // The ReplicaSet of this template, owned by the Deployment, as its controller makes it.
+        var rs = $"{name}-{hash}";
+        if (!_owners.TryGetValue(("ReplicaSet", ns, rs), out var owner))
+            _owners[("ReplicaSet", ns, rs)] = owner = new Owner("ReplicaSet", ns, rs, deployment["spec"]!["replicas"]!.GetValue<int>(), Guid.NewGuid().ToString(), [], name);
+        var pod = PodJson(ns, podName, labels, containers, null, ready);
+        pod["metadata"]!["ownerReferences"] = OwnerReference(owner);
         Store(pod, "ADDED");
     }
 
-    private JsonObject PodJson(string ns, string name, object labels, string? replicaSet, JsonArray? containers, JsonObject? resources, bool ready)
+    private JsonObject PodJson(string ns, string name, object labels, JsonArray? containers, JsonObject? resources, bool ready)
     {
         containers ??= new JsonArray(new JsonObject { ["name"] = "main", ["image"] = "busybox", ["resources"] = resources ?? new JsonObject() });
         var statuses = new JsonArray();
@@ -260,12 +313,6 @@ public sealed class FakeKubeApi : IAsyncDisposable
             ["name"] = name, ["namespace"] = ns, ["uid"] = Guid.NewGuid().ToString(), ["creationTimestamp"] = "2024-05-01T10:00:00Z",
             ["labels"] = labels is JsonObject j ? j : Map((Dictionary<string, string>)labels),
         };
-        if (replicaSet is not null)
-            metadata["ownerReferences"] = new JsonArray(new JsonObject
-            {
-                ["apiVersion"] = "apps/v1", ["kind"] = "ReplicaSet", ["name"] = replicaSet, ["uid"] = Guid.NewGuid().ToString(),
-                ["controller"] = true, ["blockOwnerDeletion"] = true,
-            });
         return new JsonObject
         {
             ["apiVersion"] = "v1",
@@ -294,6 +341,14 @@ public sealed class FakeKubeApi : IAsyncDisposable
         pod["metadata"]!["resourceVersion"] = rv;
         Record(rv, "DELETED", ns, pod);
         var owner = pod["metadata"]!["ownerReferences"]?[0]?["name"]?.GetValue<string>();
+        var ownerKind = pod["metadata"]!["ownerReferences"]?[0]?["kind"]?.GetValue<string>();
+        if (ownerKind is not null && owner is not null && _owners.TryGetValue((ownerKind, ns, owner), out var controller) && controller.Deployment is null)
+        {
+            // Its controller replaces it: under the same name for a StatefulSet.
+            if (controller.Kind is "StatefulSet" or "DaemonSet" or "ReplicaSet")
+                CreateOwnedPod(controller, controller.Kind == "StatefulSet" ? name : null, ReplacementsBecomeReady);
+            return;
+        }
         var deployment = _deployments.Values.FirstOrDefault(d => owner is not null && d["metadata"]!["namespace"]!.GetValue<string>() == ns
                                                                  && owner.StartsWith(d["metadata"]!["name"]!.GetValue<string>() + "-", StringComparison.Ordinal));
         if (deployment is null) return;
@@ -377,6 +432,19 @@ public sealed class FakeKubeApi : IAsyncDisposable
         var recorded = new RecordedRequest(req.Method, req.Path.Value ?? "", query, body, req.ContentType);
         Requests.Enqueue(recorded);
         OnRequest?.Invoke(recorded);
+        Changed.Changed();
+        try
+        {
+            await AnswerAsync(ctx, req, query, body);
+        }
+        finally
+        {
+            Changed.Changed();
+        }
+    }
+
+    private async Task AnswerAsync(HttpContext ctx, HttpRequest req, Dictionary<string, string> query, string body)
+    {
         var parts = (req.Path.Value ?? "").Trim('/').Split('/');
 
         if (req.Path.Value?.TrimEnd('/') == "/version")
@@ -388,6 +456,12 @@ public sealed class FakeKubeApi : IAsyncDisposable
         if (ns is not null && ForbiddenNamespaces.Contains(ns))
         {
             await Json(ctx, 403, Status(403, "Forbidden", $"pods is forbidden: User \"system:serviceaccount:fdr:harness\" cannot list resource \"pods\" in API group \"\" in the namespace \"{ns}\""));
+            return;
+        }
+
+        if (parts.Length >= 2 && (ForbiddenResources.Contains(parts[^1]) || ForbiddenResources.Contains(parts[^2])))
+        {
+            await Json(ctx, 403, Status(403, "Forbidden", $"{parts[^2]} is forbidden: User \"system:serviceaccount:fdr:harness\" cannot get this resource"));
             return;
         }
 
@@ -422,6 +496,9 @@ public sealed class FakeKubeApi : IAsyncDisposable
             case ["apis", "apps", "v1", "namespaces", var n, "deployments", var name] when req.Method == "GET":
                 lock (_gate)
                     answer = _deployments.TryGetValue((n, name), out var d) ? (200, d.DeepClone()) : (404, Status(404, "NotFound", $"deployments.apps \"{name}\" not found"));
+                break;
+            case ["apis", "apps", "v1", "namespaces", var n, "replicasets" or "statefulsets" or "daemonsets", var name] when req.Method == "GET":
+                lock (_gate) answer = ReadOwner(parts[^2], n, name);
                 break;
             case ["apis", "apps", "v1", "namespaces", var n, "deployments", var name] when req.Method == "PATCH":
                 if (req.ContentType?.StartsWith("application/strategic-merge-patch+json", StringComparison.Ordinal) != true)
@@ -458,11 +535,37 @@ public sealed class FakeKubeApi : IAsyncDisposable
         await Json(ctx, answer.Item1, answer.Item2);
     }
 
+    /// <summary>A ReplicaSet, StatefulSet or DaemonSet, with its status counted from its pods.</summary>
+    private (int, JsonNode) ReadOwner(string resource, string ns, string name)
+    {
+        var kind = resource switch { "replicasets" => "ReplicaSet", "statefulsets" => "StatefulSet", _ => "DaemonSet" };
+        if (!_owners.TryGetValue((kind, ns, name), out var owner))
+            return (404, Status(404, "NotFound", $"{resource}.apps \"{name}\" not found"));
+        var pods = _pods.Values.Where(p => p["metadata"]!["ownerReferences"]?[0]?["uid"]?.GetValue<string>() == owner.Uid).ToList();
+        var ready = pods.Count(p => p["status"]!["conditions"]!.AsArray().Any(c => c!["type"]!.GetValue<string>() == "Ready" && c["status"]!.GetValue<string>() == "True"));
+        var metadata = new JsonObject { ["name"] = name, ["namespace"] = ns, ["uid"] = owner.Uid, ["resourceVersion"] = Next() };
+        if (owner.Deployment is { } deployment)
+            metadata["ownerReferences"] = new JsonArray(new JsonObject
+            {
+                ["apiVersion"] = "apps/v1", ["kind"] = "Deployment", ["name"] = deployment,
+                ["uid"] = _deployments[(ns, deployment)]["metadata"]!["uid"]!.GetValue<string>(), ["controller"] = true, ["blockOwnerDeletion"] = true,
+            });
+        var result = new JsonObject { ["apiVersion"] = "apps/v1", ["kind"] = kind, ["metadata"] = metadata };
+        if (kind == "DaemonSet")
+            result["status"] = new JsonObject { ["desiredNumberScheduled"] = owner.Replicas, ["currentNumberScheduled"] = pods.Count, ["numberReady"] = ready, ["numberMisscheduled"] = 0 };
+        else
+        {
+            result["spec"] = new JsonObject { ["replicas"] = owner.Replicas };
+            result["status"] = new JsonObject { ["replicas"] = pods.Count, ["readyReplicas"] = ready };
+        }
+        return (200, result);
+    }
+
     private JsonObject ListPods(string ns, string? selector)
     {
         lock (_gate)
             return List("PodList", "v1", _pods.Where(p => p.Key.Ns == ns).OrderBy(p => p.Key.Name, StringComparer.Ordinal).Select(p => p.Value)
-                .Where(p => Matches(p["metadata"]!["labels"]?.AsObject(), selector)));
+                .Where(p => IgnoreLabelSelectors || Matches(p["metadata"]!["labels"]?.AsObject(), selector)));
     }
 
     private JsonObject List(string kind, string apiVersion, IEnumerable<JsonObject> items) => new()
@@ -571,6 +674,9 @@ public sealed class FakeKubeApi : IAsyncDisposable
     private string Hash() => $"{Interlocked.Increment(ref _names) * 7919 % 100000:x5}b9c";
     private string Suffix() => $"p{Interlocked.Increment(ref _names):x4}";
 
+    /// <summary>A controller of pods; <paramref name="Deployment"/> names the Deployment owning a ReplicaSet.</summary>
+    private sealed record Owner(string Kind, string Ns, string Name, int Replicas, string Uid, Dictionary<string, string> PodLabels, string? Deployment);
+
     private sealed class Watch(string ns, string? selector, long from, bool bookmarks)
     {
         public string Namespace { get; } = ns;
@@ -578,5 +684,57 @@ public sealed class FakeKubeApi : IAsyncDisposable
         public long From { get; } = from;
         public bool Bookmarks { get; } = bookmarks;
         public Channel<string> Lines { get; } = Channel.CreateUnbounded<string>();
+    }
+}
+
+/// <summary>
+/// Conditions a test awaits instead of polling: each is checked when registered and again after every change the
+/// owner reports (<see cref="Changed"/>), so a test waits exactly as long as the work takes, never a fixed time.
+/// </summary>
+public sealed class Conditions
+{
+    /// <summary>How long a test waits for a state that does not come before it fails (a bound, never a pace).</summary>
+    public static readonly TimeSpan FailAfter = TimeSpan.FromSeconds(30);
+
+    private readonly Lock _gate = new();
+    private readonly List<(Func<bool> Holds, TaskCompletionSource Done)> _waiting = [];
+
+    /// <summary>Completes once <paramref name="holds"/> is true; fails the test naming <paramref name="what"/> after <see cref="FailAfter"/>.</summary>
+    public async Task When(Func<bool> holds, string what)
+    {
+        try
+        {
+            await Until(holds).WaitAsync(FailAfter);
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"no {what} within {FailAfter.TotalSeconds:0} s");
+        }
+    }
+
+    /// <summary>Completes once <paramref name="holds"/> is true, however long that takes.</summary>
+    public Task Until(Func<bool> holds)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            if (holds()) return Task.CompletedTask;
+            _waiting.Add((holds, done));
+        }
+        return done.Task;
+    }
+
+    /// <summary>Called by the owner after each change: completes the conditions that now hold.</summary>
+    public void Changed()
+    {
+        lock (_gate)
+        {
+            for (var i = _waiting.Count - 1; i >= 0; i--)
+            {
+                if (!_waiting[i].Holds()) continue;
+                _waiting[i].Done.TrySetResult();
+                _waiting.RemoveAt(i);
+            }
+        }
     }
 }

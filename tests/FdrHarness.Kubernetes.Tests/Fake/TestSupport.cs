@@ -9,8 +9,48 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace FdrHarness.Kubernetes.Tests.Fake;
 
+/// <summary>
+/// A fake clock that counts the timers created on it (Task.Delay on a TimeProvider creates one), so a test can
+/// advance it once the code under test waits on it, instead of stepping it on wall-clock time.
+/// </summary>
+public sealed class WaitingClock(DateTimeOffset start) : FakeTimeProvider(start)
+{
+    private int _timers;
+
+    public Conditions Changes { get; } = new();
+
+    /// <summary>Timers created so far.</summary>
+    public int Timers => Volatile.Read(ref _timers);
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        var timer = base.CreateTimer(callback, state, dueTime, period);
+        Interlocked.Increment(ref _timers);
+        Changes.Changed();
+        return timer;
+    }
+
+    /// <summary>
+    /// Advances by <paramref name="step"/> each time a new timer waits, until <paramref name="task"/> completes: for
+    /// code that polls on this clock alone (a rollout wait).
+    /// </summary>
+    public async Task<T> AdvancingUntil<T>(Task<T> task, TimeSpan step)
+    {
+        var seen = 0;
+        while (!task.IsCompleted)
+        {
+            var next = seen + 1;
+            await Task.WhenAny(task, Changes.Until(() => Timers >= next)).WaitAsync(Conditions.FailAfter);
+            if (task.IsCompleted) break;
+            seen = next;
+            Advance(step);
+        }
+        return await task;
+    }
+}
+
 /// <summary>Keeps what is written, for assertions; synchronized like the sink the CLI passes.</summary>
-public sealed class RecordingSink : IObservationSink
+public sealed class RecordingSink(Conditions? changes = null) : IObservationSink
 {
     private readonly Lock _gate = new();
     private readonly List<PodSample> _samples = [];
@@ -22,9 +62,24 @@ public sealed class RecordingSink : IObservationSink
     public IReadOnlyList<FaultRecord> Faults { get { lock (_gate) return [.. _faults]; } }
 
     public void Event(in HermesEvent e) { }
-    public void Sample(in PodSample s) { lock (_gate) _samples.Add(s); }
-    void IObservationSink.Lifecycle(in PodLifecycleEvent e) { lock (_gate) _lifecycle.Add(e); }
-    public void Fault(in FaultRecord f) { lock (_gate) _faults.Add(f); }
+
+    public void Sample(in PodSample s)
+    {
+        lock (_gate) _samples.Add(s);
+        changes?.Changed();
+    }
+
+    void IObservationSink.Lifecycle(in PodLifecycleEvent e)
+    {
+        lock (_gate) _lifecycle.Add(e);
+        changes?.Changed();
+    }
+
+    public void Fault(in FaultRecord f)
+    {
+        lock (_gate) _faults.Add(f);
+        changes?.Changed();
+    }
 }
 
 /// <summary>A temporary run directory, deleted afterwards.</summary>
@@ -42,7 +97,7 @@ public sealed class Harness : IAsyncDisposable
     public required TempRunDirectory Run { get; init; }
     public required RecordingSink Sink { get; init; }
     public required AuditLog Audit { get; init; }
-    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2024, 5, 1, 10, 0, 0, TimeSpan.Zero));
+    public WaitingClock Clock { get; } = new(new DateTimeOffset(2024, 5, 1, 10, 0, 0, TimeSpan.Zero));
 
     public static async Task<Harness> StartAsync()
     {
@@ -50,15 +105,20 @@ public sealed class Harness : IAsyncDisposable
         var run = new TempRunDirectory();
         return new Harness
         {
-            Api = api, Client = ClusterConnector.Create(api.Url), Run = run, Sink = new RecordingSink(), Audit = new AuditLog(run.Path),
+            Api = api, Client = ClusterConnector.Create(api.Url), Run = run, Sink = new RecordingSink(api.Changed), Audit = new AuditLog(run.Path),
         };
     }
 
-    public ChaosContext Context(IReadOnlyList<string>? allow = null, double maxUnavailable = 0.5, long seed = 7, RolloutOptions? rollout = null) => new()
+    /// <summary>Waits until <paramref name="holds"/> is true, re-checked whenever the API server or the sink changes.</summary>
+    public Task When(Func<bool> holds, string what) => Api.Changed.When(holds, what);
+
+    public ChaosContext Context(IReadOnlyList<string>? allow = null, double maxUnavailable = 0.5, long seed = 7, RolloutOptions? rollout = null,
+        IReadOnlyList<string>? ownerKinds = null) => new()
     {
         Client = Client,
         AllowList = allow ?? ["rucio"],
         MaxUnavailable = maxUnavailable,
+        OwnerKinds = ownerKinds ?? ["Deployment"],
         Seed = seed,
         Audit = Audit,
         Sink = Sink,
@@ -113,27 +173,3 @@ public static class Scenarios
     }
 }
 
-public static class Eventually
-{
-    /// <summary>Waits for work on other threads (the watch) to show; fails with <paramref name="what"/> after 10 s.</summary>
-    public static async Task Until(Func<bool> condition, string what)
-    {
-        for (var i = 0; i < 1000; i++)
-        {
-            if (condition()) return;
-            await Task.Delay(10);
-        }
-        Assert.Fail("timed out waiting for " + what);
-    }
-
-    /// <summary>Advances the fake clock in steps until <paramref name="task"/> completes.</summary>
-    public static async Task<T> Advancing<T>(Task<T> task, FakeTimeProvider clock, TimeSpan step, int maxSteps = 2000)
-    {
-        for (var i = 0; i < maxSteps && !task.IsCompleted; i++)
-        {
-            await Task.Delay(2);
-            clock.Advance(step);
-        }
-        return await task;
-    }
-}

@@ -31,7 +31,7 @@ public class PodWatchTests
         var watcher = new PodWatcher(h.Client, ["rucio"], h.Sink, h.Clock) { RetryDelay = TimeSpan.Zero };
         var stop = new CancellationTokenSource();
         var running = watcher.RunAsync(stop.Token);
-        await Eventually.Until(() => WatchRequests(h).Count == 1, "the first watch");
+        await h.When(() => WatchRequests(h).Count == 1, "first watch");
         return (stop, running, watcher);
     }
 
@@ -63,9 +63,9 @@ public class PodWatchTests
             p["status"]!["reason"] = "Evicted";
             p["status"]!["message"] = "The node was low on resource: memory.";
         });
-        await Eventually.Until(() => h.Sink.Lifecycle.Count >= 4, "four lifecycle events");
+        await h.When(() => h.Sink.Lifecycle.Count >= 4, "four lifecycle events");
         await h.Client.CoreV1.DeleteNamespacedPodAsync(pods[1], "rucio"); // the replacement is scheduled and started
-        await Eventually.Until(() => h.Sink.Lifecycle.Count >= 7, "deletion and replacement");
+        await h.When(() => h.Sink.Lifecycle.Count >= 7, "deletion and replacement");
         await StopAsync(stop, running);
 
         var events = h.Sink.Lifecycle.Select(e => (e.Pod == pods[0] ? "a" : e.Pod == pods[1] ? "b" : "new", e.Event, e.Reason)).ToList();
@@ -92,7 +92,7 @@ public class PodWatchTests
 
         var bookmark = h.Api.Bookmark();
         h.Api.EndWatches();
-        await Eventually.Until(() => WatchRequests(h).Count == 2, "the resumed watch");
+        await h.When(() => WatchRequests(h).Count == 2, "resumed watch");
         await StopAsync(stop, running);
 
         Assert.Equal(bookmark, WatchRequests(h)[1].Query["resourceVersion"]);
@@ -111,7 +111,7 @@ public class PodWatchTests
         var (stop, running, watcher) = await StartAsync(h);
 
         h.Api.UpdatePod("rucio", pods[0], p => OomKilled(p));
-        await Eventually.Until(() => h.Sink.Lifecycle.Count == 3, "the watched OOM kill");
+        await h.When(() => h.Sink.Lifecycle.Count == 3, "watched OOM kill");
 
         // While no watch is open: pod b restarts, pod c is deleted (and replaced). Only a list can tell.
         h.Api.ExpireWatches(errorEvent, () =>
@@ -119,9 +119,11 @@ public class PodWatchTests
             h.Api.UpdatePod("rucio", pods[1], Restarted);
             h.Api.DeletePodNow("rucio", pods[2]);
         });
-        await Eventually.Until(() => watcher.Relists == 1 && h.Sink.Lifecycle.Any(e => e.Event == "restarted" && e.Pod == pods[1]), "the relist");
-        await Eventually.Until(() => h.Sink.Lifecycle.Count(e => e.Event == "started") == 1, "the replacement");
-        await Eventually.Until(() => WatchRequests(h).Count >= (errorEvent ? 2 : 3), "the watch after the relist");
+        // Only the relist can tell of pod b's restart (the relist is counted before what it finds is written).
+        await h.When(() => h.Sink.Lifecycle.Any(e => e.Event == "restarted" && e.Pod == pods[1]), "restart found by the relist");
+        Assert.Equal(1, watcher.Relists);
+        await h.When(() => h.Sink.Lifecycle.Count(e => e.Event == "started") == 1, "replacement");
+        await h.When(() => WatchRequests(h).Count >= (errorEvent ? 2 : 3), "watch after the relist");
         await StopAsync(stop, running);
 
         var byPod = h.Sink.Lifecycle.GroupBy(e => e.Pod).ToDictionary(g => g.Key, g => g.Select(e => e.Event).ToList());

@@ -1,3 +1,4 @@
+using FdrHarness.Core.Rucio;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Kubernetes.Targeting;
 using FdrHarness.Kubernetes.Tests.Fake;
@@ -6,42 +7,6 @@ namespace FdrHarness.Kubernetes.Tests.Targeting;
 
 public class TargetingTests
 {
-    private static readonly PodRef[] Ten = [.. Enumerable.Range(0, 10).Select(i => new PodRef("rucio", $"judge-evaluator-abc-{i:00}"))];
-
-    [Theory]
-    [InlineData(SelectionMode.One, null, 1)]
-    [InlineData(SelectionMode.All, null, 10)]
-    [InlineData(SelectionMode.Fixed, 3.0, 3)]
-    [InlineData(SelectionMode.Fixed, 25.0, 10)]
-    [InlineData(SelectionMode.FixedPercent, 50.0, 5)]
-    [InlineData(SelectionMode.FixedPercent, 33.0, 3)]
-    public void Modes_choose_as_chaos_mesh_counts(SelectionMode mode, double? value, int expected)
-    {
-        var chosen = PodSelection.Choose(Ten, mode, value, seed: 1, "kill", 0);
-        Assert.Equal(expected, chosen.Count);
-        Assert.Equal(expected, chosen.Distinct().Count());
-        Assert.All(chosen, p => Assert.Contains(p, Ten));
-    }
-
-    [Fact]
-    public void Random_max_percent_stays_within_its_bound_and_varies()
-    {
-        var counts = Enumerable.Range(0, 200).Select(i => PodSelection.Choose(Ten, SelectionMode.RandomMaxPercent, 40, 1, "kill", i).Count).ToList();
-        Assert.All(counts, c => Assert.InRange(c, 0, 4));
-        Assert.True(counts.Distinct().Count() >= 3, "draws should cover several counts");
-    }
-
-    [Fact]
-    public void Choices_repeat_for_the_same_seed_name_and_occurrence_whatever_the_listing_order()
-    {
-        var a = PodSelection.Choose(Ten, SelectionMode.Fixed, 3, 2020, "kill-evaluator", 4);
-        var b = PodSelection.Choose(Ten.Reverse(), SelectionMode.Fixed, 3, 2020, "kill-evaluator", 4);
-        Assert.Equal(a, b);
-        var others = Enumerable.Range(0, 20).Select(i => string.Join(",", PodSelection.Choose(Ten, SelectionMode.Fixed, 3, 2020, "kill-evaluator", i))).Distinct().Count();
-        Assert.True(others > 5, "occurrences should choose differently");
-        Assert.NotEqual(a, PodSelection.Choose(Ten, SelectionMode.Fixed, 3, 2021, "kill-evaluator", 4));
-    }
-
     [Fact]
     public void Daemon_selector_uses_the_rucio_daemons_chart_labels_plus_the_scenarios_own()
     {
@@ -54,7 +19,10 @@ public class TargetingTests
     [Fact]
     public void Servers_are_selected_by_their_own_charts_app_label()
     {
-        Assert.Equal("app=rucio-server", ChartLabels.Selector(ChartLabels.PodLabels("rucio-server")));
+        Assert.Equal("app=rucio-server", ChartLabels.Selector(ChartLabels.DaemonSelector("rucio-server")));
+        Assert.Equal("app=rucio-server,release=rucio", ChartLabels.Selector(ChartLabels.PodLabels("rucio-server", "rucio")));
+        Assert.Equal("app=rucio-daemons-reaper,app-group=rucio-daemons,release=r,rucio-daemon=reaper",
+            ChartLabels.Selector(ChartLabels.PodLabels("reaper", "r")));
         Assert.Equal("rucio-server", ChartLabels.ContainerName("rucio-server"));
         Assert.Equal("rucio-server", ChartLabels.DeploymentName("rucio-server", "rucio-server"));
         Assert.Equal("rucio-rucio-server", ChartLabels.DeploymentName("rucio", "rucio-server"));

@@ -85,6 +85,9 @@ public sealed record KubernetesConnection
     [Doc("Prometheus base URL for usage samples.")]
     public Uri? PrometheusUrl { get; init; }
 
-    [Doc("Never more than this share of a Deployment's ready pods down at once.")]
+    [Doc("Never more than this share of an owner's pods (a Deployment's, a StatefulSet's, ...) down at once.")]
     public double MaxUnavailable { get; init; } = 0.5;
+
+    [Doc("Pods chaos may kill: those of these owners (Deployment, StatefulSet, DaemonSet, ReplicaSet); any other pod only when named in a selector's pods.")]
+    public IReadOnlyList<string> OwnerKinds { get; init; } = ["Deployment"];
 }

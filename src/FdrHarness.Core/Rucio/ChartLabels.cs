@@ -1,9 +1,8 @@
-using FdrHarness.Core.Rucio;
-
-namespace FdrHarness.Kubernetes.Targeting;
+namespace FdrHarness.Core.Rucio;
 
 /// <summary>
-/// The labels and names the rucio/helm-charts charts give their objects, so that `daemon: judge-evaluator` is enough.
+/// The labels and names the rucio/helm-charts charts give their objects, so that `daemon: judge-evaluator` is enough,
+/// and so that the embedded lake labels its pods as a cluster would.
 /// </summary>
 /// <remarks>
 /// rucio-daemons: every daemon's pods carry app=rucio-daemons-&lt;daemon&gt;, app-group=rucio-daemons,
@@ -25,12 +24,28 @@ public static class ChartLabels
     /// <summary>True for the servers (rucio-server, rucio-server-auth, rucio-ui), deployed by their own chart.</summary>
     public static bool IsServer(string daemon) => RucioDaemons.Servers.Contains(daemon, StringComparer.Ordinal);
 
-    /// <summary>The label selector of a daemon's pods.</summary>
-    public static IReadOnlyDictionary<string, string> PodLabels(string daemon) => IsServer(daemon)
+    /// <summary>The labels `daemon: X` selects by (all must match).</summary>
+    public static IReadOnlyDictionary<string, string> DaemonSelector(string daemon) => IsServer(daemon)
         // A server release is deployed with its own name as app label when it is not the plain API server
         // (nameOverride); the plain one keeps the chart name.
         ? new SortedDictionary<string, string>(StringComparer.Ordinal) { [App] = daemon }
         : new SortedDictionary<string, string>(StringComparer.Ordinal) { [AppGroup] = DaemonsChart, [RucioDaemon] = daemon };
+
+    /// <summary>Every label the chart puts on a daemon's pods in release <paramref name="release"/>.</summary>
+    public static IReadOnlyDictionary<string, string> PodLabels(string daemon, string release)
+    {
+        var labels = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            [App] = DeploymentAppLabel(daemon),
+            [Release] = release,
+        };
+        if (!IsServer(daemon))
+        {
+            labels[AppGroup] = DaemonsChart;
+            labels[RucioDaemon] = daemon;
+        }
+        return labels;
+    }
 
     /// <summary>The app label of a daemon's Deployment (the Deployment does not carry rucio-daemon).</summary>
     public static string DeploymentAppLabel(string daemon) => IsServer(daemon) ? daemon : $"{DaemonsChart}-{daemon}";
