@@ -27,6 +27,7 @@ public class ChaosPlanTests
         Assert.Empty(plan.Refusals);
         var text = ChaosPlanText.Render(plan);
         Assert.Contains("  namespaces allowed: rucio (kube-system never)", text);
+        Assert.Contains("  pods killed: those of a Deployment (owner_kinds), max_unavailable counted per owner; any other pod only when named in pods", text);
         Assert.Contains(text, l => l.Contains("[0] pod_kill 'manual-server-restart' at 2h30m"));
         Assert.Contains(text, l => l.Contains("sets: requests cpu=4 memory=2500Mi, limits cpu=4 memory=2500Mi; restored at the end"));
     }
@@ -62,5 +63,14 @@ public class ChaosPlanTests
         Assert.Equal("fixed-percent 50%", kill.Mode);
         Assert.Empty(plan.Refusals);
         Assert.Contains(ChaosPlanText.Render(plan), l => l.Contains("times (25): 1m, 3m, 5m, 7m, 9m, … and 20 more"));
+    }
+
+    [Fact]
+    public void The_plan_says_whose_pods_a_kill_may_take()
+    {
+        var scenario = Scenarios.Parse("  - pod_kill: {selector: {daemon: reaper}, schedule: {at: 1m}}",
+            kubernetes: "{namespaces: [rucio], owner_kinds: [Deployment, StatefulSet]}");
+        Assert.Contains("  pods killed: those of a Deployment, StatefulSet (owner_kinds), max_unavailable counted per owner; any other pod only when named in pods",
+            ChaosPlanText.Render(ChaosPlanner.Build(scenario)));
     }
 }
