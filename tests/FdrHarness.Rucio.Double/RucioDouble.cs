@@ -56,7 +56,7 @@ public sealed class RucioDouble : IAsyncDisposable
     public string Password => _options.Password;
     public DoubleBehaviour Behaviour { get; } = new();
     public ConcurrentQueue<SeenRequest> Requests { get; } = new();
-    /// <summary>Faults for the next requests, one each, before any drawn by <see cref="FaultPlan"/>.</summary>
+    /// <summary>Faults for the next requests (other than GET /auth/*), one each, before any drawn by <see cref="FaultPlan"/>.</summary>
     public ConcurrentQueue<Fault> Faults { get; } = new();
     /// <summary>Paths answered with a 307 to another origin (issue 13: no auth header may follow it).</summary>
     public ConcurrentDictionary<string, Uri> Redirects { get; } = new(StringComparer.Ordinal);
@@ -199,10 +199,11 @@ public sealed class RucioDouble : IAsyncDisposable
 
     private Fault NextFault(string path)
     {
+        if (path.StartsWith("/auth/", StringComparison.Ordinal) && _plan is not { IncludeAuth: true }) return Fault.None;
         if (Faults.TryDequeue(out var queued)) return queued;
         lock (_gate)
         {
-            if (_plan is not { Rate: > 0 } plan || (!plan.IncludeAuth && path.StartsWith("/auth/", StringComparison.Ordinal))) return Fault.None;
+            if (_plan is not { Rate: > 0 } plan) return Fault.None;
             var draw = _faults.NextDouble();
             var kind = plan.Kinds[_faults.Next(plan.Kinds.Count)];
             return draw < plan.Rate ? kind : Fault.None;

@@ -10,14 +10,14 @@ using Microsoft.Extensions.Logging;
 
 namespace FdrHarness.Rucio.Tests;
 
-public enum Fault { None, Status500, Status503, Status429, Timeout, Reset }
+public enum FakeFault { None, Status500, Status503, Status429, Timeout, Reset }
 
-public sealed record SeenRequest(string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers, string Body, string? ContentType);
+public sealed record FakeSeenRequest(string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers, string Body, string? ContentType);
 
 /// <summary>
-/// An in-test Rucio on 127.0.0.1 that answers as the 1.31.7 transcripts show (status, content types, bodies, error
-/// headers), refuses what the real server refuses (no token, DELETE without a body, Accept: application/json on listings),
-/// and injects faults on request.
+/// The first in-test Rucio, kept only for the tests of LiveRun/LiveDriver until the plan executor replaces them: it keeps
+/// names on a refused bulk, checks no PFN and never answers DuplicateRule, which the live driver relies on. Everything
+/// else uses the Rucio double (tests/FdrHarness.Rucio.Double), which the transcripts prove.
 /// </summary>
 public sealed class FakeRucio : IAsyncDisposable
 {
@@ -25,9 +25,9 @@ public sealed class FakeRucio : IAsyncDisposable
     public const string Token = "root-ddmlab-unknown-44b1f40d9b8842a7a675e67d7441bf98";
     public const string Password = "s3cret-pa55word";
 
-    public ConcurrentQueue<SeenRequest> Requests { get; } = new();
+    public ConcurrentQueue<FakeSeenRequest> Requests { get; } = new();
     /// <summary>Faults to inject, taken one per request (any path except /auth) in order.</summary>
-    public ConcurrentQueue<Fault> Faults { get; } = new();
+    public ConcurrentQueue<FakeFault> Faults { get; } = new();
     /// <summary>When set, each request (except /auth) draws a fault with this probability.</summary>
     public double RandomFaultRate { get; set; }
     private readonly Random _random = new(7);
@@ -98,24 +98,24 @@ public sealed class FakeRucio : IAsyncDisposable
         var path = req.Path.Value ?? "";
         // The raw request target: Kestrel's Path has %20 decoded already, and the wire form is what we check.
         var pq = c.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? path + req.QueryString.Value;
-        Requests.Enqueue(new SeenRequest(req.Method, pq,
+        Requests.Enqueue(new FakeSeenRequest(req.Method, pq,
             req.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), body, req.ContentType));
 
         if (!path.StartsWith("/auth", StringComparison.Ordinal))
         {
-            var fault = Faults.TryDequeue(out var f) ? f : Fault.None;
-            if (fault == Fault.None && RandomFaultRate > 0)
-                lock (_random) if (_random.NextDouble() < RandomFaultRate) fault = (Fault)(1 + _random.Next(5));
+            var fault = Faults.TryDequeue(out var f) ? f : FakeFault.None;
+            if (fault == FakeFault.None && RandomFaultRate > 0)
+                lock (_random) if (_random.NextDouble() < RandomFaultRate) fault = (FakeFault)(1 + _random.Next(5));
             switch (fault)
             {
-                case Fault.Status500: await Error(c, 500, "DatabaseException", "Database exception."); return;
-                case Fault.Status503: await Error(c, 503, "RSETemporaryUnavailable", "RSE MOCK temporarily unavailable"); return;
-                case Fault.Status429: c.Response.Headers.RetryAfter = "0"; await Error(c, 429, "TooManyRequests", "slow down"); return;
-                case Fault.Timeout:
+                case FakeFault.Status500: await Error(c, 500, "DatabaseException", "Database exception."); return;
+                case FakeFault.Status503: await Error(c, 503, "RSETemporaryUnavailable", "RSE MOCK temporarily unavailable"); return;
+                case FakeFault.Status429: c.Response.Headers.RetryAfter = "0"; await Error(c, 429, "TooManyRequests", "slow down"); return;
+                case FakeFault.Timeout:
                     await Task.Delay(TimeoutDelay, c.RequestAborted).ContinueWith(_ => { });
                     if (!c.RequestAborted.IsCancellationRequested) await Error(c, 504, "GatewayTimeout", "upstream timed out");
                     return;
-                case Fault.Reset: c.Abort(); return;
+                case FakeFault.Reset: c.Abort(); return;
             }
         }
 

@@ -30,16 +30,44 @@ public sealed class RucioClient : IDisposable
     private readonly RucioClientOptions _o;
     private readonly HttpClient _http;
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
-    private readonly SemaphoreSlim _authGate = new(1, 1);
-    private volatile TokenState? _token;
+    private readonly AuthState _auth;
+    private readonly bool _ownsTransport;
+    private RucioClient? _strict;
 
     private sealed record TokenState(string Token, DateTimeOffset? Expires, DateTimeOffset RenewAt);
+
+    /// <summary>The token and the gate that serialises getting one; shared by a client and its <see cref="Strict"/> view.</summary>
+    private sealed class AuthState
+    {
+        public readonly SemaphoreSlim Gate = new(1, 1);
+        public volatile TokenState? Token;
+    }
+
+    /// <summary>
+    /// The same connection, token and statistics, answering every refusal as an exception: a 409 is never taken for
+    /// "already there" (a bulk POST /dids refused for one existing name created none of the others). The catalog operations
+    /// (src/FdrHarness.Rucio/Catalog) use this view.
+    /// </summary>
+    public RucioClient Strict => !_o.Resume ? this : _strict ??= new RucioClient(this, _o with { Resume = false });
+
+    private RucioClient(RucioClient parent, RucioClientOptions options)
+    {
+        _o = options;
+        _http = parent._http;
+        _pipeline = parent._pipeline;
+        _auth = parent._auth;
+        Stats = parent.Stats;
+        Redactor = parent.Redactor;
+        _ownsTransport = false;
+    }
 
     public RucioClient(RucioClientOptions options, OperationStats? stats = null)
     {
         _o = options;
+        _auth = new AuthState();
+        _ownsTransport = true;
         Stats = stats ?? new OperationStats();
-        _http = new HttpClient(CreateHandler(options), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        _http = new HttpClient(new SameOriginRedirectHandler(CreateHandler(options)), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("fdr-harness", "0.1"));
         _pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = options.Time }
             .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
@@ -70,6 +98,9 @@ public sealed class RucioClient : IDisposable
 
     public Uri Url => _o.Url;
 
+    /// <summary>The account the calls act as (rules, limits, scopes).</summary>
+    public string Account => _o.Account;
+
     // ---------------------------------------------------------------- transport
 
     private static SocketsHttpHandler CreateHandler(RucioClientOptions o)
@@ -79,7 +110,7 @@ public sealed class RucioClient : IDisposable
             ConnectTimeout = o.ConnectTimeout,
             MaxConnectionsPerServer = o.MaxConnections,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-            AllowAutoRedirect = true,
+            AllowAutoRedirect = false, // SameOriginRedirectHandler follows them without carrying secrets across origins
         };
         if (o.Auth.Method == AuthMethod.X509 && o.Auth.Certificate is { } cert)
             h.SslOptions.ClientCertificates = [LoadClientCertificate(cert, o.Auth.Key, ReadSecret(o.Auth.PasswordEnv, o.Auth.PasswordFile, o.Env))];
@@ -123,7 +154,8 @@ public sealed class RucioClient : IDisposable
 
     private static bool IsTransient(Outcome<HttpResponseMessage> o) => o.Exception switch
     {
-        null => o.Result is { } r && ((int)r.StatusCode >= 500 || r.StatusCode == HttpStatusCode.TooManyRequests),
+        null => o.Result is { } r && (((int)r.StatusCode >= 500 && !RucioErrorMapping.IsDeterministic(Header(r, "ExceptionClass")))
+            || r.StatusCode == HttpStatusCode.TooManyRequests),
         HttpRequestException or TimeoutRejectedException or IOException or SocketException => true,
         _ => false,
     };
@@ -179,7 +211,7 @@ public sealed class RucioClient : IDisposable
                 if (error is RucioAuthenticationException && withToken && !reauthenticated)
                 {
                     reauthenticated = true;
-                    _token = null;
+                    _auth.Token = null;
                     Stats.Retry(op, (int)error.Status);
                     continue;
                 }
@@ -230,28 +262,48 @@ public sealed class RucioClient : IDisposable
         return req;
     }
 
+    /// <summary>
+    /// The refusal as Rucio states it: ExceptionClass and ExceptionMessage from the JSON body (the header keeps only the
+    /// first 125 characters of the message), the headers when the body is not JSON, the bare text of a non-JSON 500
+    /// ('pfn', an SQL error) otherwise. At most 1 MiB of the body is read.
+    /// </summary>
     private async Task<RucioException> ErrorAsync(HttpResponseMessage r, string op, CancellationToken ct)
     {
-        string? cls = Header(r, "ExceptionClass"), msg = Header(r, "ExceptionMessage");
-        if (cls is null || msg is null)
+        string? cls = null, msg = null;
+        var text = await ReadBoundedAsync(r, 1 << 20, ct).ConfigureAwait(false);
+        try
         {
-            var text = await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
-            try
+            using var doc = JsonDocument.Parse(text);
+            if (doc.RootElement.ValueKind == JsonValueKind.Object)
             {
-                using var doc = JsonDocument.Parse(text);
-                if (doc.RootElement.ValueKind == JsonValueKind.Object)
-                {
-                    if (doc.RootElement.TryGetProperty("ExceptionClass", out var c)) cls ??= c.GetString();
-                    if (doc.RootElement.TryGetProperty("ExceptionMessage", out var m)) msg ??= m.GetString();
-                }
-            }
-            catch (JsonException)
-            {
-                msg ??= text.Length > 200 ? text[..200] : text;
+                if (doc.RootElement.TryGetProperty("ExceptionClass", out var c) && c.ValueKind == JsonValueKind.String) cls = c.GetString();
+                if (doc.RootElement.TryGetProperty("ExceptionMessage", out var m) && m.ValueKind == JsonValueKind.String) msg = m.GetString();
             }
         }
+        catch (JsonException)
+        {
+            // not JSON: a bare Python repr, an SQL error or a proxy's page
+        }
+        cls ??= Header(r, "ExceptionClass");
+        msg ??= Header(r, "ExceptionMessage");
+        if (msg is null && text.Trim() is { Length: > 0 } bare) msg = OneLine(bare, 300);
         cls ??= "Http" + (int)r.StatusCode;
-        return RucioErrorMapping.Map(r.StatusCode, Redactor.Redact(cls), Redactor.Redact(msg ?? r.ReasonPhrase ?? ""), op);
+        return RucioErrorMapping.Map(r.StatusCode, Redactor.Redact(cls), Redactor.Redact(OneLine(msg ?? r.ReasonPhrase ?? "", 2000)), op);
+    }
+
+    private static string OneLine(string s, int max)
+    {
+        var line = s.ReplaceLineEndings(" ").Trim();
+        return line.Length <= max ? line : line[..max] + "…";
+    }
+
+    private static async Task<string> ReadBoundedAsync(HttpResponseMessage r, int max, CancellationToken ct)
+    {
+        await using var stream = await r.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+        var buffer = new byte[max];
+        var n = 0;
+        while (n < max && await stream.ReadAsync(buffer.AsMemory(n, max - n), ct).ConfigureAwait(false) is var k and > 0) n += k;
+        return Encoding.UTF8.GetString(buffer, 0, n);
     }
 
     private static string? Header(HttpResponseMessage r, string name) =>
@@ -262,25 +314,25 @@ public sealed class RucioClient : IDisposable
     /// <summary>The token to send: from a file/variable (re-read when refused), or obtained by userpass/x509 and renewed before it expires.</summary>
     private async ValueTask<string> TokenAsync(CancellationToken ct)
     {
-        var t = _token;
+        var t = _auth.Token;
         if (t is not null && _o.Time.GetUtcNow() < t.RenewAt) return t.Token;
-        await _authGate.WaitAsync(ct).ConfigureAwait(false);
+        await _auth.Gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            t = _token;
+            t = _auth.Token;
             if (t is not null && _o.Time.GetUtcNow() < t.RenewAt) return t.Token;
             t = await AuthenticateAsync(ct).ConfigureAwait(false);
-            _token = t;
+            _auth.Token = t;
             return t.Token;
         }
         finally
         {
-            _authGate.Release();
+            _auth.Gate.Release();
         }
     }
 
     /// <summary>When the current token will be renewed (null before the first call).</summary>
-    public DateTimeOffset? TokenRenewAt => _token?.RenewAt;
+    public DateTimeOffset? TokenRenewAt => _auth.Token?.RenewAt;
 
     private async Task<TokenState> AuthenticateAsync(CancellationToken ct)
     {
@@ -379,20 +431,12 @@ public sealed class RucioClient : IDisposable
             if (e.ValueKind == JsonValueKind.Object && e.TryGetProperty("rse", out var n) && n.GetString() is { } s) yield return s;
     }
 
-    /// <summary>GET /rses/{rse}/protocols.</summary>
+    /// <summary>GET /rses/{rse}/protocols: a JSON array in the order the protocols were added; an RSE without any is a 404.</summary>
     public async Task<IReadOnlyList<RseProtocol>> GetProtocolsAsync(string rse, CancellationToken ct = default)
     {
         using var r = await SendAsync("get_protocols", HttpMethod.Get, $"/rses/{Seg(rse)}/protocols", null, false, true, ct).ConfigureAwait(false);
         using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
-        var list = doc.RootElement.ValueKind == JsonValueKind.Array ? doc.RootElement
-            : doc.RootElement.TryGetProperty("protocols", out var p) ? p : default;
-        var result = new List<RseProtocol>();
-        if (list.ValueKind != JsonValueKind.Array) return result;
-        foreach (var e in list.EnumerateArray())
-            result.Add(new RseProtocol(Str(e, "scheme") ?? "", Str(e, "hostname") ?? "",
-                e.TryGetProperty("port", out var port) && port.ValueKind == JsonValueKind.Number ? port.GetInt32() : 0,
-                Str(e, "prefix") ?? "/", Str(e, "impl")));
-        return result;
+        return doc.RootElement.ValueKind == JsonValueKind.Array ? [.. doc.RootElement.EnumerateArray().Select(ToProtocol)] : [];
     }
 
     private static string? Str(JsonElement e, string name) =>
@@ -554,10 +598,7 @@ public sealed class RucioClient : IDisposable
     {
         using var r = await SendAsync("get_rule", HttpMethod.Get, "/rules/" + Seg(ruleId), null, false, true, ct).ConfigureAwait(false);
         using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
-        var e = doc.RootElement.Clone();
-        static long N(JsonElement e, string k) => e.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : 0;
-        return new RuleState(Str(e, "id") ?? ruleId, Str(e, "state") ?? "", N(e, "locks_ok_cnt"), N(e, "locks_replicating_cnt"),
-            N(e, "locks_stuck_cnt"), Str(e, "expires_at"), e);
+        return ToRule(doc.RootElement, ruleId);
     }
 
     /// <summary>PUT /rules/{id} {"options": {"lifetime": s}}: the rule expires and judge-cleaner removes it.</summary>
@@ -609,6 +650,149 @@ public sealed class RucioClient : IDisposable
     public IAsyncEnumerable<JsonElement> ListContentAsync(string scope, string name, CancellationToken ct = default) =>
         ListAsync("list_content", $"/dids/{Seg(scope)}/{Seg(name)}/dids", ct);
 
+    /// <summary>GET /dids/{scope}/{name}/dids, typed: the direct children of a dataset or container.</summary>
+    public async IAsyncEnumerable<ContentEntry> ListChildrenAsync(string scope, string name, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await foreach (var e in ListContentAsync(scope, name, ct).ConfigureAwait(false))
+            yield return new ContentEntry(Str(e, "scope") ?? "", Str(e, "name") ?? "", Str(e, "type") ?? "", Long(e, "bytes"), Str(e, "adler32"));
+    }
+
+    /// <summary>GET /dids/{scope}/{name}: 404 RucioNotFoundException when it does not exist.</summary>
+    public async Task<DidInfo> GetDidAsync(string scope, string name, CancellationToken ct = default)
+    {
+        using var r = await SendAsync("get_did", HttpMethod.Get, $"/dids/{Seg(scope)}/{Seg(name)}", null, false, true, ct).ConfigureAwait(false);
+        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
+        var e = doc.RootElement;
+        return new DidInfo(Str(e, "scope") ?? scope, Str(e, "name") ?? name, Str(e, "type") ?? "",
+            e.TryGetProperty("open", out var o) && o.ValueKind is JsonValueKind.True or JsonValueKind.False ? o.GetBoolean() : null,
+            Str(e, "expired_at"), Long(e, "bytes"), Long(e, "length"));
+    }
+
+    /// <summary>GET /dids/{scope}/dids/search?type=…&amp;name=…: names matching a wildcard pattern (type all, collection, dataset, container, file).</summary>
+    public async IAsyncEnumerable<string> SearchDidsAsync(string scope, string type, string pattern, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await foreach (var e in ListAsync("search_dids", $"/dids/{Seg(scope)}/dids/search?type={Seg(type)}&name={Seg(pattern)}", ct).ConfigureAwait(false))
+            if (e.ValueKind == JsonValueKind.String) yield return e.GetString()!;
+    }
+
+    /// <summary>GET /dids/{scope}/{name}/rules: every rule on a DID (how a 409 DuplicateRule, which carries no id, is resolved).</summary>
+    public async IAsyncEnumerable<RuleState> ListDidRulesAsync(string scope, string name, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await foreach (var e in ListAsync("list_did_rules", $"/dids/{Seg(scope)}/{Seg(name)}/rules", ct).ConfigureAwait(false))
+            yield return ToRule(e, "");
+    }
+
+    /// <summary>POST /replicas/list (at most 1,000 DIDs): one entry per file, datasets expanded, unknown DIDs left out.</summary>
+    public async IAsyncEnumerable<ReplicaEntry> ListReplicasAsync(IReadOnlyList<DidRef> dids, string? rseExpression = null, bool allStates = false,
+        [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var body = Json(w =>
+        {
+            w.WriteStartObject();
+            WriteDids(w, "dids", dids);
+            if (rseExpression is not null) w.WriteString("rse_expression", rseExpression);
+            if (allStates) w.WriteBoolean("all_states", true);
+            w.WriteEndObject();
+        });
+        using var r = await SendAsync("list_replicas", HttpMethod.Post, "/replicas/list", body, true, true, ct).ConfigureAwait(false);
+        await using var s = await r.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+        await foreach (var e in JsonLines.ReadAsync(s, ct).ConfigureAwait(false))
+        {
+            var states = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (e.TryGetProperty("states", out var st) && st.ValueKind == JsonValueKind.Object)
+                foreach (var p in st.EnumerateObject()) states[p.Name] = p.Value.GetString() ?? "";
+            var pfns = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+            if (e.TryGetProperty("rses", out var rs) && rs.ValueKind == JsonValueKind.Object)
+                foreach (var p in rs.EnumerateObject()) pfns[p.Name] = [.. p.Value.EnumerateArray().Select(x => x.GetString() ?? "")];
+            yield return new ReplicaEntry(Str(e, "scope") ?? "", Str(e, "name") ?? "", Long(e, "bytes"), Str(e, "adler32"), states, pfns);
+        }
+    }
+
+    /// <summary>GET /rses/{rse}: determinism, lfn2pfn algorithm, availability and protocols.</summary>
+    public async Task<RseInfo> GetRseAsync(string rse, CancellationToken ct = default)
+    {
+        using var r = await SendAsync("get_rse", HttpMethod.Get, "/rses/" + Seg(rse), null, false, true, ct).ConfigureAwait(false);
+        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
+        var e = doc.RootElement;
+        static bool B(JsonElement e, string k) => !e.TryGetProperty(k, out var v) || v.ValueKind != JsonValueKind.False;
+        return new RseInfo(Str(e, "rse") ?? rse, B(e, "deterministic"), Str(e, "lfn2pfn_algorithm") ?? "hash",
+            new RseAvailability(B(e, "availability_read"), B(e, "availability_write"), B(e, "availability_delete")),
+            e.TryGetProperty("protocols", out var ps) && ps.ValueKind == JsonValueKind.Array ? [.. ps.EnumerateArray().Select(ToProtocol)] : []);
+    }
+
+    /// <summary>PUT /rses/{rse} with availability_read/_write/_delete (what is null is left alone): Rucio's own RSE outage.</summary>
+    public Task<bool> SetRseAvailabilityAsync(string rse, bool? read, bool? write, bool? delete, CancellationToken ct = default) =>
+        CreateAsync("set_rse_availability", HttpMethod.Put, "/rses/" + Seg(rse), Json(w =>
+        {
+            w.WriteStartObject();
+            if (read is { } r) w.WriteBoolean("availability_read", r);
+            if (write is { } wr) w.WriteBoolean("availability_write", wr);
+            if (delete is { } d) w.WriteBoolean("availability_delete", d);
+            w.WriteEndObject();
+        }), ct);
+
+    /// <summary>GET /rses/{rse}/attr/: attribute values as text (true/false for booleans); the RSE's own name is one of them.</summary>
+    public async Task<IReadOnlyDictionary<string, string>> GetRseAttributesAsync(string rse, CancellationToken ct = default)
+    {
+        using var r = await SendAsync("get_rse_attributes", HttpMethod.Get, $"/rses/{Seg(rse)}/attr/", null, false, true, ct).ConfigureAwait(false);
+        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (doc.RootElement.ValueKind == JsonValueKind.Object)
+            foreach (var p in doc.RootElement.EnumerateObject())
+                result[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+        return result;
+    }
+
+    /// <summary>POST /rses/{rse}/attr/{key} {"value": …}.</summary>
+    public Task<bool> SetRseAttributeAsync(string rse, string key, string value, CancellationToken ct = default) =>
+        CreateAsync("set_rse_attribute", HttpMethod.Post, $"/rses/{Seg(rse)}/attr/{Seg(key)}", Json(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("value", value);
+            w.WriteEndObject();
+        }), ct);
+
+    /// <summary>GET /accounts/{account}/limits/local/{rse}: the byte limit, null when none is set (a rule there is refused).</summary>
+    public async Task<long?> GetAccountLimitAsync(string rse, CancellationToken ct = default)
+    {
+        using var r = await SendAsync("get_account_limit", HttpMethod.Get, $"/accounts/{Seg(_o.Account)}/limits/local/{Seg(rse)}", null, false, true, ct).ConfigureAwait(false);
+        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
+        return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(rse, out var v) && v.ValueKind == JsonValueKind.Number
+            ? (long)v.GetDouble() : null;
+    }
+
+    /// <summary>GET /scopes/: every scope of the instance.</summary>
+    public async Task<IReadOnlyList<string>> ListScopesAsync(CancellationToken ct = default)
+    {
+        using var r = await SendAsync("list_scopes", HttpMethod.Get, "/scopes/", null, false, true, ct).ConfigureAwait(false);
+        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
+        return doc.RootElement.ValueKind == JsonValueKind.Array ? [.. doc.RootElement.EnumerateArray().Select(x => x.GetString() ?? "")] : [];
+    }
+
+    /// <summary>POST /accounts/{account}/scopes/{scope}.</summary>
+    public Task<bool> AddScopeAsync(string scope, CancellationToken ct = default) =>
+        CreateAsync("add_scope", HttpMethod.Post, $"/accounts/{Seg(_o.Account)}/scopes/{Seg(scope)}", null, ct);
+
+    private static long? Long(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? (long)v.GetDouble() : null;
+
+    private static RseProtocol ToProtocol(JsonElement e)
+    {
+        int Wan(string op) => e.TryGetProperty("domains", out var d) && d.TryGetProperty("wan", out var w) && w.TryGetProperty(op, out var v)
+            && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : 1;
+        return new RseProtocol(Str(e, "scheme") ?? "", Str(e, "hostname") ?? "",
+            e.TryGetProperty("port", out var port) && port.ValueKind == JsonValueKind.Number ? port.GetInt32() : 0,
+            Str(e, "prefix") ?? "/", Str(e, "impl"), Wan("read"), Wan("write"));
+    }
+
+    private static RuleState ToRule(JsonElement e, string fallbackId)
+    {
+        static long N(JsonElement e, string k) => e.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : 0;
+        var raw = e.Clone();
+        return new RuleState(Str(raw, "id") ?? fallbackId, Str(raw, "state") ?? "", N(raw, "locks_ok_cnt"), N(raw, "locks_replicating_cnt"),
+            N(raw, "locks_stuck_cnt"), Str(raw, "expires_at"), raw);
+    }
+
     /// <summary>HTTP PUT of content to a storage URL (upload mode); the same retries, no Rucio token.</summary>
     public async Task PutAsync(Uri url, Func<Stream, CancellationToken, ValueTask> writeBody, long length, CancellationToken ct = default)
     {
@@ -647,7 +831,8 @@ public sealed class RucioClient : IDisposable
 
     public void Dispose()
     {
+        if (!_ownsTransport) return;
         _http.Dispose();
-        _authGate.Dispose();
+        _auth.Gate.Dispose();
     }
 }

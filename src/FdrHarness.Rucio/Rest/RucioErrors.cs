@@ -36,7 +36,7 @@ public sealed class RucioUnreachableException(Uri url, string reason, Exception?
     public string Reason { get; } = reason;
 }
 
-internal static class RucioErrorMapping
+public static class RucioErrorMapping
 {
     // Classes whose 409 means "already there": success when a run resumes.
     private static readonly HashSet<string> DuplicateClasses = new(StringComparer.Ordinal)
@@ -45,9 +45,24 @@ internal static class RucioErrorMapping
         "FileAlreadyExists", "ReplicaAlreadyExists", "DuplicateContent", "AccountAlreadyExists",
     };
 
+    // 5xx that Rucio answers the same way however often it is asked: retrying them only loads the server (issue 12 saw
+    // RSEProtocolNotSupported retried 5 times per call).
+    private static readonly HashSet<string> DeterministicClasses = new(StringComparer.Ordinal)
+    {
+        "RSEProtocolNotSupported", "InvalidObject", "UnsupportedOperation", "InvalidValueForKey", "InvalidPath", "RucioException",
+        "InvalidRSEExpression", "KeyError", "TypeError", "ValueError", "CannotAuthenticate", "InvalidReplicationRule",
+    };
+
     public static bool IsDuplicate(string exceptionClass) => DuplicateClasses.Contains(exceptionClass);
 
-    public static RucioException Map(HttpStatusCode status, string cls, string message, string operation) => (int)status switch
+    /// <summary>A 5xx whose ExceptionClass says the request itself is the problem, not the server's state.</summary>
+    public static bool IsDeterministic(string? exceptionClass) => exceptionClass is not null && DeterministicClasses.Contains(exceptionClass);
+
+    /// <summary>Whether trying the same call again later may succeed: 5xx and 429 other than Rucio's deterministic ones, or no answer at all.</summary>
+    public static bool IsTransient(Exception e) =>
+        e is RucioUnreachableException || (e is RucioServerException s && !IsDeterministic(s.ExceptionClass));
+
+    internal static RucioException Map(HttpStatusCode status, string cls, string message, string operation) => (int)status switch
     {
         401 => new RucioAuthenticationException(status, cls, message, operation),
         404 => new RucioNotFoundException(status, cls, message, operation),
