@@ -26,6 +26,7 @@ internal sealed class DoubleCatalog(DoubleBehaviour behaviour, TimeProvider time
     private readonly List<Rule> _rules = [];
     private readonly Dictionary<string, Rule> _rulesById = new(StringComparer.Ordinal);
     private readonly List<TransferRequest> _requests = [];
+    private readonly HashSet<(string File, string Rse)> _queued = [];
     private readonly Dictionary<(string Account, string Rse), long> _limits = [];
     private readonly Dictionary<(string Account, string Rse), long> _usage = [];
     private readonly Dictionary<string, (string Account, string Identity, DateTimeOffset Expires)> _tokens = new(StringComparer.Ordinal);
@@ -601,22 +602,21 @@ internal sealed class DoubleCatalog(DoubleBehaviour behaviour, TimeProvider time
     public int CompleteTransfers()
     {
         var done = _requests.Where(r => r.State == "QUEUED").ToList();
-        foreach (var r in done)
-        {
-            var replica = _replicas[r.Scope + ":" + r.Name].First(x => x.Rse == r.Destination);
-            replica.State = "AVAILABLE";
-            Transferred(r.Scope + ":" + r.Name, r.Destination);
-        }
+        foreach (var r in done) _replicas[r.Scope + ":" + r.Name].First(x => x.Rse == r.Destination).State = "AVAILABLE";
+        Transferred([.. done.Select(r => (r.Scope + ":" + r.Name, r.Destination.Name))]);
         return done.Count;
     }
 
-    private void Transferred(string fileKey, Rse rse)
+    private void Transferred(string fileKey, Rse rse) => Transferred([(fileKey, rse.Name)]);
+
+    private void Transferred(HashSet<(string File, string Rse)> done)
     {
-        _requests.RemoveAll(q => q.Scope + ":" + q.Name == fileKey && q.Destination == rse);
+        foreach (var d in done) _queued.Remove(d);
+        _requests.RemoveAll(q => done.Contains((q.Scope + ":" + q.Name, q.Destination.Name)));
         foreach (var rule in _rules)
         {
             var changed = false;
-            foreach (var l in rule.Locks.Where(l => l.Scope + ":" + l.Name == fileKey && l.Rse == rse && l.State == "REPLICATING"))
+            foreach (var l in rule.Locks.Where(l => l.State == "REPLICATING" && done.Contains((l.Scope + ":" + l.Name, l.Rse.Name))))
             {
                 l.State = "OK";
                 changed = true;
@@ -805,7 +805,7 @@ internal sealed class DoubleCatalog(DoubleBehaviour behaviour, TimeProvider time
                     }
                     if (replica is null) replicas.Add(new Replica(f.Scope, f.Name, rse, "COPYING"));
                     rule.Locks.Add(new ReplicaLock(f.Scope, f.Name, rse, "REPLICATING", f.Bytes ?? 0));
-                    if (_requests.Any(q => q.Scope == f.Scope && q.Name == f.Name && q.Destination == rse)) continue;
+                    if (!_queued.Add((f.Key, rse.Name))) continue;
                     var request = new TransferRequest(NewId(), f.Scope, f.Name, rse, rule, f.Bytes ?? 0, f.Adler32, Now);
                     _requests.Add(request);
                     Emit("transfer-queued", new JsonObject
@@ -874,6 +874,7 @@ internal sealed class DoubleCatalog(DoubleBehaviour behaviour, TimeProvider time
         {
             _rules.Remove(rule);
             _rulesById.Remove(rule.Id);
+            foreach (var q in _requests.Where(q => q.Rule == rule)) _queued.Remove((q.Scope + ":" + q.Name, q.Destination.Name));
             _requests.RemoveAll(q => q.Rule == rule);
             foreach (var l in rule.Locks.Where(l => l.State != "OK"))
             {

@@ -58,6 +58,14 @@ public sealed class RucioDouble : IAsyncDisposable
     public ConcurrentQueue<SeenRequest> Requests { get; } = new();
     /// <summary>Faults for the next requests (other than GET /auth/*), one each, before any drawn by <see cref="FaultPlan"/>.</summary>
     public ConcurrentQueue<Fault> Faults { get; } = new();
+    private readonly List<(string Method, string PathStart, Fault Fault)> _targeted = [];
+
+    /// <summary>The next request with this method and path start gets this fault (before <see cref="Faults"/> and the plan).</summary>
+    public void FaultOn(string method, string pathStart, Fault fault)
+    {
+        lock (_gate) _targeted.Add((method, pathStart, fault));
+    }
+
     /// <summary>Paths answered with a 307 to another origin (issue 13: no auth header may follow it).</summary>
     public ConcurrentDictionary<string, Uri> Redirects { get; } = new(StringComparer.Ordinal);
     public int AuthCalls;
@@ -159,7 +167,7 @@ public sealed class RucioDouble : IAsyncDisposable
             return;
         }
 
-        var fault = NextFault(path);
+        var fault = NextFault(c.Request.Method, path);
         if (fault != Fault.None) Injected.AddOrUpdate(fault, 1, (_, n) => n + 1);
         switch (fault)
         {
@@ -197,8 +205,18 @@ public sealed class RucioDouble : IAsyncDisposable
         await WriteAsync(c, reply);
     }
 
-    private Fault NextFault(string path)
+    private Fault NextFault(string method, string path)
     {
+        lock (_gate)
+        {
+            var i = _targeted.FindIndex(t => t.Method == method && path.StartsWith(t.PathStart, StringComparison.Ordinal));
+            if (i >= 0)
+            {
+                var f = _targeted[i].Fault;
+                _targeted.RemoveAt(i);
+                return f;
+            }
+        }
         if (path.StartsWith("/auth/", StringComparison.Ordinal) && _plan is not { IncludeAuth: true }) return Fault.None;
         if (Faults.TryDequeue(out var queued)) return queued;
         lock (_gate)

@@ -1,0 +1,84 @@
+using FdrHarness.Rucio.Catalog;
+using FdrHarness.Rucio.Double;
+
+namespace FdrHarness.Rucio.Tests;
+
+public sealed class PreflightTests
+{
+    private static readonly PreflightRequest Complete = new()
+    {
+        WriteExpressions = ["QOS=FAST"],
+        Upload = true,
+        ExplicitPaths = true,
+        Scopes = ["cta", "virgo"],
+        Rules = [("QOS=SAFE", 1, 1_000_000_000), ("QOS=FAST", 2, 1_000_000_000)],
+        Attributes = new Dictionary<string, IReadOnlyDictionary<string, string>> { ["MOCK"] = new Dictionary<string, string> { ["QOS"] = "FAST" } },
+        OutageRses = ["MOCK2"],
+    };
+
+    [Fact]
+    public async Task A_lake_that_has_everything_has_no_gap_and_nothing_is_written()
+    {
+        await using var server = await DoubleWorld.StartAsync();
+        using var client = DoubleWorld.Client(server);
+        Assert.Empty(await Preflight.CheckAsync(client, Complete));
+        Assert.All(server.Requests, r => Assert.Equal("GET", r.Method)); // reads only
+    }
+
+    [Fact]
+    public async Task Every_gap_is_one_line_with_its_fix()
+    {
+        await using var server = await DoubleWorld.StartAsync();
+        server.AddRse("NOPROTO", new Dictionary<string, string> { ["QOS"] = "FAST" });
+        server.AddRse("RO", new Dictionary<string, string> { ["QOS"] = "FAST" }, DoubleWorld.Davs);
+        server.SetAvailability("RO", true, false, true);
+        server.AddRse("ROOTONLY", new Dictionary<string, string> { ["QOS"] = "FAST", ["lfn2pfn_algorithm"] = "ligo" }, new DoubleProtocol("root", "r.example", 1094, "//data"));
+        server.AddRse("CHEAP-1", new Dictionary<string, string> { ["QOS"] = "CHEAP" }, DoubleWorld.Davs);
+        foreach (var r in new[] { "NOPROTO", "ROOTONLY" }) server.SetAccountLimit(r, 1_000_000_000_000);
+        server.SetAccountLimit("CHEAP-1", 10); // smaller than a rule's data
+        using var client = DoubleWorld.Client(server);
+
+        var gaps = await Preflight.CheckAsync(client, Complete with
+        {
+            Scopes = ["cta", "atlas"],
+            Rules = [("QOS=FAST", 1, 1_000_000_000), ("QOS=CHEAP", 1, 1_000_000_000), ("QOS=SAFE", 2, 1_000_000_000), ("QOS=GOLD", 1, 1)],
+            Attributes = new Dictionary<string, IReadOnlyDictionary<string, string>>
+            {
+                ["MOCK"] = new Dictionary<string, string> { ["QOS"] = "SAFE" },
+                ["GONE"] = new Dictionary<string, string> { ["QOS"] = "FAST" },
+            },
+            OutageRses = ["NOSUCH"],
+        });
+        var lines = gaps.Select(g => g.Line).ToList();
+        string[] expected =
+        [
+            "scope atlas: does not exist; fix: rucio-admin scope add --account root --scope atlas",
+            "RSE NOPROTO: has no protocol to upload to; fix: rucio-admin rse add-protocol",
+            "RSE RO: is not available for writing; fix: rucio-admin rse update --rse RO --setting availability_write --value True",
+            "RSE ROOTONLY: derives paths with lfn2pfn 'ligo', which the harness cannot reproduce",
+            "RSE ROOTONLY: has no http/https/dav/davs protocol to upload to (only root)",
+            "RSE MOCK: has QOS=FAST (the scenario says SAFE); fix: rucio-admin rse set-attribute --rse MOCK --key QOS --value SAFE",
+            "RSE GONE: does not exist; fix: rucio-admin rse add GONE",
+            "account root on RSE CHEAP-1: has a limit of 10 bytes, not more than the 1000000000 bytes one rule to 'QOS=CHEAP' holds; fix: rucio-admin account set-limits root CHEAP-1 1000000000000",
+            "RSE expression 'QOS=SAFE': selects 1 RSEs, fewer than the 2 copies of its rules (InsufficientTargetRSEs)",
+            "RSE expression 'QOS=GOLD': rules replicate there, but RSE Expression resulted in an empty set",
+            "RSE NOSUCH: does not exist, so its outage cannot be rehearsed",
+        ];
+        foreach (var e in expected) Assert.Contains(lines, l => l.StartsWith(e, StringComparison.Ordinal));
+        Assert.Equal(expected.Length, lines.Count);
+        Assert.All(lines, l => Assert.Contains("; fix: ", l));
+        Assert.All(lines, l => Assert.DoesNotContain('\n', l));
+    }
+
+    [Fact]
+    public async Task An_rse_without_an_account_limit_is_a_gap_for_the_rules_that_reach_it()
+    {
+        await using var server = await DoubleWorld.StartAsync();
+        server.AddRse("NOLIMIT", new Dictionary<string, string> { ["QOS"] = "SAFE" }, DoubleWorld.Davs);
+        using var client = DoubleWorld.Client(server);
+        var gap = Assert.Single(await Preflight.CheckAsync(client, new PreflightRequest { Rules = [("QOS=SAFE", 1, 5_000_000)] }));
+        Assert.Equal("account root on RSE NOLIMIT", gap.Subject);
+        Assert.Contains("has no account limit", gap.Problem);
+        Assert.Equal("rucio-admin account set-limits root NOLIMIT 1000000000000", gap.Fix);
+    }
+}
