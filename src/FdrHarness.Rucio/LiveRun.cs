@@ -35,6 +35,10 @@ public sealed record LiveRunOptions
     /// code, which replaces a successful run's.
     /// </summary>
     public Func<LiveRunContext, CancellationToken, Task<int>>? Alongside { get; init; }
+    /// <summary>Sees every observation after it is written (the live metrics).</summary>
+    public IObservationSink? Observer { get; init; }
+    /// <summary>Called once the run has started, with what can be read while it runs (the live metrics).</summary>
+    public Action<LiveRunView>? Started { get; init; }
     /// <summary>How often rule states are polled (replaced rules of a qos_transition; progress without a broker).</summary>
     internal TimeSpan RulePoll { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Tests shorten the client's timeouts and backoff.</summary>
@@ -46,6 +50,10 @@ public sealed record LiveRunOptions
 /// and <paramref name="Counters"/> it may fill for run.json's summary.
 /// </summary>
 public sealed record LiveRunContext(string RunPath, DateTime StartedUtc, IObservationSink Sink, IDictionary<string, double> Counters);
+
+/// <summary>What a live run shows while it runs: its start, the files registered so far, the statistics of its Rucio calls
+/// (<paramref name="Api"/>) and of its load batches (<paramref name="Load"/>).</summary>
+public sealed record LiveRunView(DateTime StartedUtc, TimeProvider Time, Func<long> FilesRegistered, OperationStats Api, OperationStats Load);
 
 /// <summary>Abort-on-fail for a live run: <paramref name="Observe"/> gets each event kept and <paramref name="ObservePod"/> each
 /// pod change; <paramref name="Check"/> answers why the run must stop (a line for the operator), or null to go on; asked
@@ -134,7 +142,8 @@ public static class LiveRun
         await using (var parquet = run.OpenSink())
         {
             var abortCheck = options.AbortOnFail?.Invoke(info.StartedUtc);
-            var sink = new SynchronizedSink(parquet, abortCheck?.Observe, abortCheck?.ObservePod);
+            var sink = new SynchronizedSink(options.Observer is { } observer ? new TeeSink(parquet, observer) : parquet, abortCheck?.Observe, abortCheck?.ObservePod);
+            options.Started?.Invoke(new LiveRunView(info.StartedUtc, options.Time, () => driver.FilesRegistered, apiStats, driver.LoadStats));
             using var stopEvents = CancellationTokenSource.CreateLinkedTokenSource(ct);
             using var stopPhases = CancellationTokenSource.CreateLinkedTokenSource(ct);
             HermesConsumer? consumer = null;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using FdrHarness.Cli.Metrics;
 using FdrHarness.Core;
 using FdrHarness.Core.Observations;
 using FdrHarness.Core.Quantities;
@@ -13,7 +14,7 @@ namespace FdrHarness.Cli.Commands;
 /// <summary>A rehearsal on the embedded data lake: run directory, observations, live progress, end-of-run summary.</summary>
 public static class EmbeddedRun
 {
-    public static int Execute(Scenario scenario, string? outDir, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    public static int Execute(Scenario scenario, string? outDir, TextWriter stdout, TextWriter stderr, CancellationToken ct, RunMetrics? metrics = null)
     {
         RunDirectory dir;
         RunInfo info;
@@ -35,7 +36,8 @@ public static class EmbeddedRun
         {
             try
             {
-                result = WithProgress(stdout, scenario, progress => EmbeddedLake.Run(scenario, sink, progress, ct));
+                result = WithProgress(stdout, scenario, progress => EmbeddedLake.Run(scenario, metrics is null ? sink : new TeeSink(sink, metrics),
+                    metrics is null ? progress : new Reporter(p => { metrics.Progress(p.VirtualTime, p.FilesInjected); progress.Report(p); }), ct));
             }
             catch (OperationCanceledException)
             {
@@ -52,7 +54,7 @@ public static class EmbeddedRun
             return exit;
         }
         PrintSummary(result, wall.Elapsed, stdout);
-        exit = RunVerdict.ReportAndJudge(scenario, dir.Path, stdout);
+        exit = RunVerdict.ReportAndJudge(scenario, dir.Path, stdout, metrics);
         dir.Finish(info, exit, Summary(result));
         return exit;
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using FdrHarness.Cli.Metrics;
 using FdrHarness.Core;
 using FdrHarness.Core.Scenarios;
 using FdrHarness.Core.Scenarios.Model;
@@ -37,7 +38,8 @@ public static class RunCommand
         };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan and every chaos action; touch nothing." };
         var helmValues = HelmValuesOption.Create();
-        var command = new Command("run", "Run a rehearsal and write its run directory.") { scenario, target, output, seed, scale, rucioUrl, dryRun, helmValues };
+        var metricsOptions = new MetricsOptions();
+        var command = new Command("run", "Run a rehearsal and write its run directory.") { scenario, target, output, seed, scale, rucioUrl, dryRun, helmValues, metricsOptions.Port, metricsOptions.Wait };
         command.SetAction(parse =>
         {
             var result = ScenarioLoader.Load(parse.GetValue(scenario)!);
@@ -71,20 +73,25 @@ public static class RunCommand
                 interrupt.Cancel();
             };
             Console.CancelKeyPress += onCancel;
+            // Live metrics wrap the whole run (the seam for the run lifecycle): RunMetrics observes the sink, reads progress.
             try
             {
-                if (s.Target.Kind == TargetKind.Embedded)
-                    return EmbeddedRun.Execute(s, parse.GetValue(output), stdout, stderr, interrupt.Token);
-                var prepared = ClusterSide.Prepare(s, result.Map, stdout, stderr, interrupt.Token, out var cluster);
-                if (prepared != ExitCodes.Success) return prepared;
-                var options = new LiveRunOptions
+                return metricsOptions.Around(parse, s, stdout, stderr, interrupt.Token, metrics =>
                 {
-                    RucioUrl = parse.GetValue(rucioUrl), OutDir = parse.GetValue(output),
-                    Conclude = dir => RunVerdict.ReportAndJudge(s, dir, stdout),
-                    AbortOnFail = RunVerdict.AbortOnFail(s, stdout),
-                    Alongside = cluster is null ? null : ClusterSide.Alongside(s, cluster, stdout, stderr),
-                };
-                return LiveRun.ExecuteAsync(s, options, stdout, stderr, interrupt.Token).GetAwaiter().GetResult();
+                    if (s.Target.Kind == TargetKind.Embedded)
+                        return EmbeddedRun.Execute(s, parse.GetValue(output), stdout, stderr, interrupt.Token, metrics);
+                    var prepared = ClusterSide.Prepare(s, result.Map, stdout, stderr, interrupt.Token, out var cluster);
+                    if (prepared != ExitCodes.Success) return prepared;
+                    var options = new LiveRunOptions
+                    {
+                        RucioUrl = parse.GetValue(rucioUrl), OutDir = parse.GetValue(output),
+                        Conclude = dir => RunVerdict.ReportAndJudge(s, dir, stdout, metrics),
+                        AbortOnFail = RunVerdict.AbortOnFail(s, stdout),
+                        Alongside = cluster is null ? null : ClusterSide.Alongside(s, cluster, stdout, stderr),
+                        Observer = metrics, Started = metrics is null ? null : metrics.Watch,
+                    };
+                    return LiveRun.ExecuteAsync(s, options, stdout, stderr, interrupt.Token).GetAwaiter().GetResult();
+                });
             }
             finally
             {

@@ -49,6 +49,8 @@ public sealed partial class ScenarioValidator
         if (run.ObservationInterval <= TimeSpan.Zero || run.ObservationInterval > run.Duration)
             Error(run, nameof(run.ObservationInterval), $"run.observation_interval must be between 0 and the run's duration ({Durations.Format(run.Duration)})");
         if (run.Scale <= 0 || run.Scale > 1000) Error(run, nameof(run.Scale), "run.scale must be above 0 and at most 1000");
+        if (run.MetricsPort is < 1 or > 65535) Error(run, nameof(run.MetricsPort), $"run.metrics_port {run.MetricsPort} is not a TCP port (1 to 65535)", "e.g. 9464, Prometheus' port for exporters");
+        if (run.MetricsWait < TimeSpan.Zero) Error(run, nameof(run.MetricsWait), "run.metrics_wait cannot be negative");
     }
 
     private void Cluster()

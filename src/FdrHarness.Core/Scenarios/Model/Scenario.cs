@@ -58,6 +58,12 @@ public sealed record RunSettings
 
     [Doc("Multiplies file counts and injection rates: 0.01 for a quick look, 10 for a stress run.")]
     public double Scale { get; init; } = 1.0;
+
+    [Doc("Serve Prometheus metrics on this port while running (http://HOST:PORT/metrics); --metrics-port overrides.")]
+    public int? MetricsPort { get; init; }
+
+    [Doc("With metrics on: wait up to this long for a first scrape before starting and for two scrapes after the end, so Prometheus holds the whole run; --metrics-wait overrides.")]
+    public TimeSpan MetricsWait { get; init; } = TimeSpan.Zero;
 }
 
 public sealed record ClusterSpec
