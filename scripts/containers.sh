@@ -155,4 +155,31 @@ scrape_configs:
 EOF
 '
 
+# The base the fdr image (Containerfile) is built on in the tests: the Debian base with this machine's .NET runtime at
+# /usr/share/dotnet and the "app" user (1654) of Microsoft's runtime images, which cannot be pulled here. Named by the
+# runtime's version; the fdr image itself is built by the tests from the published app (tests/FdrHarness.Cli.ContainerTests).
+build_dotnet_runtime() {
+  local dotnet_root runtime version name root
+  dotnet_root=$(dirname "$(readlink -f "$(command -v dotnet)")")
+  runtime=$(ls -d "$dotnet_root"/shared/Microsoft.NETCore.App/10.* 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$runtime" ] || { log "no .NET 10 runtime under $dotnet_root: the fdr image cannot be built"; return 1; }
+  version=$(basename "$runtime")
+  name=localhost/fdr-dotnet-runtime:$version
+  podman image exists "$name" && return 0
+  base
+  log "building $name"
+  root=$(mktemp -d /var/tmp/fdr-image.XXXXXX)
+  tar -C "$root" -xf "$CACHE/bookworm.tar"
+  mkdir -p "$root/usr/share/dotnet/shared/Microsoft.NETCore.App"
+  cp -a "$dotnet_root/dotnet" "$dotnet_root/host" "$root/usr/share/dotnet/"
+  cp -a "$runtime" "$root/usr/share/dotnet/shared/Microsoft.NETCore.App/"
+  ln -s /usr/share/dotnet/dotnet "$root/usr/bin/dotnet"
+  chroot "$root" /usr/sbin/useradd --uid 1654 --user-group --create-home --home-dir /home/app app
+  rm -rf "$root/var/lib/apt/lists"/* "$root/var/cache/apt"/*.bin
+  tar -C "$root" -cf "$root.tar" .
+  quiet podman import --change 'ENV DOTNET_ROOT=/usr/share/dotnet' --change 'CMD ["/usr/bin/dotnet","--info"]' "$root.tar" "$name"
+  rm -rf "$root" "$root.tar"
+}
+build_dotnet_runtime
+
 printf 'export DOCKER_HOST=unix://%s TESTCONTAINERS_RYUK_DISABLED=true\n' "$SOCK" >"$ENV_FILE"
