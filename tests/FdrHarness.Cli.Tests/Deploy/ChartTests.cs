@@ -69,10 +69,11 @@ public sealed partial class ChartTests
             Assert.Null(rule.NonResourceURLs);
         }
         // Exactly what src/FdrHarness.Kubernetes calls: pods list/watch/delete (and get), Deployments read and patched
-        // (listed to find a daemon's), PodMetrics listed.
+        // (listed to find a daemon's), a pod's owner read (max_unavailable per owner), PodMetrics listed.
         var granted = role.Rules.SelectMany(r => r.ApiGroups.SelectMany(g => r.Resources.SelectMany(res => r.Verbs.Select(v => $"{g}/{res}:{v}"))))
             .Order(StringComparer.Ordinal);
-        Assert.Equal(["/pods:delete", "/pods:get", "/pods:list", "/pods:watch", "apps/deployments:get", "apps/deployments:list", "apps/deployments:patch",
+        Assert.Equal(["/pods:delete", "/pods:get", "/pods:list", "/pods:watch", "apps/daemonsets:get", "apps/deployments:get", "apps/deployments:list", "apps/deployments:patch",
+            "apps/replicasets:get", "apps/statefulsets:get",
             "metrics.k8s.io/pods:get", "metrics.k8s.io/pods:list"], granted);
 
         var binding = Assert.Single(all.OfType<V1RoleBinding>());
