@@ -16,6 +16,7 @@ public static class FdrApp
           fdr run scenarios/escape-fdr-2020.yaml --dry-run       # print the plan, run nothing
           fdr run scenarios/escape-fdr-2020.yaml --target rucio --dry-run   # the chaos a live run would do, and where
           fdr run scenarios/ci-smoke.yaml --helm-values values.yaml        # a rucio-daemons values file, rehearsed
+          fdr run staging.yaml --metrics-port 9464 --metrics-wait 2m      # Prometheus metrics while it runs
           fdr report reports/escape-fdr-2020/20261125T110000Z-2020
           fdr restore reports/staging/20261125T110000Z-7         # put back limits a crashed live run changed
 
