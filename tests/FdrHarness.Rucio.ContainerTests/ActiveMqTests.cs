@@ -166,4 +166,88 @@ public sealed class ActiveMqTests : IAsyncLifetime
         Assert.True(consumer.Connects >= 2, "the consumer reconnected after the restart");
         AssertExactlyOnce(dir, n);
     }
+
+    /// <summary>A Hermes body created at <paramref name="createdAt"/> (UTC), as hermes formats it.</summary>
+    private static byte[] BodyAt(string name, DateTime createdAt, string scope = "cta") => Encoding.UTF8.GetBytes(
+        $"{{\"event_type\": \"transfer-done\", \"payload\": {{\"scope\": \"{scope}\", \"name\": \"{name}\", \"request-id\": \"r-{name}\", \"bytes\": 1, " +
+        $"\"src-rse\": \"ALPHA-DISK\", \"dst-rse\": \"GAMMA-SAFE\"}}, \"created_at\": \"{createdAt:yyyy-MM-dd HH:mm:ss.ffffff}\"}}");
+
+    private static async Task SendAllAsync(StompClient publisher, IEnumerable<byte[]> bodies)
+    {
+        foreach (var b in bodies) await publisher.SendAsync("/topic/rucio.events", b, [new("persistent", "true"), new("event_type", "transfer-done")]);
+        await publisher.SendAsync("/topic/rucio.events", BodyAt("receipt-marker", DateTime.UnixEpoch, "other"), [new("persistent", "true")], receipt: true);
+    }
+
+    [Fact]
+    public async Task Two_runs_of_one_scenario_read_only_their_own_events_and_the_drain_keeps_the_last_ones()
+    {
+        var destination = "/topic/rucio.events";
+        var startA = new DateTime(2026, 11, 25, 10, 0, 0, DateTimeKind.Utc);
+        var startB = startA.AddHours(1);
+        await using var publisher = await ConnectWithRetryAsync(_port);
+
+        // Run A of the scenario: its own durable subscription, its window.
+        var dirA = Directory.CreateTempSubdirectory("fdr-amq-run-a").FullName;
+        var sinkA = new ParquetObservationSink(dirA);
+        var a = new HermesConsumer(Options(destination) with
+        {
+            SubscriptionName = HermesConsumer.SubscriptionNameFor("20261125-100000-cta-daily"),
+            WindowStart = startA,
+            DrainTime = TimeSpan.FromSeconds(10),
+        }, sinkA);
+        var runA = a.RunAsync(CancellationToken.None);
+        await a.Subscribed.WaitAsync(TimeSpan.FromSeconds(60));
+        await SendAllAsync(publisher, Enumerable.Range(0, 300).Select(i => BodyAt($"a{i:D4}", startA.AddMilliseconds(i))));
+        await Engine.Until(() => a.Written == 300, TimeSpan.FromSeconds(60), () => $"run A wrote {a.Written} of 300");
+
+        // The last events of A: one on the broker as the run ends, one that hermes sends while A is already finishing.
+        await SendAllAsync(publisher, [BodyAt("a-at-the-end", startA.AddMinutes(9))]);
+        var finishingA = a.FinishAsync(startA.AddMinutes(10), unsubscribe: true);
+        await SendAllAsync(publisher, [BodyAt("a-during-the-drain", startA.AddMinutes(10).AddSeconds(-1))]);
+        await finishingA.WaitAsync(TimeSpan.FromSeconds(60));
+        await runA;
+        await sinkA.CompleteAsync();
+        Assert.True(a.Unsubscribed);
+        var eventsA = new ObservationReader(dirA).Events().Select(e => e.Name!).ToList();
+        Assert.Equal(302, eventsA.Count);
+        Assert.Contains("a-at-the-end", eventsA);
+        Assert.Contains("a-during-the-drain", eventsA);
+
+        // Hermes keeps sending A's late events after A ended: nobody's subscription keeps them now.
+        await SendAllAsync(publisher, Enumerable.Range(0, 100).Select(i => BodyAt($"a-late{i:D3}", startA.AddMinutes(10).AddSeconds(2))));
+
+        // Run B of the same scenario: another subscription; A's leftovers never reach it, an old event on the topic is out of its window.
+        var dirB = Directory.CreateTempSubdirectory("fdr-amq-run-b").FullName;
+        var sinkB = new ParquetObservationSink(dirB);
+        var b = new HermesConsumer(Options(destination) with
+        {
+            SubscriptionName = HermesConsumer.SubscriptionNameFor("20261125-110000-cta-daily"),
+            WindowStart = startB,
+            DrainTime = TimeSpan.FromSeconds(1),
+        }, sinkB);
+        var runB = b.RunAsync(CancellationToken.None);
+        await b.Subscribed.WaitAsync(TimeSpan.FromSeconds(60));
+        await SendAllAsync(publisher, [BodyAt("a-straggler", startA.AddMinutes(5)), .. Enumerable.Range(0, 200).Select(i => BodyAt($"b{i:D4}", startB.AddMilliseconds(i)))]);
+        await Engine.Until(() => b.Written == 200 && b.OutOfWindow == 1, TimeSpan.FromSeconds(60),
+            () => $"run B wrote {b.Written} of 200, {b.OutOfWindow} out of its window");
+        await b.FinishAsync(startB.AddMinutes(10), unsubscribe: true);
+        await runB;
+        await sinkB.CompleteAsync();
+        // 201 events and the receipt marker: not one of the 100 published while A was gone and B not yet there.
+        Assert.Equal(202, b.Received);
+        Assert.All(new ObservationReader(dirB).Events(), e => Assert.StartsWith("b", e.Name));
+        Assert.Equal(200, new ObservationReader(dirB).Events().Count());
+
+        // A's subscription is gone: subscribing under its name again finds nothing the broker kept for it.
+        var again = new HermesConsumer(Options(destination) with { SubscriptionName = HermesConsumer.SubscriptionNameFor("20261125-100000-cta-daily"), DrainTime = TimeSpan.Zero },
+            new ParquetObservationSink(Directory.CreateTempSubdirectory("fdr-amq-run-a-again").FullName));
+        var runAgain = again.RunAsync(CancellationToken.None);
+        await again.Subscribed.WaitAsync(TimeSpan.FromSeconds(60));
+        await SendAllAsync(publisher, [BodyAt("marker", startB)]);
+        await Engine.Until(() => again.Written == 1 && again.Filtered == 1, TimeSpan.FromSeconds(60), () => $"received {again.Received}");
+        Assert.Equal(2, again.Received); // the marker and its receipt marker; had A's subscription survived, its 100 late events would have come first
+        await again.FinishAsync(startB, unsubscribe: true);
+        await runAgain;
+        await publisher.DisconnectAsync();
+    }
 }

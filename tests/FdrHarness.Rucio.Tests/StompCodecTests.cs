@@ -6,21 +6,27 @@ namespace FdrHarness.Rucio.Tests;
 
 public sealed class StompCodecTests
 {
-    private static List<StompFrame?> ReadAll(byte[] bytes, int chunk)
+    private static List<StompFrame?> ReadAll(byte[] bytes, int chunk, StompFrameReader? reader = null) => Feed(bytes, chunk, reader ?? new StompFrameReader()).Frames;
+
+    /// <summary>Feeds the bytes in fragments of <paramref name="chunk"/>, as a socket may deliver them; Peak = most bytes ever held unread.</summary>
+    private static (List<StompFrame?> Frames, long Peak) Feed(byte[] bytes, int chunk, StompFrameReader reader)
     {
-        // Feed the bytes in fragments of `chunk`, as a socket may deliver them.
         var frames = new List<StompFrame?>();
         var pending = Array.Empty<byte>();
+        long peak = 0;
         for (var i = 0; i < bytes.Length; i += chunk)
         {
             pending = [.. pending, .. bytes.AsSpan(i, Math.Min(chunk, bytes.Length - i)).ToArray()];
+            peak = Math.Max(peak, pending.Length);
             var seq = new ReadOnlySequence<byte>(pending);
-            while (StompCodec.TryRead(ref seq, out var f)) frames.Add(f);
+            while (reader.TryRead(ref seq, out var f)) frames.Add(f);
             pending = seq.ToArray();
         }
         Assert.Empty(pending);
-        return frames;
+        return (frames, peak);
     }
+
+    private static byte[] Bytes(string s) => Encoding.UTF8.GetBytes(s);
 
     [Fact]
     public void Round_trip_escapes_headers_and_sets_content_length()
@@ -76,19 +82,118 @@ public sealed class StompCodecTests
         Assert.Equal("World", f!["foo"]);
     }
 
-    [Fact]
-    public void Malformed_frames_are_protocol_errors()
+    [Theory]
+    [InlineData("MESSAGE\nack:1\nfoo:bad\\t\n\nbody\0", "an undefined escape sequence in a header")]
+    [InlineData("MESSAGE\nack:1\ncontent-length:2\n\nabc\0", "a body not followed by NUL at its content-length")]
+    [InlineData("MESSAGE\nack:1\nnocolon\n\nbody\0", "a header line without a colon")]
+    [InlineData("MESSAGE\nack:1\ncontent-length:-5\n\nbody\0", "a content-length that is not a number (-5)")]
+    public void A_malformed_frame_carries_its_error_and_the_next_frame_is_read(string wire, string error)
     {
-        Assert.Throws<StompProtocolException>(() => ReadAll("MESSAGE\nfoo:bad\\t\n\n\0"u8.ToArray(), 100));
-        Assert.Throws<StompProtocolException>(() => ReadAll("MESSAGE\ncontent-length:2\n\nabc\0"u8.ToArray(), 100));
-        Assert.Throws<StompProtocolException>(() => ReadAll("MESSAGE\nnocolon\n\n\0"u8.ToArray(), 100));
+        foreach (var chunk in new[] { 1, 3, 100 })
+        {
+            var frames = ReadAll(Bytes(wire + "\nMESSAGE\nack:2\n\ngood\0"), chunk);
+            Assert.Equal(3, frames.Count);
+            Assert.Equal(error, frames[0]!.Error);
+            Assert.Equal("1", frames[0]!["ack"]);          // still acknowledgeable
+            Assert.True(frames[0]!.Body.IsEmpty);
+            Assert.Null(frames[1]);                          // the EOL between frames
+            Assert.Null(frames[2]!.Error);
+            Assert.Equal("good", frames[2]!.BodyText);
+        }
+    }
+
+    [Fact]
+    public void Invalid_UTF8_in_headers_is_an_error_of_the_frame_not_a_crash()
+    {
+        // What crashed the run before (DecoderFallbackException): bytes that are not UTF-8 in a header and in the command.
+        byte[] wire = [.. "MESSAGE\nack:7\nevent_type:"u8, 0xFF, 0xFE, 0xC3, .. "\n\n{}\0"u8, 0x80, 0x81, .. "\n\n\0"u8, .. "MESSAGE\n\nok\0"u8];
+        var frames = ReadAll(wire, 2);
+        Assert.Equal(3, frames.Count);
+        Assert.Equal("invalid UTF-8 in the headers", frames[0]!.Error);
+        Assert.Equal("7", frames[0]!["ack"]);
+        Assert.Equal("invalid UTF-8 in the headers", frames[1]!.Error);
+        Assert.Equal("ok", frames[2]!.BodyText);
+    }
+
+    [Fact]
+    public void A_NUL_before_the_end_of_the_headers_ends_a_garbage_frame()
+    {
+        var frames = ReadAll(Bytes("GARB\0AGE\nwith:nul\0\0MESSAGE\nack:3\n\nok\0"), 4);
+        Assert.Equal(4, frames.Count);
+        Assert.All(frames.Take(3), f => Assert.Equal("a NUL inside the command or headers", f!.Error));
+        Assert.Equal("3", frames[3]!["ack"]);
+        Assert.Equal("ok", frames[3]!.BodyText);
+    }
+
+    [Fact]
+    public void Seeded_garbage_never_throws_and_the_reader_is_back_in_step_after_a_NUL()
+    {
+        var rng = new Random(20261202);
+        for (var round = 0; round < 200; round++)
+        {
+            var garbage = new byte[rng.Next(1, 4000)];
+            rng.NextBytes(garbage);
+            var frames = ReadAll([.. garbage, 0, .. "MESSAGE\nack:x\n\n{\"a\":1}\0"u8], rng.Next(1, 300));
+            var last = frames[^1]!;
+            Assert.Equal(("MESSAGE", "x", null, "{\"a\":1}"), (last.Command, last["ack"], last.Error, last.BodyText));
+        }
+    }
+
+    [Fact]
+    public void Headers_over_the_limit_are_fatal_after_at_most_the_limit_was_buffered()
+    {
+        var reader = new StompFrameReader(maxHeaderBytes: 1024, maxFrameBytes: 4096);
+        var endless = Bytes("MESSAGE\nx:" + new string('a', 100_000));
+        var pending = Array.Empty<byte>();
+        var fed = 0;
+        var e = Assert.Throws<StompProtocolException>(() =>
+        {
+            for (; fed < endless.Length; fed += 100)
+            {
+                pending = [.. pending, .. endless.AsSpan(fed, 100).ToArray()];
+                var seq = new ReadOnlySequence<byte>(pending);
+                while (reader.TryRead(ref seq, out _)) { }
+                pending = seq.ToArray();
+            }
+        });
+        Assert.Equal("a frame whose command and headers exceed 1024 bytes", e.Message);
+        Assert.InRange(fed, 1000, 1024);   // refused on the first chunk past the limit
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_body_over_the_frame_limit_is_skipped_as_it_streams_in(bool withLength)
+    {
+        const int body = 3_000_000;
+        var reader = new StompFrameReader(maxHeaderBytes: 1024, maxFrameBytes: 64 * 1024);
+        var head = withLength ? $"MESSAGE\nack:big\ncontent-length:{body}\n\n" : "MESSAGE\nack:big\n\n";
+        byte[] wire = [.. Bytes(head), .. Enumerable.Repeat((byte)'x', body), 0, .. "\nMESSAGE\nack:2\n\nsmall\0"u8];
+        var (frames, peak) = Feed(wire, 4096, reader);
+        Assert.Equal(3, frames.Count);
+        Assert.Equal(withLength ? $"a {body}-byte body, over the 65536-byte frame limit" : "a body over the 65536-byte frame limit", frames[0]!.Error);
+        Assert.Equal("big", frames[0]!["ack"]);
+        Assert.Equal("small", frames[2]!.BodyText);
+        Assert.InRange(peak, 0, 64 * 1024 + 4096);   // never more than the frame limit and one read
+        Assert.Equal(body, reader.BytesSkipped);
+    }
+
+    [Fact]
+    public void A_huge_content_length_is_skipped_without_buffering()
+    {
+        // Trusted as the body's length (bodies may hold NULs): what follows is skipped too, and nothing is held.
+        var reader = new StompFrameReader();
+        var (frames, peak) = Feed(Bytes("MESSAGE\ncontent-length:9223372036854775807\n\nbody\0\nMESSAGE\n\nnext\0"), 7, reader);
+        Assert.Empty(frames);
+        Assert.Equal(20, reader.BytesSkipped);
+        Assert.InRange(peak, 0, 52);
     }
 
     [Fact]
     public void Incomplete_frame_waits_for_more()
     {
         var seq = new ReadOnlySequence<byte>("MESSAGE\ncontent-length:10\n\n12345"u8.ToArray());
-        Assert.False(StompCodec.TryRead(ref seq, out _));
+        Assert.False(new StompFrameReader().TryRead(ref seq, out _));
         Assert.Equal(32, seq.Length);
     }
 

@@ -14,14 +14,40 @@ public sealed record HermesConsumerOptions
     public string? Password { get; init; }
     /// <summary>The run's scopes: events of other scopes (other users of a shared instance) are acknowledged and dropped. Empty: keep all.</summary>
     public IReadOnlySet<string> Scopes { get; init; } = new HashSet<string>();
-    /// <summary>Names the durable subscription on a topic, so messages published while we reconnect wait for us.</summary>
-    public string SubscriptionName { get; init; } = "fdr-harness";
+    /// <summary>
+    /// Names the durable subscription on a topic (and the connection's client-id), so messages published while we reconnect
+    /// wait for us. One per run (<see cref="HermesConsumer.SubscriptionNameFor"/>): a run that reused another's would read
+    /// the events the broker kept for that one. The default is new for every options instance, shared with nobody.
+    /// </summary>
+    public string SubscriptionName { get; init; } = "fdr-" + Guid.NewGuid().ToString("N")[..12];
+    /// <summary>The run's start (UTC): events created before it (less <see cref="ClockSkew"/>) are dropped as another run's. Null: no lower bound.</summary>
+    public DateTime? WindowStart { get; init; }
+    /// <summary>How far Rucio's clock (created_at) may be from ours when events are placed in the run's window.</summary>
+    public TimeSpan ClockSkew { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>After <see cref="HermesConsumer.FinishAsync"/>: events created later than the run's end plus this are dropped.</summary>
+    public TimeSpan EndGrace { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long <see cref="HermesConsumer.FinishAsync"/> keeps reading after the run's end: hermes sends what Rucio wrote in
+    /// its messages table on its next pass (0.1–2 s later with --sleep-time 2), sometimes out of order. Longer than hermes' pass.
+    /// </summary>
+    public TimeSpan DrainTime { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>No MESSAGE and no heart-beat from the broker for this long is reported (<see cref="Warn"/>, <see cref="HermesConsumer.IsSilent"/>). Zero: never.</summary>
+    public TimeSpan SilenceThreshold { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>One line per warning (silence, frames that could not be read, a durable subscription left behind); never credentials.</summary>
+    public Action<string>? Warn { get; init; }
     /// <summary>Messages the broker may send before we acknowledged them.</summary>
     public int Prefetch { get; init; } = 2000;
     public TimeSpan HeartBeat { get; init; } = TimeSpan.FromSeconds(10);
     public TimeSpan ReconnectBaseDelay { get; init; } = TimeSpan.FromMilliseconds(200);
     public TimeSpan ReconnectMaxDelay { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>See <see cref="StompConnectOptions.MaxHeaderBytes"/>, <see cref="StompConnectOptions.MaxFrameBytes"/>, <see cref="StompConnectOptions.MaxQueuedBytes"/>.</summary>
+    public int MaxHeaderBytes { get; init; } = StompFrameReader.DefaultMaxHeaderBytes;
+    public int MaxFrameBytes { get; init; } = StompFrameReader.DefaultMaxFrameBytes;
+    public long MaxQueuedBytes { get; init; } = 64L * 1024 * 1024;
     public TimeProvider Time { get; init; } = TimeProvider.System;
+    /// <summary>Tests: opens the byte stream to the broker instead of TCP.</summary>
+    internal Func<CancellationToken, ValueTask<Stream>>? Transport { get; init; }
+    internal Action? Throttled { get; init; }
 }
 
 /// <summary>Fingerprints of messages already handed to the sink; shared across reconnects (and consumers) so redeliveries are dropped.</summary>
@@ -52,114 +78,308 @@ public sealed class SeenMessages
 /// <summary>
 /// Reads Hermes messages ({"event_type","payload","created_at"}) from a STOMP broker into <see cref="IObservationSink"/>:
 /// client-individual acknowledgement, each message ACKed only after its event was handed to the sink (or it was dropped as
-/// another scope's or a duplicate), reconnect and resubscribe with exponential backoff and jitter.
+/// another scope's, outside the run's window, a duplicate or unreadable), reconnect and resubscribe with exponential backoff
+/// and jitter. <see cref="FinishAsync"/> ends a run: drain, then remove the run's durable subscription.
+/// Nothing a broker sends crashes it or grows its memory past the limits: unreadable frames and bodies are counted
+/// (<see cref="InvalidFrames"/>, <see cref="Malformed"/>, <see cref="ProtocolErrors"/>), silence is reported (<see cref="IsSilent"/>).
 /// </summary>
 public sealed class HermesConsumer(HermesConsumerOptions options, IObservationSink sink, SeenMessages? seen = null)
 {
-    private long _received, _written, _filtered, _duplicates, _malformed, _connects;
+    private long _received, _written, _filtered, _outOfWindow, _duplicates, _malformed, _connects, _protocolErrors, _silences;
+    private long _invalidBefore; // invalid frames of connections already closed
+    private long _invalidMessages;
+    private long _lastHeard, _lastMessageTicks;
+    private long _windowStart = options.WindowStart is { } s ? Math.Max(0, s.Ticks - options.ClockSkew.Ticks) : 0;
+    private long _windowEnd = DateTime.MaxValue.Ticks;
+    private volatile bool _silent, _unsubscribe, _unsubscribed;
+    private int _started;
     private StompClient? _current;
+    private readonly CancellationTokenSource _finish = new();
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public SeenMessages Seen { get; } = seen ?? new SeenMessages();
+    /// <summary>MESSAGE frames received, whatever became of them.</summary>
     public long Received => Interlocked.Read(ref _received);
     public long Written => Interlocked.Read(ref _written);
+    /// <summary>Events of other scopes.</summary>
     public long Filtered => Interlocked.Read(ref _filtered);
+    /// <summary>Events of the run's scopes created outside the run's window (before its start, or after its end + grace).</summary>
+    public long OutOfWindow => Interlocked.Read(ref _outOfWindow);
     public long Duplicates => Interlocked.Read(ref _duplicates);
+    /// <summary>Bodies that are not a Hermes message (not JSON, not UTF-8, no event_type).</summary>
     public long Malformed => Interlocked.Read(ref _malformed);
+    /// <summary>Frames that could not be read whole (invalid bytes or lines in their headers, over <see cref="HermesConsumerOptions.MaxFrameBytes"/>), dropped.</summary>
+    public long InvalidFrames => Interlocked.Read(ref _invalidBefore) + (_current?.InvalidFrames ?? 0);
+    /// <summary>Connections dropped because the broker broke STOMP beyond one frame (headers over the limit, garbage where a frame should start).</summary>
+    public long ProtocolErrors => Interlocked.Read(ref _protocolErrors);
+    /// <summary>The most bytes any connection held unparsed (tests: bounded by the frame and header limits).</summary>
+    internal long PeakBufferedBytes => Math.Max(Interlocked.Read(ref _peakBefore), _current?.PeakBufferedBytes ?? 0);
+    private long _peakBefore;
+
     /// <summary>Successful connections (1 + reconnects).</summary>
     public long Connects => Interlocked.Read(ref _connects);
     public Exception? LastError { get; private set; }
+
+    /// <summary>Nothing (no MESSAGE, no heart-beat) has come from the broker for <see cref="HermesConsumerOptions.SilenceThreshold"/>.</summary>
+    public bool IsSilent => _silent;
+    /// <summary>Times the broker fell silent (each reported once, with a warning line).</summary>
+    public long SilentPeriods => Interlocked.Read(ref _silences);
+    /// <summary>Raised when the broker falls silent, with how long it has been.</summary>
+    public event Action<TimeSpan>? Silenced;
+    /// <summary>How long since the broker last sent a MESSAGE or a heart-beat (or since <see cref="RunAsync"/> started).</summary>
+    public TimeSpan QuietFor => options.Time.GetElapsedTime(LastHeard);
+    /// <summary>When the last MESSAGE arrived (the consumer's clock); null before the first.</summary>
+    public DateTimeOffset? LastMessageAt => Interlocked.Read(ref _lastMessageTicks) is var t and > 0 ? new DateTimeOffset(t, TimeSpan.Zero) : null;
+    /// <summary>The run's durable subscription was removed from the broker by <see cref="FinishAsync"/>.</summary>
+    public bool Unsubscribed => _unsubscribed;
 
     /// <summary>Completes when the first subscription is confirmed by the broker.</summary>
     public Task Subscribed => _subscribed.Task;
     private readonly TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    private bool Durable => options.Destination.StartsWith("/topic/", StringComparison.Ordinal);
+    private string BrokerName => $"{options.Broker.Host}:{(options.Broker.IsDefaultPort || options.Broker.Port <= 0 ? 61613 : options.Broker.Port)}";
+
+    private long LastHeard => Math.Max(Volatile.Read(ref _lastHeard), _current?.LastHeardTimestamp ?? 0);
+
+    /// <summary>A durable subscription name for one run, from its unique id (the run directory's name): "fdr-" and the id's letters, digits, '-', '_' and '.'.</summary>
+    public static string SubscriptionNameFor(string runId)
+    {
+        var safe = new string([.. runId.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_')]);
+        if (safe.Trim('_').Length == 0) throw new ArgumentException($"a run id with no letter or digit: '{StompClient.Printable(runId)}'", nameof(runId));
+        return "fdr-" + safe;
+    }
+
     /// <summary>Cuts the current connection (tests: a network failure); the consumer reconnects by itself.</summary>
     public void DropConnection() => _current?.Abort();
 
-    /// <summary>Consumes until cancelled; then DISCONNECTs with a receipt so the last ACKs are in.</summary>
+    /// <summary>
+    /// Consumes until cancelled (an interrupted run: DISCONNECT with a receipt so the last ACKs are in; the durable
+    /// subscription stays for a resume) or until <see cref="FinishAsync"/>.
+    /// </summary>
     public async Task RunAsync(CancellationToken ct)
+    {
+        if (Interlocked.Exchange(ref _started, 1) != 0) throw new InvalidOperationException("RunAsync runs once per consumer");
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, _finish.Token);
+        Volatile.Write(ref _lastHeard, options.Time.GetTimestamp());
+        var watching = options.SilenceThreshold > TimeSpan.Zero ? WatchSilenceAsync(stop.Token) : Task.CompletedTask;
+        try
+        {
+            await ConsumeAsync(stop.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await watching.ConfigureAwait(false);
+            if (Durable && !_unsubscribed)
+                Warning($"durable subscription '{options.SubscriptionName}' left on the broker {BrokerName}: it keeps Rucio's events until removed");
+            _stopped.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// The run has ended at <paramref name="runEndUtc"/>: keep reading for <see cref="HermesConsumerOptions.DrainTime"/> so
+    /// that late messages arrive (events created after the end + <see cref="HermesConsumerOptions.EndGrace"/> are dropped),
+    /// then stop <see cref="RunAsync"/>; with <paramref name="unsubscribe"/> (the run finished normally) remove the run's
+    /// durable subscription so the broker stops keeping events for it. Cancelling <paramref name="ct"/> cuts the drain short
+    /// and keeps the subscription.
+    /// </summary>
+    public async Task FinishAsync(DateTime runEndUtc, bool unsubscribe, CancellationToken ct = default)
+    {
+        var end = runEndUtc.Ticks > DateTime.MaxValue.Ticks - options.EndGrace.Ticks ? DateTime.MaxValue.Ticks : (runEndUtc + options.EndGrace).Ticks;
+        Volatile.Write(ref _windowEnd, end);
+        _unsubscribe = unsubscribe;
+        if (Volatile.Read(ref _started) == 0) return;
+        try { await Task.Delay(options.DrainTime, options.Time, ct).ConfigureAwait(false); }
+        catch (OperationCanceledException) { _unsubscribe = false; }
+        await _finish.CancelAsync().ConfigureAwait(false);
+        await _stopped.Task.ConfigureAwait(false);
+    }
+
+    private async Task ConsumeAsync(CancellationToken stop)
     {
         var attempt = 0;
         var rng = new SplitMix64((ulong)Environment.TickCount64);
-        while (!ct.IsCancellationRequested)
+        while (!stop.IsCancellationRequested)
         {
             StompClient? client = null;
+            var subscribed = false;
             try
             {
-                var durable = options.Destination.StartsWith("/topic/", StringComparison.Ordinal);
                 client = await StompClient.ConnectAsync(StompConnectOptions.FromUri(options.Broker) with
                 {
                     Login = options.Username,
                     Passcode = options.Password,
-                    ClientId = durable ? options.SubscriptionName : null,
+                    ClientId = Durable ? options.SubscriptionName : null,
                     HeartBeatSend = options.HeartBeat,
                     HeartBeatReceive = options.HeartBeat,
                     Time = options.Time,
-                }, ct).ConfigureAwait(false);
+                    MaxHeaderBytes = options.MaxHeaderBytes,
+                    MaxFrameBytes = options.MaxFrameBytes,
+                    MaxQueuedBytes = options.MaxQueuedBytes,
+                    Transport = options.Transport,
+                    Throttled = options.Throttled,
+                }, stop).ConfigureAwait(false);
                 _current = client;
                 var extra = new List<KeyValuePair<string, string>> { new("activemq.prefetchSize", options.Prefetch.ToString(CultureInfo.InvariantCulture)) };
-                if (durable) extra.Add(new("activemq.subscriptionName", options.SubscriptionName));
-                await client.SubscribeAsync("hermes", options.Destination, "client-individual", extra, receipt: true, ct).ConfigureAwait(false);
+                if (Durable) extra.Add(new("activemq.subscriptionName", options.SubscriptionName));
+                await client.SubscribeAsync(SubscriptionId, options.Destination, "client-individual", extra, receipt: true, stop).ConfigureAwait(false);
+                subscribed = true;
                 Interlocked.Increment(ref _connects);
                 attempt = 0;
                 _subscribed.TrySetResult();
-                await PumpAsync(client, ct).ConfigureAwait(false);
+                await PumpAsync(client, stop).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
-                break;
+            }
+            catch (StompProtocolException e)
+            {
+                LastError = e;
+                Counted(ref _protocolErrors, "connections dropped for a STOMP protocol error", e.Message);
             }
             catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or StompErrorException
-                                          or StompProtocolException or OperationCanceledException or System.Threading.Channels.ChannelClosedException)
+                                          or OperationCanceledException or System.Threading.Channels.ChannelClosedException
+                                          or System.Security.Authentication.AuthenticationException)
             {
                 LastError = e;
             }
             finally
             {
-                _current = null;
-                if (client is not null)
-                {
-                    if (ct.IsCancellationRequested) await client.DisconnectAsync(CancellationToken.None).ConfigureAwait(false);
-                    else await client.DisposeAsync().ConfigureAwait(false);
-                }
+                if (client is not null) await CloseAsync(client, subscribed, stop.IsCancellationRequested).ConfigureAwait(false);
             }
-            if (ct.IsCancellationRequested) break;
+            if (stop.IsCancellationRequested) break;
             // Exponential backoff with full jitter, so many consumers do not reconnect in step after a broker restart.
             var cap = Math.Min(options.ReconnectMaxDelay.TotalMilliseconds, options.ReconnectBaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt++, 16)));
-            try { await Task.Delay(TimeSpan.FromMilliseconds(cap * (0.5 + 0.5 * rng.NextDouble())), options.Time, ct).ConfigureAwait(false); }
+            try { await Task.Delay(TimeSpan.FromMilliseconds(cap * (0.5 + 0.5 * rng.NextDouble())), options.Time, stop).ConfigureAwait(false); }
             catch (OperationCanceledException) { break; }
         }
     }
 
-    private async Task PumpAsync(StompClient client, CancellationToken ct)
+    private const string SubscriptionId = "hermes";
+
+    private async Task CloseAsync(StompClient client, bool subscribed, bool stopping)
+    {
+        try
+        {
+            if (_finish.IsCancellationRequested && _unsubscribe && subscribed && Durable && !client.Completion.IsCompleted)
+            {
+                // ActiveMQ removes a durable subscription only while it is inactive: first end this consumer, then remove it.
+                // Messages that arrived before the first receipt are written (not acknowledged: the subscription goes).
+                await client.UnsubscribeAsync(SubscriptionId, ct: CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10), options.Time).ConfigureAwait(false);
+                while (client.Messages.TryRead(out var m)) Take(client, m, ack: false);
+                await client.UnsubscribeAsync(SubscriptionId, options.SubscriptionName, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10), options.Time).ConfigureAwait(false);
+                _unsubscribed = true;
+            }
+        }
+        catch (Exception e) when (e is IOException or StompErrorException or TimeoutException or OperationCanceledException)
+        {
+            Warning($"could not remove durable subscription '{options.SubscriptionName}': {StompClient.Printable(e.Message)}");
+        }
+        finally
+        {
+            _current = null;
+            Interlocked.Add(ref _invalidBefore, client.InvalidFrames);
+            if (client.PeakBufferedBytes > Interlocked.Read(ref _peakBefore)) Interlocked.Exchange(ref _peakBefore, client.PeakBufferedBytes);
+            Volatile.Write(ref _lastHeard, Math.Max(Volatile.Read(ref _lastHeard), client.LastHeardTimestamp));
+            if (stopping) await client.DisconnectAsync(CancellationToken.None).ConfigureAwait(false);
+            else await client.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task PumpAsync(StompClient client, CancellationToken stop)
     {
         var reader = client.Messages;
-        while (await reader.WaitToReadAsync(ct).ConfigureAwait(false))
+        try
         {
-            while (reader.TryRead(out var m))
-            {
-                Interlocked.Increment(ref _received);
-                Handle(m.Body);
-                // Handed to the sink (or deliberately dropped): only now may the broker forget it.
-                if (m["ack"] is { } ackId) client.Ack(ackId);
-            }
+            while (await reader.WaitToReadAsync(stop).ConfigureAwait(false))
+                while (reader.TryRead(out var m)) Take(client, m, ack: true);
+        }
+        catch (OperationCanceledException) when (_finish.IsCancellationRequested)
+        {
+            // The run's end: what has arrived is still written.
+            while (reader.TryRead(out var m)) Take(client, m, ack: true);
+            throw;
         }
         await client.Completion.ConfigureAwait(false); // rethrows what broke the connection
         throw new IOException("the broker ended the subscription");
     }
 
+    private void Take(StompClient client, StompFrame m, bool ack)
+    {
+        Interlocked.Increment(ref _received);
+        Volatile.Write(ref _lastHeard, options.Time.GetTimestamp());
+        Interlocked.Exchange(ref _lastMessageTicks, options.Time.GetUtcNow().UtcTicks);
+        if (m.Error is { } error) Counted(ref _invalidMessages, "messages that could not be read, acknowledged and dropped", error);
+        else Handle(m.Body);
+        // Handed to the sink (or deliberately dropped): only now may the broker forget it.
+        if (ack && m["ack"] is { } ackId) client.Ack(ackId);
+    }
+
     private void Handle(ReadOnlyMemory<byte> body)
     {
-        if (!TryParse(body, out var e)) { Interlocked.Increment(ref _malformed); return; }
+        if (!TryParse(body, out var e))
+        {
+            Counted(ref _malformed, "messages whose body is not a Hermes event, acknowledged and dropped", Preview(body.Span));
+            return;
+        }
         if (options.Scopes.Count > 0 && !(e.Scope is { } s && options.Scopes.Contains(s)) && !(e.DatasetScope is { } d && options.Scopes.Contains(d)))
         {
             Interlocked.Increment(ref _filtered);
+            return;
+        }
+        var t = e.CreatedAt.Ticks;
+        if (t < Volatile.Read(ref _windowStart) || t > Volatile.Read(ref _windowEnd))
+        {
+            Interlocked.Increment(ref _outOfWindow);
             return;
         }
         if (!Seen.Add(body.Span)) { Interlocked.Increment(ref _duplicates); return; }
         sink.Event(e);
         Interlocked.Increment(ref _written);
     }
+
+    private async Task WatchSilenceAsync(CancellationToken ct)
+    {
+        // A periodic timer: a tick that comes while a check runs is kept, so no period goes unchecked.
+        using var timer = new PeriodicTimer(options.SilenceThreshold / 4, options.Time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            {
+                var quiet = QuietFor;
+                if (quiet >= options.SilenceThreshold)
+                {
+                    if (_silent) continue;
+                    _silent = true;
+                    Interlocked.Increment(ref _silences);
+                    var why = LastError is { } e ? $" (last error: {StompClient.Printable(e.Message)})" : "";
+                    Warning($"no message and no heart-beat from the broker {BrokerName} for {quiet.TotalSeconds:0} s{why}");
+                    Silenced?.Invoke(quiet);
+                }
+                else if (_silent)
+                {
+                    _silent = false;
+                    Warning($"the broker {BrokerName} is sending again");
+                }
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    // A warning on the 1st, 10th, 100th … occurrence: a broker sending garbage all day gives a handful of lines.
+    private void Counted(ref long counter, string what, string detail) => Reported(Interlocked.Increment(ref counter), what, detail);
+
+    private void Reported(long n, string what, string detail)
+    {
+        for (var p = 1L; p <= n && p > 0; p *= 10)
+            if (p == n) { Warning($"{what}: {n} so far (latest: {StompClient.Printable(detail)})"); return; }
+    }
+
+    private void Warning(string line) => options.Warn?.Invoke("hermes: " + line);
+
+    private static string Preview(ReadOnlySpan<byte> body) =>
+        System.Text.Encoding.UTF8.GetString(body[..Math.Min(body.Length, 80)]) + (body.Length > 80 ? "…" : "");
 
     /// <summary>A Hermes message body as a <see cref="HermesEvent"/> (payload keys as Rucio writes them: request-id, src-rse, …).</summary>
     public static bool TryParse(ReadOnlySpan<byte> body, out HermesEvent e) => TryParse(new ReadOnlyMemory<byte>(body.ToArray()), out e);
@@ -168,10 +388,15 @@ public sealed class HermesConsumer(HermesConsumerOptions options, IObservationSi
     public static bool TryParse(ReadOnlyMemory<byte> body, out HermesEvent e)
     {
         e = default;
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(body); }
-        catch (JsonException) { return false; }
-        using (doc)
+        // Bytes a broker passed on unchecked: not JSON, not UTF-8 (GetString throws InvalidOperationException), too deep.
+        try { return TryRead(body, out e); }
+        catch (Exception x) when (x is JsonException or InvalidOperationException or ArgumentException or FormatException) { return false; }
+    }
+
+    private static bool TryRead(ReadOnlyMemory<byte> body, out HermesEvent e)
+    {
+        e = default;
+        using (var doc = JsonDocument.Parse(body))
         {
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("event_type", out var et) || et.ValueKind != JsonValueKind.String) return false;

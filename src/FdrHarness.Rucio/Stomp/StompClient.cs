@@ -24,6 +24,17 @@ public sealed record StompConnectOptions
     public TimeSpan HeartBeatReceive { get; init; } = TimeSpan.FromSeconds(10);
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
     public TimeProvider Time { get; init; } = TimeProvider.System;
+    /// <summary>Largest command + headers of a received frame; past it the connection is dropped (no frame boundary can be trusted).</summary>
+    public int MaxHeaderBytes { get; init; } = StompFrameReader.DefaultMaxHeaderBytes;
+    /// <summary>Largest received frame; a larger body is skipped unread and the frame handed on with <see cref="StompFrame.Error"/>.</summary>
+    public int MaxFrameBytes { get; init; } = StompFrameReader.DefaultMaxFrameBytes;
+    /// <summary>Bytes of MESSAGE frames received but not yet taken from <see cref="StompClient.Messages"/>; past it the client stops
+    /// reading the socket (TCP then slows the broker), so a broker that ignores the prefetch cannot fill the memory.</summary>
+    public long MaxQueuedBytes { get; init; } = 64L * 1024 * 1024;
+    /// <summary>Tests: opens the byte stream to the broker instead of a TCP connection to Host:Port.</summary>
+    internal Func<CancellationToken, ValueTask<Stream>>? Transport { get; init; }
+    /// <summary>Tests: called when the read loop stops reading because <see cref="MaxQueuedBytes"/> is reached.</summary>
+    internal Action? Throttled { get; init; }
 
     public static StompConnectOptions FromUri(Uri broker) => new()
     {
@@ -40,14 +51,22 @@ public sealed class StompErrorException(string message) : Exception(message);
 /// A STOMP 1.2 connection: CONNECT/CONNECTED with heart-beat negotiation, SUBSCRIBE, ACK/NACK by ack id, SEND, RECEIPT,
 /// DISCONNECT with receipt. One reader loop and one writer loop; the writer coalesces frames queued together (acks) into
 /// one socket write and sends an EOL when it has been silent for the negotiated interval. <see cref="Completion"/> ends
-/// when the connection dies (peer gone, ERROR, heart-beats missed).
+/// when the connection dies (peer gone, ERROR, heart-beats missed, a frame whose headers exceed the limit). Frames that
+/// cannot be read whole (bad bytes, over the size limit) are counted in <see cref="InvalidFrames"/>; MESSAGE ones are still
+/// handed on (with <see cref="StompFrame.Error"/>) so that their ack id can be acknowledged.
 /// </summary>
 public sealed class StompClient : IAsyncDisposable
 {
-    private readonly TcpClient _tcp;
+    private readonly TcpClient? _tcp;
     private readonly Stream _stream;
     private readonly StompConnectOptions _o;
+    private readonly StompFrameReader _frames;
     private readonly Channel<StompFrame> _messages = Channel.CreateUnbounded<StompFrame>(new() { SingleWriter = true });
+    private readonly MessageReader _messageReader;
+    private readonly SemaphoreSlim _space = new(0, 1);
+    private long _queuedBytes;
+    private int _waitingForSpace;
+    private long _invalidFrames;
     private readonly Channel<object> _outgoing = Channel.CreateUnbounded<object>(new() { SingleReader = true });
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _receipts = new();
     private readonly CancellationTokenSource _cts = new();
@@ -56,11 +75,13 @@ public sealed class StompClient : IAsyncDisposable
     private long _receiptSeq;
     private Task? _reader, _writer, _watchdog;
 
-    private StompClient(TcpClient tcp, Stream stream, StompConnectOptions o)
+    private StompClient(TcpClient? tcp, Stream stream, StompConnectOptions o)
     {
         _tcp = tcp;
         _stream = stream;
         _o = o;
+        _frames = new StompFrameReader(o.MaxHeaderBytes, o.MaxFrameBytes);
+        _messageReader = new MessageReader(this);
     }
 
     /// <summary>Negotiated intervals: how often we send, how long we accept silence from the broker (0: off).</summary>
@@ -71,36 +92,61 @@ public sealed class StompClient : IAsyncDisposable
     public long HeartBeatsReceived => Interlocked.Read(ref _heartBeatsReceived);
     private long _heartBeatsReceived;
 
+    /// <summary>Frames that could not be read whole or that a broker does not send (STOMP 1.2: CONNECTED, MESSAGE, RECEIPT, ERROR).</summary>
+    public long InvalidFrames => Interlocked.Read(ref _invalidFrames);
+
+    /// <summary>Body bytes dropped unread because their frame was over <see cref="StompConnectOptions.MaxFrameBytes"/>.</summary>
+    public long BytesSkipped { get; private set; }
+
+    /// <summary>When a heart-beat or a MESSAGE last came from the broker, as a timestamp of <see cref="StompConnectOptions.Time"/>; 0: never.</summary>
+    public long LastHeardTimestamp => Volatile.Read(ref _lastHeard);
+    private long _lastHeard;
+
+    /// <summary>The most bytes received and not yet parsed into frames at any moment (tests: memory stays bounded).</summary>
+    internal long PeakBufferedBytes => Interlocked.Read(ref _peakBuffered);
+    private long _peakBuffered;
+
     /// <summary>MESSAGE frames in arrival order.</summary>
-    public ChannelReader<StompFrame> Messages => _messages.Reader;
+    public ChannelReader<StompFrame> Messages => _messageReader;
 
     /// <summary>Ends when the connection is closed; faulted when it broke.</summary>
     public Task Completion => _done.Task;
 
     public static async Task<StompClient> ConnectAsync(StompConnectOptions o, CancellationToken ct = default)
     {
-        var tcp = new TcpClient { NoDelay = true };
+        var tcp = o.Transport is null ? new TcpClient { NoDelay = true } : null;
+        Stream? stream = null;
         try
         {
-            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            using var deadline = new CancellationTokenSource(o.ConnectTimeout, o.Time);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
+            try
             {
-                timeout.CancelAfter(o.ConnectTimeout);
-                await tcp.ConnectAsync(o.Host, o.Port, timeout.Token).ConfigureAwait(false);
-                Stream stream = tcp.GetStream();
-                if (o.UseTls)
+                if (o.Transport is { } open) stream = await open(timeout.Token).ConfigureAwait(false);
+                else
                 {
-                    var ssl = new SslStream(stream);
-                    await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = o.Host }, timeout.Token).ConfigureAwait(false);
-                    stream = ssl;
+                    await tcp!.ConnectAsync(o.Host, o.Port, timeout.Token).ConfigureAwait(false);
+                    stream = tcp.GetStream();
+                    if (o.UseTls)
+                    {
+                        var ssl = new SslStream(stream);
+                        stream = ssl;
+                        await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = o.Host }, timeout.Token).ConfigureAwait(false);
+                    }
                 }
                 var client = new StompClient(tcp, stream, o);
                 await client.HandshakeAsync(timeout.Token).ConfigureAwait(false);
                 return client;
             }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
+            {
+                throw new IOException($"no CONNECTED from the broker within {o.ConnectTimeout.TotalSeconds:0.#} s");
+            }
         }
         catch
         {
-            tcp.Dispose();
+            if (stream is not null) await stream.DisposeAsync().ConfigureAwait(false);
+            tcp?.Dispose();
             throw;
         }
     }
@@ -120,19 +166,33 @@ public sealed class StompClient : IAsyncDisposable
         if (_o.ClientId is not null) headers.Add(new("client-id", _o.ClientId));
         await _stream.WriteAsync(StompCodec.Encode(new StompFrame("CONNECT", headers)), ct).ConfigureAwait(false);
 
-        var pipe = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 256 * 1024, leaveOpen: true));
+        var pipe = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, leaveOpen: true));
         StompFrame? connected = null;
-        while (connected is null)
+        try
         {
-            var result = await pipe.ReadAsync(ct).ConfigureAwait(false);
-            var buffer = result.Buffer;
-            while (connected is null && StompCodec.TryRead(ref buffer, out var f)) connected = f;
-            pipe.AdvanceTo(buffer.Start, buffer.End);
-            if (connected is null && result.IsCompleted) throw new IOException("the broker closed the connection during CONNECT");
+            while (connected is null)
+            {
+                var result = await pipe.ReadAsync(ct).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                Peak(buffer.Length);
+                while (connected is null && _frames.TryRead(ref buffer, out var f)) connected = f;
+                pipe.AdvanceTo(buffer.Start, buffer.End);
+                if (connected is null && result.IsCompleted) throw new IOException("the broker closed the connection during CONNECT");
+            }
         }
+        catch
+        {
+            await pipe.CompleteAsync().ConfigureAwait(false);
+            throw;
+        }
+        if (connected.Error is not null) Interlocked.Increment(ref _invalidFrames);
         if (connected.Command == "ERROR")
             throw new StompErrorException(connected["message"] ?? connected.BodyText);
-        if (connected.Command != "CONNECTED") throw new StompProtocolException($"expected CONNECTED, got {connected.Command}");
+        if (connected.Command != "CONNECTED")
+        {
+            await pipe.CompleteAsync().ConfigureAwait(false);
+            throw new StompProtocolException($"expected CONNECTED, got {Printable(connected.Command)}");
+        }
         Server = connected["server"];
         Session = connected["session"];
 
@@ -148,6 +208,11 @@ public sealed class StompClient : IAsyncDisposable
         if (ReceiveInterval > TimeSpan.Zero) _watchdog = Task.Run(WatchdogAsync);
     }
 
+    private void Peak(long buffered)
+    {
+        if (buffered > _peakBuffered) Interlocked.Exchange(ref _peakBuffered, buffered); // one reader at a time: no race to lose
+    }
+
     internal static (long, long) ParseHeartBeat(string? value)
     {
         if (string.IsNullOrEmpty(value)) return (0, 0);
@@ -161,24 +226,46 @@ public sealed class StompClient : IAsyncDisposable
         {
             while (true)
             {
+                // A consumer slower than the broker: stop reading (TCP pushes back) until it has taken enough.
+                while (Volatile.Read(ref _queuedBytes) > _o.MaxQueuedBytes)
+                {
+                    Volatile.Write(ref _waitingForSpace, 1);
+                    _o.Throttled?.Invoke();
+                    await _space.WaitAsync(_cts.Token).ConfigureAwait(false);
+                    Volatile.Write(ref _waitingForSpace, 0);
+                    Volatile.Write(ref _lastReceived, _o.Time.GetTimestamp()); // the silence was ours
+                }
                 var result = await pipe.ReadAsync(_cts.Token).ConfigureAwait(false);
                 var buffer = result.Buffer;
                 if (!buffer.IsEmpty) Volatile.Write(ref _lastReceived, _o.Time.GetTimestamp());
-                while (StompCodec.TryRead(ref buffer, out var frame))
+                Peak(buffer.Length);
+                while (_frames.TryRead(ref buffer, out var frame))
                 {
-                    if (frame is null) { Interlocked.Increment(ref _heartBeatsReceived); continue; }
+                    if (frame is null)
+                    {
+                        Interlocked.Increment(ref _heartBeatsReceived);
+                        Volatile.Write(ref _lastHeard, _o.Time.GetTimestamp());
+                        continue;
+                    }
+                    if (frame.Error is not null) Interlocked.Increment(ref _invalidFrames);
                     switch (frame.Command)
                     {
                         case "MESSAGE":
+                            Volatile.Write(ref _lastHeard, _o.Time.GetTimestamp());
+                            Interlocked.Add(ref _queuedBytes, frame.Size);
                             _messages.Writer.TryWrite(frame);
                             break;
                         case "RECEIPT":
                             if (frame["receipt-id"] is { } id && _receipts.TryRemove(id, out var tcs)) tcs.TrySetResult();
                             break;
                         case "ERROR":
-                            throw new StompErrorException(frame["message"] ?? frame.BodyText);
+                            throw new StompErrorException(Printable(frame["message"] ?? frame.BodyText));
+                        default:
+                            if (frame.Error is null) Interlocked.Increment(ref _invalidFrames);
+                            break;
                     }
                 }
+                BytesSkipped = _frames.BytesSkipped;
                 pipe.AdvanceTo(buffer.Start, buffer.End);
                 if (result.IsCompleted) throw new IOException("the broker closed the connection");
             }
@@ -244,7 +331,7 @@ public sealed class StompClient : IAsyncDisposable
             while (!_cts.IsCancellationRequested)
             {
                 await Task.Delay(ReceiveInterval, _o.Time, _cts.Token).ConfigureAwait(false);
-                if (_o.Time.GetElapsedTime(Volatile.Read(ref _lastReceived)) > limit)
+                if (Volatile.Read(ref _waitingForSpace) == 0 && _o.Time.GetElapsedTime(Volatile.Read(ref _lastReceived)) > limit)
                 {
                     Fail(new IOException($"no heart-beat from the broker for {limit.TotalSeconds:0.#} s"));
                     return;
@@ -263,7 +350,7 @@ public sealed class StompClient : IAsyncDisposable
         if (e is OperationCanceledException or ObjectDisposedException && _cts.IsCancellationRequested) _done.TrySetResult();
         else _done.TrySetException(e);
         try { _cts.Cancel(); } catch (ObjectDisposedException) { }
-        try { _tcp.Client?.Close(0); } catch (ObjectDisposedException) { }
+        try { _tcp?.Client?.Close(0); } catch (ObjectDisposedException) { }
     }
 
     private void Enqueue(StompFrame f)
@@ -290,6 +377,17 @@ public sealed class StompClient : IAsyncDisposable
         if (receipt) return WithReceipt(h, "SUBSCRIBE", default, ct);
         Enqueue(new StompFrame("SUBSCRIBE", h));
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// UNSUBSCRIBE; with <paramref name="durableName"/> ActiveMQ removes the durable subscription of that name (it must be
+    /// inactive: unsubscribe its id first), so the broker stops keeping messages for it.
+    /// </summary>
+    public Task UnsubscribeAsync(string id, string? durableName = null, CancellationToken ct = default)
+    {
+        var h = new List<KeyValuePair<string, string>> { new("id", id) };
+        if (durableName is not null) h.Add(new("activemq.subscriptionName", durableName));
+        return WithReceipt(h, "UNSUBSCRIBE", default, ct);
     }
 
     /// <summary>ACK one message by the value of its ack header (client-individual).</summary>
@@ -321,8 +419,8 @@ public sealed class StompClient : IAsyncDisposable
     {
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10), _o.Time);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
             await WithReceipt([], "DISCONNECT", default, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or StompErrorException) { }
@@ -341,11 +439,40 @@ public sealed class StompClient : IAsyncDisposable
             _messages.Writer.TryComplete();
             _done.TrySetResult();
         }
-        try { _tcp.Client?.Close(0); } catch (ObjectDisposedException) { }
+        try { _tcp?.Client?.Close(0); } catch (ObjectDisposedException) { }
         foreach (var t in new[] { _reader, _writer, _watchdog })
             if (t is not null) try { await t.ConfigureAwait(false); } catch (Exception) { /* already reported via Completion */ }
         await _stream.DisposeAsync().ConfigureAwait(false);
-        _tcp.Dispose();
+        _tcp?.Dispose();
         _cts.Dispose();
+    }
+
+    /// <summary>A peer's text for a one-line message: control characters shown as '?', at most 200 characters.</summary>
+    internal static string Printable(string s)
+    {
+        var t = string.Create(Math.Min(s.Length, 200), s, (span, src) =>
+        {
+            for (var i = 0; i < span.Length; i++) span[i] = char.IsControl(src[i]) ? '?' : src[i];
+        });
+        return s.Length > 200 ? t + "…" : t;
+    }
+
+    // Messages as the consumer takes them: each one taken gives its bytes back to the read loop's budget.
+    private sealed class MessageReader(StompClient c) : ChannelReader<StompFrame>
+    {
+        public override Task Completion => c._messages.Reader.Completion;
+
+        public override bool TryRead([System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out StompFrame item)
+        {
+            if (!c._messages.Reader.TryRead(out item)) return false;
+            var left = Interlocked.Add(ref c._queuedBytes, -item.Size);
+            if (left <= c._o.MaxQueuedBytes && left + item.Size > c._o.MaxQueuedBytes)
+                try { c._space.Release(); } catch (SemaphoreFullException) { }
+            return true;
+        }
+
+        public override bool TryPeek([System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out StompFrame item) => c._messages.Reader.TryPeek(out item);
+
+        public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) => c._messages.Reader.WaitToReadAsync(cancellationToken);
     }
 }
