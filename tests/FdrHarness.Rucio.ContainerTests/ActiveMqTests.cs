@@ -244,7 +244,7 @@ public sealed class ActiveMqTests : IAsyncLifetime
         var runAgain = again.RunAsync(CancellationToken.None);
         await again.Subscribed.WaitAsync(TimeSpan.FromSeconds(60));
         await SendAllAsync(publisher, [BodyAt("marker", startB)]);
-        await Engine.Until(() => again.Written == 1 && again.Filtered == 1, TimeSpan.FromSeconds(60), () => $"received {again.Received}");
+        await Engine.Until(() => again.Written >= 1 && again.Filtered >= 1, TimeSpan.FromSeconds(60), () => $"received {again.Received}");
         Assert.Equal(2, again.Received); // the marker and its receipt marker; had A's subscription survived, its 100 late events would have come first
         await again.FinishAsync(startB, unsubscribe: true);
         await runAgain;
