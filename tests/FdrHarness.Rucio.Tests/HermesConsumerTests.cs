@@ -7,6 +7,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace FdrHarness.Rucio.Tests;
 
+[Collection(StompCollection.Name)]
 public sealed class HermesConsumerTests
 {
     [Fact]

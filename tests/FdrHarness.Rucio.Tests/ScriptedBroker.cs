@@ -8,6 +8,16 @@ using FdrHarness.Rucio.Stomp;
 namespace FdrHarness.Rucio.Tests;
 
 /// <summary>
+/// The STOMP tests stream megabytes through the codec: run alone, so that tests elsewhere in this assembly that still
+/// measure wall-clock time (LiveRunTests) are not starved of the two cores.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class StompCollection
+{
+    public const string Name = "STOMP, run alone";
+}
+
+/// <summary>
 /// A STOMP broker at the other end of in-memory pipes, answering as ActiveMQ 5.17 does in
 /// ../shared/reference/rucio-1.31.7-wire/190_hermes_frames.txt (CONNECTED, RECEIPT for frames that ask for one, an EOL
 /// after every NUL, escaped header values) and sending whatever the test scripts, well formed or not.

@@ -4,6 +4,7 @@ using FdrHarness.Rucio.Stomp;
 
 namespace FdrHarness.Rucio.Tests;
 
+[Collection(StompCollection.Name)]
 public sealed class StompCodecTests
 {
     private static List<StompFrame?> ReadAll(byte[] bytes, int chunk, StompFrameReader? reader = null) => Feed(bytes, chunk, reader ?? new StompFrameReader()).Frames;
