@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The live target's benchmarks side by side (as root on Debian):
 #   1. bulk replica registration against a local HTTP sink, then Debian's wrk sending the same body to the same sink;
-#   2. Hermes events consumed from the ActiveMQ container built by scripts/containers.sh.
-# Usage: scripts/bench-rucio.sh [register|consume|all]
+#   2. Hermes events consumed from the ActiveMQ container built by scripts/containers.sh;
+#   3. replica registration through the catalog operations beside a plain loop of the same bulk calls, against the
+#      Rucio double and against the HTTP sink.
+# Usage: scripts/bench-rucio.sh [register|consume|catalog|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -14,6 +16,10 @@ bench() { dotnet bench/FdrHarness.Bench/bin/Release/net10.0/FdrHarness.Bench.dll
 status=0
 if [ "$what" = register ] || [ "$what" = all ]; then
   bench rucio-register --files 2000000 --batch 1000 --concurrency 8 --wrk-seconds 5 --runs 5 || status=1
+fi
+
+if [ "$what" = catalog ] || [ "$what" = all ]; then
+  bench rucio-catalog --files 100000 --chunk 500 --concurrency 8 --runs 5 || status=1
 fi
 
 if [ "$what" = consume ] || [ "$what" = all ]; then

@@ -12,6 +12,8 @@ return args.Length == 0 ? Usage() : args[0] switch
     "sink" => SinkBench.Run(new Options(args.AsSpan(1).ToArray())),
     "rucio-register" => RucioBenchmarks.Register(args.AsSpan(1).ToArray()),
     "http-sink" => RucioBenchmarks.ServeSink(),
+    "rucio-catalog" => CatalogBenchmark.Run(args.AsSpan(1).ToArray()),
+    "rucio-double" => CatalogBenchmark.ServeDouble(),
     "hermes-consume" => HermesConsumeBenchmark.Run(args.AsSpan(1).ToArray()),
     _ => Usage(),
 };
@@ -24,6 +26,8 @@ static int Usage()
     Console.Error.WriteLine("  sink [--events N] [--runs R] [--row-group N] [--compression 0|1|2]   Parquet observation sink: events/s, bytes/event (compression: none, snappy, zstd)");
     Console.Error.WriteLine("  rucio-register [--files N] [--batch N] [--concurrency N] [--wrk-seconds S] [--runs R]   POST /replicas to a local HTTP sink (its own process), then wrk with the same body");
     Console.Error.WriteLine("  http-sink   the sink alone: prints its port, answers 201 to every request until stdin closes");
+    Console.Error.WriteLine("  rucio-catalog [--files N] [--chunk N] [--concurrency N] [--runs R]   replica registration through the catalog operations beside a plain loop of the same bulk calls, against the Rucio double and the HTTP sink (each in its own process)");
+    Console.Error.WriteLine("  rucio-double   the Rucio double alone (RSE MOCK, scope cta): prints its port, serves until stdin closes");
     Console.Error.WriteLine("  hermes-consume [--host H] [--port P] [--events N] [--runs R] [--prefetch N] [--broker-pid PID] [--persistent 0|1]   Hermes messages from ActiveMQ beside a raw reader (scripts/bench-rucio.sh starts the broker)");
     return 2;
 }

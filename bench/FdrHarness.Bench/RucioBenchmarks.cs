@@ -142,8 +142,8 @@ internal static class RucioBenchmarks
         return 0;
     }
 
-    /// <summary>This benchmark program started again as `http-sink`; ended with the benchmark.</summary>
-    private sealed class SinkProcess : IDisposable
+    /// <summary>This benchmark program started again as a server verb (`http-sink`, `rucio-double`); ended with the benchmark.</summary>
+    internal sealed class SinkProcess : IDisposable
     {
         private readonly Process _process;
 
@@ -151,12 +151,12 @@ internal static class RucioBenchmarks
 
         public int Port { get; }
 
-        public static SinkProcess Start()
+        public static SinkProcess Start(string verb = "http-sink")
         {
             var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardInput = true, RedirectStandardOutput = true };
             // Run as `dotnet FdrHarness.Bench.dll` or as the apphost: start the same way.
             if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet") psi.ArgumentList.Add(typeof(RucioBenchmarks).Assembly.Location);
-            psi.ArgumentList.Add("http-sink");
+            psi.ArgumentList.Add(verb);
             var p = Process.Start(psi)!;
             var port = int.Parse(p.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the sink process did not start"), CultureInfo.InvariantCulture);
             return new SinkProcess(p, port);

@@ -13,8 +13,8 @@ public enum Outcome
     Failed,
 }
 
-/// <summary>One item and what became of it.</summary>
-public sealed record ItemResult<T>(T Item, Outcome Outcome, string? Reason = null, bool Transient = false)
+/// <summary>One item and what became of it (a value: a million of them cost no million objects).</summary>
+public readonly record struct ItemResult<T>(T Item, Outcome Outcome, string? Reason = null, bool Transient = false)
 {
     public bool Ok => Outcome != Outcome.Failed;
 }

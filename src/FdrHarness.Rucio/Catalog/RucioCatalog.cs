@@ -49,10 +49,12 @@ public sealed class RucioCatalog(RucioClient client, CatalogOptions? options = n
     /// <summary>Runs the chunks with at most <see cref="CatalogOptions.Concurrency"/> in flight; results in no particular order.</summary>
     private async Task<List<ItemResult<T>>> ParallelAsync<T, TChunk>(IEnumerable<TChunk> chunks, Func<TChunk, Task<List<ItemResult<T>>>> run, CancellationToken ct)
     {
-        var all = new ConcurrentBag<ItemResult<T>>();
+        var parts = new ConcurrentQueue<List<ItemResult<T>>>();
         await Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _o.Concurrency), CancellationToken = ct },
-            async (chunk, _) => { foreach (var r in await run(chunk).ConfigureAwait(false)) all.Add(r); }).ConfigureAwait(false);
-        return [.. all];
+            async (chunk, _) => parts.Enqueue(await run(chunk).ConfigureAwait(false))).ConfigureAwait(false);
+        var all = new List<ItemResult<T>>(parts.Sum(p => p.Count));
+        foreach (var p in parts) all.AddRange(p);
+        return all;
     }
 
     private static IEnumerable<List<T>> Chunks<T>(IEnumerable<T> items, int size)
@@ -210,11 +212,18 @@ public sealed class RucioCatalog(RucioClient client, CatalogOptions? options = n
                     storage.WriteProtocol is null ? $"RSE {rse} has no protocol to write with" : $"RSE {rse} uses lfn2pfn '{storage.Rse.Lfn2PfnAlgorithm}', which the harness cannot derive"))];
             prepared = [.. files.Select(f => f with { Pfn = storage.Pfn(f.Scope, f.Name) })];
         }
-        else prepared = [.. files.Select(f => f with { Pfn = null })];
+        else prepared = files.Any(f => f.Pfn is not null) ? [.. files.Select(f => f with { Pfn = null })] : files;
 
+        var size = Math.Clamp(_o.ReplicaChunk, 1, 1000);
         return await InRoundsAsync(prepared, items =>
-            ParallelAsync<NewReplica, List<NewReplica>>(items.GroupBy(f => f.Scope).SelectMany(g => Chunks(g, Math.Clamp(_o.ReplicaChunk, 1, 1000))),
-                c => RegisterAsync(rse, c, ct), ct)).ConfigureAwait(false);
+            ParallelAsync<NewReplica, List<NewReplica>>(BySizeAndScope(items, size), c => RegisterAsync(rse, c, ct), ct)).ConfigureAwait(false);
+    }
+
+    /// <summary>Chunks of one scope each (a missing scope then fails its own chunks only), without regrouping when there is one scope.</summary>
+    private static IEnumerable<List<NewReplica>> BySizeAndScope(IReadOnlyList<NewReplica> files, int size)
+    {
+        var scope = files.Count > 0 ? files[0].Scope : "";
+        return files.All(f => f.Scope == scope) ? Chunks(files, size) : files.GroupBy(f => f.Scope).SelectMany(g => Chunks(g, size));
     }
 
     private async Task<List<ItemResult<NewReplica>>> RegisterAsync(string rse, List<NewReplica> chunk, CancellationToken ct)

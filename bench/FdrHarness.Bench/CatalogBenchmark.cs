@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Globalization;
+using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Rucio.Catalog;
+using FdrHarness.Rucio.Double;
+using FdrHarness.Rucio.Rest;
+
+/// <summary>
+/// rucio-catalog: files registered through <see cref="RucioCatalog.RegisterReplicasAsync"/> (chunks, rounds, splitting)
+/// beside a plain loop of the same POST /replicas calls with the same chunk size and concurrency (the ceiling), against
+/// the Rucio double and against the HTTP sink, each server in its own process and started afresh for every measurement.
+/// </summary>
+internal static class CatalogBenchmark
+{
+    private const string Password = "bench-password";
+
+    public static int Run(string[] args)
+    {
+        var o = new Options(args);
+        var files = (int)o.Long("files", 100_000);
+        var chunk = (int)o.Long("chunk", 500);
+        var concurrency = (int)o.Long("concurrency", 8);
+        var runs = (int)o.Long("runs", 5);
+        Console.WriteLine($"rucio-catalog: {files:N0} files, chunks of {chunk}, concurrency {concurrency}, {Environment.ProcessorCount} cores, {runs} runs; servers in their own process, fresh for each measurement");
+        var list = Enumerable.Range(0, files).Select(i => new NewReplica("cta", $"cta.raw.{i:D9}.fits", 1_000_000 + i, "0cc737eb")).ToList();
+
+        // Warm-up (JIT, connections), not measured.
+        foreach (var target in new[] { "rucio-double", "http-sink" })
+            foreach (var catalog in new[] { false, true })
+                Measure(target, catalog, list[..Math.Min(files, 20 * chunk)], chunk, concurrency);
+
+        var results = new Dictionary<(string, bool), List<double>>();
+        for (var r = 0; r < runs; r++)
+        {
+            var line = new List<string>();
+            // Alternated, so that a change in the machine's load falls on all four alike.
+            foreach (var target in new[] { "rucio-double", "http-sink" })
+                foreach (var catalog in new[] { false, true })
+                {
+                    var rate = Measure(target, catalog, list, chunk, concurrency);
+                    (results.TryGetValue((target, catalog), out var l) ? l : results[(target, catalog)] = []).Add(rate);
+                    line.Add($"{target} {(catalog ? "catalog" : "loop")} {rate:N0}");
+                }
+            Console.WriteLine($"run {r + 1}: " + string.Join(", ", line) + " files/s");
+        }
+        foreach (var target in new[] { "rucio-double", "http-sink" })
+        {
+            var loop = Median(results[(target, false)]);
+            var catalog = Median(results[(target, true)]);
+            Console.WriteLine($"median {target}: catalog {catalog:N0} files/s, plain loop {loop:N0} files/s (the ceiling): {catalog / loop:0.00}x");
+        }
+        return 0;
+    }
+
+    private static double Measure(string target, bool catalog, List<NewReplica> files, int chunk, int concurrency)
+    {
+        using var server = RucioBenchmarks.SinkProcess.Start(target);
+        var url = new Uri($"http://127.0.0.1:{server.Port}");
+        using var client = new RucioClient(new RucioClientOptions
+        {
+            Url = url,
+            Auth = target == "http-sink"
+                ? new RucioAuth { Method = AuthMethod.Token, TokenEnv = "T" }
+                : new RucioAuth { Method = AuthMethod.Userpass, Username = "ddmlab", PasswordEnv = "P" },
+            Env = n => n switch { "T" => "root-bench-" + new string('x', 32), "P" => Password, _ => null },
+            MaxConnections = concurrency * 2,
+        });
+        client.AuthenticateNowAsync().GetAwaiter().GetResult();
+        var sw = Stopwatch.StartNew();
+        if (catalog)
+        {
+            var results = new RucioCatalog(client, new CatalogOptions { ReplicaChunk = chunk, Concurrency = concurrency })
+                .RegisterReplicasAsync("MOCK", files).GetAwaiter().GetResult();
+            if (results.Count != files.Count || results.Any(r => !r.Ok)) throw new InvalidOperationException($"{results.Count(r => !r.Ok)} files not registered");
+        }
+        else
+        {
+            Parallel.ForEachAsync(Enumerable.Range(0, (files.Count + chunk - 1) / chunk), new ParallelOptions { MaxDegreeOfParallelism = concurrency },
+                async (i, ct) => await client.AddReplicasAsync("MOCK", files.GetRange(i * chunk, Math.Min(chunk, files.Count - i * chunk)), ct: ct)).GetAwaiter().GetResult();
+        }
+        return files.Count / sw.Elapsed.TotalSeconds;
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    /// <summary>`rucio-double`: the double with RSE MOCK (davs, QOS=FAST) and scope cta, its port on stdout, until stdin closes.</summary>
+    public static int ServeDouble()
+    {
+        var server = RucioDouble.StartAsync(new RucioDoubleOptions { Password = Password, RecordRequests = false }).GetAwaiter().GetResult();
+        server.AddRse("MOCK", new Dictionary<string, string> { ["QOS"] = "FAST" }, new DoubleProtocol("davs", "storage.example", 2880, "/data"));
+        server.AddScope("cta");
+        Console.WriteLine(server.Url.Port.ToString(CultureInfo.InvariantCulture));
+        Console.Out.Flush();
+        while (Console.In.Read() >= 0) { }
+        server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        return 0;
+    }
+}
