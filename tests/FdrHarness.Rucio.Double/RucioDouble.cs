@@ -111,6 +111,25 @@ public sealed class RucioDouble : IAsyncDisposable
         foreach (var p in protocols) c.AddProtocol(name, p);
     });
 
+    /// <summary>
+    /// The lake a scenario declares, as an operator would have set it up: each RSE with its attributes, protocols (a bare
+    /// scheme gets host {rse}.example and the scheme's usual port), availability and root's limit = its quota; each
+    /// experiment's scope and the noise phases' scopes.
+    /// </summary>
+    public void AddLake(FdrHarness.Core.Scenarios.Model.Scenario scenario)
+    {
+        foreach (var r in scenario.Rses)
+        {
+            AddRse(r.Name, r.Attributes, [.. r.Protocols.Select(p => new DoubleProtocol(p.Scheme, p.Hostname ?? r.Name.ToLowerInvariant() + ".example",
+                p.Port ?? p.Scheme switch { "root" => 1094, "gsiftp" => 2811, "srm" => 8443, "file" => 0, _ => 443 }, p.Prefix))]);
+            SetAvailability(r.Name, r.Availability.Read, r.Availability.Write, r.Availability.Delete);
+            SetAccountLimit(r.Name, r.Quota.Bytes > 0 ? r.Quota.Bytes : -1);
+        }
+        foreach (var scope in scenario.Experiments.Select(x => x.EffectiveScope)
+            .Concat(scenario.Workload.OfType<FdrHarness.Core.Scenarios.Model.NoisePhase>().Select(n => n.Scope)).Distinct())
+            AddScope(scope);
+    }
+
     public void AddScope(string scope, string? account = null) => Locked(c => c.AddScope(account ?? Account, scope));
     public void SetAccountLimit(string rse, long bytes, string? account = null) => Locked(c => c.SetLimit(account ?? Account, rse, bytes));
     public void SetAvailability(string rse, bool read, bool write, bool delete) =>

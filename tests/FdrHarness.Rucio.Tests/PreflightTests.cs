@@ -82,3 +82,34 @@ public sealed class PreflightTests
         Assert.Equal("rucio-admin account set-limits root NOLIMIT 1000000000000", gap.Fix);
     }
 }
+
+public sealed class ScenarioPreflightTests
+{
+    [Fact]
+    public async Task The_escape_rehearsal_on_a_lake_set_up_as_it_declares_has_no_gap()
+    {
+        var escape = Core.Scenarios.ScenarioLoader.Load(RepoPaths.Scenario("escape-fdr-2020.yaml")).Scenario!;
+        var scenario = escape with { Chaos = [.. escape.Chaos, new Core.Scenarios.Model.RseOutage { Rse = "DESY-DCACHE", From = TimeSpan.FromHours(4), During = TimeSpan.FromHours(1) }] };
+        await using var server = await Double.RucioDouble.StartAsync();
+        server.AddLake(scenario);
+        using var client = DoubleWorld.Client(server);
+        var request = PreflightRequest.ForScenario(scenario, Core.Scenarios.Model.InjectionMode.Register);
+        Assert.Contains("cta", request.Scopes);
+        Assert.Contains(request.Rules, r => r.Expression == "QOS=SAFE");
+        Assert.Contains(request.OutageRses, r => r == "DESY-DCACHE");
+        var gaps = await Preflight.CheckAsync(client, request);
+        Assert.True(gaps.Count == 0, string.Join("\n", gaps.Select(g => g.Line)));
+
+        // The same lake missing a scope, a limit and an attribute: each is one line.
+        await using var bare = await Double.RucioDouble.StartAsync();
+        bare.AddLake(scenario with
+        {
+            Experiments = [.. scenario.Experiments.Where(x => x.EffectiveScope != "cta")],
+            Rses = [.. scenario.Rses.Select(r => r.Name == "EULAKE-1" ? r with { Attributes = new Dictionary<string, string>() } : r)],
+        });
+        using var bareClient = DoubleWorld.Client(bare);
+        var lines = (await Preflight.CheckAsync(bareClient, request)).Select(g => g.Line).ToList();
+        Assert.Contains("scope cta: does not exist; fix: rucio-admin scope add --account root --scope cta", lines);
+        Assert.Contains(lines, l => l.StartsWith("RSE EULAKE-1: has no attribute QOS (the scenario says SAFE)", StringComparison.Ordinal));
+    }
+}

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Rucio.Rest;
 
 namespace FdrHarness.Rucio.Catalog;
@@ -19,6 +20,47 @@ public sealed record PreflightRequest
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Attributes { get; init; } = new Dictionary<string, IReadOnlyDictionary<string, string>>();
     /// <summary>RSEs an rse_outage will make unavailable (they must exist).</summary>
     public IReadOnlyList<string> OutageRses { get; init; } = [];
+
+    /// <summary>
+    /// What a scenario asks of Rucio: its experiments' write expressions (write_to, else QOS=qos) and scopes, the rules of
+    /// its replicate, qos_transition and noise phases with the bytes of one dataset (files_per_dataset × the mean file size,
+    /// the largest over the experiments), its RSEs' attributes, and the RSEs of its rse_outage actions. Upload writes to
+    /// the PFN Rucio derives, so it needs what explicit paths need.
+    /// </summary>
+    public static PreflightRequest ForScenario(Scenario scenario, InjectionMode injection, bool explicitPaths = false)
+    {
+        var dataset = scenario.Experiments.Count == 0 ? 0 : scenario.Experiments.Max(x => (long)(x.FilesPerDataset * MeanBytes(x.FileSize)));
+        var rules = new List<(string, int, long)>();
+        foreach (var phase in scenario.Workload)
+            switch (phase)
+            {
+                case ReplicatePhase r: rules.Add((r.Rule.RseExpression.Text, r.Rule.Copies, dataset)); break;
+                case QosTransitionPhase q: rules.Add((q.Rule.RseExpression.Text, q.Rule.Copies, dataset)); break;
+                case NoisePhase n:
+                    foreach (var rse in scenario.Rses.Where(r => n.Rses is null || n.Rses.Evaluate(scenario.Rses).Contains(r.Name)))
+                        rules.Add((rse.Name, 1, n.FileSize.Bytes));
+                    break;
+            }
+        return new PreflightRequest
+        {
+            WriteExpressions = [.. scenario.Experiments.Select(x => x.WriteTo?.Text ?? (x.Qos is { } q ? "QOS=" + q : null)).OfType<string>().Distinct()],
+            Upload = injection == InjectionMode.Upload,
+            ExplicitPaths = explicitPaths || injection == InjectionMode.Upload,
+            Scopes = [.. scenario.Experiments.Select(x => x.EffectiveScope).Concat(scenario.Workload.OfType<NoisePhase>().Select(n => n.Scope)).Distinct()],
+            Rules = rules,
+            Attributes = scenario.Rses.Where(r => r.Attributes.Count > 0).ToDictionary(r => r.Name, r => r.Attributes, StringComparer.Ordinal),
+            OutageRses = [.. scenario.Chaos.OfType<RseOutage>().Select(o => o.Rse).Distinct()],
+        };
+    }
+
+    private static double MeanBytes(FileSizeDistribution d) => d switch
+    {
+        FixedSize f => f.Size.Bytes,
+        LognormalSize l => l.Mean.Bytes,
+        HistogramSize h when h.Bins.Sum(b => b.Weight) is > 0 and var total =>
+            h.Bins.Select((b, i) => b.Weight * ((b.From ?? (i > 0 ? h.Bins[i - 1].UpTo : default)).Bytes + b.UpTo.Bytes) / 2.0).Sum() / total,
+        _ => 0,
+    };
 }
 
 /// <summary>One thing missing on the Rucio side, with the command that fixes it.</summary>
