@@ -23,7 +23,11 @@ public sealed record RucioClientOptions
     public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Renew a userpass/x509 token this long before X-Rucio-Auth-Token-Expires.</summary>
     public TimeSpan RenewBefore { get; init; } = TimeSpan.FromMinutes(5);
-    /// <summary>A 409 "already exists" counts as success: the run resumes after an interruption.</summary>
+    /// <summary>
+    /// A 409 "already exists" counts as success (and a 404 on deleting a rule): what the live driver resumes with. Unsafe
+    /// for bulk calls, which Rucio refuses whole for one existing item; the catalog operations use
+    /// <see cref="RucioClient.Strict"/>, which reports every refusal.
+    /// </summary>
     public bool Resume { get; init; } = true;
     public int MaxConnections { get; init; } = 64;
 
