@@ -5,6 +5,11 @@ using FdrHarness.Core.Scenarios.Model;
 
 namespace FdrHarness.Rucio.Tests;
 
+/// <summary>Live runs on wall-clock time: alone, after the parallel tests, so that CPU-heavy neighbours cannot starve their phases.</summary>
+[CollectionDefinition(nameof(LiveRunTests), DisableParallelization = true)]
+public sealed class LiveRunCollection;
+
+[Collection(nameof(LiveRunTests))]
 public sealed class LiveRunTests
 {
     private static Scenario Load(string path)
