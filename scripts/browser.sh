@@ -3,6 +3,8 @@
 set -euo pipefail
 if [ -x /usr/bin/chromium ]; then exit 0; fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >/dev/null
-apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+# Another apt-get may be running: wait for it instead of failing.
+apt=$(dirname "$0")/apt-get-wait.sh
+"$apt" update -qq >/dev/null
+"$apt" install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
 [ -x /usr/bin/chromium ] || { echo "scripts/browser.sh: chromium did not install" >&2; exit 1; }

@@ -17,9 +17,12 @@ quiet() { local out; out=$(mktemp); if ! "$@" >"$out" 2>&1; then tail -n 30 "$ou
 
 [ "$(id -u)" -eq 0 ] || { log "must run as root"; exit 1; }
 
-# One run at a time: two test runs starting together would otherwise both build the same image.
-exec 9>/run/fdr-containers.lock
-flock 9
+# One run at a time: two test runs starting together would otherwise both build the same image. Bounded wait: a
+# holder that never lets go is reported, not waited for. (Not /run/fdr-containers.lock: a podman service started by an
+# earlier version of this script inherited that lock and holds it for as long as it runs.)
+LOCK=/run/fdr-containers.setup.lock
+exec 9>"$LOCK"
+flock -w 900 9 || { log "$LOCK has been held for 15 min by: $(fuser "$LOCK" 2>&1 | tr -s ' ')"; exit 1; }
 
 # 1. Packages.
 missing=()
@@ -29,8 +32,8 @@ command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v curl >/dev/null || missing+=(curl)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]}"
-  quiet apt-get update
-  DEBIAN_FRONTEND=noninteractive quiet apt-get install -y --no-install-recommends "${missing[@]}" \
+  quiet "$(dirname "$0")/apt-get-wait.sh" update
+  DEBIAN_FRONTEND=noninteractive quiet "$(dirname "$0")/apt-get-wait.sh" install -y --no-install-recommends "${missing[@]}" \
     uidmap slirp4netns fuse-overlayfs netavark aardvark-dns iptables
 fi
 
@@ -46,13 +49,20 @@ if [ "$(cat /etc/containers/containers.conf 2>/dev/null)" != "$conf" ]; then
   printf '%s\n' "$conf" >/etc/containers/containers.conf
 fi
 
-# 3. The Docker API on a socket, started once and left running.
-answers() { curl -fsS --max-time 2 --unix-socket "$SOCK" http://d/_ping >/dev/null 2>&1; }
+# 3. The Docker API on a socket, started once and left running; a later run reuses it. The service gets neither the
+#    lock's descriptor (9>&-: it would hold the lock for as long as it runs) nor the terminal (setsid).
+answers() { curl -fsS --max-time 5 --unix-socket "$SOCK" http://d/_ping >/dev/null 2>&1; }
+service_pid() { pgrep -f -x "podman system service --time=0 unix://$SOCK" | head -n 1; }
+wait_answers() { for _ in $(seq 1 300); do answers && return 0; sleep 0.2; done; return 1; }
 if ! answers; then
-  rm -f "$SOCK"
-  nohup setsid podman system service --time=0 "unix://$SOCK" >/var/log/podman-fdr.log 2>&1 </dev/null &
-  for _ in $(seq 1 100); do answers && break; sleep 0.1; done
-  answers || { log "podman system service did not answer on $SOCK (see /var/log/podman-fdr.log)"; exit 1; }
+  if [ -n "$(service_pid)" ]; then
+    # Started but slow to answer (a loaded machine): wait for it rather than start a second one on the same socket.
+    wait_answers || { log "podman system service (pid $(service_pid)) does not answer on $SOCK (see /var/log/podman-fdr.log)"; exit 1; }
+  else
+    rm -f "$SOCK"
+    nohup setsid podman system service --time=0 "unix://$SOCK" >>/var/log/podman-fdr.log 2>&1 </dev/null 9>&- &
+    wait_answers || { log "podman system service did not answer on $SOCK (see /var/log/podman-fdr.log)"; exit 1; }
+  fi
 fi
 
 # 4. Images from a debootstrap'd bookworm base, each built once.
