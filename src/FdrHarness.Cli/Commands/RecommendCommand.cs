@@ -41,7 +41,7 @@ public static class RecommendCommand
             var result = HelmRecommender.Recommend(summary, p);
             var scenarioFile = Path.Combine(dir, Core.Observations.RunDirectory.ScenarioFile);
             string? verified = null;
-            if (!parse.GetValue(noVerify) && File.Exists(scenarioFile) && Core.Scenarios.ScenarioLoader.Load(scenarioFile).Scenario is { Target.Kind: Core.Scenarios.Model.TargetKind.Embedded } scenario)
+            if (!parse.GetValue(noVerify) && File.Exists(scenarioFile) && Core.Scenarios.ScenarioLoader.Load(scenarioFile, Core.Scenarios.ResourceBudget.Unlimited).Scenario is { Target.Kind: Core.Scenarios.Model.TargetKind.Embedded } scenario)
             {
                 // Replays the run in memory: a limit that still OOMs is bumped again, as VPA would after the next kill.
                 var (converged, verification) = OomVerifier.Converge(scenario, result);

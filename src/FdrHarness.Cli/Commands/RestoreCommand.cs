@@ -28,7 +28,7 @@ public static class RestoreCommand
                 return ExitCodes.Success;
             }
             // The run's own resolved scenario says which cluster it touched.
-            var loaded = ScenarioLoader.Load(Path.Combine(dir, RunDirectory.ScenarioFile));
+            var loaded = ScenarioLoader.Load(Path.Combine(dir, RunDirectory.ScenarioFile), ResourceBudget.Unlimited);
             if (loaded.Scenario?.Target.Kubernetes is not { } connection)
             {
                 foreach (var d in loaded.Diagnostics) stderr.WriteLine(d);

@@ -59,6 +59,11 @@ public static class RunCommand
                 s = s with { Target = s.Target with { Kind = t == "rucio" ? TargetKind.Rucio : TargetKind.Embedded } };
             if (HelmValuesOption.Apply(s, parse.GetValue(helmValues), stdout, stderr) is not { } withValues) return ExitCodes.InvalidInput;
             s = withValues;
+            if (ResourceBudget.Exceeded(s, result.Map) is { Count: > 0 } over) // --scale or --helm-values may have grown it
+            {
+                ValidateCommand.Report(over, stderr);
+                return ExitCodes.InvalidInput;
+            }
             PlanPrinter.Print(s, stdout);
             if (parse.GetValue(dryRun))
             {

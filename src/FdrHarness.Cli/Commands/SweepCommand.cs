@@ -48,6 +48,9 @@ public static class SweepCommand
                     throw new SweepInputException("give --scale or --set, not both");
                 var points = setting is not null ? SweepRunner.Setting(scenario, setting) : SweepRunner.Scales(scenario, ParseScales(scaleText ?? "0.5,1,2,5,10"));
                 var swept = setting is not null ? setting[..setting.IndexOf('=')] : "scale";
+                foreach (var point in points)
+                    if (ResourceBudget.Exceeded(point.Scenario, loaded.Map) is [var over, ..])
+                        throw new SweepInputException($"at {swept} {point.Label}: {over.Message} ({over.Suggestion})");
                 var result = SweepRunner.Run(scenario.Run.Name, swept, points, new LineProgress(stderr));
                 var dir = parse.GetValue(outDir) ?? Path.Combine(RunDirectory.DefaultReportsRoot, scenario.Run.Name, "sweep");
                 var files = SweepRunner.Write(result, dir);

@@ -17,7 +17,9 @@ public static class ScenarioLoader
     /// <summary>Scenarios are hand-written; anything larger is not one.</summary>
     public const long MaxFileBytes = 4 * 1024 * 1024;
 
-    public static LoadResult Load(string path)
+    /// <summary>Reads and checks the scenario at <paramref name="path"/> against <paramref name="budget"/> (by default the
+    /// FDR_BUDGET_* variables over the defaults; <see cref="ResourceBudget.Unlimited"/> for a run's own record of what it ran).</summary>
+    public static LoadResult Load(string path, ResourceBudget? budget = null)
     {
         var bag = new DiagnosticBag();
         var map = new SourceMap(path);
@@ -35,25 +37,19 @@ public static class ScenarioLoader
         byte[] bytes;
         try
         {
-            var length = new FileInfo(path).Length;
-            if (length > MaxFileBytes)
-            {
-                bag.Add(at, $"the file is {length:N0} bytes; a scenario is at most {MaxFileBytes:N0}", "is this the right file?");
-                return Fail(bag, map);
-            }
-            bytes = File.ReadAllBytes(path);
+            bytes = InputFile.ReadAllBytes(path, MaxFileBytes);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (InputFileException e)
         {
-            bag.Add(at, "cannot be read: " + e.Message);
+            bag.Add(at, e.Message, "a scenario is a YAML file of at most 4 MiB");
             return Fail(bag, map);
         }
-        return Parse(bytes, path);
+        return Parse(bytes, path, budget);
     }
 
-    public static LoadResult Parse(string text, string file = "<scenario>") => Parse(Encoding.UTF8.GetBytes(text), file);
+    public static LoadResult Parse(string text, string file = "<scenario>", ResourceBudget? budget = null) => Parse(Encoding.UTF8.GetBytes(text), file, budget);
 
-    public static LoadResult Parse(ReadOnlySpan<byte> bytes, string file)
+    public static LoadResult Parse(ReadOnlySpan<byte> bytes, string file, ResourceBudget? budget = null)
     {
         var bag = new DiagnosticBag();
         var map = new SourceMap(file);
@@ -75,7 +71,9 @@ public static class ScenarioLoader
         if (scenario is null) return Fail(bag, map);
         // Validation runs after binding mistakes too, so one pass reports every mistake; it skips what failed to bind.
         scenario = Resolve(scenario, map);
-        ScenarioValidator.Validate(scenario, map, bag);
+        // The budget first, in time proportional to the scenario's size: a scenario with more RSEs or experiments than
+        // allowed is not validated further (relating them would take time in proportion to their product).
+        if ((budget ?? ResourceBudget.FromEnvironment(bag)).Check(scenario, map, bag)) ScenarioValidator.Validate(scenario, map, bag);
         return new LoadResult(bag.HasErrors ? null : scenario, bag.Sorted(), map);
     }
 

@@ -68,7 +68,7 @@ public static class SummaryBuilder
     private static Scenario? LoadScenario(string runDir)
     {
         var path = Path.Combine(runDir, RunDirectory.ScenarioFile);
-        return File.Exists(path) ? ScenarioLoader.Load(path).Scenario : null;
+        return File.Exists(path) ? ScenarioLoader.Load(path, ResourceBudget.Unlimited).Scenario : null;
     }
 
     private static string Name(Input.Symbols symbols, int id) => id < 0 ? "-" : symbols[id];

@@ -186,13 +186,32 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [Fact]
-    public void AFiveMegabyteFileIsRefusedBeforeReading()
+    public void AFiveMegabyteFileIsRefused()
     {
         var line = "# " + new string('x', 98) + "\n";
         var path = Write("big.yaml", string.Concat(Enumerable.Repeat(line, 5 * 1024 * 1024 / line.Length + 1)));
         Assert.True(new FileInfo(path).Length > 5 * 1024 * 1024);
-        var d = Refused(path, "a scenario is at most");
+        var d = Refused(path, "holds more than 4,194,304 bytes");
+        Assert.Contains("at most 4 MiB", d.Suggestion);
         Assert.Equal(0, d.Location.Line);
+    }
+
+    [LinuxFact("device files are told apart through statx")]
+    public void ADeviceIsRefusedBeforeReading()
+    {
+        // /dev/zero reports length 0 and never ends: refused by its type, not by reading 4 MiB of it.
+        var d = Refused("/dev/zero", "is a device, not a file");
+        Assert.Equal(0, d.Location.Line);
+    }
+
+    [LinuxFact("FIFOs are told apart through statx")]
+    public void AFifoIsRefusedWithoutWaitingForAWriter()
+    {
+        var path = Path.Combine(_dir, "pipe.yaml");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path])) mkfifo.WaitForExit();
+        Assert.True(File.Exists(path));
+        // Opening it would block until a writer comes; the loader returns without opening it.
+        Refused(path, "is a FIFO (named pipe), not a file");
     }
 
     [Fact]

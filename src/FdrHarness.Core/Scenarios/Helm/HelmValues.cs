@@ -74,14 +74,16 @@ public static class HelmValues
         string text;
         try
         {
-            if (!File.Exists(path)) return Failed(new Diagnostic(at, "no such values file"));
-            var length = new FileInfo(path).Length;
-            if (length > MaxFileBytes) return Failed(new Diagnostic(at, $"the file is {length:N0} bytes; a values file is at most {MaxFileBytes:N0}"));
-            text = File.ReadAllText(path, new UTF8Encoding(false, true));
+            if (!File.Exists(path) && !Directory.Exists(path)) return Failed(new Diagnostic(at, "no such values file"));
+            text = new UTF8Encoding(false, true).GetString(InputFile.ReadAllBytes(path, MaxFileBytes));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or DecoderFallbackException)
+        catch (InputFileException e)
         {
-            return Failed(new Diagnostic(at, "cannot be read: " + e.Message));
+            return Failed(new Diagnostic(at, e.Message, "a values file is YAML of at most 4 MiB"));
+        }
+        catch (DecoderFallbackException)
+        {
+            return Failed(new Diagnostic(at, "is not UTF-8 text", "save it as UTF-8"));
         }
         return Apply(scenario, text, path);
     }
