@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Invocation;
 using FdrHarness.Cli.Commands;
 using FdrHarness.Core;
+using FdrHarness.Core.Observations;
 
 namespace FdrHarness.Cli;
 
@@ -21,7 +22,7 @@ public static class FdrApp
           fdr restore reports/staging/20261125T110000Z-7         # put back limits a crashed live run changed
 
         Exit codes: 0 success, 1 unexpected failure, 2 invalid scenario or arguments,
-                    3 target unreachable, 99 thresholds failed, 130 interrupted.
+                    3 target unreachable, 99 thresholds failed, 130 interrupted (Ctrl-C), 143 stopped (SIGTERM).
         """;
 
     public static string Version => Core.Observations.RunDirectory.ToolVersion;
@@ -60,6 +61,12 @@ public static class FdrApp
         try
         {
             return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (e is RunDirectoryException or InputFileException)
+        {
+            // A folder or file the user named cannot be used (taken, not empty, not a file): their mistake, said in one line.
+            stderr.WriteLine($"fdr: {e.Message}");
+            return ExitCodes.InvalidInput;
         }
         catch (Exception e)
         {

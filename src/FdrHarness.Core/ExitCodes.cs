@@ -9,4 +9,6 @@ public static class ExitCodes
     public const int TargetUnreachable = 3;
     public const int ThresholdsFailed = 99;
     public const int Interrupted = 130;
+    /// <summary>Stopped by SIGTERM (Kubernetes, CI): handled as an interruption, 128 + 15 as shells report it.</summary>
+    public const int Terminated = 143;
 }

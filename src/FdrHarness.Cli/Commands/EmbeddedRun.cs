@@ -14,7 +14,7 @@ namespace FdrHarness.Cli.Commands;
 /// <summary>A rehearsal on the embedded data lake: run directory, observations, live progress, end-of-run summary.</summary>
 public static class EmbeddedRun
 {
-    public static int Execute(Scenario scenario, string? outDir, TextWriter stdout, TextWriter stderr, CancellationToken ct, RunMetrics? metrics = null)
+    public static int Execute(Scenario scenario, string? outDir, TextWriter stdout, TextWriter stderr, Signals signals, RunMetrics? metrics = null)
     {
         RunDirectory dir;
         RunInfo info;
@@ -37,11 +37,11 @@ public static class EmbeddedRun
             try
             {
                 result = WithProgress(stdout, scenario, progress => EmbeddedLake.Run(scenario, metrics is null ? sink : new TeeSink(sink, metrics),
-                    metrics is null ? progress : new Reporter(p => { metrics.Progress(p.VirtualTime, p.FilesInjected); progress.Report(p); }), ct));
+                    metrics is null ? progress : new Reporter(p => { metrics.Progress(p.VirtualTime, p.FilesInjected); progress.Report(p); }), signals.Token));
             }
             catch (OperationCanceledException)
             {
-                exit = ExitCodes.Interrupted;
+                exit = signals.ExitCode(ExitCodes.Interrupted); // 130, or 143 for SIGTERM: run.json says which
             }
         }
         wall.Stop();

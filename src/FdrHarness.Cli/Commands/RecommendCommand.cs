@@ -23,9 +23,15 @@ public static class RecommendCommand
                 stderr.WriteLine($"--policy {parse.GetValue(policy)}: error: expected max, vpa or krr");
                 return ExitCodes.InvalidInput;
             }
-            if (!Directory.Exists(dir) || !File.Exists(Path.Combine(dir, "samples.parquet")))
+            if (string.IsNullOrWhiteSpace(dir) || !Directory.Exists(dir) || !File.Exists(Path.Combine(dir, "samples.parquet")))
             {
-                stderr.WriteLine($"{dir}: error: not a run directory with samples.parquet (pod usage is what the recommendations come from)");
+                stderr.WriteLine($"{(dir.Length == 0 ? "''" : dir)}: error: not a run directory with samples.parquet (pod usage is what the recommendations come from)");
+                return ExitCodes.InvalidInput;
+            }
+            var output = parse.GetValue(outDir) ?? Path.Combine(dir, "recommend");
+            if (OutputFolder.Problem(output) is { } unusable)
+            {
+                stderr.WriteLine($"fdr recommend: {unusable}");
                 return ExitCodes.InvalidInput;
             }
             Summary summary;
@@ -52,7 +58,7 @@ public static class RecommendCommand
             }
             stdout.Write(HelmRecommender.Table(result));
             if (verified is not null) stdout.WriteLine(verified);
-            var files = HelmRecommender.Write(result, parse.GetValue(outDir) ?? Path.Combine(dir, "recommend"), Path.GetFullPath(dir));
+            var files = HelmRecommender.Write(result, output, Path.GetFullPath(dir));
             stdout.WriteLine($"Values override: {string.Join(", ", files)}");
             return ExitCodes.Success;
         });

@@ -19,9 +19,14 @@ public static class ReportCommand
         {
             var dir = parse.GetValue(runDir)!;
             var target = parse.GetValue(linkTarget);
-            if (target is < 0 or > 10)
+            if (target is { } t && !(t is >= 0 and <= 1))
             {
-                stderr.WriteLine($"--link-target {target.Value.ToString(CultureInfo.InvariantCulture)}: error: expected a ratio such as 0.9");
+                stderr.WriteLine($"--link-target {t.ToString(CultureInfo.InvariantCulture)}: error: expected a ratio of done to submitted from 0 to 1, such as 0.9");
+                return ExitCodes.InvalidInput;
+            }
+            if (string.IsNullOrWhiteSpace(dir) || !Directory.Exists(dir))
+            {
+                stderr.WriteLine($"{(dir.Length == 0 ? "''" : dir)}: error: no such run directory (a folder under reports/<scenario>/)");
                 return ExitCodes.InvalidInput;
             }
             ReportResult result;

@@ -27,6 +27,15 @@ public static class RestoreCommand
                 stdout.WriteLine($"{dir}: the run changed no limits ({RestoreFile.FileName} is absent); nothing to restore");
                 return ExitCodes.Success;
             }
+            try
+            {
+                RestoreFile.Open(dir); // read before the cluster is contacted: a damaged file is told, nothing touched
+            }
+            catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                stderr.WriteLine($"{Path.Combine(dir, RestoreFile.FileName)}: error: damaged, nothing was restored: {e.Message.ReplaceLineEndings(" ")}");
+                return ExitCodes.InvalidInput;
+            }
             // The run's own resolved scenario says which cluster it touched.
             var loaded = ScenarioLoader.Load(Path.Combine(dir, RunDirectory.ScenarioFile), ResourceBudget.Unlimited);
             if (loaded.Scenario?.Target.Kubernetes is not { } connection)

@@ -71,37 +71,24 @@ public static class RunCommand
                 stdout.WriteLine("Dry run: nothing was started.");
                 return planned;
             }
-            using var interrupt = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) =>
-            {
-                e.Cancel = true; // stop cleanly: the observations so far are completed and kept
-                interrupt.Cancel();
-            };
-            Console.CancelKeyPress += onCancel;
+            using var signals = new Signals(); // Ctrl-C and SIGTERM stop cleanly: the observations so far are completed and kept
             // Live metrics wrap the whole run (the seam for the run lifecycle): RunMetrics observes the sink, reads progress.
-            try
+            return signals.ExitCode(metricsOptions.Around(parse, s, stdout, stderr, signals.Token, metrics =>
             {
-                return metricsOptions.Around(parse, s, stdout, stderr, interrupt.Token, metrics =>
+                if (s.Target.Kind == TargetKind.Embedded)
+                    return EmbeddedRun.Execute(s, parse.GetValue(output), stdout, stderr, signals, metrics);
+                var prepared = ClusterSide.Prepare(s, result.Map, stdout, stderr, signals.Token, out var cluster);
+                if (prepared != ExitCodes.Success) return prepared;
+                var options = new LiveRunOptions
                 {
-                    if (s.Target.Kind == TargetKind.Embedded)
-                        return EmbeddedRun.Execute(s, parse.GetValue(output), stdout, stderr, interrupt.Token, metrics);
-                    var prepared = ClusterSide.Prepare(s, result.Map, stdout, stderr, interrupt.Token, out var cluster);
-                    if (prepared != ExitCodes.Success) return prepared;
-                    var options = new LiveRunOptions
-                    {
-                        RucioUrl = parse.GetValue(rucioUrl), OutDir = parse.GetValue(output),
-                        Conclude = dir => RunVerdict.ReportAndJudge(s, dir, stdout, metrics),
-                        AbortOnFail = RunVerdict.AbortOnFail(s, stdout),
-                        Alongside = cluster is null ? null : ClusterSide.Alongside(s, cluster, stdout, stderr),
-                        Observer = metrics, Started = metrics is null ? null : metrics.Watch,
-                    };
-                    return LiveRun.ExecuteAsync(s, options, stdout, stderr, interrupt.Token).GetAwaiter().GetResult();
-                });
-            }
-            finally
-            {
-                Console.CancelKeyPress -= onCancel;
-            }
+                    RucioUrl = parse.GetValue(rucioUrl), OutDir = parse.GetValue(output),
+                    Conclude = dir => RunVerdict.ReportAndJudge(s, dir, stdout, metrics),
+                    AbortOnFail = RunVerdict.AbortOnFail(s, stdout),
+                    Alongside = cluster is null ? null : ClusterSide.Alongside(s, cluster, stdout, stderr),
+                    Observer = metrics, Started = metrics is null ? null : metrics.Watch,
+                };
+                return LiveRun.ExecuteAsync(s, options, stdout, stderr, signals.Token).GetAwaiter().GetResult();
+            }));
         });
         return command;
     }

@@ -23,9 +23,9 @@ public static class SweepCommand
         command.SetAction(parse =>
         {
             var path = parse.GetValue(scenarioPath)!;
-            if (!File.Exists(path))
+            if (InputFile.Problem(path) is { } problem)
             {
-                stderr.WriteLine($"{path}: error: no such scenario file");
+                stderr.WriteLine($"{(path.Length == 0 ? "''" : path)}: error: {problem}");
                 return ExitCodes.InvalidInput;
             }
             var loaded = ScenarioLoader.Load(path);
@@ -47,12 +47,13 @@ public static class SweepCommand
                 if (setting is not null && scaleText is not null)
                     throw new SweepInputException("give --scale or --set, not both");
                 var points = setting is not null ? SweepRunner.Setting(scenario, setting) : SweepRunner.Scales(scenario, ParseScales(scaleText ?? "0.5,1,2,5,10"));
+                var dir = parse.GetValue(outDir) ?? Path.Combine(RunDirectory.DefaultReportsRoot, scenario.Run.Name, "sweep");
+                if (OutputFolder.Problem(dir) is { } unusable) throw new SweepInputException(unusable);
                 var swept = setting is not null ? setting[..setting.IndexOf('=')] : "scale";
                 foreach (var point in points)
                     if (ResourceBudget.Exceeded(point.Scenario, loaded.Map) is [var over, ..])
                         throw new SweepInputException($"at {swept} {point.Label}: {over.Message} ({over.Suggestion})");
                 var result = SweepRunner.Run(scenario.Run.Name, swept, points, new LineProgress(stderr));
-                var dir = parse.GetValue(outDir) ?? Path.Combine(RunDirectory.DefaultReportsRoot, scenario.Run.Name, "sweep");
                 var files = SweepRunner.Write(result, dir);
                 stdout.Write(SweepRunner.Text(result));
                 stdout.WriteLine($"\nSweep in {Path.GetFullPath(dir)}: {string.Join(", ", files)}");

@@ -29,7 +29,14 @@ public sealed class ObservationReader(string directory)
         Batches(ParquetObservationSink.SamplesFile, ObservationSchemas.Samples, SampleBatch.Rows, columns);
 
     /// <summary>Row groups in a file (0 for a file with no rows).</summary>
-    public int RowGroupCount(string fileName)
+    public int RowGroupCount(string fileName) => Guard(Lazily(() => RowGroupCountUnguarded(fileName)), Path.Combine(Directory, fileName)).Single();
+
+    private static IEnumerable<T> Lazily<T>(Func<T> value)
+    {
+        yield return value();
+    }
+
+    private int RowGroupCountUnguarded(string fileName)
     {
         var reader = Open(fileName);
         try
@@ -52,9 +59,15 @@ public sealed class ObservationReader(string directory)
     private IEnumerable<T[]> Batches<T>(string file, Func<ObservationColumn[]> schema, Func<Array[], int, T[]> rows, IReadOnlyCollection<string>? only)
     {
         var columns = schema();
-        var wanted = columns.Select(c => only is null || only.Contains(c.Field.Name)).ToArray();
+        // A column the caller names wrongly is its bug, told at once; what the file holds is guarded.
         if (only?.FirstOrDefault(n => !columns.Any(c => c.Field.Name == n)) is { } unknown)
             throw new ArgumentException($"{file} has no column {unknown}; its columns: {string.Join(", ", columns.Select(c => c.Field.Name))}", nameof(only));
+        return Guard(Unguarded(file, columns, rows, only), Path.Combine(Directory, file));
+    }
+
+    private IEnumerable<T[]> Unguarded<T>(string file, ObservationColumn[] columns, Func<Array[], int, T[]> rows, IReadOnlyCollection<string>? only)
+    {
+        var wanted = columns.Select(c => only is null || only.Contains(c.Field.Name)).ToArray();
         var reader = Open(file);
         try
         {
@@ -87,11 +100,43 @@ public sealed class ObservationReader(string directory)
         for (var g = 0; g < reader.RowGroupCount; g++)
         {
             using var group = reader.OpenRowGroupReader(g);
-            var count = checked((int)group.RowCount);
+            var count = RowsOf(group, Path.Combine(Directory, file));
             var arrays = new Array[columns.Length];
             for (var c = 0; c < columns.Length; c++)
                 arrays[c] = wanted[c] ? ReadColumn(columns[c], bound[c], group, count) : columns[c].NewBuffer(count);
             yield return rows(arrays, count);
+        }
+    }
+
+    /// <summary>fdr writes row groups of 32 Ki rows; a count far above that is a damaged footer, refused before its buffers are allocated.</summary>
+    public const long MaxRowGroupRows = 4 * 1024 * 1024;
+
+    /// <summary>The rows of a row group, checked against <see cref="MaxRowGroupRows"/>.</summary>
+    public static int RowsOf(ParquetRowGroupReader group, string path) =>
+        group.RowCount is >= 0 and <= MaxRowGroupRows
+            ? (int)group.RowCount
+            : throw new InvalidDataException($"{path} is damaged: a row group claims {group.RowCount:N0} rows (fdr writes at most {MaxRowGroupRows:N0})");
+
+    /// <summary>
+    /// <paramref name="source"/> with whatever a damaged or foreign file makes the Parquet decoder throw (truncated pages,
+    /// flipped bits, garbage lengths: the exception types vary) turned into one <see cref="InvalidDataException"/> naming the file.
+    /// </summary>
+    public static IEnumerable<T> Guard<T>(IEnumerable<T> source, string path)
+    {
+        using var e = source.GetEnumerator();
+        while (true)
+        {
+            T current;
+            try
+            {
+                if (!e.MoveNext()) yield break;
+                current = e.Current;
+            }
+            catch (Exception x) when (x is not (OperationCanceledException or InvalidDataException or FileNotFoundException))
+            {
+                throw new InvalidDataException($"{path} is damaged or is not an observation file fdr wrote ({x.GetType().Name}: {x.Message.ReplaceLineEndings(" ")})", x);
+            }
+            yield return current;
         }
     }
 

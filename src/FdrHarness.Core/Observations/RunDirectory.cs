@@ -32,7 +32,7 @@ public sealed record RunInfo
     public static RunInfo Start(Scenario scenario, TimeProvider? clock = null) => new()
     {
         Target = scenario.Target.Kind.ToString().ToLowerInvariant(),
-        TargetUrl = scenario.Target.Rucio?.Url is { } url ? WithoutUserInfo(url) : null,
+        TargetUrl = scenario.Target.Rucio?.Url is { } url ? ScenarioWriter.WithoutUserInfo(url) : null,
         Scenario = scenario.Run.Name,
         Seed = scenario.Run.Seed,
         Scale = scenario.Run.Scale,
@@ -50,9 +50,6 @@ public sealed record RunInfo
 
     // run.json is for people and tools; sub-second precision only adds noise.
     private static DateTime Second(DateTime t) => new(t.Ticks - t.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);
-
-    private static string WithoutUserInfo(Uri url) =>
-        string.IsNullOrEmpty(url.UserInfo) ? url.ToString() : new UriBuilder(url) { UserName = "", Password = "" }.Uri.ToString();
 }
 
 /// <summary>
@@ -90,30 +87,74 @@ public sealed class RunDirectory
         typeof(RunDirectory).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
     /// <summary>
-    /// Creates the folder of a new run. With <paramref name="outDir"/> (--out) that folder, which may exist only if
-    /// empty; otherwise &lt;reportsRoot&gt;/&lt;scenario-name&gt;/&lt;UTC yyyyMMddTHHmmssZ&gt;-&lt;seed&gt;, with -2, -3… appended
+    /// Creates and claims the folder of a new run. With <paramref name="outDir"/> (--out) that folder, which may exist
+    /// only if empty; otherwise &lt;reportsRoot&gt;/&lt;scenario-name&gt;/&lt;UTC yyyyMMddTHHmmssZ&gt;-&lt;seed&gt;, with -2, -3… appended
     /// if that name is taken (two runs with the same seed within a second).
     /// </summary>
-    /// <exception cref="RunDirectoryException">--out names a file or a non-empty folder.</exception>
+    /// <remarks>
+    /// The claim is <see cref="ClaimFile"/>, created with O_EXCL before anything else is written and removed by
+    /// <see cref="Finish"/>: of two runs starting into one folder at once exactly one creates it, and the other is
+    /// refused whichever comes first. A folder whose run died keeps it, and stays refused (it is not empty).
+    /// </remarks>
+    /// <exception cref="RunDirectoryException">--out is empty, names a file or a non-empty folder, or another run holds it.</exception>
     public static RunDirectory Create(string reportsRoot, string scenarioName, long seed, DateTime startedUtc, string? outDir = null)
     {
         if (outDir is not null)
         {
+            if (string.IsNullOrWhiteSpace(outDir))
+                throw new RunDirectoryException("--out is empty; give a folder that does not exist yet or is empty");
             if (File.Exists(outDir))
                 throw new RunDirectoryException($"--out {outDir} is a file; give a folder that does not exist yet or is empty");
-            if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
-                throw new RunDirectoryException(
-                    $"--out {outDir} is not empty; a run never mixes its files with another's. Give a new folder, or empty or remove this one");
-            return new RunDirectory(Directory.CreateDirectory(outDir).FullName);
+            return Claim(outDir, out var refusal) ?? throw new RunDirectoryException($"--out {outDir} {refusal}");
         }
         var parent = System.IO.Path.Combine(reportsRoot, SafeName(scenarioName));
         var stem = $"{startedUtc.ToUniversalTime().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}-{seed.ToString(CultureInfo.InvariantCulture)}";
         for (var n = 1; ; n++)
         {
             var path = System.IO.Path.Combine(parent, n == 1 ? stem : $"{stem}-{n}");
-            if (File.Exists(path) || (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any())) continue;
-            return new RunDirectory(Directory.CreateDirectory(path).FullName);
+            if (File.Exists(path)) continue;
+            if (Claim(path, out _) is { } run) return run;
         }
+    }
+
+    /// <summary>The folder of a run in progress: holds who claimed it until <see cref="Finish"/>.</summary>
+    public const string ClaimFile = ".fdr-run.claim";
+
+    private static RunDirectory? Claim(string path, out string refusal)
+    {
+        string full;
+        try
+        {
+            full = Directory.CreateDirectory(path).FullName;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new RunDirectoryException($"{path}: cannot create the run folder: {e.Message}");
+        }
+        var claim = System.IO.Path.Combine(full, ClaimFile);
+        try
+        {
+            using var stream = new FileStream(claim, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            stream.Write(Encoding.UTF8.GetBytes($"{{\"pid\": {Environment.ProcessId}, \"host\": \"{Environment.MachineName}\"}}\n"));
+        }
+        catch (IOException) when (File.Exists(claim))
+        {
+            refusal = "is being written by another run (it holds " + ClaimFile + "); give another folder";
+            return null;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new RunDirectoryException($"{path}: cannot write in the run folder: {e.Message}");
+        }
+        // Claimed; anything else already there belongs to an earlier run or to someone else.
+        if (Directory.EnumerateFileSystemEntries(full).Any(e => System.IO.Path.GetFileName(e) != ClaimFile))
+        {
+            File.Delete(claim);
+            refusal = "is not empty; a run never mixes its files with another's. Give a new folder, or empty or remove this one";
+            return null;
+        }
+        refusal = "";
+        return new RunDirectory(full);
     }
 
     /// <summary>Creates the folder for the run described by <paramref name="info"/> (scenario name, seed, start).</summary>
@@ -134,10 +175,12 @@ public sealed class RunDirectory
     }
 
     /// <summary>Rewrites run.json with the end time, <paramref name="exitStatus"/> and the summary counters. Returns what it wrote.</summary>
+    /// <remarks>Releases the folder's claim: the run is over (the folder, no longer empty, is not reused).</remarks>
     public RunInfo Finish(RunInfo started, int exitStatus, IReadOnlyDictionary<string, double>? summary = null, TimeProvider? clock = null)
     {
         var ended = started.End(exitStatus, summary, clock);
         WriteRunInfo(ended);
+        File.Delete(System.IO.Path.Combine(Path, ClaimFile));
         return ended;
     }
 

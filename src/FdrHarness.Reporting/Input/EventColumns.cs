@@ -70,7 +70,9 @@ internal sealed class EventColumnReader
     private DateTime[] _times = [];
 
     /// <summary>Every row group in file order, the same block instance refilled each time.</summary>
-    public IEnumerable<EventBlock> Blocks(string path)
+    public IEnumerable<EventBlock> Blocks(string path) => ObservationReader.Guard(Unguarded(path), path);
+
+    private IEnumerable<EventBlock> Unguarded(string path)
     {
         using var stream = File.OpenRead(path);
         var reader = ParquetReader.CreateAsync(stream).GetAwaiter().GetResult();
@@ -95,7 +97,7 @@ internal sealed class EventColumnReader
         for (var g = 0; g < reader.RowGroupCount; g++)
         {
             using var group = reader.OpenRowGroupReader(g);
-            var rows = checked((int)group.RowCount);
+            var rows = ObservationReader.RowsOf(group, path);
             block.Resize(rows);
             Grow(rows);
             Strings(group, type, rows, Types, block.Type);

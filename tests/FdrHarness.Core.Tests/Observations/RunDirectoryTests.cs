@@ -46,7 +46,66 @@ public class RunDirectoryTests
         var second = RunDirectory.Create(tmp.Path, "s", 1, Start);
         Assert.Equal(first.Path + "-2", second.Path);
         var third = RunDirectory.Create(tmp.Path, "s", 1, Start);
-        Assert.Equal(second.Path, third.Path); // still empty
+        Assert.Equal(first.Path + "-3", third.Path); // -2 is empty but claimed by a run in progress
+        File.Delete(Path.Combine(second.Path, RunDirectory.ClaimFile)); // as if that run had ended without writing anything
+        Assert.Equal(second.Path, RunDirectory.Create(tmp.Path, "s", 1, Start).Path);
+    }
+
+    [Fact]
+    public void A_folder_is_claimed_before_anything_is_written_and_released_when_the_run_finishes()
+    {
+        using var tmp = new TempFolder();
+        var run = RunDirectory.Start(Scenario(), tmp.Path, tmp.Sub("out"), out var info);
+        Assert.True(File.Exists(Path.Combine(run.Path, RunDirectory.ClaimFile)));
+        var e = Assert.Throws<RunDirectoryException>(() => RunDirectory.Create(tmp.Path, "s", 1, Start, outDir: tmp.Sub("out")));
+        Assert.Equal($"--out {tmp.Sub("out")} is being written by another run (it holds .fdr-run.claim); give another folder", e.Message);
+        run.Finish(info, ExitCodes.Success);
+        Assert.False(File.Exists(Path.Combine(run.Path, RunDirectory.ClaimFile)));
+        // Finished, the folder is a run's record: never reused.
+        Assert.Contains("is not empty", Assert.Throws<RunDirectoryException>(() => RunDirectory.Create(tmp.Path, "s", 1, Start, outDir: tmp.Sub("out"))).Message);
+    }
+
+    [Fact]
+    public void Of_runs_racing_into_one_folder_exactly_one_gets_it_whichever_comes_first()
+    {
+        using var tmp = new TempFolder();
+        for (var round = 0; round < 20; round++)
+        {
+            var folder = tmp.Sub($"race-{round}");
+            const int runners = 4;
+            using var start = new Barrier(runners);
+            var won = 0;
+            var refusals = new System.Collections.Concurrent.ConcurrentBag<string>();
+            var threads = Enumerable.Range(0, runners).Select(i => new Thread(() =>
+            {
+                start.SignalAndWait();
+                try
+                {
+                    RunDirectory.Start(Scenario(), tmp.Path, folder, out _);
+                    Interlocked.Increment(ref won);
+                }
+                catch (RunDirectoryException e)
+                {
+                    refusals.Add(e.Message);
+                }
+            })).ToList();
+            threads.ForEach(t => t.Start());
+            threads.ForEach(t => t.Join());
+            Assert.Equal(1, won);
+            Assert.Equal(runners - 1, refusals.Count);
+            Assert.All(refusals, m => Assert.Matches("is being written by another run|is not empty", m));
+            Assert.Equal([RunDirectory.ClaimFile, RunDirectory.RunFile, RunDirectory.ScenarioFile],
+                Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void An_empty_out_is_refused_before_anything_is_created()
+    {
+        using var tmp = new TempFolder();
+        Assert.Equal("--out is empty; give a folder that does not exist yet or is empty",
+            Assert.Throws<RunDirectoryException>(() => RunDirectory.Create(tmp.Path, "s", 1, Start, outDir: "")).Message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(tmp.Path));
     }
 
     [Fact]

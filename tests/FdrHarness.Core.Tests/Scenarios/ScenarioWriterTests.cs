@@ -127,4 +127,35 @@ public class ScenarioWriterTests
         Assert.Contains("  kind: embedded\n", yaml);
         Assert.DoesNotContain("description", yaml); // nulls are left out
     }
+
+    [Fact]
+    public void Credentials_in_urls_are_never_written()
+    {
+        var loaded = ScenarioLoader.Parse("""
+            run: {name: secrets}
+            rses: {A-DISK: {quota: 1 TB}}
+            experiments: {X: {files: 1, file_size: 1 MB}}
+            target:
+              kind: rucio
+              rucio:
+                url: "https://ddmadmin:url-secret@rucio.example.org/"
+                auth_url: "https://ddmadmin:auth-secret@auth.example.org:8443/"
+                account: root
+                auth: {method: userpass, username: ddmadmin, password_env: RUCIO_PASSWORD}
+                broker: {url: "stomp://hermes:broker-secret@mq.example.org:61613"}
+              kubernetes: {namespaces: [rucio], prometheus_url: "http://scrape:prom-secret@prom.example.org:9090"}
+            """, "secrets.yaml");
+        Assert.True(loaded.Ok, string.Join("\n", loaded.Diagnostics));
+        var yaml = ScenarioWriter.ToYaml(loaded.Scenario!);
+        foreach (var secret in new[] { "url-secret", "auth-secret", "broker-secret", "prom-secret", "ddmadmin:", "hermes:", "scrape:" })
+            Assert.DoesNotContain(secret, yaml);
+        Assert.Contains("url: https://rucio.example.org/", yaml);
+        Assert.Contains("auth_url: https://auth.example.org:8443/", yaml);
+        Assert.Contains("url: stomp://mq.example.org:61613", yaml);
+        Assert.Contains("prometheus_url: http://prom.example.org:9090/", yaml);
+        Assert.Contains("password_env: RUCIO_PASSWORD", yaml);
+        // What is written still loads: the run's scenario.yaml names the same servers.
+        var back = ScenarioLoader.Parse(yaml, "scenario.yaml").Scenario!;
+        Assert.Equal(new Uri("https://rucio.example.org/"), back.Target.Rucio!.Url);
+    }
 }

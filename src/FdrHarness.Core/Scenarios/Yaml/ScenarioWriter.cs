@@ -97,10 +97,15 @@ public static class ScenarioWriter
         CpuQuantity c => c.ToString(),
         Bandwidth w => w.BytesPerSecond.ToString("R", CultureInfo.InvariantCulture) + " B/s",
         Enum en => ModelShape.EnumName(en.ToString()),
+        Uri u => WithoutUserInfo(u),
         RseExpression r => r.Text,
         ThresholdExpression t => t.Text,
         _ => value.ToString() ?? "",
     };
+
+    /// <summary>A URL as written into run directories: "user:password@" is dropped (secrets are named, never written).</summary>
+    public static string WithoutUserInfo(Uri url) =>
+        string.IsNullOrEmpty(url.UserInfo) ? url.ToString() : new UriBuilder(url) { UserName = "", Password = "" }.Uri.ToString();
 
     /// <summary>A scalar property's default as JSON, for the schema; null for records and lists.</summary>
     public static JsonNode? DefaultValue(PropertyInfo p, object? defaults)
