@@ -5,10 +5,11 @@
 set -uo pipefail
 err=$(mktemp)
 trap 'rm -f "$err"' EXIT
-for _ in $(seq 1 180); do
+for attempt in $(seq 1 180); do
   apt-get -o DPkg::Lock::Timeout=900 "$@" 2>"$err" && exit 0
   status=$?
   grep -q "Could not get lock" "$err" || { cat "$err" >&2; exit "$status"; }
+  [ "$attempt" -eq 1 ] && echo "apt-get-wait.sh: another apt-get holds a lock ($(grep -m1 -o 'held by process [0-9]* ([^)]*)' "$err" || echo busy)); waiting" >&2
   sleep 5
 done
 cat "$err" >&2

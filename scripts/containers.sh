@@ -4,8 +4,8 @@
 # Writes DOCKER_HOST and TESTCONTAINERS_RYUK_DISABLED to /run/fdr-containers.env for scripts/test.sh to source.
 set -euo pipefail
 
-SOCK=/run/podman-fdr.sock
-ENV_FILE=/run/fdr-containers.env
+SOCK=${FDR_PODMAN_SOCK:-/run/podman-fdr.sock}   # both overridable so that a test can start a service of its own
+ENV_FILE=${FDR_CONTAINERS_ENV:-/run/fdr-containers.env}
 CACHE=/var/cache/fdr-images          # the debootstrap'd base, kept so a rebuild of one image skips the 45 s step
 MIRROR=${FDR_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 ACTIVEMQ_IMAGE=localhost/fdr-activemq:6
