@@ -22,6 +22,7 @@ public sealed class ScriptTests : IDisposable
     }
 
     [RootProgramsFact("apt-get's lists lock", "apt-get")]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public async Task Apt_get_waits_for_another_apt_get_holding_the_package_lists()
     {
         // A private package-list folder and no sources: 'update' touches nothing of the machine's apt.
