@@ -69,7 +69,8 @@ public sealed class RunMetricsTests : IDisposable
         var metrics = new RunMetrics(scenario);
         using var endpoint = MetricsEndpoint.Start(metrics, 0);
         var runDir = Path.Combine(_dir, "run");
-        var exit = EmbeddedRun.Execute(scenario, runDir, TextWriter.Null, TextWriter.Null, CancellationToken.None, metrics);
+        using var signals = new Signals();
+        var exit = EmbeddedRun.Execute(scenario, runDir, TextWriter.Null, TextWriter.Null, signals, metrics);
         metrics.Finished(exit);
 
         using var http = new HttpClient();
