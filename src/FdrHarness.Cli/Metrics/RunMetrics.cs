@@ -20,6 +20,9 @@ namespace FdrHarness.Cli.Metrics;
 /// <remarks>Names follow Prometheus' conventions (fdr_ prefix, _total counters, base units); <see cref="Names"/> lists them all.</remarks>
 public sealed class RunMetrics : IObservationSink
 {
+    /// <summary>At most this many (event type, source, destination) series; further links are counted as other → other.</summary>
+    private const int MaxLinks = 10_000;
+
     public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
 
     private readonly Scenario _scenario;
@@ -28,6 +31,7 @@ public sealed class RunMetrics : IObservationSink
     private readonly Counter _events, _transfers, _transferBytes, _deletions, _deletedBytes, _rulesOk, _podEvents, _chaos, _injected;
     private readonly Counter _operations, _late, _dropped, _retries;
     private readonly ConcurrentDictionary<(string Type, string? Src, string? Dst), (Counter.Child Event, Counter.Child? Transfer)> _byEvent = new();
+    private readonly LabelValues _eventTypes = new(), _rses = new(), _daemons = new(), _podEventNames = new(), _chaosTargets = new();
     private long _elapsedTicks, _filesInjected;
     private LiveRunView? _live;
 
@@ -148,28 +152,50 @@ public sealed class RunMetrics : IObservationSink
 
     public void Event(in HermesEvent e)
     {
-        var transfer = e.EventType.StartsWith("transfer-", StringComparison.Ordinal);
-        var key = transfer ? (e.EventType, e.SrcRse, e.DstRse) : (e.EventType, null, null);
+        var type = _eventTypes.Bound(e.EventType);
+        var transfer = type.StartsWith("transfer-", StringComparison.Ordinal);
+        var key = transfer ? (type, _rses.Bound(e.SrcRse), _rses.Bound(e.DstRse)) : (type, null, null);
+        if (transfer && _byEvent.Count >= MaxLinks && !_byEvent.ContainsKey(key)) key = (type, "other", "other");
         var (evt, tr) = _byEvent.GetOrAdd(key, k => (_events.WithLabels(k.Type),
             transfer ? _transfers.WithLabels(k.Type["transfer-".Length..], k.Src ?? "", k.Dst ?? "") : null));
         evt.Inc();
         tr?.Inc();
-        switch (e.EventType)
+        switch (type)
         {
-            case "transfer-done" when e.Bytes is { } b: _transferBytes.WithLabels(e.SrcRse ?? "", e.DstRse ?? "").Inc(b); break;
+            case "transfer-done" when e.Bytes is { } b: _transferBytes.WithLabels(key.Item2!, key.Item3!).Inc(b); break;
             case "deletion-done":
-                _deletions.WithLabels(e.Rse ?? "").Inc();
-                if (e.Bytes is { } d) _deletedBytes.WithLabels(e.Rse ?? "").Inc(d);
+                var rse = _rses.Bound(e.Rse);
+                _deletions.WithLabels(rse).Inc();
+                if (e.Bytes is { } d) _deletedBytes.WithLabels(rse).Inc(d);
                 break;
             case "RULE_OK": _rulesOk.Inc(); break;
         }
     }
 
-    public void Sample(in PodSample s) => _backlog.WithLabels(s.Daemon).Set(s.Backlog);
+    public void Sample(in PodSample s) => _backlog.WithLabels(_daemons.Bound(s.Daemon)).Set(s.Backlog);
 
-    public void Lifecycle(in PodLifecycleEvent e) => _podEvents.WithLabels(e.Daemon, e.Event).Inc();
+    public void Lifecycle(in PodLifecycleEvent e) => _podEvents.WithLabels(_daemons.Bound(e.Daemon), _podEventNames.Bound(e.Event)).Inc();
 
-    public void Fault(in FaultRecord f) => _chaos.WithLabels(f.Kind, f.Target).Inc();
+    public void Fault(in FaultRecord f) => _chaos.WithLabels(f.Kind, _chaosTargets.Bound(f.Target)).Inc();
+
+    /// <summary>
+    /// The values one label has taken, at most <see cref="Max"/>; later new ones are counted as "other". Live events
+    /// come from a broker: whatever a peer sends, the number of series (and the memory they take) stays bounded.
+    /// </summary>
+    private sealed class LabelValues
+    {
+        public const int Max = 500;
+        private readonly ConcurrentDictionary<string, bool> _seen = new(StringComparer.Ordinal);
+
+        public string Bound(string? value)
+        {
+            value ??= "";
+            if (_seen.ContainsKey(value)) return value;
+            if (_seen.Count >= Max) return "other";
+            _seen.TryAdd(value, true);
+            return value;
+        }
+    }
 
     /// <summary>
     /// Files the inject phases' load simulations have started by a time into the run, per whole second (one array of

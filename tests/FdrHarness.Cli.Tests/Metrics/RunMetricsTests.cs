@@ -167,4 +167,28 @@ public sealed class RunMetricsTests : IDisposable
         Assert.Contains(message, stderr.ToString());
         Assert.False(Directory.Exists(Path.Combine(_dir, "x")));
     }
+
+    [Fact]
+    public async Task WhateverABrokerSendsTheSeriesStayBounded()
+    {
+        var metrics = new RunMetrics(Smoke());
+        for (var i = 0; i < 2000; i++)
+        {
+            metrics.Event(new HermesEvent { EventType = "made-up-" + i, Rse = "R" + i });
+            metrics.Event(new HermesEvent { EventType = "transfer-done", SrcRse = "S" + i, DstRse = "D" + i, Bytes = 1 });
+            metrics.Event(new HermesEvent { EventType = "deletion-done", Rse = "X" + i, Bytes = 1 });
+        }
+        using var text = new MemoryStream();
+        await metrics.Registry.CollectAndExportAsTextAsync(text);
+        var samples = Parse(System.Text.Encoding.UTF8.GetString(text.ToArray()));
+
+        Assert.InRange(samples.Count(s => s.Name == "fdr_events_total"), 2, 501);
+        Assert.InRange(samples.Count(s => s.Name == "fdr_transfers_total"), 1, 501);
+        Assert.InRange(samples.Count(s => s.Name == "fdr_deletions_total"), 1, 501);
+        // Nothing is lost: what has no series of its own is counted under "other".
+        Assert.Equal(6000, Sum(samples, "fdr_events_total"));
+        Assert.Equal(2000, Sum(samples, "fdr_transfers_total"));
+        Assert.Equal(2000, Sum(samples, "fdr_transferred_bytes_total"));
+        Assert.True(Sum(samples, "fdr_events_total", "event_type", "other") > 0);
+    }
 }
