@@ -342,7 +342,7 @@ public sealed class HermesConsumer(HermesConsumerOptions options, IObservationSi
     private async Task WatchSilenceAsync(CancellationToken ct)
     {
         // A periodic timer: a tick that comes while a check runs is kept, so no period goes unchecked.
-        using var timer = new PeriodicTimer(options.SilenceThreshold / 4, options.Time);
+        using var timer = new PeriodicTimer(TimeSpan.FromTicks(Math.Max(options.SilenceThreshold.Ticks / 4, TimeSpan.TicksPerMillisecond)), options.Time);
         try
         {
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
