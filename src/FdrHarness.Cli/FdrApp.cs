@@ -20,6 +20,8 @@ public static class FdrApp
           fdr run staging.yaml --metrics-port 9464 --metrics-wait 2m      # Prometheus metrics while it runs
           fdr report reports/escape-fdr-2020/20261125T110000Z-2020
           fdr restore reports/staging/20261125T110000Z-7         # put back limits a crashed live run changed
+          fdr baseline scenarios/ci-smoke.yaml --seeds 5 --out baseline.json   # median and spread over 5 seeds
+          fdr compare baseline.json reports/ci-smoke/20261125T110000Z-42         # exit 99 when a figure regressed
 
         Exit codes: 0 success, 1 unexpected failure, 2 invalid scenario or arguments,
                     3 target unreachable, 99 thresholds failed, 130 interrupted (Ctrl-C), 143 stopped (SIGTERM).
@@ -45,6 +47,7 @@ public static class FdrApp
             ReportCommand.Create(stdout, stderr),
             SchemaCommand.Create(stdout),
             CompareCommand.Create(stdout, stderr),
+            BaselineCommand.Create(stdout, stderr),
             RecommendCommand.Create(stdout, stderr),
             SweepCommand.Create(stdout, stderr),
             RestoreCommand.Create(stdout, stderr),

@@ -6,7 +6,7 @@ using FdrHarness.Reporting.Exporters;
 namespace FdrHarness.Reporting;
 
 /// <summary>What <see cref="ReportBuilder.Build"/> wrote.</summary>
-public sealed record ReportResult(string Directory, Summary Summary, IReadOnlyList<string> Files, TimeSpan Elapsed);
+public sealed record ReportResult(string Directory, Summary Summary, IReadOnlyList<string> Files, TimeSpan Elapsed, ReportVerdict? Verdict = null);
 
 /// <summary>
 /// The rehearsal report of a run directory, from its observation files alone: one <see cref="Summary"/>, then each
@@ -24,18 +24,19 @@ public static class ReportBuilder
             throw new ReportInputException($"not a run directory: it has no {ParquetObservationSink.EventsFile}");
         var clock = Stopwatch.StartNew();
         var summary = SummaryBuilder.Build(runDir, options);
+        var verdict = options.Judge?.Invoke(summary);
         var files = new List<string>();
         JsonExporter.Write(summary, runDir);
         files.Add(JsonExporter.FileName);
         CsvExporter.Write(summary, runDir);
         files.AddRange(CsvExporter.Files);
-        MarkdownExporter.Write(summary, runDir);
+        MarkdownExporter.Write(summary, runDir, verdict);
         files.Add(MarkdownExporter.FileName);
         var plots = options.Plots ? PlotExporter.Write(summary, runDir) : [];
         files.AddRange(plots.SelectMany(p => new[] { $"{PlotExporter.Folder}/{p.Name}.png", $"{PlotExporter.Folder}/{p.Name}.svg" }));
-        HtmlExporter.Write(summary, plots, runDir);
+        HtmlExporter.Write(summary, plots, runDir, verdict);
         files.Insert(0, HtmlExporter.FileName);
-        return new ReportResult(Path.GetFullPath(runDir), summary, files, clock.Elapsed);
+        return new ReportResult(Path.GetFullPath(runDir), summary, files, clock.Elapsed, verdict);
     }
 }
 

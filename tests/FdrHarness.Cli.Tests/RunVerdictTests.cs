@@ -26,7 +26,7 @@ public sealed class RunVerdictTests
     public void The_abort_check_names_the_failed_threshold_once_the_events_break_it()
     {
         var start = new DateTime(2026, 11, 25, 12, 0, 0, DateTimeKind.Utc);
-        var check = RunVerdict.AbortOnFail(Smoke("  - {expression: transfers.efficiency >= 90%, abort_on_fail: true}\n  - rules.created >= 1\n"), TextWriter.Null)!(start);
+        var check = RunVerdict.AbortOnFail(Smoke("  - {expression: transfers.efficiency >= 90%, abort_on_fail: true}\n  - transfers.done >= 1000000000\n"), TextWriter.Null)!(start);
         Assert.Equal(RunVerdict.CheckInterval, check.Interval);
 
         for (var i = 0; i < 19; i++) check.Observe(new HermesEvent { EventType = "transfer-done", CreatedAt = start.AddSeconds(i) });
@@ -37,7 +37,7 @@ public sealed class RunVerdictTests
         var reason = check.Check(start.AddMinutes(2));
         Assert.NotNull(reason);
         Assert.Contains("transfers.efficiency >= 90%", reason);
-        Assert.DoesNotContain("rules.created", reason); // only thresholds marked abort_on_fail stop a run
+        Assert.DoesNotContain("transfers.done", reason); // only thresholds marked abort_on_fail stop a run
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using FdrHarness.Decisions.Baseline;
 using FdrHarness.Decisions.Compare;
 using static FdrHarness.Decisions.Tests.Repo;
 
@@ -9,40 +10,89 @@ public sealed class CompareTests(SmokeRun run)
 {
     private string Summary => Path.Combine(run.Dir, "summary.json");
 
-    [Fact]
-    public void A_run_compared_with_itself_passes()
+    private string WithSummary(string name, Action<JsonObject> change)
     {
-        var (code, output, _) = Fdr("compare", run.Dir, Summary);
-        Assert.Equal(0, code);
-        Assert.Contains("✅ fdr compare: no regression", output);
+        var root = (JsonObject)JsonNode.Parse(File.ReadAllText(Summary))!;
+        change(root);
+        var path = Path.Combine(run.Dir, name);
+        File.WriteAllText(path, root.ToJsonString());
+        return path;
     }
 
     [Fact]
-    public void A_baseline_with_20_percent_more_throughput_fails_and_names_the_figures()
+    public void A_run_compared_with_itself_passes_with_one_line_for_the_unchanged()
     {
-        var root = (JsonObject)JsonNode.Parse(File.ReadAllText(Summary))!;
-        var transfers = root["transfers"]!.AsObject();
-        foreach (var key in new[] { "done", "bytes_done" })
-            transfers[key] = (long)Math.Round(transfers[key]!.GetValue<long>() * 1.2);
-        var baseline = Path.Combine(run.Dir, "baseline-faster.json");
-        File.WriteAllText(baseline, root.ToJsonString());
+        var (code, output, _) = Fdr("compare", run.Dir, Summary);
+        Assert.Equal(0, code);
+        Assert.Contains("fdr compare: no regression", output);
+        Assert.Matches(@"Unchanged: \d+ unchanged", output);
+        Assert.DoesNotContain("regressed (", output);
+        // Short: a headline, the two runs, the count line; not a row per unchanged figure.
+        Assert.True(output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length <= 5, output);
+    }
 
-        var (code, output, err) = Fdr("compare", baseline, run.Dir);
+    [Fact]
+    public void A_baseline_with_20_percent_more_throughput_fails_and_names_the_figures_once_each()
+    {
+        var baseline = WithSummary("baseline-faster.json", root =>
+        {
+            var transfers = root["transfers"]!.AsObject();
+            foreach (var key in new[] { "done", "bytes_done" })
+                transfers[key] = (long)Math.Round(transfers[key]!.GetValue<long>() * 1.25);
+        });
+        var (code, output, err) = Fdr("compare", baseline, run.Dir, "--format", "md");
         Assert.Equal(99, code);
         Assert.Contains("`transfers.done`", output);
         Assert.Contains("`throughput.files_per_second`", output);
         Assert.Contains("transfers.bytes_done", err);
+        // One row per figure: a regressed figure is not listed a second time.
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(output, "`transfers.done`"));
         var regressed = SummaryComparer.Compare(baseline, run.Dir).Regressions.Select(r => r.Figure).ToList();
         Assert.Contains("throughput.bytes_per_second", regressed);
+        Assert.Contains("throughput.files_per_second", Fdr("compare", baseline, run.Dir).Out);
     }
 
     [Fact]
-    public void A_saved_baseline_is_small_and_compares_clean()
+    public void Memory_prints_in_MiB_and_ratios_as_percentages()
+    {
+        var baseline = WithSummary("baseline-leaner.json", root =>
+        {
+            var first = root["resources"]!.AsArray()[0]!.AsObject();
+            first["memory_peak"] = first["memory_peak"]!.GetValue<long>() / 2;
+            root["transfers"]!["efficiency"] = 1.0;
+        });
+        var (code, output, _) = Fdr("compare", baseline, run.Dir);
+        Assert.Equal(99, code);
+        Assert.Matches(@"daemons\[[a-z-]+\]\.memory_peak\s+\d+(\.\d)? MiB → +\d+(\.\d)? MiB", output);
+        Assert.Matches(@"transfers\.efficiency\s+100 % → +\d+(\.\d+)? %", output);
+        Assert.DoesNotMatch(@"\d{1,3},\d{3},\d{3},\d{3}", output); // no raw byte counts such as 7,340,032,000
+    }
+
+    [Fact]
+    public void Runs_of_different_scenarios_are_refused_unless_allowed()
+    {
+        var other = WithSummary("other-scenario.json", root => root["run"]!["scenario"] = "escape-fdr-2020");
+        var (code, _, err) = Fdr("compare", other, run.Dir);
+        Assert.Equal(2, code);
+        Assert.Contains("different scenarios (scenario escape-fdr-2020 vs ci-smoke)", err);
+        Assert.Contains("--allow-different", err);
+        Assert.Single(err.Trim().Split('\n'));
+        var allowed = Fdr("compare", other, run.Dir, "--allow-different");
+        Assert.Equal(0, allowed.Code);
+        Assert.Contains("warning: different runs", allowed.Out);
+    }
+
+    [Fact]
+    public void A_saved_baseline_is_small_and_compares_clean_in_every_format()
     {
         var file = Path.Combine(run.Dir, "baseline.json");
         Assert.Equal(0, Fdr("compare", run.Dir, "--save-baseline", file).Code);
         Assert.True(new FileInfo(file).Length < new FileInfo(Summary).Length / 2);
         Assert.Equal(0, Fdr("compare", file, run.Dir).Code);
+        var json = JsonNode.Parse(Fdr("compare", file, run.Dir, "--format", "json").Out)!;
+        Assert.Equal("ok", json["verdict"]!.GetValue<string>());
+        Assert.True(json["unchanged"]!.GetValue<int>() > 10);
+        Assert.Equal(2, Fdr("compare", file, run.Dir, "--format", "xml").Code);
     }
 
     [Fact]
@@ -54,9 +104,33 @@ public sealed class CompareTests(SmokeRun run)
         Assert.Equal(Change.WithinNoise, verdicts["transfers.done"]);
         Assert.Equal(Change.Improved, verdicts["transfers.failed"]);
         Assert.Equal(Change.Regressed, verdicts["daemons[x].oom_killed"]);
-        Assert.Equal(Change.Informational, verdicts["run.seed"]);
+        Assert.Equal(Change.NotJudged, verdicts["run.seed"]);
         var strict = SummaryComparer.Compare(b, c, "b", "c", [SummaryComparer.ParseTolerance("transfers.done=1%")]);
         Assert.Contains(strict.Regressions, r => r.Figure == "transfers.done");
+        Assert.Throws<CompareInputException>(() => SummaryComparer.ParseTolerance("transfers.dome=1%"));
+    }
+
+    [Fact]
+    public void A_baselines_spread_is_the_noise_a_new_seed_may_move_in()
+    {
+        // Five seeds: throughput 100 ± 1.6; a sixth seed at 97 is noise, a 20 % drop is not, whatever the default 5 %.
+        var seeds = new double?[] { 100, 98, 101, 102, 99 };
+        var baseline = new RunFigures("base", "5 seeds", null, new Dictionary<string, FigureStats>
+        {
+            ["throughput.files_per_second"] = FigureStats.Of(seeds),
+            ["daemons[x].oom_killed"] = FigureStats.Of([15, 17, 19, 16, 18]),
+        }, [1, 2, 3, 4, 5]);
+        RunFigures Current(double files, double oom) => new("cur", "one run", null, new Dictionary<string, FigureStats>
+        {
+            ["throughput.files_per_second"] = new(files), ["daemons[x].oom_killed"] = new(oom),
+        }, [6]);
+        var ok = SummaryComparer.Compare(baseline, Current(96, 21));
+        Assert.Empty(ok.Regressions);
+        Assert.All(ok.Figures, f => Assert.Equal("5 seeds", f.NoiseFrom));
+        var slow = SummaryComparer.Compare(baseline, Current(80, 17));
+        Assert.Equal(["throughput.files_per_second"], slow.Regressions.Select(r => r.Figure));
+        Assert.Equal(99, slow.ExitCode);
+        Assert.Equal(100, baseline.Figures["throughput.files_per_second"].Median);
     }
 
     [Fact]
@@ -68,5 +142,53 @@ public sealed class CompareTests(SmokeRun run)
         var junk = Path.Combine(run.Dir, "junk.json");
         File.WriteAllText(junk, "{\"a\": 1}");
         Assert.Equal(2, Fdr("compare", junk, Summary).Code);
+    }
+}
+
+public sealed class BaselineTests
+{
+    [Fact]
+    public void Seeds_are_derived_by_name_distinct_and_stable()
+    {
+        var seeds = BaselineRunner.Seeds(42, 5);
+        Assert.Equal(5, seeds.Distinct().Count());
+        Assert.Equal(seeds, BaselineRunner.Seeds(42, 5));
+        Assert.DoesNotContain(42L, seeds);
+        Assert.NotEqual(seeds, Enumerable.Range(42, 5).Select(i => (long)i)); // never seed + i
+        Assert.Equal(seeds.Take(3), BaselineRunner.Seeds(42, 3)); // more seeds extend, never reshuffle
+    }
+
+    [Fact]
+    public void Fdr_baseline_writes_median_and_spread_and_a_new_seed_compares_clean()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "fdr-baseline-test-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            var file = Path.Combine(dir, "baseline.json");
+            var (code, output, err) = Fdr("baseline", RepoPaths.Scenario("ci-smoke.yaml"), "--seeds", "3", "--out", file);
+            Assert.True(code == 0, err);
+            Assert.Contains("median and spread over 3 seeds", output);
+            var root = JsonNode.Parse(File.ReadAllText(file))!;
+            Assert.Equal("fdr-baseline", root["kind"]!.GetValue<string>());
+            Assert.Equal(3, root["seeds"]!.AsArray().Count);
+            Assert.Equal("ci-smoke", root["run"]!["scenario"]!.GetValue<string>());
+            var done = root["figures"]!["transfers.failed"]!;
+            Assert.Equal(3, done["n"]!.GetValue<int>());
+            Assert.True(done["min"]!.GetValue<double>() <= done["median"]!.GetValue<double>() && done["median"]!.GetValue<double>() <= done["max"]!.GetValue<double>());
+            Assert.True(done["stdev"]!.GetValue<double>() > 0, "three seeds failed exactly as many transfers: the seeds are not used");
+
+            var runDir = Path.Combine(dir, "run");
+            Assert.Contains(Fdr("run", RepoPaths.Scenario("ci-smoke.yaml"), "--out", runDir).Code, new[] { 0, 99 });
+            var compared = Fdr("compare", file, runDir);
+            Assert.True(compared.Code == 0, compared.Out);
+            Assert.Contains("3 seeds of ci-smoke", compared.Out);
+
+            Assert.Equal(2, Fdr("baseline", RepoPaths.Scenario("ci-smoke.yaml"), "--seeds", "1").Code);
+            Assert.Equal(2, Fdr("baseline", RepoPaths.Scenario("ci-smoke.yaml"), "--set", "links.nope=1").Code);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
     }
 }

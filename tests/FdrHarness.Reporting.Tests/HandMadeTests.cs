@@ -160,12 +160,16 @@ public sealed class HandMadeTests : IDisposable
         Assert.Equal("lower", hr.MemoryAdvice);
 
         var usage = File.ReadAllText(Path.Combine(_dir, "report.md"));
-        Assert.Contains("| undertaker (1) | 0.70 200 MiB | 0.70 200 MiB | 0.20 (0.30) 150 MiB (200 MiB) | OOMKilled 1 (memory 223Mi > limit 200Mi), 1 restarts, CrashLoopBackOff 1m00s |", usage);
+        // Numbers right-aligned in their own columns; what happened to the pods is a finding above the table.
+        Assert.Contains("| undertaker | 1 | 0.70 | 0.20 | 0.30 | 200 MiB | 150 MiB | 200 MiB | 1 | 1 |", usage);
+        Assert.Contains("| :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |", usage);
+        Assert.Contains("- undertaker: OOMKilled 1 (memory 223Mi > limit 200Mi), 1 restarts, CrashLoopBackOff 1m00s.", usage);
         Assert.Contains("killed by chaos 1", usage);
 
         var fault = s.Faults.Single();
         Assert.Equal(("hermes", 0L), (fault.BacklogOf, fault.BacklogBefore));
-        Assert.Equal(30, fault.TimeToRecoverSeconds); // next hermes sample at minute 3, backlog 0 = before
+        // hermes' backlog never rose above its level before the kill: nothing to recover from, 0 s (not the 30 s to the next sample).
+        Assert.Equal(0, fault.TimeToRecoverSeconds);
 
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "summary.json")));
         Assert.Equal(1, json.RootElement.GetProperty("schema_version").GetInt32());
@@ -226,7 +230,8 @@ public sealed class EmptyRunTests : IDisposable
         File.Delete(Path.Combine(_dir, ParquetObservationSink.SamplesFile));
         var result = ReportBuilder.Build(_dir);
         Assert.Equal(0, result.Summary.Events.Total);
-        Assert.Empty(result.Summary.TransferMatrix.Links);
+        Assert.All(result.Summary.TransferMatrix.Links, l => Assert.Equal(0, l.Submitted));
+        Assert.Contains("No transfer was submitted: the transfer matrix is empty.", File.ReadAllText(Path.Combine(_dir, "report.md")));
         Assert.Null(result.Summary.Transfers.DoneOverSubmitted);
         Assert.True(File.Exists(Path.Combine(_dir, "report.html")));
         Assert.True(File.Exists(Path.Combine(_dir, "plots", "transfer-matrix.png")));

@@ -122,31 +122,63 @@ public sealed class SmokeRunTests(SmokeRun run) : IClassFixture<SmokeRun>
     }
 
     [Fact]
-    public async Task HtmlRendersInHeadlessChromiumWithItsSectionsAndImages()
+    public async Task HtmlRendersInHeadlessChromiumAt1400And800PixelsWithEverySectionAndEveryDeclaredRse()
     {
         Summary();
         const string chromium = "/usr/bin/chromium";
         Assert.True(File.Exists(chromium), $"{chromium} is missing: run scripts/browser.sh (installs Debian's chromium) before the tests");
+        var report = new Uri(Path.Combine(run.Dir, "report.html")).AbsoluteUri;
+        var dom = await Chromium(chromium, "--dump-dom", report);
+        foreach (var section in HtmlExporter.Sections)
+            Assert.Contains($">{section}</h2>", dom);
+        var images = System.Text.RegularExpressions.Regex.Matches(dom, "<img [^>]*src=\"data:image/png;base64,").Count;
+        Assert.True(images >= 7, $"{images} inline images in the rendered page");
+        Assert.DoesNotContain("src=\"http", dom); // opens offline: nothing fetched
+
+        // Every RSE the scenario declares is a row and a column of the matrix, with or without traffic: in the table
+        // the page shows and in the heatmap drawn above it (its SVG twin carries the same labels as text).
+        var declared = Core.Scenarios.ScenarioLoader.Load(Path.Combine(run.Dir, "scenario.yaml")).Scenario!.Rses.Select(r => r.Name).ToList();
+        var table = dom[dom.IndexOf("<table class=\"matrix\">", StringComparison.Ordinal)..];
+        table = table[..table.IndexOf("</table>", StringComparison.Ordinal)];
+        var svg = File.ReadAllText(Path.Combine(run.Dir, "plots", "transfer-matrix.svg"));
+        foreach (var rse in declared)
+        {
+            Assert.Contains($"<th>{rse}</th>", table);
+            Assert.Contains($"<th class=\"l\">{rse}</th>", table);
+            Assert.True(System.Text.RegularExpressions.Regex.Matches(svg, System.Text.RegularExpressions.Regex.Escape(rse)).Count >= 2, $"{rse} is not both a row and a column of the heatmap");
+        }
+        Assert.Equal(declared.Count * declared.Count, System.Text.RegularExpressions.Regex.Matches(table, "<td").Count);
+
+        // Both widths render: a wide screen and a narrow window (tables scroll inside their box, plots shrink).
+        foreach (var width in new[] { 1400, 800 })
+        {
+            var png = Path.Combine(run.Dir, $"screenshot-{width}.png");
+            await Chromium(chromium, $"--window-size={width},3000", "--hide-scrollbars", $"--screenshot={png}", report);
+            var bytes = File.ReadAllBytes(png);
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
+            // IHDR: width and height, big-endian, at bytes 16 and 20.
+            Assert.Equal(width, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16, 4)));
+            Assert.Equal(3000, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20, 4)));
+            Assert.True(bytes.Length > 50_000, $"the {width} px screenshot is {bytes.Length} bytes: an empty page?");
+        }
+    }
+
+    /// <summary>Headless Chromium on its own profile; returns what it printed on stdout.</summary>
+    private static async Task<string> Chromium(string chromium, params string[] args)
+    {
         var profile = Repo.TempDir("chromium");
         try
         {
-            var start = new ProcessStartInfo(chromium)
-            {
-                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            };
+            var start = new ProcessStartInfo(chromium) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             foreach (var a in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                         "--disable-component-update", "--disable-sync", $"--user-data-dir={profile}", "--dump-dom", new Uri(Path.Combine(run.Dir, "report.html")).AbsoluteUri })
+                         "--disable-component-update", "--disable-sync", $"--user-data-dir={profile}" }.Concat(args))
                 start.ArgumentList.Add(a);
             using var process = Process.Start(start)!;
             var errors = process.StandardError.ReadToEndAsync();
-            var dom = await process.StandardOutput.ReadToEndAsync();
+            var output = await process.StandardOutput.ReadToEndAsync();
             await process.WaitForExitAsync();
             Assert.True(process.ExitCode == 0, $"chromium exited {process.ExitCode}: {await errors}");
-            foreach (var section in HtmlExporter.Sections)
-                Assert.Contains($">{section}</h2>", dom);
-            var images = System.Text.RegularExpressions.Regex.Matches(dom, "<img [^>]*src=\"data:image/png;base64,").Count;
-            Assert.True(images >= 7, $"{images} inline images in the rendered page");
-            Assert.DoesNotContain("src=\"http", dom); // opens offline: nothing fetched
+            return output;
         }
         finally
         {

@@ -8,14 +8,17 @@ public static class CompareCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var baseline = new Argument<string>("baseline") { Description = "Baseline: a run directory, its summary.json, or a file written by --save-baseline." };
+        var baseline = new Argument<string>("baseline") { Description = "Baseline: a file written by 'fdr baseline' (median and spread over seeds), a run directory, its summary.json, or a file written by --save-baseline." };
         var current = new Argument<string?>("current") { Description = "Current run: a run directory or its summary.json.", Arity = ArgumentArity.ZeroOrOne };
-        var save = new Option<string?>("--save-baseline") { Description = "Write BASELINE's judged figures to this small JSON file (to keep in a repository) and stop." };
-        var markdown = new Option<string?>("--markdown") { Description = "Also write the Markdown (for a pull-request comment) to this file." };
-        var tolerance = new Option<string[]>("--tolerance") { Description = "Override a figure's noise: FIGURE=5% (relative) or FIGURE=0.02 (absolute); FIGURE may use *.", AllowMultipleArgumentsPerToken = false };
+        var save = new Option<string?>("--save-baseline") { Description = "Write BASELINE's judged figures to this small JSON file (one run, no spread) and stop." };
+        var format = new Option<string>("--format") { Description = "text (default), md (for a pull-request comment) or json.", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "md", "json");
+        var markdown = new Option<string?>("--markdown") { Description = "Also write the Markdown to this file." };
+        var tolerance = new Option<string[]>("--tolerance") { Description = "Override a figure's noise: FIGURE=5% (relative) or FIGURE=0.02 (absolute, in the figure's unit); FIGURE may use *.", AllowMultipleArgumentsPerToken = false };
+        var allowDifferent = new Option<bool>("--allow-different") { Description = "Compare runs of different scenarios (another name, target, scale or RSEs) anyway." };
         var command = new Command("compare", "Compare a run with a baseline, figure by figure; exit 99 when a figure regressed beyond its noise.")
         {
-            baseline, current, save, markdown, tolerance,
+            baseline, current, save, format, markdown, tolerance, allowDifferent,
         };
         command.SetAction(parse =>
         {
@@ -36,12 +39,21 @@ public static class CompareCommand
                 }
                 var overrides = (parse.GetValue(tolerance) ?? []).Select(SummaryComparer.ParseTolerance).ToList();
                 var comparison = SummaryComparer.Compare(b, c, overrides);
-                var text = SummaryComparer.ToMarkdown(comparison);
-                stdout.Write(text);
-                if (parse.GetValue(markdown) is { } md) File.WriteAllText(md, text);
-                stderr.WriteLine(comparison.Regressions.Count > 0
-                    ? $"fdr compare: {comparison.Regressions.Count} regressed: {string.Join(", ", comparison.Regressions.Take(8).Select(r => r.Figure))}{(comparison.Regressions.Count > 8 ? ", …" : "")}"
-                    : "fdr compare: no regression");
+                if (comparison.Differences.Count > 0 && !parse.GetValue(allowDifferent))
+                {
+                    stderr.WriteLine($"fdr compare: error: {b} and {c} are runs of different scenarios ({string.Join("; ", comparison.Differences)}); pass --allow-different to compare them anyway");
+                    return ExitCodes.InvalidInput;
+                }
+                var md = SummaryComparer.ToMarkdown(comparison);
+                stdout.Write(parse.GetValue(format) switch
+                {
+                    "md" => md,
+                    "json" => SummaryComparer.ToJson(comparison),
+                    _ => SummaryComparer.ToText(comparison),
+                });
+                if (parse.GetValue(markdown) is { } mdFile) File.WriteAllText(mdFile, md);
+                // The verdict line on stderr too when stdout is a document for a machine or a comment.
+                if (parse.GetValue(format) != "text") stderr.WriteLine(SummaryComparer.Headline(comparison));
                 return comparison.ExitCode;
             }
             catch (Exception e) when (e is CompareInputException or IOException or UnauthorizedAccessException or InvalidDataException or Parquet.ParquetException)

@@ -32,7 +32,12 @@ public static class ReportCommand
             ReportResult result;
             try
             {
-                result = ReportBuilder.Build(dir, new ReportOptions { LinkTarget = target });
+                // The verdict at the report's top comes from the run's own scenario.yaml, when it has one.
+                var scenarioFile = Path.Combine(dir, Core.Observations.RunDirectory.ScenarioFile);
+                var scenario = File.Exists(scenarioFile) ? Core.Scenarios.ScenarioLoader.Load(scenarioFile).Scenario : null;
+                result = scenario is null
+                    ? ReportBuilder.Build(dir, new ReportOptions { LinkTarget = target })
+                    : Decisions.Thresholds.ThresholdGate.ReportAndJudge(scenario, dir, new ReportOptions { LinkTarget = target }).Report;
             }
             catch (Exception e) when (e is IOException or InvalidDataException or Parquet.ParquetException)
             {

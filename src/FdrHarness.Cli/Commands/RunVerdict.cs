@@ -13,10 +13,9 @@ public static class RunVerdict
     /// <summary>Builds the report of <paramref name="runDir"/> and judges it; returns 0, or 99 when a threshold fails.</summary>
     public static int ReportAndJudge(Scenario scenario, string runDir, TextWriter stdout, RunMetrics? metrics = null)
     {
-        var report = ReportBuilder.Build(runDir);
+        var (report, verdict) = ThresholdGate.ReportAndJudge(scenario, runDir);
         stdout.WriteLine($"Report: {Path.Combine(report.Directory, "report.html")} (and report.md, summary.json, CSVs, plots/)");
         if (scenario.Thresholds.Count == 0) return ExitCodes.Success;
-        var verdict = ThresholdGate.Evaluate(scenario, report.Summary, runDir);
         ThresholdGate.Write(verdict, runDir, stdout);
         metrics?.Judged(verdict);
         return verdict.ExitCode;

@@ -382,20 +382,6 @@ public sealed partial class ScenarioValidator
         if (s.From is { } f && s.Until is { } u && u < f) Error(s, nameof(s.Until), "until is before from");
     }
 
-    private void Thresholds()
-    {
-        var phases = _s.Workload.Select(p => p.Name!).ToList();
-        var allPhases = !_map.IsInvalid(_s.Workload);
-        foreach (var t in _s.Thresholds)
-        {
-            if (t.Phase is not null && !phases.Contains(t.Phase) && allPhases)
-                Error(t, nameof(t.Phase), $"threshold '{t.Expression}': no phase named '{t.Phase}'", Suggestions.DidYouMean(t.Phase, phases));
-            if (t.Window is { } w && (w <= TimeSpan.Zero || w > _s.Run.Duration))
-                Error(t, nameof(t.Window), $"threshold '{t.Expression}': the window must be between 0 and the run's duration");
-            if (t.Phase is not null && t.Window is not null) Error(t, nameof(t.Window), "a threshold takes a phase or a window, not both");
-        }
-    }
-
     private void Target()
     {
         var target = _s.Target;
@@ -436,7 +422,15 @@ public sealed partial class ScenarioValidator
     /// <summary>An RSE expression must name declared RSEs and select at least <paramref name="copies"/> of them.</summary>
     private void Expression(RseExpression? expression, object owner, string property, int copies = 1)
     {
-        if (expression is null || _map.IsInvalid(owner)) return;
+        if (expression is null) return;
+        // An owner with another mistake (a misspelt key beside it) still had this expression read from the file: check it
+        // in the same pass, at the expression's own place; only the copies, then perhaps a default, are not judged.
+        var ownerBound = !_map.IsInvalid(owner);
+        void Report(string message, string? suggestion)
+        {
+            if (ownerBound) Error(owner, property, message, suggestion);
+            else if (_map.TryLocate(expression, "", out var at)) _bag.Add(at, message, suggestion);
+        }
         var unknown = expression.ReferencedNames.Where(n => !_rseNames.Contains(n)).ToList();
         foreach (var name in unknown)
         {
@@ -445,13 +439,13 @@ public sealed partial class ScenarioValidator
             if (_map.TryLocate(expression, "", out var start) && NameOffset(expression.Text, name) is { } offset)
                 _bag.Add(start with { Column = start.Column + offset }, message, suggestion);
             else
-                Error(owner, property, message, suggestion);
+                Report(message, suggestion);
         }
         if (unknown.Count > 0) return;
         var matched = expression.Evaluate(_rses);
         if (matched.Count == 0)
-            Error(owner, property, $"RSE expression '{expression}' matches no RSE", AttributeHint(expression));
-        else if (matched.Count < copies)
+            Report($"RSE expression '{expression}' matches no RSE", AttributeHint(expression));
+        else if (matched.Count < copies && ownerBound)
             Error(owner, property, $"RSE expression '{expression}' matches {matched.Count} RSE{(matched.Count == 1 ? "" : "s")} ({string.Join(", ", matched.Order())}), fewer than the {copies} copies asked",
                 "lower copies or widen the expression");
     }

@@ -3,233 +3,222 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using FdrHarness.Core.Observations;
-using FdrHarness.Decisions.Thresholds;
-using FdrHarness.Reporting.Analysis;
-using FdrHarness.Reporting.Exporters;
+using FdrHarness.Core.Figures;
 
 namespace FdrHarness.Decisions.Compare;
 
-public enum Direction { HigherIsBetter, LowerIsBetter, Informational }
-
-/// <summary>How a figure is judged: which way is better, and the change that is still noise (the larger of the two).</summary>
-public sealed record Tolerance(string Pattern, Direction Direction, double Relative, double Absolute)
+/// <summary>A --tolerance override: figures matching <see cref="Pattern"/> (* within one name part) get this noise.</summary>
+public sealed record Tolerance(string Pattern, double Relative, double Absolute)
 {
     private readonly Regex _regex = new("^" + Regex.Escape(Pattern).Replace(@"\*", "[^.]*", StringComparison.Ordinal) + "$", RegexOptions.CultureInvariant);
-    public bool Matches(string figure) => _regex.IsMatch(figure);
+    public bool Matches(string figure) => _regex.IsMatch(figure) || _regex.IsMatch(FigureCatalog.Generic(figure));
     public double Noise(double baseline) => Math.Max(Absolute, Relative * Math.Abs(baseline));
 }
 
-public enum Change { Same, WithinNoise, Improved, Regressed, Informational, OnlyInBaseline, OnlyInCurrent, NoData }
+public enum Change { Same, WithinNoise, Improved, Regressed, NotJudged, OnlyInBaseline, OnlyInCurrent, NoData }
 
-public sealed record FigureComparison(string Figure, double? Baseline, double? Current, Direction Direction, Change Verdict, double? Noise)
+/// <summary>One figure, both sides. <see cref="NoiseFrom"/> says where the noise came from: the baseline's seeds, the catalogue or --tolerance.</summary>
+public sealed record FigureComparison(string Figure, double? Baseline, double? Current, Change Verdict, double? Noise, string NoiseFrom)
 {
+    public FigureInfo? Info => FigureCatalog.Find(Figure);
+    public FigureUnit Unit => Info?.Unit ?? FigureUnit.Number;
     public double? Delta => Baseline is { } b && Current is { } c ? c - b : null;
     public double? Relative => Baseline is { } b && Current is { } c && b != 0 ? (c - b) / Math.Abs(b) : null;
 }
 
-public sealed record Comparison(string Baseline, string Current, IReadOnlyList<FigureComparison> Figures)
+public sealed record Comparison(RunFigures Baseline, RunFigures Current, IReadOnlyList<FigureComparison> Figures, IReadOnlyList<string> Differences)
 {
-    /// <summary>Headline figures first (transfers, throughput, rules), then links, daemons and the rest.</summary>
-    public IReadOnlyList<FigureComparison> Regressions => Figures.Where(f => f.Verdict == Change.Regressed).OrderBy(f => Rank(f.Figure)).ToList();
-    public IReadOnlyList<FigureComparison> Improvements => Figures.Where(f => f.Verdict == Change.Improved).OrderBy(f => Rank(f.Figure)).ToList();
+    public IReadOnlyList<FigureComparison> Regressions => Ordered(Change.Regressed);
+    public IReadOnlyList<FigureComparison> Improvements => Ordered(Change.Improved);
+    public int Unchanged => Figures.Count(f => f.Verdict is Change.Same or Change.WithinNoise);
+    public int NotJudged => Figures.Count(f => f.Verdict == Change.NotJudged);
+    public int WithoutData => Figures.Count(f => f.Verdict is Change.NoData or Change.OnlyInBaseline);
+    public int ExitCode => Regressions.Count > 0 ? Core.ExitCodes.ThresholdsFailed : Core.ExitCodes.Success;
+
+    /// <summary>Headline figures first (transfers, throughput, rules), then links, daemons and the rest; largest change first within.</summary>
+    private List<FigureComparison> Ordered(Change change) => Figures.Where(f => f.Verdict == change)
+        .OrderBy(f => Rank(f.Figure)).ThenByDescending(f => Math.Abs(f.Relative ?? 0)).ThenBy(f => f.Figure, StringComparer.Ordinal).ToList();
 
     private static int Rank(string figure) => figure.Split('.', '[')[0] switch
     {
-        "transfers" or "throughput" => 0, "rules" => 1, "links" => 2, "daemons" => 3, _ => 4,
+        "transfers" or "throughput" => 0, "rules" => 1, "links" or "transfer_matrix" => 2, "daemons" => 3, _ => 4,
     };
-    public int ExitCode => Regressions.Count > 0 ? Core.ExitCodes.ThresholdsFailed : Core.ExitCodes.Success;
 }
 
 /// <summary>A run directory, summary.json or baseline file that cannot be compared; the message says which and why.</summary>
 public sealed class CompareInputException(string message) : Exception(message);
 
 /// <summary>
-/// Two runs' figures side by side. Figures are summary.json's, flattened to paths (lists by item: links[SRC->DST].x,
-/// daemons[NAME].x, rses[NAME].x, experiments[SCOPE].x), plus throughput.files_per_second / bytes_per_second.
-/// A change is a regression only when it goes the worse way by more than the figure's noise: max(absolute, relative ×
-/// |baseline|). The embedded lake is deterministic (same seed, same figures), so the noise is there for other seeds,
-/// scales and real Rucio runs. Figures without a rule are shown but never judged.
+/// Two runs' figures side by side, judged by the figure catalogue: a figure that gets better one way (higher or lower)
+/// regressed when it went the worse way by more than its noise. The noise is learned when the baseline is a set of
+/// seeds (<c>fdr baseline</c>): <see cref="SpreadMultiplier"/> standard deviations of the seeds' values, widened for
+/// a new draw (× √(1 + 1/n)), never below the figure class's absolute floor, around the seeds' median. Otherwise it
+/// is the figure class's documented tolerance: max(absolute, relative × |baseline|). A link's ratio is at least as
+/// noisy as its binomial sampling error over the link's transfers. --tolerance overrides all of these.
 /// </summary>
 public static class SummaryComparer
 {
-    /// <summary>The documented defaults, first match wins (also in src/FdrHarness.Decisions/README.md).</summary>
-    public static readonly IReadOnlyList<Tolerance> Defaults =
-    [
-        new("transfers.efficiency", Direction.HigherIsBetter, 0, 0.02),
-        new("transfers.done_over_submitted", Direction.HigherIsBetter, 0, 0.02),
-        new("links[*].efficiency", Direction.HigherIsBetter, 0, 0.05),
-        new("links[*].done_over_submitted", Direction.HigherIsBetter, 0, 0.05),
-        new("transfers.done", Direction.HigherIsBetter, 0.05, 0),
-        new("transfers.bytes_done", Direction.HigherIsBetter, 0.05, 0),
-        new("throughput.*", Direction.HigherIsBetter, 0.05, 0),
-        new("rules.rules_ok", Direction.HigherIsBetter, 0.05, 0),
-        new("experiments[*].transfers_done", Direction.HigherIsBetter, 0.05, 0),
-        new("experiments[*].deletions_done", Direction.HigherIsBetter, 0.05, 0),
-        new("transfers.failed", Direction.LowerIsBetter, 0.10, 5),
-        new("transfers.submission_failed", Direction.LowerIsBetter, 0.10, 5),
-        new("transfers.lost", Direction.LowerIsBetter, 0, 0),
-        new("rules.completion_seconds.*", Direction.LowerIsBetter, 0.10, 60),
-        new("transfer_matrix.links_below_target", Direction.LowerIsBetter, 0, 0),
-        new("daemons[*].oom_killed", Direction.LowerIsBetter, 0, 0),
-        new("daemons[*].restarts", Direction.LowerIsBetter, 0, 0),
-        new("daemons[*].killed_other", Direction.LowerIsBetter, 0, 0),
-        new("daemons[*].memory_p*", Direction.LowerIsBetter, 0.10, 16 << 20),
-        new("daemons[*].memory_peak", Direction.LowerIsBetter, 0.10, 16 << 20),
-        new("daemons[*].cpu_p*", Direction.LowerIsBetter, 0.10, 0.01),
-        new("daemons[*].cpu_peak", Direction.LowerIsBetter, 0.10, 0.01),
-        new("daemons[*].peak_backlog", Direction.LowerIsBetter, 0.20, 10),
-        new("daemons[*].pending_seconds", Direction.LowerIsBetter, 0.20, 60),
-        new("daemons[*].crash_loop_seconds", Direction.LowerIsBetter, 0.20, 60),
-        new("faults[*].time_to_recover_seconds", Direction.LowerIsBetter, 0.20, 60),
-        new("takeaway.nodes_needed_*", Direction.LowerIsBetter, 0, 0),
-    ];
-
-    public const string BaselineKind = "fdr-baseline";
-
-    /// <summary>Figures of a run directory, a summary.json, or a baseline file written by <see cref="SaveBaseline"/>.</summary>
-    public static IReadOnlyDictionary<string, double?> Load(string path)
-    {
-        if (Directory.Exists(path))
-        {
-            var summary = Path.Combine(path, JsonExporter.FileName);
-            if (File.Exists(summary)) return Flatten(Figures.Load(summary));
-            if (File.Exists(Path.Combine(path, ParquetObservationSink.EventsFile)))
-                return Flatten(Figures.ToJson(SummaryBuilder.Build(path, new Reporting.ReportOptions { Plots = false })));
-            throw new CompareInputException($"{path}: not a run directory: it has neither summary.json nor events.parquet");
-        }
-        if (!File.Exists(path)) throw new CompareInputException($"{path}: no such run directory or file");
-        JsonObject root;
-        try { root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new CompareInputException($"{path}: not a JSON object"); }
-        catch (JsonException e) { throw new CompareInputException($"{path}: not JSON: {e.Message}"); }
-        if (root["kind"]?.ToString() == BaselineKind && root["figures"] is JsonObject figures)
-            return figures.ToDictionary(kv => kv.Key, kv => Figures.Number(kv.Value), StringComparer.Ordinal);
-        if (root["schema_version"] is null || root["run"] is null)
-            throw new CompareInputException($"{path}: neither a summary.json (\"schema_version\": 1) nor a baseline (\"kind\": \"{BaselineKind}\")");
-        try { return Flatten(Figures.Load(path)); }
-        catch (InvalidDataException e) { throw new CompareInputException(e.Message); }
-    }
-
-    /// <summary>Every numeric leaf as a path; lists by item name; series over time and histograms are left out.</summary>
-    public static IReadOnlyDictionary<string, double?> Flatten(JsonObject root)
-    {
-        var result = new SortedDictionary<string, double?>(StringComparer.Ordinal);
-        void Walk(JsonNode? node, string path)
-        {
-            switch (node)
-            {
-                case JsonObject o:
-                    foreach (var (k, v) in o)
-                        if (k is not ("over_time" or "histogram" or "schema_version" or "by_scope_and_type" or "by_protocol_and_type" or "incidents" or "sources" or "destinations"))
-                            Walk(v, path.Length == 0 ? k : path + "." + k);
-                    break;
-                case JsonArray a:
-                    foreach (var (name, item) in Figures.Items(a)) Walk(item, $"{path}[{name}]");
-                    break;
-                case JsonValue v when v.GetValueKind() == JsonValueKind.Number:
-                    result[path] = Figures.Number(v);
-                    break;
-                case null:
-                    result[path] = null;
-                    break;
-            }
-        }
-        Walk(root, "");
-        // Thresholds' names for the two lists people gate on most.
-        return result.ToDictionary(kv => Rename(kv.Key), kv => kv.Value, StringComparer.Ordinal);
-    }
-
-    private static string Rename(string path) =>
-        path.StartsWith("transfer_matrix.links[", StringComparison.Ordinal) ? path["transfer_matrix.".Length..]
-        : path.StartsWith("resources[", StringComparison.Ordinal) ? "daemons" + path["resources".Length..]
-        : path;
+    /// <summary>How many standard deviations of the baseline's seeds a new seed may still be away from their median.</summary>
+    public const double SpreadMultiplier = 3;
 
     public static Comparison Compare(string baselinePath, string currentPath, IReadOnlyList<Tolerance>? overrides = null) =>
-        Compare(Load(baselinePath), Load(currentPath), baselinePath, currentPath, overrides);
+        Compare(RunFigures.Load(baselinePath), RunFigures.Load(currentPath), overrides);
 
-    public static Comparison Compare(IReadOnlyDictionary<string, double?> baseline, IReadOnlyDictionary<string, double?> current,
-        string baselineName, string currentName, IReadOnlyList<Tolerance>? overrides = null)
+    public static Comparison Compare(RunFigures baseline, RunFigures current, IReadOnlyList<Tolerance>? overrides = null)
     {
-        var rules = (overrides ?? []).Concat(Defaults).ToList();
-        var names = baseline.Keys.Union(current.Keys).Order(StringComparer.Ordinal);
-        var figures = names.Select(name =>
-        {
-            var rule = rules.FirstOrDefault(r => r.Matches(name));
-            var direction = rule?.Direction ?? Direction.Informational;
-            var inBase = baseline.TryGetValue(name, out var b);
-            var inCur = current.TryGetValue(name, out var c);
-            Change verdict;
-            double? noise = b is { } bb && rule is not null ? rule.Noise(bb) : null;
-            if (!inBase) verdict = Change.OnlyInCurrent;
-            else if (!inCur) verdict = Change.OnlyInBaseline;
-            else if (b is null || c is null) verdict = b is null && c is null ? Change.Same : Change.NoData;
-            else if (b.Value == c.Value) verdict = Change.Same;
-            else if (rule is null || direction == Direction.Informational) verdict = Change.Informational;
-            else
-            {
-                var better = direction == Direction.HigherIsBetter ? c > b : c < b;
-                verdict = Math.Abs(c.Value - b.Value) <= noise!.Value + 1e-12 ? Change.WithinNoise : better ? Change.Improved : Change.Regressed;
-            }
-            return new FigureComparison(name, b, c, direction, verdict, noise);
-        }).ToList();
-        // A baseline file keeps only judged figures: figures only in the current run are then not news.
-        return new Comparison(baselineName, currentName, figures);
+        var names = baseline.Figures.Keys.Union(current.Figures.Keys).Order(StringComparer.Ordinal);
+        var figures = names.Select(name => Judge(name, baseline.Figures.GetValueOrDefault(name), current.Figures.GetValueOrDefault(name), overrides ?? [],
+            Submitted(name, current))).ToList();
+        return new Comparison(baseline, current, figures, RunIdentity.Differences(baseline.Identity, current.Identity));
     }
 
-    /// <summary>The judged figures of a run, small enough to keep in a repository as the next comparisons' baseline.</summary>
+    /// <summary>The same, on plain figure values (one run each side).</summary>
+    public static Comparison Compare(IReadOnlyDictionary<string, double?> baseline, IReadOnlyDictionary<string, double?> current,
+        string baselineName, string currentName, IReadOnlyList<Tolerance>? overrides = null) =>
+        Compare(new RunFigures(baselineName, "one run", null, baseline.ToDictionary(kv => kv.Key, kv => new FigureStats(kv.Value)), []),
+            new RunFigures(currentName, "one run", null, current.ToDictionary(kv => kv.Key, kv => new FigureStats(kv.Value)), []), overrides);
+
+    /// <summary>Submissions on the link a ratio figure is about (links[X].done_over_submitted), in the current run.</summary>
+    private static double? Submitted(string name, RunFigures current)
+    {
+        if (!name.StartsWith("links[", StringComparison.Ordinal)) return null;
+        var dot = name.LastIndexOf('.');
+        return current.Figures.GetValueOrDefault(name[..dot] + ".submitted")?.Median;
+    }
+
+    /// <summary>
+    /// A ratio over n transfers moves by chance alone: its binomial standard error √(p(1−p)/n), with p kept a half
+    /// transfer away from 0 and 1 (a link at 100 % over 13 transfers may well lose one next time).
+    /// </summary>
+    internal static double SamplingNoise(double ratio, double n)
+    {
+        if (n < 1) return 0;
+        var p = Math.Clamp(ratio, 0.5 / n, 1 - 0.5 / n);
+        return SpreadMultiplier * Math.Sqrt(p * (1 - p) / n);
+    }
+
+    private static FigureComparison Judge(string name, FigureStats? baseline, FigureStats? current, IReadOnlyList<Tolerance> overrides, double? transfers = null)
+    {
+        var info = FigureCatalog.Find(name);
+        var (b, c) = (baseline?.Median, current?.Median);
+        if (baseline is null) return new(name, null, c, Change.OnlyInCurrent, null, "");
+        if (current is null) return new(name, b, null, Change.OnlyInBaseline, null, "");
+        var over = overrides.FirstOrDefault(o => o.Matches(name));
+        if (info is null || (!info.Judged && over is null)) return new(name, b, c, b == c ? Change.Same : Change.NotJudged, null, "");
+        if (b is null || c is null) return new(name, b, c, b is null && c is null ? Change.Same : Change.NoData, null, "");
+        double noise;
+        string from;
+        if (over is not null) (noise, from) = (over.Noise(b.Value), "--tolerance");
+        else if (baseline is { N: > 1, StdDev: { } sd })
+            (noise, from) = (Math.Max(info.Noise.Absolute, SpreadMultiplier * sd * Math.Sqrt(1 + 1.0 / baseline.N)), $"{baseline.N} seeds");
+        else (noise, from) = (info.Noise.Noise(b.Value), info.Noise.Name);
+        if (over is null && info.Unit == FigureUnit.Ratio && transfers is { } n && SamplingNoise(b.Value, n) is var chance && chance > noise)
+            (noise, from) = (chance, $"{n:0} transfers");
+        Change verdict;
+        if (b.Value == c.Value) verdict = Change.Same;
+        else if (Math.Abs(c.Value - b.Value) <= noise + 1e-9 * Math.Max(1, Math.Abs(b.Value))) verdict = Change.WithinNoise;
+        else
+        {
+            var higher = info.Better == Better.Higher || (info.Better == Better.Neither && over is not null);
+            verdict = (higher ? c > b : c < b) ? Change.Improved : Change.Regressed;
+        }
+        return new(name, b, c, verdict, noise, from);
+    }
+
+    /// <summary>The judged figures of one run as a baseline file (no spread: compare then uses the documented tolerances).</summary>
     public static string SaveBaseline(string runOrSummary)
     {
-        var figures = Load(runOrSummary).Where(kv => Defaults.Any(r => r.Matches(kv.Key)))
-            .ToDictionary(kv => kv.Key, kv => kv.Value);
-        var root = new JsonObject
-        {
-            ["kind"] = BaselineKind,
-            ["schema_version"] = 1,
-            ["figures"] = new JsonObject(figures.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)(kv.Value is { } v ? JsonValue.Create(v) : null)))),
-        };
-        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
+        var run = RunFigures.Load(runOrSummary);
+        return RunFigures.ToBaselineJson(run.Identity, run.Seeds, run.Figures);
     }
 
-    /// <summary>Markdown for a pull-request comment: the verdict, the regressions and improvements, then every figure folded.</summary>
-    public static string ToMarkdown(Comparison c)
+    // ---- output: regressions, then improvements, then one line for the rest; one row per figure ----
+
+    public static string ToText(Comparison c)
     {
         var sb = new StringBuilder();
-        var regressions = c.Regressions;
-        sb.Append(regressions.Count > 0
-            ? $"### ❌ fdr compare: {regressions.Count} figure{(regressions.Count == 1 ? "" : "s")} regressed\n\n"
-            : $"### ✅ fdr compare: no regression ({c.Improvements.Count} improved)\n\n");
-        sb.Append($"Baseline `{c.Baseline}` → current `{c.Current}`. A change within a figure's noise (max of absolute, relative × baseline) is not a regression.\n\n");
-        void Table(IEnumerable<FigureComparison> rows)
+        sb.Append(Headline(c)).Append('\n');
+        sb.Append($"baseline {c.Baseline.Name} ({c.Baseline.Description}) → current {c.Current.Name}\n");
+        if (c.Differences.Count > 0) sb.Append($"warning: different runs ({string.Join("; ", c.Differences)}), compared as asked\n");
+        void Block(string title, IReadOnlyList<FigureComparison> rows)
         {
-            sb.Append("| figure | baseline | current | change | noise | verdict |\n|---|---:|---:|---:|---:|---|\n");
-            foreach (var f in rows)
-                sb.Append($"| `{f.Figure}` | {Figures.Format(f.Baseline)} | {Figures.Format(f.Current)} | {ChangeText(f)} | {(f.Noise is { } n ? "±" + Figures.Format(n) : "")} | {VerdictText(f)} |\n");
-            sb.Append('\n');
+            if (rows.Count == 0) return;
+            sb.Append($"\n{title} ({rows.Count}):\n");
+            var cells = rows.Select(Cells).ToList();
+            var widths = Enumerable.Range(0, 5).Select(i => cells.Max(r => r[i].Length)).ToArray();
+            foreach (var r in cells)
+                sb.Append("  ").Append(r[0].PadRight(widths[0])).Append("  ").Append(r[1].PadLeft(widths[1])).Append(" → ").Append(r[2].PadLeft(widths[2]))
+                    .Append("  ").Append(r[3].PadRight(widths[3])).Append("  ").Append(r[4]).Append('\n');
         }
-        if (regressions.Count > 0) { sb.Append("**Regressed**\n\n"); Table(regressions); }
-        if (c.Improvements.Count > 0) { sb.Append("**Improved**\n\n"); Table(c.Improvements); }
-        sb.Append($"<details><summary>All {c.Figures.Count} figures</summary>\n\n");
-        Table(c.Figures);
-        sb.Append("</details>\n");
+        Block("regressed", c.Regressions);
+        Block("improved", c.Improvements);
+        sb.Append('\n').Append(RestLine(c)).Append('\n');
         return sb.ToString();
     }
 
-    private static string ChangeText(FigureComparison f) => f.Delta is not { } d ? "" :
-        (d >= 0 ? "+" : "") + Figures.Format(d) + (f.Relative is { } r ? $" ({(r >= 0 ? "+" : "")}{(r * 100).ToString("0.#", CultureInfo.InvariantCulture)} %)" : "");
-
-    private static string VerdictText(FigureComparison f) => f.Verdict switch
+    public static string ToMarkdown(Comparison c)
     {
-        Change.Regressed => "❌ regressed" + (f.Direction == Direction.HigherIsBetter ? " (higher is better)" : " (lower is better)"),
-        Change.Improved => "✅ improved",
-        Change.WithinNoise => "≈ within noise",
-        Change.Same => "=",
-        Change.OnlyInBaseline => "only in baseline",
-        Change.OnlyInCurrent => "only in current",
-        Change.NoData => "no data on one side",
-        _ => "changed (not judged)",
-    };
+        var sb = new StringBuilder();
+        sb.Append(c.Regressions.Count > 0 ? $"### ❌ {Headline(c)}\n\n" : $"### ✅ {Headline(c)}\n\n");
+        sb.Append($"Baseline `{c.Baseline.Name}` ({c.Baseline.Description}) → current `{c.Current.Name}`.");
+        if (c.Differences.Count > 0) sb.Append($" **Different runs**: {string.Join("; ", c.Differences)}.");
+        sb.Append("\n\n");
+        void Table(string title, IReadOnlyList<FigureComparison> rows)
+        {
+            if (rows.Count == 0) return;
+            sb.Append($"**{title}**\n\n| figure | baseline | current | change | noise |\n|:---|---:|---:|---:|---:|\n");
+            foreach (var r in rows.Select(Cells)) sb.Append($"| `{r[0]}` | {r[1]} | {r[2]} | {r[3]} | {r[4]} |\n");
+            sb.Append('\n');
+        }
+        Table("Regressed", c.Regressions);
+        Table("Improved", c.Improvements);
+        sb.Append(RestLine(c)).Append('\n');
+        return sb.ToString();
+    }
 
-    /// <summary>"PATTERN=5%" (relative) or "PATTERN=0.02" (absolute), keeping the default direction of the figure.</summary>
+    public static string ToJson(Comparison c)
+    {
+        JsonObject Row(FigureComparison f) => new()
+        {
+            ["figure"] = f.Figure, ["unit"] = f.Info?.Unit.ToString().ToLowerInvariant(), ["better"] = f.Info?.Better.ToString().ToLowerInvariant(),
+            ["baseline"] = f.Baseline, ["current"] = f.Current, ["delta"] = f.Delta, ["relative"] = f.Relative is { } r ? Math.Round(r, 6) : null,
+            ["noise"] = f.Noise, ["noise_from"] = f.NoiseFrom.Length > 0 ? f.NoiseFrom : null,
+            ["verdict"] = JsonNamingPolicy.SnakeCaseLower.ConvertName(f.Verdict.ToString()),
+        };
+        var root = new JsonObject
+        {
+            ["verdict"] = c.Regressions.Count > 0 ? "regressed" : "ok",
+            ["baseline"] = new JsonObject { ["path"] = c.Baseline.Name, ["runs"] = c.Baseline.Runs, ["seeds"] = new JsonArray(c.Baseline.Seeds.Select(s => (JsonNode?)s).ToArray()) },
+            ["current"] = new JsonObject { ["path"] = c.Current.Name },
+            ["differences"] = new JsonArray(c.Differences.Select(d => (JsonNode?)d).ToArray()),
+            ["regressions"] = new JsonArray(c.Regressions.Select(f => (JsonNode?)Row(f)).ToArray()),
+            ["improvements"] = new JsonArray(c.Improvements.Select(f => (JsonNode?)Row(f)).ToArray()),
+            ["unchanged"] = c.Unchanged, ["not_judged"] = c.NotJudged, ["without_data"] = c.WithoutData,
+            ["figures"] = new JsonArray(c.Figures.Where(f => f.Verdict != Change.OnlyInCurrent || f.Info?.Judged == true).Select(f => (JsonNode?)Row(f)).ToArray()),
+        };
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
+    }
+
+    public static string Headline(Comparison c) => c.Regressions.Count > 0
+        ? $"fdr compare: {c.Regressions.Count} figure{(c.Regressions.Count == 1 ? "" : "s")} regressed: {string.Join(", ", c.Regressions.Take(6).Select(r => r.Figure))}{(c.Regressions.Count > 6 ? ", …" : "")}"
+        : $"fdr compare: no regression ({c.Improvements.Count} improved)";
+
+    private static string RestLine(Comparison c)
+    {
+        var parts = new List<string> { $"{c.Unchanged} unchanged (within their noise)" };
+        if (c.NotJudged > 0) parts.Add($"{c.NotJudged} changed but not judged (no better direction)");
+        if (c.WithoutData > 0) parts.Add($"{c.WithoutData} without a value on one side");
+        return "Unchanged: " + string.Join(", ", parts) + ".";
+    }
+
+    private static string[] Cells(FigureComparison f) =>
+    [
+        f.Figure, FigureFormat.Value(f.Baseline, f.Unit), FigureFormat.Value(f.Current, f.Unit),
+        f.Delta is { } d ? FigureFormat.Delta(d, f.Unit) + (f.Relative is { } r && f.Unit != FigureUnit.Ratio ? $" ({(r >= 0 ? "+" : "−")}{Math.Abs(r * 100).ToString("0.#", CultureInfo.InvariantCulture)} %)" : "") : "",
+        f.Noise is { } n ? $"±{(f.Unit == FigureUnit.Ratio ? FigureFormat.Delta(n, f.Unit)[1..] : FigureFormat.Value(n, f.Unit))} ({f.NoiseFrom})" : "",
+    ];
+
+    /// <summary>"PATTERN=5%" (relative) or "PATTERN=0.02" (absolute, in the figure's unit).</summary>
     public static Tolerance ParseTolerance(string text)
     {
         var eq = text.LastIndexOf('=');
@@ -237,9 +226,10 @@ public static class SummaryComparer
         var pattern = text[..eq].Trim();
         var value = text[(eq + 1)..].Trim();
         var rel = value.EndsWith('%');
-        if (!double.TryParse(rel ? value[..^1] : value, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) || x < 0)
+        if (!double.TryParse(rel ? value[..^1] : value, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) || x < 0 || !double.IsFinite(x))
             throw new CompareInputException($"--tolerance {text}: '{value}' is not a tolerance; expected 5% or 0.02");
-        var direction = Defaults.FirstOrDefault(d => d.Matches(pattern) || d.Pattern == pattern)?.Direction ?? Direction.HigherIsBetter;
-        return new Tolerance(pattern, direction, rel ? x / 100 : 0, rel ? 0 : x);
+        if (!pattern.Contains('*') && FigureCatalog.Find(pattern) is null)
+            throw new CompareInputException($"--tolerance {text}: unknown figure '{pattern}'" + (FigureCatalog.DidYouMean(pattern) is { } m ? $"; did you mean '{m}'?" : ""));
+        return new Tolerance(FigureCatalog.Canonical(pattern), rel ? x / 100 : 0, rel ? 0 : x);
     }
 }

@@ -35,45 +35,15 @@ public static class SweepRunner
     public static IReadOnlyList<(string Label, double X, Scenario Scenario)> Scales(Scenario s, IReadOnlyList<double> scales) =>
         scales.Select(x => (x.ToString(CultureInfo.InvariantCulture), x, s with { Run = s.Run with { Scale = x } })).ToList();
 
-    /// <summary>"daemons.NAME.limits.memory=1Gi,2Gi,3Gi" (requests|limits . cpu|memory, or replicas / threads).</summary>
+    /// <summary>"PATH=V1,V2,V3": one point per value of any --set path (<see cref="ScenarioSettings"/>), e.g. daemons.NAME.limits.memory=1Gi,2Gi,3Gi.</summary>
     public static IReadOnlyList<(string Label, double X, Scenario Scenario)> Setting(Scenario s, string assignment)
     {
-        var eq = assignment.IndexOf('=');
-        var path = eq > 0 ? assignment[..eq].Split('.') : [];
-        if (path.Length < 3 || path[0] != "daemons")
-            throw new SweepInputException($"--set {assignment}: expected daemons.NAME.limits.memory=1Gi,2Gi (or requests/limits . cpu/memory, replicas, threads)");
-        var daemon = s.Daemons.FirstOrDefault(d => d.Name == path[1])
-            ?? throw new SweepInputException($"--set {assignment}: no daemon '{path[1]}' (daemons: {string.Join(", ", s.Daemons.Select(d => d.Name))})");
-        var field = string.Join('.', path[2..]);
+        var (path, values) = ScenarioSettings.Split(assignment);
         var points = new List<(string, double, Scenario)>();
-        foreach (var raw in assignment[(eq + 1)..].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        foreach (var raw in values.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
-            DaemonSpec changed;
-            double x;
-            switch (field)
-            {
-                case "limits.memory" or "requests.memory":
-                    if (!ByteSize.TryParse(raw, out var size, out var e1)) throw new SweepInputException($"--set {assignment}: '{raw}': {e1}");
-                    x = size.Bytes;
-                    changed = field[0] == 'l' ? daemon with { Limits = daemon.Limits with { Memory = size } } : daemon with { Requests = daemon.Requests with { Memory = size } };
-                    break;
-                case "limits.cpu" or "requests.cpu":
-                    if (!CpuQuantity.TryParse(raw, out var cpu, out var e2)) throw new SweepInputException($"--set {assignment}: '{raw}': {e2}");
-                    x = cpu.Millicores / 1000.0;
-                    changed = field[0] == 'l' ? daemon with { Limits = daemon.Limits with { Cpu = cpu } } : daemon with { Requests = daemon.Requests with { Cpu = cpu } };
-                    break;
-                case "replicas" or "threads":
-                    if (!int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1) throw new SweepInputException($"--set {assignment}: '{raw}' is not a count");
-                    x = n;
-                    changed = field == "replicas" ? daemon with { Replicas = n } : daemon with { Threads = n };
-                    break;
-                default:
-                    throw new SweepInputException($"--set {assignment}: cannot sweep '{field}'; use limits.memory, limits.cpu, requests.memory, requests.cpu, replicas or threads");
-            }
-            // A limit change in the chaos section would overwrite the swept value mid-run.
-            var chaos = field.Contains("limits", StringComparison.Ordinal) || field.Contains("requests", StringComparison.Ordinal)
-                ? s.Chaos.Where(c => c is not LimitChange lc || lc.Daemon != daemon.Name).ToArray() : s.Chaos;
-            points.Add((raw, x, s with { Daemons = s.Daemons.Select(d => d.Name == daemon.Name ? changed : d).ToArray(), Chaos = chaos }));
+            var changed = ScenarioSettings.Apply(s, path, raw, out var x);
+            points.Add((raw, x, changed));
         }
         if (points.Count == 0) throw new SweepInputException($"--set {assignment}: no values after '='");
         return points;
@@ -175,6 +145,8 @@ public static class SweepRunner
         Plot PerDaemon(string title, Func<DaemonPeaks, double> value, string unit)
         {
             var p = new Plot();
+            // 20 colours: the default 10 repeat when 17 daemons share one plot.
+            p.Add.Palette = new ScottPlot.Palettes.Category20();
             foreach (var g in r.Daemons)
             {
                 var ys = xs.Select(pt => pt.Observed.Daemons.TryGetValue(g.Daemon, out var d) ? value(d) : 0).ToArray();

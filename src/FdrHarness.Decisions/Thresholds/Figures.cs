@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FdrHarness.Core.Figures;
 using FdrHarness.Core.Scenarios.Thresholds;
 using FdrHarness.Reporting.Analysis;
 using FdrHarness.Reporting.Exporters;
@@ -22,14 +23,11 @@ public sealed record FigureValue(string Figure, double? Value);
 /// </summary>
 public static class Figures
 {
-    private static readonly Dictionary<string, string[]> Aliases = new(StringComparer.Ordinal)
-    {
-        ["links"] = ["transfer_matrix", "links"],
-        ["daemons"] = ["resources"],
-        ["completion_time"] = ["completion_seconds"],
-        ["oom_kills"] = ["oom_killed"],
-        ["recommendations"] = ["takeaway", "daemons"],
-    };
+    /// <summary>Names a figure uses for what summary.json keeps elsewhere: the catalogue's lists and older spellings.</summary>
+    private static readonly Dictionary<string, string[]> Aliases =
+        FigureCatalog.Lists.Where(kv => kv.Key != kv.Value.SummaryPath).ToDictionary(kv => kv.Key, kv => kv.Value.SummaryPath.Split('.'), StringComparer.Ordinal)
+            .Concat(FigureCatalog.Aliases.Select(kv => KeyValuePair.Create(kv.Key, new[] { kv.Value })))
+            .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
 
     /// <summary>The summary as summary.json has it, plus the derived throughput figures.</summary>
     public static JsonObject ToJson(Summary summary)
@@ -77,7 +75,7 @@ public static class Figures
             {
                 var obj = node as JsonObject ?? throw new FigureException($"'{written}' is a number, it has no '{segment.Name}'");
                 var child = Child(obj, segment.Name, out var found);
-                if (!found) throw Unknown(root, path);
+                if (!found) throw Unknown(path);
                 var here = Join(label, segment.Name);
                 if (segment.Selector is null)
                 {
@@ -100,8 +98,8 @@ public static class Figures
         }
         return current.Select(c => c.Node switch
         {
-            null => new FigureValue(c.Label, null),
-            JsonValue v when Number(v) is { } x => new FigureValue(c.Label, x),
+            null => new FigureValue(FigureCatalog.Canonical(c.Label), null),
+            JsonValue v when Number(v) is { } x => new FigureValue(FigureCatalog.Canonical(c.Label), x),
             JsonObject o => throw new FigureException($"'{written}' is a group, not a number: pick one of {string.Join(", ", o.Select(kv => Join(written, kv.Key)).Take(10))}"),
             _ => throw new FigureException($"'{written}' is not a number"),
         }).ToList();
@@ -123,12 +121,11 @@ public static class Figures
         return null;
     }
 
-    private static FigureException Unknown(JsonObject root, IReadOnlyList<FigureSegment> path)
+    private static FigureException Unknown(IReadOnlyList<FigureSegment> path)
     {
-        var asked = string.Join('.', path.Select(s => s.Selector is null ? s.Name : s.Name + "[*]"));
-        var close = Names(root).Select(n => (Name: n, Distance: Levenshtein(asked, n))).OrderBy(x => x.Distance).ThenBy(x => x.Name, StringComparer.Ordinal)
-            .Take(3).Select(x => x.Name);
-        return new FigureException($"unknown figure '{string.Join('.', path)}'; close figures: {string.Join(", ", close)} (all: fdr's docs, src/FdrHarness.Decisions/README.md)");
+        var asked = string.Join('.', path);
+        var close = FigureCatalog.DidYouMean(asked) is { } meant ? $"did you mean '{meant}'?" : "close figures: " + string.Join(", ", FigureCatalog.Closest(asked));
+        return new FigureException($"unknown figure '{asked}'; {close} (every figure: src/FdrHarness.Decisions/README.md)");
     }
 
     /// <summary>Every numeric figure path of the report, lists written [*]; series over time (over_time) are left out.</summary>
@@ -199,5 +196,12 @@ public static class Figures
         return prev[b.Length];
     }
 
-    internal static string Format(double? v) => v is not { } x ? "no data" : x.ToString(Math.Abs(x) >= 1000 ? "#,0.###" : "0.######", CultureInfo.InvariantCulture);
+    /// <summary>A value in its figure's unit (the catalogue's); a window's label ("x @ +2h") names the figure before the '@'.</summary>
+    public static string Format(string figure, double? v)
+    {
+        var at = figure.IndexOf(" @ ", StringComparison.Ordinal);
+        return FigureFormat.Of(at < 0 ? figure : figure[..at], v);
+    }
+
+    public static string Format(FigureValue v) => Format(v.Figure, v.Value);
 }

@@ -19,13 +19,16 @@ public sealed record ThresholdResult
     public string Name => Threshold.Expression.Text + (Over == "run" ? "" : $" ({Over})");
 }
 
-/// <summary>All thresholds of a scenario against one run. Exit code: 0 all hold, 99 one fails, 2 one cannot be evaluated.</summary>
+/// <summary>
+/// All thresholds of a scenario against one run. Exit code: 0 all hold, 99 one fails — also one that could not be
+/// evaluated (its reason says why): after a run, nothing is "invalid input" any more; validate catches those before.
+/// </summary>
 public sealed record ThresholdVerdict(IReadOnlyList<ThresholdResult> Results)
 {
     public bool Passed => Results.All(r => r.Passed);
     public int Failed => Results.Count(r => !r.Passed);
     public bool HasErrors => Results.Any(r => r.Error is not null);
-    public int ExitCode => HasErrors ? Core.ExitCodes.InvalidInput : Passed ? Core.ExitCodes.Success : Core.ExitCodes.ThresholdsFailed;
+    public int ExitCode => Passed ? Core.ExitCodes.Success : Core.ExitCodes.ThresholdsFailed;
 }
 
 /// <summary>
@@ -84,11 +87,31 @@ public static class ThresholdEvaluator
         var failing = withData.Where(v => !t.Expression.Holds(v.Value!.Value)).ToList();
         var op = t.Expression.Text[(t.Expression.Text.IndexOfAny(['<', '>', '=', '!']))..];
         string detail;
-        if (withData.Count == 0) detail = "no data";
-        else if (withData.Count == 1) detail = $"{withData[0].Figure} = {Figures.Format(withData[0].Value)}";
-        else if (failing.Count == 0) detail = $"all {withData.Count} values hold (worst {Worst(t, withData).Figure} = {Figures.Format(Worst(t, withData).Value)})";
-        else detail = $"{failing.Count} of {withData.Count} fail {op}: " + string.Join(", ", failing.Take(5).Select(v => $"{v.Figure} = {Figures.Format(v.Value)}")) + (failing.Count > 5 ? ", …" : "");
+        if (withData.Count == 0) detail = NoData + ": " + NoDataReason(t.Expression.FigurePath, over);
+        else if (withData.Count == 1) detail = $"{withData[0].Figure} = {Figures.Format(withData[0])}";
+        else if (failing.Count == 0) detail = $"all {withData.Count} values hold (worst {Worst(t, withData).Figure} = {Figures.Format(Worst(t, withData))})";
+        else detail = $"{failing.Count} of {withData.Count} fail {op}: " + string.Join(", ", failing.Take(5).Select(v => $"{v.Figure} = {Figures.Format(v)}")) + (failing.Count > 5 ? ", …" : "");
         return new ThresholdResult { Threshold = t, Over = over, Passed = withData.Count > 0 && failing.Count == 0, Values = values, Failing = failing, Detail = detail };
+    }
+
+    public const string NoData = "no data";
+
+    /// <summary>Why a figure has no value: what did not happen in the run (or the phase, the windows).</summary>
+    internal static string NoDataReason(string figure, string over)
+    {
+        var generic = Core.Figures.FigureCatalog.Generic(Core.Figures.FigureCatalog.Canonical(figure));
+        var where = over == "run" ? "in the run" : $"in {over}";
+        return generic switch
+        {
+            _ when generic.StartsWith("rules.completion_seconds", StringComparison.Ordinal) => $"no rule reached RULE_OK after a transfer request {where}",
+            _ when generic.StartsWith("links[*].", StringComparison.Ordinal) => $"nothing was submitted on the link {where}",
+            "transfers.efficiency" => $"no transfer finished or failed {where}",
+            "transfers.done_over_submitted" => $"no transfer was submitted {where}",
+            _ when generic.StartsWith("throughput.", StringComparison.Ordinal) => $"no time was observed {where}",
+            _ when generic.StartsWith("faults[*].", StringComparison.Ordinal) => "the watched backlog never came back to its level before the fault",
+            _ when generic.StartsWith("daemons[*].", StringComparison.Ordinal) => "the daemon's pods were never sampled",
+            _ => $"the figure has no value {where}",
+        };
     }
 
     private static FigureValue Worst(Threshold t, List<FigureValue> values) =>

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Xml;
 using FdrHarness.Core.Observations;
 using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Reporting;
 using FdrHarness.Reporting.Analysis;
 using FdrHarness.Reporting.Exporters;
 
@@ -35,6 +36,32 @@ public static class ThresholdGate
         EventWindows? Events() => events ??= runDir is not null && File.Exists(Path.Combine(runDir, ParquetObservationSink.EventsFile)) ? EventWindows.FromRun(runDir) : null;
         return new ThresholdVerdict(scenario.Thresholds.Select(t => ThresholdEvaluator.Evaluate(t, figures, Events, start, end, scenario)).ToList());
     }
+
+    /// <summary>
+    /// The run's report with the thresholds' verdict at its top: the summary is built once, judged, and every exporter
+    /// writes with the verdict. What <c>fdr run</c> ends with and <c>fdr report</c> rebuilds.
+    /// </summary>
+    public static (ReportResult Report, ThresholdVerdict Verdict) ReportAndJudge(Scenario scenario, string runDir, ReportOptions? options = null)
+    {
+        ThresholdVerdict? verdict = null;
+        var report = ReportBuilder.Build(runDir, (options ?? new ReportOptions()) with
+        {
+            Judge = summary => ToReport(verdict = Evaluate(scenario, summary, runDir)),
+        });
+        return (report, verdict!);
+    }
+
+    /// <summary>The verdict as the report shows it: per threshold the figure that decided, its value, the limit, ✓/✗ and why.</summary>
+    public static ReportVerdict ToReport(ThresholdVerdict verdict) => new(verdict.Results.Select(r =>
+    {
+        var withData = r.Values.Where(v => v.Value is not null).ToList();
+        var decisive = r.Failing.FirstOrDefault() ?? (withData.Count == 1 ? withData[0] : null);
+        var e = r.Threshold.Expression;
+        var limit = e.Text[e.Text.IndexOfAny(['<', '>', '=', '!'])..].Trim();
+        return new VerdictLine(e.Text, r.Over, decisive?.Figure ?? (withData.Count > 1 ? $"{withData.Count} values" : Core.Figures.FigureCatalog.Canonical(e.FigurePath)),
+            decisive is not null ? Figures.Format(decisive) : withData.Count > 1 ? "all hold" : "no data", limit, r.Passed,
+            r.Passed ? (withData.Count > 1 ? r.Detail : "holds") : r.Detail);
+    }).ToList());
 
     /// <summary>The ✓/✗ summary on <paramref name="output"/>, and thresholds.junit.xml into <paramref name="runDir"/>.</summary>
     public static void Write(ThresholdVerdict verdict, string runDir, TextWriter output, string suite = "thresholds")
@@ -75,7 +102,7 @@ public static class ThresholdGate
                 {
                     w.WriteStartElement(r.Error is null ? "failure" : "error");
                     w.WriteAttributeString("message", r.Detail);
-                    w.WriteString(string.Join("\n", (r.Failing.Count > 0 ? r.Failing : r.Values).Select(v => $"{v.Figure} = {Figures.Format(v.Value)}")));
+                    w.WriteString(string.Join("\n", (r.Failing.Count > 0 ? r.Failing : r.Values).Select(v => $"{v.Figure} = {Figures.Format(v)}")));
                     w.WriteEndElement();
                 }
                 else
@@ -149,7 +176,7 @@ public sealed class LiveThresholdMonitor(Scenario scenario, DateTime runStart)
                 var figures = _events.Figures(from, to);
                 figures["resources"] = PodFigures();
                 var r = ThresholdEvaluator.Judge(t, over, Figures.Resolve(figures, t.Expression.Figure));
-                results.Add(r.Detail == "no data" ? r with { Passed = true } : r);
+                results.Add(r.Detail.StartsWith(ThresholdEvaluator.NoData, StringComparison.Ordinal) ? r with { Passed = true } : r);
             }
             catch (FigureException e)
             {

@@ -27,6 +27,9 @@ internal sealed class EventPass
     public readonly Dictionary<int, ScopeAcc> Scopes = [];
     public readonly Dictionary<int, RseAcc> Rses = [];
     public long[] RuleFirst = [], RuleOk = [];
+    /// <summary>The scope of each rule's first event; scopes in which some rule sent RULE_OK (noise scopes never do).</summary>
+    public int[] RuleScope = [];
+    public readonly HashSet<int> NotifyingScopes = [];
     public long MinTicks = long.MaxValue, MaxTicks = long.MinValue;
 
     public readonly Dictionary<int, PerSecond> TypeSeries = [], ScopeSeries = [], ProtocolSeries = [];
@@ -99,14 +102,14 @@ internal sealed class EventPass
             {
                 case Kind.Queued:
                     Queued++;
-                    RuleSeen(b.Rule[i], ticks);
+                    RuleSeen(b.Rule[i], ticks, scope);
                     break;
                 case Kind.Submitted:
                     Submitted++;
                     if (bytes > 0) BytesSubmitted += bytes;
                     if (b.RetryCount[i] > 0) Retries++;
                     LinkOf(b.Src[i], b.Dst[i]).Submitted++;
-                    RuleSeen(b.Rule[i], ticks);
+                    RuleSeen(b.Rule[i], ticks, scope);
                     break;
                 case Kind.Done:
                 {
@@ -146,7 +149,7 @@ internal sealed class EventPass
                     break;
                 }
                 case Kind.RuleOk:
-                    RuleDone(b.Rule[i], ticks);
+                    RuleDone(b.Rule[i], ticks, scope);
                     break;
                 case Kind.CreateDataset:
                     s.Datasets++;
@@ -195,21 +198,26 @@ internal sealed class EventPass
         var size = Math.Max(rule + 1, n * 2);
         Array.Resize(ref RuleFirst, size);
         Array.Resize(ref RuleOk, size);
+        Array.Resize(ref RuleScope, size);
         Array.Fill(RuleFirst, long.MaxValue, n, size - n);
         Array.Fill(RuleOk, long.MaxValue, n, size - n);
+        Array.Fill(RuleScope, -1, n, size - n);
     }
 
-    private void RuleSeen(int rule, long ticks)
+    private void RuleSeen(int rule, long ticks, int scope)
     {
         if (rule < 0) return;
         EnsureRule(rule);
         if (ticks < RuleFirst[rule]) RuleFirst[rule] = ticks;
+        if (RuleScope[rule] < 0) RuleScope[rule] = scope;
     }
 
-    private void RuleDone(int rule, long ticks)
+    private void RuleDone(int rule, long ticks, int scope)
     {
         if (rule < 0) return;
         EnsureRule(rule);
         if (ticks < RuleOk[rule]) RuleOk[rule] = ticks;
+        if (RuleScope[rule] < 0) RuleScope[rule] = scope;
+        if (scope >= 0) NotifyingScopes.Add(scope);
     }
 }

@@ -22,11 +22,15 @@ internal static class Faults
             peak = Math.Max(peak, backlog);
             if (time >= from && backlog <= before) { recovered = time; break; }
         }
+        // A backlog that never rose above its level before the fault had nothing to recover from: 0, not the first
+        // sample's distance from the fault. Otherwise the time from the fault's end (its start, for a kill) until the
+        // first sample back at that level: as fine as the sampling interval.
+        double? ttr = recovered is not { } r ? null : peak <= before ? 0 : Stats.Round(Math.Max(0, (r - from).TotalSeconds), 3);
         return new FaultRecovery
         {
             Name = f.Name, Kind = f.Kind, Target = f.Target, Start = f.Start, End = f.End, Detail = f.Detail,
             BacklogOf = string.Join("+", daemons), BacklogBefore = before, BacklogPeak = peak,
-            RecoveredAt = recovered, TimeToRecoverSeconds = recovered is { } r ? Stats.Round((r - f.Start).TotalSeconds, 3) : null,
+            RecoveredAt = peak <= before && recovered is not null ? from : recovered, TimeToRecoverSeconds = ttr,
         };
     }
 }

@@ -22,7 +22,7 @@ internal sealed class ResourceAnalysis
 
     public readonly SortedDictionary<string, DaemonSamples> Daemons = new(StringComparer.Ordinal);
     public readonly List<PodIncident> Incidents = [];
-    public long MinTicks = long.MaxValue, MaxTicks = long.MinValue;
+    public long MinTicks = long.MaxValue, MaxTicks = long.MinValue, MinSampleTicks = long.MaxValue;
 
     public void Run(ObservationReader reader, string runDir)
     {
@@ -32,6 +32,7 @@ internal sealed class ResourceAnalysis
         {
             Of(s.Daemon).Samples.Add(s);
             MinTicks = Math.Min(MinTicks, s.Time.Ticks);
+            MinSampleTicks = Math.Min(MinSampleTicks, s.Time.Ticks);
             MaxTicks = Math.Max(MaxTicks, s.Time.Ticks);
         }
         // A target that records no pod lifecycle (or an old run) still gets a report, without the reasons.
@@ -61,7 +62,7 @@ internal sealed class ResourceAnalysis
         return d;
     }
 
-    public static ResourceUsage Usage(DaemonSamples d, int? threads)
+    public static ResourceUsage Usage(DaemonSamples d, int? threads, DateTime? runStart = null)
     {
         var running = d.Samples.Where(s => s.State == "Running").ToList();
         var cpu = running.Select(s => s.CpuCores).Order().ToArray();
@@ -81,8 +82,9 @@ internal sealed class ResourceAnalysis
             var used = Math.Max(before.LastOrDefault(s => s.MemoryLimit is not null).MemoryLimit ?? 0, before.Count > 0 ? before.Max(s => s.MemoryBytes) : 0);
             memAtOom = Math.Max(memAtOom ?? 0, used);
         }
-        var pending = d.Samples.Count(s => s.State == "Pending") * interval;
-        var crash = d.Samples.Count(s => s.State == "CrashLoopBackOff") * interval;
+        var pending = PendingInstants(d, runStart) * interval;
+        // Time with some pod crash-looping, not the pods' times added up.
+        var crash = d.Samples.Where(s => s.State == "CrashLoopBackOff").Select(s => s.Time).Distinct().Count() * interval;
         var status = oom > 0 || chaos > 0 || other > 0 || restarts > 0 ? "Restarted" : pending > 0 ? "Pending" : "OK";
         return new ResourceUsage
         {
@@ -103,6 +105,29 @@ internal sealed class ResourceAnalysis
             PeakBacklog = d.Timeline.Count > 0 ? d.Timeline.Max(t => t.Backlog) : 0,
             Status = status,
         };
+    }
+
+    /// <summary>
+    /// Instants at which some pod of the daemon was Pending as Kubernetes means it: created but not yet running (not
+    /// yet scheduled, or its containers not yet started). A pod counts until it first runs, not after (a container
+    /// restarting in a running pod is a restart); pods there at the run's first sample are the rehearsal's own
+    /// start-up and do not count. Instants, not pod-samples: two pods pending together are pending once.
+    /// </summary>
+    private static int PendingInstants(DaemonSamples d, DateTime? runStart)
+    {
+        var first = runStart ?? (d.Samples.Count > 0 ? d.Samples.Min(s => s.Time) : default);
+        var instants = new HashSet<DateTime>();
+        foreach (var pod in d.Samples.GroupBy(s => s.Pod))
+        {
+            var samples = pod.OrderBy(s => s.Time).ToList();
+            if (samples[0].Time <= first) continue;
+            foreach (var s in samples)
+            {
+                if (s.State == "Running") break;
+                if (s.State == "Pending") instants.Add(s.Time);
+            }
+        }
+        return instants.Count;
     }
 
     /// <summary>The sampling interval: the most common gap between instants (robust to a missed sample).</summary>

@@ -127,6 +127,8 @@ public sealed record RuleCompletion
 {
     /// <summary>Rules seen in events (a transfer request or a RULE_OK names them).</summary>
     public long RulesSeen { get; init; }
+    /// <summary>Rules seen in scopes where some rule sent RULE_OK: only rules with notify C, P or Y send it (noise rules never do).</summary>
+    public long Notifying { get; init; }
     public long RulesOk { get; init; }
     /// <summary>RULE_OK of rules with a transfer before it: completion = first transfer-queued → RULE_OK.</summary>
     public long Measured { get; init; }

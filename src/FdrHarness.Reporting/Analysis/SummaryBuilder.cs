@@ -31,7 +31,8 @@ public static class SummaryBuilder
         var end = new DateTime(maxTicks, DateTimeKind.Utc);
 
         var threads = scenario?.Daemons.ToDictionary(d => d.Name, d => d.Threads) ?? [];
-        var usage = resources.Daemons.Values.Select(d => ResourceAnalysis.Usage(d, threads.TryGetValue(d.Daemon, out var t) ? t : null)).ToList();
+        var firstSample = resources.MinSampleTicks == long.MaxValue ? (DateTime?)null : new DateTime(resources.MinSampleTicks, DateTimeKind.Utc);
+        var usage = resources.Daemons.Values.Select(d => ResourceAnalysis.Usage(d, threads.TryGetValue(d.Daemon, out var t) ? t : null, firstSample)).ToList();
         var recommendations = usage.Select(Recommendations.For).ToList();
         var pool = scenario?.Cluster.Nodes.OrderByDescending(n => n.Cpu.Cores * n.Memory.Bytes).FirstOrDefault();
 
@@ -54,7 +55,7 @@ public static class SummaryBuilder
             Events = EventStatsOf(events),
             Experiments = ExperimentsOf(events),
             Rses = RsesOf(events, scenario),
-            TransferMatrix = MatrixOf(events, options.LinkTarget),
+            TransferMatrix = MatrixOf(events, options.LinkTarget ?? ReportOptions.DefaultLinkTarget, scenario?.Rses.Select(r => r.Name)),
             Rules = RulesOf(events),
             OverTime = OverTimeOf(events, resources, start, end, options),
             Resources = usage,
@@ -110,12 +111,13 @@ public static class SummaryBuilder
         }).ToList();
     }
 
-    internal static TransferMatrix MatrixOf(EventPass e, double? target)
+    internal static TransferMatrix MatrixOf(EventPass e, double? target, IEnumerable<string>? declared = null)
     {
         var links = e.Links.Where(kv => kv.Key.Src >= 0 && kv.Key.Dst >= 0).ToDictionary(
             kv => (Src: e.Reader.Rses[kv.Key.Src], Dst: e.Reader.Rses[kv.Key.Dst]), kv => kv.Value);
-        // Rows and columns: every RSE that took part in a transfer, in name order, so NO DATA cells are visible.
-        var rses = links.Keys.SelectMany(k => new[] { k.Src, k.Dst }).Distinct().Order(StringComparer.Ordinal).ToList();
+        // Rows and columns: every RSE the scenario declares and every RSE that took part in a transfer, in name order,
+        // so an RSE without traffic shows as a row and a column of NO DATA instead of disappearing.
+        var rses = links.Keys.SelectMany(k => new[] { k.Src, k.Dst }).Union(declared ?? []).Distinct().Order(StringComparer.Ordinal).ToList();
         var cells = new List<LinkCell>();
         foreach (var src in rses)
             foreach (var dst in rses)
@@ -145,12 +147,14 @@ public static class SummaryBuilder
     {
         var seen = 0L;
         var ok = 0L;
+        var notifying = 0L;
         var durations = new List<double>();
         for (var r = 0; r < e.RuleFirst.Length && r < e.Reader.Rules.Count; r++)
         {
             var first = e.RuleFirst[r];
             var done = e.RuleOk[r];
             seen++;
+            if (e.NotifyingScopes.Contains(e.RuleScope[r])) notifying++;
             if (done == long.MaxValue) continue;
             ok++;
             if (first <= done) durations.Add((done - first) / (double)TimeSpan.TicksPerSecond);
@@ -161,7 +165,7 @@ public static class SummaryBuilder
             sorted.LongCount(d => d <= edge && (i == 0 || d > CompletionEdges[i - 1])))).ToList();
         return new RuleCompletion
         {
-            RulesSeen = seen, RulesOk = ok, Measured = sorted.Length,
+            RulesSeen = seen, Notifying = notifying, RulesOk = ok, Measured = sorted.Length,
             CompletionSeconds = sorted.Length == 0 ? null : new Distribution(Stats.Round(sorted[0], 3), Stats.Round(Stats.Percentile(sorted, 0.5), 3),
                 Stats.Round(Stats.Percentile(sorted, 0.9), 3), Stats.Round(Stats.Percentile(sorted, 0.95), 3), Stats.Round(Stats.Percentile(sorted, 0.99), 3),
                 Stats.Round(sorted[^1], 3), Stats.Round(sorted.Average(), 3)),

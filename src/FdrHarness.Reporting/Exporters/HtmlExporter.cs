@@ -9,27 +9,47 @@ namespace FdrHarness.Reporting.Exporters;
 public static class HtmlExporter
 {
     public const string FileName = "report.html";
-    public static readonly string[] Sections = ["Summary", "Transfer matrix", "Events over time", "Resource usage", "Takeaway", "Faults"];
+    public static readonly string[] Sections = ["Verdict", "Summary", "Transfer matrix", "Events over time", "Resource usage", "Takeaway", "Faults"];
 
     private const string Style = """
-        body{font-family:"DejaVu Sans",Arial,sans-serif;margin:24px;color:#222;max-width:1400px}
+        body{font-family:"DejaVu Sans",Arial,sans-serif;margin:16px 24px;color:#222;max-width:1600px}
         h1{font-size:22px}h2{border-bottom:2px solid #1565c0;padding-bottom:4px;margin-top:36px}
         table{border-collapse:collapse;margin:8px 0 16px;font-size:13px}th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
         th{background:#f0f4f8}td.l,th.l{text-align:left}tr.total td{font-weight:bold}td{white-space:nowrap}td:last-child{white-space:normal}
         tr.bad td{background:#ffebee}tr.warn td{background:#fff3e0}
-        .ok{background:#c8e6c9}.warn{background:#ffe0b2}.bad{background:#ef9a9a;font-weight:bold}.nodata{background:#eee;color:#888;font-size:11px}
-        .find li{margin:3px 0}img{max-width:100%;border:1px solid #ddd;margin:6px 0}.grid{display:grid;grid-template-columns:1fr 1fr;gap:6px}
-        nav a{margin-right:14px}.note{color:#555;font-size:13px}
+        .nodata{background:#eee;color:#888;font-size:11px}
+        .find li{margin:3px 0}img{width:100%;height:auto;border:1px solid #ddd;margin:6px 0;display:block}img.natural{width:auto;max-width:100%}
+        .grid{display:grid;grid-template-columns:1fr 1fr;gap:6px}@media (max-width:1000px){.grid{grid-template-columns:1fr}}
+        .scroll{overflow-x:auto;max-width:100%}
+        nav a{margin-right:14px;white-space:nowrap}.note{color:#555;font-size:13px}
+        .verdict{font-size:18px;font-weight:bold;padding:8px 12px;border-radius:4px;display:inline-block}
+        .pass{background:#c8e6c9;color:#1b5e20}.fail{background:#ffcdd2;color:#b71c1c}.none{background:#eee;color:#555}
+        td.pass,td.fail{text-align:center;font-weight:bold}
         """;
 
-    public static string ToHtml(Summary s, IReadOnlyList<PlotExporter.PlotFile> plots)
+    public static string ToHtml(Summary s, IReadOnlyList<PlotExporter.PlotFile> plots, ReportVerdict? verdict = null)
     {
         var b = new StringBuilder();
         var byName = plots.ToDictionary(p => p.Name);
         b.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
         b.Append($"<title>Rehearsal report: {E(s.Run.Scenario)}</title><style>{Style}</style></head><body>\n");
         b.Append($"<h1>Rehearsal report: {E(s.Run.Scenario)}</h1>\n<p class=\"note\">Target {E(s.Run.Target)}, seed {s.Run.Seed}, observed {Time(s.Run.Start)} → {Time(s.Run.End)} UTC ({Duration(s.Run.DurationSeconds)}). Computed from the run's observation files only.</p>\n");
+        b.Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
         b.Append("<nav>").AppendJoin("", Sections.Select(x => $"<a href=\"#{Id(x)}\">{E(x)}</a>")).Append("</nav>\n");
+
+        Section(b, "Verdict");
+        if (verdict is null) b.Append("<p class=\"verdict none\">Not judged: this report was built without the scenario's thresholds.</p>\n");
+        else
+        {
+            b.Append($"<p class=\"verdict {(verdict.Lines.Count == 0 ? "none" : verdict.Passed ? "pass" : "fail")}\">{E(verdict.Headline)}</p>\n");
+            if (verdict.Lines.Count > 0)
+            {
+                b.Append("<div class=\"scroll\"><table><tr><th></th><th class=\"l\">Threshold</th><th class=\"l\">Over</th><th class=\"l\">Figure</th><th>Value</th><th>Limit</th><th class=\"l\">Why</th></tr>\n");
+                foreach (var l in verdict.Lines)
+                    b.Append($"<tr><td class=\"{(l.Passed ? "pass" : "fail")}\">{(l.Passed ? "✓" : "✗")}</td><td class=\"l\">{E(l.Threshold)}</td><td class=\"l\">{E(l.Over)}</td><td class=\"l\">{E(l.Figure)}</td><td>{E(l.Value)}</td><td>{E(l.Limit)}</td><td class=\"l\">{E(l.Why)}</td></tr>\n");
+                b.Append("</table></div>\n");
+            }
+        }
 
         Section(b, "Summary");
         b.Append("<ul>").AppendJoin("", Tables.Headline(s).Select(l => $"<li>{E(l)}</li>")).Append("</ul>\n<h3>Findings</h3><ul class=\"find\">")
@@ -37,29 +57,34 @@ public static class HtmlExporter
         b.Append("<h3>Experiments</h3><p class=\"note\">Files are those seen in a transfer or deletion event: an injected file that never moved emits no Hermes event.</p>");
         Table(b, ["Scope", "Files", "Datasets", "Containers", "Bytes", "Average file size", "Transfers done", "Deletions", "DIDs erased"],
             s.Experiments.Select(x => new[] { x.Scope, Num(x.Files), Num(x.Datasets), Num(x.Containers), Bytes(x.Bytes), x.AverageFileSize is { } a ? Bytes(a) : "-", Num(x.TransfersDone), Num(x.DeletionsDone), Num(x.DidsErased) }));
-        b.Append("<h3>RSEs</h3><p class=\"note\">Bytes written by transfers minus bytes deleted, against the scenario's quota (uploads emit no event).</p>");
-        Table(b, ["RSE", "QoS", "Quota", "Watermark", "In (transfers)", "Out (as source)", "Deleted", "Net", "Net / quota"],
-            s.Rses.Select(r => new[] { r.Rse, r.Qos ?? "-", r.Quota is { } q ? Bytes(q) : "-", r.Watermark is { } w ? Bytes(w) : "-", Bytes(r.BytesIn), Bytes(r.BytesOut), Bytes(r.BytesDeleted), Bytes(r.NetBytes), Pct1(r.NetOverQuota) }));
+        b.Append("<h3>RSEs</h3><p class=\"note\">Bytes moved by transfers and deletions. Injected files are not in these columns: Rucio sends no Hermes event when a replica is registered or uploaded, so their bytes are not in the observations (and deletions may exceed what transfers brought in).</p>");
+        Table(b, ["RSE", "QoS", "Quota", "Watermark", "In (transfers)", "Files in", "Out (as source)", "Deleted", "Files deleted"],
+            s.Rses.Select(r => new[] { r.Rse, r.Qos ?? "-", r.Quota is { } q ? Bytes(q) : "-", r.Watermark is { } w ? Bytes(w) : "-", Bytes(r.BytesIn), Num(r.FilesIn), Bytes(r.BytesOut), Bytes(r.BytesDeleted), Num(r.FilesDeleted) }));
 
         Section(b, "Transfer matrix");
         var m = s.TransferMatrix;
         var target = m.LinkTarget ?? 0.9;
-        b.Append($"<p class=\"note\">transfer-done / transfer-submitted per source (row) and destination (column), the FDR's definition: retries are new submissions, so a cell can pass 100 %. Hover a cell for counts and Rucio's done/(done+failed). Target {Pct(target)}{(m.LinkTarget is null ? " (default; none was given)" : "")}: {m.LinksBelowTarget} of {m.LinksWithData} links below.</p>\n");
-        Image(b, byName, "transfer-matrix");
+        b.Append($"<p class=\"note\">transfer-done / transfer-submitted per source (row) and destination (column), the FDR's definition: retries are new submissions, so a cell can pass 100 %. Every declared RSE has a row and a column; NO DATA where nothing was submitted. Hover a cell of the table for its counts and Rucio's done/(done+failed); transfer-matrix.csv has them all. Target {Pct(target)}: {m.LinksBelowTarget} of {m.LinksWithData} links with data below.</p>\n");
+        Image(b, byName, "transfer-matrix", "natural");
         var cells = m.Links.ToDictionary(c => (c.Src, c.Dst));
-        b.Append("<table><tr><th class=\"l\">src \\ dst</th>").AppendJoin("", m.Destinations.Select(d => $"<th>{E(d)}</th>")).Append("</tr>\n");
+        b.Append("<div class=\"scroll\"><table class=\"matrix\"><tr><th class=\"l\">src \\ dst</th>").AppendJoin("", m.Destinations.Select(d => $"<th>{E(d)}</th>")).Append("</tr>\n");
         foreach (var src in m.Sources)
         {
             b.Append($"<tr><th class=\"l\">{E(src)}</th>");
             foreach (var dst in m.Destinations)
             {
                 var c = cells[(src, dst)];
-                var cls = c.Submitted == 0 ? "nodata" : c.DoneOverSubmitted >= target ? "ok" : c.DoneOverSubmitted >= 0.5 ? "warn" : "bad";
-                b.Append($"<td class=\"{cls}\" title=\"{E($"{src} → {dst}: submitted {Num(c.Submitted)}, done {Num(c.Done)}, failed {Num(c.Failed)}, done/(done+failed) {Pct1(c.Efficiency)}")}\">{E(Tables.MatrixCell(c))}</td>");
+                var title = E($"{src} → {dst}: submitted {Num(c.Submitted)}, done {Num(c.Done)}, failed {Num(c.Failed)}, done/(done+failed) {Pct1(c.Efficiency)}");
+                if (c.Submitted == 0) b.Append($"<td class=\"nodata\" title=\"{title}\">NO DATA</td>");
+                else
+                {
+                    var (bg, fg) = Tables.MatrixColors(c.DoneOverSubmitted!.Value);
+                    b.Append($"<td style=\"background:{bg};color:{fg}\" title=\"{title}\">{E(Tables.MatrixCell(c))}</td>");
+                }
             }
             b.Append("</tr>\n");
         }
-        b.Append("</table>\n");
+        b.Append("</table></div>\n");
 
         Section(b, "Events over time");
         b.Append("<p class=\"note\">Dashed purple lines: chaos actions (see Faults).</p>");
@@ -74,13 +99,20 @@ public static class HtmlExporter
         // Rows tinted like the plots: red OOMKilled, orange killed otherwise.
         Table(b, Tables.UsageHeader, Tables.UsageRows(s), rowClass: i => s.Resources[i].OomKilled > 0 ? "bad" : s.Resources[i].KilledByChaos + s.Resources[i].KilledOther > 0 ? "warn" : null);
         Image(b, byName, "memory-vs-limit");
-        b.Append("<div class=\"grid\">");
-        foreach (var u in s.Resources)
+        var shown = PlotExporter.WorthAPlot(s).ToList();
+        var quiet = s.Resources.Where(u => !shown.Contains(u)).Select(u => u.Daemon).ToList();
+        if (shown.Count > 0)
         {
-            Image(b, byName, $"cpu-{u.Daemon}");
-            Image(b, byName, $"memory-{u.Daemon}");
+            b.Append("<p class=\"note\">Daemons with something to see (OOMKilled, killed, limits changed, or a backlog): CPU and memory over time.</p><div class=\"grid\">");
+            foreach (var u in shown)
+            {
+                Image(b, byName, $"cpu-{u.Daemon}");
+                Image(b, byName, $"memory-{u.Daemon}");
+            }
+            b.Append("</div>\n");
         }
-        b.Append("</div>\n");
+        if (quiet.Count > 0)
+            b.Append($"<p class=\"note\">No plot for the {quiet.Count} daemons that ran without a kill, a limit change or a backlog (their figures are in the table above): {E(string.Join(", ", quiet))}.</p>\n");
 
         Section(b, "Takeaway");
         b.Append("<p class=\"note\">Per pod. VPA: p90 + 15 %; after an OOM max(used + 100 MiB, used × 1.2); at least 25 mCPU / 250 MiB. KRR simple: CPU request p95 (no CPU limit), memory request = limit = peak × 1.15. Totals multiply by replicas.</p>");
@@ -97,9 +129,8 @@ public static class HtmlExporter
         }
         if (s.Incidents.Count > 0)
         {
-            b.Append("<h3>Pod kills</h3>");
-            Table(b, ["Time", "Daemon", "Pod", "Event", "Reason"], s.Incidents.Take(200).Select(i => new[] { Time(i.Time), i.Daemon, i.Pod, i.Event, i.Reason ?? "" }));
-            if (s.Incidents.Count > 200) b.Append($"<p class=\"note\">…{s.Incidents.Count - 200} more in summary.json.</p>");
+            b.Append("<h3>Pod kills</h3><p class=\"note\">Grouped by what killed the pods; every kill is in summary.json (incidents).</p>");
+            Table(b, ["What", "Daemon", "Pods killed", "First", "Last"], Tables.IncidentGroups(s));
         }
         if (s.ApiLatency.Count > 0)
         {
@@ -111,27 +142,27 @@ public static class HtmlExporter
         return b.ToString();
     }
 
-    public static void Write(Summary s, IReadOnlyList<PlotExporter.PlotFile> plots, string dir) =>
-        ReportFiles.Write(Path.Combine(dir, FileName), ToHtml(s, plots));
+    public static void Write(Summary s, IReadOnlyList<PlotExporter.PlotFile> plots, string dir, ReportVerdict? verdict = null) =>
+        ReportFiles.Write(Path.Combine(dir, FileName), ToHtml(s, plots, verdict));
 
     private static string E(string s) => WebUtility.HtmlEncode(s);
     private static string Id(string section) => section.ToLowerInvariant().Replace(' ', '-');
     private static void Section(StringBuilder b, string title) => b.Append($"<h2 id=\"{Id(title)}\">{E(title)}</h2>\n");
 
-    private static void Image(StringBuilder b, Dictionary<string, PlotExporter.PlotFile> plots, string name)
+    private static void Image(StringBuilder b, Dictionary<string, PlotExporter.PlotFile> plots, string name, string? cls = null)
     {
         if (plots.TryGetValue(name, out var p))
-            b.Append($"<img alt=\"{E(p.Title)}\" title=\"{E(p.Title)}\" src=\"data:image/png;base64,{Convert.ToBase64String(p.Png)}\">\n");
+            b.Append($"<img{(cls is null ? "" : $" class=\"{cls}\"")} alt=\"{E(p.Title)}\" title=\"{E(p.Title)}\" src=\"data:image/png;base64,{Convert.ToBase64String(p.Png)}\">\n");
     }
 
     private static void Table(StringBuilder b, IEnumerable<string> header, IEnumerable<string[]> rows, bool totalLast = false, Func<int, string?>? rowClass = null)
     {
-        b.Append("<table><tr>").AppendJoin("", header.Select((h, i) => $"<th{(i == 0 ? " class=\"l\"" : "")}>{E(h)}</th>")).Append("</tr>\n");
+        b.Append("<div class=\"scroll\"><table><tr>").AppendJoin("", header.Select((h, i) => $"<th{(i == 0 ? " class=\"l\"" : "")}>{E(h)}</th>")).Append("</tr>\n");
         var list = rows.ToList();
         for (var r = 0; r < list.Count; r++)
             b.Append(totalLast && r == list.Count - 1 ? "<tr class=\"total\">" : rowClass?.Invoke(r) is { } cls ? $"<tr class=\"{cls}\">" : "<tr>")
                 .AppendJoin("", list[r].Select((c, i) => $"<td{(i == 0 || i == list[r].Length - 1 ? " class=\"l\"" : "")}>{E(c)}</td>")).Append("</tr>\n");
-        b.Append("</table>\n");
+        b.Append("</table></div>\n");
     }
 
     private static void Pivot(StringBuilder b, string title, string what, IReadOnlyList<CountBy2> counts)

@@ -23,23 +23,35 @@ public static class PlotExporter
         Directory.CreateDirectory(folder);
         var plots = new List<PlotFile>
         {
-            Save(folder, "transfer-matrix", "Transfer matrix: done/submitted", Matrix(s), 1000, 860),
-            Save(folder, "memory-vs-limit", "Peak memory against the limit, per daemon", MemoryVsLimit(s), 1100, 620),
-            Save(folder, "events-over-time", "Events by type over time", EventsOverTime(s), 1000, 420),
-            Save(folder, "events-by-scope", "Events by scope over time", Series(s, s.OverTime.EventsByScope, "events per minute by scope"), 1000, 380),
-            Save(folder, "events-by-protocol", "Transfer and deletion events by protocol over time", Series(s, s.OverTime.EventsByProtocol.Where(kv => kv.Key != "-").ToDictionary(), "events per minute by protocol"), 1000, 380),
-            Save(folder, "throughput", "Throughput of completed transfers", Throughput(s), 1000, 380),
-            Save(folder, "backlog", "Backlog of each daemon's queue", Backlog(s), 1000, 420),
-            Save(folder, "deletion-backlog", "Deletion backlog (reaper, undertaker) and deletions", DeletionBacklog(s), 1000, 380),
-            Save(folder, "rule-completion", "Rule completion time (first transfer request to RULE_OK)", RuleCompletionPlot(s), 800, 380),
+            Save(folder, "transfer-matrix", "Transfer matrix: done/submitted", Matrix(s), MatrixSize(s), MatrixSize(s) - 100),
+            Save(folder, "memory-vs-limit", "Peak memory against the limit, per daemon", MemoryVsLimit(s), Wide, 220 + 26 * s.Resources.Count),
+            Save(folder, "events-over-time", "Events by type over time", EventsOverTime(s), Wide, 440),
+            Save(folder, "events-by-scope", "Events by scope over time", Series(s, s.OverTime.EventsByScope, "events per minute by scope"), Wide, 400),
+            Save(folder, "events-by-protocol", "Transfer and deletion events by protocol over time", Series(s, s.OverTime.EventsByProtocol.Where(kv => kv.Key != "-").ToDictionary(), "events per minute by protocol"), Wide, 400),
+            Save(folder, "throughput", "Throughput of completed transfers", Throughput(s), Wide, 400),
+            Save(folder, "backlog", "Backlog of each daemon's queue", Backlog(s), Wide, 440),
+            Save(folder, "deletion-backlog", "Deletion backlog (reaper, undertaker) and deletions", DeletionBacklog(s), Wide, 400),
+            Save(folder, "rule-completion", "Rule completion time (first transfer request to RULE_OK)", RuleCompletionPlot(s), Wide, 380),
         };
-        foreach (var u in s.Resources)
+        foreach (var u in WorthAPlot(s))
         {
-            plots.Add(Save(folder, $"cpu-{u.Daemon}", $"{u.Daemon}: CPU", Resource(s, u, memory: false), 640, 260));
-            plots.Add(Save(folder, $"memory-{u.Daemon}", $"{u.Daemon}: memory", Resource(s, u, memory: true), 640, 260));
+            plots.Add(Save(folder, $"cpu-{u.Daemon}", $"{u.Daemon}: CPU", Resource(s, u, memory: false), 760, 300));
+            plots.Add(Save(folder, $"memory-{u.Daemon}", $"{u.Daemon}: memory", Resource(s, u, memory: true), 760, 300));
         }
         return plots;
     }
+
+    /// <summary>Plots are drawn as wide as report.html shows them (full width), so text is not shrunk.</summary>
+    private const int Wide = 1500;
+
+    private static int MatrixSize(Summary s) => Math.Clamp(320 + 46 * s.TransferMatrix.Destinations.Count, 700, 1500);
+
+    /// <summary>
+    /// Daemons whose CPU and memory over time are worth a plot: OOMKilled, killed, limits changed, or a backlog. The
+    /// others ran flat: their figures are in the usage table, and a page of flat lines hides the few that matter.
+    /// </summary>
+    public static IEnumerable<ResourceUsage> WorthAPlot(Summary s) => s.Resources.Where(u =>
+        u.OomKilled + u.KilledByChaos + u.KilledOther + u.Restarts > 0 || u.InitialCpuLimit is not null || u.InitialMemoryLimit is not null || u.PeakBacklog > 0);
 
     private static PlotFile Save(string folder, string name, string title, Plot plot, int width, int height)
     {
@@ -82,34 +94,57 @@ public static class PlotExporter
         var m = s.TransferMatrix;
         var target = m.LinkTarget ?? 0.9;
         var p = NewPlot();
-        var n = m.Sources.Count;
+        var (n, k) = (m.Sources.Count, m.Destinations.Count);
         var cells = m.Links.ToDictionary(c => (c.Src, c.Dst));
+        // One continuous scale from 0 % (dark red) to 100 % (dark green), NaN for NO DATA, with its colour bar: 89 % and
+        // 55 % no longer share a colour.
+        var data = new double[Math.Max(n, 1), Math.Max(k, 1)];
+        for (var r = 0; r < data.GetLength(0); r++)
+            for (var c = 0; c < data.GetLength(1); c++)
+                data[r, c] = r < n && c < k && cells[(m.Sources[r], m.Destinations[c])] is { Submitted: > 0 } cell ? Math.Min(1, cell.DoneOverSubmitted!.Value) : double.NaN;
+        if (m.LinksWithData > 0)
+        {
+            var heatmap = p.Add.Heatmap(data);
+            heatmap.Colormap = new ScottPlot.Colormaps.CustomInterpolated(Tables.MatrixScale.Select(Color.FromHex).ToArray());
+            heatmap.ManualRange = new ScottPlot.Range(0, 1);
+            heatmap.NaNCellColor = NoData;
+            heatmap.Rectangle = new CoordinateRect(0, Math.Max(k, 1), 0, Math.Max(n, 1));
+            var bar = p.Add.ColorBar(heatmap);
+            bar.Label = "done/submitted (1 = 100 % or more)";
+        }
+        else
+        {
+            // Nothing to colour (and a heatmap of NaN only has no range): the grid in NO DATA grey.
+            var empty = p.Add.Rectangle(0, Math.Max(k, 1), 0, Math.Max(n, 1));
+            empty.FillColor = NoData;
+            empty.LineWidth = 0;
+        }
         for (var r = 0; r < n; r++)
-            for (var c = 0; c < m.Destinations.Count; c++)
+            for (var c = 0; c < k; c++)
             {
                 var cell = cells[(m.Sources[r], m.Destinations[c])];
                 var y = n - 1 - r;
-                var color = cell.Submitted == 0 ? NoData : cell.DoneOverSubmitted >= target ? Good.WithAlpha(0.35 + 0.65 * Math.Min(1, (cell.DoneOverSubmitted!.Value - target) / (1 - target + 1e-9)))
-                    : cell.DoneOverSubmitted >= 0.5 ? Warn : Bad;
-                var rect = p.Add.Rectangle(c, c + 1, y, y + 1);
-                rect.FillColor = color;
-                rect.LineColor = Colors.White;
-                rect.LineWidth = 1;
                 var text = p.Add.Text(Tables.MatrixCell(cell), c + 0.5, y + 0.5);
                 text.LabelAlignment = Alignment.MiddleCenter;
                 text.LabelFontSize = cell.Submitted == 0 ? 9 : 12;
                 text.LabelBold = cell.Submitted > 0 && cell.DoneOverSubmitted < target;
-                text.LabelFontColor = cell.Submitted > 0 && cell.DoneOverSubmitted < target ? Colors.White : Colors.Black;
+                text.LabelFontColor = cell.Submitted == 0 ? Color.FromHex("#757575") : Color.FromHex(Tables.MatrixColors(cell.DoneOverSubmitted!.Value).Text);
             }
-        p.Axes.Bottom.SetTicks(Enumerable.Range(0, m.Destinations.Count).Select(i => i + 0.5).ToArray(), m.Destinations.ToArray());
+        for (var i = 0; i <= Math.Max(n, k); i++)
+        {
+            // White grid lines between cells.
+            if (i <= k) p.Add.VerticalLine(i, 1, Colors.White);
+            if (i <= n) p.Add.HorizontalLine(i, 1, Colors.White);
+        }
+        p.Axes.Bottom.SetTicks(Enumerable.Range(0, k).Select(i => i + 0.5).ToArray(), m.Destinations.ToArray());
         p.Axes.Left.SetTicks(Enumerable.Range(0, n).Select(i => n - 1 - i + 0.5).ToArray(), m.Sources.ToArray());
         p.Axes.Bottom.TickLabelStyle.Rotation = 90;
         p.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
         p.Axes.Bottom.MinimumSize = 150;
         p.XLabel("destination");
         p.YLabel("source");
-        p.Title($"transfer-done / transfer-submitted (green ≥ {Pct(target)}, orange ≥ 50%, red < 50%, grey NO DATA)");
-        p.Axes.SetLimits(0, Math.Max(1, m.Destinations.Count), 0, Math.Max(1, n));
+        p.Title(n == 0 ? "No transfer was submitted: the matrix is empty" : $"done / submitted per link (bold: below {Pct(target)})", 16);
+        p.Axes.SetLimits(0, Math.Max(1, k), 0, Math.Max(1, n));
         p.Grid.IsVisible = false;
         return p;
     }

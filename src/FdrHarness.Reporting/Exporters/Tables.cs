@@ -82,6 +82,29 @@ internal static class Tables
 
     public static string MatrixCell(LinkCell c) => c.Submitted == 0 ? "NO DATA" : Pct(c.DoneOverSubmitted);
 
+    /// <summary>The matrix's continuous scale, shared by the heatmap and the table: dark red at 0 %, through orange and yellow, to dark green at 100 % and above.</summary>
+    public static readonly string[] MatrixScale = ["#b71c1c", "#e65100", "#f9a825", "#c0ca33", "#43a047", "#1b5e20"];
+
+    /// <summary>Background and text colour of a cell with this done/submitted.</summary>
+    public static (string Background, string Text) MatrixColors(double ratio)
+    {
+        var x = Math.Clamp(ratio, 0, 1) * (MatrixScale.Length - 1);
+        var i = Math.Min((int)Math.Floor(x), MatrixScale.Length - 2);
+        var t = x - i;
+        static (int R, int G, int B) Rgb(string hex) => (Convert.ToInt32(hex[1..3], 16), Convert.ToInt32(hex[3..5], 16), Convert.ToInt32(hex[5..7], 16));
+        var (a, b) = (Rgb(MatrixScale[i]), Rgb(MatrixScale[i + 1]));
+        var (r, g, bl) = ((int)Math.Round(a.R + (b.R - a.R) * t), (int)Math.Round(a.G + (b.G - a.G) * t), (int)Math.Round(a.B + (b.B - a.B) * t));
+        // Dark text on the light middle of the scale, white on its dark ends.
+        var light = 0.299 * r + 0.587 * g + 0.114 * bl > 150;
+        return ($"#{r:x2}{g:x2}{bl:x2}", light ? "#111" : "#fff");
+    }
+
+    /// <summary>Pod kills grouped by what killed them (OOMKilled, a chaos action, a rollout) and daemon.</summary>
+    public static IEnumerable<string[]> IncidentGroups(Summary s) => s.Incidents
+        .GroupBy(i => (What: i.Event == "oom-killed" ? "OOMKilled" : i.Reason is { Length: > 0 } r ? (r.StartsWith("chaos:", StringComparison.Ordinal) ? $"chaos action {r[6..]}" : r) : "killed", i.Daemon))
+        .OrderBy(g => g.Min(i => i.Time))
+        .Select(g => new[] { g.Key.What, g.Key.Daemon, Num(g.Count()), Time(g.Min(i => i.Time)), Time(g.Max(i => i.Time)) });
+
     public static string[] Headline(Summary s)
     {
         var t = s.Transfers;
@@ -90,8 +113,9 @@ internal static class Tables
             $"{Num(t.Submitted)} submissions totalling {Bytes(t.BytesSubmitted)}",
             $"{Num(t.Done)} completed transfers ({Bytes(t.BytesDone)}), {Num(t.Failed + t.SubmissionFailed)} failed",
             $"done/submitted {Pct1(t.DoneOverSubmitted)}, efficiency done/(done+failed) {Pct1(t.Efficiency)}, {Num(t.Retries)} retried submissions",
-            $"{Num(s.Events.Total)} events; rules: {Num(s.Rules.RulesOk)} OK of {Num(s.Rules.RulesSeen)} seen" +
-                (s.Rules.CompletionSeconds is { } d ? $", completion p50 {Duration(d.P50)}, p90 {Duration(d.P90)}" : ""),
+            $"{Num(s.Events.Total)} events; rules: {Num(s.Rules.RulesOk)} sent RULE_OK of {Num(s.Rules.Notifying)} that notify" +
+                (s.Rules.RulesSeen > s.Rules.Notifying ? $" ({Num(s.Rules.RulesSeen - s.Rules.Notifying)} other rules, such as noise, never send it)" : "") +
+                (s.Rules.CompletionSeconds is { } d ? $"; completion p50 {Duration(d.P50)}, p90 {Duration(d.P90)}" : ""),
         ];
     }
 
@@ -100,7 +124,9 @@ internal static class Tables
     {
         var target = s.TransferMatrix.LinkTarget ?? 0.9;
         var weak = s.TransferMatrix.Links.Where(c => c.Submitted > 0 && c.DoneOverSubmitted < target).OrderBy(c => c.DoneOverSubmitted).ToList();
-        yield return weak.Count == 0
+        yield return s.TransferMatrix.LinksWithData == 0
+            ? "No transfer was submitted: the transfer matrix is empty."
+            : weak.Count == 0
             ? $"All {s.TransferMatrix.LinksWithData} links with data reach {Pct(target)} done/submitted."
             : $"{weak.Count} of {s.TransferMatrix.LinksWithData} links below {Pct(target)} done/submitted; worst: " +
               string.Join(", ", weak.Take(5).Select(c => $"{c.Src} → {c.Dst} {Pct(c.DoneOverSubmitted)}"));
