@@ -64,8 +64,8 @@ public sealed class RunVerdictTests
     {
         var start = new DateTime(2026, 11, 25, 12, 0, 0, DateTimeKind.Utc);
         var output = new StringWriter();
-        var check = RunVerdict.AbortOnFail(Smoke("  - {expression: \"files.injected >= 1\", abort_on_fail: true}\n"), output)!(start);
-        Assert.Contains("'files.injected >= 1' is judged at the end only", output.ToString());
+        var check = RunVerdict.AbortOnFail(Smoke("  - {expression: \"events.total >= 1\", abort_on_fail: true}\n"), output)!(start);
+        Assert.Contains("'events.total >= 1' is judged at the end only", output.ToString());
         Assert.Null(check.Check(start.AddMinutes(1))); // an unwatched figure never stops a run
     }
 }

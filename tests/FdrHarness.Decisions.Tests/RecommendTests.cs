@@ -28,6 +28,17 @@ public sealed class RecommendTests
             var (rc, output, rerr) = Fdr("recommend", dir);
             Assert.True(rc == 0, rerr);
             Assert.Contains("judge-evaluator", output);
+            // Every figure says where it comes from, and no CPU request is below what the pod needed, sustained.
+            Assert.Contains("simulated model", output);
+            var summary = Reporting.Analysis.SummaryBuilder.Build(dir, new Reporting.ReportOptions { Plots = false });
+            foreach (var d in HelmRecommender.Recommend(summary).Daemons)
+            {
+                var usage = summary.Resources.Single(u => u.Daemon == d.Daemon);
+                Assert.True(d.CpuRequest >= usage.CpuP95 - 1e-9, $"{d.Daemon}: CPU request {d.CpuRequest} below its p95 {usage.CpuP95}");
+                if (usage.CpuLimit is { } limit && usage.CpuP95 >= 0.95 * limit)
+                    Assert.True(d.CpuRequest >= limit, $"{d.Daemon} was throttled at {limit} cores; the request {d.CpuRequest} is below it");
+                Assert.Equal(Sources.Simulated, d.Source);
+            }
             var folder = Path.Combine(dir, "recommend");
             var daemons = File.ReadAllText(Path.Combine(folder, "rucio-daemons.values.yaml"));
             Assert.Contains("judgeEvaluatorCount: 3", daemons);

@@ -44,10 +44,12 @@ public static class RecommendCommand
                 stderr.WriteLine($"{dir}: error: {e.Message.ReplaceLineEndings(" ")}");
                 return ExitCodes.InvalidInput;
             }
-            var result = HelmRecommender.Recommend(summary, p);
             var scenarioFile = Path.Combine(dir, Core.Observations.RunDirectory.ScenarioFile);
+            // The run's own scenario, as it ran (its budget was checked then).
+            var runScenario = File.Exists(scenarioFile) ? Core.Scenarios.ScenarioLoader.Load(scenarioFile, Core.Scenarios.ResourceBudget.Unlimited).Scenario : null;
+            var result = HelmRecommender.Recommend(summary, p, Sources.For(summary, runScenario));
             string? verified = null;
-            if (!parse.GetValue(noVerify) && File.Exists(scenarioFile) && Core.Scenarios.ScenarioLoader.Load(scenarioFile, Core.Scenarios.ResourceBudget.Unlimited).Scenario is { Target.Kind: Core.Scenarios.Model.TargetKind.Embedded } scenario)
+            if (!parse.GetValue(noVerify) && runScenario is { Target.Kind: Core.Scenarios.Model.TargetKind.Embedded } scenario)
             {
                 // Replays the run in memory: a limit that still OOMs is bumped again, as VPA would after the next kill.
                 var (converged, verification) = OomVerifier.Converge(scenario, result);

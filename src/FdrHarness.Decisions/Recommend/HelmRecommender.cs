@@ -10,7 +10,27 @@ namespace FdrHarness.Decisions.Recommend;
 public enum Policy { Max, Vpa, Krr }
 
 /// <summary>What to set for one daemon, with the two recommenders' figures it came from.</summary>
-public sealed record DaemonLimits(string Daemon, int Replicas, int? Threads, double CpuRequest, double? CpuLimit, long Memory, Recommendation From, int OomKilled);
+public sealed record DaemonLimits(string Daemon, int Replicas, int? Threads, double CpuRequest, double? CpuLimit, long Memory, Recommendation From, int OomKilled)
+{
+    /// <summary>Where the usage behind these figures comes from: the lake's simulated model, a model calibrated in the scenario, or live samples.</summary>
+    public string Source { get; init; } = Sources.Simulated;
+    /// <summary>The CPU the pod needed, sustained (p95 of its running samples; its limit when it was throttled there).</summary>
+    public double SustainedCpu { get; init; }
+}
+
+/// <summary>The three sources a recommendation can rest on, as the table and the values files label them.</summary>
+public static class Sources
+{
+    public const string Simulated = "simulated model";
+    public const string Calibrated = "calibrated model";
+    public const string Live = "live samples";
+
+    /// <summary>Live runs sample real pods; on the embedded lake a daemon with a model: section in the scenario was calibrated, the others use the defaults.</summary>
+    public static Func<string, string> For(Summary summary, Scenario? scenario) => daemon =>
+        summary.Run.Target != "embedded" ? Live
+        : scenario?.Daemons.FirstOrDefault(d => d.Name == daemon) is { Model.Count: > 0 } ? Calibrated
+        : Simulated;
+}
 
 public sealed record RecommendResult(IReadOnlyList<DaemonLimits> Daemons, Takeaway Takeaway, int? NodesNeeded, double? NodeCpu, long? NodeMemory, int? NodesAvailable);
 
@@ -25,20 +45,36 @@ public static class HelmRecommender
 {
     public static readonly IReadOnlySet<string> Servers = new HashSet<string>(StringComparer.Ordinal) { "rucio-server", "rucio-server-auth", "rucio-ui" };
 
-    public static RecommendResult Recommend(Summary summary, Policy policy = Policy.Max)
+    public static RecommendResult Recommend(Summary summary, Policy policy = Policy.Max, Func<string, string>? source = null)
     {
+        source ??= Sources.For(summary, null);
         var daemons = summary.Takeaway.Daemons.Select(r =>
         {
             var usage = summary.Resources.FirstOrDefault(u => u.Daemon == r.Daemon);
             var memory = policy switch { Policy.Vpa => r.VpaMemory, Policy.Krr => r.KrrMemory, _ => Math.Max(r.VpaMemory, r.KrrMemory) };
-            var cpu = policy == Policy.Krr ? r.KrrCpuRequest : r.VpaCpu;
+            // Never below what the pod was measured to need, sustained: a request under it starves the pod on a busy node.
+            var sustained = SustainedCpu(usage);
+            var cpu = Math.Max(policy == Policy.Krr ? r.KrrCpuRequest : r.VpaCpu, sustained);
             double? cpuLimit = policy == Policy.Krr ? null : r.CurrentCpuLimit is { } l ? Math.Max(l, cpu) : null;
-            return new DaemonLimits(r.Daemon, Math.Max(r.Replicas, 1), r.Threads, Math.Round(cpu, 3), cpuLimit, memory, r, usage?.OomKilled ?? 0);
+            return new DaemonLimits(r.Daemon, Math.Max(r.Replicas, 1), r.Threads, Math.Round(cpu, 3), cpuLimit, memory, r, usage?.OomKilled ?? 0)
+            {
+                Source = source(r.Daemon), SustainedCpu = Math.Round(sustained, 3),
+            };
         }).ToList();
         var t = summary.Takeaway;
         int? nodes = t.NodeCpu is { } c && t.NodeMemory is { } m
             ? Recommendations.NodesNeeded(daemons.SelectMany(d => Enumerable.Repeat((d.CpuRequest, d.Memory), d.Replicas)), c, m) : null;
         return new RecommendResult(daemons, t, nodes, t.NodeCpu, t.NodeMemory, t.NodesAvailable);
+    }
+
+    /// <summary>
+    /// The CPU a daemon's pods needed, sustained: the p95 of their running samples; when that p95 sits at the CPU limit
+    /// (within 5 %), the pods were throttled there and needed at least the limit.
+    /// </summary>
+    public static double SustainedCpu(ResourceUsage? u)
+    {
+        if (u is null) return 0;
+        return u.CpuLimit is { } limit && limit > 0 && u.CpuP95 >= 0.95 * limit ? Math.Max(limit, u.CpuP95) : u.CpuP95;
     }
 
     /// <summary>The chart's key: camelCase of the daemon name; the submitter is conveyorTransferSubmitter.</summary>
@@ -65,6 +101,7 @@ public static class HelmRecommender
         {
             var key = HelmKey(d.Daemon);
             sb.Append($"{key}Count: {d.Replicas}\n{key}:\n");
+            sb.Append($"  # from {d.Source}; sustained CPU need {Cpu(d.SustainedCpu)}\n");
             if (d.Threads is { } th) sb.Append($"  threads: {th}\n");
             Resources(sb, d, "  ");
         }
@@ -74,7 +111,7 @@ public static class HelmRecommender
     /// <summary>A server's own release (rucio-server chart): replicaCount and resources.</summary>
     public static string ServerValues(DaemonLimits d, string source)
     {
-        var sb = new StringBuilder($"# {d.Daemon} values override (rucio-server chart), recommended by fdr recommend from {source}\n");
+        var sb = new StringBuilder($"# {d.Daemon} values override (rucio-server chart), recommended by fdr recommend from {source}\n# usage from {d.Source}; sustained CPU need {Cpu(d.SustainedCpu)}\n");
         sb.Append($"replicaCount: {d.Replicas}\n");
         Resources(sb, d, "");
         return sb.ToString();
@@ -91,15 +128,15 @@ public static class HelmRecommender
     public static string Table(RecommendResult r)
     {
         var sb = new StringBuilder();
-        sb.Append($"{"daemon",-26} {"pods",4} {"OOM",4}  {"current cpu/mem",-18} {"VPA cpu/mem",-18} {"KRR cpu/mem",-18} {"written cpu/mem",-18}\n");
+        sb.Append($"{"daemon",-26} {"pods",4} {"OOM",4}  {"current cpu/mem",-18} {"VPA cpu/mem",-18} {"KRR cpu/mem",-18} {"sustained cpu",-13} {"written cpu/mem",-18} source\n");
         foreach (var d in r.Daemons)
         {
             var f = d.From;
             string Pair(double? c, long? m) => $"{(c is { } x ? Cpu(x) : "-")}/{(m is { } y ? Memory(y) : "-")}";
-            sb.Append($"{d.Daemon,-26} {d.Replicas,4} {d.OomKilled,4}  {Pair(f.CurrentCpuLimit, f.CurrentMemoryLimit),-18} {Pair(f.VpaCpu, f.VpaMemory) + (f.VpaOomBump ? "*" : ""),-18} {Pair(f.KrrCpuRequest, f.KrrMemory),-18} {Pair(d.CpuRequest, d.Memory),-18}\n");
+            sb.Append($"{d.Daemon,-26} {d.Replicas,4} {d.OomKilled,4}  {Pair(f.CurrentCpuLimit, f.CurrentMemoryLimit),-18} {Pair(f.VpaCpu, f.VpaMemory) + (f.VpaOomBump ? "*" : ""),-18} {Pair(f.KrrCpuRequest, f.KrrMemory),-18} {Cpu(d.SustainedCpu),-13} {Pair(d.CpuRequest, d.Memory),-18} {d.Source}\n");
         }
         var shape = r.NodeCpu is { } c && r.NodeMemory is { } m ? $" of {Cpu(c)} CPU / {Memory(m)}" : "";
-        sb.Append($"* VPA memory bumped after an OOM kill. Nodes needed{shape}: VPA {r.Takeaway.NodesNeededVpa?.ToString(CultureInfo.InvariantCulture) ?? "?"}, KRR {r.Takeaway.NodesNeededKrr?.ToString(CultureInfo.InvariantCulture) ?? "?"}, written {r.NodesNeeded?.ToString(CultureInfo.InvariantCulture) ?? "?"}" +
+        sb.Append($"* VPA memory bumped after an OOM kill. The written CPU request is never below the sustained need (p95, or the limit when throttled there). Nodes needed{shape}: VPA {r.Takeaway.NodesNeededVpa?.ToString(CultureInfo.InvariantCulture) ?? "?"}, KRR {r.Takeaway.NodesNeededKrr?.ToString(CultureInfo.InvariantCulture) ?? "?"}, written {r.NodesNeeded?.ToString(CultureInfo.InvariantCulture) ?? "?"}" +
             (r.NodesAvailable is { } a ? $" (scenario has {a})\n" : "\n"));
         return sb.ToString();
     }

@@ -15,7 +15,7 @@ public static class HtmlExporter
         body{font-family:"DejaVu Sans",Arial,sans-serif;margin:16px 24px;color:#222;max-width:1600px}
         h1{font-size:22px}h2{border-bottom:2px solid #1565c0;padding-bottom:4px;margin-top:36px}
         table{border-collapse:collapse;margin:8px 0 16px;font-size:13px}th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
-        th{background:#f0f4f8}td.l,th.l{text-align:left}tr.total td{font-weight:bold}td{white-space:nowrap}td:last-child{white-space:normal}
+        th{background:#f0f4f8}td.l,th.l{text-align:left}tr.total td{font-weight:bold}td{white-space:nowrap}td:last-child{white-space:normal;min-width:12em}
         tr.bad td{background:#ffebee}tr.warn td{background:#fff3e0}
         .nodata{background:#eee;color:#888;font-size:11px}
         .find li{margin:3px 0}img{width:100%;height:auto;border:1px solid #ddd;margin:6px 0;display:block}img.natural{width:auto;max-width:100%}

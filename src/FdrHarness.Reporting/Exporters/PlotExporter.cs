@@ -128,7 +128,9 @@ public static class PlotExporter
                 text.LabelAlignment = Alignment.MiddleCenter;
                 text.LabelFontSize = cell.Submitted == 0 ? 9 : 12;
                 text.LabelBold = cell.Submitted > 0 && cell.DoneOverSubmitted < target;
-                text.LabelFontColor = cell.Submitted == 0 ? Color.FromHex("#757575") : Color.FromHex(Tables.MatrixColors(cell.DoneOverSubmitted!.Value).Text);
+                // Black on a light box: readable on every colour of the scale.
+                text.LabelFontColor = cell.Submitted == 0 ? Color.FromHex("#757575") : Colors.Black;
+                if (cell.Submitted > 0) text.LabelBackgroundColor = Colors.White.WithAlpha(0.7);
             }
         for (var i = 0; i <= Math.Max(n, k); i++)
         {
