@@ -56,7 +56,8 @@ public static class HelmRecommender
             var sustained = SustainedCpu(usage);
             var cpu = Math.Max(policy == Policy.Krr ? r.KrrCpuRequest : r.VpaCpu, sustained);
             double? cpuLimit = policy == Policy.Krr ? null : r.CurrentCpuLimit is { } l ? Math.Max(l, cpu) : null;
-            return new DaemonLimits(r.Daemon, Math.Max(r.Replicas, 1), r.Threads, Math.Round(cpu, 3), cpuLimit, memory, r, usage?.OomKilled ?? 0)
+            // Whole millicores, rounded up: rounding to the nearest could put the request just under the need.
+            return new DaemonLimits(r.Daemon, Math.Max(r.Replicas, 1), r.Threads, Math.Ceiling(cpu * 1000 - 1e-9) / 1000, cpuLimit, memory, r, usage?.OomKilled ?? 0)
             {
                 Source = source(r.Daemon), SustainedCpu = Math.Round(sustained, 3),
             };
