@@ -45,6 +45,11 @@ public static class BaselineCommand
                 stderr.WriteLine($"fdr baseline: error: {e.Message}");
                 return ExitCodes.InvalidInput;
             }
+            if (ResourceBudget.Exceeded(scenario, loaded.Map) is { Count: > 0 } over) // --set may have grown it
+            {
+                ValidateCommand.Report(over, stderr);
+                return ExitCodes.InvalidInput;
+            }
             var file = parse.GetValue(outFile) ?? Path.Combine(Core.Observations.RunDirectory.DefaultReportsRoot, Core.Observations.RunDirectory.SafeName(scenario.Run.Name), "baseline.json");
             var folder = Path.GetDirectoryName(Path.GetFullPath(file))!;
             try

@@ -34,7 +34,7 @@ public static class ReportCommand
             {
                 // The verdict at the report's top comes from the run's own scenario.yaml, when it has one.
                 var scenarioFile = Path.Combine(dir, Core.Observations.RunDirectory.ScenarioFile);
-                var scenario = File.Exists(scenarioFile) ? Core.Scenarios.ScenarioLoader.Load(scenarioFile).Scenario : null;
+                var scenario = File.Exists(scenarioFile) ? Core.Scenarios.ScenarioLoader.Load(scenarioFile, Core.Scenarios.ResourceBudget.Unlimited).Scenario : null;
                 result = scenario is null
                     ? ReportBuilder.Build(dir, new ReportOptions { LinkTarget = target })
                     : Decisions.Thresholds.ThresholdGate.ReportAndJudge(scenario, dir, new ReportOptions { LinkTarget = target }).Report;
