@@ -147,6 +147,23 @@ public sealed class RucioDouble : IAsyncDisposable
     public int CompleteTransfers() => Locked(c => c.CompleteTransfers());
     public void RunAbacus() => Locked(c => c.RunAbacus());
 
+    private int _delivered;
+
+    /// <summary>
+    /// The messages queued since the last call, as hermes sends them over STOMP: header event_type (lower case) and the body
+    /// {"event_type": …, "payload": {…}, "created_at": "YYYY-MM-DD HH:MM:SS.ffffff"} (json.dumps spacing). Publish each with
+    /// headers persistent:true and event_type to the broker's destination (/topic/rucio.events on the recorded server).
+    /// </summary>
+    public IReadOnlyList<(string EventType, string Body)> DrainHermes() => Locked(c =>
+    {
+        var fresh = c.Messages.Skip(_delivered).Select(m => (m.EventType, Wire.Dumps(new JsonObject
+        {
+            ["event_type"] = m.EventType, ["payload"] = m.Payload.DeepClone(), ["created_at"] = m.CreatedAt,
+        }))).ToList();
+        _delivered = c.Messages.Count;
+        return (IReadOnlyList<(string, string)>)fresh;
+    });
+
     public CatalogSnapshot Snapshot() => Locked(c => c.Snapshot());
     public IReadOnlyList<HermesMessage> Messages => Locked(c => (IReadOnlyList<HermesMessage>)[.. c.Messages]);
 

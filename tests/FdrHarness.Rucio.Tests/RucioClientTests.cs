@@ -420,3 +420,24 @@ internal sealed class TrickleStream(byte[] data, int n) : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
+
+public sealed class HermesOfTheDoubleTests
+{
+    [Fact]
+    public async Task Messages_come_out_as_hermes_sends_them_once_each()
+    {
+        await using var server = await DoubleWorld.StartAsync();
+        using var client = DoubleWorld.Client(server);
+        var c = client.Strict;
+        await c.AddDidsAsync([new NewDid("user.root", "h11.ds1", DidType.Dataset), new NewDid("user.root", "h11.cnt", DidType.Container)]);
+        await c.AddReplicasAsync("MOCK", [new NewReplica("user.root", "h11.f1", 500, "0cc737eb")]); // no message
+        await c.AttachManyAsync([new Attachment("user.root", "h11.cnt", [new DidRef("user.root", "h11.ds1")])]);
+        var frames = server.DrainHermes();
+        Assert.Equal(["create_dts", "create_cnt", "register_cnt"], frames.Select(f => f.EventType));
+        Assert.Matches("""^\{"event_type": "create_dts", "payload": \{"account": "root", "scope": "user.root", "name": "h11.ds1", "expired_at": null\}, "created_at": "\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}"\}$""", frames[0].Body);
+        Assert.Contains("\"childname\": \"h11.ds1\", \"childtype\": \"DATASET\"", frames[2].Body);
+        Assert.Empty(server.DrainHermes());
+        await c.CloseAsync("user.root", "h11.ds1");
+        Assert.Equal("close", Assert.Single(server.DrainHermes()).EventType);
+    }
+}
