@@ -48,6 +48,8 @@ public sealed record LakeResult
     public long QuotaExceededUnnoticed { get; init; }
     /// <summary>Rules found OK while one of their locks was not; always 0 unless the lake has a bug.</summary>
     public long RulesOkWithLockNotOk { get; init; }
+    /// <summary>Limit changes refused as the API server refuses them (a request above its limit once merged), with why.</summary>
+    public IReadOnlyList<string> LimitChangesRefused { get; init; } = [];
     public IReadOnlyList<DaemonOutcome> Daemons { get; init; } = [];
 
     public long OomKills(string daemon) => Daemons.FirstOrDefault(d => d.Daemon == daemon)?.OomKills ?? 0;
@@ -121,16 +123,22 @@ public static class EmbeddedLake
         if (first <= end) lake.Queue.Schedule(first, Run);
     }
 
+    /// <summary>
+    /// One sample per pod, as metrics.k8s.io and Prometheus give them: CPU is the mean over the interval, memory the
+    /// highest working set within it (max_over_time), so a spike that OOMKilled the pod shows.
+    /// </summary>
     private static void Sample(LakeState lake, long intervalMs)
     {
-        var seconds = intervalMs / 1000.0;
         var time = lake.UtcNow;
+        var now = lake.Now;
         foreach (var daemon in lake.Daemons)
         {
             var backlog = daemon.Backlog;
             foreach (var pod in daemon.Pods)
             {
                 var running = pod.Phase == PodPhase.Running;
+                if (running) pod.SawMemory(pod.Memory);
+                var cpu = pod.CpuSince(now, intervalMs);
                 lake.Sink.Sample(new PodSample
                 {
                     Time = time,
@@ -144,8 +152,9 @@ public static class EmbeddedLake
                         PodPhase.Terminated => "Terminated",
                         _ => "Pending",
                     },
-                    CpuCores = pod.CpuUsed / seconds + (running ? daemon.Model.IdleCpu : 0),
-                    MemoryBytes = running ? pod.Memory : 0,
+                    // Rounding of the running sum may exceed the limit by an ulp; the quota never lets it.
+                    CpuCores = pod.Limits.Cpu is { } limit ? Math.Min(cpu, limit.Cores) : cpu,
+                    MemoryBytes = pod.MemoryPeak,
                     CpuRequest = pod.Requests.Cpu?.Cores,
                     CpuLimit = pod.Limits.Cpu?.Cores,
                     MemoryRequest = pod.Requests.Memory?.Bytes,
@@ -153,7 +162,7 @@ public static class EmbeddedLake
                     Restarts = pod.Restarts,
                     Backlog = backlog,
                 });
-                pod.CpuUsed = 0;
+                pod.MemoryPeak = 0;
             }
         }
     }
@@ -226,6 +235,7 @@ public static class EmbeddedLake
             QuotaRefusals = c.QuotaRefusals,
             QuotaExceededUnnoticed = c.QuotaExceededUnnoticed,
             RulesOkWithLockNotOk = okWithBadLock,
+            LimitChangesRefused = c.LimitChangesRefused.ToArray(),
             Daemons = lake.Daemons.Select(d => new DaemonOutcome(d.Name, d.OomKills, d.Restarts, d.ItemsDone, d.Backlog, d.PeakBacklog, d.PeakMemory)).ToArray(),
         };
     }

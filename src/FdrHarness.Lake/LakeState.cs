@@ -48,7 +48,8 @@ public sealed partial class LakeState
         _pickKey = StableHash.Of((ulong)Seed, "placement");
 
         if (scenario.Rses.Count is 0 or > 250) throw new ArgumentException("the embedded lake needs 1 to 250 RSEs");
-        Rses = scenario.Rses.Select((r, i) => new RseState(r, (byte)i)).ToArray();
+        // RSEs read the clock (made below) only once the lake runs, to date availability changes.
+        Rses = scenario.Rses.Select((r, i) => new RseState(r, (byte)i, () => Clock!.NowMs)).ToArray();
         for (var i = 0; i < Rses.Length; i++) _rseIndex[Rses[i].Name] = (byte)i;
         Fts = new Fts(this, scenario.Rses, scenario.Links);
 
@@ -320,6 +321,8 @@ public sealed partial class LakeState
 /// <summary>End-of-run counters kept while running.</summary>
 public sealed class LakeCounters
 {
+    /// <summary>Limit changes the API server would refuse (a request above its limit after the merge), with why.</summary>
+    public readonly List<string> LimitChangesRefused = [];
     public long FilesInjected, FilesRefused, Events;
     public long TransfersQueued, TransfersSubmitted, TransfersDone, TransfersFailed, TransfersCancelled, BytesTransferred;
     public long Deletions, BytesDeleted;

@@ -55,6 +55,19 @@ public sealed partial class LakeState
         if (rule.State is RuleState.Removed) return;
         rule.State = RuleState.Replicating;
         rule.LockStart = Locks.Count;
+        // Rucio's RSE selector sees only RSEs available for write at this moment; with fewer than the rule's copies
+        // the rule gets no locks and is STUCK (RSEWriteBlocked, InsufficientTargetRSEs) until the judge-repairer
+        // finds enough targets again.
+        var writable = 0;
+        foreach (var rse in rule.Candidates)
+            if (Rses[rse].Write) writable++;
+        rule.Unplaced = writable < rule.Copies;
+        if (rule.Unplaced)
+        {
+            rule.LockCount = 0;
+            MarkStuck(rule);
+            return;
+        }
         var ranges = FileRanges(rule.Kind, rule.Did).ToArray();
         if (rule.Kind == DidKind.Container && ranges.Length > 0)
         {
@@ -101,17 +114,17 @@ public sealed partial class LakeState
         return -1;
     }
 
-    /// <summary>Picks up to copies RSEs: those already holding the file first, then the rest in a seeded order, with room.</summary>
+    /// <summary>Picks up to copies RSEs available for write: those already holding the file first, then the rest in a seeded order, with room.</summary>
     private int Place(Rule rule, long group, int file, long bytes, Span<byte> chosen)
     {
         var n = 0;
         foreach (var rse in rule.Candidates)
-            if (n < rule.Copies && Replicas.Find(Files, file, rse) >= 0) chosen[n++] = rse;
+            if (n < rule.Copies && Rses[rse].Write && Replicas.Find(Files, file, rse) >= 0) chosen[n++] = rse;
         var start = (int)(Pick(PickRse, rule.Id, group) % (ulong)Math.Max(1, rule.Candidates.Length));
         for (var k = 0; k < rule.Candidates.Length && n < rule.Copies; k++)
         {
             var rse = rule.Candidates[(start + k) % rule.Candidates.Length];
-            if (chosen[..n].Contains(rse)) continue;
+            if (!Rses[rse].Write || chosen[..n].Contains(rse)) continue;
             if (!Rses[rse].Fits(Math.Max(bytes, Files.Bytes[file]))) continue;
             chosen[n++] = rse;
         }
@@ -252,7 +265,7 @@ public sealed partial class LakeState
                 EmitRuleEvent("RULE_PROGRESS", rule, rule.Kind, rule.Did, null, tenth / 10.0);
             }
         }
-        if (rule.LocksOk != rule.LockCount || rule.LocksStuck > 0 || rule.Missing > 0) return;
+        if (rule.Unplaced || rule.LocksOk != rule.LockCount || rule.LocksStuck > 0 || rule.Missing > 0) return;
         for (var l = rule.LockStart; l < rule.LockStart + rule.LockCount; l++)
             if (Locks.State[l] != LockState.Ok)
             {
@@ -385,9 +398,15 @@ public sealed partial class LakeState
         HandOverOrDrop(replica, lockId);
     }
 
-    /// <summary>The judge-repairer's work: stuck locks get a fresh request (retry count 0, previous-request-id set).</summary>
+    /// <summary>The judge-repairer's work: stuck locks get a fresh request (retry count 0, previous-request-id set); a rule without targets is placed again.</summary>
     public void RepairRule(Rule rule)
     {
+        // A rule that found no targets is evaluated again (the repairer creates its missing locks).
+        if (rule.State == RuleState.Stuck && rule.Unplaced)
+        {
+            EvaluateRule(rule);
+            return;
+        }
         if (rule.State != RuleState.Stuck || rule.LocksStuck == 0) return;
         rule.State = RuleState.Replicating;
         for (var l = rule.LockStart; l < rule.LockStart + rule.LockCount; l++)

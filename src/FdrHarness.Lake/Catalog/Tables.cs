@@ -12,6 +12,9 @@ public enum LockState : byte { Replicating, Ok, Stuck, Removed }
 /// <summary>Request states as Rucio names them; Done/Failed are set when the poller learns FTS's verdict.</summary>
 public enum RequestState : byte { Queued, Submitted, Done, Failed, Cancelled }
 
+/// <summary>Why FTS failed a transfer, fixed when it failed (not when the poller reads it).</summary>
+public enum TransferFailure : byte { None, Link, DestinationUnavailable, SourceUnavailable }
+
 public enum RuleState : byte { Inject, Replicating, Ok, Stuck, Removed }
 
 public enum DidKind : byte { File, Dataset, Container }
@@ -125,8 +128,8 @@ public sealed class RequestTable
     public long[] SubmittedAt = new long[1024];
     public long[] StartedAt = new long[1024];
     public long[] TransferredAt = new long[1024];
-    /// <summary>FTS's verdict once the transfer ended: true when it failed.</summary>
-    public bool[] FtsFailed = new bool[1024];
+    /// <summary>FTS's verdict once the transfer ended: None when it succeeded, else why it failed.</summary>
+    public TransferFailure[] Failure = new TransferFailure[1024];
     public int Count;
 
     public int Add(int lockId, byte retry, int previous, long now)
@@ -136,7 +139,7 @@ public sealed class RequestTable
             var n = Count * 2;
             Columns.Grow(ref Lock, n); Columns.Grow(ref Source, n); Columns.Grow(ref State, n); Columns.Grow(ref Retry, n);
             Columns.Grow(ref Previous, n); Columns.Grow(ref QueuedAt, n); Columns.Grow(ref SubmittedAt, n);
-            Columns.Grow(ref StartedAt, n); Columns.Grow(ref TransferredAt, n); Columns.Grow(ref FtsFailed, n);
+            Columns.Grow(ref StartedAt, n); Columns.Grow(ref TransferredAt, n); Columns.Grow(ref Failure, n);
         }
         var id = Count++;
         Lock[id] = lockId;
@@ -146,7 +149,7 @@ public sealed class RequestTable
         Previous[id] = previous;
         QueuedAt[id] = now;
         SubmittedAt[id] = StartedAt[id] = TransferredAt[id] = -1;
-        FtsFailed[id] = false;
+        Failure[id] = TransferFailure.None;
         return id;
     }
 }
@@ -177,6 +180,8 @@ public sealed class Rule
     public int ProgressReported;
     /// <summary>Copies that found no RSE with room (quota): the rule stays STUCK, noticed.</summary>
     public int Missing;
+    /// <summary>Fewer RSEs of its expression available for write than copies when evaluated: STUCK without locks.</summary>
+    public bool Unplaced;
     /// <summary>A rule of a qos_transition replacing this one; this rule is removed once that one is OK.</summary>
     public Rule? Replaces;
 }

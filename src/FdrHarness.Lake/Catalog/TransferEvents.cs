@@ -49,14 +49,13 @@ public sealed partial class LakeState
         };
     }
 
-    private string FailureReason(int request)
+    /// <summary>FTS's error as Rucio stores it, from why the transfer failed when it did.</summary>
+    private string FailureReason(int request) => Requests.Failure[request] switch
     {
-        var dst = Rses[Locks.Rse[Requests.Lock[request]]];
-        var src = Rses[Requests.Source[request]];
-        if (!dst.Write) return "DESTINATION [70] Destination RSE is unavailable for writing";
-        if (!src.Read) return "SOURCE [70] Source RSE is unavailable for reading";
-        return "TRANSFER [5] TRANSFER ERROR: copy failed (simulated by the link's failure probability)";
-    }
+        TransferFailure.DestinationUnavailable => "DESTINATION [70] Destination RSE is unavailable for writing",
+        TransferFailure.SourceUnavailable => "SOURCE [70] Source RSE is unavailable for reading",
+        _ => "TRANSFER [5] TRANSFER ERROR: copy failed (simulated by the link's failure probability)",
+    };
 
     /// <summary>An FTS job id in UUID form, derived from the seed and the request.</summary>
     private string FtsJobId(int request)

@@ -85,7 +85,15 @@ internal sealed class ChaosEngine(LakeState lake)
     {
         var daemon = lake.Daemons.FirstOrDefault(d => d.Name == c.Daemon);
         if (daemon is null) return;
-        daemon.Spec = daemon.Spec with { Limits = c.Limits ?? daemon.Spec.Limits, Requests = c.Requests ?? daemon.Spec.Requests };
+        // A strategic merge patch of the container's resources, validated as the API server does: a refused patch
+        // changes nothing and rolls nothing (the live target audits it as failed and records no fault either).
+        var (requests, limits, refused) = ResourcePatch.Apply(daemon.Spec.Requests, daemon.Spec.Limits, c.Requests, c.Limits);
+        if (refused is not null)
+        {
+            lake.Counters.LimitChangesRefused.Add($"{c.Name ?? "limit-change"}: {c.Daemon}: {refused}");
+            return;
+        }
+        daemon.Spec = daemon.Spec with { Limits = limits, Requests = requests };
         daemon.Generation++;
         Fault(c.Name ?? "limit-change", "limit_change", c.Daemon, null,
             $"requests cpu={c.Requests?.Cpu} memory={c.Requests?.Memory?.ToBinaryString()}, limits cpu={c.Limits?.Cpu} memory={c.Limits?.Memory?.ToBinaryString()}");

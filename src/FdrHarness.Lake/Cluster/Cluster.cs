@@ -1,3 +1,4 @@
+using FdrHarness.Core.Quantities;
 using FdrHarness.Core.Observations;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Core.Synthetic;
@@ -30,9 +31,38 @@ public sealed class Pod
     public long Backoff;
     /// <summary>Memory kept after work (caches, fragmentation); reset when the container restarts.</summary>
     public long Cache;
-    public double CpuUsed;
+    /// <summary>Highest working set since the last sample (capped at the limit: the kernel kills at the limit).</summary>
+    public long MemoryPeak;
     public Worker[] Workers = [];
     public long OomKills;
+
+    // CPU as a rate: each tick sets the cores the pod uses until the next one; samples integrate it over their interval.
+    private double _cpuRate, _cpuSettled, _cpuAtSample;
+    private long _cpuRateSince;
+
+    /// <summary>The pod uses <paramref name="cores"/> from <paramref name="now"/> on.</summary>
+    public void UseCpu(double cores, long now)
+    {
+        _cpuSettled += _cpuRate * (now - _cpuRateSince);
+        _cpuRate = cores;
+        _cpuRateSince = now;
+    }
+
+    /// <summary>Mean cores since the previous call (one sampling interval).</summary>
+    public double CpuSince(long now, long intervalMs)
+    {
+        var total = _cpuSettled + _cpuRate * (now - _cpuRateSince);
+        var mean = (total - _cpuAtSample) / intervalMs;
+        _cpuAtSample = total;
+        return mean;
+    }
+
+    /// <summary>Records the working set the pod reached (at most its limit, where the OOM killer stops it).</summary>
+    public void SawMemory(long bytes)
+    {
+        var seen = MemoryLimit is { } limit && bytes > limit ? limit : bytes;
+        if (seen > MemoryPeak) MemoryPeak = seen;
+    }
 
     public long CpuRequestMilli => Requests.Cpu?.Millicores ?? 0;
     public long MemoryRequest => Requests.Memory?.Bytes ?? 0;
@@ -71,10 +101,39 @@ public sealed class KubeCluster
     internal KubeCluster(LakeState lake, ClusterSpec spec)
     {
         _lake = lake;
-        foreach (var pool in spec.Nodes)
+        foreach (var pool in spec.Nodes.Count > 0 ? spec.Nodes : DefaultNodes(lake.Scenario))
             for (var i = 0; i < pool.Count; i++)
                 _nodes.Add(new Node($"{pool.Name}-{i + 1}", pool.Cpu.Millicores, pool.Memory.Bytes));
         _podNames = StableHash.Of((ulong)lake.Seed, "pod-names");
+    }
+
+    /// <summary>
+    /// The cluster of a scenario that describes none: one that fits every pod, so the rehearsal measures Rucio and
+    /// not an empty cluster (where every pod would stay Pending and nothing would happen). Nodes of 8 CPU / 16 GiB
+    /// (the seed's workers), larger if one pod needs more, as many as the pods' requests need, plus one for rolling
+    /// restarts — what a cluster autoscaler would give. A scenario that rehearses scheduling lists its nodes.
+    /// </summary>
+    public static IReadOnlyList<NodePool> DefaultNodes(Scenario scenario)
+    {
+        long cpu = 0, memory = 0, podCpu = 8000, podMemory = 16L << 30;
+        foreach (var d in scenario.Daemons)
+        {
+            // The largest requests the daemon's pods ever have: its own, or those a limit change gives them.
+            var requests = ResourcePatch.EffectiveRequests(d.Requests, d.Limits);
+            long c = requests.Cpu?.Millicores ?? 0, m = requests.Memory?.Bytes ?? 0;
+            foreach (var change in scenario.Chaos.OfType<LimitChange>().Where(x => x.Daemon == d.Name))
+            {
+                var r = ResourcePatch.EffectiveRequests(change.Requests ?? d.Requests, change.Limits ?? d.Limits);
+                c = Math.Max(c, r.Cpu?.Millicores ?? 0);
+                m = Math.Max(m, r.Memory?.Bytes ?? 0);
+            }
+            cpu += c * d.Replicas;
+            memory += m * d.Replicas;
+            podCpu = Math.Max(podCpu, c);
+            podMemory = Math.Max(podMemory, m);
+        }
+        var count = (int)Math.Max(Math.Ceiling((double)cpu / podCpu), Math.Ceiling((double)memory / podMemory)) + 1;
+        return [new NodePool { Name = "default", Count = count, Cpu = new CpuQuantity(podCpu), Memory = new ByteSize(podMemory) }];
     }
 
     public IReadOnlyList<Node> Nodes => _nodes;
@@ -87,7 +146,7 @@ public sealed class KubeCluster
         {
             Daemon = daemon,
             Name = PodName(daemon),
-            Requests = spec.Requests,
+            Requests = ResourcePatch.EffectiveRequests(spec.Requests, spec.Limits),
             Limits = spec.Limits,
         };
         // Servers run several WSGI processes: at least 4 workers, so a server pod can use the cores of its limit.
@@ -160,6 +219,8 @@ public sealed class KubeCluster
     public void OomKill(Pod pod, long memory)
     {
         var limit = pod.MemoryLimit ?? 0;
+        pod.SawMemory(memory);
+        pod.UseCpu(0, _lake.Now);
         pod.Daemon.ReturnWork(pod);
         pod.OomKills++;
         pod.Daemon.OomKills++;
@@ -189,6 +250,7 @@ public sealed class KubeCluster
     public void DeletePod(Pod pod, string reason, bool replace = true)
     {
         if (pod.Phase == PodPhase.Terminated) return;
+        pod.UseCpu(0, _lake.Now);
         pod.Daemon.ReturnWork(pod);
         Lifecycle(pod, "killed", reason);
         pod.Phase = PodPhase.Terminated;

@@ -86,6 +86,7 @@ public abstract class Daemon
         BeginTick();
         var backlog = Backlog;
         if (backlog > PeakBacklog) PeakBacklog = backlog;
+        var now = Lake.Now;
         // Pods in a fixed order (creation).
         for (var i = 0; i < Pods.Count; i++)
         {
@@ -98,7 +99,13 @@ public abstract class Daemon
                 Lake.Cluster.OomKill(pod, pod.Memory);
                 continue;
             }
-            var perThread = Math.Min(1.0, pod.Cores / pod.Workers.Length) * seconds;
+            // The CFS quota covers everything the container does: its idle loop (polling, heartbeats) comes out of
+            // the same budget as its work, so the pod never uses more than its limit.
+            var threads = pod.Workers.Length;
+            var capacity = Math.Min(pod.Cores, threads) * seconds;
+            var idle = Math.Min(Model.IdleCpu * seconds, capacity);
+            var perThread = Math.Min(seconds, (capacity - idle) / threads);
+            var used = idle;
             foreach (var w in pod.Workers)
             {
                 var budget = perThread;
@@ -114,6 +121,7 @@ public abstract class Daemon
                         w.Memory = w.Units * Model.MemoryPerItem;
                         var memory = pod.Memory;
                         if (memory > PeakMemory) PeakMemory = memory;
+                        pod.SawMemory(memory);
                         if (pod.MemoryLimit is { } limit && memory > limit)
                         {
                             Lake.Cluster.OomKill(pod, memory);
@@ -123,7 +131,7 @@ public abstract class Daemon
                     var spend = Math.Min(budget, w.CpuLeft);
                     w.CpuLeft -= spend;
                     budget -= spend;
-                    pod.CpuUsed += spend;
+                    used += spend;
                     if (w.CpuLeft <= 1e-9)
                     {
                         Complete(w);
@@ -135,6 +143,8 @@ public abstract class Daemon
                     }
                 }
             }
+            // This tick's CPU is spread over the period until the next one.
+            pod.UseCpu(used / seconds, now);
         nextPod:;
         }
     }

@@ -28,6 +28,12 @@ public sealed class Reaper(LakeState lake, DaemonSpec spec) : QueueDaemon<int>(l
         var file = r.File[replica];
         var bytes = Lake.Files.Bytes[file];
         var rse = Lake.Rses[r.Rse[replica]];
+        // Availability at the moment of deletion: a batch taken before an outage waits for its end.
+        if (!rse.Delete)
+        {
+            Queue.Enqueue(replica);
+            return;
+        }
         r.State[replica] = ReplicaState.Deleted;
         rse.Used -= bytes;
         Lake.Counters.Deletions++;

@@ -23,7 +23,8 @@ public sealed class ConveyorSubmitter(LakeState lake, DaemonSpec spec) : QueueDa
     {
         var r = Lake.Requests;
         if (r.State[request] != RequestState.Queued) return;
-        var source = Lake.ChooseSource(request);
+        // Availability at the moment of submission: a bulk taken before an outage waits for its end.
+        var source = Lake.Rses[Lake.Locks.Rse[r.Lock[request]]].Write ? Lake.ChooseSource(request) : -1;
         if (source < 0)
         {
             Queue.Enqueue(request);
@@ -44,7 +45,7 @@ public sealed class ConveyorPoller(LakeState lake, DaemonSpec spec) : QueueDaemo
     protected override void Apply(int request)
     {
         var r = Lake.Requests;
-        var failed = r.FtsFailed[request];
+        var failed = r.Failure[request] != TransferFailure.None;
         r.State[request] = failed ? RequestState.Failed : RequestState.Done;
         if (failed) Lake.Counters.TransfersFailed++;
         else

@@ -5,7 +5,7 @@ using FdrHarness.Lake.Catalog;
 namespace FdrHarness.Lake.Transfers;
 
 /// <summary>An RSE's live state: usage against quota and watermark, and which operations an outage took away.</summary>
-public sealed class RseState(RseSpec spec, byte id)
+public sealed class RseState(RseSpec spec, byte id, Func<long> now)
 {
     public RseSpec Spec { get; } = spec;
     public byte Id { get; } = id;
@@ -19,8 +19,41 @@ public sealed class RseState(RseSpec spec, byte id)
     public long MaxUsed;
     /// <summary>Bytes of every replica that ever arrived; minus <see cref="Used"/>, the bytes removed.</summary>
     public long Arrived;
-    public bool Read = spec.Availability.Read, Write = spec.Availability.Write, Delete = spec.Availability.Delete;
+
+    private readonly Availability _read = new(spec.Availability.Read), _write = new(spec.Availability.Write), _delete = new(spec.Availability.Delete);
+
+    public bool Read { get => _read.Now; set => _read.Set(value, now()); }
+    public bool Write { get => _write.Now; set => _write.Set(value, now()); }
+    public bool Delete { get => _delete.Now; set => _delete.Set(value, now()); }
+
+    /// <summary>Whether the RSE was readable at an instant up to now (FTS settles transfers up to a second late).</summary>
+    public bool ReadableAt(long at) => _read.At(at);
+
+    public bool WritableAt(long at) => _write.At(at);
+
     public bool Fits(long bytes) => Used + Reserved + bytes <= Quota;
+
+    /// <summary>One operation's availability and the instants it flipped (outages are few: a short list).</summary>
+    private sealed class Availability(bool initial)
+    {
+        private readonly List<long> _flips = [];
+        public bool Now { get; private set; } = initial;
+
+        public void Set(bool value, long at)
+        {
+            if (value == Now) return;
+            Now = value;
+            _flips.Add(at);
+        }
+
+        /// <summary>The value at <paramref name="at"/>: the current one, flipped once per change after that instant.</summary>
+        public bool At(long at)
+        {
+            var v = Now;
+            for (var i = _flips.Count - 1; i >= 0 && _flips[i] > at; i--) v = !v;
+            return v;
+        }
+    }
 }
 
 /// <summary>One FTS link (source → destination): its queue, its active transfers, its properties.</summary>
@@ -101,15 +134,19 @@ public sealed class Fts
         var src = _lake.Rses[r.Source[request]];
         var dst = _lake.Rses[_lake.Locks.Rse[lockId]];
         l.Active++;
+        // A slot freed before this request was submitted is taken at its submission, never earlier.
+        at = Math.Max(at, r.SubmittedAt[request]);
         r.StartedAt[request] = at;
         var share = l.Bandwidth * l.BandwidthFactor / l.Active;
         var seconds = OverheadSeconds + _lake.Files.Bytes[file] / Math.Max(1, share);
-        var p = l.DegradedFailure ?? l.FailureProbability;
-        if (!src.Read || !dst.Write) p = 1;
+        // Storage that is down when FTS opens the transfer fails it at once; otherwise the link's probability decides.
+        var unavailable = Down(src.Id, dst.Id, at);
+        var p = unavailable != TransferFailure.None ? 1 : l.DegradedFailure ?? l.FailureProbability;
         var u = (StableHash.Combine(_failKey, (ulong)request) >> 11) * (1.0 / (1UL << 53));
-        r.FtsFailed[request] = u < p;
-        // A failed attempt gives up part way through.
-        if (r.FtsFailed[request]) seconds = OverheadSeconds + (seconds - OverheadSeconds) * u / Math.Max(p, 1e-9);
+        r.Failure[request] = unavailable != TransferFailure.None ? unavailable : u < p ? TransferFailure.Link : TransferFailure.None;
+        // A failed attempt gives up part way through; one refused by unavailable storage after the overhead only.
+        if (unavailable != TransferFailure.None) seconds = OverheadSeconds;
+        else if (r.Failure[request] != TransferFailure.None) seconds = OverheadSeconds + (seconds - OverheadSeconds) * u / Math.Max(p, 1e-9);
         _running.Enqueue(request, (at + (long)Math.Ceiling(seconds * 1000), request));
     }
 
@@ -121,13 +158,23 @@ public sealed class Fts
             _running.Dequeue();
             var r = _lake.Requests;
             r.TransferredAt[request] = due.At;
-            var l = LinkOf(r.Source[request], _lake.Locks.Rse[r.Lock[request]]);
+            var lockId = r.Lock[request];
+            // Storage that went down while the transfer ran fails it when it ends (the write or the read is cut).
+            if (r.Failure[request] == TransferFailure.None && Down(r.Source[request], _lake.Locks.Rse[lockId], due.At) is var cut && cut != TransferFailure.None)
+                r.Failure[request] = cut;
+            var l = LinkOf(r.Source[request], _lake.Locks.Rse[lockId]);
             l.Active--;
             Active--;
             _lake.Poller.Enqueue(request);
             if (l.Waiting.Count > 0 && l.Active < l.MaxActive) Start(l.Waiting.Dequeue(), l, due.At);
         }
     }
+
+    /// <summary>Whether the destination (write) or the source (read) was unavailable at <paramref name="at"/>.</summary>
+    private TransferFailure Down(byte src, byte dst, long at) =>
+        !_lake.Rses[dst].WritableAt(at) ? TransferFailure.DestinationUnavailable
+        : !_lake.Rses[src].ReadableAt(at) ? TransferFailure.SourceUnavailable
+        : TransferFailure.None;
 
     /// <summary>Starts waiting transfers on links whose limit or bandwidth changed.</summary>
     public void Kick()
