@@ -25,6 +25,8 @@ public sealed record LakeResult
     public long FilesReplicated { get; init; }
     /// <summary>Injected files whose every replica was deleted.</summary>
     public long FilesDeleted { get; init; }
+    /// <summary>Injected files with no replica left but one being copied (their source was deleted meanwhile).</summary>
+    public long FilesInTransit { get; init; }
     public long TransfersQueued { get; init; }
     public long TransfersSubmitted { get; init; }
     public long TransfersDone { get; init; }
@@ -152,8 +154,7 @@ public static class EmbeddedLake
                         PodPhase.Terminated => "Terminated",
                         _ => "Pending",
                     },
-                    // Rounding of the running sum may exceed the limit by an ulp; the quota never lets it.
-                    CpuCores = pod.Limits.Cpu is { } limit ? Math.Min(cpu, limit.Cores) : cpu,
+                    CpuCores = cpu,
                     MemoryBytes = pod.MemoryPeak,
                     CpuRequest = pod.Requests.Cpu?.Cores,
                     CpuLimit = pod.Limits.Cpu?.Cores,
@@ -183,15 +184,20 @@ public static class EmbeddedLake
     private static LakeResult Result(LakeState lake)
     {
         var c = lake.Counters;
-        long present = 0, replicated = 0, deleted = 0;
+        long present = 0, replicated = 0, deleted = 0, inTransit = 0;
         var files = lake.Files;
         for (var f = 0; f < files.Count; f++)
         {
             if (files.State[f] is FileState.NotInjected or FileState.Refused) continue;
-            var live = 0;
+            int live = 0, copying = 0;
             for (var r = files.FirstReplica[f]; r >= 0; r = lake.Replicas.Next[r])
+            {
                 if (lake.Replicas.State[r] == ReplicaState.Available) live++;
+                else if (lake.Replicas.State[r] == ReplicaState.Copying) copying++;
+            }
+            // A file without replicas that the catalog did not mark deleted is counted nowhere: the invariant catches it.
             if (live > 0) present++;
+            else if (copying > 0) inTransit++;
             else if (files.State[f] == FileState.Deleted) deleted++;
             if (live > 1) replicated++;
         }
@@ -217,6 +223,7 @@ public static class EmbeddedLake
             FilesPresent = present,
             FilesReplicated = replicated,
             FilesDeleted = deleted,
+            FilesInTransit = inTransit,
             TransfersQueued = c.TransfersQueued,
             TransfersSubmitted = c.TransfersSubmitted,
             TransfersDone = c.TransfersDone,

@@ -15,9 +15,10 @@ public class CalibrationTests
     [Fact]
     public void Seed_limits_oomkill_the_daemons_the_seed_saw_restarting_and_takeaway_limits_none()
     {
-        var (seed, sink) = LakeInvariantTests.AssertInvariants(TestScenarios.Load("escape-fdr-2020.yaml"));
+        using var run = LakeInvariantTests.Recounted(TestScenarios.Load("escape-fdr-2020.yaml"));
+        var seed = run.Result;
         // The undertaker keeps failing on its pass: CrashLoopBackOff from 10 s doubling to the 5 min cap.
-        var backoffs = sink.Lifecycles.Where(e => e.Daemon == "undertaker" && e.Event == "crash-loop-back-off").Select(e => e.Reason).ToList();
+        var backoffs = run.Files.LifecycleRows().Where(e => e.Daemon == "undertaker" && e.Event == "crash-loop-back-off").Select(e => e.Reason).ToList();
         Assert.StartsWith("back-off 10s", backoffs[0]);
         Assert.StartsWith("back-off 20s", backoffs[1]);
         Assert.Contains(backoffs, r => r!.StartsWith("back-off 300s", StringComparison.Ordinal));
@@ -31,7 +32,8 @@ public class CalibrationTests
         Assert.InRange(seed.TransfersSubmitted, 420_000, 540_000);
         Assert.InRange(seed.TransfersDone / (double)seed.TransfersSubmitted, 0.92, 0.98);
 
-        var takeaway = LakeInvariantTests.AssertInvariants(EscapeTakeaway.Apply(TestScenarios.Load("escape-fdr-2020.yaml"))).Result;
+        using var takeawayRun = LakeInvariantTests.Recounted(EscapeTakeaway.Apply(TestScenarios.Load("escape-fdr-2020.yaml")));
+        var takeaway = takeawayRun.Result;
         Assert.All(takeaway.Daemons, d => Assert.True(d.OomKills == 0, $"{d.Daemon}: {d.OomKills} OOMKills with the takeaway's limits"));
     }
 }

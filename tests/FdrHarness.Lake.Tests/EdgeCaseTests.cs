@@ -25,11 +25,12 @@ public class EdgeCaseTests
         var s = Minimal(
             new InjectPhase { Name = "inject", Load = [new Inject { Rate = 1, During = TimeSpan.FromMinutes(5) }] },
             new ReplicatePhase { Name = "rep", Rule = new RuleSpec { RseExpression = RseExpression.Parse("QOS=SAFE"), Notify = NotifyMode.Y } });
-        var (r, sink) = LakeInvariantTests.AssertInvariants(s);
+        using var run = LakeInvariantTests.Recounted(s);
+        var r = run.Result;
         Assert.Equal(100, r.FilesInjected);
         Assert.InRange(r.TransfersDone, 90, 100);
         Assert.Equal(10, r.RulesOk + r.RulesStuck);
-        Assert.True(sink.Samples > 0);
+        Assert.True(run.Files.Samples.Rows > 0);
     }
 
     [Fact]
@@ -63,9 +64,9 @@ public class EdgeCaseTests
     public void Nothing_to_do_is_fine()
     {
         var s = Minimal() with { Experiments = [] };
-        var (r, sink) = LakeInvariantTests.AssertInvariants(s);
-        Assert.Equal(0, r.FilesInjected);
-        Assert.Equal(0, sink.Events);
+        using var run = LakeInvariantTests.Recounted(s);
+        Assert.Equal(0, run.Result.FilesInjected);
+        Assert.Equal(0, run.Files.Events.Rows);
     }
 
     [Fact]
@@ -73,7 +74,8 @@ public class EdgeCaseTests
     {
         var s = Minimal(new InjectPhase { Name = "inject", Load = [new Inject { Rate = 1, During = TimeSpan.FromMinutes(5) }] });
         s = s with { Rses = [s.Rses[0] with { Quota = ByteSize.Parse("50 MB") }, s.Rses[1]] };
-        var (r, _) = LakeInvariantTests.AssertInvariants(s);
+        using var run = LakeInvariantTests.Recounted(s);
+        var r = run.Result;
         Assert.Equal(50, r.FilesInjected);
         Assert.Equal(50, r.FilesRefused);
         Assert.True(r.QuotaRefusals >= 50);

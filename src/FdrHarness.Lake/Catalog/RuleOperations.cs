@@ -343,9 +343,12 @@ public sealed partial class LakeState
         }
         if (Replicas.State[replica] == ReplicaState.Copying && Replicas.Locks[replica] == 0)
         {
+            var file = Replicas.File[replica];
             Replicas.State[replica] = ReplicaState.Deleted;
-            Rses[Replicas.Rse[replica]].Reserved -= Files.Bytes[Replicas.File[replica]];
+            Rses[Replicas.Rse[replica]].Reserved -= Files.Bytes[file];
             _replicaOwner.Remove(replica);
+            // The copy that was the file's last hope (its source reaped meanwhile): the file is gone.
+            if (Files.State[file] == FileState.Present && !HasLiveReplica(file)) Files.State[file] = FileState.Deleted;
         }
         else if (_replicaOwner.TryGetValue(replica, out var owner) && owner == lockId)
         {

@@ -111,15 +111,7 @@ internal sealed class ChaosEngine(LakeState lake)
     {
         if (!lake.Scenario.Rses.Any(r => r.Name == o.Rse)) return;
         var rse = lake.Rses[lake.RseId(o.Rse)];
-        foreach (var op in o.Unavailable)
-        {
-            switch (op)
-            {
-                case RseOperation.Read: rse.Read = !begin && rse.Spec.Availability.Read; break;
-                case RseOperation.Write: rse.Write = !begin && rse.Spec.Availability.Write; break;
-                case RseOperation.Delete: rse.Delete = !begin && rse.Spec.Availability.Delete; break;
-            }
-        }
+        foreach (var op in o.Unavailable) rse.Outage(op, begin);
         if (begin) Fault(o.Name ?? "rse-outage", "rse_outage", o.Rse, Ms(o.From + o.During), "unavailable: " + string.Join(",", o.Unavailable).ToLowerInvariant());
     }
 

@@ -22,9 +22,16 @@ public sealed class RseState(RseSpec spec, byte id, Func<long> now)
 
     private readonly Availability _read = new(spec.Availability.Read), _write = new(spec.Availability.Write), _delete = new(spec.Availability.Delete);
 
-    public bool Read { get => _read.Now; set => _read.Set(value, now()); }
-    public bool Write { get => _write.Now; set => _write.Set(value, now()); }
-    public bool Delete { get => _delete.Now; set => _delete.Set(value, now()); }
+    public bool Read => _read.Now;
+    public bool Write => _write.Now;
+    public bool Delete => _delete.Now;
+
+    /// <summary>An outage of one operation begins or ends now; overlapping outages keep it down until the last ends.</summary>
+    public void Outage(RseOperation operation, bool begin)
+    {
+        var a = operation switch { RseOperation.Read => _read, RseOperation.Write => _write, _ => _delete };
+        a.Outage(begin, now());
+    }
 
     /// <summary>Whether the RSE was readable at an instant up to now (FTS settles transfers up to a second late).</summary>
     public bool ReadableAt(long at) => _read.At(at);
@@ -33,17 +40,19 @@ public sealed class RseState(RseSpec spec, byte id, Func<long> now)
 
     public bool Fits(long bytes) => Used + Reserved + bytes <= Quota;
 
-    /// <summary>One operation's availability and the instants it flipped (outages are few: a short list).</summary>
+    /// <summary>One operation's availability: the scenario's, minus the outages in progress; and the instants it flipped.</summary>
     private sealed class Availability(bool initial)
     {
         private readonly List<long> _flips = [];
-        public bool Now { get; private set; } = initial;
+        private int _outages;
 
-        public void Set(bool value, long at)
+        public bool Now => initial && _outages == 0;
+
+        public void Outage(bool begin, long at)
         {
-            if (value == Now) return;
-            Now = value;
-            _flips.Add(at);
+            var before = Now;
+            _outages = Math.Max(0, _outages + (begin ? 1 : -1));
+            if (Now != before) _flips.Add(at);
         }
 
         /// <summary>The value at <paramref name="at"/>: the current one, flipped once per change after that instant.</summary>
