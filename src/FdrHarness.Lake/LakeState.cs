@@ -307,7 +307,10 @@ public sealed partial class LakeState
         rse.Arrived += Files.Bytes[Replicas.File[replica]];
         if (rse.Used > rse.MaxUsed) rse.MaxUsed = rse.Used;
         if (rse.Used > rse.Quota) Counters.QuotaExceededUnnoticed++;
-        CountersChanged(Replicas.File[replica]);
+        var file = Replicas.File[replica];
+        CountersChanged(file);
+        // An upload attaches the file to its dataset: Rucio queues the dataset for the judge-evaluator (updated_dids).
+        if (Replicas.Primary[replica] && DatasetOfFile(file) is var dataset && dataset >= 0) Evaluator.Attached(dataset);
     }
 
     public void CountersChanged(int file)

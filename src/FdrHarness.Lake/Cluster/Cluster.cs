@@ -225,7 +225,8 @@ public sealed class KubeCluster
         pod.OomKills++;
         pod.Daemon.OomKills++;
         pod.Restarts++;
-        Lifecycle(pod, "oom-killed", $"memory {Mi(memory)} > limit {Mi(limit)}");
+        // Rounded up: a working set a fraction of a MiB over the limit reads as over it.
+        Lifecycle(pod, "oom-killed", $"memory {Mi(memory + (1 << 20) - 1)} > limit {Mi(limit)}");
         CrashLoop(pod);
     }
 

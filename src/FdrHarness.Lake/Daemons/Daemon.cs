@@ -10,6 +10,8 @@ public sealed class Worker
     /// <summary>What the cost and memory are counted in (locks, rows, files...), often Items.Count.</summary>
     public long Units;
     public double CpuLeft;
+    /// <summary>Seconds the thread still waits on a remote service (FTS, storage, the broker), using no CPU.</summary>
+    public double WaitLeft;
     public long Memory;
     public bool Busy;
 }
@@ -87,6 +89,13 @@ public abstract class Daemon
         var backlog = Backlog;
         if (backlog > PeakBacklog) PeakBacklog = backlog;
         var now = Lake.Now;
+        // Rucio partitions a daemon's queue over all its threads (hash of the id modulo the thread count): each
+        // thread takes its share of the backlog, at most a bulk, so the work spreads over every pod.
+        var threadsRunning = 0;
+        foreach (var p in Pods)
+            if (p.Phase == PodPhase.Running) threadsRunning += p.Workers.Length;
+        var share = (int)Math.Min(int.MaxValue, Math.Max(1, (backlog + threadsRunning - 1) / Math.Max(1, threadsRunning)));
+        var bulk = Model.Bulk <= 0 ? share : Math.Min(Model.Bulk, share);
         // Pods in a fixed order (creation).
         for (var i = 0; i < Pods.Count; i++)
         {
@@ -104,20 +113,26 @@ public abstract class Daemon
             var threads = pod.Workers.Length;
             var capacity = Math.Min(pod.Cores, threads) * seconds;
             var idle = Math.Min(Model.IdleCpu * seconds, capacity);
-            var perThread = Math.Min(seconds, (capacity - idle) / threads);
+            var left = capacity - idle;
             var used = idle;
-            foreach (var w in pod.Workers)
+            for (var t = 0; t < threads; t++)
             {
-                var budget = perThread;
-                for (var guard = 0; budget > 1e-9 && guard < 100_000; guard++)
+                // A thread uses at most a core (Python); what idle threads leave, busy ones may use, up to the limit.
+                // Its tick is wall time: waiting on a remote service takes time but no CPU.
+                var w = pod.Workers[t];
+                var rate = Math.Min(seconds, left / (threads - t)) / seconds;
+                var wall = seconds;
+                var cpu = 0.0;
+                for (var guard = 0; wall > 1e-9 && guard < 100_000; guard++)
                 {
                     if (!w.Busy)
                     {
                         w.Items.Clear();
                         w.Units = 0;
-                        if (!Take(w, Model.Bulk)) break;
+                        if (!Take(w, bulk)) break;
                         w.Busy = true;
                         w.CpuLeft = Model.CostPerBulk + w.Units * Model.CostPerItem;
+                        w.WaitLeft = Model.WaitPerBulk + w.Units * Model.WaitPerItem;
                         w.Memory = w.Units * Model.MemoryPerItem;
                         var memory = pod.Memory;
                         if (memory > PeakMemory) PeakMemory = memory;
@@ -128,11 +143,21 @@ public abstract class Daemon
                             goto nextPod;
                         }
                     }
-                    var spend = Math.Min(budget, w.CpuLeft);
-                    w.CpuLeft -= spend;
-                    budget -= spend;
-                    used += spend;
-                    if (w.CpuLeft <= 1e-9)
+                    if (w.WaitLeft > 1e-9)
+                    {
+                        var dt = Math.Min(wall, w.WaitLeft);
+                        w.WaitLeft -= dt;
+                        wall -= dt;
+                    }
+                    else if (w.CpuLeft > 1e-9)
+                    {
+                        if (rate <= 1e-12) break;
+                        var spend = Math.Min(w.CpuLeft, wall * rate);
+                        w.CpuLeft -= spend;
+                        wall -= spend / rate;
+                        cpu += spend;
+                    }
+                    if (w.CpuLeft <= 1e-9 && w.WaitLeft <= 1e-9)
                     {
                         Complete(w);
                         ItemsDone += w.Units;
@@ -142,6 +167,8 @@ public abstract class Daemon
                         w.Units = 0;
                     }
                 }
+                used += cpu;
+                left -= cpu;
             }
             // This tick's CPU is spread over the period until the next one.
             pod.UseCpu(used / seconds, now);

@@ -65,6 +65,8 @@ public sealed record DaemonModel
     public int Bulk { get; init; } = 100;
     public double CostPerItem { get; init; } = 0.01;
     public double CostPerBulk { get; init; }
+    public double WaitPerItem { get; init; }
+    public double WaitPerBulk { get; init; }
     public long BaseMemory { get; init; } = 100L << 20;
     public long MemoryPerItem { get; init; } = 4 << 10;
     public long CachePerItem { get; init; }
@@ -78,29 +80,33 @@ public sealed record DaemonModel
 
     private const long Ki = 1024, Mi = 1024 * 1024;
 
-    /// <summary>Defaults per daemon, sized on the usage the seed reports (daemons-during-fdr.csv).</summary>
+    /// <summary>Defaults per daemon: costs of the daemons' real work per item and per bulk, base memories the seed's observed usage (see the table above).</summary>
     public static DaemonModel Defaults(string daemon) => daemon switch
     {
-        "judge-injector" => new() { Bulk = 1, CostPerItem = 0.0001, CostPerBulk = 0.05, BaseMemory = 90 * Mi, MemoryPerItem = 4 * Ki },
+        "judge-injector" => new() { Bulk = 1, CostPerItem = 0.0001, CostPerBulk = 0.05, BaseMemory = 90 * Mi, MemoryPerItem = 4 * Ki, IdleCpu = 0.003 },
         "judge-evaluator" => new()
         {
-            Bulk = 1, CostPerItem = 0.002, CostPerBulk = 0.05, BaseMemory = 600 * Mi, MemoryPerItem = 80 * Ki,
+            Bulk = 1, CostPerItem = 0.005, CostPerBulk = 0.35, BaseMemory = 600 * Mi, MemoryPerItem = 80 * Ki,
             CachePerItem = 8 * Ki, CacheMax = 700 * Mi,
         },
-        "judge-repairer" => new() { Bulk = 1, CostPerItem = 0.002, CostPerBulk = 0.2, BaseMemory = 550 * Mi, MemoryPerItem = 16 * Ki },
-        "judge-cleaner" => new() { Bulk = 1, CostPerItem = 0.0005, CostPerBulk = 0.05, BaseMemory = 180 * Mi, MemoryPerItem = 8 * Ki },
-        "conveyor-submitter" => new() { Bulk = 100, CostPerItem = 0.1, BaseMemory = 280 * Mi, MemoryPerItem = 64 * Ki },
-        "conveyor-poller" => new() { Bulk = 100, CostPerItem = 0.02, BaseMemory = 180 * Mi, MemoryPerItem = 32 * Ki },
-        "conveyor-finisher" => new() { Bulk = 100, CostPerItem = 0.06, BaseMemory = 180 * Mi, MemoryPerItem = 64 * Ki },
-        "reaper" => new() { Bulk = 100, CostPerItem = 0.02, BaseMemory = 230 * Mi, MemoryPerItem = 64 * Ki },
-        "undertaker" => new() { Bulk = 10_000, CostPerItem = 0.002, CostPerBulk = 0.5, BaseMemory = 90 * Mi, MemoryPerItem = 10 * Ki, Tick = TimeSpan.FromSeconds(30) },
-        "abacus-account" or "abacus-rse" => new() { Bulk = 10_000, CostPerItem = 0.0001, BaseMemory = 75 * Mi, MemoryPerItem = 1 * Ki, Tick = TimeSpan.FromSeconds(10) },
-        "abacus-collection-replica" => new() { Bulk = 0, CostPerItem = 0.045, CostPerBulk = 1, BaseMemory = 150 * Mi, MemoryPerItem = 80 * Ki, Tick = TimeSpan.FromSeconds(10) },
-        "hermes" => new() { Bulk = 1000, CostPerItem = 0.0002, BaseMemory = 130 * Mi, MemoryPerItem = 2 * Ki },
-        "transmogrifier" => new() { Bulk = 100, CostPerItem = 0.005, BaseMemory = 95 * Mi, MemoryPerItem = 8 * Ki, Tick = TimeSpan.FromSeconds(10) },
-        "rucio-server" => new() { Bulk = 100, CostPerItem = 0.05, BaseMemory = 1200 * Mi, MemoryPerItem = 256 * Ki, CachePerItem = 4608, CacheMax = 1536 * Mi, Tick = TimeSpan.FromSeconds(1) },
-        "rucio-server-auth" => new() { Bulk = 10, CostPerItem = 0.02, BaseMemory = 500 * Mi, MemoryPerItem = 1 * Mi },
-        "rucio-ui" => new() { BaseMemory = 550 * Mi },
+        "judge-repairer" => new() { Bulk = 1, CostPerItem = 0.005, CostPerBulk = 0.5, BaseMemory = 550 * Mi, MemoryPerItem = 16 * Ki, IdleCpu = 0.2, StuckDelay = TimeSpan.FromMinutes(30) },
+        "judge-cleaner" => new() { Bulk = 1, CostPerItem = 0.005, CostPerBulk = 0.2, BaseMemory = 180 * Mi, MemoryPerItem = 8 * Ki, IdleCpu = 0.1 },
+        "conveyor-submitter" => new() { Bulk = 100, CostPerItem = 0.18, CostPerBulk = 0.5, BaseMemory = 280 * Mi, MemoryPerItem = 64 * Ki, IdleCpu = 0.02 },
+        "conveyor-poller" => new() { Bulk = 100, CostPerItem = 0.005, CostPerBulk = 0.05, BaseMemory = 180 * Mi, MemoryPerItem = 32 * Ki, IdleCpu = 0.05 },
+        "conveyor-finisher" => new() { Bulk = 100, CostPerItem = 0.08, BaseMemory = 180 * Mi, MemoryPerItem = 64 * Ki, IdleCpu = 0.02 },
+        "reaper" => new() { Bulk = 100, CostPerItem = 0.01, CostPerBulk = 0.1, WaitPerItem = 0.2, BaseMemory = 230 * Mi, MemoryPerItem = 64 * Ki, IdleCpu = 0.03 },
+        "undertaker" => new() { Bulk = 10_000, CostPerItem = 0.002, CostPerBulk = 0.5, BaseMemory = 90 * Mi, MemoryPerItem = 16 * Ki, Tick = TimeSpan.FromSeconds(60), IdleCpu = 0.02 },
+        "abacus-account" or "abacus-rse" => new() { Bulk = 10_000, CostPerItem = 0.0003, BaseMemory = 75 * Mi, MemoryPerItem = 1 * Ki, Tick = TimeSpan.FromSeconds(10) },
+        "abacus-collection-replica" => new()
+        {
+            Bulk = 0, CostPerItem = 0.005, CostPerBulk = 1, BaseMemory = 150 * Mi, MemoryPerItem = 80 * Ki,
+            CachePerItem = 5632, CacheMax = 16L << 30, Tick = TimeSpan.FromSeconds(10),
+        },
+        "hermes" => new() { Bulk = 1000, CostPerItem = 0.0025, BaseMemory = 130 * Mi, MemoryPerItem = 2 * Ki },
+        "transmogrifier" => new() { Bulk = 100, CostPerItem = 0.005, BaseMemory = 95 * Mi, MemoryPerItem = 8 * Ki, Tick = TimeSpan.FromSeconds(10), IdleCpu = 0.01 },
+        "rucio-server" => new() { Bulk = 1, CostPerItem = 0.6, BaseMemory = 1200 * Mi, MemoryPerItem = 256 * Ki, CachePerItem = 4608, CacheMax = 1536 * Mi, Tick = TimeSpan.FromSeconds(1), IdleCpu = 0.01 },
+        "rucio-server-auth" => new() { Bulk = 10, CostPerItem = 0.02, BaseMemory = 500 * Mi, MemoryPerItem = 1 * Mi, IdleCpu = 0.015 },
+        "rucio-ui" => new() { BaseMemory = 550 * Mi, IdleCpu = 0.004 },
         _ => new(),
     };
 
@@ -117,6 +123,8 @@ public sealed record DaemonModel
                 "bulk" => m with { Bulk = int.Parse(v, CultureInfo.InvariantCulture) },
                 "cost_per_item" => m with { CostPerItem = Durations.Parse(v).TotalSeconds },
                 "cost_per_bulk" => m with { CostPerBulk = Durations.Parse(v).TotalSeconds },
+                "wait_per_item" => m with { WaitPerItem = Durations.Parse(v).TotalSeconds },
+                "wait_per_bulk" => m with { WaitPerBulk = Durations.Parse(v).TotalSeconds },
                 "base_memory" => m with { BaseMemory = ByteSize.Parse(v).Bytes },
                 "memory_per_item" => m with { MemoryPerItem = ByteSize.Parse(v).Bytes },
                 "cache_per_item" => m with { CachePerItem = ByteSize.Parse(v).Bytes },
@@ -126,8 +134,8 @@ public sealed record DaemonModel
                 "max_retries" => m with { MaxRetries = int.Parse(v, CultureInfo.InvariantCulture) },
                 "stuck_delay" => m with { StuckDelay = Durations.Parse(v) },
                 "greedy" => m with { Greedy = bool.Parse(v) },
-                "deletion_time" => m with { DeletionTime = Durations.Parse(v) },
-                _ => throw new ArgumentException($"daemons.{spec.Name}.model: unknown key '{key}'; expected tick, bulk, cost_per_item, cost_per_bulk, base_memory, memory_per_item, cache_per_item, cache_max, idle_cpu, startup, max_retries, stuck_delay, greedy, deletion_time"),
+                "deletion_time" => m with { DeletionTime = Durations.Parse(v), WaitPerItem = Durations.Parse(v).TotalSeconds },
+                _ => throw new ArgumentException($"daemons.{spec.Name}.model: unknown key '{key}'; expected tick, bulk, cost_per_item, cost_per_bulk, wait_per_item, wait_per_bulk, base_memory, memory_per_item, cache_per_item, cache_max, idle_cpu, startup, max_retries, stuck_delay, greedy, deletion_time"),
             };
         }
         if (m.Tick <= TimeSpan.Zero) throw new ArgumentException($"daemons.{spec.Name}.model.tick must be positive");

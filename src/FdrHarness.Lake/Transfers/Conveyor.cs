@@ -39,9 +39,43 @@ public sealed class ConveyorSubmitter(LakeState lake, DaemonSpec spec) : QueueDa
     }
 }
 
-/// <summary>conveyor-poller: learns FTS's verdict on finished transfers and reports transfer-done / transfer-failed.</summary>
+/// <summary>
+/// conveyor-poller: asks FTS about every submitted transfer not heard of for a minute (Rucio's older_than), reports
+/// transfer-done / transfer-failed for those that ended. Its work grows with the transfers FTS holds, not only with
+/// those that end: the polls of transfers still running are counted, not queued one by one.
+/// </summary>
 public sealed class ConveyorPoller(LakeState lake, DaemonSpec spec) : QueueDaemon<int>(lake, spec)
 {
+    private const double PollEverySeconds = 60;
+    private double _polls;
+    private long _polledUntil;
+
+    public override long Backlog => base.Backlog + (long)_polls;
+
+    protected override void BeginTick()
+    {
+        base.BeginTick();
+        _polls += Lake.Fts.Active * ((Lake.Now - _polledUntil) / 1000.0) / PollEverySeconds;
+        _polledUntil = Lake.Now;
+    }
+
+    /// <summary>Ended transfers first; else a bulk of polls of running ones (work without a verdict).</summary>
+    protected override bool Take(Worker w, int bulk)
+    {
+        if (base.Take(w, bulk)) return true;
+        var n = Math.Min(bulk, (long)_polls);
+        if (n <= 0) return false;
+        _polls -= n;
+        w.Units = n;
+        return true;
+    }
+
+    protected override void Return(Worker w)
+    {
+        if (w.Items.Count == 0) _polls += w.Units;
+        else base.Return(w);
+    }
+
     protected override void Apply(int request)
     {
         var r = Lake.Requests;

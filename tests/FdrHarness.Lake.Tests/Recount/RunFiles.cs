@@ -18,7 +18,7 @@ internal sealed class RunFiles
     {
         Events = Table.Read(Path.Combine(dir, "events.parquet"), "event_type", "created_at", "src_rse", "dst_rse", "rse", "request_id",
             "previous_request_id", "rule_id", "bytes", "reason", "retry_count", "submitted_at", "started_at", "transferred_at"),
-        Samples = Table.Read(Path.Combine(dir, "samples.parquet"), "time", "daemon", "pod", "state", "cpu_cores", "memory_bytes", "cpu_limit", "memory_limit", "restarts"),
+        Samples = Table.Read(Path.Combine(dir, "samples.parquet"), "time", "daemon", "pod", "state", "cpu_cores", "memory_bytes", "cpu_limit", "memory_limit", "restarts", "backlog"),
         Lifecycle = Table.Read(Path.Combine(dir, "lifecycle.parquet"), "time", "daemon", "pod", "event", "reason"),
         Faults = Table.Read(Path.Combine(dir, "faults.parquet"), "start", "end", "name", "kind", "target", "detail"),
     };
