@@ -1,3 +1,4 @@
+using Xunit;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Reporting.Analysis;
 
