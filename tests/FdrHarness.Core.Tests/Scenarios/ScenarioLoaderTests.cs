@@ -77,7 +77,7 @@ public class ScenarioLoaderTests
         Assert.Equal(["inject", "cta-to-safe", "lsst-to-analysis", "ska-to-safe", "small-to-fast", "fast-to-cheap", "lifecycle", "virgo-expiry", "noise"],
             s.Workload.Select(p => p.Name));
         var smallToFast = Assert.IsType<ReplicatePhase>(s.Workload[4]);
-        Assert.Equal(2, smallToFast.Rule.Copies);
+        Assert.Equal(1, smallToFast.Rule.Copies);
         Assert.Equal("QOS=FAST", smallToFast.Rule.RseExpression.Text);
         Assert.Equal("QOS=SAFE|GSI-ROOT|PIC-DCACHE", smallToFast.Rule.SourceReplicaExpression!.Text);
         Assert.Equal("small-to-fast", Assert.IsType<QosTransitionPhase>(s.Workload[5]).From);
