@@ -153,6 +153,8 @@ internal static class HermesConsumeBenchmark
 
     private sealed class CountingSink : IObservationSink
     {
+        public void ApiLatency(IReadOnlyList<FdrHarness.Core.Observations.ApiLatencyRow> rows) { }
+
         public long Events;
         public void Event(in HermesEvent e) => Events++;
         public void Sample(in PodSample s) { }

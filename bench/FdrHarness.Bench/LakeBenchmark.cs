@@ -79,6 +79,8 @@ internal static class LakeBenchmark
 
     private sealed class CountingSink : IObservationSink
     {
+        public void ApiLatency(IReadOnlyList<FdrHarness.Core.Observations.ApiLatencyRow> rows) { }
+
         public long Events, Samples, Lifecycles, Faults;
         private readonly Dictionary<(string, string), (long Submitted, long Done)> _matrix = [];
 

@@ -14,6 +14,7 @@ public static class FdrApp
           fdr validate scenarios/escape-fdr-2020.yaml
           fdr run scenarios/escape-fdr-2020.yaml                 # the 24 h ESCAPE rehearsal on the embedded data lake
           fdr run scenarios/ci-smoke.yaml --seed 7 --scale 0.5 --out reports/try
+          fdr plan scenarios/escape-fdr-2020.yaml                # what a run does, per phase; --format json: every operation
           fdr run scenarios/escape-fdr-2020.yaml --dry-run       # print the plan, run nothing
           fdr run scenarios/escape-fdr-2020.yaml --target rucio --dry-run   # the chaos a live run would do, and where
           fdr run scenarios/ci-smoke.yaml --helm-values values.yaml        # a rucio-daemons values file, rehearsed
@@ -43,6 +44,7 @@ public static class FdrApp
         var root = new RootCommand("fdr — full-dress rehearsals of a Rucio data lake: inject, replicate, delete, break things, report.\n\n" + Examples)
         {
             ValidateCommand.Create(stdout, stderr),
+            PlanCommand.Create(stdout, stderr),
             RunCommand.Create(stdout, stderr),
             ReportCommand.Create(stdout, stderr),
             SchemaCommand.Create(stdout),

@@ -1,4 +1,6 @@
+using FdrHarness.Core.Execution;
 using FdrHarness.Core.Observations;
+using FdrHarness.Core.Planning;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Core.Scenarios.Yaml;
 using FdrHarness.Kubernetes.Actions;
@@ -47,15 +49,15 @@ public sealed record ClusterRunSummary
     /// <summary>Flat counters for run.json's summary.</summary>
     public IReadOnlyDictionary<string, double> Counters() => new Dictionary<string, double>
     {
-        ["k8s.pods_killed"] = Chaos.PodsKilled,
-        ["k8s.kills_skipped"] = Chaos.KillsSkipped,
-        ["k8s.limit_changes"] = Chaos.LimitChanges,
-        ["k8s.actions_failed"] = Chaos.ActionsFailed,
-        ["k8s.limits_restored"] = LimitsRestored,
-        ["k8s.restore_failures"] = RestoreFailures,
-        ["k8s.lifecycle_events"] = LifecycleEvents,
-        ["k8s.samples"] = Samples,
-        ["k8s.watch_relists"] = WatchRelists,
+        [RunCounters.PodsKilled] = Chaos.PodsKilled,
+        [RunCounters.KillsHeldBack] = Chaos.KillsSkipped,
+        [RunCounters.LimitChanges] = Chaos.LimitChanges,
+        [RunCounters.ChaosActionsFailed] = Chaos.ActionsFailed,
+        [RunCounters.LimitsRestored] = LimitsRestored,
+        [RunCounters.RestoreFailures] = RestoreFailures,
+        [RunCounters.PodEvents] = LifecycleEvents,
+        [RunCounters.PodSamples] = Samples,
+        [RunCounters.WatchRelists] = WatchRelists,
     };
 }
 
@@ -69,8 +71,13 @@ public static class ClusterRehearsal
     /// <exception cref="ClusterSafetyException">The scenario may not touch the cluster (before any connection).</exception>
     /// <exception cref="ClusterUnreachableException">The API server cannot be reached or refused the probe.</exception>
     /// <returns>The counts; <see cref="ClusterRunSummary.Interrupted"/> when <paramref name="ct"/> ended it early.</returns>
-    public static async Task<ClusterRunSummary> RunAsync(Scenario scenario, ClusterRunOptions options, CancellationToken ct)
+    public static Task<ClusterRunSummary> RunAsync(Scenario scenario, ClusterRunOptions options, CancellationToken ct) =>
+        RunAsync(RunPlan.Create(scenario), options, ct);
+
+    /// <summary>The plan's chaos on the live cluster, with the pods watched and sampled for the run's duration.</summary>
+    public static async Task<ClusterRunSummary> RunAsync(RunPlan plan, ClusterRunOptions options, CancellationToken ct)
     {
+        var scenario = plan.Scenario;
         var refusals = NamespaceSafety.Check(scenario, options.SourceMap);
         if (refusals.Count > 0) throw new ClusterSafetyException(refusals);
         var connection = scenario.Target.Kubernetes!;
@@ -100,7 +107,7 @@ public static class ClusterRehearsal
         };
         var watcher = new PodWatcher(client, namespaces, options.Sink, clock);
         var sampler = new PodSampler(watcher.Inventory, options.UsageSources ?? [new MetricsServerUsage(client)], namespaces, options.Sink, clock);
-        var chaos = new ChaosExecutor(scenario, context);
+        var chaos = new ChaosExecutor(plan, context);
 
         using var running = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var interrupted = false;

@@ -1,4 +1,5 @@
 using FdrHarness.Core.Observations;
+using FdrHarness.Core.Planning;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Lake.Catalog;
 using FdrHarness.Lake.Chaos;
@@ -79,22 +80,29 @@ public static class EmbeddedLake
     private const long ProgressEveryMs = 5 * 60_000;
     private const long FtsTickMs = 1000;
 
-    public static LakeResult Run(Scenario scenario, IObservationSink sink, IProgress<LakeProgress>? progress = null, CancellationToken ct = default)
-    {
-        ArgumentNullException.ThrowIfNull(scenario);
-        ArgumentNullException.ThrowIfNull(sink);
-        var end = (long)scenario.Run.Duration.TotalMilliseconds;
-        if (end <= 0) throw new ArgumentException("run.duration must be positive");
+    /// <summary>The scenario's plan on the lake (<see cref="RunPlan.Create"/> then <see cref="Run(RunPlan, IObservationSink, IProgress{LakeProgress}?, CancellationToken)"/>).</summary>
+    public static LakeResult Run(Scenario scenario, IObservationSink sink, IProgress<LakeProgress>? progress = null, CancellationToken ct = default) =>
+        Run(RunPlan.Create(scenario), sink, progress, ct);
 
-        var lake = new LakeState(scenario, sink);
-        var workload = new WorkloadDriver(lake);
+    public static LakeResult Run(RunPlan plan, IObservationSink sink, IProgress<LakeProgress>? progress = null, CancellationToken ct = default) =>
+        Run(plan, sink, progress, ct, atEnd: null);
+
+    /// <param name="atEnd">Tests look at the lake's catalog once the run is over.</param>
+    internal static LakeResult Run(RunPlan plan, IObservationSink sink, IProgress<LakeProgress>? progress, CancellationToken ct, Action<LakeState>? atEnd)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(sink);
+        var scenario = plan.Scenario;
+        var end = (long)plan.Duration.TotalMilliseconds;
+
+        var lake = new LakeState(plan, sink);
+        var workload = new PlanDriver(lake, plan, new ChaosEngine(lake));
         lake.Server.Workload = workload;
 
         foreach (var daemon in lake.Daemons)
             for (var i = 0; i < daemon.Spec.Replicas; i++)
                 lake.Cluster.CreatePod(daemon, "deployment " + daemon.Name);
         workload.Schedule();
-        new ChaosEngine(lake).Schedule();
 
         Every(lake, FtsTickMs, FtsTickMs, end, () => lake.Fts.Advance(lake.Now));
         foreach (var daemon in lake.Daemons)
@@ -110,6 +118,7 @@ public static class EmbeddedLake
 
         lake.Queue.RunUntil(lake.Clock, end, ct);
         progress?.Report(Progress(lake));
+        atEnd?.Invoke(lake);
         return Result(lake);
     }
 

@@ -4,7 +4,7 @@ using FdrHarness.Core.Rucio;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Core.Synthetic;
 using FdrHarness.Lake.Accounting;
-using FdrHarness.Lake.Workload;
+using FdrHarness.Core.Planning;
 using FdrHarness.Lake.Catalog;
 using FdrHarness.Lake.Cluster;
 using FdrHarness.Lake.Daemons;
@@ -39,8 +39,9 @@ public sealed class ExperimentInfo
 /// </summary>
 public sealed partial class LakeState
 {
-    internal LakeState(Scenario scenario, IObservationSink sink)
+    internal LakeState(RunPlan plan, IObservationSink sink)
     {
+        var scenario = plan.Scenario;
         Scenario = scenario;
         Sink = sink;
         Seed = scenario.Run.Seed;
@@ -53,40 +54,38 @@ public sealed partial class LakeState
         for (var i = 0; i < Rses.Length; i++) _rseIndex[Rses[i].Name] = (byte)i;
         Fts = new Fts(this, scenario.Rses, scenario.Links);
 
-        // Experiments, then the noise files as a last pseudo-experiment: global id ranges fixed up front.
-        var generators = SyntheticFileGenerator.ForExperiments(Seed, scenario.Experiments, scenario.Run.Scale);
-        int files = 0, datasets = 0, containers = 0;
+        // The plan's experiments, then the noise files as a last pseudo-experiment: global id ranges fixed up front.
+        long files = 0, datasets = 0, containers = 0;
         var list = new List<ExperimentInfo>();
-        for (var e = 0; e < generators.Count; e++)
+        foreach (var e in plan.Experiments)
         {
-            var g = generators[e];
-            var spec = scenario.Experiments[e];
-            if (g.Count > int.MaxValue / 4) throw new ArgumentException($"experiment {spec.Name}: too many files for the embedded lake");
-            var write = spec.WriteTo is { } w ? Select(w) : spec.Qos is { } q ? Select(RseExpression.Parse("QOS=" + q)) : AllRses();
             list.Add(new ExperimentInfo
             {
-                Index = e, Scope = g.Scope, Generator = g, FileOffset = files, Files = (int)g.Count,
-                DatasetOffset = datasets, Datasets = (int)g.DatasetCount, ContainerOffset = containers, Containers = (int)g.ContainerCount,
-                FilesPerDataset = spec.FilesPerDataset, DatasetsPerContainer = spec.DatasetsPerContainer, WriteRses = write,
+                Index = e.Index, Scope = e.Scope, Generator = e.Files, FileOffset = (int)files, Files = (int)e.FileCount,
+                DatasetOffset = (int)datasets, Datasets = (int)e.DatasetCount, ContainerOffset = (int)containers, Containers = (int)e.ContainerCount,
+                FilesPerDataset = e.FilesPerDataset, DatasetsPerContainer = e.DatasetsPerContainer,
+                WriteRses = e.WriteRses.Select(RseId).ToArray(),
             });
-            files += (int)g.Count;
-            datasets += (int)g.DatasetCount;
-            containers += (int)g.ContainerCount;
+            files += e.FileCount;
+            datasets += e.DatasetCount;
+            containers += e.ContainerCount;
         }
-        Noise = new NoisePlan(this, scenario, files);
+        if (files + plan.Noise.Files > int.MaxValue / 4) throw new ArgumentException("too many files for the embedded lake");
+        NoiseFileOffset = (int)files;
+        Noise = plan.Noise;
         list.Add(new ExperimentInfo
         {
-            Index = list.Count, Scope = Noise.Scope, Generator = null, FileOffset = files, Files = Noise.Files,
-            DatasetOffset = datasets, Datasets = 0, ContainerOffset = containers, Containers = 0,
+            Index = list.Count, Scope = plan.Noise.Scopes.FirstOrDefault() ?? "noise", Generator = null, FileOffset = (int)files, Files = (int)plan.Noise.Files,
+            DatasetOffset = (int)datasets, Datasets = 0, ContainerOffset = (int)containers, Containers = 0,
             FilesPerDataset = 1, DatasetsPerContainer = 0, WriteRses = [],
         });
         if (list.Count > 255) throw new ArgumentException("the embedded lake handles at most 254 experiments");
         Experiments = list.ToArray();
-        Files = new FileTable(files + Noise.Files);
+        Files = new FileTable(NoiseFileOffset + (int)plan.Noise.Files);
         for (var e = 0; e < Experiments.Length; e++)
             Array.Fill(Files.Experiment, (byte)e, Experiments[e].FileOffset, Experiments[e].Files);
-        Datasets = new DatasetTable(datasets, Experiments);
-        Containers = new ContainerTable(containers, Experiments);
+        Datasets = new DatasetTable((int)datasets, Experiments);
+        Containers = new ContainerTable((int)containers, Experiments);
 
         Clock = new VirtualClock();
         Cluster = new KubeCluster(this, scenario.Cluster);
@@ -131,6 +130,8 @@ public sealed partial class LakeState
     public Fts Fts { get; }
     public ExperimentInfo[] Experiments { get; }
     public NoisePlan Noise { get; }
+    /// <summary>Global id of noise file 0: noise files follow the experiments' files.</summary>
+    public int NoiseFileOffset { get; }
     public FileTable Files { get; }
     public DatasetTable Datasets { get; }
     public ContainerTable Containers { get; }
@@ -218,7 +219,7 @@ public sealed partial class LakeState
         var slot = file & (NameCacheSize - 1);
         if (_nameCacheFile[slot] == file) return _nameCache[slot]!;
         var e = ExperimentOfFile(file);
-        var name = e.Generator is { } g ? g.GetFile(file - e.FileOffset).Name : Noise.FileName(file - e.FileOffset);
+        var name = e.Generator is { } g ? g.GetFile(file - e.FileOffset).Name : Noise.File(file - e.FileOffset).Name;
         _nameCacheFile[slot] = file;
         _nameCache[slot] = name;
         return name;
@@ -333,19 +334,17 @@ public sealed class LakeCounters
     public long RulesCreated;
 }
 
-/// <summary>Datasets by global id: the files injected so far, where they are written, whether complete or erased.</summary>
+/// <summary>Datasets by global id: the files registered so far, whether erased.</summary>
 public sealed class DatasetTable
 {
     public readonly byte[] Experiment;
     public readonly int[] FilesRegistered;
-    public readonly bool[] Complete;
     public readonly bool[] Erased;
 
     internal DatasetTable(int count, ExperimentInfo[] experiments)
     {
         Experiment = new byte[count];
         FilesRegistered = new int[count];
-        Complete = new bool[count];
         Erased = new bool[count];
         foreach (var e in experiments) Array.Fill(Experiment, (byte)e.Index, e.DatasetOffset, e.Datasets);
     }
@@ -362,12 +361,10 @@ public sealed class DatasetTable
 public sealed class ContainerTable
 {
     public readonly byte[] Experiment;
-    public readonly int[] DatasetsComplete;
 
     internal ContainerTable(int count, ExperimentInfo[] experiments)
     {
         Experiment = new byte[count];
-        DatasetsComplete = new int[count];
         foreach (var e in experiments) Array.Fill(Experiment, (byte)e.Index, e.ContainerOffset, e.Containers);
     }
 

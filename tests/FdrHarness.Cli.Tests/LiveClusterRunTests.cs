@@ -1,3 +1,4 @@
+using FdrHarness.Core.Execution;
 using System.Text.Json.Nodes;
 using FdrHarness.Core;
 using FdrHarness.Core.Observations;
@@ -98,8 +99,8 @@ public sealed class LiveClusterRunTests : IDisposable
         Assert.Contains(samples, s => s.MemoryBytes == 300L << 20 && Math.Abs(s.CpuCores - 0.25) < 1e-9);
         Assert.Equal(["kill-evaluator", "squeeze"], reader.Faults().Select(f => f.Name).Order().ToArray());
         var info = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "run.json")))!;
-        Assert.Equal(1, (double)info["summary"]!["k8s.pods_killed"]!);
-        Assert.Equal(1, (double)info["summary"]!["k8s.limits_restored"]!);
+        Assert.Equal(1, (double)info["summary"]![RunCounters.PodsKilled]!);
+        Assert.Equal(1, (double)info["summary"]![RunCounters.LimitsRestored]!);
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "summary.json")))!;
         Assert.Contains("judge-evaluator", summary["resources"]!.ToJsonString());
         Assert.True(File.Exists(Path.Combine(run, "report.html")));

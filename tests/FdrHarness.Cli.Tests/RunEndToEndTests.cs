@@ -1,3 +1,4 @@
+using FdrHarness.Core.Execution;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using FdrHarness.Core;
@@ -48,7 +49,10 @@ public sealed class RunEndToEndTests : IDisposable
         var info = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "run.json")))!;
         Assert.Equal(0, (int)info["exit_status"]!);
         Assert.Equal("embedded", (string)info["target"]!);
-        Assert.True((double)info["summary"]!["transfers_submitted"]! > 0);
+        Assert.True((double)info["summary"]![RunCounters.TransfersSubmitted]! > 0);
+        // Every file the lake took or refused was planned (experiments' files and noise files).
+        double Count(string name) => (double)info["summary"]![name]!;
+        Assert.InRange(Count(RunCounters.FilesInjected) + Count(RunCounters.FilesRefused), 1, Count(RunCounters.FilesPlanned) + Count(RunCounters.NoiseFiles));
         // The resolved scenario fills in defaults the file left out, e.g. the link defaults' fields and phase names.
         var resolved = File.ReadAllText(Path.Combine(run, "scenario.yaml"));
         Assert.Contains("noise-1", resolved);

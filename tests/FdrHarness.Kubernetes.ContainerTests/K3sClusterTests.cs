@@ -177,6 +177,8 @@ public sealed class K3sClusterTests(K3sClusterTests.Cluster cluster) : IClassFix
     /// <summary>What the chaos actions record, kept for the assertions.</summary>
     public sealed class RecordingSink : IObservationSink
     {
+        public void ApiLatency(IReadOnlyList<Core.Observations.ApiLatencyRow> rows) { }
+
         private readonly Lock _lock = new();
         private readonly List<FaultRecord> _faults = [];
 

@@ -13,6 +13,8 @@ public class ChaosSelectionTests
 {
     private sealed class Sink : IObservationSink
     {
+        public void ApiLatency(IReadOnlyList<Core.Observations.ApiLatencyRow> rows) { }
+
         public readonly List<FaultRecord> Faults = [];
         public readonly List<PodLifecycleEvent> Lifecycle = [];
         public void Event(in HermesEvent e) { }

@@ -54,6 +54,8 @@ public class EdgeCaseTests
 
     private sealed class TimesSink(List<DateTime> ruleOk) : Core.Observations.IObservationSink
     {
+        public void ApiLatency(IReadOnlyList<Core.Observations.ApiLatencyRow> rows) { }
+
         public void Event(in Core.Observations.HermesEvent e) { if (e.EventType == "RULE_OK") ruleOk.Add(e.CreatedAt); }
         public void Sample(in Core.Observations.PodSample s) { }
         public void Lifecycle(in Core.Observations.PodLifecycleEvent e) { }

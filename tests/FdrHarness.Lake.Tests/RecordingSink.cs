@@ -6,6 +6,8 @@ namespace FdrHarness.Lake.Tests;
 /// <summary>Counts and hashes everything the lake observes; keeps lifecycle events (few) for the OOM invariant.</summary>
 internal sealed class RecordingSink : IObservationSink
 {
+    public void ApiLatency(IReadOnlyList<Core.Observations.ApiLatencyRow> rows) { }
+
     private ulong _hash = 0x9E3779B97F4A7C15UL;
     public long Events, Samples, Faults;
     public readonly Dictionary<string, long> ByType = new(StringComparer.Ordinal);

@@ -41,15 +41,13 @@ public sealed class NginxUploadTests
         var parsed = ScenarioLoader.Parse(Yaml);
         Assert.True(parsed.Ok, string.Join("\n", parsed.Diagnostics));
         var scenario = parsed.Scenario!;
-        var stdout = new StringWriter();
-        var exit = await LiveRun.ExecuteAsync(scenario, new LiveRunOptions
+        var run = await LiveHarness.RunAsync(scenario, new LiveRunOptions
         {
             RucioUrl = rucio.Url,
-            OutDir = Path.Combine(Path.GetTempPath(), "fdr-upload-" + Guid.NewGuid().ToString("N")),
             Env = n => n == "FAKE_PW" ? FakeRucio.Password : null,
             WaitForDuration = false,
-        }, stdout, new StringWriter(), CancellationToken.None);
-        Assert.True(exit == ExitCodes.Success, stdout.ToString());
+        });
+        Assert.True(run.Exit == ExitCodes.Success, run.Stdout);
 
         // What the storage holds, measured inside the container by Python's zlib.
         var listing = await nginx.ExecAsync(["python3", "-c",

@@ -71,6 +71,8 @@ public sealed class HermesConsumerTests
 
     private sealed class RecordingSink : IObservationSink
     {
+        public void ApiLatency(IReadOnlyList<Core.Observations.ApiLatencyRow> rows) { }
+
         private readonly List<HermesEvent> _events = [];
         private readonly List<(int Count, TaskCompletionSource Done)> _waiters = [];
         public ManualResetEventSlim Gate { get; } = new(true);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using FdrHarness.Core;
+using FdrHarness.Core.Planning;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Core.Scenarios.Yaml;
 using FdrHarness.Kubernetes;
@@ -22,9 +23,10 @@ public static class ClusterSide
     private static readonly TimeSpan ProbeBudget = TimeSpan.FromSeconds(20);
 
     /// <summary>--dry-run: every chaos action with its targets, touching nothing; exit 2 when a live run would be refused.</summary>
-    public static int PrintPlan(Scenario scenario, SourceMap map, TextWriter stdout, TextWriter stderr)
+    public static int PrintPlan(RunPlan runPlan, SourceMap? map, TextWriter stdout, TextWriter stderr)
     {
-        var plan = ChaosPlanner.Build(scenario, map);
+        var scenario = runPlan.Scenario;
+        var plan = ChaosPlanner.Build(runPlan, map);
         foreach (var line in ChaosPlanText.Render(plan)) stdout.WriteLine(line);
         if (scenario.Target.Kubernetes is null)
         {
@@ -87,16 +89,16 @@ public static class ClusterSide
     }
 
     /// <summary>The chaos and the observation of the cluster, for <see cref="LiveRunOptions.Alongside"/>.</summary>
-    public static Func<LiveRunContext, CancellationToken, Task<int>> Alongside(Scenario scenario, IKubernetes client, TextWriter stdout, TextWriter stderr) =>
+    public static Func<LiveRunContext, CancellationToken, Task<int>> Alongside(IKubernetes client, TextWriter stdout, TextWriter stderr) =>
         async (run, ct) =>
         {
-            var connection = scenario.Target.Kubernetes!;
+            var connection = run.Plan.Scenario.Target.Kubernetes!;
             IReadOnlyList<IPodUsageSource> usage = connection.PrometheusUrl is { } prometheus
                 ? [new PrometheusUsageSource(new PrometheusClient(prometheus)), new MetricsServerUsage(client)]
                 : [new MetricsServerUsage(client)];
             try
             {
-                var summary = await ClusterRehearsal.RunAsync(scenario, new ClusterRunOptions
+                var summary = await ClusterRehearsal.RunAsync(run.Plan, new ClusterRunOptions
                 {
                     Sink = run.Sink,
                     RunDirectory = run.RunPath,

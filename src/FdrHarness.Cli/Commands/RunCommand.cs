@@ -1,11 +1,10 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
-using System.Globalization;
 using FdrHarness.Cli.Metrics;
 using FdrHarness.Core;
-using FdrHarness.Core.Scenarios;
+using FdrHarness.Core.Planning;
 using FdrHarness.Core.Scenarios.Model;
-using FdrHarness.Reporting;
+using FdrHarness.Lake;
 using FdrHarness.Rucio;
 
 namespace FdrHarness.Cli.Commands;
@@ -14,83 +13,68 @@ public static class RunCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var scenario = new Argument<string>("scenario") { Description = "Scenario file (YAML)." };
-        var target = new Option<string>("--target") { Description = "embedded (the simulated data lake) or rucio; default: the scenario's target." };
-        target.AcceptOnlyFromAmong("embedded", "rucio");
+        var scenario = new ScenarioOptions();
         var output = new Option<string?>("--out") { Description = "Run directory; default reports/<name>/<UTC time>-<seed>/." };
-        var seed = new Option<long?>("--seed")
-        {
-            Description = "Overrides run.seed.",
-            CustomParser = r => long.TryParse(r.Tokens.Single().Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)
-                ? v : Invalid<long>(r, "--seed", "a whole number such as 7"),
-        };
-        var scale = new Option<double?>("--scale")
-        {
-            Description = "Overrides run.scale (file counts and rates).",
-            CustomParser = r => double.TryParse(r.Tokens.Single().Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v)
-                ? v : Invalid<double>(r, "--scale", "a factor such as 0.5 or 10"),
-        };
         var rucioUrl = new Option<Uri?>("--rucio-url")
         {
             Description = "With --target rucio: the Rucio server, overriding target.rucio.url and FDR_RUCIO_URL.",
             CustomParser = r => Uri.TryCreate(r.Tokens.Single().Value, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"
                 ? u : InvalidUri(r),
         };
-        var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan and every chaos action; touch nothing." };
-        var helmValues = HelmValuesOption.Create();
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (as `fdr plan` does) and every chaos action; touch nothing." };
         var metricsOptions = new MetricsOptions();
-        var command = new Command("run", "Run a rehearsal and write its run directory.") { scenario, target, output, seed, scale, rucioUrl, dryRun, helmValues, metricsOptions.Port, metricsOptions.Wait };
+        var command = new Command("run", "Run a rehearsal and write its run directory.") { output, rucioUrl, dryRun, metricsOptions.Port, metricsOptions.Wait };
+        scenario.AddTo(command);
         command.SetAction(parse =>
         {
-            var result = ScenarioLoader.Load(parse.GetValue(scenario)!);
-            if (!ValidateCommand.Report(result, stderr)) return ExitCodes.InvalidInput;
-            var s = result.Scenario!;
-            if (parse.GetValue(scale) is { } f)
-            {
-                if (f is <= 0 or > 1000)
-                {
-                    stderr.WriteLine($"fdr run: --scale {f}: expected a factor above 0, at most 1000");
-                    return ExitCodes.InvalidInput;
-                }
-                s = s with { Run = s.Run with { Scale = f } };
-            }
-            if (parse.GetValue(seed) is { } n) s = s with { Run = s.Run with { Seed = n } };
-            if (parse.GetValue(target) is { } t)
-                s = s with { Target = s.Target with { Kind = t == "rucio" ? TargetKind.Rucio : TargetKind.Embedded } };
-            if (HelmValuesOption.Apply(s, parse.GetValue(helmValues), stdout, stderr) is not { } withValues) return ExitCodes.InvalidInput;
-            s = withValues;
-            if (ResourceBudget.Exceeded(s, result.Map) is { Count: > 0 } over) // --scale or --helm-values may have grown it
-            {
-                ValidateCommand.Report(over, stderr);
-                return ExitCodes.InvalidInput;
-            }
+            if (scenario.Resolve(parse, "run", stdout, stderr, out var map) is not { } s) return ExitCodes.InvalidInput;
             PlanPrinter.Print(s, stdout);
             if (parse.GetValue(dryRun))
             {
-                var planned = s.Target.Kind == TargetKind.Rucio ? ClusterSide.PrintPlan(s, result.Map, stdout, stderr) : ExitCodes.Success;
+                var plan = RunPlan.Create(s);
+                PlanCommand.PrintText(plan, stdout);
+                var planned = s.Target.Kind == TargetKind.Rucio ? ClusterSide.PrintPlan(plan, map, stdout, stderr) : ExitCodes.Success;
                 stdout.WriteLine("Dry run: nothing was started.");
                 return planned;
             }
             using var signals = new Signals(); // Ctrl-C and SIGTERM stop cleanly: the observations so far are completed and kept
-            // Live metrics wrap the whole run (the seam for the run lifecycle): RunMetrics observes the sink, reads progress.
+            // Live metrics wrap the whole run: RunMetrics observes the run's sink and reads its progress.
             return signals.ExitCode(metricsOptions.Around(parse, s, stdout, stderr, signals.Token, metrics =>
             {
-                if (s.Target.Kind == TargetKind.Embedded)
-                    return EmbeddedRun.Execute(s, parse.GetValue(output), stdout, stderr, signals, metrics);
-                var prepared = ClusterSide.Prepare(s, result.Map, stdout, stderr, signals.Token, out var cluster);
-                if (prepared != ExitCodes.Success) return prepared;
-                var options = new LiveRunOptions
+                var options = new RehearsalOptions
                 {
-                    RucioUrl = parse.GetValue(rucioUrl), OutDir = parse.GetValue(output),
-                    Conclude = dir => RunVerdict.ReportAndJudge(s, dir, stdout, metrics),
-                    AbortOnFail = RunVerdict.AbortOnFail(s, stdout),
-                    Alongside = cluster is null ? null : ClusterSide.Alongside(s, cluster, stdout, stderr),
-                    Observer = metrics, Started = metrics is null ? null : metrics.Watch,
+                    OutDir = parse.GetValue(output), Metrics = metrics, InterruptedExit = () => signals.Received ?? ExitCodes.Interrupted,
                 };
-                return LiveRun.ExecuteAsync(s, options, stdout, stderr, signals.Token).GetAwaiter().GetResult();
+                if (s.Target.Kind == TargetKind.Embedded)
+                    return Rehearsal.RunAsync(RunPlan.Create(s), new EmbeddedTarget(), options, stdout, stderr, signals.Token).GetAwaiter().GetResult();
+                return RunLive(s, map!, parse.GetValue(rucioUrl), options, stdout, stderr, signals.Token).GetAwaiter().GetResult();
             }));
         });
         return command;
+    }
+
+    /// <summary>A live run: the cluster checked and probed first, then Rucio; either refusing ends it before anything is written.</summary>
+    private static async Task<int> RunLive(Scenario s, Core.Scenarios.Yaml.SourceMap map, Uri? rucioUrl, RehearsalOptions options, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        var prepared = ClusterSide.Prepare(s, map, stdout, stderr, ct, out var cluster);
+        if (prepared != ExitCodes.Success) return prepared;
+        var live = new LiveRunOptions
+        {
+            RucioUrl = rucioUrl,
+            Alongside = cluster is null ? null : ClusterSide.Alongside(cluster, stdout, stderr),
+            Started = options.Metrics is { } metrics ? metrics.Watch : null,
+        };
+        var (target, exit) = await RucioTarget.ConnectAsync(s, live, stdout, stderr, ct).ConfigureAwait(false);
+        if (target is null)
+        {
+            cluster?.Dispose();
+            return exit;
+        }
+        using (target)
+        {
+            var resolved = s with { Target = s.Target with { Kind = TargetKind.Rucio, Rucio = target.Connection } };
+            return await Rehearsal.RunAsync(RunPlan.Create(resolved), target, options, stdout, stderr, ct).ConfigureAwait(false);
+        }
     }
 
     private static Uri? InvalidUri(ArgumentResult result)
@@ -99,9 +83,4 @@ public static class RunCommand
         return null;
     }
 
-    private static T? Invalid<T>(ArgumentResult result, string option, string expected) where T : struct
-    {
-        result.AddError($"{option} '{result.Tokens.Single().Value}': expected {expected}");
-        return null;
-    }
 }

@@ -3,7 +3,6 @@ using FdrHarness.Core;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Decisions.Thresholds;
 using FdrHarness.Reporting;
-using FdrHarness.Rucio;
 
 namespace FdrHarness.Cli.Commands;
 
@@ -22,7 +21,7 @@ public static class RunVerdict
     }
 
     /// <summary>Abort-on-fail for a live run, when some threshold asks for it: the events and pod changes so far, judged every 10 s.</summary>
-    public static Func<DateTime, LiveAbortCheck>? AbortOnFail(Scenario scenario, TextWriter stdout)
+    public static Func<DateTime, AbortCheck>? AbortOnFail(Scenario scenario, TextWriter stdout)
     {
         if (!scenario.Thresholds.Any(t => t.AbortOnFail)) return null;
         return start =>
@@ -31,7 +30,7 @@ public static class RunVerdict
             foreach (var t in monitor.NotWatched)
                 stdout.WriteLine($"abort_on_fail: '{t.Expression}' is judged at the end only; live runs watch transfers.*, throughput.*, links.*, rules.* and daemons[..].oom_kills / restarts");
             var gate = new Lock(); // observations arrive on the sink's producers, checks on the run's timer
-            return new LiveAbortCheck(
+            return new AbortCheck(
                 e => { lock (gate) monitor.Observe(e); },
                 now =>
                 {
@@ -45,3 +44,9 @@ public static class RunVerdict
 
     public static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(10);
 }
+
+/// <summary>Abort-on-fail for a live run: <paramref name="Observe"/> gets each event kept and <paramref name="ObservePod"/> each
+/// pod change; <paramref name="Check"/> answers why the run must stop (a line for the operator), or null to go on; asked
+/// every <paramref name="Interval"/>.</summary>
+public sealed record AbortCheck(Action<Core.Observations.HermesEvent> Observe, Func<DateTime, string?> Check, TimeSpan Interval,
+    Action<Core.Observations.PodLifecycleEvent>? ObservePod = null);

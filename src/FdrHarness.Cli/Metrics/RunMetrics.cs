@@ -197,10 +197,12 @@ public sealed class RunMetrics : IObservationSink
         }
     }
 
+    /// <summary>The live view (<see cref="Watch"/>) already counts every call as it happens.</summary>
+    public void ApiLatency(IReadOnlyList<ApiLatencyRow> rows) { }
+
     /// <summary>
-    /// Files the inject phases' load simulations have started by a time into the run, per whole second (one array of
-    /// the run's length in seconds). Phases that start after another phase are placed at time 0: their start is only
-    /// known while running.
+    /// Files the plan's inject phases start by a time into the run, per whole second (one array of the run's length in
+    /// seconds).
     /// </summary>
     private sealed class PlannedInjection
     {
@@ -209,17 +211,10 @@ public sealed class RunMetrics : IObservationSink
         public PlannedInjection(Scenario s)
         {
             _bySecond = new long[(long)Math.Ceiling(s.Run.Duration.TotalSeconds) + 1];
-            foreach (var phase in s.Workload.OfType<InjectPhase>())
+            foreach (var (at, files) in RunPlan.Create(s).InjectionTicks())
             {
-                var total = s.Experiments.Where(x => phase.Experiments.Count == 0 || phase.Experiments.Contains(x.Name))
-                    .Sum(x => new SyntheticFileGenerator(s.Run.Seed, x, s.Run.Scale).Count);
-                var offset = phase.Start ?? TimeSpan.Zero;
-                foreach (var tick in LoadSchedule.Ticks(phase.Load, s.Run.Scale, s.Run.Seed, total))
-                {
-                    var second = (long)Math.Ceiling((offset + tick.At).TotalSeconds);
-                    if (second >= _bySecond.Length) break;
-                    _bySecond[second] += tick.Operations;
-                }
+                var second = (long)Math.Ceiling(at.TotalSeconds);
+                if (second < _bySecond.Length) _bySecond[second] += files;
             }
             for (var i = 1; i < _bySecond.Length; i++) _bySecond[i] += _bySecond[i - 1];
         }

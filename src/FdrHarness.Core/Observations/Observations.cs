@@ -83,4 +83,7 @@ public interface IObservationSink
     void Sample(in PodSample s);
     void Lifecycle(in PodLifecycleEvent e);
     void Fault(in FaultRecord f);
+
+    /// <summary>A live run's call statistics, once at its end (api-latency.csv); targets without an API send none.</summary>
+    void ApiLatency(IReadOnlyList<ApiLatencyRow> rows);
 }

@@ -234,6 +234,10 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
         }
     }
 
+    /// <summary>Written at once, whole (write-then-rename): it comes at the end of a run.</summary>
+    public void ApiLatency(IReadOnlyList<ApiLatencyRow> rows) =>
+        RunDirectory.WriteAtomically(Path.Combine(Directory, ApiLatencyFile.FileName), ApiLatencyFile.ToCsv(rows));
+
     public ValueTask DisposeAsync() => new(CompleteAsync());
 
     public void Dispose() => CompleteAsync().GetAwaiter().GetResult();

@@ -37,4 +37,9 @@ public sealed class SynchronizedSink(IObservationSink inner, Action<HermesEvent>
     {
         lock (_gate) inner.Fault(f);
     }
+
+    public void ApiLatency(IReadOnlyList<ApiLatencyRow> rows)
+    {
+        lock (_gate) inner.ApiLatency(rows);
+    }
 }

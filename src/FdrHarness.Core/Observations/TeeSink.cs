@@ -29,4 +29,10 @@ public sealed class TeeSink(IObservationSink inner, IObservationSink observer) :
         inner.Fault(f);
         observer.Fault(f);
     }
+
+    public void ApiLatency(IReadOnlyList<ApiLatencyRow> rows)
+    {
+        inner.ApiLatency(rows);
+        observer.ApiLatency(rows);
+    }
 }

@@ -8,13 +8,13 @@ public readonly record struct LoadTick(TimeSpan At, long Operations);
 
 /// <summary>
 /// Turns NBomber-style load simulations into the instants operations start at: one <see cref="LoadTick"/> per interval,
-/// deterministic for a seed. Rates are multiplied by the scale; fractional rates carry over to the next interval so the
+/// deterministic for a stream key (<see cref="PlanStreams"/>: one per phase). Rates are multiplied by the scale; fractional rates carry over to the next interval so the
 /// totals are exact (0.4 per second gives 2 operations every 5 seconds).
 /// </summary>
 /// <remarks>
 /// - inject: rate per interval for during. ramping_inject: linear from the previous step's rate (0 at the start),
 ///   the midpoint of each interval, so the total is the mean rate × intervals.
-/// - inject_random: uniform in [min_rate, max_rate] per interval, from a generator derived from the seed.
+/// - inject_random: uniform in [min_rate, max_rate] per interval, from the stream key.
 /// - iterations_for_inject: rate per interval until iterations (× scale) have started.
 /// - keep_constant / ramping_constant (closed models): the schedule cannot know how long an operation lasts, so it
 ///   assumes one operation per worker per second.
@@ -24,10 +24,10 @@ public readonly record struct LoadTick(TimeSpan At, long Operations);
 /// </remarks>
 public static class LoadSchedule
 {
-    public static IEnumerable<LoadTick> Ticks(IReadOnlyList<LoadSimulation> steps, double scale, long seed, long? untilTotal = null)
+    public static IEnumerable<LoadTick> Ticks(IReadOnlyList<LoadSimulation> steps, double scale, ulong streamKey, long? untilTotal = null)
     {
         ArgumentNullException.ThrowIfNull(steps);
-        var rng = new SplitMix64(StableHash.Of((ulong)seed, "load-schedule"));
+        var rng = new SplitMix64(streamKey);
         var t = TimeSpan.Zero;
         var carry = 0.0;
         var total = 0L;

@@ -77,27 +77,20 @@ public static class ScenarioLoader
         return new LoadResult(bag.HasErrors ? null : scenario, bag.Sorted(), map);
     }
 
-    /// <summary>Fills the defaults that depend on other values: phase names.</summary>
+    /// <summary>Fills the defaults that depend on other values: the names of phases and chaos actions (<see cref="DefaultNames"/>).</summary>
     private static Scenario Resolve(Scenario scenario, SourceMap map)
     {
-        var counts = new Dictionary<string, int>();
-        var phases = scenario.Workload.Select(phase =>
-        {
-            var kind = PhaseKind(phase);
-            counts[kind] = counts.GetValueOrDefault(kind) + 1;
-            if (phase.Name is not null) return phase;
-            var named = phase with { Name = $"{kind}-{counts[kind]}" };
-            map.Alias(named, phase);
-            return named;
-        }).ToList();
-        var resolved = scenario with { Workload = phases };
+        var resolved = DefaultNames.Apply(scenario);
+        if (ReferenceEquals(resolved, scenario)) return scenario;
+        for (var i = 0; i < scenario.Workload.Count; i++) map.Alias(resolved.Workload[i], scenario.Workload[i]);
+        for (var i = 0; i < scenario.Chaos.Count; i++) map.Alias(resolved.Chaos[i], scenario.Chaos[i]);
         map.Alias(resolved, scenario);
-        map.Alias(phases, scenario.Workload);
+        map.Alias(resolved.Workload, scenario.Workload);
+        map.Alias(resolved.Chaos, scenario.Chaos);
         return resolved;
     }
 
-    public static string PhaseKind(Phase phase) =>
-        ((UnionCaseAttribute)Attribute.GetCustomAttribute(phase.GetType(), typeof(UnionCaseAttribute))!).Tag.Replace('_', '-');
+    public static string PhaseKind(Phase phase) => DefaultNames.KindOf(phase);
 
     private static bool TryDecode(ReadOnlySpan<byte> bytes, string file, DiagnosticBag bag, out string text)
     {

@@ -22,6 +22,8 @@ public sealed class DaemonPeaks
 /// </summary>
 public sealed class AggregatingSink : IObservationSink
 {
+    public void ApiLatency(IReadOnlyList<ApiLatencyRow> rows) { } // the lake has no API: nothing to sum
+
     public long TransfersDone, TransfersFailed, TransfersSubmitted, BytesDone, Deletions, Events;
     public DateTime First = DateTime.MaxValue, Last = DateTime.MinValue;
     public readonly SortedDictionary<string, DaemonPeaks> Daemons = new(StringComparer.Ordinal);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using FdrHarness.Core.Diagnostics;
+using FdrHarness.Core.Planning;
 using FdrHarness.Core.Quantities;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Core.Scenarios.Yaml;
@@ -44,19 +45,24 @@ public static class ChaosPlanner
     public const int DefaultTimesListed = 12;
     public const string NotClusterAction = "not a cluster action: not applied on a live target";
 
-    public static ChaosPlan Build(Scenario scenario, SourceMap? map = null, int timesListed = DefaultTimesListed)
+    public static ChaosPlan Build(Scenario scenario, SourceMap? map = null, int timesListed = DefaultTimesListed) =>
+        Build(RunPlan.Create(scenario), map, timesListed);
+
+    public static ChaosPlan Build(RunPlan runPlan, SourceMap? map = null, int timesListed = DefaultTimesListed)
     {
+        var scenario = runPlan.Scenario;
         var duration = scenario.Run.Duration;
         var actions = new List<PlannedAction>();
         for (var i = 0; i < scenario.Chaos.Count; i++)
         {
             var action = scenario.Chaos[i];
-            var planned = new PlannedAction { Index = i, Kind = TargetResolver.KindOf(action), Name = TargetResolver.NameOf(action) };
+            var planned = new PlannedAction { Index = i, Kind = TargetResolver.KindOf(action), Name = action.Name! };
+            var firings = runPlan.ChaosFirings.Where(f => f.Action == i).ToList();
             switch (action)
             {
                 case PodKill kill:
                 {
-                    var all = Instants(kill.Schedule, duration).ToList();
+                    var all = firings.Select(f => f.At).ToList();
                     var target = TargetResolver.Pods(kill.Selector, scenario);
                     planned = planned with
                     {
@@ -73,7 +79,7 @@ public static class ChaosPlanner
                 case LimitChange change:
                 {
                     var target = TargetResolver.Deployment(change, scenario);
-                    var happens = change.At <= duration;
+                    var happens = firings.Count > 0;
                     planned = planned with
                     {
                         When = "at " + Durations.Format(change.At),
@@ -106,17 +112,6 @@ public static class ChaosPlanner
         {
             OwnerKinds = scenario.Target.Kubernetes?.OwnerKinds ?? new KubernetesConnection().OwnerKinds,
         };
-    }
-
-    /// <summary>The offsets at which a schedule fires within <paramref name="duration"/>, as the embedded lake fires it.</summary>
-    public static IEnumerable<TimeSpan> Instants(Schedule schedule, TimeSpan duration)
-    {
-        if (schedule.At is { } at && at <= duration) yield return at;
-        if (schedule.Every is { } every && every > TimeSpan.Zero)
-        {
-            var until = schedule.Until is { } u && u < duration ? u : duration;
-            for (var t = schedule.From ?? every; t < until; t += every) yield return t;
-        }
     }
 
     public static string ModeText(SelectionMode mode, double? value) => mode switch

@@ -1,5 +1,6 @@
 using FdrHarness.Core.Chaos;
 using FdrHarness.Core.Rucio;
+using FdrHarness.Core.Scenarios;
 using FdrHarness.Core.Scenarios.Model;
 
 namespace FdrHarness.Kubernetes.Targeting;
@@ -34,22 +35,5 @@ public static class TargetResolver
             ChartLabels.ContainerName(change.Daemon));
     }
 
-    /// <summary>The name audit entries and fault records use: the action's name, else Lake's default for its kind.</summary>
-    public static string NameOf(ChaosAction action) => action.Name ?? action switch
-    {
-        PodKill => "pod-kill",
-        LimitChange => "limit-change",
-        RseOutage => "rse-outage",
-        LinkDegradation => "link-degradation",
-        _ => "chaos",
-    };
-
-    public static string KindOf(ChaosAction action) => action switch
-    {
-        PodKill => "pod_kill",
-        LimitChange => "limit_change",
-        RseOutage => "rse_outage",
-        LinkDegradation => "link_degradation",
-        _ => "chaos",
-    };
+    public static string KindOf(ChaosAction action) => DefaultNames.KindOf(action);
 }

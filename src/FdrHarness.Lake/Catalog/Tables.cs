@@ -17,7 +17,6 @@ public enum TransferFailure : byte { None, Link, DestinationUnavailable, SourceU
 
 public enum RuleState : byte { Inject, Replicating, Ok, Stuck, Removed }
 
-public enum DidKind : byte { File, Dataset, Container }
 
 /// <summary>Grows every column together.</summary>
 internal static class Columns

@@ -1,5 +1,6 @@
 using FdrHarness.Core.Chaos;
 using FdrHarness.Core.Observations;
+using FdrHarness.Core.Planning;
 using FdrHarness.Core.Rucio;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Lake.Cluster;
@@ -8,62 +9,34 @@ using FdrHarness.Lake.Simulation;
 namespace FdrHarness.Lake.Chaos;
 
 /// <summary>
-/// The scenario's faults on virtual time: pod kills (Chaos Mesh selector and mode; the Deployment replaces the
+/// The plan's faults on virtual time: pod kills (Chaos Mesh selector and mode; the Deployment replaces the
 /// pods), limit changes (a rolling restart, one pod at a time), RSE outages and link degradation for a while.
 /// Every action is also written as a fault record.
 /// </summary>
 internal sealed class ChaosEngine(LakeState lake)
 {
-    public void Schedule()
+    /// <summary>A firing of the plan, at its instant.</summary>
+    public void Fire(ChaosFiring firing)
     {
-        var end = (long)lake.Scenario.Run.Duration.TotalMilliseconds;
-        foreach (var action in lake.Scenario.Chaos)
+        switch (firing.Spec)
         {
-            switch (action)
-            {
-                case PodKill k:
-                    var occurrence = 0;
-                    foreach (var at in Instants(k.Schedule, end))
-                    {
-                        var n = occurrence++;
-                        lake.Queue.Schedule(at, () => Kill(k, n));
-                    }
-                    break;
-                case LimitChange c:
-                    lake.Queue.Schedule(Ms(c.At), () => ChangeLimits(c));
-                    break;
-                case RseOutage o:
-                    lake.Queue.Schedule(Ms(o.From), () => Outage(o, true));
-                    lake.Queue.Schedule(Ms(o.From + o.During), () => Outage(o, false));
-                    break;
-                case LinkDegradation d:
-                    lake.Queue.Schedule(Ms(d.From), () => Degrade(d, true));
-                    lake.Queue.Schedule(Ms(d.From + d.During), () => Degrade(d, false));
-                    break;
-            }
+            case PodKill k: Kill(k, firing); break;
+            case LimitChange c: ChangeLimits(c, firing.Name); break;
+            case RseOutage o: Outage(o, firing.Name, firing.Edge != ChaosEdge.End); break;
+            case LinkDegradation d: Degrade(d, firing.Name, firing.Edge != ChaosEdge.End); break;
         }
     }
 
     private static long Ms(TimeSpan t) => (long)t.TotalMilliseconds;
 
-    private static IEnumerable<long> Instants(Schedule s, long end)
-    {
-        if (s.At is { } at) yield return Ms(at);
-        if (s.Every is { } every && every > TimeSpan.Zero)
-        {
-            var until = s.Until is { } u ? Math.Min(Ms(u), end) : end;
-            for (var t = Ms(s.From ?? every); t < until; t += Ms(every)) yield return t;
-        }
-    }
-
     /// <summary>
     /// Chaos Mesh's selection, as on a live cluster (Core.Chaos): the lake's pods run in the scenario's first allowed
     /// namespace (else cluster.namespace) with the rucio-daemons chart's labels; the same candidates, seed, action and
-    /// occurrence choose the same victims. A firing that selects no pod is not a fault.
+    /// occurrence (the firing's draw key) choose the same victims. A firing that selects no pod is not a fault.
     /// </summary>
-    private void Kill(PodKill k, int occurrence)
+    private void Kill(PodKill k, ChaosFiring firing)
     {
-        var name = k.Name ?? "pod-kill";
+        var name = firing.Name;
         var matcher = PodMatcher.For(k.Selector, lake.Scenario);
         var ns = PodMatcher.DefaultNamespaces(lake.Scenario)[0];
         var release = lake.Scenario.Target.Kubernetes?.Release ?? new KubernetesConnection().Release;
@@ -75,13 +48,13 @@ internal sealed class ChaosEngine(LakeState lake)
                 if (p.Phase != PodPhase.Terminated && matcher.Matches(ns, p.Name, labels)) candidates.Add(p);
         }
         candidates.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
-        var victims = PodSelection.Choose(candidates, k.Mode, k.Value, ChaosDraws.Key(lake.Seed, name, occurrence));
+        var victims = PodSelection.Choose(candidates, k.Mode, k.Value, firing.DrawKey);
         if (victims.Count == 0) return;
         Fault(name, "pod_kill", k.Selector.Daemon ?? "pods", null, string.Join(",", victims.Select(v => v.Name)));
         foreach (var v in victims) lake.Cluster.DeletePod(v, "chaos:" + name);
     }
 
-    private void ChangeLimits(LimitChange c)
+    private void ChangeLimits(LimitChange c, string name)
     {
         var daemon = lake.Daemons.FirstOrDefault(d => d.Name == c.Daemon);
         if (daemon is null) return;
@@ -90,12 +63,12 @@ internal sealed class ChaosEngine(LakeState lake)
         var (requests, limits, refused) = ResourcePatch.Apply(daemon.Spec.Requests, daemon.Spec.Limits, c.Requests, c.Limits);
         if (refused is not null)
         {
-            lake.Counters.LimitChangesRefused.Add($"{c.Name ?? "limit-change"}: {c.Daemon}: {refused}");
+            lake.Counters.LimitChangesRefused.Add($"{name}: {c.Daemon}: {refused}");
             return;
         }
         daemon.Spec = daemon.Spec with { Limits = limits, Requests = requests };
         daemon.Generation++;
-        Fault(c.Name ?? "limit-change", "limit_change", c.Daemon, null,
+        Fault(name, "limit_change", c.Daemon, null,
             $"requests cpu={c.Requests?.Cpu} memory={c.Requests?.Memory?.ToBinaryString()}, limits cpu={c.Limits?.Cpu} memory={c.Limits?.Memory?.ToBinaryString()}");
         // Rolling restart: one old pod replaced after another, each once the previous replacement had time to start.
         var old = daemon.Pods.ToArray();
@@ -107,15 +80,15 @@ internal sealed class ChaosEngine(LakeState lake)
         }
     }
 
-    private void Outage(RseOutage o, bool begin)
+    private void Outage(RseOutage o, string name, bool begin)
     {
         if (!lake.Scenario.Rses.Any(r => r.Name == o.Rse)) return;
         var rse = lake.Rses[lake.RseId(o.Rse)];
         foreach (var op in o.Unavailable) rse.Outage(op, begin);
-        if (begin) Fault(o.Name ?? "rse-outage", "rse_outage", o.Rse, Ms(o.From + o.During), "unavailable: " + string.Join(",", o.Unavailable).ToLowerInvariant());
+        if (begin) Fault(name, "rse_outage", o.Rse, Ms(o.From + o.During), "unavailable: " + string.Join(",", o.Unavailable).ToLowerInvariant());
     }
 
-    private void Degrade(LinkDegradation d, bool begin)
+    private void Degrade(LinkDegradation d, string name, bool begin)
     {
         var src = lake.Select(d.Source);
         var dst = lake.Select(d.Destination);
@@ -127,7 +100,7 @@ internal sealed class ChaosEngine(LakeState lake)
             link.BandwidthFactor = begin ? Math.Clamp(d.BandwidthFactor, 0.001, 1) : 1;
             link.DegradedFailure = begin ? d.FailureProbability : null;
         }
-        if (begin) Fault(d.Name ?? "link-degradation", "link_degradation", $"{d.Source}->{d.Destination}", Ms(d.From + d.During),
+        if (begin) Fault(name, "link_degradation", $"{d.Source}->{d.Destination}", Ms(d.From + d.During),
             $"bandwidth x{d.BandwidthFactor}, failure probability {d.FailureProbability?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unchanged"}");
     }
 

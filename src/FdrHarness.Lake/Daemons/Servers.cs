@@ -9,7 +9,7 @@ namespace FdrHarness.Lake.Daemons;
 /// </summary>
 public sealed class RucioServer(LakeState lake, DaemonSpec spec) : QueueDaemon<ApiCall>(lake, spec)
 {
-    internal WorkloadDriver? Workload { get; set; }
+    internal PlanDriver? Workload { get; set; }
 
     public long Calls;
 
@@ -19,16 +19,5 @@ public sealed class RucioServer(LakeState lake, DaemonSpec spec) : QueueDaemon<A
         Enqueue(call);
     }
 
-    protected override void Apply(ApiCall call)
-    {
-        var w = Workload!;
-        switch (call.Kind)
-        {
-            case ApiCallKind.RegisterFile: w.RegisterFile(call.A, call.B); break;
-            case ApiCallKind.AddRule: w.AddRule(call.A); break;
-            case ApiCallKind.SetRuleLifetime: w.SetRuleLifetime(call.A, call.B); break;
-            case ApiCallKind.SetDidLifetime: w.SetDidLifetime(call.A, call.B); break;
-            case ApiCallKind.NoiseUpload: w.NoiseUpload(call.A, call.B); break;
-        }
-    }
+    protected override void Apply(ApiCall call) => Workload!.Apply(call);
 }

@@ -1,3 +1,4 @@
+using FdrHarness.Core.Observations;
 namespace FdrHarness.Reporting.Analysis;
 
 /// <summary>

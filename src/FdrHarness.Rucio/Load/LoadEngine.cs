@@ -35,8 +35,8 @@ public sealed class LoadEngine(TimeProvider time, OperationStats stats, LoadEngi
     public OperationStats Stats { get; } = stats;
 
     /// <summary>Ticks from <see cref="LoadSchedule"/> for the load simulations of a phase.</summary>
-    public static IEnumerable<LoadTick> Plan(IReadOnlyList<LoadSimulation> steps, double scale, long seed, long? untilTotal) =>
-        LoadSchedule.Ticks(steps, scale, seed, untilTotal);
+    public static IEnumerable<LoadTick> Plan(IReadOnlyList<LoadSimulation> steps, double scale, ulong streamKey, long? untilTotal) =>
+        LoadSchedule.Ticks(steps, scale, streamKey, untilTotal);
 
     /// <param name="progress">Called after every finished operation (live progress).</param>
     public async Task<LoadResult> RunAsync(IEnumerable<LoadTick> ticks, Func<LoadOperation, CancellationToken, ValueTask<OperationResult>> operation,

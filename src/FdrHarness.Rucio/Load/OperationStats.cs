@@ -1,6 +1,6 @@
+using FdrHarness.Core.Observations;
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Text;
 using HdrHistogram;
 
 namespace FdrHarness.Rucio.Load;
@@ -81,15 +81,7 @@ public sealed class OperationStats
     }
 
     /// <summary>The "API latency" table as CSV (one line per operation).</summary>
-    public string ToCsv()
-    {
-        var sb = new StringBuilder("operation,count,ok,failed,retries,late,dropped,p50_ms,p95_ms,p99_ms,max_ms,status_codes\n");
-        foreach (var s in Summaries())
-        {
-            sb.Append(CultureInfo.InvariantCulture,
-                $"{s.Operation},{s.Count},{s.Ok},{s.Failed},{s.Retries},{s.Late},{s.Dropped},{s.P50Ms:0.###},{s.P95Ms:0.###},{s.P99Ms:0.###},{s.MaxMs:0.###},");
-            sb.Append(string.Join(' ', s.StatusCodes.Select(kv => $"{kv.Key}:{kv.Value}"))).Append('\n');
-        }
-        return sb.ToString();
-    }
+    /// <summary>The rows of api-latency.csv.</summary>
+    public IEnumerable<ApiLatencyRow> Rows(string prefix = "") => Summaries().Select(s => new ApiLatencyRow(prefix + s.Operation, s.Count, s.Ok, s.Failed,
+        s.Retries, s.Late, s.Dropped, s.P50Ms, s.P95Ms, s.P99Ms, s.MaxMs, string.Join(' ', s.StatusCodes.Select(kv => $"{kv.Key}:{kv.Value}"))));
 }

@@ -1,8 +1,12 @@
 using System.Text.Json.Nodes;
 using FdrHarness.Cli.Metrics;
+using FdrHarness.Cli.Commands;
 using FdrHarness.Core;
+using FdrHarness.Core.Execution;
+using FdrHarness.Core.Planning;
 using FdrHarness.Core.Scenarios;
 using FdrHarness.Rucio;
+using FdrHarness.Rucio.Double;
 using FdrHarness.Rucio.Tests;
 
 namespace FdrHarness.Cli.Tests.Metrics;
@@ -18,8 +22,8 @@ public sealed class LiveRunMetricsTests : IDisposable
         run: {name: live-metrics, seed: 7, duration: 10s, observation_interval: 1s}
         qos_classes: {FAST: {}, SAFE: {}}
         rses:
-          MOCK:  {storage: dcache, protocols: ["davs://storage.example:2880/data"], quota: 1 TB, attributes: {QOS: FAST}}
-          MOCK2: {storage: dcache, protocols: ["davs://storage.example:2880/data"], quota: 1 TB, attributes: {QOS: SAFE}}
+          MOCK:   {storage: dcache, quota: 1 TB, attributes: {QOS: FAST}}
+          SAFE-1: {storage: eos, quota: 1 TB, attributes: {QOS: SAFE}}
         experiments:
           CTA: {files: 600, file_size: 1 MB, files_per_dataset: 100, qos: FAST}
         workload:
@@ -38,21 +42,25 @@ public sealed class LiveRunMetricsTests : IDisposable
     [Fact]
     public async Task FilesOperationsAndRetriesEqualRunJsonAndTheApiLatencyTable()
     {
-        await using var server = await FakeRucio.StartAsync();
-        // Two 429s (Retry-After: 0) on the first calls after authentication: retried at once, counted as retries.
-        server.Faults.Enqueue(FakeFault.Status429);
-        server.Faults.Enqueue(FakeFault.Status429);
+        await using var server = await DoubleWorld.StartAsync();
+        // Two 429s on the first calls after authentication: retried, counted as retries.
+        server.Faults.Enqueue(Fault.Status429);
+        server.Faults.Enqueue(Fault.Status429);
         var scenario = ScenarioLoader.Parse(Yaml).Scenario!;
         var metrics = new RunMetrics(scenario);
         var outDir = Path.Combine(_dir, "run");
         LiveRunView? seen = null;
 
-        var exit = await LiveRun.ExecuteAsync(scenario, new LiveRunOptions
+        var (target, connected) = await RucioTarget.ConnectAsync(scenario, new LiveRunOptions
         {
-            RucioUrl = server.Url, OutDir = outDir, Env = n => n == "FAKE_PW" ? FakeRucio.Password : null, WaitForDuration = false,
-            Observer = metrics,
+            RucioUrl = server.Url, Env = n => n == "FAKE_PW" ? server.Password : null, WaitForDuration = false,
             Started = v => { seen = v; metrics.Watch(v); },
         }, TextWriter.Null, TextWriter.Null, CancellationToken.None);
+        Assert.Equal(ExitCodes.Success, connected);
+        int exit;
+        using (target)
+            exit = await Rehearsal.RunAsync(RunPlan.Create(scenario), target!, new RehearsalOptions { OutDir = outDir, Metrics = metrics },
+                TextWriter.Null, TextWriter.Null, CancellationToken.None);
         metrics.Finished(exit);
         Assert.Equal(ExitCodes.Success, exit);
         Assert.NotNull(seen);
@@ -64,10 +72,10 @@ public sealed class LiveRunMetricsTests : IDisposable
             samples.Where(s => s.Name == name && labels.All(l => s.Labels.GetValueOrDefault(l.Label) == l.Value)).Sum(s => s.Value);
 
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "run.json")))!["summary"]!;
-        Assert.Equal(600, (double)summary["files.registered"]!);
-        Assert.Equal((double)summary["files.registered"]!, Value("fdr_files_injected_total"));
-        Assert.Equal((double)summary["api.calls"]!, Value("fdr_operations_total") - LoadOperations(samples));
-        Assert.Equal((double)summary["api.failed"]!, Value("fdr_operations_total", ("result", "failed")) - LoadOperations(samples, "failed"));
+        Assert.Equal(600, (double)summary[RunCounters.FilesInjected]!);
+        Assert.Equal((double)summary[RunCounters.FilesInjected]!, Value("fdr_files_injected_total"));
+        Assert.Equal((double)summary[RunCounters.ApiCalls]!, Value("fdr_operations_total") - LoadOperations(samples));
+        Assert.Equal((double)summary[RunCounters.ApiFailed]!, Value("fdr_operations_total", ("result", "failed")) - LoadOperations(samples, "failed"));
 
         // Every row of api-latency.csv (Rucio calls, then the load engine's batches as load:NAME) in the metrics.
         var rows = File.ReadAllLines(Path.Combine(outDir, "api-latency.csv")).Skip(1).Select(l => l.Split(',')).ToList();

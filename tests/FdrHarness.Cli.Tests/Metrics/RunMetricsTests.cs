@@ -1,3 +1,6 @@
+using FdrHarness.Lake;
+using FdrHarness.Core.Planning;
+using FdrHarness.Core.Execution;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -69,8 +72,8 @@ public sealed class RunMetricsTests : IDisposable
         var metrics = new RunMetrics(scenario);
         using var endpoint = MetricsEndpoint.Start(metrics, 0);
         var runDir = Path.Combine(_dir, "run");
-        using var signals = new Signals();
-        var exit = EmbeddedRun.Execute(scenario, runDir, TextWriter.Null, TextWriter.Null, signals, metrics);
+        var exit = await Rehearsal.RunAsync(RunPlan.Create(scenario), new EmbeddedTarget(), new RehearsalOptions { OutDir = runDir, Metrics = metrics },
+            TextWriter.Null, TextWriter.Null, CancellationToken.None);
         metrics.Finished(exit);
 
         using var http = new HttpClient();
@@ -78,11 +81,11 @@ public sealed class RunMetricsTests : IDisposable
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, "run.json")))!["summary"]!;
 
         Assert.Equal(ExitCodes.Success, exit);
-        Assert.Equal((double)summary["files_injected"]!, Sum(samples, "fdr_files_injected_total"));
-        Assert.Equal((double)summary["events"]!, Sum(samples, "fdr_events_total"));
-        Assert.Equal((double)summary["transfers_submitted"]!, Sum(samples, "fdr_transfers_total", "state", "submitted"));
-        Assert.Equal((double)summary["transfers_done"]!, Sum(samples, "fdr_transfers_total", "state", "done"));
-        Assert.Equal((double)summary["transfers_failed"]!, Sum(samples, "fdr_transfers_total", "state", "failed"));
+        Assert.Equal((double)summary[RunCounters.FilesInjected]!, Sum(samples, "fdr_files_injected_total"));
+        Assert.Equal((double)summary[RunCounters.Events]!, Sum(samples, "fdr_events_total"));
+        Assert.Equal((double)summary[RunCounters.TransfersSubmitted]!, Sum(samples, "fdr_transfers_total", "state", "submitted"));
+        Assert.Equal((double)summary[RunCounters.TransfersDone]!, Sum(samples, "fdr_transfers_total", "state", "done"));
+        Assert.Equal((double)summary[RunCounters.TransfersFailed]!, Sum(samples, "fdr_transfers_total", "state", "failed"));
         Assert.True(Sum(samples, "fdr_transfers_total", "state", "done") > 0);
 
         // Per link and per RSE, recomputed from events.parquet and faults.parquet.

@@ -52,6 +52,8 @@ public sealed class WaitingClock(DateTimeOffset start) : FakeTimeProvider(start)
 /// <summary>Keeps what is written, for assertions; synchronized like the sink the CLI passes.</summary>
 public sealed class RecordingSink(Conditions? changes = null) : IObservationSink
 {
+    public void ApiLatency(IReadOnlyList<Core.Observations.ApiLatencyRow> rows) { }
+
     private readonly Lock _gate = new();
     private readonly List<PodSample> _samples = [];
     private readonly List<PodLifecycleEvent> _lifecycle = [];

@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using System.Globalization;
+using FdrHarness.Cli.Metrics;
+using FdrHarness.Core;
+using FdrHarness.Core.Execution;
+using FdrHarness.Core.Observations;
+using FdrHarness.Core.Planning;
+using FdrHarness.Core.Quantities;
+using FdrHarness.Reporting;
+using Spectre.Console;
+
+namespace FdrHarness.Cli.Commands;
+
+/// <summary>Where a run goes and how it is stopped.</summary>
+public sealed record RehearsalOptions
+{
+    /// <summary>--out: the run folder; reports/&lt;scenario&gt;/&lt;time&gt;-&lt;seed&gt; when null.</summary>
+    public string? OutDir { get; init; }
+    public string ReportsRoot { get; init; } = RunDirectory.DefaultReportsRoot;
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+    /// <summary>Live metrics (--metrics-port): they see every observation and the progress; null when off.</summary>
+    public RunMetrics? Metrics { get; init; }
+    /// <summary>The exit code when the run's token is cancelled (130 for SIGINT, 143 for SIGTERM).</summary>
+    public Func<int> InterruptedExit { get; init; } = () => ExitCodes.Interrupted;
+}
+
+/// <summary>
+/// The one lifecycle of a run, whatever the target: run directory → sink → target → report → verdict → run.json.
+/// Interrupted or aborted, the observations so far are completed and reported; run.json always gets an exit status.
+/// </summary>
+public static class Rehearsal
+{
+    public static async Task<int> RunAsync(RunPlan plan, IRehearsalTarget target, RehearsalOptions options, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        var scenario = plan.Scenario;
+        RunDirectory dir;
+        RunInfo info;
+        try
+        {
+            dir = RunDirectory.Start(scenario, options.ReportsRoot, options.OutDir, out info, options.Time);
+        }
+        catch (Exception e) when (e is RunDirectoryException or IOException or UnauthorizedAccessException)
+        {
+            await stderr.WriteLineAsync($"fdr run: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.InvalidInput;
+        }
+        await stdout.WriteLineAsync($"Run directory: {dir.Path}").ConfigureAwait(false);
+
+        var wall = Stopwatch.StartNew();
+        TargetOutcome? outcome = null;
+        var exit = ExitCodes.Success;
+        // Abort-on-fail watches a live run on its wall clock; the lake is judged once, at its end.
+        var abort = target.Kind == "embedded" ? null : RunVerdict.AbortOnFail(scenario, stdout)?.Invoke(info.StartedUtc);
+        string? abortReason = null;
+        await using (var parquet = dir.OpenSink())
+        {
+            var sink = new SynchronizedSink(options.Metrics is { } m ? new TeeSink(parquet, m) : parquet, abort?.Observe, abort?.ObservePod);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var watching = abort is null ? Task.CompletedTask : WatchAsync(abort, options.Time, r => { abortReason = r; stop.Cancel(); }, stop.Token);
+            try
+            {
+                outcome = await WithProgress(stdout, target, options.Metrics, progress =>
+                    target.ExecuteAsync(plan, new RehearsalContext(dir.Path, info.StartedUtc, sink, stdout, progress), stop.Token)).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                exit = options.InterruptedExit();
+                await stdout.WriteLineAsync("interrupted: writing what was observed so far").ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (abortReason is not null)
+            {
+                exit = ExitCodes.ThresholdsFailed;
+                await stderr.WriteLineAsync($"fdr: aborted: {abortReason}").ConfigureAwait(false);
+            }
+            await stop.CancelAsync().ConfigureAwait(false);
+            await watching.ConfigureAwait(false);
+        }
+        wall.Stop();
+
+        if (outcome is not null)
+        {
+            await stdout.WriteLineAsync($"Done in {wall.Elapsed.TotalSeconds:0.0} s:").ConfigureAwait(false);
+            foreach (var line in outcome.Summary) await stdout.WriteLineAsync("  " + line).ConfigureAwait(false);
+            exit = outcome.ExitCode;
+        }
+        // The report reads only the observation files, so an interrupted or aborted run gets its report too.
+        var verdict = RunVerdict.ReportAndJudge(scenario, dir.Path, stdout, options.Metrics);
+        if (exit == ExitCodes.Success) exit = verdict;
+        dir.Finish(info, exit, outcome?.Counters, options.Time);
+        if (outcome is null) await stderr.WriteLineAsync($"Stopped after {wall.Elapsed.TotalSeconds:0.0} s; the partial report is {Path.Combine(dir.Path, "report.html")}").ConfigureAwait(false);
+        return exit;
+    }
+
+    /// <summary>Asks <paramref name="abort"/> every interval until it names a reason (then <paramref name="stop"/>) or the run ends.</summary>
+    private static async Task WatchAsync(AbortCheck abort, TimeProvider time, Action<string> stop, CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(abort.Interval, time, ct).ConfigureAwait(false);
+                if (abort.Check(time.GetUtcNow().UtcDateTime) is { } reason)
+                {
+                    stop(reason);
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) { /* the run ended first */ }
+    }
+
+    /// <summary>
+    /// The lake's progress: a live table when a person watches a terminal, one plain line per virtual hour otherwise (CI
+    /// logs). A live target prints its own lines.
+    /// </summary>
+    private static async Task<TargetOutcome> WithProgress(TextWriter stdout, IRehearsalTarget target, RunMetrics? metrics,
+        Func<IProgress<RehearsalProgress>?, Task<TargetOutcome>> run)
+    {
+        if (target.Kind != "embedded") return await run(null).ConfigureAwait(false);
+        if (metrics is not null)
+        {
+            var inner = run;
+            run = progress => inner(new Reporter(p => { metrics.Progress(p.Elapsed, p.FilesInjected); progress?.Report(p); }));
+        }
+        var interactive = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+        if (!interactive)
+        {
+            var nextHour = TimeSpan.Zero;
+            return await run(new Reporter(p =>
+            {
+                if (p.Elapsed < nextHour && p.Elapsed < p.Duration) return;
+                nextHour = p.Elapsed + TimeSpan.FromHours(1);
+                stdout.WriteLine(Line(p));
+            })).ConfigureAwait(false);
+        }
+        TargetOutcome outcome = null!;
+        var table = new Table().AddColumns("virtual time", "files", "transfers active", "done", "failed", "largest backlogs");
+        await AnsiConsole.Live(table).StartAsync(async ctx =>
+        {
+            var lastDraw = Stopwatch.StartNew();
+            outcome = await run(new Reporter(p =>
+            {
+                if (lastDraw.ElapsedMilliseconds < 100 && p.Elapsed < p.Duration) return;
+                lastDraw.Restart();
+                table.Rows.Clear();
+                table.AddRow($"{Durations.Format(p.Elapsed)} / {Durations.Format(p.Duration)}", N(p.FilesInjected), N(p.TransfersActive),
+                    N(p.TransfersDone), N(p.TransfersFailed), Markup.Escape(Backlogs(p)));
+                ctx.Refresh();
+            })).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+        return outcome;
+    }
+
+    private static string Line(RehearsalProgress p) =>
+        $"  {Durations.Format(p.Elapsed),8} files {N(p.FilesInjected),9}  transfers active {N(p.TransfersActive),7} done {N(p.TransfersDone),9} failed {N(p.TransfersFailed),7}  backlog {Backlogs(p)}";
+
+    private static string Backlogs(RehearsalProgress p) =>
+        string.Join(", ", p.Backlog.Where(b => b.Value > 0).OrderByDescending(b => b.Value).Take(3).Select(b => $"{b.Key} {N(b.Value)}"));
+
+    private static string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+
+    /// <summary>Reports synchronously on the target's thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class Reporter(Action<RehearsalProgress> report) : IProgress<RehearsalProgress>
+    {
+        public void Report(RehearsalProgress value) => report(value);
+    }
+}

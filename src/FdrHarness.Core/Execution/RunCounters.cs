@@ -1,0 +1,34 @@
+namespace FdrHarness.Core.Execution;
+
+/// <summary>
+/// The names of run.json's counters, the same whatever the target: a live run's are read back from Rucio (and the
+/// cluster), the lake's from its catalog.
+/// </summary>
+public static class RunCounters
+{
+    public const string FilesPlanned = "files.planned";
+    public const string FilesInjected = "files.injected";
+    public const string FilesRefused = "files.refused";
+    public const string RulesPlanned = "rules.planned";
+    public const string RulesCreated = "rules.created";
+    public const string RulesOk = "rules.ok";
+    public const string RulesStuck = "rules.stuck";
+    public const string RulesRetired = "rules.retired";
+    public const string NoiseFiles = "noise.files";
+    public const string TransfersSubmitted = "transfers.submitted";
+    public const string TransfersDone = "transfers.done";
+    public const string TransfersFailed = "transfers.failed";
+    public const string Events = "events";
+    public const string OperationsFailed = "operations.failed";
+    public const string ApiCalls = "api.calls";
+    public const string ApiFailed = "api.failed";
+    public const string PodsKilled = "chaos.pods_killed";
+    public const string KillsHeldBack = "chaos.kills_held_back";
+    public const string LimitChanges = "chaos.limit_changes";
+    public const string LimitsRestored = "chaos.limits_restored";
+    public const string ChaosActionsFailed = "chaos.actions_failed";
+    public const string RestoreFailures = "chaos.restore_failures";
+    public const string PodEvents = "pods.events";
+    public const string PodSamples = "pods.samples";
+    public const string WatchRelists = "pods.watch_relists";
+}

@@ -1,0 +1,366 @@
+using FdrHarness.Core.Chaos;
+using FdrHarness.Core.Rucio;
+using FdrHarness.Core.Scenarios;
+using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Core.Synthetic;
+
+namespace FdrHarness.Core.Planning;
+
+/// <summary>How much a plan does, counted without generating a file.</summary>
+public sealed record PlanCounts(long Files, long Datasets, int Rules, int RuleLifetimes, int DidLifetimes, long NoiseFiles, int ChaosFirings);
+
+/// <summary>
+/// What a rehearsal does, made from (scenario, seed, scale) alone: per phase, in time order, the files injected
+/// (name, size, checksum, dataset, container, write RSE), the rules and the DIDs they cover, lifetimes, QoS
+/// transitions, noise rounds, and the chaos actions with the draws that choose their targets. Both targets execute
+/// the same plan; neither reads the scenario's workload or chaos sections.
+/// </summary>
+/// <remarks>
+/// Every instant is a pure function of the scenario: a replicate phase's rule on a dataset comes when the dataset's
+/// last file is planned (or when the phase starts, if later), at the pace of the phase's load; a qos_transition's new
+/// rule when the rule it replaces is planned; a delete phase's lifetimes likewise. Operations at or after the run's
+/// end are not planned. Files are streamed from their generators, never held: a million-file plan holds only its
+/// rules and a few numbers per dataset.
+/// </remarks>
+public sealed partial class RunPlan
+{
+    private readonly List<PlannedOperation> _ruleOperations;
+    private readonly long[][] _datasetFirstMs;
+    private readonly long[][] _datasetLastMs;
+    private readonly long[] _injected;
+
+    private RunPlan(Scenario scenario)
+    {
+        Scenario = scenario;
+        Streams = new PlanStreams(scenario.Run.Seed);
+        Content = new SyntheticContent(scenario.Run.Seed);
+        var rses = scenario.Rses;
+        Experiments = scenario.Experiments.Select((e, i) =>
+        {
+            var write = e.WriteTo is { } w ? w.Evaluate(rses) : e.Qos is { } q ? RseExpression.Parse("QOS=" + q).Evaluate(rses) : null;
+            var names = rses.Select(r => r.Name).Where(n => write is null || write.Contains(n)).ToArray();
+            var generator = new SyntheticFileGenerator(scenario.Run.Seed, e, scenario.Run.Scale, Content);
+            return new PlannedExperiment(i, generator, names, Streams.Key("write-rse", generator.Scope));
+        }).ToArray();
+        _datasetFirstMs = Experiments.Select(e => Filled(e.DatasetCount)).ToArray();
+        _datasetLastMs = Experiments.Select(e => Filled(e.DatasetCount)).ToArray();
+        _injected = new long[scenario.Workload.Count];
+        Phases = ResolvePhases();
+        Noise = new NoisePlan(this);
+        _ruleOperations = PlanRules(out var rules, out var ruleLifetimes, out var didLifetimes);
+        ChaosFirings = PlanChaos();
+        var perPhase = (long[])_injected.Clone();
+        foreach (var o in _ruleOperations) perPhase[o.Phase]++;
+        foreach (var p in Phases.Where(p => p.Spec is NoisePhase)) perPhase[p.Index] = Noise.FilesOf(p.Index);
+        PhaseOperations = perPhase;
+        Counts = new PlanCounts(_injected.Sum(), Experiments.Sum(e => _datasetLastMs[e.Index].LongCount(t => t >= 0)), rules,
+            ruleLifetimes, didLifetimes, Noise.Files, ChaosFirings.Count);
+    }
+
+    /// <summary>The plan of a scenario whose seed and scale are already set (command-line overrides applied).</summary>
+    public static RunPlan Create(Scenario scenario)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        if (scenario.Run.Duration <= TimeSpan.Zero) throw new ArgumentException("run.duration must be positive");
+        return new RunPlan(DefaultNames.Apply(scenario));
+    }
+
+    public Scenario Scenario { get; }
+    public long Seed => Scenario.Run.Seed;
+    public double Scale => Scenario.Run.Scale;
+    public TimeSpan Duration => Scenario.Run.Duration;
+    public PlanStreams Streams { get; }
+    /// <summary>The run's synthetic content (shared by every generator; uploads write it).</summary>
+    public SyntheticContent Content { get; }
+    public IReadOnlyList<PlannedExperiment> Experiments { get; }
+    public IReadOnlyList<PlannedPhase> Phases { get; }
+    public NoisePlan Noise { get; }
+    public IReadOnlyList<ChaosFiring> ChaosFirings { get; }
+    public PlanCounts Counts { get; }
+    /// <summary>What each phase plans, by phase index: files (inject, noise), rules (replicate, qos_transition), lifetimes (delete).</summary>
+    public IReadOnlyList<long> PhaseOperations { get; }
+    /// <summary>Rules are numbered 0 … RuleCount − 1 in the order they are planned.</summary>
+    public int RuleCount => Counts.Rules;
+
+    /// <summary>Every operation of the run in time order (ties: chaos, injection, rules and lifetimes, noise), streamed.</summary>
+    public IEnumerable<PlannedOperation> Operations()
+    {
+        var sources = new List<IEnumerator<PlannedOperation>> { ChaosFirings.GetEnumerator() };
+        foreach (var p in Phases.Where(p => p.Spec is InjectPhase)) sources.Add(Injection(p.Index).GetEnumerator());
+        sources.Add(_ruleOperations.GetEnumerator());
+        foreach (var p in Phases.Where(p => p.Spec is NoisePhase)) sources.Add(Noise.Rounds(p.Index).GetEnumerator());
+        var queue = new PriorityQueue<int, (TimeSpan At, int Source)>();
+        try
+        {
+            for (var i = 0; i < sources.Count; i++)
+                if (sources[i].MoveNext()) queue.Enqueue(i, (sources[i].Current.At, i));
+            while (queue.TryDequeue(out var i, out _))
+            {
+                yield return sources[i].Current;
+                if (sources[i].MoveNext()) queue.Enqueue(i, (sources[i].Current.At, i));
+            }
+        }
+        finally
+        {
+            foreach (var s in sources) s.Dispose();
+        }
+    }
+
+    public string ScopeOf(PlannedDid did) => Experiments[did.Experiment].Scope;
+
+    public string NameOf(PlannedDid did)
+    {
+        var e = Experiments[did.Experiment];
+        return did.Kind switch
+        {
+            DidKind.Dataset => e.DatasetName(did.Index),
+            DidKind.Container => e.ContainerName(did.Index),
+            _ => e.Files.GetFile(did.Index).Name,
+        };
+    }
+
+    /// <summary>When a dataset's first and last file are planned (offsets from the run's start), or null if never.</summary>
+    public (TimeSpan First, TimeSpan Last)? DatasetInstants(int experiment, long dataset)
+    {
+        var first = _datasetFirstMs[experiment][dataset];
+        var last = _datasetLastMs[experiment][dataset];
+        return first < 0 ? null : (TimeSpan.FromMilliseconds(first), last < 0 ? TimeSpan.MaxValue : TimeSpan.FromMilliseconds(last));
+    }
+
+    private static long[] Filled(long n)
+    {
+        var a = new long[n];
+        Array.Fill(a, -1L);
+        return a;
+    }
+
+    private static long Ms(TimeSpan t) => (long)t.TotalMilliseconds;
+
+    // --- phases ---
+
+    /// <summary>
+    /// Starts: an explicit start, else 0, else after the named phase — an inject phase's end (its last planned file),
+    /// any other phase's start. Inject phases are planned as their start becomes known, which fixes their end.
+    /// </summary>
+    private PlannedPhase[] ResolvePhases()
+    {
+        var specs = Scenario.Workload;
+        var names = Scenario.Experiments.Select(e => e.Name).ToList();
+        var experiments = specs.Select(ph => ph.Experiments.Count == 0
+            ? Enumerable.Range(0, names.Count).ToArray()
+            : ph.Experiments.Select(n => names.IndexOf(n)).Where(i => i >= 0).Distinct().ToArray()).ToArray();
+        var start = new TimeSpan?[specs.Count];
+        var end = new TimeSpan?[specs.Count];
+        var resolved = new bool[specs.Count];
+
+        void Settle(int p, TimeSpan? at)
+        {
+            resolved[p] = true;
+            start[p] = at is { } t && t < Duration ? t : null;
+            end[p] = start[p] is { } s && specs[p] is InjectPhase inject ? PlanInjection(p, inject, experiments[p], s) : start[p];
+        }
+
+        for (var p = 0; p < specs.Count; p++)
+            if (specs[p].Start is { } s) Settle(p, s);
+            else if (specs[p].After is null) Settle(p, TimeSpan.Zero);
+        for (var changed = true; changed;)
+        {
+            changed = false;
+            for (var p = 0; p < specs.Count; p++)
+            {
+                if (resolved[p]) continue;
+                var a = IndexOfPhase(specs[p].After!);
+                if (a < 0) Settle(p, null);
+                else if (resolved[a]) Settle(p, end[a]);
+                else continue;
+                changed = true;
+            }
+        }
+        return specs.Select((ph, p) => new PlannedPhase(p, ph.Name!, DefaultNames.KindOf(ph), ph, experiments[p], resolved[p] ? start[p] : null,
+            resolved[p] ? end[p] : null)).ToArray();
+    }
+
+    private int IndexOfPhase(string name)
+    {
+        for (var i = 0; i < Scenario.Workload.Count; i++)
+            if (Scenario.Workload[i].Name == name) return i;
+        return -1;
+    }
+
+    // --- injection ---
+
+    /// <summary>The instants and sizes of an inject phase's batches, offsets from the run's start, cut at its end.</summary>
+    private IEnumerable<(TimeSpan At, long Files)> InjectionTicks(int phase, TimeSpan start, long total)
+    {
+        var spec = (InjectPhase)Scenario.Workload[phase];
+        foreach (var tick in LoadSchedule.Ticks(spec.Load, Scale, Streams.Key("load", spec.Name!), total))
+        {
+            var at = start + tick.At;
+            if (at >= Duration) yield break;
+            yield return (at, tick.Operations);
+        }
+    }
+
+    /// <summary>Every inject phase's batches as (instant, files), without making a file: what the load simulations start and when.</summary>
+    public IEnumerable<(TimeSpan At, long Files)> InjectionTicks()
+    {
+        foreach (var p in Phases)
+        {
+            if (p.Spec is not InjectPhase || p.Start is not { } start) continue;
+            var total = p.Experiments.Sum(e => Experiments[e].FileCount);
+            foreach (var tick in InjectionTicks(p.Index, start, total)) yield return tick;
+        }
+    }
+
+    /// <summary>Walks the phase's schedule once without making files: datasets' first and last instants, the phase's end.</summary>
+    private TimeSpan? PlanInjection(int phase, InjectPhase spec, int[] experiments, TimeSpan start)
+    {
+        var picker = new Picker(experiments.Select(e => Experiments[e].FileCount).ToArray());
+        if (picker.Total == 0) return start;
+        var last = start;
+        foreach (var (at, n) in InjectionTicks(phase, start, picker.Total))
+        {
+            var ms = Ms(at);
+            for (var k = 0; k < n; k++)
+            {
+                var i = picker.Next(out var index);
+                if (i < 0) break;
+                var e = Experiments[experiments[i]];
+                var dataset = index / e.FilesPerDataset;
+                var first = _datasetFirstMs[e.Index];
+                if (first[dataset] < 0 || first[dataset] > ms) first[dataset] = ms;
+                if ((index + 1) % e.FilesPerDataset == 0 || index + 1 == e.FileCount)
+                {
+                    var done = _datasetLastMs[e.Index];
+                    if (done[dataset] < 0 || done[dataset] > ms) done[dataset] = ms;
+                }
+                _injected[phase]++;
+            }
+            last = at;
+        }
+        return picker.Done ? last : null;
+    }
+
+    /// <summary>The batches of an inject phase: each tick's files, experiments interleaved so each progresses evenly.</summary>
+    public IEnumerable<InjectFiles> Injection(int phase)
+    {
+        const int MaxBatch = 10_000;
+        var p = Phases[phase];
+        if (p.Spec is not InjectPhase || p.Start is not { } start) yield break;
+        var experiments = p.Experiments.Select(i => Experiments[i]).ToArray();
+        var picker = new Picker(experiments.Select(e => e.FileCount).ToArray());
+        var cursors = experiments.Select(e => new FileCursor(e.Files)).ToArray();
+        foreach (var (at, n) in InjectionTicks(phase, start, picker.Total))
+        {
+            for (var left = n; left > 0;)
+            {
+                var batch = new List<PlannedFile>((int)Math.Min(left, MaxBatch));
+                for (; left > 0 && batch.Count < MaxBatch; left--)
+                {
+                    var i = picker.Next(out var index);
+                    if (i < 0) { left = 0; break; }
+                    var e = experiments[i];
+                    var dataset = index / e.FilesPerDataset;
+                    batch.Add(new PlannedFile(e.Index, cursors[i].Get(index), dataset, e.WriteRseStart(dataset)));
+                }
+                if (batch.Count > 0) yield return new InjectFiles(at, phase, batch);
+            }
+        }
+    }
+
+    /// <summary>The experiment furthest behind its share goes next (ties: the first listed), so each progresses evenly.</summary>
+    private sealed class Picker(long[] counts)
+    {
+        private readonly long[] _next = new long[counts.Length];
+        public long Total { get; } = counts.Sum();
+        private long _given;
+        public bool Done => _given == Total;
+
+        public int Next(out long index)
+        {
+            var best = -1;
+            var bestProgress = double.MaxValue;
+            for (var i = 0; i < counts.Length; i++)
+            {
+                if (_next[i] >= counts[i]) continue;
+                var progress = (_next[i] + 0.5) / counts[i];
+                if (progress < bestProgress)
+                {
+                    bestProgress = progress;
+                    best = i;
+                }
+            }
+            index = best < 0 ? -1 : _next[best]++;
+            if (best >= 0) _given++;
+            return best;
+        }
+    }
+
+    /// <summary>Files of one experiment asked for in increasing order: generated a chunk at a time (dataset names shared).</summary>
+    private sealed class FileCursor(SyntheticFileGenerator files)
+    {
+        private readonly SyntheticFile[] _chunk = new SyntheticFile[256];
+        private long _first = -1;
+        private int _count;
+
+        public SyntheticFile Get(long index)
+        {
+            if (index < _first || index >= _first + _count)
+            {
+                _first = index;
+                _count = files.Fill(index, _chunk);
+            }
+            return _chunk[index - _first];
+        }
+    }
+
+    // --- chaos ---
+
+    private List<ChaosFiring> PlanChaos()
+    {
+        var firings = new List<ChaosFiring>();
+        for (var i = 0; i < Scenario.Chaos.Count; i++)
+        {
+            var action = Scenario.Chaos[i];
+            var name = action.Name!;
+            void Add(TimeSpan at, int occurrence, ChaosEdge edge) =>
+                firings.Add(new ChaosFiring(at, i, name, action, occurrence, edge, ChaosDraws.Key(Seed, name, occurrence)));
+            switch (action)
+            {
+                case PodKill kill:
+                    var k = 0;
+                    foreach (var at in Instants(kill.Schedule, Duration)) Add(at, k++, ChaosEdge.Instant);
+                    break;
+                case LimitChange change:
+                    if (change.At <= Duration) Add(change.At, 0, ChaosEdge.Instant);
+                    break;
+                case RseOutage outage:
+                    Window(outage.From, outage.During);
+                    break;
+                case LinkDegradation link:
+                    Window(link.From, link.During);
+                    break;
+            }
+
+            void Window(TimeSpan from, TimeSpan during)
+            {
+                if (from > Duration) return;
+                Add(from, 0, ChaosEdge.Begin);
+                if (from + during <= Duration) Add(from + during, 0, ChaosEdge.End);
+            }
+        }
+        return [.. firings.OrderBy(f => f.At).ThenBy(f => f.Action).ThenBy(f => f.Edge)];
+    }
+
+    /// <summary>The offsets at which a schedule fires within the run: at, then every period from `from` (default: one period) until `until`.</summary>
+    public static IEnumerable<TimeSpan> Instants(Schedule schedule, TimeSpan duration)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        if (schedule.At is { } at && at <= duration) yield return at;
+        if (schedule.Every is { } every && every > TimeSpan.Zero)
+        {
+            var until = schedule.Until is { } u && u < duration ? u : duration;
+            for (var t = schedule.From ?? every; t < until; t += every) yield return t;
+        }
+    }
+}

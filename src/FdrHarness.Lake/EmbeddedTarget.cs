@@ -1,0 +1,65 @@
+using System.Globalization;
+using FdrHarness.Core.Execution;
+using FdrHarness.Core.Planning;
+using FdrHarness.Core.Quantities;
+
+namespace FdrHarness.Lake;
+
+/// <summary>The embedded data lake as a rehearsal target: the plan on virtual time, in seconds, identical on every run.</summary>
+public sealed class EmbeddedTarget : IRehearsalTarget
+{
+    public string Kind => "embedded";
+
+    /// <summary>The lake's end-of-run counters, once <see cref="ExecuteAsync"/> has returned.</summary>
+    public LakeResult? Result { get; private set; }
+
+    public Task<TargetOutcome> ExecuteAsync(RunPlan plan, RehearsalContext context, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(context);
+        var progress = context.Progress is { } p ? new Reporter(x => p.Report(new RehearsalProgress(x.VirtualTime, x.Duration, x.FilesInjected,
+            x.TransfersActive, x.TransfersDone, x.TransfersFailed, x.Backlog))) : null;
+        var r = EmbeddedLake.Run(plan, context.Sink, progress, ct);
+        Result = r;
+        return Task.FromResult(new TargetOutcome(Counters(plan, r), Summary(r)));
+    }
+
+    private static Dictionary<string, double> Counters(RunPlan plan, LakeResult r) => new()
+    {
+        [RunCounters.FilesPlanned] = plan.Counts.Files,
+        [RunCounters.FilesInjected] = r.FilesInjected,
+        [RunCounters.FilesRefused] = r.FilesRefused,
+        [RunCounters.RulesPlanned] = plan.RuleCount,
+        [RunCounters.RulesCreated] = r.RulesCreated,
+        [RunCounters.RulesOk] = r.RulesOk,
+        [RunCounters.RulesStuck] = r.RulesStuck,
+        [RunCounters.NoiseFiles] = plan.Noise.Files,
+        [RunCounters.TransfersSubmitted] = r.TransfersSubmitted,
+        [RunCounters.TransfersDone] = r.TransfersDone,
+        [RunCounters.TransfersFailed] = r.TransfersFailed,
+        [RunCounters.Events] = r.Events,
+    };
+
+    private static List<string> Summary(LakeResult r)
+    {
+        static string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+        var ratio = r.TransfersSubmitted == 0 ? 0 : 100.0 * r.TransfersDone / r.TransfersSubmitted;
+        var lines = new List<string>
+        {
+            $"{Durations.Format(r.VirtualEnd)} of virtual time, {N(r.Events)} events",
+            $"files:     {N(r.FilesInjected)} injected, {N(r.FilesRefused)} refused, {N(r.FilesReplicated)} replicated, {N(r.FilesDeleted)} deleted",
+            string.Create(CultureInfo.InvariantCulture,
+                $"transfers: {N(r.TransfersSubmitted)} submitted, {N(r.TransfersDone)} done ({ratio:0.0} %), {N(r.TransfersFailed)} failed, {N(r.TransfersActive)} active; {new ByteSize(r.BytesTransferred)}"),
+            $"rules:     {N(r.RulesCreated)} created, {N(r.RulesOk)} OK, {N(r.RulesStuck)} stuck",
+        };
+        foreach (var d in r.Daemons.Where(d => d.OomKills > 0 || d.Restarts > 0))
+            lines.Add($"{d.Daemon}: {d.OomKills} OOMKilled, {d.Restarts} restarts");
+        return lines;
+    }
+
+    /// <summary>Reports synchronously on the simulation's thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class Reporter(Action<LakeProgress> report) : IProgress<LakeProgress>
+    {
+        public void Report(LakeProgress value) => report(value);
+    }
+}

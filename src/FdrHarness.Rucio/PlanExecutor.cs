@@ -1,0 +1,573 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using FdrHarness.Core.Observations;
+using FdrHarness.Core.Planning;
+using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Core.Synthetic;
+using FdrHarness.Rucio.Catalog;
+using FdrHarness.Rucio.Load;
+using FdrHarness.Rucio.Rest;
+
+namespace FdrHarness.Rucio;
+
+/// <summary>
+/// A plan's operations against a live Rucio on wall-clock time: each starts at its instant (late when no slot is free,
+/// latency measured from the instant — no coordinated omission), in bulk calls of at most the connection's batch size.
+/// An operation that depends on another (a rule on a dataset, a lifetime on a rule) waits for it; dependencies are
+/// always dispatched first because the plan is in time order. An operation that fails after the client's retries is
+/// tried again, with backoff, until the run's end; what never succeeds is counted and listed, never lost silently.
+/// </summary>
+internal sealed class PlanExecutor
+{
+    /// <summary>At most this many replaced rules are checked per round (polling a million would load the server we measure).</summary>
+    private const int TransitionChecksPerRound = 500;
+
+    private readonly RunPlan _plan;
+    private readonly RucioConnection _connection;
+    private readonly RucioClient _client;
+    private readonly RucioCatalog _catalog;
+    private readonly LiveRunOptions _options;
+    private readonly TextWriter _log;
+    private readonly IObservationSink _sink;
+    private readonly DateTimeOffset _start;
+    private readonly string _runTag;
+    private readonly ConcurrentDictionary<(int Experiment, long Dataset), DatasetWork> _datasets = new();
+    private readonly ConcurrentDictionary<(int Experiment, long Container), Task> _containers = new();
+    private readonly TaskCompletionSource<string?>[] _rules;
+    private readonly ConcurrentDictionary<string, RseAvailabilityChange> _outages = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _lost = new();
+    private readonly List<Task> _background = [];
+    private long _filesRegistered, _rulesCreated, _rulesRetired, _noiseFiles, _failed;
+
+    public PlanExecutor(RunPlan plan, RucioConnection connection, RucioClient client, LiveRunOptions options, TextWriter log, IObservationSink sink,
+        DateTimeOffset start)
+    {
+        _plan = plan;
+        _connection = connection;
+        _client = client;
+        _catalog = new RucioCatalog(client, new CatalogOptions { Concurrency = 1, Rounds = 1 });
+        _options = options;
+        _log = log;
+        _sink = sink;
+        _start = start;
+        _runTag = start.UtcDateTime.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture);
+        _rules = new TaskCompletionSource<string?>[plan.RuleCount];
+        for (var i = 0; i < _rules.Length; i++) _rules[i] = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>Latency (from the intended instant) and outcome of every operation, by kind.</summary>
+    public OperationStats Operations { get; } = new();
+    public long FilesRegistered => Interlocked.Read(ref _filesRegistered);
+    public long RulesCreated => Interlocked.Read(ref _rulesCreated);
+    public long RulesRetired => Interlocked.Read(ref _rulesRetired);
+    public long NoiseFiles => Interlocked.Read(ref _noiseFiles);
+    /// <summary>Operations that never succeeded within the run.</summary>
+    public long Failed => Interlocked.Read(ref _failed);
+    /// <summary>What never made it, one line each (the first thousand are kept).</summary>
+    public IReadOnlyCollection<string> Lost => _lost;
+    /// <summary>The rule ids Rucio gave, by the plan's rule number (null: never created).</summary>
+    public IEnumerable<(int Rule, string Id)> RuleIds =>
+        _rules.Select((t, i) => (i, t.Task.IsCompletedSuccessfully ? t.Task.Result : null)).Where(x => x.Item2 is not null).Select(x => (x.i, x.Item2!));
+    /// <summary>The datasets the run wrote into.</summary>
+    public IEnumerable<(int Experiment, long Dataset)> Datasets => _datasets.Keys;
+
+    /// <summary>Every operation at its instant; returns once all have finished, been given up, or the run is cancelled.</summary>
+    public async Task RunAsync(CancellationToken ct)
+    {
+        using var slots = new SemaphoreSlim(Math.Max(1, _connection.Concurrency));
+        var running = new List<Task>();
+        var lastPrint = _options.Time.GetTimestamp();
+        try
+        {
+            foreach (var operation in _plan.Operations())
+            {
+                var intended = _start + operation.At;
+                var wait = intended - _options.Time.GetUtcNow();
+                if (wait > TimeSpan.Zero) await Task.Delay(wait, _options.Time, ct).ConfigureAwait(false);
+                foreach (var work in Split(operation))
+                {
+                    work.Prepare?.Invoke();
+                    await slots.WaitAsync(ct).ConfigureAwait(false);
+                    running.Add(RunOneAsync(work, intended, slots, ct));
+                }
+                if (running.Count > 4096) running.RemoveAll(t => t.IsCompleted);
+                if (_options.Time.GetElapsedTime(lastPrint) >= TimeSpan.FromSeconds(10))
+                {
+                    lastPrint = _options.Time.GetTimestamp();
+                    await _log.WriteLineAsync(Progress()).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            try { await Task.WhenAll(running).ConfigureAwait(false); }
+            catch (OperationCanceledException) { /* the run was stopped */ }
+        }
+        await _log.WriteLineAsync(Progress()).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits for the background work (rule retirement) once the run's token is cancelled.</summary>
+    public async Task DrainAsync()
+    {
+        Task[] background;
+        lock (_background) background = [.. _background];
+        foreach (var t in background)
+        {
+            try { await t.ConfigureAwait(false); }
+            catch (OperationCanceledException) { /* the run ended */ }
+        }
+    }
+
+    private string Progress() => string.Create(CultureInfo.InvariantCulture,
+        $"  {FilesRegistered:N0} of {_plan.Counts.Files:N0} files registered, {RulesCreated:N0} of {_plan.RuleCount:N0} rules, {NoiseFiles:N0} noise files, {Failed:N0} operations failed");
+
+    /// <summary>One unit of work: a kind for the statistics, what to do, what to mark before it is queued, and what to mark when it is given up.</summary>
+    private sealed record Work(string Kind, Func<CancellationToken, Task> Run, Action? Prepare = null, Action? GiveUp = null);
+
+    private IEnumerable<Work> Split(PlannedOperation operation)
+    {
+        switch (operation)
+        {
+            case InjectFiles inject:
+                var batch = Math.Max(1, _connection.BatchSize);
+                for (var i = 0; i < inject.Files.Count; i += batch)
+                {
+                    var files = inject.Files.Skip(i).Take(batch).ToArray();
+                    yield return new Work(_plan.Phases[inject.Phase].Name + (Upload ? ":upload" : ":register"),
+                        t => RegisterAsync(files, t), () => Expect(files), () => Finished(files, registered: false));
+                }
+                break;
+            case AddRule add:
+                yield return new Work(_plan.Phases[add.Phase].Name + ":add_rule", t => AddRuleAsync(add, t), GiveUp: () => _rules[add.Rule].TrySetResult(null));
+                break;
+            case SetRuleLifetime lifetime:
+                yield return new Work(_plan.Phases[lifetime.Phase].Name + ":rule_lifetime", t => SetRuleLifetimeAsync(lifetime, t));
+                break;
+            case SetDidLifetime lifetime:
+                yield return new Work(_plan.Phases[lifetime.Phase].Name + ":did_lifetime", t => SetDidLifetimeAsync(lifetime, t));
+                break;
+            case NoiseRound noise:
+                foreach (var file in noise.Files)
+                    yield return new Work(_plan.Phases[noise.Phase].Name + ":noise", t => NoiseAsync(noise.Phase, file, t));
+                break;
+            case ChaosFiring firing:
+                Chaos(firing);
+                break;
+        }
+    }
+
+    private bool Upload => _connection.Injection == InjectionMode.Upload;
+
+    private async Task RunOneAsync(Work work, DateTimeOffset intended, SemaphoreSlim slots, CancellationToken ct)
+    {
+        try
+        {
+            if (_options.Time.GetUtcNow() - intended > LateAfter) Operations.Late(work.Kind);
+            var ok = await WithRetriesAsync(work, ct).ConfigureAwait(false);
+            Operations.Record(work.Kind, _options.Time.GetUtcNow() - intended, ok ? OperationResult.Ok : OperationResult.Failed);
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    private static readonly TimeSpan LateAfter = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// The client already retried 5xx, 429 and timeouts; what still fails (an answer Rucio would give again, or a
+    /// server that is down for minutes) is tried again later, with backoff, until the run's end.
+    /// </summary>
+    private async Task<bool> WithRetriesAsync(Work work, CancellationToken ct)
+    {
+        var delay = _options.OperationRetryDelay;
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await work.Run(ct).ConfigureAwait(false);
+                return true;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                work.GiveUp?.Invoke();
+                throw;
+            }
+            catch (Exception e) when (e is RucioException or RucioUnreachableException or HttpRequestException or JsonException or InvalidDataException
+                                          or IOException or OperationCanceledException or TransientFailure or NotApplied)
+            {
+                // What Rucio refuses for the request itself will not change: no retry.
+                if (e is NotApplied or RucioRequestException or RucioNotFoundException || (e is RucioException r && !RucioErrorMapping.IsTransient(r))
+                    || attempt >= _options.OperationRetries)
+                {
+                    Interlocked.Increment(ref _failed);
+                    if (_lost.Count < 1000) _lost.Enqueue($"{work.Kind}: {OneLine(e.Message)}");
+                    work.GiveUp?.Invoke();
+                    return false;
+                }
+            }
+            try { await Task.Delay(delay, _options.Time, ct).ConfigureAwait(false); }
+            catch (OperationCanceledException)
+            {
+                work.GiveUp?.Invoke();
+                throw;
+            }
+            delay = delay * 2 > TimeSpan.FromMinutes(5) ? TimeSpan.FromMinutes(5) : delay * 2;
+        }
+    }
+
+    private static string OneLine(string s) => s.ReplaceLineEndings(" ").Trim();
+
+    // --- injection ---
+
+    /// <summary>Per dataset: the files planned so far and finished, and the completion a rule or lifetime waits for.</summary>
+    private sealed class DatasetWork
+    {
+        public int Expected;
+        public int Finished;
+        public int Registered;
+        public Task? Created;
+        public readonly TaskCompletionSource Complete = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private DatasetWork DatasetOf(int experiment, long dataset) => _datasets.GetOrAdd((experiment, dataset), _ => new DatasetWork());
+
+    /// <summary>Counts the files of each dataset before their call is queued, so a dataset is complete only when all have finished.</summary>
+    private void Expect(PlannedFile[] files)
+    {
+        foreach (var f in files) Interlocked.Increment(ref DatasetOf(f.Experiment, f.Dataset).Expected);
+    }
+
+    private void Finished(PlannedFile[] files, bool registered)
+    {
+        foreach (var f in files)
+        {
+            var work = DatasetOf(f.Experiment, f.Dataset);
+            if (registered) Interlocked.Increment(ref work.Registered);
+            var finished = Interlocked.Increment(ref work.Finished);
+            var (_, count) = _plan.Experiments[f.Experiment].FilesOf(f.Dataset);
+            if (finished == count) work.Complete.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// The datasets (and containers) the batch opens, then the files' replicas per write RSE (no pfn: Rucio derives it; in
+    /// upload mode the content goes first to the URL Rucio will derive), then the attachments. Each dataset and container
+    /// is made once per run, by the first batch that needs it; later batches wait for that. Every step is idempotent
+    /// (RucioCatalog), so a batch tried again after a failure does nothing twice. A file counts as registered only when
+    /// Rucio took its replica and its attachment.
+    /// </summary>
+    private async Task RegisterAsync(PlannedFile[] files, CancellationToken ct)
+    {
+        foreach (var group in files.GroupBy(f => (f.Experiment, f.Dataset)))
+            await EnsureDatasetAsync(group.Key.Experiment, group.Key.Dataset, ct).ConfigureAwait(false);
+        var refused = new HashSet<(string Scope, string Name)>();
+        foreach (var group in files.GroupBy(f => _plan.Experiments[f.Experiment].WriteRses[f.WriteRseStart]))
+        {
+            var rse = group.Key;
+            if (Upload)
+            {
+                var storage = await _catalog.StorageAsync(rse, upload: true, ct).ConfigureAwait(false);
+                foreach (var f in group)
+                {
+                    var url = storage.UploadUrl(f.File.Scope, f.File.Name) ?? throw new NotApplied($"RSE {rse} has no protocol to upload to");
+                    var file = f.File;
+                    await _client.PutAsync(url, (s, t) => _plan.Content.WriteToAsync(s, file, t), file.Bytes, ct).ConfigureAwait(false);
+                }
+            }
+            var results = await _catalog.RegisterReplicasAsync(rse, [.. group.Select(f => new NewReplica(f.File.Scope, f.File.Name, f.File.Bytes, f.File.Adler32Hex))],
+                PfnMode.Derived, ct).ConfigureAwait(false);
+            Check(results, r => r.Ok, r => r.Transient, r => $"{r.Item.Scope}:{r.Item.Name} on {rse}: {r.Reason}", r => refused.Add((r.Item.Scope, r.Item.Name)));
+        }
+        var attachments = files.Where(f => !refused.Contains((f.File.Scope, f.File.Name))).GroupBy(f => (f.Experiment, f.Dataset)).Select(d =>
+        {
+            var e = _plan.Experiments[d.Key.Experiment];
+            return new Attachment(e.Scope, e.DatasetName(d.Key.Dataset), [.. d.Select(f => new DidRef(f.File.Scope, f.File.Name))]);
+        }).ToList();
+        var attached = await _catalog.AttachAsync(attachments, ct).ConfigureAwait(false);
+        Check(attached, r => r.Ok, r => r.Transient, r => $"{r.Item.Child.Name} into {r.Item.Parent.Name}: {r.Reason}", r => refused.Add((r.Item.Child.Scope, r.Item.Child.Name)));
+        Interlocked.Add(ref _filesRegistered, files.Length - refused.Count);
+        if (refused.Count > 0) Interlocked.Add(ref _failed, refused.Count);
+        Finished(files, registered: true);
+    }
+
+    /// <summary>
+    /// What a catalog operation could not do: a passing failure makes the whole work item go again later (every step is
+    /// idempotent); a lasting one is written down as lost and the rest goes on.
+    /// </summary>
+    private void Check<T>(IEnumerable<T> results, Func<T, bool> ok, Func<T, bool> transient, Func<T, string> describe, Action<T> lost)
+    {
+        var failed = results.Where(r => !ok(r)).ToList();
+        if (failed.Any(transient)) throw new TransientFailure(describe(failed.First(transient)));
+        foreach (var r in failed)
+        {
+            lost(r);
+            if (_lost.Count < 1000) _lost.Enqueue(describe(r));
+        }
+    }
+
+    /// <summary>Some items failed for a passing reason: the work item goes again after a backoff.</summary>
+    private sealed class TransientFailure(string message) : Exception(message);
+
+    /// <summary>The target cannot do this at all (no protocol to upload to, a rule Rucio refuses): counted, not retried.</summary>
+    private sealed class NotApplied(string message) : Exception(message);
+
+    private Task EnsureDatasetAsync(int experiment, long dataset, CancellationToken ct)
+    {
+        var work = DatasetOf(experiment, dataset);
+        lock (work) return work.Created is { IsFaulted: false, IsCanceled: false } created ? created : work.Created = CreateDatasetAsync(experiment, dataset, ct);
+    }
+
+    private async Task CreateDatasetAsync(int experiment, long dataset, CancellationToken ct)
+    {
+        var e = _plan.Experiments[experiment];
+        var container = e.ContainerOf(dataset);
+        if (container >= 0)
+            await _containers.GetOrAdd((experiment, container), _ => EnsureCollectionAsync(e.Scope, e.ContainerName(container), DidType.Container, ct)).ConfigureAwait(false);
+        await EnsureCollectionAsync(e.Scope, e.DatasetName(dataset), DidType.Dataset, ct).ConfigureAwait(false);
+        if (container >= 0)
+        {
+            var attached = await _catalog.AttachAsync([new Attachment(e.Scope, e.ContainerName(container), [new DidRef(e.Scope, e.DatasetName(dataset))])], ct).ConfigureAwait(false);
+            Check(attached, r => r.Ok, r => r.Transient, r => $"{r.Item.Child.Name} into {r.Item.Parent.Name}: {r.Reason}", _ => { });
+        }
+    }
+
+    private async Task EnsureCollectionAsync(string scope, string name, DidType type, CancellationToken ct)
+    {
+        var result = (await _catalog.EnsureCollectionsAsync([new NewDid(scope, name, type)], ct).ConfigureAwait(false))[0];
+        if (result.Ok) return;
+        if (result.Transient) throw new TransientFailure($"{scope}:{name}: {result.Reason}");
+        throw new NotApplied($"{scope}:{name}: {result.Reason}");
+    }
+
+    // --- rules ---
+
+    /// <summary>The DID's datasets are complete (every file finished), so the rule sees every file.</summary>
+    private Task DidCompleteAsync(PlannedDid did)
+    {
+        var e = _plan.Experiments[did.Experiment];
+        return did.Kind switch
+        {
+            DidKind.Dataset => DatasetOf(did.Experiment, did.Index).Complete.Task,
+            DidKind.File => DatasetOf(did.Experiment, did.Index / e.FilesPerDataset).Complete.Task,
+            _ => Task.WhenAll(Enumerable.Range(0, (int)e.DatasetsOf(did.Index).Count)
+                .Select(k => DatasetOf(did.Experiment, e.DatasetsOf(did.Index).First + k).Complete.Task)),
+        };
+    }
+
+    private async Task AddRuleAsync(AddRule add, CancellationToken ct)
+    {
+        await DidCompleteAsync(add.Did).WaitAsync(ct).ConfigureAwait(false);
+        var replaced = add.Replaces is { } r ? await _rules[r].Task.WaitAsync(ct).ConfigureAwait(false) : null;
+        if (add.Replaces is not null && replaced is null)
+        {
+            _rules[add.Rule].TrySetResult(null); // the rule it replaces never existed: nothing to move
+            return;
+        }
+        var result = await _catalog.EnsureRuleAsync(Request(add.Spec, new DidRef(_plan.ScopeOf(add.Did), _plan.NameOf(add.Did))), ct).ConfigureAwait(false);
+        if (!result.Ok) throw result.Transient ? new TransientFailure($"rule {add.Rule}: {result.Reason}") : new NotApplied($"rule {add.Rule}: {result.Reason}");
+        var id = result.RuleIds.FirstOrDefault() ?? throw new NotApplied($"rule {add.Rule}: Rucio answered without a rule id");
+        Interlocked.Increment(ref _rulesCreated);
+        _rules[add.Rule].TrySetResult(id);
+        if (replaced is not null) Retire(add.Phase, id, replaced);
+    }
+
+    private static RuleRequest Request(RuleSpec rule, DidRef did) => new()
+    {
+        Dids = [did],
+        Copies = rule.Copies,
+        RseExpression = rule.RseExpression.Text,
+        Grouping = rule.Grouping.ToString().ToUpperInvariant(),
+        LifetimeSeconds = rule.Lifetime is { } l ? (long)l.TotalSeconds : null,
+        Activity = rule.Activity,
+        Asynchronous = rule.Asynchronous ? true : null,
+        SourceReplicaExpression = rule.SourceReplicaExpression?.Text,
+        Notify = rule.Notify.ToString(),
+        Priority = rule.Priority,
+    };
+
+    private async Task SetRuleLifetimeAsync(SetRuleLifetime set, CancellationToken ct)
+    {
+        if (await _rules[set.Rule].Task.WaitAsync(ct).ConfigureAwait(false) is not { } id) return; // never created: nothing to expire
+        var result = set.Lifetime is { } lifetime
+            ? await _catalog.SetRuleLifetimeAsync(id, lifetime, ct).ConfigureAwait(false)
+            : await _catalog.DeleteRuleAsync(id, false, ct).ConfigureAwait(false);
+        Throw(result);
+    }
+
+    private async Task SetDidLifetimeAsync(SetDidLifetime set, CancellationToken ct)
+    {
+        var work = DatasetOf(set.Did.Experiment, set.Did.Index);
+        if (work.Created is { } created) await created.WaitAsync(ct).ConfigureAwait(false);
+        Throw(await _catalog.SetDidLifetimeAsync(new DidRef(_plan.ScopeOf(set.Did), _plan.NameOf(set.Did)), set.Lifetime, ct).ConfigureAwait(false));
+    }
+
+    private static void Throw<T>(ItemResult<T> result)
+    {
+        if (result.Ok) return;
+        throw result.Transient ? new TransientFailure($"{result.Item}: {result.Reason}") : new NotApplied($"{result.Item}: {result.Reason}");
+    }
+
+    /// <summary>A qos_transition's old rule goes once the new one is OK: checked in the background, a bounded number per round.</summary>
+    private void Retire(int phase, string newRule, string oldRule)
+    {
+        lock (_background)
+        {
+            if (!_retiring.TryGetValue(phase, out var queue))
+            {
+                _retiring[phase] = queue = new ConcurrentQueue<(string, string)>();
+                _background.Add(RetireReplacedAsync(_plan.Phases[phase].Name, queue, _retireToken));
+            }
+            queue.Enqueue((newRule, oldRule));
+        }
+    }
+
+    private readonly Dictionary<int, ConcurrentQueue<(string New, string Old)>> _retiring = [];
+    private CancellationToken _retireToken;
+
+    /// <summary>The token background work stops on (the run's end, not the phases').</summary>
+    public void StopBackgroundOn(CancellationToken ct) => _retireToken = ct;
+
+    private async Task RetireReplacedAsync(string phaseName, ConcurrentQueue<(string New, string Old)> queue, CancellationToken ct)
+    {
+        var pending = new List<(string New, string Old)>();
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(_options.RulePoll, _options.Time, ct).ConfigureAwait(false);
+                while (queue.TryDequeue(out var p)) pending.Add(p);
+                await RetireRoundAsync(phaseName, pending, TransitionChecksPerRound, ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The run's end: one last look at every replaced rule, so what is OK by now is not left behind.
+            while (queue.TryDequeue(out var p)) pending.Add(p);
+            await RetireRoundAsync(phaseName, pending, int.MaxValue, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Removes each old rule whose new rule is OK, looking at most <paramref name="limit"/> pairs.</summary>
+    private async Task RetireRoundAsync(string phaseName, List<(string New, string Old)> pending, int limit, CancellationToken ct)
+    {
+        var done = new List<(string, string)>();
+        foreach (var pair in pending.Take(limit))
+        {
+            try
+            {
+                var state = await _client.GetRuleAsync(pair.New, ct).ConfigureAwait(false);
+                if (state.State != "OK") continue;
+                Throw(await _catalog.DeleteRuleAsync(pair.Old, false, ct).ConfigureAwait(false));
+                done.Add(pair);
+            }
+            catch (RucioNotFoundException) { done.Add(pair); } // either rule is gone already: nothing left to do
+            catch (Exception e) when (e is RucioException or HttpRequestException or JsonException or RucioUnreachableException or TransientFailure or NotApplied)
+            {
+                /* counted in the API statistics; tried again next round */
+            }
+        }
+        foreach (var d in done) pending.Remove(d);
+        Interlocked.Add(ref _rulesRetired, done.Count);
+        if (done.Count > 0)
+            await _log.WriteLineAsync($"  {phaseName}: {done.Count} replaced rules removed, {pending.Count} waiting for their new rule").ConfigureAwait(false);
+    }
+
+    // --- noise ---
+
+    /// <summary>
+    /// A noise file at its source (registered, or uploaded then registered), its DID lifetime, and a one-copy rule to
+    /// the destination. Names carry the run's start, so a later run never meets a name Rucio keeps as deleted.
+    /// </summary>
+    private async Task NoiseAsync(int phase, NoiseFile noise, CancellationToken ct)
+    {
+        var spec = _plan.Noise.PhaseOf(noise.Index);
+        var name = noise.Name + "." + _runTag;
+        if (Upload && (await _catalog.StorageAsync(noise.Source, upload: true, ct).ConfigureAwait(false)).UploadUrl(noise.Scope, name) is { } url)
+        {
+            var file = new SyntheticFile(noise.Scope, name, "", null, noise.Bytes, noise.Adler32, noise.Index);
+            await _client.PutAsync(url, (s, t) => _plan.Content.WriteToAsync(s, file, t), noise.Bytes, ct).ConfigureAwait(false);
+        }
+        var replica = await _catalog.RegisterReplicasAsync(noise.Source, [new NewReplica(noise.Scope, name, noise.Bytes, noise.Adler32.ToString("x8", CultureInfo.InvariantCulture))],
+            PfnMode.Derived, ct).ConfigureAwait(false);
+        Throw(replica[0]);
+        Throw(await _catalog.SetDidLifetimeAsync(new DidRef(noise.Scope, name), spec.Lifetime, ct).ConfigureAwait(false));
+        var rule = new RuleSpec { RseExpression = Core.Rucio.RseExpression.Parse(noise.Destination), Grouping = RuleGrouping.None, Lifetime = spec.Lifetime, Activity = spec.Activity };
+        var created = await _catalog.EnsureRuleAsync(Request(rule, new DidRef(noise.Scope, name)), ct).ConfigureAwait(false);
+        if (!created.Ok) throw created.Transient ? new TransientFailure(created.Reason ?? "") : new NotApplied(created.Reason ?? "");
+        Interlocked.Increment(ref _noiseFiles);
+    }
+
+    // --- chaos ---
+
+    /// <summary>
+    /// An RSE outage is Rucio's own availability change, its flags as they were kept to be put back when it ends (or when
+    /// the run does, also after Ctrl-C). Link degradation has no Rucio-side action: recorded as not applied (the validator
+    /// says so too). Pod kills and limit changes are the cluster side's, which runs the same plan.
+    /// </summary>
+    private void Chaos(ChaosFiring firing)
+    {
+        switch (firing.Spec)
+        {
+            case RseOutage outage:
+                lock (_background) _background.Add(OutageAsync(firing, outage));
+                break;
+            case LinkDegradation when firing.Edge == ChaosEdge.Begin:
+                var now = _options.Time.GetUtcNow().UtcDateTime;
+                _sink.Fault(new FaultRecord
+                {
+                    Start = now, End = now, Name = firing.Name, Kind = Core.Scenarios.DefaultNames.KindOf(firing.Spec),
+                    Target = "links", Detail = "not applied: no Rucio-side action on a live target",
+                });
+                break;
+        }
+    }
+
+    private async Task OutageAsync(ChaosFiring firing, RseOutage outage)
+    {
+        var now = _options.Time.GetUtcNow().UtcDateTime;
+        try
+        {
+            if (firing.Edge == ChaosEdge.End)
+            {
+                if (_outages.TryRemove(outage.Rse, out var change)) await _catalog.RestoreRseAvailabilityAsync(change, CancellationToken.None).ConfigureAwait(false);
+                return;
+            }
+            bool? Off(RseOperation op) => outage.Unavailable.Contains(op) ? false : null;
+            var made = await _catalog.SetRseAvailabilityAsync(outage.Rse, Off(RseOperation.Read), Off(RseOperation.Write), Off(RseOperation.Delete), _retireToken)
+                .ConfigureAwait(false);
+            _outages.TryAdd(outage.Rse, made);
+            _sink.Fault(new FaultRecord
+            {
+                Start = now, End = now + outage.During, Name = firing.Name, Kind = "rse_outage", Target = outage.Rse,
+                Detail = "unavailable: " + string.Join(",", outage.Unavailable).ToLowerInvariant(),
+            });
+        }
+        catch (Exception e) when (e is RucioException or RucioUnreachableException or HttpRequestException or JsonException or OperationCanceledException)
+        {
+            Interlocked.Increment(ref _failed);
+            if (_lost.Count < 1000) _lost.Enqueue($"rse_outage {outage.Rse}: {OneLine(e.Message)}");
+        }
+    }
+
+    /// <summary>Puts back every RSE availability an outage changed and has not restored yet (the run's end, Ctrl-C included).</summary>
+    public async Task<int> RestoreOutagesAsync()
+    {
+        var restored = 0;
+        foreach (var rse in _outages.Keys.ToList())
+        {
+            if (!_outages.TryRemove(rse, out var change)) continue;
+            try
+            {
+                await _catalog.RestoreRseAvailabilityAsync(change, CancellationToken.None).ConfigureAwait(false);
+                restored++;
+            }
+            catch (Exception e) when (e is RucioException or RucioUnreachableException or HttpRequestException)
+            {
+                await _log.WriteLineAsync($"fdr: could not put back the availability of {rse} ({OneLine(e.Message)}): it is {change.After}, was {change.Before}").ConfigureAwait(false);
+            }
+        }
+        return restored;
+    }
+}

@@ -1,0 +1,332 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using FdrHarness.Core;
+using FdrHarness.Core.Execution;
+using FdrHarness.Core.Observations;
+using FdrHarness.Core.Planning;
+using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Rucio.Catalog;
+using FdrHarness.Rucio.Load;
+using FdrHarness.Rucio.Rest;
+using FdrHarness.Rucio.Stomp;
+
+namespace FdrHarness.Rucio;
+
+/// <summary>What the command line adds to a scenario for a live run.</summary>
+public sealed record LiveRunOptions
+{
+    /// <summary>--rucio-url: replaces target.rucio.url (and FDR_RUCIO_URL).</summary>
+    public Uri? RucioUrl { get; init; }
+    /// <summary>Environment lookup: FDR_RUCIO_URL, FDR_RUCIO_ACCOUNT, FDR_RUCIO_VO, FDR_RUCIO_TOKEN, FDR_RUCIO_PASSWORD and the scenario's *_env names.</summary>
+    public Func<string, string?> Env { get; init; } = Environment.GetEnvironmentVariable;
+    /// <summary>The reachability check gives up after this long (the whole command must answer within 30 s).</summary>
+    public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(20);
+    /// <summary>Keep reading events until the scenario's duration has passed (false: stop when the operations are done).</summary>
+    public bool WaitForDuration { get; init; } = true;
+    /// <summary>After the planned end, operations still running get this long before they are cut off and the run is reported.</summary>
+    public TimeSpan Grace { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+    /// <summary>
+    /// Work that runs beside the operations for the whole run (the cluster's chaos and observation), writing into the
+    /// run's sink; cancelled and awaited before the target returns. It tells its own errors and returns an exit code,
+    /// which replaces a successful run's.
+    /// </summary>
+    public Func<LiveRunContext, CancellationToken, Task<int>>? Alongside { get; init; }
+    /// <summary>Called once the run has started, with what can be read while it runs (the live metrics).</summary>
+    public Action<LiveRunView>? Started { get; init; }
+    /// <summary>How often rule states are polled (replaced rules of a qos_transition; progress without a broker).</summary>
+    internal TimeSpan RulePoll { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>An operation that failed after the client's retries is tried again this many times, the first after this long.</summary>
+    internal int OperationRetries { get; init; } = 5;
+    internal TimeSpan OperationRetryDelay { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Tests shorten the client's timeouts and backoff.</summary>
+    internal Func<RucioClientOptions, RucioClientOptions>? TuneClient { get; init; }
+}
+
+/// <summary>What a live run shows while it runs: its start, the files registered so far, the statistics of its Rucio calls
+/// (<paramref name="Api"/>) and of its planned operations (<paramref name="Load"/>).</summary>
+public sealed record LiveRunView(DateTime StartedUtc, TimeProvider Time, Func<long> FilesRegistered, OperationStats Api, OperationStats Load);
+
+/// <summary>
+/// What <see cref="LiveRunOptions.Alongside"/> gets: the plan, the run folder, its start, the sink shared with the
+/// broker's events, and <paramref name="Counters"/> it may fill for run.json's summary (names from <see cref="RunCounters"/>).
+/// </summary>
+public sealed record LiveRunContext(RunPlan Plan, string RunPath, DateTime StartedUtc, IObservationSink Sink, IDictionary<string, double> Counters);
+
+/// <summary>
+/// A live Rucio as a rehearsal target: <see cref="ConnectAsync"/> checks that it answers and accepts the credentials
+/// (exit 3 with one line when not, before anything is written); <see cref="ExecuteAsync"/> carries out the plan's
+/// operations at their instants on wall-clock time, reads Hermes events from the broker into the run's sink, and
+/// reports what Rucio holds at the end, read back from it.
+/// </summary>
+public sealed class RucioTarget : IRehearsalTarget, IDisposable
+{
+    private readonly LiveRunOptions _options;
+    private readonly OperationStats _apiStats;
+    private readonly RucioClient _client;
+    private readonly TextWriter _stdout;
+
+    private RucioTarget(RucioConnection connection, LiveRunOptions options, OperationStats apiStats, TextWriter stdout)
+    {
+        Connection = connection;
+        _options = options;
+        _apiStats = apiStats;
+        _stdout = stdout;
+        // The run's client: full retries (the probe's were short so that a wrong URL is told at once).
+        var runOptions = RucioClientOptions.From(connection, options.Env) with { Time = options.Time };
+        _client = new RucioClient(options.TuneClient?.Invoke(runOptions) ?? runOptions, apiStats);
+    }
+
+    public string Kind => "rucio";
+
+    /// <summary>The connection as used: URL, account and VO after --rucio-url and the FDR_RUCIO_* variables.</summary>
+    public RucioConnection Connection { get; }
+
+    /// <summary>Resolves the connection, then a short, bounded probe (ping and authentication): exit 2 without a URL, 3 when unreachable or refused.</summary>
+    public static async Task<(RucioTarget? Target, int Exit)> ConnectAsync(Scenario scenario, LiveRunOptions options, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(options);
+        var env = options.Env;
+        var configured = scenario.Target.Rucio;
+        var url = options.RucioUrl ?? (env("FDR_RUCIO_URL") is { Length: > 0 } u && Uri.TryCreate(u, UriKind.Absolute, out var eu) ? eu : null) ?? configured?.Url;
+        if (url is null)
+        {
+            await stderr.WriteLineAsync("fdr: no Rucio URL: set target.rucio.url in the scenario, --rucio-url or FDR_RUCIO_URL").ConfigureAwait(false);
+            return (null, ExitCodes.InvalidInput);
+        }
+        var connection = (configured ?? new RucioConnection { Url = url, Auth = DefaultAuth(env) }) with
+        {
+            Url = url,
+            Account = env("FDR_RUCIO_ACCOUNT") is { Length: > 0 } a ? a : configured?.Account is { Length: > 0 } ca ? ca : "root",
+            Vo = env("FDR_RUCIO_VO") is { Length: > 0 } vo ? vo : configured?.Vo,
+        };
+        var display = Display(url);
+        var probeOptions = RucioClientOptions.From(connection, env) with
+        {
+            MaxRetries = 2,
+            RetryBaseDelay = TimeSpan.FromMilliseconds(250),
+            RetryMaxDelay = TimeSpan.FromSeconds(2),
+            AttemptTimeout = TimeSpan.FromSeconds(6),
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            Time = options.Time,
+        };
+        var apiStats = new OperationStats();
+        using var probe = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        probe.CancelAfter(options.ProbeTimeout);
+        using var prober = new RucioClient(options.TuneClient?.Invoke(probeOptions) ?? probeOptions, apiStats);
+        try
+        {
+            var version = await prober.PingAsync(probe.Token).ConfigureAwait(false);
+            await prober.AuthenticateNowAsync(probe.Token).ConfigureAwait(false);
+            await stdout.WriteLineAsync($"Rucio {version} at {display}, account {connection.Account}").ConfigureAwait(false);
+            return (new RucioTarget(connection, options, apiStats, stdout), ExitCodes.Success);
+        }
+        catch (RucioUnreachableException e)
+        {
+            await stderr.WriteLineAsync($"fdr: cannot reach Rucio at {display}: {OneLine(e.Reason)}").ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            await stderr.WriteLineAsync($"fdr: cannot reach Rucio at {display}: no answer within {options.ProbeTimeout.TotalSeconds:0} s").ConfigureAwait(false);
+        }
+        catch (RucioException e)
+        {
+            await stderr.WriteLineAsync($"fdr: Rucio at {display} refused the harness: {(int)e.Status} {e.ExceptionClass}: {OneLine(e.ServerMessage)}").ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException or InvalidDataException)
+        {
+            await stderr.WriteLineAsync($"fdr: Rucio at {display} gave an answer the harness cannot read: {OneLine(e.Message)}").ConfigureAwait(false);
+        }
+        ct.ThrowIfCancellationRequested();
+        return (null, ExitCodes.TargetUnreachable);
+    }
+
+    public async Task<TargetOutcome> ExecuteAsync(RunPlan plan, RehearsalContext context, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(context);
+        var start = new DateTimeOffset(context.StartedUtc, TimeSpan.Zero);
+        var sink = context.Sink;
+        var log = context.Log;
+        var executor = new PlanExecutor(plan, Connection, _client, _options, log, sink, start);
+        var counters = new ConcurrentDictionary<string, double>(StringComparer.Ordinal);
+        var summary = new List<string>();
+        var exit = ExitCodes.Success;
+
+        using var stopEvents = new CancellationTokenSource();
+        using var stopOperations = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        // The planned end plus a grace: a server that hangs cannot keep the run going for ever.
+        using var deadline = new CancellationTokenSource(plan.Duration + _options.Grace, _options.Time);
+        using var operations = CancellationTokenSource.CreateLinkedTokenSource(stopOperations.Token, deadline.Token);
+        executor.StopBackgroundOn(stopEvents.Token);
+        _options.Started?.Invoke(new LiveRunView(context.StartedUtc, _options.Time, () => executor.FilesRegistered, _apiStats, executor.Operations));
+
+        HermesConsumer? consumer = null;
+        Task? consuming = null;
+        if (Connection.Broker is { } broker)
+        {
+            consumer = new HermesConsumer(new HermesConsumerOptions
+            {
+                Broker = broker.Url,
+                Destination = broker.Destination,
+                Username = broker.UsernameEnv is { } ue ? _options.Env(ue) : null,
+                Password = broker.PasswordEnv is { } pe ? _options.Env(pe) : null,
+                Scopes = plan.Experiments.Select(x => x.Scope).Concat(plan.Noise.Scopes).ToHashSet(StringComparer.Ordinal),
+                // One durable subscription per run, and only events of the run's window: a second run of the scenario never
+                // reads the first one's events.
+                SubscriptionName = HermesConsumer.SubscriptionNameFor(Path.GetFileName(Path.GetFullPath(context.RunPath).TrimEnd(Path.DirectorySeparatorChar))),
+                WindowStart = context.StartedUtc,
+                Warn = line => log.WriteLine("fdr: " + line),
+                Time = _options.Time,
+            }, sink);
+            consuming = consumer.RunAsync(stopEvents.Token);
+            // A topic keeps nothing for a subscription that does not exist yet: subscribe before the first operation.
+            using var subscribing = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            subscribing.CancelAfter(_options.ProbeTimeout);
+            try { await consumer.Subscribed.WaitAsync(subscribing.Token).ConfigureAwait(false); }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                await log.WriteLineAsync($"fdr: not subscribed to the broker within {_options.ProbeTimeout.TotalSeconds:0} s: events before the subscription are lost").ConfigureAwait(false);
+            }
+        }
+        else
+        {
+            await log.WriteLineAsync("no broker configured (target.rucio.broker): progress comes from rule states only").ConfigureAwait(false);
+        }
+        var beside = _options.Alongside is { } alongside
+            ? Task.Run(() => alongside(new LiveRunContext(plan, context.RunPath, context.StartedUtc, sink, counters), stopEvents.Token), CancellationToken.None)
+            : Task.FromResult(ExitCodes.Success);
+
+        try
+        {
+            await executor.RunAsync(operations.Token).ConfigureAwait(false);
+            if (_options.WaitForDuration) await ObserveUntilAsync(executor, start + plan.Duration, consumer, operations.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            summary.Add($"cut off: operations still running {_options.Grace.TotalMinutes:0} min after the planned end were stopped");
+        }
+        finally
+        {
+            await stopOperations.CancelAsync().ConfigureAwait(false);
+            // Late events still arrive for a while (hermes' next pass); an interrupted run keeps its subscription for a resume.
+            if (consumer is not null) await consumer.FinishAsync(_options.Time.GetUtcNow().UtcDateTime, unsubscribe: !ct.IsCancellationRequested, ct).ConfigureAwait(false);
+            await stopEvents.CancelAsync().ConfigureAwait(false);
+            await executor.DrainAsync().ConfigureAwait(false);
+            var restored = await executor.RestoreOutagesAsync().ConfigureAwait(false);
+            if (restored > 0) summary.Add($"{restored} RSE availabilities put back as they were before the outage");
+            if (consuming is not null) await consuming.ConfigureAwait(false);
+            var besideExit = await beside.ConfigureAwait(false);
+            if (exit == ExitCodes.Success) exit = besideExit;
+        }
+        if (ct.IsCancellationRequested)
+        {
+            sink.ApiLatency([.. _apiStats.Rows(), .. executor.Operations.Rows("load:")]);
+            ct.ThrowIfCancellationRequested();
+        }
+
+        if (consumer is not null) summary.Add($"events: {consumer.Written} written, {consumer.Filtered} of other scopes, {consumer.Duplicates} redeliveries dropped");
+        await ReconcileAsync(plan, executor, counters, summary, CancellationToken.None).ConfigureAwait(false);
+        counters[RunCounters.FilesPlanned] = plan.Counts.Files;
+        counters[RunCounters.RulesPlanned] = plan.RuleCount;
+        counters[RunCounters.RulesRetired] = executor.RulesRetired;
+        counters[RunCounters.NoiseFiles] = executor.NoiseFiles;
+        counters[RunCounters.OperationsFailed] = executor.Failed;
+        counters[RunCounters.ApiCalls] = _apiStats.Summaries().Sum(s => s.Count);
+        counters[RunCounters.ApiFailed] = _apiStats.Summaries().Sum(s => s.Failed);
+        if (executor.Failed > 0)
+            summary.Add($"{executor.Failed:N0} operations never succeeded, e.g. {string.Join("; ", executor.Lost.Take(3))}");
+        // Last: the read-back's calls are in the table too.
+        sink.ApiLatency([.. _apiStats.Rows(), .. executor.Operations.Rows("load:")]);
+        return new TargetOutcome(counters, summary, exit);
+    }
+
+    /// <summary>
+    /// The run's counts as Rucio holds them: the files attached to each dataset the run wrote into, and the state of
+    /// each rule it created. When Rucio cannot be read, the counts are left out and the summary says so.
+    /// </summary>
+    private async Task ReconcileAsync(RunPlan plan, PlanExecutor executor, ConcurrentDictionary<string, double> counters, List<string> summary, CancellationToken ct)
+    {
+        try
+        {
+            var catalog = new RucioCatalog(_client, new CatalogOptions { Concurrency = Math.Max(1, Connection.Concurrency) });
+            long files = 0;
+            using var gate = new SemaphoreSlim(Math.Max(1, Connection.Concurrency));
+            await Task.WhenAll(executor.Datasets.Select(async d =>
+            {
+                await gate.WaitAsync(ct).ConfigureAwait(false);
+                try
+                {
+                    var e = plan.Experiments[d.Experiment];
+                    var content = await catalog.ReadContentAsync(new DidRef(e.Scope, e.DatasetName(d.Dataset)), ct).ConfigureAwait(false);
+                    Interlocked.Add(ref files, content?.Count ?? 0);
+                }
+                finally { gate.Release(); }
+            })).ConfigureAwait(false);
+            var states = await catalog.ReadRuleStatesAsync([.. executor.RuleIds.Select(r => r.Id)], ct).ConfigureAwait(false);
+            // A rule gone since (cleaned after its lifetime) was created all the same.
+            var rules = states.Count;
+            var ok = states.Values.Count(s => s?.State == "OK");
+            var stuck = states.Values.Count(s => s?.State == "STUCK");
+            counters[RunCounters.FilesInjected] = files;
+            counters[RunCounters.RulesCreated] = rules;
+            counters[RunCounters.RulesOk] = ok;
+            counters[RunCounters.RulesStuck] = stuck;
+            summary.Add(string.Create(CultureInfo.InvariantCulture,
+                $"Rucio holds {files:N0} of the {plan.Counts.Files:N0} planned files in the run's datasets; rules: {rules:N0} of {plan.RuleCount:N0} planned, {ok:N0} OK, {stuck:N0} stuck"));
+        }
+        catch (Exception e) when (e is RucioException or RucioUnreachableException or HttpRequestException or System.Text.Json.JsonException or OperationCanceledException)
+        {
+            summary.Add($"counts not read back from Rucio ({OneLine(e.Message)}): run.json has no file or rule counts");
+        }
+    }
+
+    /// <summary>After the operations: keep reading events (or polling a sample of rule states without a broker) until the run's end.</summary>
+    private async Task ObserveUntilAsync(PlanExecutor executor, DateTimeOffset end, HermesConsumer? consumer, CancellationToken ct)
+    {
+        var rules = executor.RuleIds.Select(r => r.Id).ToList();
+        while (_options.Time.GetUtcNow() < end)
+        {
+            var left = end - _options.Time.GetUtcNow();
+            await Task.Delay(left < _options.RulePoll ? left : _options.RulePoll, _options.Time, ct).ConfigureAwait(false);
+            if (consumer is not null)
+            {
+                await _stdout.WriteLineAsync($"  events: {consumer.Written} written").ConfigureAwait(false);
+                continue;
+            }
+            var states = new SortedDictionary<string, int>(StringComparer.Ordinal);
+            long ok = 0, replicating = 0, stuck = 0;
+            var sample = rules.Take(200).ToList(); // polling a million rules would load the server we measure
+            foreach (var id in sample)
+            {
+                try
+                {
+                    var s = await _client.GetRuleAsync(id, ct).ConfigureAwait(false);
+                    states[s.State] = states.GetValueOrDefault(s.State) + 1;
+                    // A rule's locks are its files' transfer requests: replicating = queued or in FTS, stuck = given up for now.
+                    (ok, replicating, stuck) = (ok + s.LocksOk, replicating + s.LocksReplicating, stuck + s.LocksStuck);
+                }
+                catch (RucioNotFoundException) { states["CLEANED"] = states.GetValueOrDefault("CLEANED") + 1; }
+                catch (Exception e) when (e is RucioException or RucioUnreachableException or HttpRequestException or System.Text.Json.JsonException)
+                {
+                    states["UNREADABLE"] = states.GetValueOrDefault("UNREADABLE") + 1;
+                }
+            }
+            await _stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"  rules ({sample.Count} of {rules.Count}): {string.Join(", ", states.Select(kv => $"{kv.Key} {kv.Value}"))}; files {ok} ok, {replicating} replicating, {stuck} stuck")).ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    private static RucioAuth DefaultAuth(Func<string, string?> env) => env("FDR_RUCIO_TOKEN") is { Length: > 0 }
+        ? new RucioAuth { Method = AuthMethod.Token, TokenEnv = "FDR_RUCIO_TOKEN" }
+        : new RucioAuth { Method = AuthMethod.Userpass, Username = env("FDR_RUCIO_USERNAME"), PasswordEnv = "FDR_RUCIO_PASSWORD" };
+
+    /// <summary>The URL without user info, for the terminal and run.json.</summary>
+    public static string Display(Uri url) =>
+        (string.IsNullOrEmpty(url.UserInfo) ? url : new UriBuilder(url) { UserName = "", Password = "" }.Uri).ToString().TrimEnd('/');
+
+    private static string OneLine(string s) => s.ReplaceLineEndings(" ").Trim();
+}

@@ -1,0 +1,134 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using FdrHarness.Core;
+using FdrHarness.Core.Planning;
+using FdrHarness.Core.Scenarios;
+
+namespace FdrHarness.Cli.Tests;
+
+/// <summary>
+/// One plan for both targets: `fdr plan --format json` gives the same operations for --target embedded and --target
+/// rucio, line for line, once the fields only a live target has are set aside.
+/// </summary>
+public sealed class PlanCommandTests
+{
+    /// <summary>Fields only the live target's plan has: the run tag noise names get, whether a chaos action applies there.</summary>
+    private static readonly string[] LiveOnly = ["name_suffix", "applied", "note", "target"];
+
+    public static TheoryData<string> Scenarios()
+    {
+        var data = new TheoryData<string>();
+        foreach (var f in Directory.GetFiles(Path.Combine(RepoPaths.Root, "scenarios"), "*.yaml").Order(StringComparer.Ordinal)) data.Add(Path.GetFileName(f));
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Scenarios))]
+    public void Every_scenario_plans_the_same_operations_on_both_targets(string file)
+    {
+        // The big scenarios at a small scale: the plan's logic is the same, the test stays within CI's budget.
+        var path = RepoPaths.Scenario(file);
+        var scale = ScenarioLoader.Load(path).Scenario!.Experiments.Sum(e => e.Files) > 50_000 ? "0.02" : "1";
+        var embedded = Digest(["plan", path, "--format", "json", "--target", "embedded", "--scale", scale], out var lines);
+        var live = Digest(["plan", path, "--format", "json", "--target", "rucio", "--scale", scale], out var liveLines);
+        Assert.True(lines > 1, "the plan has operations");
+        Assert.Equal(lines, liveLines);
+        Assert.Equal(embedded, live);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public void Generated_scenarios_plan_the_same_operations_on_both_targets(int seed)
+    {
+        var scenario = Lake.Tests.TestScenarios.Random(seed);
+        var embedded = new StringWriter();
+        var live = new StringWriter();
+        PlanWriter.WriteJsonLines(RunPlan.Create(scenario), "embedded", embedded);
+        PlanWriter.WriteJsonLines(RunPlan.Create(scenario), "rucio", live);
+        var a = embedded.ToString().Split('\n').Select(Normalize).ToList();
+        var b = live.ToString().Split('\n').Select(Normalize).ToList();
+        Assert.True(a.Count > 10);
+        Assert.Equal(a, b);
+    }
+
+    [Fact]
+    public void The_same_scenario_and_seed_plan_the_same_and_another_seed_otherwise()
+    {
+        var path = RepoPaths.Scenario("ci-smoke.yaml");
+        var one = Digest(["plan", path, "--format", "json"], out _);
+        var again = Digest(["plan", path, "--format", "json"], out _);
+        var other = Digest(["plan", path, "--format", "json", "--seed", "8"], out _);
+        Assert.Equal(one, again);
+        Assert.NotEqual(one, other);
+    }
+
+    [Fact]
+    public void The_text_plan_and_the_dry_run_tell_the_same_plan()
+    {
+        var path = RepoPaths.Scenario("ci-smoke.yaml");
+        var plan = new StringWriter();
+        Assert.Equal(ExitCodes.Success, FdrApp.Run(["plan", path], plan, new StringWriter()));
+        var dry = new StringWriter();
+        Assert.Equal(ExitCodes.Success, FdrApp.Run(["run", path, "--dry-run"], dry, new StringWriter()));
+        var planLines = plan.ToString().Split('\n').Where(l => l.StartsWith("Plan:", StringComparison.Ordinal) || l.StartsWith("  ", StringComparison.Ordinal)).ToList();
+        Assert.Contains(planLines, l => l.StartsWith("Plan:", StringComparison.Ordinal));
+        foreach (var line in planLines) Assert.Contains(line, dry.ToString());
+    }
+
+    private static string Normalize(string line)
+    {
+        if (line.Length == 0) return line;
+        var o = JsonNode.Parse(line)!.AsObject();
+        foreach (var key in LiveOnly) o.Remove(key);
+        return o.ToJsonString();
+    }
+
+    /// <summary>The SHA-256 of the plan's normalized lines, streamed: ESCAPE's plan is hundreds of MB as text.</summary>
+    private static string Digest(string[] args, out long lines)
+    {
+        using var writer = new LineDigest();
+        var stderr = new StringWriter();
+        Assert.True(FdrApp.Run(args, writer, stderr) == ExitCodes.Success, stderr.ToString());
+        writer.Flush();
+        lines = writer.Lines;
+        return writer.Hex();
+    }
+
+    private sealed class LineDigest : TextWriter
+    {
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private readonly StringBuilder _line = new();
+        public long Lines { get; private set; }
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public override void Write(char value)
+        {
+            if (value != '\n')
+            {
+                _line.Append(value);
+                return;
+            }
+            _hash.AppendData(Encoding.UTF8.GetBytes(Normalize(_line.ToString()) + "\n"));
+            _line.Clear();
+            Lines++;
+        }
+
+        public override void Write(string? value)
+        {
+            foreach (var c in value ?? "") Write(c);
+        }
+
+        public string Hex() => Convert.ToHexString(_hash.GetHashAndReset());
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) _hash.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using FdrHarness.Core.Planning;
+using FdrHarness.Core.Scenarios;
+using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Lake.Catalog;
+
+namespace FdrHarness.Lake.Tests;
+
+/// <summary>
+/// The embedded lake carries out the plan exactly, as the live target does on the Rucio double (Rucio.Tests'
+/// PlanOnTheDoubleTests, same scenario): each planned file registered on the RSE the plan chose, each planned rule on
+/// its DID — and nothing else.
+/// </summary>
+public sealed class PlanOnTheLakeTests
+{
+    [Fact]
+    public void The_lake_registers_exactly_the_plans_files_on_the_plans_rses_and_its_rules()
+    {
+        var loaded = ScenarioLoader.Load(Path.Combine(RepoPaths.Root, "tests", "Shared", "plan-on-both-targets.yaml"));
+        Assert.True(loaded.Ok, string.Join("\n", loaded.Diagnostics));
+        // The lake's servers need a few virtual minutes to start: the same plan, a longer run.
+        var scenario = loaded.Scenario! with
+        {
+            Target = loaded.Scenario!.Target with { Kind = TargetKind.Embedded },
+            Run = loaded.Scenario.Run with { Duration = TimeSpan.FromHours(1) },
+        };
+        var plan = RunPlan.Create(scenario);
+        var files = plan.Operations().OfType<InjectFiles>().SelectMany(o => o.Files).ToList();
+        var planned = plan.Operations().OfType<AddRule>().ToList();
+
+        HashSet<(string File, string Rse)> registered = [];
+        List<(string Did, string Phase)> rules = [];
+        EmbeddedLake.Run(plan, new RecordingSink(), null, CancellationToken.None, lake =>
+        {
+            for (var r = 0; r < lake.Replicas.Count; r++)
+                if (lake.Replicas.Primary[r])
+                {
+                    var f = lake.Replicas.File[r];
+                    registered.Add(($"{lake.ExperimentOfFile(f).Scope}:{lake.FileName(f)}", lake.Rses[lake.Replicas.Rse[r]].Name));
+                }
+            rules.AddRange(lake.Rules.Select(r => ($"{lake.DidScope(r.Kind, r.Did)}:{lake.DidName(r.Kind, r.Did)}", plan.Phases[r.Phase].Name)));
+        });
+
+        Assert.Equal(420, files.Count);
+        var expected = files.Select(f => ($"{f.File.Scope}:{f.File.Name}", plan.Experiments[f.Experiment].WriteRses[f.WriteRseStart])).ToHashSet();
+        Assert.Equal(expected.OrderBy(x => x), registered.OrderBy(x => x));
+        Assert.True(planned.Count > 5);
+        Assert.Equal(planned.Select(r => ($"{plan.ScopeOf(r.Did)}:{plan.NameOf(r.Did)}", plan.Phases[r.Phase].Name)).Order(), rules.Order());
+    }
+}
