@@ -2,6 +2,7 @@ using System.Globalization;
 using FdrHarness.Core;
 using FdrHarness.Core.Scenarios;
 using FdrHarness.Core.Synthetic;
+using FdrHarness.Rucio.Double;
 using FdrHarness.Rucio.Tests;
 
 namespace FdrHarness.Rucio.ContainerTests;
@@ -13,7 +14,7 @@ public sealed class NginxUploadTests
         run: {name: upload, seed: 11, duration: 10s, observation_interval: 1s}
         qos_classes: {FAST: {}}
         rses:
-          MOCK: {storage: dcache, protocols: ["https://storage.example/data"], quota: 1 TB, attributes: {QOS: FAST}}
+          MOCK: {storage: dcache, quota: 1 TB, attributes: {QOS: FAST}}
         experiments:
           CTA: {files: 60, file_size: {lognormal: {mean: 300 KB, sigma: 1.2, min: 1 B, max: 5 MB}}, files_per_dataset: 20, qos: FAST}
         workload:
@@ -35,8 +36,12 @@ public sealed class NginxUploadTests
         Engine.Require();
         await using var nginx = Engine.Nginx();
         await nginx.StartAsync();
-        await using var rucio = await FakeRucio.StartAsync();
-        rucio.Storage = ("http", "127.0.0.1", nginx.GetMappedPublicPort(80), "/data");
+        // The catalog is the Rucio double; MOCK's storage is the nginx container, paths as Rucio's identity lfn2pfn makes them.
+        await using var rucio = await RucioDouble.StartAsync();
+        rucio.AddRse("MOCK", new Dictionary<string, string> { ["QOS"] = "FAST", ["lfn2pfn_algorithm"] = "identity" },
+            new DoubleProtocol("http", "127.0.0.1", nginx.GetMappedPublicPort(80), "/data"));
+        rucio.AddScope("cta");
+        rucio.SetAccountLimit("MOCK", 1L << 50);
 
         var parsed = ScenarioLoader.Parse(Yaml);
         Assert.True(parsed.Ok, string.Join("\n", parsed.Diagnostics));
@@ -44,7 +49,7 @@ public sealed class NginxUploadTests
         var run = await LiveHarness.RunAsync(scenario, new LiveRunOptions
         {
             RucioUrl = rucio.Url,
-            Env = n => n == "FAKE_PW" ? FakeRucio.Password : null,
+            Env = n => n == "FAKE_PW" ? rucio.Password : null,
             WaitForDuration = false,
         });
         Assert.True(run.Exit == ExitCodes.Success, run.Stdout);
@@ -65,9 +70,9 @@ public sealed class NginxUploadTests
             Assert.Equal(f.Bytes, s.Bytes);
             Assert.Equal(f.Adler32Hex, s.Adler);
         }
-        // And the catalog got every file with the PFN it was uploaded to.
-        Assert.Equal(60, rucio.Replicas.Count);
-        var replicaBodies = rucio.Requests.Where(r => r.PathAndQuery == "/replicas").Select(r => r.Body).ToList();
-        Assert.Contains(replicaBodies, b => b.Contains($"\"pfn\":\"http://127.0.0.1:{nginx.GetMappedPublicPort(80)}/data/", StringComparison.Ordinal));
+        // And the catalog got every file on MOCK, where Rucio's own PFN (identity: prefix/scope/name) is where it was uploaded.
+        var replicas = rucio.Snapshot().Replicas;
+        Assert.Equal(60, replicas.Count);
+        Assert.All(expected, f => Assert.Contains(($"{f.Scope}:{f.Name}", "MOCK"), replicas));
     }
 }

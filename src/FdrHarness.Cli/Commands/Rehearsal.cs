@@ -87,7 +87,7 @@ public static class Rehearsal
         var verdict = RunVerdict.ReportAndJudge(scenario, dir.Path, stdout, options.Metrics);
         if (exit == ExitCodes.Success) exit = verdict;
         dir.Finish(info, exit, outcome?.Counters, options.Time);
-        if (outcome is null) await stderr.WriteLineAsync($"Stopped after {wall.Elapsed.TotalSeconds:0.0} s; the partial report is {Path.Combine(dir.Path, "report.html")}").ConfigureAwait(false);
+        if (outcome is null) await stderr.WriteLineAsync($"Interrupted after {wall.Elapsed.TotalSeconds:0.0} s; the partial report is {Path.Combine(dir.Path, "report.html")}").ConfigureAwait(false);
         return exit;
     }
 
