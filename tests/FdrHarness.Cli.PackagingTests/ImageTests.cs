@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using DotNet.Testcontainers.Builders;
+using FdrHarness.Core.Execution;
 
 namespace FdrHarness.Cli.PackagingTests;
 
@@ -45,7 +46,7 @@ public sealed class ImageTests(FdrImage image) : IDisposable
         var dir = Path.Combine(_runs, "smoke");
         var info = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "run.json")))!;
         Assert.Equal(0, (int)info["exit_status"]!);
-        Assert.Equal(2545, (double)info["summary"]!["files_injected"]!);   // the same lake as on the host: deterministic
+        Assert.Equal(2545, (double)info["summary"]![RunCounters.FilesInjected]!);   // the same lake as on the host: deterministic
         Assert.True(new FileInfo(Path.Combine(dir, "report.html")).Length > 10_000);
         Assert.Equal(1654, int.Parse(Build.Run("stat", ["-c", "%u", Path.Combine(dir, "run.json")]).Trim(), CultureInfo.InvariantCulture));
     }

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using DotNet.Testcontainers.Builders;
 using DotNet.Testcontainers.Networks;
+using FdrHarness.Core.Execution;
 using FdrHarness.Kubernetes.Prometheus;
 
 namespace FdrHarness.Cli.PackagingTests;
@@ -74,12 +75,12 @@ public sealed class PrometheusScrapeTests(FdrImage image) : IDisposable
 
         Assert.Equal(1, await Stored("fdr_run_finished{job=\"fdr\"}"));
         Assert.Equal((double)info["exit_status"]!, await Stored("fdr_run_exit_code{job=\"fdr\"}"));
-        Assert.Equal((double)summary["files_injected"]!, await Stored("fdr_files_injected_total{job=\"fdr\"}"));
-        Assert.Equal((double)summary["events"]!, await Stored("fdr_events_total{job=\"fdr\"}"));
-        Assert.Equal((double)summary["transfers_submitted"]!, await Stored("fdr_transfers_total{job=\"fdr\",state=\"submitted\"}"));
-        Assert.Equal((double)summary["transfers_done"]!, await Stored("fdr_transfers_total{job=\"fdr\",state=\"done\"}"));
-        Assert.Equal((double)summary["transfers_failed"]!, await Stored("fdr_transfers_total{job=\"fdr\",state=\"failed\"}"));
-        Assert.True((double)summary["transfers_done"]! > 0);
+        Assert.Equal((double)summary[RunCounters.FilesInjected]!, await Stored("fdr_files_injected_total{job=\"fdr\"}"));
+        Assert.Equal((double)summary[RunCounters.Events]!, await Stored("fdr_events_total{job=\"fdr\"}"));
+        Assert.Equal((double)summary[RunCounters.TransfersSubmitted]!, await Stored("fdr_transfers_total{job=\"fdr\",state=\"submitted\"}"));
+        Assert.Equal((double)summary[RunCounters.TransfersDone]!, await Stored("fdr_transfers_total{job=\"fdr\",state=\"done\"}"));
+        Assert.Equal((double)summary[RunCounters.TransfersFailed]!, await Stored("fdr_transfers_total{job=\"fdr\",state=\"failed\"}"));
+        Assert.True((double)summary[RunCounters.TransfersDone]! > 0);
 
         // And the rehearsal's start was seen: before it, the counters were scraped at zero (what rates need).
         var first = await client.QueryAsync("min_over_time(fdr_files_injected_total{job=\"fdr\"}[10m])", cancel: timeout.Token);

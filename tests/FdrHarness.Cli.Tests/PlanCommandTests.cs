@@ -4,6 +4,8 @@ using System.Text.Json.Nodes;
 using FdrHarness.Core;
 using FdrHarness.Core.Planning;
 using FdrHarness.Core.Scenarios;
+using FdrHarness.Core.Scenarios.Yaml;
+using FdrHarness.Tests;
 
 namespace FdrHarness.Cli.Tests;
 
@@ -45,7 +47,10 @@ public sealed class PlanCommandTests
     [InlineData(5)]
     public void Generated_scenarios_plan_the_same_operations_on_both_targets(int seed)
     {
-        var scenario = Lake.Tests.TestScenarios.Random(seed);
+        var yaml = ScenarioWriter.ToYaml(ScenarioGenerator.Generate(seed));
+        var loaded = ScenarioLoader.Parse(yaml, $"generated-{seed}.yaml");
+        Assert.True(loaded.Ok, string.Join("\n", loaded.Diagnostics));
+        var scenario = loaded.Scenario!;
         var embedded = new StringWriter();
         var live = new StringWriter();
         PlanWriter.WriteJsonLines(RunPlan.Create(scenario), "embedded", embedded);
