@@ -71,11 +71,14 @@ public sealed class ScriptTests : IDisposable
             if (await Pgrep(pattern) is { } pid)
             {
                 using var service = Process.GetProcessById(pid);
-                service.Kill(); // the service this test started, by its id
+                Assert.Equal(0, Kill(pid, 15)); // the service this test started, by its id; SIGTERM lets it close cleanly
                 await service.WaitForExitAsync();
             }
         }
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 
     private static async Task RunToEnd(string script, IDictionary<string, string> environment)
     {

@@ -149,6 +149,35 @@ public sealed class UserMistakeTests(SmokeRun smoke) : IClassFixture<SmokeRun>, 
         Assert.False(Directory.Exists(run));
     }
 
+    [Fact]
+    public void Restore_with_a_garbage_kubeconfig_says_so_in_one_line_and_touches_nothing()
+    {
+        var run = Directory.CreateDirectory(Path.Combine(_dir, "live-run")).FullName;
+        var kubeconfig = Path.Combine(_dir, "kubeconfig");
+        File.WriteAllText(kubeconfig, "\u0001garbage: [unclosed\n  - {x: \n");
+        File.WriteAllText(Path.Combine(run, RunDirectory.ScenarioFile), $$$"""
+            run: {name: kc}
+            rses: {A-DISK: {quota: 1 TB}}
+            experiments: {X: {files: 1, file_size: 1 MB}}
+            target:
+              kind: rucio
+              rucio: {url: "https://rucio.example.org", account: root, auth: {method: userpass, username: u, password_env: P}}
+              kubernetes: {kubeconfig: "{{{kubeconfig}}}", namespaces: [rucio]}
+            """);
+        File.WriteAllText(Path.Combine(run, RestoreFileName),
+            """{"version": 1, "entries": [{"action": "squeeze", "daemon": "judge-evaluator", "namespace": "rucio", "deployment": "d", "container": "c"}]}""");
+        var before = Snapshot(run);
+        var stderr = new StringWriter();
+
+        var code = FdrApp.Run(["restore", run], new StringWriter(), stderr);
+
+        // The cluster cannot be used (3, as for an unreachable one); a bug (1) it is not.
+        Assert.True(code == ExitCodes.TargetUnreachable, $"exit {code}: {stderr}");
+        var line = Assert.Single(stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("kubeconfig unusable", line);
+        Assert.Equal(before, Snapshot(run));
+    }
+
     private string Expand(string arg, ref string? run)
     {
         if (arg == "{smoke}") return RepoPaths.Scenario("ci-smoke.yaml");

@@ -107,6 +107,26 @@ public sealed class ResourceBudget
     /// </summary>
     public bool Check(Scenario scenario, SourceMap map, DiagnosticBag bag) => new Checker(this, scenario, map, bag).Run();
 
+    /// <summary>
+    /// The declared RSEs and experiments of a scenario's YAML tree against the budget, before the tree is bound: a file
+    /// with tens of thousands of them is refused in the time it takes to read it. False (and a diagnostic) when beyond.
+    /// </summary>
+    public bool CheckDeclared(YMapping root, DiagnosticBag bag)
+    {
+        var ok = true;
+        foreach (var (key, limit) in new[] { ("rses", Rses), ("experiments", Experiments) })
+        {
+            var entry = root.Entries.FirstOrDefault(e => e.Key.Value == key);
+            if (entry.Value is not YMapping declared || declared.Entries.Count <= this[limit]) continue;
+            bag.Add(entry.Key.At, $"the scenario declares {Number(declared.Entries.Count)} {limit.Noun}; the budget allows {Number(this[limit])}", RaiseHint(limit));
+            ok = false;
+        }
+        return ok;
+    }
+
+    private static string RaiseHint(BudgetLimit limit) =>
+        $"if this machine can take it, raise the limit with the environment variable {limit.Variable}; see the README's resource budget";
+
     private sealed class Checker(ResourceBudget budget, Scenario s, SourceMap map, DiagnosticBag bag)
     {
         private readonly double _scale = s.Run.Scale is > 0 and < double.PositiveInfinity ? s.Run.Scale : 1;
@@ -287,9 +307,7 @@ public sealed class ResourceBudget
             return true;
         }
 
-        private void Add(object owner, string property, string message, BudgetLimit limit) =>
-            bag.Add(map.Locate(owner, property), message,
-                $"if this machine can take it, raise the limit with the environment variable {limit.Variable}; see the README's resource budget");
+        private void Add(object owner, string property, string message, BudgetLimit limit) => bag.Add(map.Locate(owner, property), message, RaiseHint(limit));
 
         private void Hard(object? owner, string property, string what, string limit) =>
             bag.Add(map.Locate(owner ?? s, property), $"{what}: {limit}");

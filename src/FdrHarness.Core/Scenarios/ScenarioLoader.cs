@@ -62,18 +62,20 @@ public static class ScenarioLoader
         // The reader stops (null) at fatal mistakes; after others (a duplicate key) the tree is still worth binding.
         var root = YamlTreeReader.Read(text, file, bag);
         if (root is null) return Fail(bag, map);
-        if (root is not YMapping)
+        if (root is not YMapping mapping)
         {
             bag.Add(root.At, $"a scenario is a mapping with keys run, rses, experiments, ...; found {root.KindName}");
             return Fail(bag, map);
         }
+        budget ??= ResourceBudget.FromEnvironment(bag);
+        // More RSEs or experiments than allowed are counted on the tree and refused before binding, the costliest step.
+        if (!budget.CheckDeclared(mapping, bag)) return Fail(bag, map);
         var scenario = new ModelBinder(bag, map).Bind<Scenario>(root);
         if (scenario is null) return Fail(bag, map);
         // Validation runs after binding mistakes too, so one pass reports every mistake; it skips what failed to bind.
         scenario = Resolve(scenario, map);
-        // The budget first, in time proportional to the scenario's size: a scenario with more RSEs or experiments than
-        // allowed is not validated further (relating them would take time in proportion to their product).
-        if ((budget ?? ResourceBudget.FromEnvironment(bag)).Check(scenario, map, bag)) ScenarioValidator.Validate(scenario, map, bag);
+        // The budget first, in time proportional to the scenario's size; what it refuses is not validated further.
+        if (budget.Check(scenario, map, bag)) ScenarioValidator.Validate(scenario, map, bag);
         return new LoadResult(bag.HasErrors ? null : scenario, bag.Sorted(), map);
     }
 

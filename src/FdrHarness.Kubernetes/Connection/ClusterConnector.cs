@@ -39,7 +39,7 @@ public static class ClusterConnector
                 throw new ClusterUnreachableException("(none)",
                     "no kubeconfig given (target.kubernetes.kubeconfig) and not running inside a cluster");
         }
-        catch (KubeConfigException e)
+        catch (Exception e) when (e is KubeConfigException or YamlDotNet.Core.YamlException) // a file that is no kubeconfig at all
         {
             // The library's message names files and contexts, not secrets.
             throw new ClusterUnreachableException(connection.Kubeconfig ?? "(in-cluster)", "kubeconfig unusable: " + FirstLine(e.Message), e);
