@@ -3,12 +3,12 @@ using System.Text.Json.Nodes;
 using FdrHarness.Core;
 using FdrHarness.Core.Observations;
 using FdrHarness.Kubernetes.Tests.Fake;
-using FdrHarness.Rucio.Tests;
+using FdrHarness.Rucio.Double;
 
 namespace FdrHarness.Cli.Tests;
 
 /// <summary>
-/// `fdr run --target rucio` end to end with a cluster: the in-test Rucio takes the catalog calls while the in-test
+/// `fdr run --target rucio` end to end with a cluster: the Rucio double takes the catalog calls while the in-test
 /// Kubernetes API server has its pods killed and its limits squeezed; the run directory holds what a real one would.
 /// </summary>
 public sealed class LiveClusterRunTests : IDisposable
@@ -22,7 +22,7 @@ public sealed class LiveClusterRunTests : IDisposable
     [Fact]
     public async Task A_live_run_kills_squeezes_observes_restores_and_reports()
     {
-        await using var rucio = await FakeRucio.StartAsync();
+        await using var rucio = await RucioDouble.StartAsync();
         await using var kube = await FakeKubeApi.StartAsync();
         kube.AddDaemonDeployment("rucio", "judge-evaluator", 2, limits: new() { ["memory"] = "1Gi", ["cpu"] = "1" });
         // The squeeze is on another daemon: its rolling restart must not hold the kill back on a slow machine.
@@ -45,7 +45,7 @@ public sealed class LiveClusterRunTests : IDisposable
             qos_classes: {FAST: {}, SAFE: {}}
             rses:
               MOCK:  {storage: dcache, protocols: ["davs://storage.example:2880/data"], quota: 1 TB, attributes: {QOS: FAST}}
-              MOCK2: {storage: dcache, protocols: ["davs://storage.example:2880/data"], quota: 1 TB, attributes: {QOS: SAFE}}
+              MOCK2: {storage: dcache, protocols: ["davs://storage2.example:2880/data"], quota: 1 TB, attributes: {QOS: SAFE}}
             experiments:
               CTA: {files: 200, file_size: 1 MB, files_per_dataset: 100, qos: FAST}
             workload:
@@ -67,7 +67,8 @@ public sealed class LiveClusterRunTests : IDisposable
                 kubeconfig: {{{kubeconfig}}}
                 namespaces: [rucio]
             """);
-        Environment.SetEnvironmentVariable(PasswordVariable, FakeRucio.Password);
+        rucio.AddLake(Core.Scenarios.ScenarioLoader.Load(scenario).Scenario!); // the lake as the scenario declares it
+        Environment.SetEnvironmentVariable(PasswordVariable, rucio.Password);
         var run = Path.Combine(_dir, "run");
         var stdout = new StringWriter();
         var stderr = new StringWriter();
@@ -110,7 +111,7 @@ public sealed class LiveClusterRunTests : IDisposable
         {
             var text = File.ReadAllText(file);
             Assert.DoesNotContain(KubeToken, text);
-            Assert.DoesNotContain(FakeRucio.Password, text);
+            Assert.DoesNotContain(rucio.Password, text);
         }
     }
 }

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using FdrHarness.Core;
 using FdrHarness.Core.Observations;
-using FdrHarness.Rucio.Tests;
+using FdrHarness.Rucio.Double;
 
 namespace FdrHarness.Cli.Tests;
 
@@ -90,9 +90,9 @@ public sealed class RunSafetyTests : IDisposable
     [Fact]
     public async Task A_live_run_given_a_url_with_credentials_writes_none_of_them()
     {
-        await using var rucio = await FakeRucio.StartAsync();
+        await using var rucio = await RucioDouble.StartAsync();
         const string passwordVariable = "FDR_SAFETY_LIVE_PASSWORD";
-        Environment.SetEnvironmentVariable(passwordVariable, FakeRucio.Password);
+        Environment.SetEnvironmentVariable(passwordVariable, rucio.Password);
         var url = new UriBuilder(rucio.Url) { UserName = "ddmlab", Password = "live-url-secret" }.Uri;
         var scenario = Path.Combine(_dir, "live.yaml");
         File.WriteAllText(scenario, $$$"""
@@ -110,6 +110,7 @@ public sealed class RunSafetyTests : IDisposable
                 account: root
                 auth: {method: userpass, username: ddmlab, password_env: {{{passwordVariable}}}}
             """);
+        rucio.AddLake(Core.Scenarios.ScenarioLoader.Load(scenario).Scenario!);
         var run = Path.Combine(_dir, "live-run");
         var stdout = new StringWriter();
         var stderr = new StringWriter();
@@ -120,7 +121,7 @@ public sealed class RunSafetyTests : IDisposable
         {
             var text = System.Text.Encoding.Latin1.GetString(File.ReadAllBytes(file));
             Assert.False(text.Contains("live-url-secret", StringComparison.Ordinal), $"{file} holds the URL's password");
-            Assert.False(text.Contains(FakeRucio.Password, StringComparison.Ordinal), $"{file} holds the password");
+            Assert.False(text.Contains(rucio.Password, StringComparison.Ordinal), $"{file} holds the password");
         }
         Assert.DoesNotContain("live-url-secret", stdout.ToString() + stderr);
     }
