@@ -21,6 +21,7 @@ public static class FdrApp
           fdr run staging.yaml --metrics-port 9464 --metrics-wait 2m      # Prometheus metrics while it runs
           fdr report reports/escape-fdr-2020/20261125T110000Z-2020
           fdr restore reports/staging/20261125T110000Z-7         # put back limits a crashed live run changed
+          fdr live prepare test-lake.yaml                        # scopes, RSE attributes, limits on a disposable test Rucio
           fdr baseline scenarios/ci-smoke.yaml --seeds 5 --out baseline.json   # median and spread over 5 seeds
           fdr compare baseline.json reports/ci-smoke/20261125T110000Z-42         # exit 99 when a figure regressed
 
@@ -53,6 +54,7 @@ public static class FdrApp
             RecommendCommand.Create(stdout, stderr),
             SweepCommand.Create(stdout, stderr),
             RestoreCommand.Create(stdout, stderr),
+            LiveCommand.Create(stdout, stderr),
         };
         // The built-in version action prints the entry assembly's version (a test host's, in tests); print ours.
         foreach (var option in root.Options.OfType<VersionOption>()) option.Action = new PrintVersion(stdout);

@@ -21,6 +21,8 @@ public sealed record LiveRunOptions
     public Func<string, string?> Env { get; init; } = Environment.GetEnvironmentVariable;
     /// <summary>The reachability check gives up after this long (the whole command must answer within 30 s).</summary>
     public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(20);
+    /// <summary>The preflight's reads (scopes, RSEs, attributes, limits) give up after this long.</summary>
+    public TimeSpan PreflightTimeout { get; init; } = TimeSpan.FromMinutes(2);
     /// <summary>Keep reading events until the scenario's duration has passed (false: stop when the operations are done).</summary>
     public bool WaitForDuration { get; init; } = true;
     /// <summary>After the planned end, operations still running get this long before they are cut off and the run is reported.</summary>
@@ -82,8 +84,93 @@ public sealed class RucioTarget : IRehearsalTarget, IDisposable
     /// <summary>The connection as used: URL, account and VO after --rucio-url and the FDR_RUCIO_* variables.</summary>
     public RucioConnection Connection { get; }
 
-    /// <summary>Resolves the connection, then a short, bounded probe (ping and authentication): exit 2 without a URL, 3 when unreachable or refused.</summary>
+    /// <summary>
+    /// Resolves the connection, then a short, bounded probe (ping and authentication), then the preflight: every gap between
+    /// what the scenario asks and what this Rucio has, one line each with its fix, before anything is written. Exit 2
+    /// without a URL or when the scenario asks what this Rucio cannot give, 3 when it is unreachable, refuses the harness
+    /// or lacks something (scopes, attributes, limits, RSEs, protocols).
+    /// </summary>
     public static async Task<(RucioTarget? Target, int Exit)> ConnectAsync(Scenario scenario, LiveRunOptions options, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        var (target, exit) = await ProbeAsync(scenario, options, stdout, stderr, ct).ConfigureAwait(false);
+        if (target is null) return (null, exit);
+        var gaps = await target.CheckAsync(scenario, stderr, ct).ConfigureAwait(false);
+        if (gaps is null || gaps.Count > 0)
+        {
+            target.Dispose();
+            if (gaps is null) return (null, ExitCodes.TargetUnreachable);
+            if (scenario.Target.Rucio?.Disposable == true && gaps.Any(g => g.Repair is not null))
+                await stderr.WriteLineAsync("fdr: target.rucio is disposable: `fdr live prepare SCENARIO` creates the scopes, RSE attributes and account limits above").ConfigureAwait(false);
+            return (null, gaps.Any(g => g.InScenario) ? ExitCodes.InvalidInput : ExitCodes.TargetUnreachable);
+        }
+        return (target, ExitCodes.Success);
+    }
+
+    /// <summary>
+    /// `fdr live prepare`: on an instance the scenario marks <c>disposable: true</c>, creates what a rehearsal needs and may
+    /// be created (scopes, RSE attributes, account limits), then tells the gaps left. Exit 0 when none is left; 2 when the
+    /// instance is not marked disposable (nothing contacted) or the scenario asks what Rucio cannot give; 3 otherwise.
+    /// </summary>
+    public static async Task<int> PrepareAsync(Scenario scenario, LiveRunOptions options, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        if (scenario.Target.Rucio is not { Disposable: true })
+        {
+            await stderr.WriteLineAsync("fdr live prepare: the scenario does not mark its Rucio as disposable (target.rucio.disposable: true); " +
+                "prepare changes only test instances marked so, and this one was not contacted").ConfigureAwait(false);
+            return ExitCodes.InvalidInput;
+        }
+        var (target, exit) = await ProbeAsync(scenario, options, stdout, stderr, ct).ConfigureAwait(false);
+        if (target is null) return exit;
+        using (target)
+        {
+            var request = PreflightRequest.ForScenario(scenario, target.Connection.Injection);
+            try
+            {
+                var (done, left) = await Preflight.PrepareAsync(target._client, request, ct).ConfigureAwait(false);
+                foreach (var line in done) await stdout.WriteLineAsync("  " + line).ConfigureAwait(false);
+                foreach (var gap in left) await stderr.WriteLineAsync("fdr: preflight: " + gap.Line).ConfigureAwait(false);
+                await stdout.WriteLineAsync(left.Count == 0
+                    ? $"Rucio at {Display(target.Connection.Url)} is ready for {scenario.Run.Name} ({done.Count} changes made)"
+                    : $"{done.Count} changes made; {left.Count} gaps left that prepare does not create").ConfigureAwait(false);
+                return left.Count == 0 ? ExitCodes.Success : left.Any(g => g.InScenario) ? ExitCodes.InvalidInput : ExitCodes.TargetUnreachable;
+            }
+            catch (Exception e) when (IsRucioFailure(e))
+            {
+                await stderr.WriteLineAsync($"fdr live prepare: Rucio at {Display(target.Connection.Url)} refused: {OneLine(e.Message)}").ConfigureAwait(false);
+                return ExitCodes.TargetUnreachable;
+            }
+        }
+    }
+
+    /// <summary>The preflight with the run's client (full retries): the gaps, each told on stderr; null when Rucio could not be read.</summary>
+    private async Task<IReadOnlyList<PreflightGap>?> CheckAsync(Scenario scenario, TextWriter stderr, CancellationToken ct)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bounded.CancelAfter(_options.PreflightTimeout);
+        try
+        {
+            var gaps = await Preflight.CheckAsync(_client, PreflightRequest.ForScenario(scenario, Connection.Injection), bounded.Token).ConfigureAwait(false);
+            foreach (var gap in gaps) await stderr.WriteLineAsync("fdr: preflight: " + gap.Line).ConfigureAwait(false);
+            return gaps;
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            await stderr.WriteLineAsync($"fdr: preflight: Rucio at {Display(Connection.Url)} did not answer within {_options.PreflightTimeout.TotalSeconds:0} s").ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception e) when (IsRucioFailure(e))
+        {
+            await stderr.WriteLineAsync($"fdr: preflight: Rucio at {Display(Connection.Url)} could not be read: {OneLine(e.Message)}").ConfigureAwait(false);
+            return null;
+        }
+    }
+
+    private static bool IsRucioFailure(Exception e) =>
+        e is RucioException or RucioUnreachableException or HttpRequestException or System.Text.Json.JsonException or InvalidDataException;
+
+    /// <summary>Resolves the connection, then a short, bounded probe (ping and authentication): exit 2 without a URL, 3 when unreachable or refused.</summary>
+    private static async Task<(RucioTarget? Target, int Exit)> ProbeAsync(Scenario scenario, LiveRunOptions options, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(options);

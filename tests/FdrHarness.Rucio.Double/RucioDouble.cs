@@ -135,6 +135,11 @@ public sealed class RucioDouble : IAsyncDisposable
     public void SetAvailability(string rse, bool read, bool write, bool delete) =>
         Locked(c => c.UpdateRse(rse, new JsonObject { ["availability_read"] = read, ["availability_write"] = write, ["availability_delete"] = delete }));
     public (bool Read, bool Write, bool Delete) Availability(string rse) => Locked(c => c.Availability(rse));
+    /// <summary>Settings as PUT /rses/{rse} takes them (deterministic, volatile, availability_*, rse_type).</summary>
+    public void UpdateRse(string rse, JsonObject settings) => Locked(c => c.UpdateRse(rse, settings));
+    /// <summary>The RSE's attributes as GET /rses/{rse}/attr/ lists them.</summary>
+    public IReadOnlyDictionary<string, string> Attributes(string rse) =>
+        Locked(c => (IReadOnlyDictionary<string, string>)c.Attributes(rse).ToDictionary(kv => kv.Key, kv => kv.Value?.ToString() ?? "", StringComparer.Ordinal));
     public long? AccountLimit(string rse, string? account = null) => Locked(c => c.Limit(account ?? Account, rse));
     public IReadOnlyList<string> Scopes => Locked(c => (IReadOnlyList<string>)[.. c.Scopes]);
     public string IssueToken() => Locked(c => c.IssueToken(Account, Username));

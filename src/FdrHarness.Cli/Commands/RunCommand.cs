@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
 using FdrHarness.Cli.Metrics;
 using FdrHarness.Core;
 using FdrHarness.Core.Planning;
@@ -15,12 +14,7 @@ public static class RunCommand
     {
         var scenario = new ScenarioOptions();
         var output = new Option<string?>("--out") { Description = "Run directory; default reports/<name>/<UTC time>-<seed>/." };
-        var rucioUrl = new Option<Uri?>("--rucio-url")
-        {
-            Description = "With --target rucio: the Rucio server, overriding target.rucio.url and FDR_RUCIO_URL.",
-            CustomParser = r => Uri.TryCreate(r.Tokens.Single().Value, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"
-                ? u : InvalidUri(r),
-        };
+        var rucioUrl = RucioUrlOption.Create();
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (as `fdr plan` does) and every chaos action; touch nothing." };
         var metricsOptions = new MetricsOptions();
         var command = new Command("run", "Run a rehearsal and write its run directory.") { output, rucioUrl, dryRun, metricsOptions.Port, metricsOptions.Wait };
@@ -75,12 +69,6 @@ public static class RunCommand
             var resolved = s with { Target = s.Target with { Kind = TargetKind.Rucio, Rucio = target.Connection } };
             return await Rehearsal.RunAsync(RunPlan.Create(resolved), target, options, stdout, stderr, ct).ConfigureAwait(false);
         }
-    }
-
-    private static Uri? InvalidUri(ArgumentResult result)
-    {
-        result.AddError($"--rucio-url '{result.Tokens.Single().Value}': expected an http or https URL such as https://rucio.example:443");
-        return null;
     }
 
 }

@@ -63,12 +63,19 @@ public sealed record PreflightRequest
     };
 }
 
-/// <summary>One thing missing on the Rucio side, with the command that fixes it.</summary>
-public sealed record PreflightGap(string Subject, string Problem, string Fix)
+/// <summary>
+/// One thing missing on the Rucio side, with the command that fixes it. <see cref="InScenario"/>: the scenario asks what
+/// this Rucio cannot give (the fix is in the scenario). <see cref="Repair"/>: what `fdr live prepare` may create on a
+/// disposable instance (a scope, an RSE attribute, an account limit); null for everything else.
+/// </summary>
+public sealed record PreflightGap(string Subject, string Problem, string Fix, bool InScenario = false, PreflightRepair? Repair = null)
 {
     public string Line => $"{Subject}: {Problem}; fix: {Fix}";
     public override string ToString() => Line;
 }
+
+/// <summary>A gap `fdr live prepare` closes: what it does, in words, and the call that does it.</summary>
+public sealed record PreflightRepair(string Done, Func<RucioClient, CancellationToken, Task> Apply);
 
 /// <summary>
 /// Checks, with reads only, that Rucio has what a rehearsal needs before it writes anything: scopes, the RSEs each
@@ -86,7 +93,8 @@ public static class Preflight
 
         var scopes = (await client.ListScopesAsync(ct).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
         foreach (var s in request.Scopes.Distinct().Where(s => !scopes.Contains(s)))
-            gaps.Add(new PreflightGap($"scope {s}", "does not exist", $"rucio-admin scope add --account {account} --scope {s}"));
+            gaps.Add(new PreflightGap($"scope {s}", "does not exist", $"rucio-admin scope add --account {account} --scope {s}",
+                Repair: new PreflightRepair($"scope {s} added for account {account}", (c, t) => c.AddScopeAsync(s, t))));
 
         var rses = new Dictionary<string, RseInfo?>(StringComparer.Ordinal);
         async Task<RseInfo?> Rse(string name)
@@ -120,7 +128,7 @@ public static class Preflight
                 if (!rse.Availability.Write)
                     gaps.Add(new PreflightGap($"RSE {name}", "is not available for writing", $"rucio-admin rse update --rse {name} --setting availability_write --value True"));
                 if (!rse.Deterministic)
-                    gaps.Add(new PreflightGap($"RSE {name}", "is not deterministic: replicas there need paths the harness does not choose", "write to deterministic RSEs only"));
+                    gaps.Add(new PreflightGap($"RSE {name}", "is not deterministic: replicas there need paths the harness does not choose", "write to deterministic RSEs only", InScenario: true));
                 if (request.ExplicitPaths && !Lfn2Pfn.Supports(rse.Lfn2PfnAlgorithm))
                     gaps.Add(new PreflightGap($"RSE {name}", $"derives paths with lfn2pfn '{rse.Lfn2PfnAlgorithm}', which the harness cannot reproduce",
                         $"register without explicit paths, or rucio-admin rse set-attribute --rse {name} --key lfn2pfn_algorithm --value hash"));
@@ -143,7 +151,8 @@ public static class Preflight
             foreach (var (key, value) in wanted)
                 if (!actual.TryGetValue(key, out var v) || !string.Equals(v, value, StringComparison.OrdinalIgnoreCase))
                     gaps.Add(new PreflightGap($"RSE {name}", v is null ? $"has no attribute {key} (the scenario says {value})" : $"has {key}={v} (the scenario says {value})",
-                        $"rucio-admin rse set-attribute --rse {name} --key {key} --value {value}"));
+                        $"rucio-admin rse set-attribute --rse {name} --key {key} --value {value}",
+                        Repair: new PreflightRepair($"RSE {name}: attribute {key}={value} set", (c, t) => c.SetRseAttributeAsync(name, key, value, t))));
         }
 
         var limits = new Dictionary<string, long?>(StringComparer.Ordinal);
@@ -155,16 +164,21 @@ public static class Preflight
                 if (await Rse(name) is not { } rse || !rse.Availability.Write) continue; // rules pass over RSEs not available for writing
                 if (!limits.TryGetValue(name, out var limit)) limit = limits[name] = await client.GetAccountLimitAsync(name, ct).ConfigureAwait(false);
                 var need = Math.Max(bytes, 1);
+                var rseName = name;
+                var repair = new PreflightRepair($"account {account} on RSE {name}: limit set to {Bytes(need)} bytes",
+                    (c, t) => c.SetAccountLimitAsync(rseName, long.Parse(Bytes(need), CultureInfo.InvariantCulture), t));
                 if (limit is null)
                     gaps.Add(new PreflightGap($"account {account} on RSE {name}", $"has no account limit: Rucio passes the RSE over for rules to '{expression}' (InsufficientAccountLimit when none is left)",
-                        $"rucio-admin account set-limits {account} {name} {Bytes(need)}"));
+                        $"rucio-admin account set-limits {account} {name} {Bytes(need)}", Repair: repair));
                 else if (limit >= 0 && limit <= need)
                     gaps.Add(new PreflightGap($"account {account} on RSE {name}", $"has a limit of {limit} bytes, not more than the {need} bytes one rule to '{expression}' holds",
-                        $"rucio-admin account set-limits {account} {name} {Bytes(need)}"));
+                        $"rucio-admin account set-limits {account} {name} {Bytes(need)}", Repair: repair));
+                // A limit set for one rule's need is raised again for a larger one: the last repair of an RSE wins, so keep the largest.
+                if (limit is null || (limit >= 0 && limit <= need)) limits[name] = long.Parse(Bytes(need), CultureInfo.InvariantCulture);
             }
             if (names.Count < copies)
                 gaps.Add(new PreflightGap($"RSE expression '{expression}'", $"selects {names.Count} RSEs, fewer than the {copies} copies of its rules (InsufficientTargetRSEs)",
-                    "lower the copies or widen the expression"));
+                    "lower the copies or widen the expression", InScenario: true));
         }
 
         foreach (var name in request.OutageRses.Distinct())
@@ -172,6 +186,28 @@ public static class Preflight
                 gaps.Add(new PreflightGap($"RSE {name}", "does not exist, so its outage cannot be rehearsed", $"rucio-admin rse add {name}, or drop the rse_outage"));
 
         return gaps;
+    }
+
+    /// <summary>
+    /// Closes the gaps that may be created — scopes, RSE attributes, account limits — and checks again, until none of those
+    /// is left (an attribute set makes an expression select RSEs whose limits are checked only then). Only for an instance
+    /// the scenario marks as disposable: the caller checks that. Returns what was done and the gaps left.
+    /// </summary>
+    public static async Task<(IReadOnlyList<string> Done, IReadOnlyList<PreflightGap> Left)> PrepareAsync(RucioClient client, PreflightRequest request,
+        CancellationToken ct = default)
+    {
+        var done = new List<string>();
+        for (var round = 0; ; round++)
+        {
+            var gaps = await CheckAsync(client, request, ct).ConfigureAwait(false);
+            var repairs = gaps.Select(g => g.Repair).OfType<PreflightRepair>().DistinctBy(r => r.Done).ToList();
+            if (repairs.Count == 0 || round == 3) return (done, gaps);
+            foreach (var repair in repairs)
+            {
+                await repair.Apply(client.Strict, ct).ConfigureAwait(false);
+                done.Add(repair.Done);
+            }
+        }
     }
 
     /// <summary>A limit with room: twice what is needed, at least 1 TB.</summary>

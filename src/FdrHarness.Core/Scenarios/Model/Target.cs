@@ -46,6 +46,9 @@ public sealed record RucioConnection
 
     [Doc("Where Hermes delivers events.")]
     public BrokerConnection? Broker { get; init; }
+
+    [Doc("A test instance the harness may set up: `fdr live prepare` creates the scopes, RSE attributes and account limits the scenario needs only when this is true. Never set it on a production Rucio.")]
+    public bool Disposable { get; init; }
 }
 
 /// <summary>How to authenticate; secrets are named by where they live, never written here.</summary>
