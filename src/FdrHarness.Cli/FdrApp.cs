@@ -24,6 +24,8 @@ public static class FdrApp
           fdr live prepare test-lake.yaml                        # scopes, RSE attributes, limits on a disposable test Rucio
           fdr baseline scenarios/ci-smoke.yaml --seeds 5 --out baseline.json   # median and spread over 5 seeds
           fdr compare baseline.json reports/ci-smoke/20261125T110000Z-42         # exit 99 when a figure regressed
+          fdr run staging.yaml --target rucio --shard 2/4 --out runs/s2    # part 2 of 4 of the plan (an Indexed Job's pod)
+          fdr merge runs/s0 runs/s1 runs/s2 runs/s3 --out runs/all       # the shards as one run, its report and thresholds
 
         Exit codes: 0 success, 1 unexpected failure, 2 invalid scenario or arguments,
                     3 target unreachable, 99 thresholds failed, 130 interrupted (Ctrl-C), 143 stopped (SIGTERM).
@@ -55,6 +57,7 @@ public static class FdrApp
             SweepCommand.Create(stdout, stderr),
             RestoreCommand.Create(stdout, stderr),
             LiveCommand.Create(stdout, stderr),
+            MergeCommand.Create(stdout, stderr),
         };
         // The built-in version action prints the entry assembly's version (a test host's, in tests); print ours.
         foreach (var option in root.Options.OfType<VersionOption>()) option.Action = new PrintVersion(stdout);

@@ -54,10 +54,16 @@ public sealed record LakeResult
     /// <summary>Limit changes refused as the API server refuses them (a request above its limit once merged), with why.</summary>
     public IReadOnlyList<string> LimitChangesRefused { get; init; } = [];
     public IReadOnlyList<DaemonOutcome> Daemons { get; init; } = [];
+    /// <summary>What the shard's part did (run.json's counts of a shard); the whole run's without a shard.</summary>
+    public LakePart Part { get; init; } = new(0, 0, 0, 0, 0, 0, 0, 0);
 
     public long OomKills(string daemon) => Daemons.FirstOrDefault(d => d.Daemon == daemon)?.OomKills ?? 0;
     public long Restarts(string daemon) => Daemons.FirstOrDefault(d => d.Daemon == daemon)?.Restarts ?? 0;
 }
+
+/// <summary>The counts of a shard's part of the lake: its files, the transfers of its files, its rules (<see cref="LakeState.Shard"/>).</summary>
+public sealed record LakePart(long FilesInjected, long FilesRefused, long RulesCreated, long RulesOk, long RulesStuck, long TransfersSubmitted,
+    long TransfersDone, long TransfersFailed);
 
 /// <summary>The live view, reported every few virtual minutes.</summary>
 public sealed record LakeProgress(
@@ -87,15 +93,24 @@ public static class EmbeddedLake
     public static LakeResult Run(RunPlan plan, IObservationSink sink, IProgress<LakeProgress>? progress = null, CancellationToken ct = default) =>
         Run(plan, sink, progress, ct, atEnd: null);
 
+    /// <summary>
+    /// The whole plan on the lake, counting <paramref name="shard"/>'s part in <see cref="LakeResult.Part"/>. Every shard
+    /// simulates the same whole lake (its operations share the daemons, queues, links and quotas with the other shards'),
+    /// so the shards' parts sum exactly to one process's run; the sink decides which observations are the shard's.
+    /// </summary>
+    public static LakeResult Run(RunPlan plan, PlanShard? shard, IObservationSink sink, IProgress<LakeProgress>? progress = null, CancellationToken ct = default) =>
+        Run(plan, sink, progress, ct, atEnd: null, shard);
+
     /// <param name="atEnd">Tests look at the lake's catalog once the run is over.</param>
-    internal static LakeResult Run(RunPlan plan, IObservationSink sink, IProgress<LakeProgress>? progress, CancellationToken ct, Action<LakeState>? atEnd)
+    internal static LakeResult Run(RunPlan plan, IObservationSink sink, IProgress<LakeProgress>? progress, CancellationToken ct, Action<LakeState>? atEnd,
+        PlanShard? shard = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(sink);
         var scenario = plan.Scenario;
         var end = (long)plan.Duration.TotalMilliseconds;
 
-        var lake = new LakeState(plan, sink);
+        var lake = new LakeState(plan, sink) { Shard = shard is { IsWhole: false } ? shard : null };
         var workload = new PlanDriver(lake, plan, new ChaosEngine(lake));
         lake.Server.Workload = workload;
 
@@ -253,6 +268,15 @@ public static class EmbeddedLake
             RulesOkWithLockNotOk = okWithBadLock,
             LimitChangesRefused = c.LimitChangesRefused.ToArray(),
             Daemons = lake.Daemons.Select(d => new DaemonOutcome(d.Name, d.OomKills, d.Restarts, d.ItemsDone, d.Backlog, d.PeakBacklog, d.PeakMemory)).ToArray(),
+            Part = PartOf(lake),
         };
+    }
+
+    private static LakePart PartOf(LakeState lake)
+    {
+        var p = lake.Part;
+        var rules = lake.Rules.Where(r => lake.InPart(r.Kind, r.Did)).ToList();
+        return new LakePart(p.FilesInjected, p.FilesRefused, rules.Count, rules.Count(r => r.State == RuleState.Ok), rules.Count(r => r.State == RuleState.Stuck),
+            p.TransfersSubmitted, p.TransfersDone, p.TransfersFailed);
     }
 }

@@ -19,9 +19,41 @@ public sealed class EmbeddedTarget : IRehearsalTarget
         ArgumentNullException.ThrowIfNull(context);
         var progress = context.Progress is { } p ? new Reporter(x => p.Report(new RehearsalProgress(x.VirtualTime, x.Duration, x.FilesInjected,
             x.TransfersActive, x.TransfersDone, x.TransfersFailed, x.Backlog))) : null;
-        var r = EmbeddedLake.Run(plan, context.Sink, progress, ct);
-        Result = r;
-        return Task.FromResult(new TargetOutcome(Counters(plan, r), Summary(r)));
+        if (context.Shard is not { IsWhole: false } shard)
+        {
+            var r = EmbeddedLake.Run(plan, context.Sink, progress, ct);
+            Result = r;
+            return Task.FromResult(new TargetOutcome(Counters(plan, r), Summary(r)));
+        }
+        // A shard simulates the whole lake (the shards' operations share it) and keeps only its part's observations and counts.
+        var sink = new ShardSink(context.Sink, shard);
+        var result = EmbeddedLake.Run(plan, shard, sink, progress, ct);
+        Result = result;
+        return Task.FromResult(new TargetOutcome(Counters(shard, result.Part, sink.Events), [$"shard {shard.Spec}: {ShardLine(shard, result.Part)}", .. Summary(result)]));
+    }
+
+    /// <summary>run.json's counts of a shard: its part of the plan and what its files and rules did on the whole lake.</summary>
+    private static Dictionary<string, double> Counters(PlanShard shard, LakePart p, long events) => new()
+    {
+        [RunCounters.FilesPlanned] = shard.Counts.Files,
+        [RunCounters.FilesInjected] = p.FilesInjected,
+        [RunCounters.FilesRefused] = p.FilesRefused,
+        [RunCounters.RulesPlanned] = shard.Counts.Rules,
+        [RunCounters.RulesCreated] = p.RulesCreated,
+        [RunCounters.RulesOk] = p.RulesOk,
+        [RunCounters.RulesStuck] = p.RulesStuck,
+        [RunCounters.NoiseFiles] = shard.Counts.NoiseFiles,
+        [RunCounters.TransfersSubmitted] = p.TransfersSubmitted,
+        [RunCounters.TransfersDone] = p.TransfersDone,
+        [RunCounters.TransfersFailed] = p.TransfersFailed,
+        [RunCounters.Events] = events,
+    };
+
+    private static string ShardLine(PlanShard shard, LakePart p)
+    {
+        static string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+        return $"its part {N(p.FilesInjected)} of {N(shard.Counts.Files)} files injected, {N(p.TransfersSubmitted)} transfers submitted, " +
+            $"{N(p.RulesCreated)} rules; the lines below are the whole lake's";
     }
 
     private static Dictionary<string, double> Counters(RunPlan plan, LakeResult r) => new()

@@ -166,6 +166,32 @@ public sealed partial class LakeState
 
     public LakeCounters Counters { get; } = new();
 
+    /// <summary>
+    /// The part of the plan this process answers for (<c>--shard</c>); null for the whole plan. The lake is simulated
+    /// whole whatever the shard — its daemons, queues, links and quotas are shared by every shard's operations, as a
+    /// real Rucio's are — and <see cref="Part"/> counts what the shard's own files and rules did.
+    /// </summary>
+    public PlanShard? Shard { get; init; }
+
+    /// <summary>Counters of the shard's part (files injected and refused, transfers); the whole run's without a shard.</summary>
+    public LakeCounters Part { get; } = new();
+
+    /// <summary>Whether a file (of an experiment, or a noise file) is in the shard's part.</summary>
+    public bool InPart(int file)
+    {
+        if (Shard is not { } shard) return true;
+        var e = ExperimentOfFile(file);
+        return e.Generator is null ? shard.OwnsNoiseFile(file - e.FileOffset) : shard.OwnsDataset(e.Index, (file - e.FileOffset) / e.FilesPerDataset);
+    }
+
+    /// <summary>Whether a DID the lake holds (a rule's) is in the shard's part.</summary>
+    public bool InPart(DidKind kind, int did) => Shard is not { } shard || kind switch
+    {
+        DidKind.Dataset => shard.OwnsDataset(Datasets.Experiment[did], did - Experiments[Datasets.Experiment[did]].DatasetOffset),
+        DidKind.Container => InPart(DidKind.Dataset, Containers.DatasetRange(did, Experiments).First),
+        _ => InPart(did),
+    };
+
     /// <summary>A daemon the scenario does not list still runs: one pod, no requests or limits.</summary>
     private DaemonSpec SpecOf(string name) =>
         Scenario.Daemons.FirstOrDefault(d => d.Name == name) ?? new DaemonSpec { Name = name, Replicas = 1 };

@@ -24,6 +24,7 @@ internal sealed class PlanExecutor
     private const int TransitionChecksPerRound = 500;
 
     private readonly RunPlan _plan;
+    private readonly PlanShard _shard;
     private readonly RucioConnection _connection;
     private readonly RucioClient _client;
     private readonly RucioCatalog _catalog;
@@ -40,10 +41,12 @@ internal sealed class PlanExecutor
     private readonly List<Task> _background = [];
     private long _filesRegistered, _rulesCreated, _rulesRetired, _noiseFiles, _failed;
 
-    public PlanExecutor(RunPlan plan, RucioConnection connection, RucioClient client, LiveRunOptions options, TextWriter log, IObservationSink sink,
+    /// <param name="shard">The part of the plan this process carries out (the whole plan unless --shard); the other shards carry out theirs against the same Rucio.</param>
+    public PlanExecutor(RunPlan plan, PlanShard shard, RucioConnection connection, RucioClient client, LiveRunOptions options, TextWriter log, IObservationSink sink,
         DateTimeOffset start)
     {
         _plan = plan;
+        _shard = shard;
         _connection = connection;
         _client = client;
         _catalog = new RucioCatalog(client, new CatalogOptions { Concurrency = 1, Rounds = 1 });
@@ -80,7 +83,7 @@ internal sealed class PlanExecutor
         var lastPrint = _options.Time.GetTimestamp();
         try
         {
-            foreach (var operation in _plan.Operations())
+            foreach (var operation in _shard.Operations())
             {
                 var intended = _start + operation.At;
                 var wait = intended - _options.Time.GetUtcNow();
@@ -120,7 +123,7 @@ internal sealed class PlanExecutor
     }
 
     private string Progress() => string.Create(CultureInfo.InvariantCulture,
-        $"  {FilesRegistered:N0} of {_plan.Counts.Files:N0} files registered, {RulesCreated:N0} of {_plan.RuleCount:N0} rules, {NoiseFiles:N0} noise files, {Failed:N0} operations failed");
+        $"  {FilesRegistered:N0} of {_shard.Counts.Files:N0} files registered, {RulesCreated:N0} of {_shard.Counts.Rules:N0} rules, {NoiseFiles:N0} noise files, {Failed:N0} operations failed");
 
     /// <summary>One unit of work: a kind for the statistics, what to do, what to mark before it is queued, and what to mark when it is given up.</summary>
     private sealed record Work(string Kind, Func<CancellationToken, Task> Run, Action? Prepare = null, Action? GiveUp = null);

@@ -234,9 +234,11 @@ public sealed class RucioTarget : IRehearsalTarget, IDisposable
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(context);
         var start = new DateTimeOffset(context.StartedUtc, TimeSpan.Zero);
-        var sink = context.Sink;
+        // A shard carries out its part of the plan; every shard reads the same broker and keeps the events of its own DIDs.
+        var shard = context.Shard ?? PlanShard.Whole(plan);
+        var sink = shard.IsWhole ? context.Sink : new ShardSink(context.Sink, shard);
         var log = context.Log;
-        var executor = new PlanExecutor(plan, Connection, _client, _options, log, sink, start);
+        var executor = new PlanExecutor(plan, shard, Connection, _client, _options, log, sink, start);
         var counters = new ConcurrentDictionary<string, double>(StringComparer.Ordinal);
         var summary = new List<string>();
         var exit = ExitCodes.Success;
@@ -281,7 +283,8 @@ public sealed class RucioTarget : IRehearsalTarget, IDisposable
         {
             await log.WriteLineAsync("no broker configured (target.rucio.broker): progress comes from rule states only").ConfigureAwait(false);
         }
-        var beside = _options.Alongside is { } alongside
+        // The cluster's chaos and observation happen once, on the shard that owns the cluster.
+        var beside = _options.Alongside is { } alongside && shard.OwnsCluster
             ? Task.Run(() => alongside(new LiveRunContext(plan, context.RunPath, context.StartedUtc, sink, counters), stopEvents.Token), CancellationToken.None)
             : Task.FromResult(ExitCodes.Success);
 
@@ -314,9 +317,9 @@ public sealed class RucioTarget : IRehearsalTarget, IDisposable
         }
 
         if (consumer is not null) summary.Add($"events: {consumer.Written} written, {consumer.Filtered} of other scopes, {consumer.Duplicates} redeliveries dropped");
-        await ReconcileAsync(plan, executor, counters, summary, CancellationToken.None).ConfigureAwait(false);
-        counters[RunCounters.FilesPlanned] = plan.Counts.Files;
-        counters[RunCounters.RulesPlanned] = plan.RuleCount;
+        await ReconcileAsync(plan, shard, executor, counters, summary, CancellationToken.None).ConfigureAwait(false);
+        counters[RunCounters.FilesPlanned] = shard.Counts.Files;
+        counters[RunCounters.RulesPlanned] = shard.Counts.Rules;
         counters[RunCounters.RulesRetired] = executor.RulesRetired;
         counters[RunCounters.NoiseFiles] = executor.NoiseFiles;
         counters[RunCounters.OperationsFailed] = executor.Failed;
@@ -333,7 +336,7 @@ public sealed class RucioTarget : IRehearsalTarget, IDisposable
     /// The run's counts as Rucio holds them: the files attached to each dataset the run wrote into, and the state of
     /// each rule it created. When Rucio cannot be read, the counts are left out and the summary says so.
     /// </summary>
-    private async Task ReconcileAsync(RunPlan plan, PlanExecutor executor, ConcurrentDictionary<string, double> counters, List<string> summary, CancellationToken ct)
+    private async Task ReconcileAsync(RunPlan plan, PlanShard shard, PlanExecutor executor, ConcurrentDictionary<string, double> counters, List<string> summary, CancellationToken ct)
     {
         try
         {
@@ -361,7 +364,7 @@ public sealed class RucioTarget : IRehearsalTarget, IDisposable
             counters[RunCounters.RulesOk] = ok;
             counters[RunCounters.RulesStuck] = stuck;
             summary.Add(string.Create(CultureInfo.InvariantCulture,
-                $"Rucio holds {files:N0} of the {plan.Counts.Files:N0} planned files in the run's datasets; rules: {rules:N0} of {plan.RuleCount:N0} planned, {ok:N0} OK, {stuck:N0} stuck"));
+                $"Rucio holds {files:N0} of the {shard.Counts.Files:N0} planned files in the run's datasets; rules: {rules:N0} of {shard.Counts.Rules:N0} planned, {ok:N0} OK, {stuck:N0} stuck"));
         }
         catch (Exception e) when (e is RucioException or RucioUnreachableException or HttpRequestException or System.Text.Json.JsonException or OperationCanceledException)
         {

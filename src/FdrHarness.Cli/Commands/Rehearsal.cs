@@ -22,6 +22,8 @@ public sealed record RehearsalOptions
     public RunMetrics? Metrics { get; init; }
     /// <summary>The exit code when the run's token is cancelled (130 for SIGINT, 143 for SIGTERM).</summary>
     public Func<int> InterruptedExit { get; init; } = () => ExitCodes.Interrupted;
+    /// <summary>--shard i/N: carry out part i of N of the plan; null for the whole plan.</summary>
+    public ShardSpec? Shard { get; init; }
 }
 
 /// <summary>
@@ -37,7 +39,8 @@ public static class Rehearsal
         RunInfo info;
         try
         {
-            dir = RunDirectory.Start(scenario, options.ReportsRoot, options.OutDir, out info, options.Time);
+            dir = RunDirectory.Start(scenario, options.ReportsRoot, options.OutDir, out info, options.Time,
+                options.Shard is { } s ? new RunShard(s.Index, s.Count) : null);
         }
         catch (Exception e) when (e is RunDirectoryException or IOException or UnauthorizedAccessException)
         {
@@ -49,8 +52,10 @@ public static class Rehearsal
         var wall = Stopwatch.StartNew();
         TargetOutcome? outcome = null;
         var exit = ExitCodes.Success;
-        // Abort-on-fail watches a live run on its wall clock; the lake is judged once, at its end.
-        var abort = target.Kind == "embedded" ? null : RunVerdict.AbortOnFail(scenario, stdout)?.Invoke(info.StartedUtc);
+        var shard = options.Shard is { } spec ? new PlanShard(plan, spec) : null;
+        if (shard is not null) await stdout.WriteLineAsync($"Shard {shard.Spec}: its part of the plan; the thresholds and the report come from fdr merge").ConfigureAwait(false);
+        // Abort-on-fail watches a live run on its wall clock; the lake is judged once, at its end; a shard sees only its part.
+        var abort = target.Kind == "embedded" || shard is not null ? null : RunVerdict.AbortOnFail(scenario, stdout)?.Invoke(info.StartedUtc);
         string? abortReason = null;
         await using (var parquet = dir.OpenSink())
         {
@@ -60,7 +65,7 @@ public static class Rehearsal
             try
             {
                 outcome = await WithProgress(stdout, target, options.Metrics, progress =>
-                    target.ExecuteAsync(plan, new RehearsalContext(dir.Path, info.StartedUtc, sink, stdout, progress), stop.Token)).ConfigureAwait(false);
+                    target.ExecuteAsync(plan, new RehearsalContext(dir.Path, info.StartedUtc, sink, stdout, progress, shard), stop.Token)).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -83,9 +88,17 @@ public static class Rehearsal
             foreach (var line in outcome.Summary) await stdout.WriteLineAsync("  " + line).ConfigureAwait(false);
             exit = outcome.ExitCode;
         }
-        // The report reads only the observation files, so an interrupted or aborted run gets its report too.
-        var verdict = RunVerdict.ReportAndJudge(scenario, dir.Path, stdout, options.Metrics);
-        if (exit == ExitCodes.Success) exit = verdict;
+        // The report reads only the observation files, so an interrupted or aborted run gets its report too. A shard's
+        // observations are a part of the run's: its report and thresholds come from the merged shards.
+        if (shard is null)
+        {
+            var verdict = RunVerdict.ReportAndJudge(scenario, dir.Path, stdout, options.Metrics);
+            if (exit == ExitCodes.Success) exit = verdict;
+        }
+        else if (outcome is not null)
+        {
+            await stdout.WriteLineAsync($"Shard {shard.Spec} finished: join the {shard.Spec.Count} shards' folders with fdr merge RUN_DIR... --out DIR").ConfigureAwait(false);
+        }
         dir.Finish(info, exit, outcome?.Counters, options.Time);
         if (outcome is null) await stderr.WriteLineAsync($"Interrupted after {wall.Elapsed.TotalSeconds:0.0} s; the partial report is {Path.Combine(dir.Path, "report.html")}").ConfigureAwait(false);
         return exit;

@@ -17,7 +17,17 @@ public static class RunCommand
         var rucioUrl = RucioUrlOption.Create();
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (as `fdr plan` does) and every chaos action; touch nothing." };
         var metricsOptions = new MetricsOptions();
-        var command = new Command("run", "Run a rehearsal and write its run directory.") { output, rucioUrl, dryRun, metricsOptions.Port, metricsOptions.Wait };
+        var shard = new Option<ShardSpec?>("--shard")
+        {
+            Description = "Carry out part INDEX of COUNT of the plan (0 ≤ INDEX < COUNT, e.g. $JOB_COMPLETION_INDEX/4); join the shards with fdr merge.",
+            CustomParser = r =>
+            {
+                if (ShardSpec.TryParse(r.Tokens.Single().Value, out var s, out var error)) return s;
+                r.AddError(error);
+                return null;
+            },
+        };
+        var command = new Command("run", "Run a rehearsal and write its run directory.") { output, rucioUrl, dryRun, shard, metricsOptions.Port, metricsOptions.Wait };
         scenario.AddTo(command);
         command.SetAction(parse =>
         {
@@ -38,6 +48,7 @@ public static class RunCommand
                 var options = new RehearsalOptions
                 {
                     OutDir = parse.GetValue(output), Metrics = metrics, InterruptedExit = () => signals.Received ?? ExitCodes.Interrupted,
+                    Shard = parse.GetValue(shard),
                 };
                 if (s.Target.Kind == TargetKind.Embedded)
                     return Rehearsal.RunAsync(RunPlan.Create(s), new EmbeddedTarget(), options, stdout, stderr, signals.Token).GetAwaiter().GetResult();
@@ -50,7 +61,9 @@ public static class RunCommand
     /// <summary>A live run: the cluster checked and probed first, then Rucio; either refusing ends it before anything is written.</summary>
     private static async Task<int> RunLive(Scenario s, Core.Scenarios.Yaml.SourceMap map, Uri? rucioUrl, RehearsalOptions options, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
-        var prepared = ClusterSide.Prepare(s, map, stdout, stderr, ct, out var cluster);
+        // The cluster's chaos and observation belong to shard 0 (they act on what every shard shares); other shards leave it alone.
+        k8s.IKubernetes? cluster = null;
+        var prepared = options.Shard is { Index: > 0 } ? ExitCodes.Success : ClusterSide.Prepare(s, map, stdout, stderr, ct, out cluster);
         if (prepared != ExitCodes.Success) return prepared;
         var live = new LiveRunOptions
         {

@@ -19,7 +19,13 @@ public interface IRehearsalTarget
 
 /// <summary>What a target is handed for one run: where it writes and how it reports progress.</summary>
 /// <param name="Progress">Progress for the terminal, reported on the target's thread; may be null.</param>
-public sealed record RehearsalContext(string RunPath, DateTime StartedUtc, IObservationSink Sink, TextWriter Log, IProgress<RehearsalProgress>? Progress = null);
+/// <param name="Shard">
+/// The part of the plan this process carries out (<c>--shard i/N</c>); null for the whole plan. A target carries out
+/// only the shard's operations where its peers share the target (a live Rucio), writes only the shard's observations
+/// (<see cref="ShardSink"/>) and counts only the shard's part, so the shards' counts sum to the whole run's.
+/// </param>
+public sealed record RehearsalContext(string RunPath, DateTime StartedUtc, IObservationSink Sink, TextWriter Log, IProgress<RehearsalProgress>? Progress = null,
+    PlanShard? Shard = null);
 
 /// <summary>The terminal's view of a running rehearsal, whatever the target.</summary>
 /// <param name="Elapsed">Time on the target's clock since the start (virtual for the lake).</param>

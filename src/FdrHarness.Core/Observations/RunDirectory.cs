@@ -8,6 +8,9 @@ using FdrHarness.Core.Scenarios.Yaml;
 
 namespace FdrHarness.Core.Observations;
 
+/// <summary>Which shard of how many a run was (run.json's "shard").</summary>
+public sealed record RunShard(int Index, int Count);
+
 /// <summary>What run.json says about a run. Holds no secrets: only names, numbers and times.</summary>
 public sealed record RunInfo
 {
@@ -27,6 +30,10 @@ public sealed record RunInfo
     public int? ExitStatus { get; init; }
     /// <summary>Summary counters (events, files, transfers…), when the caller has them.</summary>
     public IReadOnlyDictionary<string, double>? Summary { get; init; }
+    /// <summary>--shard i/N: this run carried out part <c>Index</c> of <c>Count</c> of the plan; null for a whole run.</summary>
+    public RunShard? Shard { get; init; }
+    /// <summary>A run made by `fdr merge`: the shard run folders it joined, by shard index.</summary>
+    public IReadOnlyList<string>? MergedFrom { get; init; }
 
     /// <summary>A run of <paramref name="scenario"/> starting now, as seen by <paramref name="clock"/>.</summary>
     public static RunInfo Start(Scenario scenario, TimeProvider? clock = null) => new()
@@ -165,9 +172,9 @@ public sealed class RunDirectory
     /// Starts a run of <paramref name="scenario"/>: creates its folder (see <see cref="Create(string, string, long, DateTime, string?)"/>),
     /// writes scenario.yaml and run.json without an exit status. End it with <see cref="Finish"/>.
     /// </summary>
-    public static RunDirectory Start(Scenario scenario, string reportsRoot, string? outDir, out RunInfo info, TimeProvider? clock = null)
+    public static RunDirectory Start(Scenario scenario, string reportsRoot, string? outDir, out RunInfo info, TimeProvider? clock = null, RunShard? shard = null)
     {
-        info = RunInfo.Start(scenario, clock);
+        info = RunInfo.Start(scenario, clock) with { Shard = shard };
         var run = Create(reportsRoot, info, outDir);
         run.WriteScenario(scenario);
         run.WriteRunInfo(info);

@@ -64,6 +64,7 @@ public sealed partial class RunPlan
             operations.AddRange(lifetimes);
         }
         rules = kept.Count;
+        _ruleDids = [.. kept.Select(d => d.Did)];
         // Stable: at one instant, rules before lifetimes, each in planning order.
         return [.. operations.Where(o => o.At < Duration).Select((o, i) => (o, i)).OrderBy(x => x.o.At).ThenBy(x => x.i).Select(x => x.o)];
     }

@@ -25,6 +25,7 @@ public sealed record PlanCounts(long Files, long Datasets, int Rules, int RuleLi
 public sealed partial class RunPlan
 {
     private readonly List<PlannedOperation> _ruleOperations;
+    private PlannedDid[] _ruleDids = [];
     private readonly long[][] _datasetFirstMs;
     private readonly long[][] _datasetLastMs;
     private readonly long[] _injected;
@@ -105,6 +106,9 @@ public sealed partial class RunPlan
             foreach (var s in sources) s.Dispose();
         }
     }
+
+    /// <summary>The DID planned rule <paramref name="rule"/> is on.</summary>
+    public PlannedDid RuleDid(int rule) => _ruleDids[rule];
 
     public string ScopeOf(PlannedDid did) => Experiments[did.Experiment].Scope;
 

@@ -34,6 +34,7 @@ public sealed class ConveyorSubmitter(LakeState lake, DaemonSpec spec) : QueueDa
         r.State[request] = RequestState.Submitted;
         r.SubmittedAt[request] = Lake.Now;
         Lake.Counters.TransfersSubmitted++;
+        if (Lake.InPart(Lake.Locks.File[r.Lock[request]])) Lake.Part.TransfersSubmitted++;
         Lake.Emit(Lake.TransferEvent("transfer-submitted", request));
         Lake.Fts.Submit(request);
     }
@@ -81,10 +82,16 @@ public sealed class ConveyorPoller(LakeState lake, DaemonSpec spec) : QueueDaemo
         var r = Lake.Requests;
         var failed = r.Failure[request] != TransferFailure.None;
         r.State[request] = failed ? RequestState.Failed : RequestState.Done;
-        if (failed) Lake.Counters.TransfersFailed++;
+        var mine = Lake.InPart(Lake.Locks.File[r.Lock[request]]);
+        if (failed)
+        {
+            Lake.Counters.TransfersFailed++;
+            if (mine) Lake.Part.TransfersFailed++;
+        }
         else
         {
             Lake.Counters.TransfersDone++;
+            if (mine) Lake.Part.TransfersDone++;
             Lake.Counters.BytesTransferred += Lake.Files.Bytes[Lake.Locks.File[r.Lock[request]]];
         }
         Lake.Emit(Lake.TransferEvent(failed ? "transfer-failed" : "transfer-done", request));

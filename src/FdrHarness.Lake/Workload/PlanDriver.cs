@@ -122,6 +122,7 @@ internal sealed class PlanDriver(LakeState lake, RunPlan plan, ChaosEngine chaos
         {
             files.State[file] = FileState.Refused;
             lake.Counters.FilesRefused++;
+            if (lake.InPart(file)) lake.Part.FilesRefused++;
             lake.Counters.QuotaRefusals++;
             return;
         }
@@ -129,6 +130,7 @@ internal sealed class PlanDriver(LakeState lake, RunPlan plan, ChaosEngine chaos
         var replica = lake.Replicas.Add(files, file, (byte)rse, ReplicaState.Available, primary: true);
         lake.ReplicaArrived(replica);
         lake.Counters.FilesInjected++;
+        if (lake.InPart(file)) lake.Part.FilesInjected++;
     }
 
     private int WriteRse(ExperimentInfo e, int start, long bytes)
@@ -188,6 +190,7 @@ internal sealed class PlanDriver(LakeState lake, RunPlan plan, ChaosEngine chaos
         {
             files.State[file] = FileState.Refused;
             lake.Counters.FilesRefused++;
+            if (lake.InPart(file)) lake.Part.FilesRefused++;
             lake.Counters.QuotaRefusals++;
             return;
         }
@@ -195,6 +198,7 @@ internal sealed class PlanDriver(LakeState lake, RunPlan plan, ChaosEngine chaos
         var replica = lake.Replicas.Add(files, file, src, ReplicaState.Available, primary: true);
         lake.ReplicaArrived(replica);
         lake.Counters.FilesInjected++;
+        if (lake.InPart(file)) lake.Part.FilesInjected++;
         lake.Transmogrifier.Add(1);
         lake.Undertaker.Expire(Undertaker.EncodeFile(file), lake.Now + Ms(plan.Noise.PhaseOf(noise.Index).Lifetime));
         lake.Server.Call(call with { Kind = ApiCallKind.NoiseRule });
