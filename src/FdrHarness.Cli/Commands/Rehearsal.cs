@@ -22,7 +22,7 @@ public sealed record RehearsalOptions
     public RunMetrics? Metrics { get; init; }
     /// <summary>The exit code when the run's token is cancelled (130 for SIGINT, 143 for SIGTERM).</summary>
     public Func<int> InterruptedExit { get; init; } = () => ExitCodes.Interrupted;
-    /// <summary>--shard i/N: carry out part i of N of the plan; null for the whole plan.</summary>
+    /// <summary>--shard i/N: carry out part i of N of the plan (recorded in run.json for fdr merge); null for the whole plan.</summary>
     public ShardSpec? Shard { get; init; }
 }
 
@@ -52,7 +52,8 @@ public static class Rehearsal
         var wall = Stopwatch.StartNew();
         TargetOutcome? outcome = null;
         var exit = ExitCodes.Success;
-        var shard = options.Shard is { } spec ? new PlanShard(plan, spec) : null;
+        // --shard 0/1 is the whole plan (a one-pod Indexed Job): a whole run, with its report and thresholds.
+        var shard = options.Shard is { IsWhole: false } spec ? new PlanShard(plan, spec) : null;
         if (shard is not null) await stdout.WriteLineAsync($"Shard {shard.Spec}: its part of the plan; the thresholds and the report come from fdr merge").ConfigureAwait(false);
         // Abort-on-fail watches a live run on its wall clock; the lake is judged once, at its end; a shard sees only its part.
         var abort = target.Kind == "embedded" || shard is not null ? null : RunVerdict.AbortOnFail(scenario, stdout)?.Invoke(info.StartedUtc);

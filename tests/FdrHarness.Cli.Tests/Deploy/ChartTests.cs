@@ -26,9 +26,11 @@ public sealed partial class ChartTests
     private static readonly string ChartDir = Path.Combine(RepoPaths.Root, "deploy", "helm", "fdr");
     private static readonly string SmokeScenario = File.ReadAllText(RepoPaths.Scenario("ci-smoke.yaml"));
 
-    private static List<IKubernetesObject> Manifests(string? scenario = null)
+    private static List<IKubernetesObject> Manifests(string? scenario = null, int? shards = null)
     {
-        var rendered = Chart.Render(ChartDir, Release, Namespace, new Dictionary<string, string> { ["scenario"] = scenario ?? SmokeScenario });
+        var set = new Dictionary<string, string> { ["scenario"] = scenario ?? SmokeScenario };
+        if (shards is { } n) set["shards"] = n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var rendered = Chart.Render(ChartDir, Release, Namespace, set);
         return [.. KubernetesYaml.LoadAllFromString(rendered, strict: true).Cast<IKubernetesObject>()];
     }
 
@@ -147,14 +149,14 @@ public sealed partial class ChartTests
         var runs = pod.Volumes.Single(v => v.PersistentVolumeClaim?.ClaimName == claim.Metadata.Name);
         var runsMount = c.VolumeMounts.Single(m => m.Name == runs.Name);
         var outDir = c.Args[c.Args.IndexOf("--out") + 1];
-        Assert.Equal($"{runsMount.MountPath}/{Release}", outDir);
+        Assert.Equal($"{runsMount.MountPath}/{Release}/shard-$(JOB_COMPLETION_INDEX)", outDir);
 
         var port = c.Args[c.Args.IndexOf("--metrics-port") + 1];
         Assert.Equal(port, Assert.Single(c.Ports).ContainerPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(port, job.Spec.Template.Metadata.Annotations["prometheus.io/port"]);
         Assert.Equal("true", job.Spec.Template.Metadata.Annotations["prometheus.io/scrape"]);
 
-        // The pre-delete hook restores that same run directory, mounted by subPath so it exists even if nothing ran.
+        // The pre-delete hook restores shard 0's run directory (the shard that changes limits), mounted by subPath so it exists even if nothing ran.
         var hook = RestoreHook(all);
         Assert.Equal("pre-delete", hook.Metadata.Annotations["helm.sh/hook"]);
         var r = Assert.Single(hook.Spec.Template.Spec.Containers);
@@ -162,7 +164,35 @@ public sealed partial class ChartTests
         Assert.Equal("restore", r.Args[0]);
         var hookMount = r.VolumeMounts.Single(m => m.MountPath == r.Args[1]);
         Assert.Equal(claim.Metadata.Name, hook.Spec.Template.Spec.Volumes.Single(v => v.Name == hookMount.Name).PersistentVolumeClaim.ClaimName);
-        Assert.Equal(outDir, $"{runsMount.MountPath}/{hookMount.SubPath}");
+        Assert.Equal(outDir.Replace("$(JOB_COMPLETION_INDEX)", "0", StringComparison.Ordinal), $"{runsMount.MountPath}/{hookMount.SubPath}");
+    }
+
+    [Theory]
+    [InlineData(null, 1)]   // the default: one pod, the whole plan (--shard 0/1 is a whole run, with its report)
+    [InlineData(4, 4)]
+    public void TheJobIsAnIndexedJobWhosePodsEachRunTheirShard(int? shards, int expected)
+    {
+        var job = Rehearsal(Manifests(shards: shards));
+        var c = Assert.Single(job.Spec.Template.Spec.Containers);
+
+        Assert.Equal("Indexed", job.Spec.CompletionMode);
+        Assert.Equal(expected, job.Spec.Completions);
+        Assert.Equal(expected, job.Spec.Parallelism);           // all shards inject at once, against the same Rucio
+        Assert.Equal(0, job.Spec.BackoffLimit);
+        // Kubernetes sets JOB_COMPLETION_INDEX in each pod of an Indexed Job and expands $(VAR) in args from the
+        // container's environment: nothing in the template may shadow it.
+        Assert.DoesNotContain(c.Env ?? [], e => e.Name == "JOB_COMPLETION_INDEX");
+        var shardArg = c.Args[c.Args.IndexOf("--shard") + 1];
+        var outArg = c.Args[c.Args.IndexOf("--out") + 1];
+        var outs = new HashSet<string>(StringComparer.Ordinal);
+        for (var index = 0; index < expected; index++)
+        {
+            string Expand(string arg) => arg.Replace("$(JOB_COMPLETION_INDEX)", index.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+            Assert.True(Core.Planning.ShardSpec.TryParse(Expand(shardArg), out var spec, out var error), error);
+            Assert.Equal(new Core.Planning.ShardSpec(index, expected), spec);
+            Assert.True(outs.Add(Expand(outArg)), "two shards write into one folder");
+        }
+        Assert.DoesNotContain("$(", string.Join(' ', c.Args.Where(a => a != shardArg && a != outArg)), StringComparison.Ordinal);
     }
 
     [Fact]
