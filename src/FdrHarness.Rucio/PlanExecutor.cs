@@ -543,7 +543,7 @@ internal sealed class PlanExecutor
             _outages.TryAdd(outage.Rse, made);
             _sink.Fault(new FaultRecord
             {
-                Start = now, End = now + outage.During, Name = firing.Name, Kind = "rse_outage", Target = outage.Rse,
+                Start = now, End = now + outage.During, Name = firing.Name, Kind = ChaosKinds.RseOutage, Target = outage.Rse,
                 Detail = "unavailable: " + string.Join(",", outage.Unavailable).ToLowerInvariant(),
             });
         }

@@ -37,12 +37,15 @@ public sealed class HelmValuesRoundTripTests(SmokeRun run)
             if (d.Threads is { } threads) Assert.Equal(threads, spec.Threads);
         }
 
-        // And the recommender's own reader agrees with Core's on every daemon.
-        var theirs = HelmRecommender.ReadOverride(values, new Dictionary<string, string>());
-        foreach (var (daemon, (requests, limits, replicas)) in theirs)
+        // The servers' own chart (replicaCount and resources at the top) reads back the same way.
+        foreach (var d in recommended.Daemons.Where(d => HelmRecommender.Servers.Contains(d.Daemon)))
         {
-            var spec = Assert.Single(result.Scenario!.Daemons, s => s.Name == daemon);
-            Assert.Equal((requests, limits, replicas), (spec.Requests, spec.Limits, (int?)spec.Replicas));
+            var server = HelmValues.ApplyServer(scenario, d.Daemon, HelmRecommender.ServerValues(d, run.Dir), $"{d.Daemon}.values.yaml");
+            Assert.True(server.Ok, string.Join("\n", server.Diagnostics));
+            var spec = Assert.Single(server.Scenario!.Daemons, s => s.Name == d.Daemon);
+            var memory = new ByteSize((d.Memory + (1 << 20) - 1) >> 20 << 20);
+            Assert.Equal((d.Replicas, memory, memory), (spec.Replicas, spec.Requests.Memory, spec.Limits.Memory));
+            Assert.Equal(CpuQuantity.FromCores(Math.Max(d.CpuRequest, 0.001)), spec.Requests.Cpu);
         }
     }
 }

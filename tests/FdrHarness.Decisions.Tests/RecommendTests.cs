@@ -1,3 +1,5 @@
+using FdrHarness.Core.Scenarios.Helm;
+using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Decisions.Recommend;
 using FdrHarness.Decisions.Sweep;
 using FdrHarness.Lake;
@@ -45,7 +47,17 @@ public sealed class RecommendTests
             Assert.Contains("conveyorTransferSubmitter:", daemons);
             var servers = HelmRecommender.Servers.Where(s => File.Exists(Path.Combine(folder, $"{s}.values.yaml")))
                 .ToDictionary(s => s, s => File.ReadAllText(Path.Combine(folder, $"{s}.values.yaml")));
-            var scenario = HelmRecommender.Apply(Load("escape-fdr-2020.yaml"), HelmRecommender.ReadOverride(daemons, servers));
+            // Read back as `fdr run --helm-values` reads a values file; the override supersedes the scenario's limit changes.
+            var applied = HelmValues.Apply(Load("escape-fdr-2020.yaml"), daemons, "rucio-daemons.values.yaml");
+            Assert.True(applied.Ok, string.Join("\n", applied.Diagnostics));
+            var scenario = applied.Scenario!;
+            foreach (var (server, text) in servers)
+            {
+                var withServer = HelmValues.ApplyServer(scenario, server, text, $"{server}.values.yaml");
+                Assert.True(withServer.Ok, string.Join("\n", withServer.Diagnostics));
+                scenario = withServer.Scenario!;
+            }
+            scenario = scenario with { Chaos = [.. scenario.Chaos.Where(c => c is not LimitChange)] };
             var sink = new AggregatingSink();
             var result = EmbeddedLake.Run(scenario, sink);
             Assert.Empty(result.Daemons.Where(d => d.OomKills > 0).Select(d => $"{d.Daemon}: {d.OomKills} OOMKilled"));

@@ -162,8 +162,8 @@ public sealed class RunMetrics : IObservationSink
         tr?.Inc();
         switch (type)
         {
-            case "transfer-done" when e.Bytes is { } b: _transferBytes.WithLabels(key.Item2!, key.Item3!).Inc(b); break;
-            case "deletion-done":
+            case EventTypes.TransferDone when e.Bytes is { } b: _transferBytes.WithLabels(key.Item2!, key.Item3!).Inc(b); break;
+            case EventTypes.DeletionDone:
                 var rse = _rses.Bound(e.Rse);
                 _deletions.WithLabels(rse).Inc();
                 if (e.Bytes is { } d) _deletedBytes.WithLabels(rse).Inc(d);

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using FdrHarness.Core.Chaos;
 using FdrHarness.Core.Diagnostics;
+using FdrHarness.Core.Observations;
 using FdrHarness.Core.Quantities;
 using FdrHarness.Core.Rucio;
 using FdrHarness.Core.Scenarios.Model;
@@ -324,14 +325,14 @@ public sealed partial class ScenarioValidator
                     if (!_rseNames.Contains(o.Rse))
                         Error(o, nameof(o.Rse), $"rse_outage: no RSE named '{o.Rse}'", Suggestions.DidYouMean(o.Rse, _rseNames));
                     Within(o, nameof(o.From), o.From);
-                    Positive(o, nameof(o.During), o.During, "rse_outage");
+                    Positive(o, nameof(o.During), o.During, ChaosKinds.RseOutage);
                     if (o.Unavailable.Count == 0) Error(o, nameof(o.Unavailable), "rse_outage makes nothing unavailable", "list read, write or delete");
                     break;
                 case LinkDegradation g:
                     Expression(g.Source, g, nameof(g.Source));
                     Expression(g.Destination, g, nameof(g.Destination));
                     Within(g, nameof(g.From), g.From);
-                    Positive(g, nameof(g.During), g.During, "link_degradation");
+                    Positive(g, nameof(g.During), g.During, ChaosKinds.LinkDegradation);
                     Fraction(g, nameof(g.BandwidthFactor), g.BandwidthFactor);
                     Probability(g, nameof(g.FailureProbability), g.FailureProbability);
                     break;

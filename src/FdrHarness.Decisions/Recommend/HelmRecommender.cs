@@ -3,7 +3,6 @@ using System.Text;
 using FdrHarness.Core.Quantities;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Reporting.Analysis;
-using YamlDotNet.RepresentationModel;
 
 namespace FdrHarness.Decisions.Recommend;
 
@@ -140,47 +139,6 @@ public static class HelmRecommender
         sb.Append($"* VPA memory bumped after an OOM kill. The written CPU request is never below the sustained need (p95, or the limit when throttled there). Nodes needed{shape}: VPA {r.Takeaway.NodesNeededVpa?.ToString(CultureInfo.InvariantCulture) ?? "?"}, KRR {r.Takeaway.NodesNeededKrr?.ToString(CultureInfo.InvariantCulture) ?? "?"}, written {r.NodesNeeded?.ToString(CultureInfo.InvariantCulture) ?? "?"}" +
             (r.NodesAvailable is { } a ? $" (scenario has {a})\n" : "\n"));
         return sb.ToString();
-    }
-
-    /// <summary>Reads override files back (rucio-daemons values and per-server values) into requests and limits per daemon.</summary>
-    public static IReadOnlyDictionary<string, (Resources Requests, Resources Limits, int? Replicas)> ReadOverride(string daemonsValues, IReadOnlyDictionary<string, string> serverValues)
-    {
-        var result = new Dictionary<string, (Resources, Resources, int?)>(StringComparer.Ordinal);
-        (Resources, Resources) ResourcesOf(YamlMappingNode block)
-        {
-            var res = (YamlMappingNode)block.Children[new YamlScalarNode("resources")];
-            Resources Of(string k)
-            {
-                var m = (YamlMappingNode)res.Children[new YamlScalarNode(k)];
-                return new Resources
-                {
-                    Cpu = m.Children.TryGetValue(new YamlScalarNode("cpu"), out var c) ? CpuQuantity.Parse(((YamlScalarNode)c).Value!) : null,
-                    Memory = m.Children.TryGetValue(new YamlScalarNode("memory"), out var mem) ? ByteSize.Parse(((YamlScalarNode)mem).Value!) : null,
-                };
-            }
-            return (Of("requests"), Of("limits"));
-        }
-        var yaml = new YamlStream();
-        yaml.Load(new StringReader(daemonsValues));
-        var root = (YamlMappingNode)yaml.Documents[0].RootNode;
-        foreach (var (k, v) in root.Children)
-        {
-            if (v is not YamlMappingNode block) continue;
-            var key = ((YamlScalarNode)k).Value!;
-            var daemon = key == "conveyorTransferSubmitter" ? "conveyor-submitter" : string.Concat(key.Select(ch => char.IsUpper(ch) ? "-" + char.ToLowerInvariant(ch) : ch.ToString()));
-            int? count = root.Children.TryGetValue(new YamlScalarNode(key + "Count"), out var n) ? int.Parse(((YamlScalarNode)n).Value!, CultureInfo.InvariantCulture) : null;
-            var (req, lim) = ResourcesOf(block);
-            result[daemon] = (req, lim, count);
-        }
-        foreach (var (daemon, text) in serverValues)
-        {
-            var s = new YamlStream();
-            s.Load(new StringReader(text));
-            var doc = (YamlMappingNode)s.Documents[0].RootNode;
-            var (req, lim) = ResourcesOf(doc);
-            result[daemon] = (req, lim, int.Parse(((YamlScalarNode)doc.Children[new YamlScalarNode("replicaCount")]).Value!, CultureInfo.InvariantCulture));
-        }
-        return result;
     }
 
     /// <summary>The scenario with the override's requests and limits on its daemons; limit changes of those daemons are dropped (the override supersedes them).</summary>

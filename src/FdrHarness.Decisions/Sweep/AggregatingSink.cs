@@ -35,10 +35,10 @@ public sealed class AggregatingSink : IObservationSink
         if (e.CreatedAt > Last) Last = e.CreatedAt;
         switch (e.EventType)
         {
-            case "transfer-done": TransfersDone++; BytesDone += e.Bytes ?? 0; break;
-            case "transfer-failed": TransfersFailed++; break;
-            case "transfer-submitted": TransfersSubmitted++; break;
-            case "deletion-done": Deletions++; break;
+            case EventTypes.TransferDone: TransfersDone++; BytesDone += e.Bytes ?? 0; break;
+            case EventTypes.TransferFailed: TransfersFailed++; break;
+            case EventTypes.TransferSubmitted: TransfersSubmitted++; break;
+            case EventTypes.DeletionDone: Deletions++; break;
         }
     }
 
@@ -58,7 +58,7 @@ public sealed class AggregatingSink : IObservationSink
 
     public void Lifecycle(in PodLifecycleEvent e)
     {
-        if (e.Event != "oom-killed") return;
+        if (e.Event != LifecycleEvents.OomKilled) return;
         var d = Of(e.Daemon);
         d.OomKills++;
         d.FirstOver ??= e.Time;

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using FdrHarness.Core.Figures;
 using FdrHarness.Core.Observations;
 
 namespace FdrHarness.Decisions.Thresholds;
@@ -44,12 +45,12 @@ public sealed class EventWindows
         Kind kind;
         switch (e.EventType)
         {
-            case "transfer-queued": kind = Kind.Queued; break;
-            case "transfer-submitted": kind = Kind.Submitted; break;
-            case "transfer-done": kind = Kind.Done; break;
-            case "transfer-failed": kind = Kind.Failed; break;
-            case "transfer-submission_failed": kind = Kind.SubmissionFailed; break;
-            case "transfer-lost": kind = Kind.Lost; break;
+            case EventTypes.TransferQueued: kind = Kind.Queued; break;
+            case EventTypes.TransferSubmitted: kind = Kind.Submitted; break;
+            case EventTypes.TransferDone: kind = Kind.Done; break;
+            case EventTypes.TransferFailed: kind = Kind.Failed; break;
+            case EventTypes.TransferSubmissionFailed: kind = Kind.SubmissionFailed; break;
+            case EventTypes.TransferLost: kind = Kind.Lost; break;
             case "RULE_OK": kind = Kind.RuleOk; break;
             default: return;
         }
@@ -157,12 +158,6 @@ public sealed class EventWindows
 
     private static double? Ratio(long n, long d) => d > 0 ? Math.Round((double)n / d, 6) : null;
 
-    /// <summary>The report's percentile (linear interpolation between closest ranks), rounded as the report rounds.</summary>
-    private static double Percentile(double[] sorted, double p)
-    {
-        var rank = p * (sorted.Length - 1);
-        var lo = (int)Math.Floor(rank);
-        var hi = Math.Min(lo + 1, sorted.Length - 1);
-        return Math.Round(sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo), 3);
-    }
+    /// <summary>The report's percentile, rounded as the report rounds.</summary>
+    private static double Percentile(double[] sorted, double p) => Math.Round(Percentiles.Linear(sorted, p), 3);
 }

@@ -146,9 +146,9 @@ public sealed class LiveThresholdMonitor(Scenario scenario, DateTime runStart)
 
     public void Observe(in PodLifecycleEvent e)
     {
-        if (e.Event is not ("oom-killed" or "restarted")) return;
+        if (e.Event is not (LifecycleEvents.OomKilled or LifecycleEvents.Restarted)) return;
         var (oom, restarts) = _pods.GetValueOrDefault(e.Daemon);
-        _pods[e.Daemon] = e.Event == "oom-killed" ? (oom + 1, restarts) : (oom, restarts + 1);
+        _pods[e.Daemon] = e.Event == LifecycleEvents.OomKilled ? (oom + 1, restarts) : (oom, restarts + 1);
     }
 
     /// <summary>The report's resources, as far as the lifecycle tells them live.</summary>

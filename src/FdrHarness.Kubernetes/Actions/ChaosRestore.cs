@@ -19,7 +19,7 @@ public sealed record RestoreReport(int Restored, int AlreadyRestored, IReadOnlyL
 /// </summary>
 public static class ChaosRestore
 {
-    private const string Kind = "limit_change";
+    private const string Kind = ChaosKinds.LimitChange;
     private const int MaxConflictRetries = 5;
 
     /// <summary>

@@ -19,7 +19,7 @@ namespace FdrHarness.Kubernetes.Actions;
 /// </summary>
 public sealed class LimitEnforcer(ChaosContext context)
 {
-    private const string Kind = "limit_change";
+    private const string Kind = ChaosKinds.LimitChange;
     private const int MaxConflictRetries = 5;
 
     /// <summary>Patches and waits; false (audited, not thrown) when it could not.</summary>
@@ -171,7 +171,7 @@ public sealed class LimitEnforcer(ChaosContext context)
                     Daemon = daemon,
                     Pod = pod.Metadata.Name,
                     Node = pod.Spec?.NodeName,
-                    Event = "limits-changed",
+                    Event = LifecycleEvents.LimitsChanged,
                     Reason = reason,
                     Restarts = PodFacts.Restarts(pod),
                 });

@@ -29,7 +29,7 @@ public sealed record PodKillOutcome(IReadOnlyList<PodRef> Killed, IReadOnlyList<
 /// </summary>
 public sealed class PodKiller(ChaosContext context)
 {
-    private const string Kind = "pod_kill";
+    private const string Kind = ChaosKinds.PodKill;
 
     public async Task<PodKillOutcome> KillAsync(PodKill kill, PodMatcher target, string name, int occurrence, CancellationToken ct)
     {
@@ -182,7 +182,7 @@ public sealed class PodKiller(ChaosContext context)
             Daemon = ChartLabels.DaemonOf(pod.Metadata.Labels, at.Name),
             Pod = at.Name,
             Node = pod.Spec?.NodeName,
-            Event = "killed",
+            Event = LifecycleEvents.Killed,
             Reason = "chaos:" + name,
             Restarts = PodFacts.Restarts(pod),
         });

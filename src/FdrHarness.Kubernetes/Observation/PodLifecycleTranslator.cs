@@ -1,3 +1,4 @@
+using FdrHarness.Core.Observations;
 using FdrHarness.Core.Rucio;
 using FdrHarness.Kubernetes.Actions;
 using k8s.Models;
@@ -62,16 +63,16 @@ public static class PodLifecycleTranslator
     public static IReadOnlyList<(string Event, string? Reason)> Changes(PodSnapshot before, PodSnapshot after)
     {
         var events = new List<(string, string?)>();
-        if (before.Node is null && after.Node is not null) events.Add(("scheduled", "node " + after.Node));
-        if (after.Unschedulable is not null && before.Unschedulable is null) events.Add(("pending", after.Unschedulable));
-        if (after.Phase == "Running" && before.Phase != "Running" && before.Restarts == after.Restarts) events.Add(("started", null));
+        if (before.Node is null && after.Node is not null) events.Add((LifecycleEvents.Scheduled, "node " + after.Node));
+        if (after.Unschedulable is not null && before.Unschedulable is null) events.Add((LifecycleEvents.Pending, after.Unschedulable));
+        if (after.Phase == "Running" && before.Phase != "Running" && before.Restarts == after.Restarts) events.Add((LifecycleEvents.Started, null));
         foreach (var kill in after.OomKills.Where(k => !before.OomKills.Contains(k)).Order(StringComparer.Ordinal))
-            events.Add(("oom-killed", $"OOMKilled (container {kill[..kill.IndexOf('@')]})"));
-        if (after.CrashLoop is not null && before.CrashLoop is null) events.Add(("crash-loop-back-off", after.CrashLoop));
+            events.Add((LifecycleEvents.OomKilled, $"OOMKilled (container {kill[..kill.IndexOf('@')]})"));
+        if (after.CrashLoop is not null && before.CrashLoop is null) events.Add((LifecycleEvents.CrashLoopBackOff, after.CrashLoop));
         // One event per restart, as the lake counts them; a watch never misses more than a few.
         for (var r = before.Restarts; r < after.Restarts && r - before.Restarts < 100; r++)
-            events.Add(("restarted", $"restart count {r + 1}"));
-        if (after.Evicted is not null && before.Evicted is null) events.Add(("killed", after.Evicted));
+            events.Add((LifecycleEvents.Restarted, $"restart count {r + 1}"));
+        if (after.Evicted is not null && before.Evicted is null) events.Add((LifecycleEvents.Killed, after.Evicted));
         return events;
     }
 }

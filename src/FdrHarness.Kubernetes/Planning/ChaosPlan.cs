@@ -1,5 +1,6 @@
 using System.Globalization;
 using FdrHarness.Core.Diagnostics;
+using FdrHarness.Core.Observations;
 using FdrHarness.Core.Planning;
 using FdrHarness.Core.Quantities;
 using FdrHarness.Core.Scenarios.Model;
@@ -163,7 +164,7 @@ public static class ChaosPlanText
         lines.Add(plan.AllowList.Count > 0
             ? $"  namespaces allowed: {string.Join(", ", plan.AllowList)} (kube-system never)"
             : "  namespaces allowed: none set (target.kubernetes.namespaces); a live run would be refused");
-        if (plan.Actions.Any(a => a.Kind == "pod_kill"))
+        if (plan.Actions.Any(a => a.Kind == ChaosKinds.PodKill))
             lines.Add($"  pods killed: those of a {string.Join(", ", plan.OwnerKinds)} (owner_kinds), max_unavailable counted per owner; any other pod only when named in pods");
         foreach (var a in plan.Actions)
         {

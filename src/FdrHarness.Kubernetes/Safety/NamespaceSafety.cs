@@ -1,4 +1,5 @@
 using FdrHarness.Core.Diagnostics;
+using FdrHarness.Core.Observations;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Core.Scenarios.Yaml;
 
@@ -36,10 +37,10 @@ public static class NamespaceSafety
             foreach (var ns in kill.Selector.Namespaces)
             {
                 if (IsKubeSystem(ns))
-                    bag.Add(At(kill.Selector, "namespaces"), $"chaos[{i}] ({kill.Name ?? "pod_kill"}): namespace '{ns}' is always refused: the harness never touches {KubeSystem}");
+                    bag.Add(At(kill.Selector, "namespaces"), $"chaos[{i}] ({kill.Name ?? ChaosKinds.PodKill}): namespace '{ns}' is always refused: the harness never touches {KubeSystem}");
                 else if (allowed.Count > 0 && !allowed.Contains(ns, StringComparer.Ordinal))
                     bag.Add(At(kill.Selector, "namespaces"),
-                        $"chaos[{i}] ({kill.Name ?? "pod_kill"}): namespace '{ns}' is not in target.kubernetes.namespaces ({string.Join(", ", allowed)})",
+                        $"chaos[{i}] ({kill.Name ?? ChaosKinds.PodKill}): namespace '{ns}' is not in target.kubernetes.namespaces ({string.Join(", ", allowed)})",
                         Suggestions.DidYouMean(ns, allowed) ?? $"add it to target.kubernetes.namespaces if the harness may touch it");
             }
         }

@@ -186,7 +186,7 @@ public sealed partial class LakeState
         var e = ExperimentOfFile(file);
         Emit(new HermesEvent
         {
-            EventType = "transfer-queued",
+            EventType = EventTypes.TransferQueued,
             CreatedAt = UtcNow,
             Scope = e.Scope,
             Name = FileName(file),

@@ -17,8 +17,8 @@ public sealed partial class LakeState
         var e = ExperimentOfFile(file);
         var rule = Rules[Locks.Rule[lockId]];
         var dst = Rses[Locks.Rse[lockId]];
-        var finished = type != "transfer-submitted";
-        var failed = type == "transfer-failed";
+        var finished = type != EventTypes.TransferSubmitted;
+        var failed = type == EventTypes.TransferFailed;
         return new HermesEvent
         {
             EventType = type,
@@ -39,10 +39,10 @@ public sealed partial class LakeState
             Duration = finished ? (r.TransferredAt[request] - r.StartedAt[request]) / 1000.0 : null,
             Reason = failed ? FailureReason(request) : null,
             RetryCount = r.Retry[request],
-            TransferId = finished || type == "transfer-submitted" ? FtsJobId(request) : null,
+            TransferId = finished || type == EventTypes.TransferSubmitted ? FtsJobId(request) : null,
             ExternalHost = ConveyorSubmitter.FtsHost,
             Account = e.Account,
-            State = type switch { "transfer-submitted" => "SUBMITTED", "transfer-done" => "DONE", _ => "FAILED" },
+            State = type switch { EventTypes.TransferSubmitted => "SUBMITTED", EventTypes.TransferDone => "DONE", _ => "FAILED" },
             SubmittedAt = VirtualClock.ToUtc(r.SubmittedAt[request]),
             StartedAt = finished ? VirtualClock.ToUtc(r.StartedAt[request]) : null,
             TransferredAt = finished ? VirtualClock.ToUtc(r.TransferredAt[request]) : null,

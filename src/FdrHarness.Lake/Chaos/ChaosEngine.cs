@@ -50,7 +50,7 @@ internal sealed class ChaosEngine(LakeState lake)
         candidates.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         var victims = PodSelection.Choose(candidates, k.Mode, k.Value, firing.DrawKey);
         if (victims.Count == 0) return;
-        Fault(name, "pod_kill", k.Selector.Daemon ?? "pods", null, string.Join(",", victims.Select(v => v.Name)));
+        Fault(name, ChaosKinds.PodKill, k.Selector.Daemon ?? "pods", null, string.Join(",", victims.Select(v => v.Name)));
         foreach (var v in victims) lake.Cluster.DeletePod(v, "chaos:" + name);
     }
 
@@ -68,7 +68,7 @@ internal sealed class ChaosEngine(LakeState lake)
         }
         daemon.Spec = daemon.Spec with { Limits = limits, Requests = requests };
         daemon.Generation++;
-        Fault(name, "limit_change", c.Daemon, null,
+        Fault(name, ChaosKinds.LimitChange, c.Daemon, null,
             $"requests cpu={c.Requests?.Cpu} memory={c.Requests?.Memory?.ToBinaryString()}, limits cpu={c.Limits?.Cpu} memory={c.Limits?.Memory?.ToBinaryString()}");
         // Rolling restart: one old pod replaced after another, each once the previous replacement had time to start.
         var old = daemon.Pods.ToArray();
@@ -85,7 +85,7 @@ internal sealed class ChaosEngine(LakeState lake)
         if (!lake.Scenario.Rses.Any(r => r.Name == o.Rse)) return;
         var rse = lake.Rses[lake.RseId(o.Rse)];
         foreach (var op in o.Unavailable) rse.Outage(op, begin);
-        if (begin) Fault(name, "rse_outage", o.Rse, Ms(o.From + o.During), "unavailable: " + string.Join(",", o.Unavailable).ToLowerInvariant());
+        if (begin) Fault(name, ChaosKinds.RseOutage, o.Rse, Ms(o.From + o.During), "unavailable: " + string.Join(",", o.Unavailable).ToLowerInvariant());
     }
 
     private void Degrade(LinkDegradation d, string name, bool begin)
@@ -100,7 +100,7 @@ internal sealed class ChaosEngine(LakeState lake)
             link.BandwidthFactor = begin ? Math.Clamp(d.BandwidthFactor, 0.001, 1) : 1;
             link.DegradedFailure = begin ? d.FailureProbability : null;
         }
-        if (begin) Fault(name, "link_degradation", $"{d.Source}->{d.Destination}", Ms(d.From + d.During),
+        if (begin) Fault(name, ChaosKinds.LinkDegradation, $"{d.Source}->{d.Destination}", Ms(d.From + d.During),
             $"bandwidth x{d.BandwidthFactor}, failure probability {d.FailureProbability?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unchanged"}");
     }
 

@@ -1,5 +1,5 @@
-using FdrHarness.Core.Quantities;
 using FdrHarness.Core.Observations;
+using FdrHarness.Core.Quantities;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Core.Synthetic;
 using FdrHarness.Lake.Daemons;
@@ -193,7 +193,7 @@ public sealed class KubeCluster
             if (!_pending.Contains(pod))
             {
                 _pending.Add(pod);
-                Lifecycle(pod, "pending", "no node has the requested CPU and memory");
+                Lifecycle(pod, LifecycleEvents.Pending, "no node has the requested CPU and memory");
             }
             return false;
         }
@@ -202,7 +202,7 @@ public sealed class KubeCluster
         best.CpuRequested += pod.CpuRequestMilli;
         best.MemoryRequested += pod.MemoryRequest;
         pod.Phase = PodPhase.Starting;
-        Lifecycle(pod, "scheduled", reason);
+        Lifecycle(pod, LifecycleEvents.Scheduled, reason);
         _lake.Queue.Schedule(_lake.Now + (long)pod.Daemon.Model.Startup.TotalMilliseconds, () => Start(pod));
         return true;
     }
@@ -212,7 +212,7 @@ public sealed class KubeCluster
         if (pod.Phase != PodPhase.Starting) return;
         pod.Phase = PodPhase.Running;
         pod.RunningSince = _lake.Now;
-        Lifecycle(pod, "started", null);
+        Lifecycle(pod, LifecycleEvents.Started, null);
     }
 
     /// <summary>The pod went over its memory limit: the container is killed, its work goes back to the queue.</summary>
@@ -226,7 +226,7 @@ public sealed class KubeCluster
         pod.Daemon.OomKills++;
         pod.Restarts++;
         // Rounded up: a working set a fraction of a MiB over the limit reads as over it.
-        Lifecycle(pod, "oom-killed", $"memory {Mi(memory + (1 << 20) - 1)} > limit {Mi(limit)}");
+        Lifecycle(pod, LifecycleEvents.OomKilled, $"memory {Mi(memory + (1 << 20) - 1)} > limit {Mi(limit)}");
         CrashLoop(pod);
     }
 
@@ -236,14 +236,14 @@ public sealed class KubeCluster
         pod.Backoff = pod.Backoff == 0 || _lake.Now - pod.RunningSince >= BackoffReset ? BackoffStart : Math.Min(pod.Backoff * 2, BackoffMax);
         pod.Phase = PodPhase.CrashLoopBackOff;
         pod.Cache = 0;
-        Lifecycle(pod, "crash-loop-back-off", $"back-off {pod.Backoff / 1000}s restarting failed container");
+        Lifecycle(pod, LifecycleEvents.CrashLoopBackOff, $"back-off {pod.Backoff / 1000}s restarting failed container");
         _lake.Queue.Schedule(_lake.Now + pod.Backoff, () =>
         {
             if (pod.Phase != PodPhase.CrashLoopBackOff) return;
             pod.Phase = PodPhase.Running;
             pod.RunningSince = _lake.Now;
             pod.Daemon.Restarts++;
-            Lifecycle(pod, "restarted", null);
+            Lifecycle(pod, LifecycleEvents.Restarted, null);
         });
     }
 
@@ -253,7 +253,7 @@ public sealed class KubeCluster
         if (pod.Phase == PodPhase.Terminated) return;
         pod.UseCpu(0, _lake.Now);
         pod.Daemon.ReturnWork(pod);
-        Lifecycle(pod, "killed", reason);
+        Lifecycle(pod, LifecycleEvents.Killed, reason);
         pod.Phase = PodPhase.Terminated;
         _pending.Remove(pod);
         if (pod.Node is { } n)
@@ -262,7 +262,7 @@ public sealed class KubeCluster
             n.MemoryRequested -= pod.MemoryRequest;
         }
         pod.Daemon.Pods.Remove(pod);
-        Lifecycle(pod, "deleted", reason);
+        Lifecycle(pod, LifecycleEvents.Deleted, reason);
         if (replace) CreatePod(pod.Daemon, "replaces " + pod.Name);
         // Freed requests may let a pending pod in.
         foreach (var p in _pending.ToArray()) TrySchedule(p, "capacity freed");

@@ -43,7 +43,7 @@ public sealed class Reaper(LakeState lake, DaemonSpec spec) : QueueDaemon<int>(l
         var name = Lake.FileName(file);
         Lake.Emit(new HermesEvent
         {
-            EventType = "deletion-done",
+            EventType = EventTypes.DeletionDone,
             CreatedAt = Lake.UtcNow,
             Scope = e.Scope,
             Name = name,

@@ -35,7 +35,7 @@ public sealed class ConveyorSubmitter(LakeState lake, DaemonSpec spec) : QueueDa
         r.SubmittedAt[request] = Lake.Now;
         Lake.Counters.TransfersSubmitted++;
         if (Lake.InPart(Lake.Locks.File[r.Lock[request]])) Lake.Part.TransfersSubmitted++;
-        Lake.Emit(Lake.TransferEvent("transfer-submitted", request));
+        Lake.Emit(Lake.TransferEvent(EventTypes.TransferSubmitted, request));
         Lake.Fts.Submit(request);
     }
 }
@@ -94,7 +94,7 @@ public sealed class ConveyorPoller(LakeState lake, DaemonSpec spec) : QueueDaemo
             if (mine) Lake.Part.TransfersDone++;
             Lake.Counters.BytesTransferred += Lake.Files.Bytes[Lake.Locks.File[r.Lock[request]]];
         }
-        Lake.Emit(Lake.TransferEvent(failed ? "transfer-failed" : "transfer-done", request));
+        Lake.Emit(Lake.TransferEvent(failed ? EventTypes.TransferFailed : EventTypes.TransferDone, request));
         Lake.Finisher.Enqueue(request);
     }
 }

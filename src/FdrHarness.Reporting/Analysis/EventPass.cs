@@ -1,3 +1,4 @@
+using FdrHarness.Core.Observations;
 using FdrHarness.Reporting.Input;
 
 namespace FdrHarness.Reporting.Analysis;
@@ -59,13 +60,13 @@ internal sealed class EventPass
 
     internal static Kind Classify(string type) => type.ToLowerInvariant() switch
     {
-        "transfer-queued" => Kind.Queued,
-        "transfer-submitted" => Kind.Submitted,
-        "transfer-done" => Kind.Done,
-        "transfer-failed" => Kind.Failed,
-        "transfer-submission_failed" => Kind.SubmissionFailed,
-        "transfer-lost" => Kind.Lost,
-        "deletion-done" => Kind.DeletionDone,
+        EventTypes.TransferQueued => Kind.Queued,
+        EventTypes.TransferSubmitted => Kind.Submitted,
+        EventTypes.TransferDone => Kind.Done,
+        EventTypes.TransferFailed => Kind.Failed,
+        EventTypes.TransferSubmissionFailed => Kind.SubmissionFailed,
+        EventTypes.TransferLost => Kind.Lost,
+        EventTypes.DeletionDone => Kind.DeletionDone,
         "deletion-failed" => Kind.DeletionFailed,
         "rule_ok" => Kind.RuleOk,
         "create_dts" => Kind.CreateDataset,

@@ -1,3 +1,4 @@
+using FdrHarness.Core.Figures;
 using FdrHarness.Core.Observations;
 
 namespace FdrHarness.Reporting.Analysis;
@@ -41,8 +42,8 @@ internal sealed class ResourceAnalysis
             {
                 MinTicks = Math.Min(MinTicks, e.Time.Ticks);
                 var d = Of(e.Daemon);
-                if (e.Event == "restarted") d.RestartEvents++;
-                if (e.Event is "killed" or "oom-killed")
+                if (e.Event == LifecycleEvents.Restarted) d.RestartEvents++;
+                if (e.Event is LifecycleEvents.Killed or LifecycleEvents.OomKilled)
                 {
                     var incident = new PodIncident(e.Time, e.Daemon, e.Pod, e.Event, e.Reason);
                     d.Incidents.Add(incident);
@@ -70,12 +71,12 @@ internal sealed class ResourceAnalysis
         var interval = Interval(d.Timeline);
         var last = d.Samples.Count > 0 ? d.Samples[^1] : default;
         var first = d.Samples.Count > 0 ? d.Samples[0] : default;
-        var oom = d.Incidents.Count(i => i.Event == "oom-killed");
-        var chaos = d.Incidents.Count(i => i.Event == "killed" && (i.Reason ?? "").StartsWith("chaos:", StringComparison.Ordinal));
-        var other = d.Incidents.Count(i => i.Event == "killed") - chaos;
+        var oom = d.Incidents.Count(i => i.Event == LifecycleEvents.OomKilled);
+        var chaos = d.Incidents.Count(i => i.Event == LifecycleEvents.Killed && (i.Reason ?? "").StartsWith("chaos:", StringComparison.Ordinal));
+        var other = d.Incidents.Count(i => i.Event == LifecycleEvents.Killed) - chaos;
         var restarts = d.RestartEvents > 0 ? d.RestartEvents : d.Samples.GroupBy(s => s.Pod).Sum(g => g.Max(s => s.Restarts));
         long? memAtOom = null;
-        foreach (var i in d.Incidents.Where(i => i.Event == "oom-killed"))
+        foreach (var i in d.Incidents.Where(i => i.Event == LifecycleEvents.OomKilled))
         {
             // The pod was at its limit when killed: the limit in force then, or the largest working set seen before it.
             var before = d.Samples.Where(s => s.Time <= i.Time).ToList();
@@ -95,9 +96,9 @@ internal sealed class ResourceAnalysis
             InitialCpuLimit = first.CpuLimit != last.CpuLimit ? first.CpuLimit : null,
             InitialMemoryLimit = first.MemoryLimit != last.MemoryLimit ? first.MemoryLimit : null,
             Samples = d.Samples.Count,
-            CpuP50 = Stats.Round(Stats.Percentile(cpu, 0.5)), CpuP90 = Stats.Round(Stats.Percentile(cpu, 0.9)),
-            CpuP95 = Stats.Round(Stats.Percentile(cpu, 0.95)), CpuPeak = Stats.Round(cpu.Length > 0 ? cpu[^1] : 0),
-            MemoryP50 = (long)Stats.Percentile(mem, 0.5), MemoryP90 = (long)Stats.Percentile(mem, 0.9),
+            CpuP50 = Stats.Round(Percentiles.Linear(cpu, 0.5)), CpuP90 = Stats.Round(Percentiles.Linear(cpu, 0.9)),
+            CpuP95 = Stats.Round(Percentiles.Linear(cpu, 0.95)), CpuPeak = Stats.Round(cpu.Length > 0 ? cpu[^1] : 0),
+            MemoryP50 = (long)Percentiles.Linear(mem, 0.5), MemoryP90 = (long)Percentiles.Linear(mem, 0.9),
             MemoryPeak = mem.Length > 0 ? (long)mem[^1] : 0,
             Restarts = restarts, OomKilled = oom, KilledByChaos = chaos, KilledOther = other,
             PendingSeconds = Stats.Round(pending, 3), CrashLoopSeconds = Stats.Round(crash, 3),

@@ -1,18 +1,8 @@
 namespace FdrHarness.Reporting.Analysis;
 
-/// <summary>Small numeric helpers shared by the analyses; one definition of a percentile for the whole report.</summary>
+/// <summary>Small numeric helpers shared by the analyses (the percentile is Core.Figures.Percentiles).</summary>
 internal static class Stats
 {
-    /// <summary>Linear interpolation between closest ranks (numpy's default), on a sorted array; 0 when empty.</summary>
-    public static double Percentile(double[] sorted, double p)
-    {
-        if (sorted.Length == 0) return 0;
-        var rank = p * (sorted.Length - 1);
-        var lo = (int)Math.Floor(rank);
-        var hi = Math.Min(lo + 1, sorted.Length - 1);
-        return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
-    }
-
     public static double? Ratio(long numerator, long denominator) =>
         denominator > 0 ? Math.Round((double)numerator / denominator, 6) : null;
 

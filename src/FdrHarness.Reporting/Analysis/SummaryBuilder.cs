@@ -1,3 +1,4 @@
+using FdrHarness.Core.Figures;
 using FdrHarness.Core.Observations;
 using FdrHarness.Core.Scenarios;
 using FdrHarness.Core.Scenarios.Model;
@@ -166,8 +167,8 @@ public static class SummaryBuilder
         return new RuleCompletion
         {
             RulesSeen = seen, Notifying = notifying, RulesOk = ok, Measured = sorted.Length,
-            CompletionSeconds = sorted.Length == 0 ? null : new Distribution(Stats.Round(sorted[0], 3), Stats.Round(Stats.Percentile(sorted, 0.5), 3),
-                Stats.Round(Stats.Percentile(sorted, 0.9), 3), Stats.Round(Stats.Percentile(sorted, 0.95), 3), Stats.Round(Stats.Percentile(sorted, 0.99), 3),
+            CompletionSeconds = sorted.Length == 0 ? null : new Distribution(Stats.Round(sorted[0], 3), Stats.Round(Percentiles.Linear(sorted, 0.5), 3),
+                Stats.Round(Percentiles.Linear(sorted, 0.9), 3), Stats.Round(Percentiles.Linear(sorted, 0.95), 3), Stats.Round(Percentiles.Linear(sorted, 0.99), 3),
                 Stats.Round(sorted[^1], 3), Stats.Round(sorted.Average(), 3)),
             Histogram = histogram,
         };

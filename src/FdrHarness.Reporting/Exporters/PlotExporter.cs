@@ -1,3 +1,4 @@
+using FdrHarness.Core.Observations;
 using FdrHarness.Reporting.Analysis;
 using ScottPlot;
 using static FdrHarness.Reporting.Exporters.ReportFiles;
@@ -322,7 +323,7 @@ public static class PlotExporter
         }
         foreach (var i in s.Incidents.Where(i => i.Daemon == u.Daemon))
         {
-            var oom = i.Event == "oom-killed";
+            var oom = i.Event == LifecycleEvents.OomKilled;
             p.Add.VerticalLine(Hours(s, i.Time), 1.5f, (oom ? Bad : Warn).WithAlpha(0.75), oom ? LinePattern.Solid : LinePattern.Dashed);
         }
         var incidents = s.Incidents.Count(i => i.Daemon == u.Daemon);

@@ -1,3 +1,4 @@
+using FdrHarness.Core.Observations;
 using FdrHarness.Reporting.Analysis;
 using static FdrHarness.Reporting.Exporters.ReportFiles;
 
@@ -14,13 +15,13 @@ internal static class Tables
         var parts = new List<string>();
         if (u.OomKilled > 0)
         {
-            var reason = incidents.LastOrDefault(i => i.Daemon == u.Daemon && i.Event == "oom-killed")?.Reason;
+            var reason = incidents.LastOrDefault(i => i.Daemon == u.Daemon && i.Event == LifecycleEvents.OomKilled)?.Reason;
             parts.Add($"OOMKilled {u.OomKilled}" + (reason is null ? "" : $" ({reason})"));
         }
         if (u.KilledByChaos > 0) parts.Add($"killed by chaos {u.KilledByChaos}");
         if (u.KilledOther > 0)
         {
-            var reason = incidents.LastOrDefault(i => i.Daemon == u.Daemon && i.Event == "killed" && !(i.Reason ?? "").StartsWith("chaos:", StringComparison.Ordinal))?.Reason;
+            var reason = incidents.LastOrDefault(i => i.Daemon == u.Daemon && i.Event == LifecycleEvents.Killed && !(i.Reason ?? "").StartsWith("chaos:", StringComparison.Ordinal))?.Reason;
             parts.Add($"killed {u.KilledOther}" + (reason is null ? "" : $" ({reason})"));
         }
         if (u.Restarts > 0) parts.Add($"{u.Restarts} restarts");
@@ -101,7 +102,7 @@ internal static class Tables
 
     /// <summary>Pod kills grouped by what killed them (OOMKilled, a chaos action, a rollout) and daemon.</summary>
     public static IEnumerable<string[]> IncidentGroups(Summary s) => s.Incidents
-        .GroupBy(i => (What: i.Event == "oom-killed" ? "OOMKilled" : i.Reason is { Length: > 0 } r ? (r.StartsWith("chaos:", StringComparison.Ordinal) ? $"chaos action {r[6..]}" : r) : "killed", i.Daemon))
+        .GroupBy(i => (What: i.Event == LifecycleEvents.OomKilled ? "OOMKilled" : i.Reason is { Length: > 0 } r ? (r.StartsWith("chaos:", StringComparison.Ordinal) ? $"chaos action {r[6..]}" : r) : "killed", i.Daemon))
         .OrderBy(g => g.Min(i => i.Time))
         .Select(g => new[] { g.Key.What, g.Key.Daemon, Num(g.Count()), Time(g.Min(i => i.Time)), Time(g.Max(i => i.Time)) });
 

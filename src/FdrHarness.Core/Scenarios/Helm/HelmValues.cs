@@ -138,6 +138,31 @@ public static class HelmValues
         return bag.HasErrors ? new(null, bag.Sorted(), notes) : new(scenario with { Daemons = daemons }, [], notes);
     }
 
+    /// <summary>
+    /// Applies a rucio-server chart's values (one chart per server: replicaCount and resources at the top) to the
+    /// scenario's <paramref name="daemon"/> (rucio-server, rucio-server-auth).
+    /// </summary>
+    public static HelmValuesResult ApplyServer(Scenario scenario, string daemon, string text, string file)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        var bag = new DiagnosticBag();
+        var root = YamlTreeReader.Read(text, file, bag);
+        if (root is null) return bag.HasErrors ? new(null, bag.Sorted(), []) : new(scenario, [], []);
+        if (root is not YMapping map)
+        {
+            bag.Add(root.At, $"a rucio-server values file is a mapping with replicaCount and resources; found {root.KindName}");
+            return new(null, bag.Sorted(), []);
+        }
+        var daemons = scenario.Daemons.ToList();
+        var index = daemons.FindIndex(d => d.Name == daemon);
+        var spec = index >= 0 ? daemons[index] : new DaemonSpec { Name = daemon };
+        if (map["replicaCount"] is { } replicas && ReadCount("replicaCount", replicas, bag) is { } n) spec = spec with { Replicas = n };
+        spec = ApplyBlock(spec, map, bag);   // the same resources block as a daemon's
+        if (index >= 0) daemons[index] = spec;
+        else daemons.Add(spec);
+        return bag.HasErrors ? new(null, bag.Sorted(), []) : new(scenario with { Daemons = daemons }, [], []);
+    }
+
     private static void ReadTopLevel(YScalar key, YNode value, Dictionary<string, (int, YScalar)> counts,
         Dictionary<string, (YMapping, YScalar)> blocks, DiagnosticBag bag)
     {

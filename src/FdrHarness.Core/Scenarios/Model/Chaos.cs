@@ -1,3 +1,4 @@
+using FdrHarness.Core.Observations;
 using FdrHarness.Core.Rucio;
 using FdrHarness.Core.Scenarios.Yaml;
 
@@ -45,7 +46,7 @@ public sealed record Schedule
     public TimeSpan? Until { get; init; }
 }
 
-[UnionCase("pod_kill"), Doc("Delete pods; their Deployment replaces them.")]
+[UnionCase(ChaosKinds.PodKill), Doc("Delete pods; their Deployment replaces them.")]
 public sealed record PodKill : ChaosAction
 {
     [RequiredKey] public PodSelector Selector { get; init; } = new();
@@ -58,7 +59,7 @@ public sealed record PodKill : ChaosAction
     public TimeSpan GracePeriod { get; init; } = TimeSpan.Zero;
 }
 
-[UnionCase("limit_change"), Doc("Change a daemon's requests or limits at a time (a rolling restart).")]
+[UnionCase(ChaosKinds.LimitChange), Doc("Change a daemon's requests or limits at a time (a rolling restart).")]
 public sealed record LimitChange : ChaosAction
 {
     [RequiredKey] public string Daemon { get; init; } = "";
@@ -69,7 +70,7 @@ public sealed record LimitChange : ChaosAction
 
 public enum RseOperation { Read, Write, Delete }
 
-[UnionCase("rse_outage"), Doc("Make an RSE unavailable for some operations for a while.")]
+[UnionCase(ChaosKinds.RseOutage), Doc("Make an RSE unavailable for some operations for a while.")]
 public sealed record RseOutage : ChaosAction
 {
     [RequiredKey] public string Rse { get; init; } = "";
@@ -80,7 +81,7 @@ public sealed record RseOutage : ChaosAction
     public IReadOnlyList<RseOperation> Unavailable { get; init; } = [RseOperation.Read, RseOperation.Write, RseOperation.Delete];
 }
 
-[UnionCase("link_degradation"), Doc("Slow down or break the links between two RSE sets for a while.")]
+[UnionCase(ChaosKinds.LinkDegradation), Doc("Slow down or break the links between two RSE sets for a while.")]
 public sealed record LinkDegradation : ChaosAction
 {
     [RequiredKey] public RseExpression Source { get; init; } = null!;
