@@ -14,7 +14,8 @@ internal static class LiveHarness
 {
     public sealed record Run(int Exit, TargetOutcome? Outcome, string Directory, string Stdout, string Stderr);
 
-    public static async Task<Run> RunAsync(Scenario scenario, LiveRunOptions options, string? outDir = null, CancellationToken ct = default)
+    /// <param name="shard">--shard i/N: the part of the plan this run carries out; null for the whole plan.</param>
+    public static async Task<Run> RunAsync(Scenario scenario, LiveRunOptions options, string? outDir = null, CancellationToken ct = default, ShardSpec? shard = null)
     {
         outDir ??= Path.Combine(Path.GetTempPath(), "fdr-live-" + Guid.NewGuid().ToString("N"));
         var stdout = new StringWriter();
@@ -24,10 +25,12 @@ internal static class LiveHarness
         using (target)
         {
             var resolved = scenario with { Target = scenario.Target with { Kind = TargetKind.Rucio, Rucio = target.Connection } };
-            var dir = RunDirectory.Start(resolved, RunDirectory.DefaultReportsRoot, outDir, out var info);
+            var dir = RunDirectory.Start(resolved, RunDirectory.DefaultReportsRoot, outDir, out var info, shard: shard is { } s ? new RunShard(s.Index, s.Count) : null);
             TargetOutcome outcome;
+            var plan = RunPlan.Create(resolved);
             await using (var sink = dir.OpenSink())
-                outcome = await target.ExecuteAsync(RunPlan.Create(resolved), new RehearsalContext(dir.Path, info.StartedUtc, new SynchronizedSink(sink), stdout), ct);
+                outcome = await target.ExecuteAsync(plan, new RehearsalContext(dir.Path, info.StartedUtc, new SynchronizedSink(sink), stdout, null,
+                    shard is { } part ? new PlanShard(plan, part) : null), ct);
             dir.Finish(info, outcome.ExitCode, outcome.Counters);
             foreach (var line in outcome.Summary) stdout.WriteLine(line);
             return new Run(outcome.ExitCode, outcome, dir.Path, stdout.ToString(), stderr.ToString());

@@ -50,4 +50,34 @@ public sealed class PlanOnTheDoubleTests
         Assert.Equal(plan.RuleCount, run.Outcome.Counters[RunCounters.RulesCreated]);
         Assert.Equal(0, run.Outcome.Counters[RunCounters.OperationsFailed]);
     }
+
+    [Fact]
+    public async Task Four_shards_against_one_Rucio_register_what_one_process_does_and_their_counts_sum_to_its()
+    {
+        var loaded = ScenarioLoader.Load(ScenarioPath);
+        Assert.True(loaded.Ok, string.Join("\n", loaded.Diagnostics));
+        var plan = RunPlan.Create(loaded.Scenario!);
+
+        await using var alone = await DoubleWorld.StartAsync();
+        var one = await LiveHarness.RunAsync(loaded.Scenario!, new LiveRunOptions { RucioUrl = alone.Url, Env = n => n == "PW" ? alone.Password : null, WaitForDuration = false });
+        Assert.True(one.Exit == ExitCodes.Success, one.Stdout + one.Stderr);
+
+        // The four shards at once, as an Indexed Job's pods, against one Rucio.
+        await using var shared = await DoubleWorld.StartAsync();
+        var shards = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => LiveHarness.RunAsync(loaded.Scenario!,
+            new LiveRunOptions { RucioUrl = shared.Url, Env = n => n == "PW" ? shared.Password : null, WaitForDuration = false }, shard: new ShardSpec(i, 4))));
+        Assert.All(shards, s => Assert.True(s.Exit == ExitCodes.Success, s.Stdout + s.Stderr));
+        Assert.True(shards.Count(s => s.Outcome!.Counters[RunCounters.FilesInjected] > 0) >= 2, "the files are spread over the shards");
+
+        // Rucio holds the same catalog: replicas, contents and rules.
+        var (a, b) = (alone.Snapshot(), shared.Snapshot());
+        Assert.Equal(a.Replicas.Order(), b.Replicas.Order());
+        Assert.Equal(a.Contents.Order(), b.Contents.Order());
+        Assert.Equal(a.Rules.Select(r => (r.Did, r.RseExpression)).Order(), b.Rules.Select(r => (r.Did, r.RseExpression)).Order());
+        // And what each shard read back of its part sums to what the one process read back of the whole.
+        foreach (var name in new[] { RunCounters.FilesPlanned, RunCounters.FilesInjected, RunCounters.RulesPlanned, RunCounters.RulesCreated, RunCounters.OperationsFailed })
+            Assert.Equal(one.Outcome!.Counters[name], shards.Sum(s => s.Outcome!.Counters[name]));
+        Assert.Equal(420, shards.Sum(s => s.Outcome!.Counters[RunCounters.FilesInjected]));
+        Assert.Equal(plan.RuleCount, shards.Sum(s => s.Outcome!.Counters[RunCounters.RulesCreated]));
+    }
 }
