@@ -25,17 +25,10 @@ public static class ReportBuilder
         var clock = Stopwatch.StartNew();
         var summary = SummaryBuilder.Build(runDir, options);
         var verdict = options.Judge?.Invoke(summary);
-        var files = new List<string>();
-        JsonExporter.Write(summary, runDir);
-        files.Add(JsonExporter.FileName);
-        CsvExporter.Write(summary, runDir);
-        files.AddRange(CsvExporter.Files);
-        MarkdownExporter.Write(summary, runDir, verdict);
-        files.Add(MarkdownExporter.FileName);
-        var plots = options.Plots ? PlotExporter.Write(summary, runDir) : [];
-        files.AddRange(plots.SelectMany(p => new[] { $"{PlotExporter.Folder}/{p.Name}.png", $"{PlotExporter.Folder}/{p.Name}.svg" }));
-        HtmlExporter.Write(summary, plots, runDir, verdict);
-        files.Insert(0, HtmlExporter.FileName);
+        var context = new ExportContext(summary, runDir, verdict, options);
+        var files = ReportFormats.All.SelectMany(e => e.Export(context).ToList()).ToList();
+        // report.html first: it is what a user opens.
+        files = [.. files.Where(f => f == HtmlExporter.FileName), .. files.Where(f => f != HtmlExporter.FileName)];
         return new ReportResult(Path.GetFullPath(runDir), summary, files, clock.Elapsed, verdict);
     }
 }

@@ -5,8 +5,15 @@ using FdrHarness.Reporting.Analysis;
 namespace FdrHarness.Reporting.Exporters;
 
 /// <summary>One CSV per table, raw numbers (bytes, cores, ratios 0..1) for spreadsheets and scripts.</summary>
-public static class CsvExporter
+public sealed class CsvExporter : IExporter
 {
+    public IEnumerable<string> Export(ExportContext context)
+    {
+        Write(context.Summary, context.RunDir);
+        return Files;
+    }
+
+
     public static readonly string[] Files =
         ["transfer-matrix.csv", "resource-usage.csv", "takeaway.csv", "events-by-type.csv", "experiments.csv", "rses.csv", "faults.csv"];
 

@@ -6,8 +6,15 @@ using static FdrHarness.Reporting.Exporters.ReportFiles;
 namespace FdrHarness.Reporting.Exporters;
 
 /// <summary>report.html: one self-contained file (styles inline, plots as base64 PNG) that opens offline.</summary>
-public static class HtmlExporter
+public sealed class HtmlExporter : IExporter
 {
+    public IEnumerable<string> Export(ExportContext context)
+    {
+        Write(context.Summary, context.Plots, context.RunDir, context.Verdict);
+        return [FileName];
+    }
+
+
     public const string FileName = "report.html";
     public static readonly string[] Sections = ["Verdict", "Summary", "Transfer matrix", "Events over time", "Resource usage", "Takeaway", "Faults"];
 

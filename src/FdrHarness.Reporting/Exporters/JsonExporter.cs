@@ -6,8 +6,15 @@ using FdrHarness.Reporting.Analysis;
 namespace FdrHarness.Reporting.Exporters;
 
 /// <summary>summary.json: every figure, snake_case keys, deterministic (no wall-clock time, ordered collections).</summary>
-public static class JsonExporter
+public sealed class JsonExporter : IExporter
 {
+    public IEnumerable<string> Export(ExportContext context)
+    {
+        Write(context.Summary, context.RunDir);
+        return [FileName];
+    }
+
+
     public const string FileName = "summary.json";
 
     public static readonly JsonSerializerOptions Options = new()

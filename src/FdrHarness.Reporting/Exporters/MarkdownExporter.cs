@@ -6,8 +6,15 @@ using static FdrHarness.Reporting.Exporters.Tables;
 namespace FdrHarness.Reporting.Exporters;
 
 /// <summary>report.md: GitHub-flavoured and compact enough for a pull-request comment (weak links only, not the whole matrix).</summary>
-public static class MarkdownExporter
+public sealed class MarkdownExporter : IExporter
 {
+    public IEnumerable<string> Export(ExportContext context)
+    {
+        Write(context.Summary, context.RunDir, context.Verdict);
+        return [FileName];
+    }
+
+
     public const string FileName = "report.md";
 
     public static string ToMarkdown(Summary s, ReportVerdict? verdict = null)

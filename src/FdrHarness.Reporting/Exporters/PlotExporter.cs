@@ -6,8 +6,16 @@ using static FdrHarness.Reporting.Exporters.ReportFiles;
 namespace FdrHarness.Reporting.Exporters;
 
 /// <summary>plots/*.png and *.svg: the seed's panels, drawn so the problem is visible without reading numbers.</summary>
-public static class PlotExporter
+public sealed class PlotExporter : IExporter
 {
+    public IEnumerable<string> Export(ExportContext context)
+    {
+        if (!context.Options.Plots) return [];
+        context.Plots = Write(context.Summary, context.RunDir);
+        return context.Plots.SelectMany(p => new[] { $"{Folder}/{p.Name}.png", $"{Folder}/{p.Name}.svg" });
+    }
+
+
     public const string Folder = "plots";
 
     private static readonly Color Good = Color.FromHex("#2e7d32"), Warn = Color.FromHex("#ef6c00"), Bad = Color.FromHex("#c62828"),
