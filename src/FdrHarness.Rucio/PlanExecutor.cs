@@ -39,7 +39,8 @@ internal sealed class PlanExecutor
     private readonly ConcurrentDictionary<string, RseAvailabilityChange> _outages = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _lost = new();
     private readonly List<Task> _background = [];
-    private long _filesRegistered, _rulesCreated, _rulesRetired, _noiseFiles, _failed;
+    private readonly ConcurrentDictionary<string, long> _cutOff = new(StringComparer.Ordinal);
+    private long _filesRegistered, _rulesCreated, _rulesRetired, _noiseFiles, _failed, _notStarted;
 
     /// <param name="shard">The part of the plan this process carries out (the whole plan unless --shard); the other shards carry out theirs against the same Rucio.</param>
     public PlanExecutor(RunPlan plan, PlanShard shard, RucioConnection connection, RucioClient client, LiveRunOptions options, TextWriter log, IObservationSink sink,
@@ -67,6 +68,10 @@ internal sealed class PlanExecutor
     public long NoiseFiles => Interlocked.Read(ref _noiseFiles);
     /// <summary>Operations that never succeeded within the run.</summary>
     public long Failed => Interlocked.Read(ref _failed);
+    /// <summary>Work stopped while running when the run was cut off (or interrupted), by kind.</summary>
+    public IReadOnlyDictionary<string, long> CutOff => _cutOff;
+    /// <summary>The plan's operations never started because the run was cut off (or interrupted) first.</summary>
+    public long NotStarted => Interlocked.Read(ref _notStarted);
     /// <summary>What never made it, one line each (the first thousand are kept).</summary>
     public IReadOnlyCollection<string> Lost => _lost;
     /// <summary>The rule ids Rucio gave, by the plan's rule number (null: never created).</summary>
@@ -81,6 +86,7 @@ internal sealed class PlanExecutor
         using var slots = new SemaphoreSlim(Math.Max(1, _connection.Concurrency));
         var running = new List<Task>();
         var lastPrint = _options.Time.GetTimestamp();
+        long dispatched = 0;
         try
         {
             foreach (var operation in _shard.Operations())
@@ -94,6 +100,7 @@ internal sealed class PlanExecutor
                     await slots.WaitAsync(ct).ConfigureAwait(false);
                     running.Add(RunOneAsync(work, intended, slots, ct));
                 }
+                dispatched++;
                 if (running.Count > 4096) running.RemoveAll(t => t.IsCompleted);
                 if (_options.Time.GetElapsedTime(lastPrint) >= TimeSpan.FromSeconds(10))
                 {
@@ -101,6 +108,11 @@ internal sealed class PlanExecutor
                     await _log.WriteLineAsync(Progress()).ConfigureAwait(false);
                 }
             }
+        }
+        catch (OperationCanceledException)
+        {
+            Interlocked.Exchange(ref _notStarted, _shard.Operations().LongCount() - dispatched);
+            throw;
         }
         finally
         {
@@ -194,6 +206,7 @@ internal sealed class PlanExecutor
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
+                _cutOff.AddOrUpdate(work.Kind, 1, (_, n) => n + 1);
                 work.GiveUp?.Invoke();
                 throw;
             }
@@ -213,6 +226,7 @@ internal sealed class PlanExecutor
             try { await Task.Delay(delay, _options.Time, ct).ConfigureAwait(false); }
             catch (OperationCanceledException)
             {
+                _cutOff.AddOrUpdate(work.Kind, 1, (_, n) => n + 1);
                 work.GiveUp?.Invoke();
                 throw;
             }
@@ -427,10 +441,17 @@ internal sealed class PlanExecutor
     }
 
     private readonly Dictionary<int, ConcurrentQueue<(string New, string Old)>> _retiring = [];
-    private CancellationToken _retireToken;
+    private CancellationToken _retireToken, _lastRoundToken;
 
-    /// <summary>The token background work stops on (the run's end, not the phases').</summary>
-    public void StopBackgroundOn(CancellationToken ct) => _retireToken = ct;
+    /// <summary>
+    /// The token background work stops on (the run's end, not the phases'), and the one that bounds its last look (the
+    /// planned end plus the grace: a server that hangs cannot hold the run's end back).
+    /// </summary>
+    public void StopBackgroundOn(CancellationToken ct, CancellationToken lastRound)
+    {
+        _retireToken = ct;
+        _lastRoundToken = lastRound;
+    }
 
     private async Task RetireReplacedAsync(string phaseName, ConcurrentQueue<(string New, string Old)> queue, CancellationToken ct)
     {
@@ -448,7 +469,8 @@ internal sealed class PlanExecutor
         {
             // The run's end: one last look at every replaced rule, so what is OK by now is not left behind.
             while (queue.TryDequeue(out var p)) pending.Add(p);
-            await RetireRoundAsync(phaseName, pending, int.MaxValue, CancellationToken.None).ConfigureAwait(false);
+            try { await RetireRoundAsync(phaseName, pending, int.MaxValue, _lastRoundToken).ConfigureAwait(false); }
+            catch (OperationCanceledException) { /* cut off: what is left stays, as the summary's rule counts show */ }
         }
     }
 
@@ -555,7 +577,7 @@ internal sealed class PlanExecutor
     }
 
     /// <summary>Puts back every RSE availability an outage changed and has not restored yet (the run's end, Ctrl-C included).</summary>
-    public async Task<int> RestoreOutagesAsync()
+    public async Task<int> RestoreOutagesAsync(CancellationToken ct)
     {
         var restored = 0;
         foreach (var rse in _outages.Keys.ToList())
@@ -563,10 +585,10 @@ internal sealed class PlanExecutor
             if (!_outages.TryRemove(rse, out var change)) continue;
             try
             {
-                await _catalog.RestoreRseAvailabilityAsync(change, CancellationToken.None).ConfigureAwait(false);
+                await _catalog.RestoreRseAvailabilityAsync(change, ct).ConfigureAwait(false);
                 restored++;
             }
-            catch (Exception e) when (e is RucioException or RucioUnreachableException or HttpRequestException)
+            catch (Exception e) when (e is RucioException or RucioUnreachableException or HttpRequestException or JsonException or OperationCanceledException)
             {
                 await _log.WriteLineAsync($"fdr: could not put back the availability of {rse} ({OneLine(e.Message)}): it is {change.After}, was {change.Before}").ConfigureAwait(false);
             }

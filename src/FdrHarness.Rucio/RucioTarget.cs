@@ -4,6 +4,7 @@ using FdrHarness.Core;
 using FdrHarness.Core.Execution;
 using FdrHarness.Core.Observations;
 using FdrHarness.Core.Planning;
+using FdrHarness.Core.Quantities;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Rucio.Catalog;
 using FdrHarness.Rucio.Load;
@@ -25,8 +26,6 @@ public sealed record LiveRunOptions
     public TimeSpan PreflightTimeout { get; init; } = TimeSpan.FromMinutes(2);
     /// <summary>Keep reading events until the scenario's duration has passed (false: stop when the operations are done).</summary>
     public bool WaitForDuration { get; init; } = true;
-    /// <summary>After the planned end, operations still running get this long before they are cut off and the run is reported.</summary>
-    public TimeSpan Grace { get; init; } = TimeSpan.FromMinutes(5);
     public TimeProvider Time { get; init; } = TimeProvider.System;
     /// <summary>
     /// Work that runs beside the operations for the whole run (the cluster's chaos and observation), writing into the
@@ -242,13 +241,16 @@ public sealed class RucioTarget : IRehearsalTarget, IDisposable
         var counters = new ConcurrentDictionary<string, double>(StringComparer.Ordinal);
         var summary = new List<string>();
         var exit = ExitCodes.Success;
+        var cutOff = false;
 
         using var stopEvents = new CancellationTokenSource();
         using var stopOperations = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        // The planned end plus a grace: a server that hangs cannot keep the run going for ever.
-        using var deadline = new CancellationTokenSource(plan.Duration + _options.Grace, _options.Time);
+        // The planned end plus the grace (target.rucio.grace): a server that hangs cannot keep the run going for ever. What
+        // talks to Rucio after the operations (the last retirements, the read-back) ends by then too.
+        var grace = Connection.Grace;
+        using var deadline = new CancellationTokenSource(plan.Duration + grace, _options.Time);
         using var operations = CancellationTokenSource.CreateLinkedTokenSource(stopOperations.Token, deadline.Token);
-        executor.StopBackgroundOn(stopEvents.Token);
+        executor.StopBackgroundOn(stopEvents.Token, deadline.Token);
         _options.Started?.Invoke(new LiveRunView(context.StartedUtc, _options.Time, () => executor.FilesRegistered, _apiStats, executor.Operations));
 
         HermesConsumer? consumer = null;
@@ -267,8 +269,13 @@ public sealed class RucioTarget : IRehearsalTarget, IDisposable
                 SubscriptionName = HermesConsumer.SubscriptionNameFor(Path.GetFileName(Path.GetFullPath(context.RunPath).TrimEnd(Path.DirectorySeparatorChar))),
                 WindowStart = context.StartedUtc,
                 Warn = line => log.WriteLine("fdr: " + line),
+                SilenceThreshold = broker.MaxSilence,
                 Time = _options.Time,
             }, sink);
+            // A silent broker means the run observes nothing: with abort_on_fail thresholds the run stops (their verdict
+            // cannot be watched); otherwise the warning line and the summary say so.
+            consumer.Silenced += quiet => context.Abort?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                $"the broker {Display(broker.Url)} sent no message and no heart-beat for {quiet.TotalSeconds:0} s (target.rucio.broker.max_silence): abort_on_fail thresholds cannot be watched"));
             consuming = consumer.RunAsync(stopEvents.Token);
             // A topic keeps nothing for a subscription that does not exist yet: subscribe before the first operation.
             using var subscribing = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -295,7 +302,7 @@ public sealed class RucioTarget : IRehearsalTarget, IDisposable
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
         {
-            summary.Add($"cut off: operations still running {_options.Grace.TotalMinutes:0} min after the planned end were stopped");
+            cutOff = true;
         }
         finally
         {
@@ -304,8 +311,12 @@ public sealed class RucioTarget : IRehearsalTarget, IDisposable
             if (consumer is not null) await consumer.FinishAsync(_options.Time.GetUtcNow().UtcDateTime, unsubscribe: !ct.IsCancellationRequested, ct).ConfigureAwait(false);
             await stopEvents.CancelAsync().ConfigureAwait(false);
             await executor.DrainAsync().ConfigureAwait(false);
-            var restored = await executor.RestoreOutagesAsync().ConfigureAwait(false);
-            if (restored > 0) summary.Add($"{restored} RSE availabilities put back as they were before the outage");
+            // Putting RSEs back matters more than the run's end: its own bound, at least 30 s.
+            using (var restoring = new CancellationTokenSource(grace > TimeSpan.FromSeconds(30) ? grace : TimeSpan.FromSeconds(30), _options.Time))
+            {
+                var restored = await executor.RestoreOutagesAsync(restoring.Token).ConfigureAwait(false);
+                if (restored > 0) summary.Add($"{restored} RSE availabilities put back as they were before the outage");
+            }
             if (consuming is not null) await consuming.ConfigureAwait(false);
             var besideExit = await beside.ConfigureAwait(false);
             if (exit == ExitCodes.Success) exit = besideExit;
@@ -316,8 +327,20 @@ public sealed class RucioTarget : IRehearsalTarget, IDisposable
             ct.ThrowIfCancellationRequested();
         }
 
-        if (consumer is not null) summary.Add($"events: {consumer.Written} written, {consumer.Filtered} of other scopes, {consumer.Duplicates} redeliveries dropped");
-        await ReconcileAsync(plan, shard, executor, counters, summary, CancellationToken.None).ConfigureAwait(false);
+        if (cutOff || executor.CutOff.Count > 0)
+        {
+            var running = executor.CutOff.Values.Sum();
+            var kinds = running == 0 ? "" : " (" + string.Join(", ", executor.CutOff.OrderByDescending(k => k.Value).ThenBy(k => k.Key, StringComparer.Ordinal).Take(5)
+                .Select(k => string.Create(CultureInfo.InvariantCulture, $"{k.Key} {k.Value:N0}"))) + ")";
+            summary.Add(string.Create(CultureInfo.InvariantCulture,
+                $"cut off at the planned end + {Durations.Format(grace)} (target.rucio.grace): {running:N0} operations stopped while running{kinds}, {executor.NotStarted:N0} planned operations not started"));
+        }
+        counters[RunCounters.OperationsCutOff] = executor.CutOff.Values.Sum() + executor.NotStarted;
+        if (consumer is not null)
+            summary.Add($"events: {consumer.Written} written, {consumer.Filtered} of other scopes, {consumer.Duplicates} redeliveries dropped"
+                + (consumer.SilentPeriods > 0 ? $"; the broker fell silent {consumer.SilentPeriods} times" : ""));
+        if (deadline.IsCancellationRequested) summary.Add("counts not read back from Rucio: the planned end plus the grace had passed; run.json has no file or rule counts");
+        else await ReconcileAsync(plan, shard, executor, counters, summary, deadline.Token).ConfigureAwait(false);
         counters[RunCounters.FilesPlanned] = shard.Counts.Files;
         counters[RunCounters.RulesPlanned] = shard.Counts.Rules;
         counters[RunCounters.RulesRetired] = executor.RulesRetired;
@@ -366,7 +389,11 @@ public sealed class RucioTarget : IRehearsalTarget, IDisposable
             summary.Add(string.Create(CultureInfo.InvariantCulture,
                 $"Rucio holds {files:N0} of the {shard.Counts.Files:N0} planned files in the run's datasets; rules: {rules:N0} of {shard.Counts.Rules:N0} planned, {ok:N0} OK, {stuck:N0} stuck"));
         }
-        catch (Exception e) when (e is RucioException or RucioUnreachableException or HttpRequestException or System.Text.Json.JsonException or OperationCanceledException)
+        catch (OperationCanceledException)
+        {
+            summary.Add("counts not read back from Rucio: the planned end plus the grace passed while reading; run.json has no file or rule counts");
+        }
+        catch (Exception e) when (e is RucioException or RucioUnreachableException or HttpRequestException or System.Text.Json.JsonException or InvalidDataException)
         {
             summary.Add($"counts not read back from Rucio ({OneLine(e.Message)}): run.json has no file or rule counts");
         }

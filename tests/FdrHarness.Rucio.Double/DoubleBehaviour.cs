@@ -28,7 +28,12 @@ public sealed class DoubleBehaviour
     public bool EnforceAccountLimits { get; set; } = true;
 }
 
-public enum Fault { None, Status500, Status503, Status429, Reset, ResetAfterApply, Timeout }
+/// <summary>
+/// What a request may meet instead of Rucio's answer. <see cref="Timeout"/>: no answer until the client gives up.
+/// <see cref="TruncatedJson"/>: applied, and the answer cut at half its length with status 200 and a matching
+/// Content-Length (a proxy that lost the end). <see cref="HtmlPage"/>: not applied; a proxy's or login page's HTML with 200.
+/// </summary>
+public enum Fault { None, Status500, Status503, Status429, Reset, ResetAfterApply, Timeout, TruncatedJson, HtmlPage }
 
 /// <summary>
 /// Faults drawn per request, deterministically from a seed: the n-th request that may fail gets the n-th draw. With
@@ -42,4 +47,6 @@ public sealed class FaultPlan
     public IReadOnlyList<Fault> Kinds { get; init; } = [Fault.Status500, Fault.Status503, Fault.Status429, Fault.Reset, Fault.ResetAfterApply];
     /// <summary>Whether GET /auth/* may fail too.</summary>
     public bool IncludeAuth { get; init; }
+    /// <summary>Only requests whose path starts with one of these may fail (null: any); a run's connection check passes, its work meets the faults.</summary>
+    public IReadOnlyList<string>? Paths { get; init; }
 }

@@ -229,6 +229,10 @@ public sealed class RucioDouble : IAsyncDisposable
             case Fault.Timeout:
                 try { await Task.Delay(Timeout.Infinite, c.RequestAborted); } catch (OperationCanceledException) { }
                 return;
+            case Fault.HtmlPage:
+                await WriteAsync(c, new Reply(200, "text/html; charset=utf-8",
+                    "<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body><form method=\"post\"><input name=\"user\"></form></body></html>\n"));
+                return;
         }
 
         Reply reply;
@@ -243,7 +247,15 @@ public sealed class RucioDouble : IAsyncDisposable
             c.Abort(); // applied, but the answer is lost: the client must find out on its own
             return;
         }
-        await WriteAsync(c, reply);
+        await WriteAsync(c, fault == Fault.TruncatedJson ? Truncated(reply) : reply);
+    }
+
+    /// <summary>The answer's first half (an empty answer becomes half a JSON object), as a complete 200 response.</summary>
+    private static Reply Truncated(Reply reply)
+    {
+        var text = reply.Lines is { } lines ? string.Concat(lines.Select(l => l + "\n")) : reply.Body ?? "";
+        if (text.Length < 2) text = "{\"";
+        return new Reply(200, reply.ContentType ?? "application/json", text[..(text.Length / 2)]);
     }
 
     private Fault NextFault(string method, string path)
@@ -263,6 +275,7 @@ public sealed class RucioDouble : IAsyncDisposable
         lock (_gate)
         {
             if (_plan is not { Rate: > 0 } plan) return Fault.None;
+            if (plan.Paths is { } paths && !paths.Any(p => path.StartsWith(p, StringComparison.Ordinal))) return Fault.None;
             var draw = _faults.NextDouble();
             var kind = plan.Kinds[_faults.Next(plan.Kinds.Count)];
             return draw < plan.Rate ? kind : Fault.None;

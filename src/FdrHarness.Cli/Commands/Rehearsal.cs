@@ -62,11 +62,16 @@ public static class Rehearsal
         {
             var sink = new SynchronizedSink(options.Metrics is { } m ? new TeeSink(parquet, m) : parquet, abort?.Observe, abort?.ObservePod);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var watching = abort is null ? Task.CompletedTask : WatchAsync(abort, options.Time, r => { abortReason = r; stop.Cancel(); }, stop.Token);
+            Action<string>? abortWith = abort is null ? null : reason =>
+            {
+                Interlocked.CompareExchange(ref abortReason, reason, null);
+                stop.Cancel();
+            };
+            var watching = abortWith is null ? Task.CompletedTask : WatchAsync(abort!, options.Time, abortWith, stop.Token);
             try
             {
                 outcome = await WithProgress(stdout, target, options.Metrics, progress =>
-                    target.ExecuteAsync(plan, new RehearsalContext(dir.Path, info.StartedUtc, sink, stdout, progress, shard), stop.Token)).ConfigureAwait(false);
+                    target.ExecuteAsync(plan, new RehearsalContext(dir.Path, info.StartedUtc, sink, stdout, progress, shard, abortWith), stop.Token)).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {

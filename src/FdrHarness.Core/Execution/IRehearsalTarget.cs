@@ -24,8 +24,12 @@ public interface IRehearsalTarget
 /// only the shard's operations where its peers share the target (a live Rucio), writes only the shard's observations
 /// (<see cref="ShardSink"/>) and counts only the shard's part, so the shards' counts sum to the whole run's.
 /// </param>
+/// <param name="Abort">
+/// Set when the run stops on a failed abort_on_fail threshold: the target calls it, with a line for the operator, when it
+/// can no longer observe what those thresholds judge (a silent broker); the run's token is then cancelled. Null: no such threshold.
+/// </param>
 public sealed record RehearsalContext(string RunPath, DateTime StartedUtc, IObservationSink Sink, TextWriter Log, IProgress<RehearsalProgress>? Progress = null,
-    PlanShard? Shard = null);
+    PlanShard? Shard = null, Action<string>? Abort = null);
 
 /// <summary>The terminal's view of a running rehearsal, whatever the target.</summary>
 /// <param name="Elapsed">Time on the target's clock since the start (virtual for the lake).</param>

@@ -20,6 +20,8 @@ public static class RunCounters
     public const string TransfersFailed = "transfers.failed";
     public const string Events = "events";
     public const string OperationsFailed = "operations.failed";
+    /// <summary>A live run's operations stopped while running or never started because the planned end plus the grace came first.</summary>
+    public const string OperationsCutOff = "operations.cut_off";
     public const string ApiCalls = "api.calls";
     public const string ApiFailed = "api.failed";
     public const string PodsKilled = "chaos.pods_killed";

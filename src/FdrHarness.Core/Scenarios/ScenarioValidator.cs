@@ -405,6 +405,9 @@ public sealed partial class ScenarioValidator
             }
             if (r.BatchSize is < 1 or > 100_000) Error(r, nameof(r.BatchSize), "batch_size goes from 1 to 100000");
             if (r.Concurrency is < 1 or > 1024) Error(r, nameof(r.Concurrency), "concurrency goes from 1 to 1024");
+            // A run's end is its duration plus the grace: both bounded, so a hanging server cannot keep it going for days.
+            if (r.Grace < TimeSpan.Zero || r.Grace > TimeSpan.FromHours(24)) Error(r, nameof(r.Grace), "grace goes from 0s to 24h");
+            if (r.Broker is { } b && b.MaxSilence < TimeSpan.Zero) Error(b, nameof(b.MaxSilence), "max_silence cannot be negative (0s: never reported)");
         }
         if (target.Kubernetes is { } k)
         {

@@ -198,6 +198,12 @@ public sealed class RucioClient : IDisposable
                     Stats.Record(op, Stopwatch.GetElapsedTime(started), OperationResult.Failed);
                     throw new RucioUnreachableException(baseUrl ?? _o.Url, Redactor.Redact(Reason(e)), null);
                 }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    // Stopped by the run (cut off at its end, Ctrl-C) before an answer came: a call that did not succeed.
+                    Stats.Record(op, Stopwatch.GetElapsedTime(started), OperationResult.Failed);
+                    throw;
+                }
 
                 if (response.IsSuccessStatusCode)
                 {

@@ -49,6 +49,9 @@ public sealed record RucioConnection
 
     [Doc("A test instance the harness may set up: `fdr live prepare` creates the scopes, RSE attributes and account limits the scenario needs only when this is true. Never set it on a production Rucio.")]
     public bool Disposable { get; init; }
+
+    [Doc("After the planned end, operations still running (a server that hangs, errors retried) get this long; then they are cut off and the run is reported.")]
+    public TimeSpan Grace { get; init; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>How to authenticate; secrets are named by where they live, never written here.</summary>
@@ -71,6 +74,9 @@ public sealed record BrokerConnection
     public string Destination { get; init; } = "/topic/rucio.events";
     [SecretSource] public string? UsernameEnv { get; init; }
     [SecretSource] public string? PasswordEnv { get; init; }
+
+    [Doc("No message and no heart-beat for this long is reported, and stops the run (exit 99) when a threshold has abort_on_fail. 0s: never.")]
+    public TimeSpan MaxSilence { get; init; } = TimeSpan.FromSeconds(60);
 }
 
 public sealed record KubernetesConnection
