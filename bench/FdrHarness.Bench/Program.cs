@@ -16,6 +16,7 @@ return args.Length == 0 ? Usage() : args[0] switch
     "rucio-catalog" => CatalogBenchmark.Run(args.AsSpan(1).ToArray()),
     "rucio-double" => CatalogBenchmark.ServeDouble(),
     "hermes-consume" => HermesConsumeBenchmark.Run(args.AsSpan(1).ToArray()),
+    "validate" when args.Length > 1 => ValidateBench.Run(args[1], new Options(args.AsSpan(2).ToArray())),
     _ => Usage(),
 };
 
@@ -30,6 +31,7 @@ static int Usage()
     Console.Error.WriteLine("  http-sink   the sink alone: prints its port, answers 201 to every request until stdin closes");
     Console.Error.WriteLine("  rucio-catalog [--files N] [--chunk N] [--concurrency N] [--runs R]   replica registration through the catalog operations beside a plain loop of the same bulk calls, against the Rucio double and the HTTP sink (each in its own process)");
     Console.Error.WriteLine("  rucio-double   the Rucio double alone (RSE MOCK, scope cta): prints its port, serves until stdin closes");
+    Console.Error.WriteLine("  validate <scenario.yaml> [--runs R]   read, bind, budget and validate a scenario in-process (what fdr validate does after start-up): median and slowest");
     Console.Error.WriteLine("  hermes-consume [--host H] [--port P] [--events N] [--runs R] [--prefetch N] [--broker-pid PID] [--persistent 0|1]   Hermes messages from ActiveMQ beside a raw reader (scripts/bench-rucio.sh starts the broker)");
     return 2;
 }
@@ -231,5 +233,27 @@ internal static class SyntheticBench
             }
         }
         return new(count, d);
+    }
+}
+
+internal static class ValidateBench
+{
+    public static int Run(string path, Options options)
+    {
+        var runs = (int)options.Long("runs", 20);
+        var first = Stopwatch.StartNew();
+        var result = FdrHarness.Core.Scenarios.ScenarioLoader.Load(path);
+        first.Stop();
+        var times = new List<double>();
+        for (var i = 0; i < runs; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            FdrHarness.Core.Scenarios.ScenarioLoader.Load(path);
+            times.Add(sw.Elapsed.TotalMilliseconds);
+        }
+        times.Sort();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"validate {path}: {(result.Ok ? "valid" : $"refused, {result.Diagnostics.Count} diagnostics")}; first (JIT included) {first.Elapsed.TotalMilliseconds:0} ms, then median {times[times.Count / 2]:0.0} ms, slowest {times[^1]:0.0} ms over {runs} runs"));
+        return 0;
     }
 }

@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using System.Text.Json.Nodes;
 using FdrHarness.Core;
 using FdrHarness.Core.Execution;
@@ -83,5 +86,118 @@ public sealed class HostileRucioTests(Xunit.Abstractions.ITestOutputHelper log) 
         Assert.Empty(Directory.GetFiles(run, "*" + ParquetObservationSink.TempSuffix, SearchOption.AllDirectories));
         Assert.False(File.Exists(Path.Combine(run, RunDirectory.ClaimFile)));
         Assert.DoesNotContain("   at ", stderr.ToString()); // no stack trace
+    }
+
+    [Fact]
+    public async Task A_broker_that_falls_silent_fails_an_abort_on_fail_run_with_its_report()
+    {
+        await using var rucio = await RucioDouble.StartAsync();
+        using var broker = new SilentBroker();
+        var yaml = $$$"""
+            run: {name: silent-broker, seed: 7, duration: 1h, observation_interval: 1s}
+            rses:
+              MOCK: {storage: dcache, quota: 1 TB}
+            experiments:
+              CTA: {files: 10, file_size: 1 MB, files_per_dataset: 10, write_to: MOCK}
+            workload:
+              - inject: {name: inject, load: [{inject: {rate: 10, interval: 1s, during: 1s}}]}
+            thresholds:
+              - {expression: "transfers.efficiency >= 90%", abort_on_fail: true}
+            target:
+              kind: rucio
+              rucio:
+                url: {{{rucio.Url}}}
+                account: root
+                auth: {method: userpass, username: {{{rucio.Username}}}, password_env: {{{PasswordVariable}}}}
+                broker: {url: "stomp://127.0.0.1:{{{broker.Port}}}", max_silence: 1s}
+            """;
+        rucio.AddLake(ScenarioLoader.Parse(yaml).Scenario!);
+        Environment.SetEnvironmentVariable(PasswordVariable, rucio.Password);
+        var scenario = Path.Combine(_dir, "silent.yaml");
+        await File.WriteAllTextAsync(scenario, yaml);
+        var run = Path.Combine(_dir, "run");
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        // An hour's run: only the silence ends it.
+        var code = await Task.Run(() => FdrApp.Run(["run", scenario, "--out", run], stdout, stderr));
+
+        log.WriteLine(stdout.ToString() + stderr);
+        Assert.True(code == ExitCodes.ThresholdsFailed, $"exit {code}\n{stdout}\n{stderr}");
+        Assert.True(broker.Subscribed, "the run subscribed before it fell silent");
+        var aborted = Assert.Single(stderr.ToString().Split('\n'), l => l.StartsWith("fdr: aborted: ", StringComparison.Ordinal));
+        Assert.Contains($"the broker stomp://127.0.0.1:{broker.Port} sent no message and no heart-beat for ", aborted);
+        Assert.Contains("(target.rucio.broker.max_silence)", aborted);
+        Assert.Contains("no message and no heart-beat from the broker", stdout.ToString()); // the consumer's own warning
+        var info = JsonNode.Parse(File.ReadAllText(Path.Combine(run, RunDirectory.RunFile)))!;
+        Assert.Equal(ExitCodes.ThresholdsFailed, (int)info["exit_status"]!);
+        Assert.True(File.Exists(Path.Combine(run, "report.html")));
+    }
+
+    /// <summary>A STOMP broker on a local port that connects, confirms the subscription, then never sends anything again.</summary>
+    private sealed class SilentBroker : IDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly CancellationTokenSource _stop = new();
+        private volatile bool _subscribed;
+
+        public SilentBroker()
+        {
+            _listener.Start();
+            _ = Task.Run(() => AcceptAsync(_stop.Token));
+        }
+
+        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+        public bool Subscribed => _subscribed;
+
+        private async Task AcceptAsync(CancellationToken ct)
+        {
+            try
+            {
+                while (true)
+                {
+                    var client = await _listener.AcceptTcpClientAsync(ct);
+                    _ = Task.Run(() => ServeAsync(client, ct), ct);
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException) { }
+        }
+
+        // CONNECTED without heart-beats, a RECEIPT for every frame asking for one; nothing else, ever.
+        private async Task ServeAsync(TcpClient client, CancellationToken ct)
+        {
+            using var _ = client;
+            var stream = client.GetStream();
+            var pending = new List<byte>();
+            var buffer = new byte[4096];
+            try
+            {
+                while (await stream.ReadAsync(buffer, ct) is var n and > 0)
+                {
+                    pending.AddRange(buffer.AsSpan(0, n));
+                    int nul;
+                    while ((nul = pending.IndexOf(0)) >= 0)
+                    {
+                        var frame = Encoding.UTF8.GetString([.. pending.Take(nul)]).TrimStart('\r', '\n');
+                        pending.RemoveRange(0, nul + 1);
+                        var lines = frame.Split('\n');
+                        string reply = "";
+                        if (lines[0] is "CONNECT" or "STOMP") reply = "CONNECTED\nversion:1.2\nheart-beat:0,0\n\n\0";
+                        else if (lines.FirstOrDefault(l => l.StartsWith("receipt:", StringComparison.Ordinal)) is { } receipt)
+                            reply = $"RECEIPT\nreceipt-id:{receipt["receipt:".Length..]}\n\n\0";
+                        if (lines[0] == "SUBSCRIBE") _subscribed = true;
+                        if (reply.Length > 0) await stream.WriteAsync(Encoding.UTF8.GetBytes(reply), ct);
+                    }
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or SocketException) { }
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _listener.Stop();
+            _stop.Dispose();
+        }
     }
 }

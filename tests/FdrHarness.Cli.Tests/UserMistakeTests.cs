@@ -1,5 +1,6 @@
 using FdrHarness.Core;
 using FdrHarness.Core.Observations;
+using FdrHarness.Core.Scenarios;
 
 namespace FdrHarness.Cli.Tests;
 
@@ -135,6 +136,27 @@ public sealed class UserMistakeTests(SmokeRun smoke) : IClassFixture<SmokeRun>, 
         var run = Path.Combine(_dir, "run");
         Assert.Equal(ExitCodes.InvalidInput, FdrApp.Run(["run", path, "--out", run], new StringWriter(), new StringWriter()));
         Assert.False(Directory.Exists(run));
+    }
+
+    [Fact]
+    public void ValidateRefusesAScenarioAtTenTimesTheBudgetWithOneLinePerLimit()
+    {
+        var path = Path.Combine(RepoPaths.Root, "tests", "Shared", "over-budget-10x.yaml");
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        Assert.Equal(ExitCodes.InvalidInput, FdrApp.Run(["validate", path], stdout, stderr));
+
+        // One line per limit exceeded, each naming its own variable to raise it; then the count. The figures that grow with
+        // the duration are not computed once the duration itself is refused.
+        var lines = stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var limits = new[] { ResourceBudget.Duration, ResourceBudget.Nodes, ResourceBudget.Files, ResourceBudget.Pods, ResourceBudget.Threads };
+        Assert.Equal(limits.Length + 1, lines.Length);
+        Assert.Equal($"{limits.Length} errors; nothing was run.", lines[^1]);
+        foreach (var limit in limits)
+            Assert.Single(lines, l => l.StartsWith(path + ":", StringComparison.Ordinal) && l.Contains("the budget allows", StringComparison.Ordinal)
+                && l.Contains(limit.Variable, StringComparison.Ordinal));
+        Assert.DoesNotContain("   at ", stderr.ToString());
     }
 
     [Fact]

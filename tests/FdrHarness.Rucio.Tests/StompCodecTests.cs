@@ -141,24 +141,31 @@ public sealed class StompCodecTests
     }
 
     [Fact]
-    public void Headers_over_the_limit_are_fatal_after_at_most_the_limit_was_buffered()
+    public void Headers_over_the_limit_are_skipped_to_the_frames_NUL_keeping_what_came_within_and_the_reader_stays_in_step()
     {
         var reader = new StompFrameReader(maxHeaderBytes: 1024, maxFrameBytes: 4096);
-        var endless = Bytes("MESSAGE\nx:" + new string('a', 100_000));
-        var pending = Array.Empty<byte>();
-        var fed = 0;
-        var e = Assert.Throws<StompProtocolException>(() =>
-        {
-            for (; fed < endless.Length; fed += 100)
-            {
-                pending = [.. pending, .. endless.AsSpan(fed, 100).ToArray()];
-                var seq = new ReadOnlySequence<byte>(pending);
-                while (reader.TryRead(ref seq, out _)) { }
-                pending = seq.ToArray();
-            }
-        });
-        Assert.Equal("a frame whose command and headers exceed 1024 bytes", e.Message);
-        Assert.InRange(fed, 1000, 1024);   // refused on the first chunk past the limit
+        // One header line far over the limit (after the ack id), then the rest of that frame, then a good frame.
+        var wire = Bytes("MESSAGE\nack:ID\\c1\nx:" + new string('a', 100_000) + "\nevent_type:late\n\n{\"a\":1}\0\nMESSAGE\nack:2\n\nok\0");
+        var (frames, peak) = Feed(wire, 100, reader);
+
+        Assert.Equal(3, frames.Count);
+        Assert.Equal("command and headers over the 1024-byte limit", frames[0]!.Error);
+        Assert.Equal("ID:1", frames[0]!["ack"]);       // read within the limit: the consumer can acknowledge it
+        Assert.Null(frames[0]!["event_type"]);          // past the limit: skipped
+        Assert.Null(frames[1]);                         // the EOL between frames
+        Assert.Equal(("2", null, "ok"), (frames[2]!["ack"], frames[2]!.Error, frames[2]!.BodyText));
+        Assert.InRange(peak, 0, 1024 + 100);            // never more than the limit and one read held
+        Assert.True(reader.BytesSkipped > 100_000);
+    }
+
+    [Fact]
+    public void Endless_headers_are_dropped_as_they_stream_in_with_memory_bounded_by_the_limit()
+    {
+        var reader = new StompFrameReader(maxHeaderBytes: 1024, maxFrameBytes: 4096);
+        var (frames, peak) = Feed(Bytes("MESSAGE\nx:" + new string('a', 1_000_000)), 100, reader);
+        Assert.Empty(frames);
+        Assert.InRange(peak, 0, 1024 + 100);
+        Assert.True(reader.BytesSkipped > 990_000);
     }
 
     [Theory]

@@ -50,19 +50,34 @@ public sealed record HermesConsumerOptions
     internal Action? Throttled { get; init; }
 }
 
-/// <summary>Fingerprints of messages already handed to the sink; shared across reconnects (and consumers) so redeliveries are dropped.</summary>
-public sealed class SeenMessages
+/// <summary>
+/// Fingerprints of the latest messages handed to the sink; shared across reconnects (and consumers) so redeliveries are
+/// dropped. At most <paramref name="capacity"/> are kept, the oldest forgotten first: a broker redelivers what was not yet
+/// acknowledged (at most the prefetch, 2,000) and hermes resends within seconds, so a day's millions of events need not
+/// all be remembered (about 40 bytes each).
+/// </summary>
+public sealed class SeenMessages(int capacity = SeenMessages.DefaultCapacity)
 {
+    public const int DefaultCapacity = 1 << 18;
+
     private readonly HashSet<ulong> _seen = [];
+    private readonly Queue<ulong> _order = new();
     private readonly Lock _gate = new();
+    private readonly int _capacity = capacity > 0 ? capacity : throw new ArgumentOutOfRangeException(nameof(capacity));
 
     public int Count { get { lock (_gate) return _seen.Count; } }
 
-    /// <summary>True the first time this body is seen.</summary>
+    /// <summary>True the first time this body is seen (among the latest <c>capacity</c>).</summary>
     public bool Add(ReadOnlySpan<byte> body)
     {
         var h = Fingerprint(body);
-        lock (_gate) return _seen.Add(h);
+        lock (_gate)
+        {
+            if (!_seen.Add(h)) return false;
+            _order.Enqueue(h);
+            if (_order.Count > _capacity) _seen.Remove(_order.Dequeue());
+            return true;
+        }
     }
 
     // FNV-1a over the body then SplitMix: the body carries created_at to the microsecond, so equal bodies are the same event

@@ -24,7 +24,7 @@ public sealed record StompConnectOptions
     public TimeSpan HeartBeatReceive { get; init; } = TimeSpan.FromSeconds(10);
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
     public TimeProvider Time { get; init; } = TimeProvider.System;
-    /// <summary>Largest command + headers of a received frame; past it the connection is dropped (no frame boundary can be trusted).</summary>
+    /// <summary>Largest command + headers of a received frame; past it the rest of the frame is skipped up to its NUL and the frame handed on with <see cref="StompFrame.Error"/>.</summary>
     public int MaxHeaderBytes { get; init; } = StompFrameReader.DefaultMaxHeaderBytes;
     /// <summary>Largest received frame; a larger body is skipped unread and the frame handed on with <see cref="StompFrame.Error"/>.</summary>
     public int MaxFrameBytes { get; init; } = StompFrameReader.DefaultMaxFrameBytes;

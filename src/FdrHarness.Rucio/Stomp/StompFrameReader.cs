@@ -8,11 +8,13 @@ namespace FdrHarness.Rucio.Stomp;
 /// Reads STOMP 1.2 frames from a byte stream, keeping memory bounded whatever the peer sends. Tolerates fragments (false
 /// until a whole frame is buffered); EOLs between frames are heart-beats; CR LF or LF line ends; body by content-length
 /// when given, otherwise up to the NUL.
-/// <para>Limits: a frame's command and headers may take <see cref="MaxHeaderBytes"/>; past that no frame boundary can be
-/// trusted and <see cref="StompProtocolException"/> is thrown (the connection must go). A body that would make the frame
-/// larger than <see cref="MaxFrameBytes"/> is skipped as it streams in, never buffered, and the frame is returned with its
-/// headers, an empty body and <see cref="StompFrame.Error"/> set; so are frames with invalid UTF-8 or malformed lines in
-/// their headers. Stateful: one reader per connection.</para>
+/// <para>Limits: a frame's command and headers may take <see cref="MaxHeaderBytes"/>; past that the rest of the frame is
+/// skipped up to its NUL as it streams in, and the frame is returned with the headers read within the limit (its ack id,
+/// when that came first) and <see cref="StompFrame.Error"/> set. The connection stays: dropping it would have the broker
+/// send the same frame again on the next one, for ever. A body that would make the frame larger than
+/// <see cref="MaxFrameBytes"/> is skipped the same way, never buffered, and the frame is returned with its headers, an
+/// empty body and the error; so are frames with invalid UTF-8 or malformed lines in their headers. Stateful: one reader per
+/// connection.</para>
 /// </summary>
 public sealed class StompFrameReader(int maxHeaderBytes = StompFrameReader.DefaultMaxHeaderBytes, int maxFrameBytes = StompFrameReader.DefaultMaxFrameBytes)
 {
@@ -32,7 +34,7 @@ public sealed class StompFrameReader(int maxHeaderBytes = StompFrameReader.Defau
     private StompFrame? _skipping;
     private long _skipLeft;
 
-    /// <summary>Body bytes dropped so far because a frame was over <see cref="MaxFrameBytes"/> or out of step.</summary>
+    /// <summary>Bytes dropped so far because a frame's headers or body were over the limits or out of step.</summary>
     public long BytesSkipped { get; private set; }
 
     /// <summary>
@@ -59,7 +61,8 @@ public sealed class StompFrameReader(int maxHeaderBytes = StompFrameReader.Defau
         // STOMP allows no NUL before a frame's blank line: one there ends a garbage frame and puts the reader back in step.
         var nulAt = buffer.Slice(0, Math.Min(buffer.Length, MaxHeaderBytes + 1L)).PositionOf((byte)0) is { } p ? buffer.Slice(0, p).Length : -1;
         string? error = null;
-        if (!TryLine(ref r, out var commandLine)) return nulAt >= 0 ? Garbage(ref buffer, nulAt, "", [], out frame) : NeedMore(buffer);
+        if (!TryLine(ref r, out var commandLine))
+            return nulAt >= 0 ? Garbage(ref buffer, nulAt, "", [], out frame) : NeedMore(ref buffer, buffer.Start, "", [], out frame);
         var command = Text(commandLine, ref error);
         if (nulAt >= 0 && nulAt < r.Consumed) return Garbage(ref buffer, nulAt, command, [], out frame);
         var unescape = command is not ("CONNECTED" or "CONNECT");
@@ -68,9 +71,10 @@ public sealed class StompFrameReader(int maxHeaderBytes = StompFrameReader.Defau
         var lengthSeen = false;
         while (true)
         {
-            if (!TryLine(ref r, out var raw)) return nulAt >= 0 ? Garbage(ref buffer, nulAt, command, headers, out frame) : NeedMore(buffer);
+            var lineStart = r.Position;
+            if (!TryLine(ref r, out var raw)) return nulAt >= 0 ? Garbage(ref buffer, nulAt, command, headers, out frame) : NeedMore(ref buffer, lineStart, command, headers, out frame);
             if (nulAt >= 0 && nulAt < r.Consumed) return Garbage(ref buffer, nulAt, command, headers, out frame);
-            if (r.Consumed > MaxHeaderBytes) throw HeadersTooLarge();
+            if (r.Consumed > MaxHeaderBytes) return HeadersOverLimit(ref buffer, lineStart, command, headers, out frame);
             if (raw.IsEmpty) break;
             var line = Text(raw, ref error);
             var colon = line.IndexOf(':');
@@ -129,11 +133,17 @@ public sealed class StompFrameReader(int maxHeaderBytes = StompFrameReader.Defau
         return true;
     }
 
-    private bool NeedMore(in ReadOnlySequence<byte> buffer) =>
-        buffer.Length > MaxHeaderBytes ? throw HeadersTooLarge() : false;
+    /// <summary>An incomplete line: wait for more, unless the frame's command and headers are over the limit already.</summary>
+    private bool NeedMore(ref ReadOnlySequence<byte> buffer, SequencePosition lineStart, string command, List<KeyValuePair<string, string>> headers, out StompFrame? frame)
+    {
+        frame = null;
+        return buffer.Length > MaxHeaderBytes && HeadersOverLimit(ref buffer, lineStart, command, headers, out frame);
+    }
 
-    private StompProtocolException HeadersTooLarge() =>
-        new($"a frame whose command and headers exceed {MaxHeaderBytes} bytes");
+    /// <summary>The headers read so far are kept (an ack id among them can be acknowledged); the rest goes, up to the frame's NUL.</summary>
+    private bool HeadersOverLimit(ref ReadOnlySequence<byte> buffer, SequencePosition lineStart, string command, List<KeyValuePair<string, string>> headers, out StompFrame? frame) =>
+        StartSkip(ref buffer, lineStart, new StompFrame(command, headers, default, $"command and headers over the {MaxHeaderBytes}-byte limit")
+        { Size = buffer.Slice(0, lineStart).Length }, 0, out frame);
 
     private static StompFrame Frame(string command, List<KeyValuePair<string, string>> headers, ReadOnlySequence<byte> body, string? error, long headerBytes) =>
         new(command, headers, error is null ? body.ToArray() : default, error) { Size = headerBytes + (error is null ? body.Length : 0) };
