@@ -40,12 +40,24 @@ internal sealed class PlanExecutor
     private readonly ConcurrentQueue<string> _lost = new();
     private readonly List<Task> _background = [];
     private readonly ConcurrentDictionary<string, long> _cutOff = new(StringComparer.Ordinal);
+    private readonly RunJournal _journal;
+    private readonly IReadOnlyDictionary<string, JournalEntry> _done;
     private long _filesRegistered, _rulesCreated, _rulesRetired, _noiseFiles, _failed, _notStarted;
 
     /// <param name="shard">The part of the plan this process carries out (the whole plan unless --shard); the other shards carry out theirs against the same Rucio.</param>
+    /// <param name="journal">Where each unit of work's outcome is written as it ends.</param>
+    /// <param name="resumed">A killed run's journal: its done work is not done again, only its effects taken up (rule ids,
+    /// files counted, datasets complete, outages to put back).</param>
     public PlanExecutor(RunPlan plan, PlanShard shard, RucioConnection connection, RucioClient client, LiveRunOptions options, TextWriter log, IObservationSink sink,
-        DateTimeOffset start)
+        DateTimeOffset start, RunJournal journal, RunJournal.Contents? resumed = null)
     {
+        _journal = journal;
+        _done = resumed?.Work.Where(w => w.Value.Outcome == JournalEntry.Done).ToDictionary(w => w.Key, w => w.Value, StringComparer.Ordinal)
+            ?? new Dictionary<string, JournalEntry>(StringComparer.Ordinal);
+        // Outages begun and not ended before the kill: put back when they end, or at the run's end.
+        foreach (var e in _done.Values.Where(e => e.Outage is not null).OrderBy(e => Position(e.Work)))
+            if (e.Kind.EndsWith(":begin", StringComparison.Ordinal)) _outages[e.Outage!.Rse] = e.Outage;
+            else _outages.TryRemove(e.Outage!.Rse, out _);
         _plan = plan;
         _shard = shard;
         _connection = connection;
@@ -80,6 +92,12 @@ internal sealed class PlanExecutor
     /// <summary>The datasets the run wrote into.</summary>
     public IEnumerable<(int Experiment, long Dataset)> Datasets => _datasets.Keys;
 
+    /// <summary>The operation's position in the plan, from a unit of work's name ("position.part").</summary>
+    private static long Position(string work) => long.Parse(work.AsSpan(0, work.IndexOf('.', StringComparison.Ordinal)), CultureInfo.InvariantCulture);
+
+    /// <summary>Units of work a resume found done and did not do again.</summary>
+    public long Skipped { get; private set; }
+
     /// <summary>Every operation at its instant; returns once all have finished, been given up, or the run is cancelled.</summary>
     public async Task RunAsync(CancellationToken ct)
     {
@@ -89,14 +107,35 @@ internal sealed class PlanExecutor
         long dispatched = 0;
         try
         {
+            long position = -1; // in the shard's operations: the same on a resume of the same shard
             foreach (var operation in _shard.Operations())
             {
+                position++;
                 var intended = _start + operation.At;
+                var parts = Split(operation, position).ToList();
+                if (parts.Count > 0 && parts.All(w => _done.ContainsKey(w.Key)))
+                {
+                    // Done before the kill: its effects only, at once (later work waits on them).
+                    foreach (var work in parts)
+                    {
+                        work.Prepare?.Invoke();
+                        work.Replay?.Invoke(_done[work.Key]);
+                    }
+                    Skipped += parts.Count;
+                    continue;
+                }
                 var wait = intended - _options.Time.GetUtcNow();
                 if (wait > TimeSpan.Zero) await Task.Delay(wait, _options.Time, ct).ConfigureAwait(false);
-                foreach (var work in Split(operation))
+                if (operation is ChaosFiring firing) Chaos(firing, position);
+                foreach (var work in parts)
                 {
                     work.Prepare?.Invoke();
+                    if (_done.TryGetValue(work.Key, out var done))
+                    {
+                        work.Replay?.Invoke(done);
+                        Skipped++;
+                        continue;
+                    }
                     await slots.WaitAsync(ct).ConfigureAwait(false);
                     running.Add(RunOneAsync(work, intended, slots, ct));
                 }
@@ -137,10 +176,17 @@ internal sealed class PlanExecutor
     private string Progress() => string.Create(CultureInfo.InvariantCulture,
         $"  {FilesRegistered:N0} of {_shard.Counts.Files:N0} files registered, {RulesCreated:N0} of {_shard.Counts.Rules:N0} rules, {NoiseFiles:N0} noise files, {Failed:N0} operations failed");
 
-    /// <summary>One unit of work: a kind for the statistics, what to do, what to mark before it is queued, and what to mark when it is given up.</summary>
-    private sealed record Work(string Kind, Func<CancellationToken, Task> Run, Action? Prepare = null, Action? GiveUp = null);
+    /// <summary>
+    /// One unit of work: its name in the journal (the operation's position, then the part), a kind for the statistics,
+    /// what to do (answering what the journal keeps of it), what to mark before it is queued, what to mark when it is
+    /// given up, and what to take up when a resume finds it done.
+    /// </summary>
+    private sealed record Work(string Key, string Kind, Func<CancellationToken, Task<JournalEntry?>> Run, Action? Prepare = null, Action? GiveUp = null,
+        Action<JournalEntry>? Replay = null);
 
-    private IEnumerable<Work> Split(PlannedOperation operation)
+    private static string Part(long position, int part) => string.Create(CultureInfo.InvariantCulture, $"{position}.{part}");
+
+    private IEnumerable<Work> Split(PlannedOperation operation, long position)
     {
         switch (operation)
         {
@@ -149,25 +195,45 @@ internal sealed class PlanExecutor
                 for (var i = 0; i < inject.Files.Count; i += batch)
                 {
                     var files = inject.Files.Skip(i).Take(batch).ToArray();
-                    yield return new Work(_plan.Phases[inject.Phase].Name + (Upload ? ":upload" : ":register"),
-                        t => RegisterAsync(files, t), () => Expect(files), () => Finished(files, registered: false));
+                    yield return new Work(Part(position, i / batch), _plan.Phases[inject.Phase].Name + (Upload ? ":upload" : ":register"),
+                        async t => new JournalEntry { Registered = await RegisterAsync(files, t).ConfigureAwait(false) },
+                        () => Expect(files), () => Finished(files, registered: false),
+                        done =>
+                        {
+                            Interlocked.Add(ref _filesRegistered, done.Registered ?? 0);
+                            Finished(files, registered: true);
+                        });
                 }
                 break;
             case AddRule add:
-                yield return new Work(_plan.Phases[add.Phase].Name + ":add_rule", t => AddRuleAsync(add, t), GiveUp: () => _rules[add.Rule].TrySetResult(null));
+                yield return new Work(Part(position, 0), _plan.Phases[add.Phase].Name + ":add_rule",
+                    async t => new JournalEntry { Rule = add.Rule, RuleId = await AddRuleAsync(add, t).ConfigureAwait(false) },
+                    GiveUp: () => _rules[add.Rule].TrySetResult(null), Replay: done => Created(add, done.RuleId));
                 break;
             case SetRuleLifetime lifetime:
-                yield return new Work(_plan.Phases[lifetime.Phase].Name + ":rule_lifetime", t => SetRuleLifetimeAsync(lifetime, t));
+                yield return new Work(Part(position, 0), _plan.Phases[lifetime.Phase].Name + ":rule_lifetime", async t =>
+                {
+                    await SetRuleLifetimeAsync(lifetime, t).ConfigureAwait(false);
+                    return null;
+                });
                 break;
             case SetDidLifetime lifetime:
-                yield return new Work(_plan.Phases[lifetime.Phase].Name + ":did_lifetime", t => SetDidLifetimeAsync(lifetime, t));
+                yield return new Work(Part(position, 0), _plan.Phases[lifetime.Phase].Name + ":did_lifetime", async t =>
+                {
+                    await SetDidLifetimeAsync(lifetime, t).ConfigureAwait(false);
+                    return null;
+                });
                 break;
             case NoiseRound noise:
-                foreach (var file in noise.Files)
-                    yield return new Work(_plan.Phases[noise.Phase].Name + ":noise", t => NoiseAsync(noise.Phase, file, t));
-                break;
-            case ChaosFiring firing:
-                Chaos(firing);
+                for (var i = 0; i < noise.Files.Count; i++)
+                {
+                    var file = noise.Files[i];
+                    yield return new Work(Part(position, i), _plan.Phases[noise.Phase].Name + ":noise", async t =>
+                    {
+                        await NoiseAsync(noise.Phase, file, t).ConfigureAwait(false);
+                        return null;
+                    }, Replay: _ => Interlocked.Increment(ref _noiseFiles));
+                }
                 break;
         }
     }
@@ -179,8 +245,9 @@ internal sealed class PlanExecutor
         try
         {
             if (_options.Time.GetUtcNow() - intended > LateAfter) Operations.Late(work.Kind);
-            var ok = await WithRetriesAsync(work, ct).ConfigureAwait(false);
+            var (ok, entry) = await WithRetriesAsync(work, ct).ConfigureAwait(false);
             Operations.Record(work.Kind, _options.Time.GetUtcNow() - intended, ok ? OperationResult.Ok : OperationResult.Failed);
+            _journal.Add(entry with { Work = work.Key, Kind = work.Kind });
         }
         finally
         {
@@ -194,15 +261,15 @@ internal sealed class PlanExecutor
     /// The client already retried 5xx, 429 and timeouts; what still fails (an answer Rucio would give again, or a
     /// server that is down for minutes) is tried again later, with backoff, until the run's end.
     /// </summary>
-    private async Task<bool> WithRetriesAsync(Work work, CancellationToken ct)
+    private async Task<(bool Ok, JournalEntry Entry)> WithRetriesAsync(Work work, CancellationToken ct)
     {
         var delay = _options.OperationRetryDelay;
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                await work.Run(ct).ConfigureAwait(false);
-                return true;
+                var done = await work.Run(ct).ConfigureAwait(false) ?? new JournalEntry();
+                return (true, done with { Outcome = JournalEntry.Done });
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -220,7 +287,7 @@ internal sealed class PlanExecutor
                     Interlocked.Increment(ref _failed);
                     if (_lost.Count < 1000) _lost.Enqueue($"{work.Kind}: {OneLine(e.Message)}");
                     work.GiveUp?.Invoke();
-                    return false;
+                    return (false, new JournalEntry { Outcome = JournalEntry.Failed, Reason = OneLine(e.Message) });
                 }
             }
             try { await Task.Delay(delay, _options.Time, ct).ConfigureAwait(false); }
@@ -275,7 +342,7 @@ internal sealed class PlanExecutor
     /// (RucioCatalog), so a batch tried again after a failure does nothing twice. A file counts as registered only when
     /// Rucio took its replica and its attachment.
     /// </summary>
-    private async Task RegisterAsync(PlannedFile[] files, CancellationToken ct)
+    private async Task<long> RegisterAsync(PlannedFile[] files, CancellationToken ct)
     {
         foreach (var group in files.GroupBy(f => (f.Experiment, f.Dataset)))
             await EnsureDatasetAsync(group.Key.Experiment, group.Key.Dataset, ct).ConfigureAwait(false);
@@ -307,6 +374,7 @@ internal sealed class PlanExecutor
         Interlocked.Add(ref _filesRegistered, files.Length - refused.Count);
         if (refused.Count > 0) Interlocked.Add(ref _failed, refused.Count);
         Finished(files, registered: true);
+        return files.Length - refused.Count;
     }
 
     /// <summary>
@@ -373,21 +441,30 @@ internal sealed class PlanExecutor
         };
     }
 
-    private async Task AddRuleAsync(AddRule add, CancellationToken ct)
+    /// <summary>The rule on its DID once the DID is complete; its id (null: the rule it replaces never existed, nothing to move).</summary>
+    private async Task<string?> AddRuleAsync(AddRule add, CancellationToken ct)
     {
         await DidCompleteAsync(add.Did).WaitAsync(ct).ConfigureAwait(false);
         var replaced = add.Replaces is { } r ? await _rules[r].Task.WaitAsync(ct).ConfigureAwait(false) : null;
         if (add.Replaces is not null && replaced is null)
         {
-            _rules[add.Rule].TrySetResult(null); // the rule it replaces never existed: nothing to move
-            return;
+            Created(add, null);
+            return null;
         }
         var result = await _catalog.EnsureRuleAsync(Request(add.Spec, new DidRef(_plan.ScopeOf(add.Did), _plan.NameOf(add.Did))), ct).ConfigureAwait(false);
         if (!result.Ok) throw result.Transient ? new TransientFailure($"rule {add.Rule}: {result.Reason}") : new NotApplied($"rule {add.Rule}: {result.Reason}");
         var id = result.RuleIds.FirstOrDefault() ?? throw new NotApplied($"rule {add.Rule}: Rucio answered without a rule id");
-        Interlocked.Increment(ref _rulesCreated);
+        Created(add, id);
+        return id;
+    }
+
+    /// <summary>A rule made (now, or before a resume): later work gets its id, and the rule it replaces goes once it is OK.</summary>
+    private void Created(AddRule add, string? id)
+    {
         _rules[add.Rule].TrySetResult(id);
-        if (replaced is not null) Retire(add.Phase, id, replaced);
+        if (id is null) return;
+        Interlocked.Increment(ref _rulesCreated);
+        if (add.Replaces is { } r && _rules[r].Task is { IsCompletedSuccessfully: true, Result: { } replaced }) Retire(add.Phase, id, replaced);
     }
 
     private static RuleRequest Request(RuleSpec rule, DidRef did) => new()
@@ -531,12 +608,13 @@ internal sealed class PlanExecutor
     /// the run does, also after Ctrl-C). Link degradation has no Rucio-side action: recorded as not applied (the validator
     /// says so too). Pod kills and limit changes are the cluster side's, which runs the same plan.
     /// </summary>
-    private void Chaos(ChaosFiring firing)
+    private void Chaos(ChaosFiring firing, long position)
     {
         switch (firing.Spec)
         {
             case RseOutage outage:
-                lock (_background) _background.Add(OutageAsync(firing, outage));
+                if (_done.ContainsKey(Part(position, 0))) break; // begun or ended before a resume
+                lock (_background) _background.Add(OutageAsync(firing, outage, Part(position, 0)));
                 break;
             case LinkDegradation when firing.Edge == ChaosEdge.Begin:
                 var now = _options.Time.GetUtcNow().UtcDateTime;
@@ -549,20 +627,25 @@ internal sealed class PlanExecutor
         }
     }
 
-    private async Task OutageAsync(ChaosFiring firing, RseOutage outage)
+    private async Task OutageAsync(ChaosFiring firing, RseOutage outage, string key)
     {
         var now = _options.Time.GetUtcNow().UtcDateTime;
         try
         {
             if (firing.Edge == ChaosEdge.End)
             {
-                if (_outages.TryRemove(outage.Rse, out var change)) await _catalog.RestoreRseAvailabilityAsync(change, CancellationToken.None).ConfigureAwait(false);
+                if (_outages.TryRemove(outage.Rse, out var change))
+                {
+                    await _catalog.RestoreRseAvailabilityAsync(change, CancellationToken.None).ConfigureAwait(false);
+                    _journal.Add(new JournalEntry { Work = key, Kind = firing.Name + ":rse_outage:end", Outcome = JournalEntry.Done, Outage = change });
+                }
                 return;
             }
             bool? Off(RseOperation op) => outage.Unavailable.Contains(op) ? false : null;
             var made = await _catalog.SetRseAvailabilityAsync(outage.Rse, Off(RseOperation.Read), Off(RseOperation.Write), Off(RseOperation.Delete), _retireToken)
                 .ConfigureAwait(false);
             _outages.TryAdd(outage.Rse, made);
+            _journal.Add(new JournalEntry { Work = key, Kind = firing.Name + ":rse_outage:begin", Outcome = JournalEntry.Done, Outage = made });
             _sink.Fault(new FaultRecord
             {
                 Start = now, End = now + outage.During, Name = firing.Name, Kind = ChaosKinds.RseOutage, Target = outage.Rse,

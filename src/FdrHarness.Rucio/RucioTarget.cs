@@ -33,6 +33,11 @@ public sealed record LiveRunOptions
     /// which replaces a successful run's.
     /// </summary>
     public Func<LiveRunContext, CancellationToken, Task<int>>? Alongside { get; init; }
+    /// <summary>
+    /// `fdr run --resume`: the journal of the killed run. Its done work is not done again; the run goes on in its folder
+    /// from its original start (the plan's instants), appending to its journal.
+    /// </summary>
+    public RunJournal.Contents? Resume { get; init; }
     /// <summary>Called once the run has started, with what can be read while it runs (the live metrics).</summary>
     public Action<LiveRunView>? Started { get; init; }
     /// <summary>How often rule states are polled (replaced rules of a qos_transition; progress without a broker).</summary>
@@ -237,7 +242,10 @@ public sealed class RucioTarget : IRehearsalTarget, IDisposable
         var shard = context.Shard ?? PlanShard.Whole(plan);
         var sink = shard.IsWhole ? context.Sink : new ShardSink(context.Sink, shard);
         var log = context.Log;
-        var executor = new PlanExecutor(plan, shard, Connection, _client, _options, log, sink, start);
+        using var journal = _options.Resume is null
+            ? RunJournal.Create(context.RunPath, JournalHeader.Of(plan, context.StartedUtc))
+            : RunJournal.Append(context.RunPath, _options.Time.GetUtcNow().UtcDateTime);
+        var executor = new PlanExecutor(plan, shard, Connection, _client, _options, log, sink, start, journal, _options.Resume);
         var counters = new ConcurrentDictionary<string, double>(StringComparer.Ordinal);
         var summary = new List<string>();
         var exit = ExitCodes.Success;
@@ -335,6 +343,7 @@ public sealed class RucioTarget : IRehearsalTarget, IDisposable
             summary.Add(string.Create(CultureInfo.InvariantCulture,
                 $"cut off at the planned end + {Durations.Format(grace)} (target.rucio.grace): {running:N0} operations stopped while running{kinds}, {executor.NotStarted:N0} planned operations not started"));
         }
+        if (_options.Resume is not null) summary.Add($"resumed: {executor.Skipped:N0} units of work done before were not done again");
         counters[RunCounters.OperationsCutOff] = executor.CutOff.Values.Sum() + executor.NotStarted;
         if (consumer is not null)
             summary.Add($"events: {consumer.Written} written, {consumer.Filtered} of other scopes, {consumer.Duplicates} redeliveries dropped"

@@ -557,9 +557,16 @@ internal sealed class DoubleCatalog(DoubleBehaviour behaviour, TimeProvider time
                 _dids[key] = did;
             }
             var replicas = _replicas.TryGetValue(key, out var rs) ? rs : _replicas[key] = [];
-            if (replicas.All(r => r.Rse != rse)) replicas.Add(new Replica(scope, name, rse, "AVAILABLE"));
+            if (replicas.All(r => r.Rse != rse))
+            {
+                replicas.Add(new Replica(scope, name, rse, "AVAILABLE"));
+                ReplicasRegistered++;
+            }
         }
     }
+
+    /// <summary>Replicas POST /replicas has added (not counting the ones it skipped as already there).</summary>
+    public long ReplicasRegistered { get; private set; }
 
     private void CheckPfns(Rse rse, List<JsonObject> files)
     {

@@ -345,7 +345,42 @@ public sealed class RucioDouble : IAsyncDisposable
 
         lock (_gate)
         {
-            var cat = _catalog;
+            try { return Route(_catalog, method, target, path, seg, Query, body, headers, account); }
+            finally { Signal(); }
+        }
+    }
+
+    private readonly List<(long Replicas, TaskCompletionSource Reached)> _waiters = [];
+
+    /// <summary>
+    /// Completes once POST /replicas has added <paramref name="replicas"/> replicas in all (a state to await — a test kills
+    /// a run mid-injection there — instead of a time to sleep).
+    /// </summary>
+    public Task ReplicasReached(long replicas)
+    {
+        lock (_gate)
+        {
+            if (_catalog.ReplicasRegistered >= replicas) return Task.CompletedTask;
+            var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((replicas, reached));
+            return reached.Task;
+        }
+    }
+
+    private void Signal() // under _gate
+    {
+        for (var i = _waiters.Count - 1; i >= 0; i--)
+            if (_catalog.ReplicasRegistered >= _waiters[i].Replicas)
+            {
+                _waiters[i].Reached.TrySetResult();
+                _waiters.RemoveAt(i);
+            }
+    }
+
+    private Reply Route(DoubleCatalog cat, string method, string target, string path, string[] seg, Func<string, string?> Query, string body, IHeaderDictionary headers,
+        string account)
+    {
+        {
             switch (method, seg)
             {
                 // accounts, scopes, limits

@@ -20,6 +20,8 @@ public sealed record RehearsalOptions
     public TimeProvider Time { get; init; } = TimeProvider.System;
     /// <summary>Live metrics (--metrics-port): they see every observation and the progress; null when off.</summary>
     public RunMetrics? Metrics { get; init; }
+    /// <summary>`fdr run --resume`: the taken-over folder of the run to continue, and its run.json (its original start).</summary>
+    public (RunDirectory Directory, RunInfo Info)? Resume { get; init; }
     /// <summary>The exit code when the run's token is cancelled (130 for SIGINT, 143 for SIGTERM).</summary>
     public Func<int> InterruptedExit { get; init; } = () => ExitCodes.Interrupted;
     /// <summary>--shard i/N: carry out part i of N of the plan (recorded in run.json for fdr merge); null for the whole plan.</summary>
@@ -39,7 +41,8 @@ public static class Rehearsal
         RunInfo info;
         try
         {
-            dir = RunDirectory.Start(scenario, options.ReportsRoot, options.OutDir, out info, options.Time,
+            if (options.Resume is { } resume) (dir, info) = resume;
+            else dir = RunDirectory.Start(scenario, options.ReportsRoot, options.OutDir, out info, options.Time,
                 options.Shard is { } s ? new RunShard(s.Index, s.Count) : null);
         }
         catch (Exception e) when (e is RunDirectoryException or IOException or UnauthorizedAccessException)

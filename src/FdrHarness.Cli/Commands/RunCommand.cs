@@ -27,10 +27,19 @@ public static class RunCommand
                 return null;
             },
         };
-        var command = new Command("run", "Run a rehearsal and write its run directory.") { output, rucioUrl, dryRun, shard, metricsOptions.Port, metricsOptions.Wait };
+        var resume = ResumeRun.Option();
+        var command = new Command("run", "Run a rehearsal and write its run directory.") { output, rucioUrl, dryRun, shard, metricsOptions.Port, metricsOptions.Wait, resume };
         scenario.AddTo(command);
+        scenario.Scenario.Arity = ArgumentArity.ZeroOrOne; // --resume takes the scenario from the run folder
         command.SetAction(parse =>
         {
+            if (parse.GetValue(resume) is { } runDir)
+                return ResumeRun.Run(parse, runDir, scenario, [output, dryRun, shard], rucioUrl, metricsOptions, stdout, stderr);
+            if (parse.GetValue(scenario.Scenario) is null)
+            {
+                stderr.WriteLine("fdr run: give a SCENARIO file, or --resume RUN_DIR to continue a killed live run");
+                return ExitCodes.InvalidInput;
+            }
             if (scenario.Resolve(parse, "run", stdout, stderr, out var map) is not { } s) return ExitCodes.InvalidInput;
             PlanPrinter.Print(s, stdout);
             if (parse.GetValue(dryRun))

@@ -127,7 +127,7 @@ public sealed class RunDirectory
     /// <summary>The folder of a run in progress: holds who claimed it until <see cref="Finish"/>.</summary>
     public const string ClaimFile = ".fdr-run.claim";
 
-    private static RunDirectory? Claim(string path, out string refusal)
+    private static RunDirectory? Claim(string path, out string refusal, bool allowContent = false)
     {
         string full;
         try
@@ -154,7 +154,7 @@ public sealed class RunDirectory
             throw new RunDirectoryException($"{path}: cannot write in the run folder: {e.Message}");
         }
         // Claimed; anything else already there belongs to an earlier run or to someone else.
-        if (Directory.EnumerateFileSystemEntries(full).Any(e => System.IO.Path.GetFileName(e) != ClaimFile))
+        if (!allowContent && Directory.EnumerateFileSystemEntries(full).Any(e => System.IO.Path.GetFileName(e) != ClaimFile))
         {
             File.Delete(claim);
             refusal = "is not empty; a run never mixes its files with another's. Give a new folder, or empty or remove this one";
@@ -189,6 +189,65 @@ public sealed class RunDirectory
         WriteRunInfo(ended);
         File.Delete(System.IO.Path.Combine(Path, ClaimFile));
         return ended;
+    }
+
+    /// <summary>
+    /// Takes over the folder of a live run that died (kill -9, a node lost: its claim is left, run.json has no exit status)
+    /// or was interrupted (exit 130 or 143), to continue it: the claim is taken again with O_EXCL once its holder is known
+    /// gone, and what the dead process was writing (NAME.tmp) is removed. Returns the run as run.json describes it.
+    /// </summary>
+    /// <exception cref="RunDirectoryException">No such run, a run that ended otherwise, or a run still going on.</exception>
+    public static RunDirectory Resume(string path, out RunInfo info, out string? note)
+    {
+        note = null;
+        if (!Directory.Exists(path) || !File.Exists(System.IO.Path.Combine(path, RunFile)))
+            throw new RunDirectoryException($"--resume {path}: not a run folder (no {RunFile})");
+        var run = new RunDirectory(System.IO.Path.GetFullPath(path));
+        try { info = run.ReadRunInfo(); }
+        catch (Exception e) when (e is JsonException or InvalidDataException or IOException or NotSupportedException)
+        {
+            throw new RunDirectoryException($"--resume {path}: {RunFile} is damaged ({e.Message.ReplaceLineEndings(" ")})");
+        }
+        if (info.ExitStatus is { } exit && exit is not (ExitCodes.Interrupted or ExitCodes.Terminated))
+            throw new RunDirectoryException($"--resume {path}: the run ended with exit {exit}; only a run that was killed or interrupted can be resumed");
+        var claim = System.IO.Path.Combine(run.Path, ClaimFile);
+        if (File.Exists(claim))
+        {
+            var (pid, host) = Holder(claim);
+            if (host == Environment.MachineName && pid is { } p && Alive(p))
+                throw new RunDirectoryException($"--resume {path}: the run is still going on (process {p} holds {ClaimFile}); stop it first");
+            if (host != Environment.MachineName)
+                note = $"the run was held by host {host}: make sure its process is gone before it is resumed here";
+            File.Delete(claim);
+        }
+        if (Claim(run.Path, out var refusal, allowContent: true) is null) throw new RunDirectoryException($"--resume {path} {refusal}");
+        foreach (var temp in Directory.EnumerateFiles(run.Path, "*" + ParquetObservationSink.TempSuffix)) File.Delete(temp);
+        return run;
+    }
+
+    private static (int? Pid, string? Host) Holder(string claim)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(claim));
+            return (doc.RootElement.TryGetProperty("pid", out var p) && p.TryGetInt32(out var pid) ? pid : null,
+                doc.RootElement.TryGetProperty("host", out var h) ? h.GetString() : null);
+        }
+        catch (Exception e) when (e is JsonException or IOException)
+        {
+            return (null, null); // a claim cut by the kill: its holder is gone
+        }
+    }
+
+    private static bool Alive(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
     }
 
     /// <summary>An existing run folder (for reading, or for `fdr report`).</summary>
