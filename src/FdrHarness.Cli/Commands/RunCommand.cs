@@ -37,7 +37,8 @@ public static class RunCommand
                 return ResumeRun.Run(parse, runDir, scenario, [output, dryRun, shard], rucioUrl, metricsOptions, stdout, stderr);
             if (parse.GetValue(scenario.Scenario) is null)
             {
-                stderr.WriteLine("fdr run: give a SCENARIO file, or --resume RUN_DIR to continue a killed live run");
+                // The parser's own words (the argument is optional only for --resume).
+                stderr.WriteLine("fdr: Required argument missing for command: 'run': a SCENARIO file, or --resume RUN_DIR to continue a killed live run.");
                 return ExitCodes.InvalidInput;
             }
             if (scenario.Resolve(parse, "run", stdout, stderr, out var map) is not { } s) return ExitCodes.InvalidInput;
