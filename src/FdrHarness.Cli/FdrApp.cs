@@ -58,6 +58,8 @@ public static class FdrApp
             RestoreCommand.Create(stdout, stderr),
             LiveCommand.Create(stdout, stderr),
             MergeCommand.Create(stdout, stderr),
+            CalibrateCommand.Create(stdout, stderr),
+            PredictCommand.Create(stdout, stderr),
         };
         // The built-in version action prints the entry assembly's version (a test host's, in tests); print ours.
         foreach (var option in root.Options.OfType<VersionOption>()) option.Action = new PrintVersion(stdout);

@@ -3,6 +3,7 @@ using FdrHarness.Core.Planning;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Lake.Catalog;
 using FdrHarness.Lake.Chaos;
+using FdrHarness.Lake.Daemons;
 using FdrHarness.Lake.Cluster;
 using FdrHarness.Lake.Simulation;
 using FdrHarness.Lake.Workload;
@@ -101,16 +102,20 @@ public static class EmbeddedLake
     public static LakeResult Run(RunPlan plan, PlanShard? shard, IObservationSink sink, IProgress<LakeProgress>? progress = null, CancellationToken ct = default) =>
         Run(plan, sink, progress, ct, atEnd: null, shard);
 
+    /// <summary>The scenario on the lake with <paramref name="meter"/> seeing each pod's work (fdr calibrate).</summary>
+    public static LakeResult Run(Scenario scenario, IObservationSink sink, IWorkMeter meter) =>
+        Run(RunPlan.Create(scenario), sink, null, default, atEnd: null, meter: meter);
+
     /// <param name="atEnd">Tests look at the lake's catalog once the run is over.</param>
     internal static LakeResult Run(RunPlan plan, IObservationSink sink, IProgress<LakeProgress>? progress, CancellationToken ct, Action<LakeState>? atEnd,
-        PlanShard? shard = null)
+        PlanShard? shard = null, IWorkMeter? meter = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(sink);
         var scenario = plan.Scenario;
         var end = (long)plan.Duration.TotalMilliseconds;
 
-        var lake = new LakeState(plan, sink) { Shard = shard is { IsWhole: false } ? shard : null };
+        var lake = new LakeState(plan, sink) { Shard = shard is { IsWhole: false } ? shard : null, Meter = meter };
         var workload = new PlanDriver(lake, plan, new ChaosEngine(lake));
         lake.Server.Workload = workload;
 

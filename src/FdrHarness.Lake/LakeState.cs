@@ -120,6 +120,8 @@ public sealed partial class LakeState
 
     public Scenario Scenario { get; }
     public IObservationSink Sink { get; }
+    /// <summary>Calibration's view of the daemons' work; null in an ordinary run.</summary>
+    public IWorkMeter? Meter { get; init; }
     public long Seed { get; }
     public VirtualClock Clock { get; }
     public EventQueue Queue { get; } = new();

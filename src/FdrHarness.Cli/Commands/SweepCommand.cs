@@ -77,7 +77,7 @@ public static class SweepCommand
         }
     }
 
-    private static List<double> ParseScales(string text)
+    internal static List<double> ParseScales(string text)
     {
         var values = new List<double>();
         foreach (var part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))

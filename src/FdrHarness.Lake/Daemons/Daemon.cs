@@ -10,6 +10,8 @@ public sealed class Worker
     /// <summary>What the cost and memory are counted in (locks, rows, files...), often Items.Count.</summary>
     public long Units;
     public double CpuLeft;
+    /// <summary>The bulk's whole CPU, to tell a meter which share of it a tick spent.</summary>
+    public double CpuTotal;
     /// <summary>Seconds the thread still waits on a remote service (FTS, storage, the broker), using no CPU.</summary>
     public double WaitLeft;
     public long Memory;
@@ -115,6 +117,7 @@ public abstract class Daemon
             var idle = Math.Min(Model.IdleCpu * seconds, capacity);
             var left = capacity - idle;
             var used = idle;
+            double meteredUnits = 0, meteredBulks = 0;
             for (var t = 0; t < threads; t++)
             {
                 // A thread uses at most a core (Python); what idle threads leave, busy ones may use, up to the limit.
@@ -131,12 +134,13 @@ public abstract class Daemon
                         w.Units = 0;
                         if (!Take(w, bulk)) break;
                         w.Busy = true;
-                        w.CpuLeft = Model.CostPerBulk + w.Units * Model.CostPerItem;
+                        w.CpuLeft = w.CpuTotal = Model.CostPerBulk + w.Units * Model.CostPerItem;
                         w.WaitLeft = Model.WaitPerBulk + w.Units * Model.WaitPerItem;
                         w.Memory = w.Units * Model.MemoryPerItem;
                         var memory = pod.Memory;
                         if (memory > PeakMemory) PeakMemory = memory;
                         pod.SawMemory(memory);
+                        Lake.Meter?.Took(pod, w.Units);
                         if (pod.MemoryLimit is { } limit && memory > limit)
                         {
                             Lake.Cluster.OomKill(pod, memory);
@@ -156,11 +160,17 @@ public abstract class Daemon
                         w.CpuLeft -= spend;
                         wall -= spend / rate;
                         cpu += spend;
+                        if (Lake.Meter is not null && w.CpuTotal > 0)
+                        {
+                            meteredUnits += spend / w.CpuTotal * w.Units;
+                            meteredBulks += spend / w.CpuTotal;
+                        }
                     }
                     if (w.CpuLeft <= 1e-9 && w.WaitLeft <= 1e-9)
                     {
                         Complete(w);
                         ItemsDone += w.Units;
+                        Lake.Meter?.Finished(pod, w.Units);
                         pod.Cache = Math.Min(Model.CacheMax, pod.Cache + w.Units * Model.CachePerItem);
                         w.Busy = false;
                         w.Items.Clear();
@@ -172,6 +182,7 @@ public abstract class Daemon
             }
             // This tick's CPU is spread over the period until the next one.
             pod.UseCpu(used / seconds, now);
+            Lake.Meter?.Ticked(pod, now, seconds, meteredUnits, meteredBulks);
         nextPod:;
         }
     }

@@ -1,0 +1,72 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using FdrHarness.Core;
+using FdrHarness.Core.Observations;
+using FdrHarness.Core.Scenarios;
+using FdrHarness.Decisions.Calibration;
+
+namespace FdrHarness.Cli.Commands;
+
+public static class CalibrateCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var runDir = new Argument<string>("run-dir") { Description = "A run directory (samples.parquet, events.parquet, scenario.yaml)." };
+        var outFile = new Option<string?>("--out") { Description = "The calibration file to write (default: RUN_DIR/calibration.yaml)." };
+        var command = new Command("calibrate", "Fit the embedded lake's work models (daemons' memory and CPU) and links' failure probabilities to a run's observations.") { runDir, outFile };
+        command.SetAction(parse =>
+        {
+            var dir = parse.GetValue(runDir)!;
+            var shown = dir.Length == 0 ? "''" : dir;
+            foreach (var needed in new[] { ParquetObservationSink.SamplesFile, ParquetObservationSink.EventsFile, RunDirectory.ScenarioFile })
+                if (string.IsNullOrWhiteSpace(dir) || !Directory.Exists(dir) || !File.Exists(Path.Combine(dir, needed)))
+                {
+                    stderr.WriteLine($"{shown}: error: not a run directory with {needed} (calibration fits samples and events and replays the run's scenario)");
+                    return ExitCodes.InvalidInput;
+                }
+            var output = parse.GetValue(outFile) ?? Path.Combine(dir, "calibration.yaml");
+            if (Directory.Exists(output) || Path.GetDirectoryName(Path.GetFullPath(output)) is not { } parent || !Directory.Exists(parent))
+            {
+                stderr.WriteLine($"--out {output}: error: {(Directory.Exists(output) ? "is a folder; give a file name" : "its folder does not exist")}");
+                return ExitCodes.InvalidInput;
+            }
+            var loaded = ScenarioLoader.Load(Path.Combine(dir, RunDirectory.ScenarioFile), ResourceBudget.Unlimited);
+            if (!loaded.Ok)
+            {
+                stderr.WriteLine($"{Path.Combine(dir, RunDirectory.ScenarioFile)}: error: the run's scenario is not valid ({loaded.Diagnostics[0].Message})");
+                return ExitCodes.InvalidInput;
+            }
+            Calibration calibration;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            try
+            {
+                calibration = Calibrator.Run(dir, loaded.Scenario!);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or Parquet.ParquetException)
+            {
+                stderr.WriteLine($"{dir}: error: {e.Message.ReplaceLineEndings(" ")}");
+                return ExitCodes.InvalidInput;
+            }
+            File.WriteAllText(output, CalibrationFile.Yaml(calibration, dir));
+            stdout.Write(Text(calibration));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"\nCalibrated in {clock.Elapsed.TotalSeconds:0.0} s ({calibration.Passes} replay passes): {Path.GetFullPath(output)}"));
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static string Text(Calibration c)
+    {
+        var sb = new StringBuilder();
+        var ci = CultureInfo.InvariantCulture;
+        sb.Append($"{"daemon",-26} {"parameter",-16} {"fitted",14} {"± 95 %",12}  note\n");
+        foreach (var d in c.Daemons)
+            foreach (var v in d.Values)
+                sb.Append($"{d.Daemon,-26} {v.Key,-16} {CalibrationFile.Format(v),14} {(v.Determined ? (v.HalfWidth / Math.Max(Math.Abs(v.Value), 1e-300)).ToString("P1", ci) : "-"),12}  {v.Note ?? d.Note}\n");
+        sb.Append($"\n{"link",-40} {"attempts",9} {"failed",8} {"p",9} {"± 95 %",9}\n");
+        foreach (var l in c.Links)
+            sb.Append(ci, $"{l.Source + " -> " + l.Destination,-40} {l.Attempts,9} {l.Failures,8} {l.Probability,9:0.0000} {l.HalfWidth * 100,7:0.00}pp\n");
+        return sb.ToString();
+    }
+}

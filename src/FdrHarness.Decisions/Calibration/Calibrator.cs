@@ -1,0 +1,218 @@
+using FdrHarness.Core.Observations;
+using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Lake;
+using FdrHarness.Lake.Daemons;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace FdrHarness.Decisions.Calibration;
+
+/// <summary>A fitted parameter: its value, the half-width of its 95 % interval, and whether the run could tell it (else it keeps its default and says why).</summary>
+public sealed record FittedValue(string Key, double Value, double HalfWidth, bool Determined, string? Note = null);
+
+/// <summary>One daemon's fit: its model keys, the rows it came from and its error on the run (relative RMS).</summary>
+public sealed record DaemonFit(string Daemon, IReadOnlyList<FittedValue> Values, int CpuRows, int MemoryRows, double CpuError, double MemoryError, string? Note);
+
+/// <summary>One link's failure probability: failures not caused by an unavailable RSE over the attempts that ended.</summary>
+public sealed record LinkFit(string Source, string Destination, long Attempts, long Failures, double Probability, double HalfWidth);
+
+public sealed record Calibration(string Scenario, IReadOnlyList<DaemonFit> Daemons, IReadOnlyList<LinkFit> Links, int Passes);
+
+/// <summary>
+/// Fits the lake's work models to a run's observations. The observed samples (samples.parquet) say what each pod used;
+/// what work it did in each interval is counted by replaying the run's workload (its scenario.yaml) on the lake with a
+/// <see cref="WorkProbe"/>, the model keys being fitted removed (defaults, then the previous pass's fit). CPU-seconds
+/// per sample are linear in idle_cpu, cost_per_item and cost_per_bulk; the highest working set in linear in base_memory,
+/// memory_per_item and cache_per_item (cache_max where the cache levelled off): least squares (Math.NET's QR) per daemon.
+/// The replay's timing depends on the costs, so the fit is repeated on a replay with the fitted values until they settle.
+/// Link failure probabilities come from events.parquet alone.
+/// </summary>
+public static class Calibrator
+{
+    /// <summary>The model keys a calibration fits; every other key (tick, bulk, waits...) is the daemon's configuration and is kept.</summary>
+    public static readonly string[] FittedKeys = ["idle_cpu", "cost_per_item", "cost_per_bulk", "base_memory", "memory_per_item", "cache_per_item", "cache_max"];
+
+    private readonly record struct Observed(double Cpu, long Memory, long? Limit, bool Clean, bool Running);
+
+    public static Calibration Run(string runDir, Scenario scenario, int passes = 3)
+    {
+        var reader = new ObservationReader(runDir);
+        var observed = ReadSamples(reader);
+        var links = FitLinks(reader);
+        var interval = scenario.Run.ObservationInterval.TotalSeconds;
+        var baseScenario = CalibrationFile.Strip(scenario);
+        List<DaemonFit> fits = [];
+        var pass = 0;
+        for (; pass < passes; pass++)
+        {
+            var replay = CalibrationFile.Apply(baseScenario, new Calibration(scenario.Run.Name, fits, links, pass));
+            var probe = new WorkProbe();
+            EmbeddedLake.Run(replay, probe, probe);
+            var next = FitDaemons(probe.Rows, observed, interval, replay);
+            var settled = pass > 0 && next.All(n => fits.FirstOrDefault(f => f.Daemon == n.Daemon) is { } f && Close(f, n));
+            fits = next;
+            if (settled) { pass++; break; }
+        }
+        return new Calibration(scenario.Run.Name, fits, links, pass);
+    }
+
+    private static bool Close(DaemonFit a, DaemonFit b) =>
+        a.Values.Zip(b.Values).All(p => Math.Abs(p.First.Value - p.Second.Value) <= 0.01 * Math.Max(Math.Abs(p.First.Value), 1e-12));
+
+    private static Dictionary<(string, int, DateTime), Observed> ReadSamples(ObservationReader reader)
+    {
+        var rows = new Dictionary<(string, int, DateTime), Observed>();
+        var ordinals = new Dictionary<string, int>(StringComparer.Ordinal);
+        var perDaemon = new Dictionary<string, int>(StringComparer.Ordinal);
+        var previous = new Dictionary<string, (string State, int Restarts)>(StringComparer.Ordinal);
+        foreach (var batch in reader.SampleBatches(["time", "daemon", "pod", "state", "cpu_cores", "memory_bytes", "memory_limit", "restarts"]))
+            foreach (var s in batch)
+            {
+                if (!ordinals.TryGetValue(s.Pod, out var ordinal))
+                {
+                    perDaemon.TryGetValue(s.Daemon, out ordinal);
+                    ordinals[s.Pod] = ordinal;
+                    perDaemon[s.Daemon] = ordinal + 1;
+                }
+                var running = s.State == "Running";
+                // A clean interval: the pod ran through it without a restart (CPU and memory mean what the model says).
+                var clean = running && previous.TryGetValue(s.Pod, out var p) && p.State == "Running" && p.Restarts == s.Restarts;
+                previous[s.Pod] = (s.State, s.Restarts);
+                rows[(s.Daemon, ordinal, s.Time)] = new Observed(s.CpuCores, s.MemoryBytes, s.MemoryLimit, clean, running);
+            }
+        return rows;
+    }
+
+    private static List<LinkFit> FitLinks(ObservationReader reader)
+    {
+        var counts = new SortedDictionary<(string, string), (long Attempts, long Failures)>();
+        foreach (var batch in reader.EventBatches(["event_type", "src_rse", "dst_rse", "reason"]))
+            foreach (var e in batch)
+            {
+                var failed = e.EventType == EventTypes.TransferFailed;
+                if (!failed && e.EventType != EventTypes.TransferDone) continue;
+                if (e.SrcRse is null || e.DstRse is null) continue;
+                // An RSE that was unavailable is an outage, not the link: FTS's reason says which.
+                if (failed && e.Reason?.Contains("unavailable", StringComparison.OrdinalIgnoreCase) == true) continue;
+                counts.TryGetValue((e.SrcRse, e.DstRse), out var c);
+                counts[(e.SrcRse, e.DstRse)] = (c.Attempts + 1, c.Failures + (failed ? 1 : 0));
+            }
+        return counts.Select(kv =>
+        {
+            var (n, f) = (kv.Value.Attempts, kv.Value.Failures);
+            var p = (double)f / n;
+            return new LinkFit(kv.Key.Item1, kv.Key.Item2, n, f, p, 1.96 * Math.Sqrt(Math.Max(p * (1 - p), 1.0 / n) / n));
+        }).ToList();
+    }
+
+    private static List<DaemonFit> FitDaemons(List<PodWork> work, Dictionary<(string, int, DateTime), Observed> observed, double interval, Scenario replay)
+    {
+        var fits = new List<DaemonFit>();
+        foreach (var group in work.GroupBy(w => w.Daemon).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var spec = replay.Daemons.FirstOrDefault(d => d.Name == group.Key) ?? new DaemonSpec { Name = group.Key };
+            var current = DaemonModel.For(spec);
+            var defaults = DaemonModel.Defaults(group.Key);
+            var pairs = group.Where(w => observed.ContainsKey((w.Daemon, w.Ordinal, w.Time))).Select(w => (W: w, O: observed[(w.Daemon, w.Ordinal, w.Time)])).ToList();
+            if (pairs.Count == 0) continue;
+            var worked = pairs.Any(p => p.W.ItemUnits > 0 || p.W.PeakInFlight > 0);
+            var cpuRows = pairs.Where(p => p.O.Clean && p.W.RunSeconds > 0.5 * interval).ToList();
+            var cpu = FitCpu(cpuRows, defaults, worked, interval);
+            var memRows = pairs.Where(p => p.O.Running && (p.O.Limit is not { } l || p.O.Memory < l)).ToList();
+            var memory = FitMemory(memRows, current, defaults, worked);
+            fits.Add(new DaemonFit(group.Key, [.. cpu.Values, .. memory.Values], cpuRows.Count, memRows.Count, cpu.Error, memory.Error,
+                worked ? null : "did no work in this run: only its idle CPU and base memory are fitted"));
+        }
+        return fits;
+    }
+
+    /// <summary>CPU-seconds = idle_cpu·running s + cost_per_item·item units + cost_per_bulk·bulks, over every clean sample.</summary>
+    private static (FittedValue[] Values, double Error) FitCpu(List<(PodWork W, Observed O)> rows, DaemonModel defaults, bool worked, double interval)
+    {
+        string[] keys = ["idle_cpu", "cost_per_item", "cost_per_bulk"];
+        double[] fallback = [defaults.IdleCpu, defaults.CostPerItem, defaults.CostPerBulk];
+        var x = rows.Select(r => new[] { r.W.RunSeconds, r.W.ItemUnits, r.W.Bulks }).ToArray();
+        // A CPU sample is the mean over its interval.
+        var y = rows.Select(r => r.O.Cpu * interval).ToArray();
+        return Solve(keys, fallback, x, y, worked ? [true, true, true] : [true, false, false]);
+    }
+
+    /// <summary>The interval's highest working set = base_memory + memory_per_item·units in flight + min(cache_max, cache_per_item·units finished).</summary>
+    private static (FittedValue[] Values, double Error) FitMemory(List<(PodWork W, Observed O)> rows, DaemonModel current, DaemonModel defaults, bool worked)
+    {
+        string[] keys = ["base_memory", "memory_per_item", "cache_per_item", "cache_max"];
+        double[] fallback = [defaults.BaseMemory, defaults.MemoryPerItem, defaults.CachePerItem, defaults.CacheMax];
+        double b = current.BaseMemory, m = current.MemoryPerItem, c = current.CachePerItem, k = current.CacheMax > 0 ? current.CacheMax : double.PositiveInfinity;
+        (FittedValue[] Values, double Error) result = default;
+        for (var iteration = 0; iteration < 4; iteration++)
+        {
+            // The sample is the higher of the two moments under the current parameters.
+            var chosen = rows.Select(r =>
+            {
+                double atPeak = m * r.W.PeakInFlight + Math.Min(k, c * r.W.CacheAtPeak), atSample = m * r.W.InFlightAtSample + Math.Min(k, c * r.W.CacheAtSample);
+                return atPeak >= atSample ? (U: (double)r.W.PeakInFlight, C: (double)r.W.CacheAtPeak) : (U: r.W.InFlightAtSample, C: r.W.CacheAtSample);
+            }).ToList();
+            var saturated = chosen.Select(u => c > 0 && c * u.C >= k).ToList();
+            var x = chosen.Select((u, i) => saturated[i] ? new[] { 1.0, u.U, 0, 1 } : [1.0, u.U, u.C, 0]).ToArray();
+            var y = rows.Select(r => (double)r.O.Memory).ToArray();
+            var anyCache = chosen.Any(u => u.C > 0);
+            result = Solve(keys, fallback, x, y, [true, worked, worked && anyCache, saturated.Count(s => s) >= 3]);
+            var v = result.Values;
+            var (nb, nm, nc) = (v[0].Value, v[1].Value, v[2].Value);
+            var nk = v[3].Determined ? v[3].Value : (fallback[3] > 0 ? fallback[3] : double.PositiveInfinity);
+            if (Math.Abs(nb - b) <= 1 && Math.Abs(nm - m) <= 1e-3 * Math.Max(m, 1) && Math.Abs(nc - c) <= 1e-3 * Math.Max(c, 1)) break;
+            (b, m, c, k) = (nb, nm, nc, nk);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Least squares without intercept over the free columns; a coefficient the rows cannot tell (no variation, its 95 %
+    /// interval wider than itself, or negative) keeps its default, its column's share taken out of y, and the rest refitted.
+    /// </summary>
+    private static (FittedValue[] Values, double Error) Solve(string[] keys, double[] fallback, double[][] x, double[] y, bool[] free)
+    {
+        var n = keys.Length;
+        var fixedAt = (double[])fallback.Clone();
+        var isFree = (bool[])free.Clone();
+        var notes = new string?[n];
+        for (var i = 0; i < n; i++)
+            if (!isFree[i]) notes[i] = "the run could not tell it: default kept";
+        var values = new double[n];
+        var half = new double[n];
+        for (var round = 0; round <= n; round++)
+        {
+            for (var i = 0; i < n; i++)
+                if (isFree[i] && x.All(r => r[i] == 0)) (isFree[i], notes[i]) = (false, "never exercised in this run: default kept");
+            var cols = Enumerable.Range(0, n).Where(i => isFree[i]).ToArray();
+            var rhs = y.Select((v, r) => v - Enumerable.Range(0, n).Where(i => !isFree[i]).Sum(i => fixedAt[i] * x[r][i])).ToArray();
+            Array.Copy(fixedAt, values, n);
+            Array.Clear(half);
+            if (cols.Length == 0 || x.Length <= cols.Length) break;
+            var a = Matrix<double>.Build.Dense(x.Length, cols.Length, (r, j) => x[r][cols[j]]);
+            var bv = Vector<double>.Build.Dense(rhs);
+            var qr = a.QR();
+            var beta = qr.Solve(bv);
+            var residual = bv - a * beta;
+            var sigma2 = residual.DotProduct(residual) / Math.Max(1, x.Length - cols.Length);
+            var cov = (a.TransposeThisAndMultiply(a)).Inverse() * sigma2;
+            var worst = -1;
+            var worstScore = 1.0;
+            for (var j = 0; j < cols.Length; j++)
+            {
+                var i = cols[j];
+                values[i] = beta[j];
+                half[i] = 1.96 * Math.Sqrt(Math.Max(cov[j, j], 0));
+                var score = beta[j] <= 0 ? double.PositiveInfinity : half[i] / beta[j];
+                if (!(score <= worstScore)) (worst, worstScore) = (i, double.IsNaN(score) ? double.PositiveInfinity : score);
+            }
+            if (worst < 0) break;
+            (isFree[worst], notes[worst]) = (false, values[worst] <= 0
+                ? "fitted at or below zero: default kept"
+                : $"its 95 % interval (±{half[worst] / values[worst]:P0}) is wider than itself: default kept");
+        }
+        var predicted = x.Select(r => Enumerable.Range(0, n).Sum(i => values[i] * r[i])).ToArray();
+        var rms = Math.Sqrt(y.Zip(predicted).Sum(p => (p.First - p.Second) * (p.First - p.Second)) / Math.Max(1, y.Length));
+        var mean = y.Length == 0 ? 0 : y.Average();
+        return (Enumerable.Range(0, n).Select(i => new FittedValue(keys[i], values[i], half[i], isFree[i], notes[i])).ToArray(), mean > 0 ? rms / mean : 0);
+    }
+}

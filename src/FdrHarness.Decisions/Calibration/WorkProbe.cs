@@ -1,0 +1,105 @@
+using FdrHarness.Core.Observations;
+using FdrHarness.Lake.Cluster;
+using FdrHarness.Lake.Daemons;
+using FdrHarness.Lake.Simulation;
+
+namespace FdrHarness.Decisions.Calibration;
+
+/// <summary>
+/// What one pod's work model multiplied by its parameters in one sample interval of a replayed run: the CPU-seconds'
+/// regressors (running seconds for idle_cpu, item units for cost_per_item, bulks for cost_per_bulk) and the memory's
+/// (units in flight for memory_per_item, units finished since the container started for cache_per_item) at the two
+/// moments the interval's highest working set can come from: the take with the most units in flight, and the sample.
+/// </summary>
+public readonly record struct PodWork(string Daemon, int Ordinal, DateTime Time, double RunSeconds, double ItemUnits, double Bulks,
+    long PeakInFlight, long CacheAtPeak, long InFlightAtSample, long CacheAtSample);
+
+/// <summary>
+/// Replays a run on the lake and records <see cref="PodWork"/> per pod sample, keyed as the run's samples are: daemon,
+/// the pod's ordinal among its daemon's pods (names come from a counter shared by all daemons) and time. It mirrors
+/// <see cref="Pod.UseCpu"/>: a tick's work is spread over the period until the pod's next tick.
+/// </summary>
+internal sealed class WorkProbe : IWorkMeter, IObservationSink
+{
+    private sealed class Tally
+    {
+        public int Restarts;
+        public long Finished;
+        public long PeakInFlight, CacheAtPeak;
+        public double RateRun, RateUnits, RateBulks, Run, Units, Bulks, RunAt, UnitsAt, BulksAt;
+        public long Since;
+    }
+
+    private readonly Dictionary<string, (Pod Pod, Tally Tally)> _pods = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _ordinals = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _perDaemon = new(StringComparer.Ordinal);
+    public List<PodWork> Rows { get; } = [];
+
+    private Tally Of(Pod pod)
+    {
+        if (!_pods.TryGetValue(pod.Name, out var e)) _pods[pod.Name] = e = (pod, new Tally { Restarts = pod.Restarts });
+        if (e.Tally.Restarts != pod.Restarts)
+        {
+            // The container restarted: its cache started again from nothing.
+            e.Tally.Restarts = pod.Restarts;
+            e.Tally.Finished = 0;
+        }
+        return e.Tally;
+    }
+
+    private static long InFlight(Pod pod)
+    {
+        long units = 0;
+        foreach (var w in pod.Workers) if (w.Busy) units += w.Units;
+        return units;
+    }
+
+    public void Took(Pod pod, long units)
+    {
+        var t = Of(pod);
+        var inFlight = InFlight(pod);
+        if (inFlight > t.PeakInFlight) (t.PeakInFlight, t.CacheAtPeak) = (inFlight, t.Finished);
+    }
+
+    public void Finished(Pod pod, long units) => Of(pod).Finished += units;
+
+    public void Ticked(Pod pod, long now, double seconds, double itemUnits, double bulks)
+    {
+        var t = Of(pod);
+        Settle(t, now);
+        (t.RateRun, t.RateUnits, t.RateBulks) = (1, itemUnits / seconds, bulks / seconds);
+    }
+
+    private static void Settle(Tally t, long now)
+    {
+        var dt = (now - t.Since) / 1000.0;
+        t.Run += t.RateRun * dt;
+        t.Units += t.RateUnits * dt;
+        t.Bulks += t.RateBulks * dt;
+        t.Since = now;
+    }
+
+    public void Sample(in PodSample s)
+    {
+        if (!_ordinals.TryGetValue(s.Pod, out var ordinal))
+        {
+            _perDaemon.TryGetValue(s.Daemon, out ordinal);
+            _ordinals[s.Pod] = ordinal;
+            _perDaemon[s.Daemon] = ordinal + 1;
+        }
+        if (!_pods.TryGetValue(s.Pod, out var e)) return; // never ran a tick: nothing to regress on
+        var t = Of(e.Pod);
+        var now = (long)Math.Round((s.Time - VirtualClock.Epoch).TotalMilliseconds);
+        Settle(t, now);
+        var inFlight = InFlight(e.Pod);
+        Rows.Add(new PodWork(s.Daemon, ordinal, s.Time, t.Run - t.RunAt, t.Units - t.UnitsAt, t.Bulks - t.BulksAt,
+            t.PeakInFlight, t.CacheAtPeak, inFlight, t.Finished));
+        (t.RunAt, t.UnitsAt, t.BulksAt) = (t.Run, t.Units, t.Bulks);
+        (t.PeakInFlight, t.CacheAtPeak) = (inFlight, t.Finished);
+    }
+
+    public void Event(in HermesEvent e) { }
+    public void Lifecycle(in PodLifecycleEvent e) { }
+    public void Fault(in FaultRecord f) { }
+    public void ApiLatency(IReadOnlyList<ApiLatencyRow> rows) { }
+}
