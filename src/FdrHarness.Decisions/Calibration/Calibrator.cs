@@ -33,7 +33,7 @@ public static class Calibrator
 
     private readonly record struct Observed(double Cpu, long Memory, long? Limit, bool Clean, bool Running);
 
-    public static Calibration Run(string runDir, Scenario scenario, int passes = 3)
+    public static Calibration Run(string runDir, Scenario scenario, int passes = 6)
     {
         var reader = new ObservationReader(runDir);
         var observed = ReadSamples(reader);

