@@ -85,6 +85,28 @@ public sealed class PlanCommandTests
         foreach (var line in planLines) Assert.Contains(line, dry.ToString());
     }
 
+    [Fact]
+    public void A_set_changes_the_plan_as_the_matching_option_does_and_a_wrong_one_is_one_line()
+    {
+        var path = RepoPaths.Scenario("ci-smoke.yaml");
+        var viaSet = Digest(["plan", path, "--format", "json", "--set", "run.scale=0.5"], out _);
+        var viaOption = Digest(["plan", path, "--format", "json", "--scale", "0.5"], out _);
+        var plain = Digest(["plan", path, "--format", "json"], out _);
+        Assert.Equal(viaOption, viaSet);
+        Assert.NotEqual(plain, viaSet);
+        // Several settings apply in order; the plan's header tells the seed.
+        var slower = new StringWriter();
+        Assert.Equal(ExitCodes.Success, FdrApp.Run(["plan", path, "--set", "links.bandwidth_factor=0.5", "--set", "run.seed=9"], slower, new StringWriter()));
+        Assert.Contains("seed 9", slower.ToString());
+
+        var stderr = new StringWriter();
+        var run = Path.Combine(Path.GetTempPath(), "fdr-set-" + Guid.NewGuid().ToString("N"));
+        Assert.Equal(ExitCodes.InvalidInput, FdrApp.Run(["run", path, "--set", "links.nonsense=2", "--out", run], new StringWriter(), stderr));
+        var line = Assert.Single(stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("--set links.nonsense", line);
+        Assert.False(Directory.Exists(run));
+    }
+
     private static string Normalize(string line)
     {
         if (line.Length == 0) return line;

@@ -4,12 +4,13 @@ using System.Globalization;
 using FdrHarness.Core.Scenarios;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Core.Scenarios.Yaml;
+using FdrHarness.Decisions.Sweep;
 
 namespace FdrHarness.Cli.Commands;
 
 /// <summary>
 /// The scenario argument and the options that change it before it is planned — --target, --seed, --scale,
-/// --helm-values — shared by `fdr run` and `fdr plan`, so both plan the same scenario from the same command line.
+/// --helm-values, --set — shared by `fdr run` and `fdr plan`, so both plan the same scenario from the same command line.
 /// </summary>
 public sealed class ScenarioOptions
 {
@@ -28,6 +29,11 @@ public sealed class ScenarioOptions
             ? v : Invalid<double>(r, "--scale", "a factor such as 0.5 or 10"),
     };
     public Option<string?> HelmValues { get; } = HelmValuesOption.Create();
+    public Option<string[]> Set { get; } = new("--set")
+    {
+        Description = $"Change a setting first, PATH=VALUE (repeatable; --seed and --scale win): {ScenarioSettings.Paths}.",
+        AllowMultipleArgumentsPerToken = false,
+    };
 
     public ScenarioOptions() => Target.AcceptOnlyFromAmong("embedded", "rucio");
 
@@ -38,6 +44,7 @@ public sealed class ScenarioOptions
         command.Add(Seed);
         command.Add(Scale);
         command.Add(HelmValues);
+        command.Add(Set);
     }
 
     /// <summary>The scenario with the command line's overrides, or null after telling every mistake on stderr (exit 2).</summary>
@@ -47,6 +54,15 @@ public sealed class ScenarioOptions
         map = result.Map;
         if (!ValidateCommand.Report(result, stderr)) return null;
         var s = result.Scenario!;
+        try
+        {
+            s = ScenarioSettings.Apply(s, parse.GetValue(Set) ?? []);
+        }
+        catch (SweepInputException e)
+        {
+            stderr.WriteLine($"fdr {command}: error: {e.Message}");
+            return null;
+        }
         if (parse.GetValue(Scale) is { } f)
         {
             if (f is <= 0 or > 1000)
