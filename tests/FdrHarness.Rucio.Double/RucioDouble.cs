@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -94,14 +95,35 @@ public sealed class RucioDouble : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_stopHermes is not null)
+        {
+            await _stopHermes.CancelAsync();
+            await _hermes!;
+            _stopHermes.Dispose();
+        }
         await _app.StopAsync();
         await _app.DisposeAsync();
     }
 
     // ------------------------------------------------------------------ set-up, daemons, inspection (under the lock)
 
-    private T Locked<T>(Func<DoubleCatalog, T> f) { lock (_gate) return f(_catalog); }
-    private void Locked(Action<DoubleCatalog> f) { lock (_gate) f(_catalog); }
+    private T Locked<T>(Func<DoubleCatalog, T> f)
+    {
+        lock (_gate)
+        {
+            try { return f(_catalog); }
+            finally { Signal(); }
+        }
+    }
+
+    private void Locked(Action<DoubleCatalog> f)
+    {
+        lock (_gate)
+        {
+            try { f(_catalog); }
+            finally { Signal(); }
+        }
+    }
 
     /// <summary>A deterministic RSE with its protocols (in order) and attributes; lfn2pfn from the attribute lfn2pfn_algorithm (default hash).</summary>
     public void AddRse(string name, IReadOnlyDictionary<string, string>? attributes = null, params DoubleProtocol[] protocols) => Locked(c =>
@@ -168,6 +190,105 @@ public sealed class RucioDouble : IAsyncDisposable
         _delivered = c.Messages.Count;
         return (IReadOnlyList<(string, string)>)fresh;
     });
+
+    // ------------------------------------------------------------------ hermes to a real broker
+
+    private readonly SemaphoreSlim _hermesPass = new(0, 1);
+    private readonly List<(string EventType, string Body)> _published = [];
+    private readonly List<(string EventType, string Body)> _sent = [];
+    private readonly List<(int Count, TaskCompletionSource Done)> _publishWaiters = [];
+    private CancellationTokenSource? _stopHermes;
+    private Task? _hermes;
+
+    /// <summary>
+    /// Starts the double's hermes: from now on each message the double queues is sent to <paramref name="broker"/> as
+    /// hermes sends it (<see cref="HermesPublisher"/>), on a pass that starts as soon as the catalog has new messages
+    /// (hermes --sleep-time 2 waits up to 2 s). <see cref="DrainHermes"/> is then the publisher's: call neither beside it.
+    /// A pass the broker did not confirm is sent again after a reconnect, as hermes does.
+    /// </summary>
+    public void PublishHermes(HermesBroker broker)
+    {
+        if (_hermes is not null) throw new InvalidOperationException("hermes already publishes");
+        _stopHermes = new CancellationTokenSource();
+        _hermes = Task.Run(() => PublishLoopAsync(broker, _stopHermes.Token));
+        lock (_gate) Signal();
+    }
+
+    /// <summary>The messages the broker confirmed, once each, in the order sent.</summary>
+    public IReadOnlyList<(string EventType, string Body)> HermesPublished { get { lock (_published) return [.. _published]; } }
+    /// <summary>Every SEND the broker confirmed, resends included.</summary>
+    public IReadOnlyList<(string EventType, string Body)> HermesSent { get { lock (_published) return [.. _sent]; } }
+    /// <summary>Why the last pass failed (the publisher reconnects and sends it again); null when none did.</summary>
+    public Exception? HermesError { get; private set; }
+
+    /// <summary>Completes once the broker has confirmed <paramref name="messages"/> messages (a state to await, not a time).</summary>
+    public Task HermesPublishedReached(int messages)
+    {
+        lock (_published)
+        {
+            if (_published.Count >= messages) return Task.CompletedTask;
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _publishWaiters.Add((messages, done));
+            return done.Task;
+        }
+    }
+
+    /// <summary>Completes once every message queued so far is on the broker.</summary>
+    public Task HermesPublishedAll() => HermesPublishedReached(Locked(c => c.Messages.Count));
+
+    private async Task PublishLoopAsync(HermesBroker broker, CancellationToken ct)
+    {
+        HermesPublisher? publisher = null;
+        List<(string EventType, string Body)> unconfirmed = [], again = [];
+        var taken = 0;
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                if (unconfirmed.Count == 0 && again.Count == 0) await _hermesPass.WaitAsync(ct).ConfigureAwait(false);
+                var fresh = DrainHermes();
+                var pass = unconfirmed.Concat(again).Concat(fresh).ToList();
+                if (pass.Count == 0) continue;
+                unconfirmed = [.. unconfirmed, .. fresh];
+                var resend = new List<(string, string)>();
+                foreach (var m in fresh)
+                    if (broker.ResendEvery > 0 && ++taken % broker.ResendEvery == 0) resend.Add(m);
+                try
+                {
+                    publisher ??= await HermesPublisher.ConnectAsync(broker, ct).ConfigureAwait(false);
+                    await publisher.SendAsync(broker.Destination, pass, ct).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or SocketException)
+                {
+                    HermesError = e;
+                    if (publisher is not null) await publisher.DisposeAsync().ConfigureAwait(false);
+                    publisher = null;
+                    again = [.. again, .. resend];
+                    // hermes waits for its next pass; a refused connection is not retried in a tight loop.
+                    await Task.Delay(TimeSpan.FromMilliseconds(200), ct).ConfigureAwait(false);
+                    continue;
+                }
+                lock (_published)
+                {
+                    _published.AddRange(unconfirmed);
+                    _sent.AddRange(pass);
+                    for (var i = _publishWaiters.Count - 1; i >= 0; i--)
+                        if (_published.Count >= _publishWaiters[i].Count)
+                        {
+                            _publishWaiters[i].Done.TrySetResult();
+                            _publishWaiters.RemoveAt(i);
+                        }
+                }
+                unconfirmed = [];
+                again = resend;
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+        finally
+        {
+            if (publisher is not null) await publisher.DisposeAsync().ConfigureAwait(false);
+        }
+    }
 
     public CatalogSnapshot Snapshot() => Locked(c => c.Snapshot());
     public IReadOnlyList<HermesMessage> Messages => Locked(c => (IReadOnlyList<HermesMessage>)[.. c.Messages]);
@@ -369,6 +490,11 @@ public sealed class RucioDouble : IAsyncDisposable
 
     private void Signal() // under _gate
     {
+        if (_hermes is not null && _catalog.Messages.Count > _delivered && _hermesPass.CurrentCount == 0)
+        {
+            try { _hermesPass.Release(); }
+            catch (SemaphoreFullException) { } // a pass is already due
+        }
         for (var i = _waiters.Count - 1; i >= 0; i--)
             if (_catalog.ReplicasRegistered >= _waiters[i].Replicas)
             {
