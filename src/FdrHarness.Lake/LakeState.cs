@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.Buffers.Binary;
 using FdrHarness.Core.Observations;
 using FdrHarness.Core.Rucio;
 using FdrHarness.Core.Scenarios.Model;
@@ -219,9 +219,46 @@ public sealed partial class LakeState
         var k = StableHash.Combine(StableHash.Of(_idKey, kind), (ulong)id);
         return string.Create(32, (k, StableHash.Combine(k, 1)), static (span, v) =>
         {
-            v.k.TryFormat(span, out _, "x16", CultureInfo.InvariantCulture);
-            v.Item2.TryFormat(span[16..], out _, "x16", CultureInfo.InvariantCulture);
+            WriteHex(v.k, span);
+            WriteHex(v.Item2, span[16..]);
         });
+    }
+
+    /// <summary>An FTS job id in UUID form (8-4-4-4-12 of a <see cref="Hex32"/>), derived from the seed and the request.</summary>
+    public string FtsJobId(int request)
+    {
+        var k = StableHash.Combine(StableHash.Of(_idKey, "fts-job"), (ulong)request);
+        return string.Create(36, (k, StableHash.Combine(k, 1)), static (span, v) =>
+        {
+            Span<char> hex = stackalloc char[32];
+            WriteHex(v.k, hex);
+            WriteHex(v.Item2, hex[16..]);
+            hex[..8].CopyTo(span);
+            span[8] = '-';
+            hex[8..12].CopyTo(span[9..]);
+            span[13] = '-';
+            hex[12..16].CopyTo(span[14..]);
+            span[18] = '-';
+            hex[16..20].CopyTo(span[19..]);
+            span[23] = '-';
+            hex[20..].CopyTo(span[24..]);
+        });
+    }
+
+    /// <summary>A file's Adler-32 as Rucio writes it: 8 lower-case hex digits.</summary>
+    public string AdlerHex(int file) => string.Create(8, Files.Adler[file], static (span, a) =>
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(bytes, a);
+        Convert.TryToHexStringLower(bytes, span, out _);
+    });
+
+    // ulong.ToString("x16") without parsing a format per call: events format millions of ids.
+    private static void WriteHex(ulong value, Span<char> destination)
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(bytes, value);
+        Convert.TryToHexStringLower(bytes, destination[..16], out _);
     }
 
     // --- names, materialised only for events ---
@@ -247,7 +284,7 @@ public sealed partial class LakeState
         var slot = file & (NameCacheSize - 1);
         if (_nameCacheFile[slot] == file) return _nameCache[slot]!;
         var e = ExperimentOfFile(file);
-        var name = e.Generator is { } g ? g.GetFile(file - e.FileOffset).Name : Noise.File(file - e.FileOffset).Name;
+        var name = e.Generator is { } g ? g.FileName(file - e.FileOffset) : Noise.File(file - e.FileOffset).Name;
         _nameCacheFile[slot] = file;
         _nameCache[slot] = name;
         return name;

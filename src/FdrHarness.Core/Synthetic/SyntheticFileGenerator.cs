@@ -86,6 +86,19 @@ public sealed class SyntheticFileGenerator : IEnumerable<SyntheticFile>
     }
 
     /// <summary>
+    /// The name of file <paramref name="index"/>, equal to <c>GetFile(index).Name</c> without the checksum and the dataset
+    /// and container names GetFile also makes: the lake names files in its events on the hot path.
+    /// </summary>
+    public string FileName(long index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+        var rng = FileRandom(index);
+        _sizes.Sample(ref rng); // the size comes first from the file's stream, the name after it
+        return Vocabulary.FileName(index, Vocabulary.TierOf(DatasetIndexOf(index)), ref rng);
+    }
+
+    /// <summary>
     /// Writes files [first, first + n) into <paramref name="buffer"/>, n = min(buffer length, Count − first), and returns n.
     /// Consecutive files of a dataset share one dataset-name string.
     /// </summary>
@@ -142,11 +155,13 @@ public sealed class SyntheticFileGenerator : IEnumerable<SyntheticFile>
 
     private SyntheticFile Make(long index, string dataset, string? container, int tier)
     {
-        // Counter-based: the file's random words come from its index alone, so random access costs the same as streaming.
-        var rng = new SplitMix64(SplitMix64.Mix(_fileKey + (ulong)index));
+        var rng = FileRandom(index);
         var bytes = _sizes.Sample(ref rng);
         var name = Vocabulary.FileName(index, tier, ref rng);
         var adler = Content.ComputeAdler32(_contentKey, index, bytes);
         return new SyntheticFile(Scope, name, dataset, container, bytes, adler, index);
     }
+
+    // Counter-based: the file's random words come from its index alone, so random access costs the same as streaming.
+    private SplitMix64 FileRandom(long index) => new(SplitMix64.Mix(_fileKey + (ulong)index));
 }

@@ -196,7 +196,7 @@ public sealed partial class LakeState
             RuleId = rule.IdHex,
             Activity = rule.Activity,
             Bytes = Files.Bytes[file],
-            ChecksumAdler = Files.Adler[file].ToString("x8", System.Globalization.CultureInfo.InvariantCulture),
+            ChecksumAdler = AdlerHex(file),
             RetryCount = retry,
             State = "QUEUED",
             Account = e.Account,

@@ -1,4 +1,3 @@
-using System.Globalization;
 using FdrHarness.Core.Observations;
 using FdrHarness.Lake.Catalog;
 using FdrHarness.Lake.Simulation;
@@ -34,7 +33,7 @@ public sealed partial class LakeState
             RuleId = rule.IdHex,
             Activity = rule.Activity,
             Bytes = Files.Bytes[file],
-            ChecksumAdler = Files.Adler[file].ToString("x8", CultureInfo.InvariantCulture),
+            ChecksumAdler = AdlerHex(file),
             Protocol = dst.Scheme,
             Duration = finished ? (r.TransferredAt[request] - r.StartedAt[request]) / 1000.0 : null,
             Reason = failed ? FailureReason(request) : null,
@@ -56,11 +55,4 @@ public sealed partial class LakeState
         TransferFailure.SourceUnavailable => "SOURCE [70] Source RSE is unavailable for reading",
         _ => "TRANSFER [5] TRANSFER ERROR: copy failed (simulated by the link's failure probability)",
     };
-
-    /// <summary>An FTS job id in UUID form, derived from the seed and the request.</summary>
-    private string FtsJobId(int request)
-    {
-        var h = Hex32("fts-job", request);
-        return $"{h[..8]}-{h[8..12]}-{h[12..16]}-{h[16..20]}-{h[20..]}";
-    }
 }

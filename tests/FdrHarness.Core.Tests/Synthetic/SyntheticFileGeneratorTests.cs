@@ -99,6 +99,16 @@ public class SyntheticFileGeneratorTests
         Assert.Throws<ArgumentOutOfRangeException>(() => g.GetFile(g.Count));
     }
 
+    [Theory]
+    [MemberData(nameof(Sciences))]
+    public void FileNameEqualsTheStreamedFilesName(string science)
+    {
+        var g = Generator(Experiment(science, 5_000, perDataset: 37, perContainer: 3));
+        foreach (var file in g) Assert.Equal(file.Name, g.FileName(file.Index));
+        Assert.Throws<ArgumentOutOfRangeException>(() => g.FileName(g.Count));
+        Assert.Throws<ArgumentOutOfRangeException>(() => g.FileName(-1));
+    }
+
     [Fact]
     public void FillFromAnyOffsetEqualsTheStream()
     {
