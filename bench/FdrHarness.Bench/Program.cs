@@ -17,6 +17,7 @@ return args.Length == 0 ? Usage() : args[0] switch
     "rucio-double" => CatalogBenchmark.ServeDouble(),
     "hermes-consume" => HermesConsumeBenchmark.Run(args.AsSpan(1).ToArray()),
     "validate" when args.Length > 1 => ValidateBench.Run(args[1], new Options(args.AsSpan(2).ToArray())),
+    "main-job" => MainJobBenchmark.Run(args.AsSpan(1).ToArray()),
     _ => Usage(),
 };
 
@@ -33,6 +34,7 @@ static int Usage()
     Console.Error.WriteLine("  rucio-double   the Rucio double alone (RSE MOCK, scope cta): prints its port, serves until stdin closes");
     Console.Error.WriteLine("  validate <scenario.yaml> [--runs R]   read, bind, budget and validate a scenario in-process (what fdr validate does after start-up): median and slowest");
     Console.Error.WriteLine("  hermes-consume [--host H] [--port P] [--events N] [--runs R] [--prefetch N] [--broker-pid PID] [--persistent 0|1]   Hermes messages from ActiveMQ beside a raw reader (scripts/bench-rucio.sh starts the broker)");
+    Console.Error.WriteLine("  main-job --base OLD/fdr.dll [--new NEW/fdr.dll] [--scenario S] [--runs N] [--verb run|report]   the main job by two builds side by side (alternated): medians of wall, CPU, peak RSS, the ratio, outputs compared byte for byte");
     return 2;
 }
 
