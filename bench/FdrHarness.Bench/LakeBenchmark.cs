@@ -55,6 +55,9 @@ internal static class LakeBenchmark
         Console.WriteLine(string.Create(inv, $"  files injected {result.FilesInjected:N0} (refused {result.FilesRefused:N0}; present {result.FilesPresent:N0}, replicated {result.FilesReplicated:N0}, deleted {result.FilesDeleted:N0})"));
         Console.WriteLine(string.Create(inv, $"  transfers queued {result.TransfersQueued:N0}, submitted {result.TransfersSubmitted:N0}, done {result.TransfersDone:N0} ({100.0 * result.TransfersDone / Math.Max(1, result.TransfersSubmitted):0.0} % of submitted), failed {result.TransfersFailed:N0}, active {result.TransfersActive:N0}, cancelled {result.TransfersCancelled:N0}, {result.BytesTransferred / 1e12:0.000} TB"));
         Console.WriteLine(string.Create(inv, $"  deletions {result.Deletions:N0} ({result.BytesDeleted / 1e12:0.000} TB); rules {result.RulesCreated:N0}: OK {result.RulesOk:N0}, stuck {result.RulesStuck:N0}, replicating {result.RulesReplicating:N0}, removed {result.RulesRemoved:N0}; quota refusals {result.QuotaRefusals:N0}"));
+        // The reference beside it: a bare discrete-event loop popping and pushing as many events, 100 k pending.
+        var bare = BareLoop(sink.Events);
+        Console.WriteLine(string.Create(inv, $"  bare loop (PriorityQueue, 100 k pending) {bare:N0} events/s; the lake {sink.Events / watch.Elapsed.TotalSeconds / bare:0.00}× of it"));
         if (args.Contains("--matrix")) sink.PrintMatrix();
         foreach (var d in result.Daemons)
         {
@@ -63,6 +66,26 @@ internal static class LakeBenchmark
             Console.WriteLine(string.Create(inv, $"  {d.Daemon,-26} OOMKilled {d.OomKills,4}  restarts {d.Restarts,4}  items {d.ItemsDone,10:N0}  backlog peak {d.PeakBacklog,9:N0} end {d.BacklogAtEnd,9:N0}  cpu mean/max {u.CpuSum / n,4:0.00}/{u.CpuMax,4:0.00}  memory mean/max {u.MemSum / n / 1048576.0,5:0}/{u.MemMax / 1048576.0,5:0} MiB (peak asked {d.PeakMemory / 1048576.0,6:0})"));
         }
         return 0;
+    }
+
+    /// <summary>Events per second of the simplest event loop: pop the earliest, schedule one later at a random delay.</summary>
+    private static double BareLoop(long events)
+    {
+        const int Pending = 100_000;
+        var queue = new PriorityQueue<int, long>(Pending);
+        var rng = new Random(2020);
+        for (var i = 0; i < Pending; i++) queue.Enqueue(i, rng.NextInt64(1_000_000));
+        var watch = Stopwatch.StartNew();
+        long checksum = 0;
+        for (var n = 0L; n < events; n++)
+        {
+            queue.TryDequeue(out var item, out var at);
+            checksum += item;
+            queue.Enqueue(item, at + 1 + rng.NextInt64(1_000_000));
+        }
+        watch.Stop();
+        GC.KeepAlive(checksum);
+        return events / watch.Elapsed.TotalSeconds;
     }
 
     private static long PeakWorkingSet()
