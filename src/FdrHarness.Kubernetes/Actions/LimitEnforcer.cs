@@ -39,6 +39,7 @@ public sealed class LimitEnforcer(ChaosContext context)
         int? entry = null;
         string container = target.Container;
         long generation;
+        var rolledOut = true;
         try
         {
             for (var attempt = 1; ; attempt++)
@@ -83,7 +84,15 @@ public sealed class LimitEnforcer(ChaosContext context)
                     audit.Write("retried", Kind, name, ns, targets, $"409 Conflict on attempt {attempt}: re-reading the Deployment");
                 }
             }
-            await Rollout.WaitAsync(context.Client, ns, deploymentName, generation, context.Rollout, context.Clock, ct).ConfigureAwait(false);
+            try
+            {
+                await Rollout.WaitAsync(context.Client, ns, deploymentName, generation, context.Rollout, context.Clock, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // The patch is in (and will be restored): the change happened, only its rollout was not waited for.
+                rolledOut = false;
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -91,7 +100,7 @@ public sealed class LimitEnforcer(ChaosContext context)
             return false;
         }
 
-        audit.Write("done", Kind, name, ns, targets, $"container {container}: {settings}; rollout complete");
+        audit.Write("done", Kind, name, ns, targets, $"container {container}: {settings}; " + (rolledOut ? "rollout complete" : "the run ended before its rollout completed"));
         var now = context.Now;
         context.Sink.Fault(new FaultRecord
         {

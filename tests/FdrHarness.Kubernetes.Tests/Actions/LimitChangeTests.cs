@@ -136,6 +136,30 @@ public class LimitChangeTests
     }
 
     [Fact]
+    public async Task A_run_that_ends_during_the_rollout_counts_the_change_it_made_and_keeps_it_restorable()
+    {
+        await using var h = await Harness.StartAsync();
+        AddEvaluator(h);
+        h.Api.StallRollouts = true;
+        var (change, target) = Change();
+        var enforcer = new LimitEnforcer(h.Context(rollout: new RolloutOptions { Timeout = TimeSpan.FromSeconds(30), PollInterval = TimeSpan.FromSeconds(5) }));
+        using var end = new CancellationTokenSource();
+        var timers = h.Clock.Timers;
+
+        var applying = enforcer.ApplyAsync(change, target, "squeeze", end.Token);
+        // The patch is in and the rollout wait sleeps on the clock: then the run ends (what a loaded machine did to the
+        // end-to-end run: "0 limit changes, 1 restored").
+        await h.Clock.Changes.Until(() => h.Clock.Timers > timers).WaitAsync(Conditions.FailAfter);
+        await end.CancelAsync();
+
+        Assert.True(await applying);
+        var done = Assert.Single(h.AuditEntries(), e => e.Action == "done");
+        Assert.EndsWith("the run ended before its rollout completed", done.Detail);
+        Assert.NotNull(Assert.Single(RestoreFile.Open(h.Run.Path).Entries).PatchedAt);
+        Assert.Equal("squeeze", Assert.Single(h.Sink.Faults).Name);
+    }
+
+    [Fact]
     public async Task A_missing_deployment_is_audited_as_failed()
     {
         await using var h = await Harness.StartAsync();
