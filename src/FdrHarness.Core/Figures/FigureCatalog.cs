@@ -40,8 +40,10 @@ public sealed record NoiseClass(string Name, double Relative, double Absolute)
     public static readonly NoiseClass Volume = new("volume", 0.05, 0);
     /// <summary>Failure counts: 10 % or 5.</summary>
     public static readonly NoiseClass Failures = new("failures", 0.10, 5);
-    /// <summary>Events that should not happen at all (lost transfers, OOM kills, restarts): any increase counts.</summary>
+    /// <summary>Events that should not happen at all (lost transfers, pods killed otherwise): any increase counts.</summary>
     public static readonly NoiseClass Exact = new("exact", 0, 0);
+    /// <summary>Incidents that may be part of the rehearsal (OOM kills, restarts): any from none counts; beyond, 10 %.</summary>
+    public static readonly NoiseClass Incidents = new("incidents", 0.10, 0);
     /// <summary>Durations (rule completion): 10 % or 60 s.</summary>
     public static readonly NoiseClass Duration = new("duration", 0.10, 60);
     /// <summary>Memory of a pod: 10 % or 16 MiB.</summary>
@@ -141,8 +143,8 @@ public static partial class FigureCatalog
         .. Daemon("memory_p90", FigureUnit.Memory, Better.Lower, NoiseClass.Memory, "working set of running pods, p90"),
         .. Daemon("memory_peak", FigureUnit.Memory, Better.Lower, NoiseClass.Memory, "working set of running pods, largest sample"),
         .. Daemon("memory_at_oom", FigureUnit.Memory, Better.Neither, NoiseClass.None, "memory in use at the last OOM kill"),
-        .. Daemon("restarts", FigureUnit.Count, Better.Lower, NoiseClass.Exact, "container restarts"),
-        .. Daemon("oom_killed", FigureUnit.Count, Better.Lower, NoiseClass.Exact, "pods OOMKilled"),
+        .. Daemon("restarts", FigureUnit.Count, Better.Lower, NoiseClass.Incidents, "container restarts"),
+        .. Daemon("oom_killed", FigureUnit.Count, Better.Lower, NoiseClass.Incidents, "pods OOMKilled"),
         .. Daemon("killed_by_chaos", FigureUnit.Count, Better.Neither, NoiseClass.None, "pods killed by the scenario's chaos"),
         .. Daemon("killed_other", FigureUnit.Count, Better.Lower, NoiseClass.Exact, "pods killed otherwise (eviction, rollout)"),
         .. Daemon("pending_seconds", FigureUnit.Seconds, Better.Lower, NoiseClass.Recovery, "time some pod was Pending after the daemon first ran (start-up excluded)"),

@@ -52,9 +52,11 @@ public sealed class CompareInputException(string message) : Exception(message);
 /// Two runs' figures side by side, judged by the figure catalogue: a figure that gets better one way (higher or lower)
 /// regressed when it went the worse way by more than its noise. The noise is learned when the baseline is a set of
 /// seeds (<c>fdr baseline</c>): <see cref="SpreadMultiplier"/> standard deviations of the seeds' values, widened for
-/// a new draw (× √(1 + 1/n)), never below the figure class's absolute floor, around the seeds' median. Otherwise it
-/// is the figure class's documented tolerance: max(absolute, relative × |baseline|). A link's ratio is at least as
-/// noisy as its binomial sampling error over the link's transfers. --tolerance overrides all of these.
+/// a new draw (× √(1 + 1/n)), never below the figure class's documented tolerance (five seeds that agree exactly do
+/// not show that a figure never moves), around the seeds' median. Otherwise it is the class's tolerance:
+/// max(absolute, relative × |baseline|). A link's ratio is at least as noisy as its binomial sampling error over the
+/// link's transfers, and as the share of them still in flight at the end (they may end either way). --tolerance
+/// overrides all of these.
 /// </summary>
 public static class SummaryComparer
 {
@@ -68,7 +70,7 @@ public static class SummaryComparer
     {
         var names = baseline.Figures.Keys.Union(current.Figures.Keys).Order(StringComparer.Ordinal);
         var figures = names.Select(name => Judge(name, baseline.Figures.GetValueOrDefault(name), current.Figures.GetValueOrDefault(name), overrides ?? [],
-            Submitted(name, current))).ToList();
+            Submitted(name, current), InFlight(name, current))).ToList();
         return new Comparison(baseline, current, figures, RunIdentity.Differences(baseline.Identity, current.Identity));
     }
 
@@ -86,6 +88,16 @@ public static class SummaryComparer
         return current.Figures.GetValueOrDefault(name[..dot] + ".submitted")?.Median;
     }
 
+    /// <summary>The share of a link's submissions neither done nor failed at the end, in the current run.</summary>
+    private static double? InFlight(string name, RunFigures current)
+    {
+        if (!name.StartsWith("links[", StringComparison.Ordinal)) return null;
+        var link = name[..name.LastIndexOf('.')];
+        double? Of(string figure) => current.Figures.GetValueOrDefault(link + "." + figure)?.Median;
+        return Of("submitted") is > 0 and var n && Of("done") is { } done && Of("failed") is { } failed
+            ? Math.Max(0, n - done - failed) / n : null;
+    }
+
     /// <summary>
     /// A ratio over n transfers moves by chance alone: its binomial standard error √(p(1−p)/n), with p kept a half
     /// transfer away from 0 and 1 (a link at 100 % over 13 transfers may well lose one next time).
@@ -97,7 +109,7 @@ public static class SummaryComparer
         return SpreadMultiplier * Math.Sqrt(p * (1 - p) / n);
     }
 
-    private static FigureComparison Judge(string name, FigureStats? baseline, FigureStats? current, IReadOnlyList<Tolerance> overrides, double? transfers = null)
+    private static FigureComparison Judge(string name, FigureStats? baseline, FigureStats? current, IReadOnlyList<Tolerance> overrides, double? transfers = null, double? inFlight = null)
     {
         var info = FigureCatalog.Find(name);
         var (b, c) = (baseline?.Median, current?.Median);
@@ -110,10 +122,12 @@ public static class SummaryComparer
         string from;
         if (over is not null) (noise, from) = (over.Noise(b.Value), "--tolerance");
         else if (baseline is { N: > 1, StdDev: { } sd })
-            (noise, from) = (Math.Max(info.Noise.Absolute, SpreadMultiplier * sd * Math.Sqrt(1 + 1.0 / baseline.N)), $"{baseline.N} seeds");
+            (noise, from) = (Math.Max(info.Noise.Noise(b.Value), SpreadMultiplier * sd * Math.Sqrt(1 + 1.0 / baseline.N)), $"{baseline.N} seeds");
         else (noise, from) = (info.Noise.Noise(b.Value), info.Noise.Name);
         if (over is null && info.Unit == FigureUnit.Ratio && transfers is { } n && SamplingNoise(b.Value, n) is var chance && chance > noise)
             (noise, from) = (chance, $"{n:0} transfers");
+        if (over is null && info.Unit == FigureUnit.Ratio && inFlight is { } open && open > noise)
+            (noise, from) = (open, $"{open:P0} in flight at the end");
         Change verdict;
         if (b.Value == c.Value) verdict = Change.Same;
         else if (Math.Abs(c.Value - b.Value) <= noise + 1e-9 * Math.Max(1, Math.Abs(b.Value))) verdict = Change.WithinNoise;
