@@ -96,6 +96,35 @@ public sealed class CompareTests(SmokeRun run)
     }
 
     [Fact]
+    public void Seeds_that_agree_exactly_leave_the_class_tolerance_and_a_link_in_flight_is_as_noisy_as_its_open_share()
+    {
+        static RunFigures Seeds(Dictionary<string, FigureStats> f) => new("b", "5 seeds", null, f, [1, 2, 3, 4, 5]);
+        static RunFigures One(Dictionary<string, double?> f) => new("c", "one run", null, f.ToDictionary(kv => kv.Key, kv => new FigureStats(kv.Value)), []);
+        const string Link = "links[A->B]";
+        var baseline = Seeds(new()
+        {
+            ["daemons[x].oom_killed"] = new(11, 0, 11, 11, 5),
+            ["daemons[y].oom_killed"] = new(0, 0, 0, 0, 5),
+            ["daemons[x].cpu_p95"] = new(1.0, 0, 1.0, 1.0, 5),
+            [Link + ".done_over_submitted"] = new(0.99, 0.003, 0.984, 0.991, 5),
+        });
+        var current = One(new()
+        {
+            ["daemons[x].oom_killed"] = 12, ["daemons[y].oom_killed"] = 1, ["daemons[x].cpu_p95"] = 1.05,
+            [Link + ".done_over_submitted"] = 0.74, [Link + ".submitted"] = 12_517, [Link + ".done"] = 9_207, [Link + ".failed"] = 93,
+        });
+        var verdicts = SummaryComparer.Compare(baseline, current).Figures.ToDictionary(f => f.Figure, f => f.Verdict);
+        Assert.Equal(Change.WithinNoise, verdicts["daemons[x].oom_killed"]);      // 11 → 12: within 10 %
+        Assert.Equal(Change.Regressed, verdicts["daemons[y].oom_killed"]);        // none → one always counts
+        Assert.Equal(Change.WithinNoise, verdicts["daemons[x].cpu_p95"]);         // the cpu class's 10 %, not 0
+        Assert.Equal(Change.WithinNoise, verdicts[Link + ".done_over_submitted"]); // 3,217 of 12,517 still in flight
+
+        // The same drop with every transfer ended is a regression.
+        var ended = One(new() { [Link + ".done_over_submitted"] = 0.74, [Link + ".submitted"] = 12_517, [Link + ".done"] = 9_263, [Link + ".failed"] = 3_254 });
+        Assert.Contains(SummaryComparer.Compare(baseline, ended).Regressions, r => r.Figure == Link + ".done_over_submitted");
+    }
+
+    [Fact]
     public void Noise_and_direction_decide_the_verdict()
     {
         var b = new Dictionary<string, double?> { ["transfers.done"] = 1000, ["transfers.failed"] = 100, ["daemons[x].oom_killed"] = 0, ["run.seed"] = 1 };
