@@ -68,6 +68,9 @@ public sealed record ClusterRunSummary
 /// </summary>
 public static class ClusterRehearsal
 {
+    /// <summary>How long the end waits for pod kills that were due before it but run late.</summary>
+    public static readonly TimeSpan LateKills = TimeSpan.FromSeconds(30);
+
     /// <exception cref="ClusterSafetyException">The scenario may not touch the cluster (before any connection).</exception>
     /// <exception cref="ClusterUnreachableException">The API server cannot be reached or refused the probe.</exception>
     /// <returns>The counts; <see cref="ClusterRunSummary.Interrupted"/> when <paramref name="ct"/> ended it early.</returns>
@@ -121,6 +124,14 @@ public static class ClusterRehearsal
             tasks.Add(chaos.RunAsync(start, running.Token));
             var remaining = start + scenario.Run.Duration - clock.GetUtcNow();
             if (remaining > TimeSpan.Zero) await Task.Delay(remaining, clock, ct).ConfigureAwait(false);
+            // A kill that was due before the end but runs late (a loaded machine) still happens, briefly bounded: a
+            // kill is one call. Rollouts of limit changes are not waited for; the restore below puts them back.
+            using (var late = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                await Task.WhenAny(chaos.Kills, Task.Delay(LateKills, clock, late.Token)).ConfigureAwait(false);
+                await late.CancelAsync().ConfigureAwait(false);
+            }
+            ct.ThrowIfCancellationRequested();
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

@@ -298,9 +298,11 @@ public sealed class RucioTarget : IRehearsalTarget, IDisposable
         {
             await log.WriteLineAsync("no broker configured (target.rucio.broker): progress comes from rule states only").ConfigureAwait(false);
         }
-        // The cluster's chaos and observation happen once, on the shard that owns the cluster.
+        // The cluster's chaos and observation happen once, on the shard that owns the cluster. It ends on its own at the
+        // planned end (a kill running late still happens); only an interruption or the deadline cuts it short.
+        using var stopCluster = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
         var beside = _options.Alongside is { } alongside && shard.OwnsCluster
-            ? Task.Run(() => alongside(new LiveRunContext(plan, context.RunPath, context.StartedUtc, sink, counters), stopEvents.Token), CancellationToken.None)
+            ? Task.Run(() => alongside(new LiveRunContext(plan, context.RunPath, context.StartedUtc, sink, counters), stopCluster.Token), CancellationToken.None)
             : Task.FromResult(ExitCodes.Success);
 
         try
@@ -318,6 +320,7 @@ public sealed class RucioTarget : IRehearsalTarget, IDisposable
             // Late events still arrive for a while (hermes' next pass); an interrupted run keeps its subscription for a resume.
             if (consumer is not null) await consumer.FinishAsync(_options.Time.GetUtcNow().UtcDateTime, unsubscribe: !ct.IsCancellationRequested, ct).ConfigureAwait(false);
             await stopEvents.CancelAsync().ConfigureAwait(false);
+            if (!_options.WaitForDuration || cutOff) await stopCluster.CancelAsync().ConfigureAwait(false);
             await executor.DrainAsync().ConfigureAwait(false);
             // Putting RSEs back matters more than the run's end: its own bound, at least 30 s.
             using (var restoring = new CancellationTokenSource(grace > TimeSpan.FromSeconds(30) ? grace : TimeSpan.FromSeconds(30), _options.Time))

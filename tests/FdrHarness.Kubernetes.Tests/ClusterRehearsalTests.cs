@@ -60,6 +60,31 @@ public class ClusterRehearsalTests
     }
 
     [Fact]
+    public async Task A_kill_due_before_the_end_still_happens_when_the_clock_reaches_the_end_first()
+    {
+        await using var h = await Harness.StartAsync();
+        h.Api.AddDaemonDeployment("rucio", "reaper", 2);
+        var scenario = Scenarios.Parse("""
+              - pod_kill: {name: kill-reaper, selector: {daemon: reaper}, mode: one, schedule: {at: 1m}}
+            """.Trim('\n'), duration: "2m");
+        var options = new ClusterRunOptions
+        {
+            Sink = h.Sink, RunDirectory = h.Run.Path, Client = h.Client, Clock = h.Clock, Start = h.Clock.GetUtcNow(),
+            UsageSources = [new MetricsServerUsage(h.Client)],
+        };
+
+        var run = ClusterRehearsal.RunAsync(scenario, options, CancellationToken.None);
+        await h.When(() => h.Api.Requests.Any(r => r.Query.GetValueOrDefault("watch") == "true"), "watching");
+        // A loaded machine: the kill's instant and the end pass in one step, and the end is seen as soon as the kill.
+        h.Clock.Advance(TimeSpan.FromMinutes(3));
+        var summary = await run;
+
+        Assert.False(summary.Interrupted);
+        Assert.Equal(1, summary.Chaos.PodsKilled);
+        Assert.Contains(h.Api.Changes, c => c.Method == "DELETE" && c.Path.Contains("/pods/rucio-rucio-daemons-reaper", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_slow_rollout_does_not_hold_back_a_later_kill()
     {
         await using var h = await Harness.StartAsync();

@@ -48,10 +48,12 @@ public sealed class ChaosExecutor(RunPlan plan, ChaosContext context)
             context.Audit.Write("skipped", TargetResolver.KindOf(firing.Spec), firing.Name, null, [], ChaosPlanner.NotClusterAction);
         }
         var timeline = Timeline(plan);
-        await Task.WhenAll(
-            LaneAsync(timeline.Where(t => t.Spec is PodKill), start, ct),
-            LaneAsync(timeline.Where(t => t.Spec is LimitChange), start, ct)).ConfigureAwait(false);
+        Kills = LaneAsync(timeline.Where(t => t.Spec is PodKill), start, ct);
+        await Task.WhenAll(Kills, LaneAsync(timeline.Where(t => t.Spec is LimitChange), start, ct)).ConfigureAwait(false);
     }
+
+    /// <summary>The pod-kill lane: complete once every kill of the plan is carried out (or the lane was cancelled).</summary>
+    public Task Kills { get; private set; } = Task.CompletedTask;
 
     private async Task LaneAsync(IEnumerable<ChaosFiring> lane, DateTimeOffset start, CancellationToken ct)
     {
