@@ -299,16 +299,18 @@ public sealed class RucioTarget : IRehearsalTarget, IDisposable
             await log.WriteLineAsync("no broker configured (target.rucio.broker): progress comes from rule states only").ConfigureAwait(false);
         }
         // The cluster's chaos and observation happen once, on the shard that owns the cluster. It ends on its own at the
-        // planned end (a kill running late still happens); only an interruption or the deadline cuts it short.
+        // planned end (a kill running late still happens); a run that ends otherwise cuts it short.
         using var stopCluster = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
         var beside = _options.Alongside is { } alongside && shard.OwnsCluster
             ? Task.Run(() => alongside(new LiveRunContext(plan, context.RunPath, context.StartedUtc, sink, counters), stopCluster.Token), CancellationToken.None)
             : Task.FromResult(ExitCodes.Success);
 
+        var reachedEnd = false;
         try
         {
             await executor.RunAsync(operations.Token).ConfigureAwait(false);
             if (_options.WaitForDuration) await ObserveUntilAsync(executor, start + plan.Duration, consumer, operations.Token).ConfigureAwait(false);
+            reachedEnd = _options.WaitForDuration;
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
         {
@@ -320,7 +322,7 @@ public sealed class RucioTarget : IRehearsalTarget, IDisposable
             // Late events still arrive for a while (hermes' next pass); an interrupted run keeps its subscription for a resume.
             if (consumer is not null) await consumer.FinishAsync(_options.Time.GetUtcNow().UtcDateTime, unsubscribe: !ct.IsCancellationRequested, ct).ConfigureAwait(false);
             await stopEvents.CancelAsync().ConfigureAwait(false);
-            if (!_options.WaitForDuration || cutOff) await stopCluster.CancelAsync().ConfigureAwait(false);
+            if (!reachedEnd) await stopCluster.CancelAsync().ConfigureAwait(false);   // cut off, failed, or not waiting
             await executor.DrainAsync().ConfigureAwait(false);
             // Putting RSEs back matters more than the run's end: its own bound, at least 30 s.
             using (var restoring = new CancellationTokenSource(grace > TimeSpan.FromSeconds(30) ? grace : TimeSpan.FromSeconds(30), _options.Time))
