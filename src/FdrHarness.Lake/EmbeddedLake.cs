@@ -64,7 +64,12 @@ public sealed record LakeResult
 
 /// <summary>The counts of a shard's part of the lake: its files, the transfers of its files, its rules (<see cref="LakeState.Shard"/>).</summary>
 public sealed record LakePart(long FilesInjected, long FilesRefused, long RulesCreated, long RulesOk, long RulesStuck, long TransfersSubmitted,
-    long TransfersDone, long TransfersFailed);
+    long TransfersDone, long TransfersFailed)
+{
+    /// <summary>The whole lake's counts as a part (a run that is not sharded).</summary>
+    public static LakePart Whole(LakeResult r) => new(r.FilesInjected, r.FilesRefused, r.RulesCreated, r.RulesOk, r.RulesStuck,
+        r.TransfersSubmitted, r.TransfersDone, r.TransfersFailed);
+}
 
 /// <summary>The live view, reported every few virtual minutes.</summary>
 public sealed record LakeProgress(

@@ -23,26 +23,26 @@ public sealed class EmbeddedTarget : IRehearsalTarget
         {
             var r = EmbeddedLake.Run(plan, context.Sink, progress, ct);
             Result = r;
-            return Task.FromResult(new TargetOutcome(Counters(plan, r), Summary(r)));
+            return Task.FromResult(new TargetOutcome(Counters(plan.Counts, LakePart.Whole(r), r.Events), Summary(r)));
         }
         // A shard simulates the whole lake (the shards' operations share it) and keeps only its part's observations and counts.
         var sink = new ShardSink(context.Sink, shard);
         var result = EmbeddedLake.Run(plan, shard, sink, progress, ct);
         Result = result;
-        return Task.FromResult(new TargetOutcome(Counters(shard, result.Part, sink.Events), [$"shard {shard.Spec}: {ShardLine(shard, result.Part)}", .. Summary(result)]));
+        return Task.FromResult(new TargetOutcome(Counters(shard.Counts, result.Part, sink.Events), [$"shard {shard.Spec}: {ShardLine(shard, result.Part)}", .. Summary(result)]));
     }
 
-    /// <summary>run.json's counts of a shard: its part of the plan and what its files and rules did on the whole lake.</summary>
-    private static Dictionary<string, double> Counters(PlanShard shard, LakePart p, long events) => new()
+    /// <summary>run.json's counts: what was planned (the whole plan or a shard's part) and what those files and rules did.</summary>
+    private static Dictionary<string, double> Counters(PlanCounts planned, LakePart p, long events) => new()
     {
-        [RunCounters.FilesPlanned] = shard.Counts.Files,
+        [RunCounters.FilesPlanned] = planned.Files,
         [RunCounters.FilesInjected] = p.FilesInjected,
         [RunCounters.FilesRefused] = p.FilesRefused,
-        [RunCounters.RulesPlanned] = shard.Counts.Rules,
+        [RunCounters.RulesPlanned] = planned.Rules,
         [RunCounters.RulesCreated] = p.RulesCreated,
         [RunCounters.RulesOk] = p.RulesOk,
         [RunCounters.RulesStuck] = p.RulesStuck,
-        [RunCounters.NoiseFiles] = shard.Counts.NoiseFiles,
+        [RunCounters.NoiseFiles] = planned.NoiseFiles,
         [RunCounters.TransfersSubmitted] = p.TransfersSubmitted,
         [RunCounters.TransfersDone] = p.TransfersDone,
         [RunCounters.TransfersFailed] = p.TransfersFailed,
@@ -55,22 +55,6 @@ public sealed class EmbeddedTarget : IRehearsalTarget
         return $"its part {N(p.FilesInjected)} of {N(shard.Counts.Files)} files injected, {N(p.TransfersSubmitted)} transfers submitted, " +
             $"{N(p.RulesCreated)} rules; the lines below are the whole lake's";
     }
-
-    private static Dictionary<string, double> Counters(RunPlan plan, LakeResult r) => new()
-    {
-        [RunCounters.FilesPlanned] = plan.Counts.Files,
-        [RunCounters.FilesInjected] = r.FilesInjected,
-        [RunCounters.FilesRefused] = r.FilesRefused,
-        [RunCounters.RulesPlanned] = plan.RuleCount,
-        [RunCounters.RulesCreated] = r.RulesCreated,
-        [RunCounters.RulesOk] = r.RulesOk,
-        [RunCounters.RulesStuck] = r.RulesStuck,
-        [RunCounters.NoiseFiles] = plan.Noise.Files,
-        [RunCounters.TransfersSubmitted] = r.TransfersSubmitted,
-        [RunCounters.TransfersDone] = r.TransfersDone,
-        [RunCounters.TransfersFailed] = r.TransfersFailed,
-        [RunCounters.Events] = r.Events,
-    };
 
     private static List<string> Summary(LakeResult r)
     {

@@ -1,29 +1,12 @@
 using System.Text;
-using DotNet.Testcontainers.Containers;
 using FdrHarness.Core.Observations;
 using FdrHarness.Rucio.Stomp;
 
 namespace FdrHarness.Rucio.ContainerTests;
 
 /// <summary>Hermes messages through a real ActiveMQ (built from Debian's package) into events.parquet.</summary>
-public sealed class ActiveMqTests : IAsyncLifetime
+public sealed class ActiveMqTests : BrokerTests
 {
-    private int _port;
-    private IContainer _broker = null!;
-
-    public async Task InitializeAsync()
-    {
-        Engine.Require();
-        _port = Engine.FreePort();
-        _broker = Engine.ActiveMq(_port);
-        await _broker.StartAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_broker is not null) await _broker.DisposeAsync();
-    }
-
     internal static byte[] Body(string scope, int i) => Encoding.UTF8.GetBytes(
         $"{{\"event_type\": \"transfer-done\", \"payload\": {{\"scope\": \"{scope}\", \"name\": \"f{i:D7}\", \"request-id\": \"r{i}\", \"bytes\": {i}, " +
         $"\"src-rse\": \"ALPHA-DISK\", \"dst-rse\": \"GAMMA-SAFE\", \"activity\": \"User Subscriptions\", \"protocol\": \"davs\", \"duration\": 1.5}}, " +
@@ -56,7 +39,7 @@ public sealed class ActiveMqTests : IAsyncLifetime
 
     private HermesConsumerOptions Options(string destination) => new()
     {
-        Broker = new Uri($"stomp://127.0.0.1:{_port}"),
+        Broker = new Uri($"stomp://127.0.0.1:{Port}"),
         Destination = destination,
         Scopes = new HashSet<string> { "cta" },
         SubscriptionName = "fdr-test-" + Guid.NewGuid().ToString("N")[..8],
@@ -93,7 +76,7 @@ public sealed class ActiveMqTests : IAsyncLifetime
         var bodies = Enumerable.Range(0, n).Select(i => Body("cta", i))
             .Concat(Enumerable.Range(0, 500).Select(i => Body("atlas", i)))
             .Concat(Enumerable.Range(0, 200).Select(i => Body("cta", i * 7)));
-        var publishing = PublishAsync(_port, destination, bodies);
+        var publishing = PublishAsync(Port, destination, bodies);
 
         await Engine.Until(() => first.Written >= n / 3, TimeSpan.FromSeconds(60), () => $"first consumer wrote {first.Written}");
         first.DropConnection();  // the kill: no DISCONNECT, un-acked messages stay with the broker
@@ -124,7 +107,7 @@ public sealed class ActiveMqTests : IAsyncLifetime
         const int n = 100_000;
         var dir = Directory.CreateTempSubdirectory("fdr-amq-backlog").FullName;
         var destination = "/queue/fdr.backlog";
-        await PublishAsync(_port, destination, Enumerable.Range(0, n).Select(i => Body("cta", i)), persistent: false);
+        await PublishAsync(Port, destination, Enumerable.Range(0, n).Select(i => Body("cta", i)), persistent: false);
         var sink = new ParquetObservationSink(dir);
         var consumer = new HermesConsumer(Options(destination) with { Prefetch = 5000, HeartBeat = TimeSpan.FromSeconds(10) }, sink);
         using var stop = new CancellationTokenSource();
@@ -152,11 +135,11 @@ public sealed class ActiveMqTests : IAsyncLifetime
         var run = consumer.RunAsync(stop.Token);
         await consumer.Subscribed.WaitAsync(TimeSpan.FromSeconds(60));
 
-        await PublishAsync(_port, destination, Enumerable.Range(0, n / 2).Select(i => Body("cta", i)));
+        await PublishAsync(Port, destination, Enumerable.Range(0, n / 2).Select(i => Body("cta", i)));
         await Engine.Until(() => consumer.Written >= n / 6, TimeSpan.FromSeconds(60), () => $"wrote {consumer.Written}");
-        await _broker.StopAsync();   // persistent messages and the durable subscription survive in the container's KahaDB
-        await _broker.StartAsync();
-        await PublishAsync(_port, destination, Enumerable.Range(n / 2, n / 2).Select(i => Body("cta", i)));
+        await Broker.StopAsync();   // persistent messages and the durable subscription survive in the container's KahaDB
+        await Broker.StartAsync();
+        await PublishAsync(Port, destination, Enumerable.Range(n / 2, n / 2).Select(i => Body("cta", i)));
 
         await Engine.Until(() => consumer.Written == n, TimeSpan.FromSeconds(120),
             () => $"written {consumer.Written} of {n}, duplicates {consumer.Duplicates}, connects {consumer.Connects}, last error {consumer.LastError?.Message}");
@@ -184,7 +167,7 @@ public sealed class ActiveMqTests : IAsyncLifetime
         var destination = "/topic/rucio.events";
         var startA = new DateTime(2026, 11, 25, 10, 0, 0, DateTimeKind.Utc);
         var startB = startA.AddHours(1);
-        await using var publisher = await ConnectWithRetryAsync(_port);
+        await using var publisher = await ConnectWithRetryAsync(Port);
 
         // Run A of the scenario: its own durable subscription, its window.
         var dirA = Directory.CreateTempSubdirectory("fdr-amq-run-a").FullName;

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using DotNet.Testcontainers.Containers;
 using FdrHarness.Core;
 using FdrHarness.Core.Observations;
 using FdrHarness.Core.Scenarios;
@@ -13,24 +12,8 @@ using FdrHarness.Rucio.Tests;
 namespace FdrHarness.Rucio.ContainerTests;
 
 /// <summary>The double's hermes publishing to a real ActiveMQ, and a live run reading its events from there.</summary>
-public sealed class HermesToBrokerTests : IAsyncLifetime
+public sealed class HermesToBrokerTests : BrokerTests
 {
-    private int _port;
-    private IContainer _broker = null!;
-
-    public async Task InitializeAsync()
-    {
-        Engine.Require();
-        _port = Engine.FreePort();
-        _broker = Engine.ActiveMq(_port);
-        await _broker.StartAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_broker is not null) await _broker.DisposeAsync();
-    }
-
     /// <summary>The header names, in order, of the MESSAGE subscriber B (ack:client-individual) received in transcript 190.</summary>
     private static List<string> RecordedHeaderNames()
     {
@@ -59,11 +42,11 @@ public sealed class HermesToBrokerTests : IAsyncLifetime
     [Fact]
     public async Task The_double_sends_each_message_as_hermes_does_and_subscribers_get_the_recorded_frame()
     {
-        await using var subscriber = await ActiveMqTests.ConnectWithRetryAsync(_port);
+        await using var subscriber = await ActiveMqTests.ConnectWithRetryAsync(Port);
         await subscriber.SubscribeAsync("B-sub", "/topic/rucio.events", "client-individual");
         await using var rucio = await RucioDouble.StartAsync();
         rucio.AddScope("user.root");
-        rucio.PublishHermes(new HermesBroker("127.0.0.1", _port));
+        rucio.PublishHermes(new HermesBroker("127.0.0.1", Port));
 
         using (var created = await PostAsync(rucio, "/dids", """[{"scope": "user.root", "name": "h11.ds1", "type": "DATASET"}, {"scope": "user.root", "name": "h11.cnt", "type": "CONTAINER"}]"""))
             Assert.Equal(201, (int)created.StatusCode);
@@ -128,14 +111,14 @@ public sealed class HermesToBrokerTests : IAsyncLifetime
     [Fact]
     public async Task A_live_run_keeps_exactly_the_events_the_double_published_for_its_scopes_once_each()
     {
-        var parsed = ScenarioLoader.Parse(Yaml.Replace("PORT", _port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal));
+        var parsed = ScenarioLoader.Parse(Yaml.Replace("PORT", Port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal));
         Assert.True(parsed.Ok, string.Join("\n", parsed.Diagnostics));
         var scenario = parsed.Scenario!;
         await using var rucio = await RucioDouble.StartAsync(new RucioDoubleOptions { RecordRequests = false });
         rucio.AddLake(scenario);
         rucio.AddScope("atlas");
         // Every 5th message goes twice, as hermes sends again what a failed pass left in its table.
-        rucio.PublishHermes(new HermesBroker("127.0.0.1", _port) { ResendEvery = 5 });
+        rucio.PublishHermes(new HermesBroker("127.0.0.1", Port) { ResendEvery = 5 });
 
         // Another user of the instance, while the run registers (it has subscribed by then): events of scope atlas.
         var otherUser = Task.Run(async () =>
