@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The live target's benchmarks side by side (as root on Debian):
-#   1. bulk replica registration against a local HTTP sink, then Debian's wrk sending the same body to the same sink;
+#   1. bulk replica registration through the catalog operations against a local HTTP sink, then Debian's wrk sending the same body to the same sink;
 #   2. Hermes events consumed from the ActiveMQ container built by scripts/containers.sh;
 #   3. replica registration through the catalog operations beside a plain loop of the same bulk calls, against the
 #      Rucio double and against the HTTP sink.

@@ -28,7 +28,7 @@ static int Usage()
     Console.Error.WriteLine("  lake <scenario.yaml> [--scale F] [--seed N] [--limits takeaway]   the embedded data lake with a counting sink");
     Console.Error.WriteLine("  lake-invariants [--scenarios N] [--from SEED]   generated scenarios run into Parquet files and every invariant recomputed (the Lake tests' property test, more seeds)");
     Console.Error.WriteLine("  sink [--events N] [--runs R] [--row-group N] [--compression 0|1|2]   Parquet observation sink: events/s, bytes/event (compression: none, snappy, zstd)");
-    Console.Error.WriteLine("  rucio-register [--files N] [--batch N] [--concurrency N] [--wrk-seconds S] [--runs R]   POST /replicas to a local HTTP sink (its own process), then wrk with the same body");
+    Console.Error.WriteLine("  rucio-register [--files N] [--batch N] [--concurrency N] [--wrk-seconds S] [--runs R]   POST /replicas through the catalog operations (the live target's path) to a local HTTP sink (its own process), then wrk with the same body");
     Console.Error.WriteLine("  http-sink   the sink alone: prints its port, answers 201 to every request until stdin closes");
     Console.Error.WriteLine("  rucio-catalog [--files N] [--chunk N] [--concurrency N] [--runs R]   replica registration through the catalog operations beside a plain loop of the same bulk calls, against the Rucio double and the HTTP sink (each in its own process)");
     Console.Error.WriteLine("  rucio-double   the Rucio double alone (RSE MOCK, scope cta): prints its port, serves until stdin closes");

@@ -7,7 +7,7 @@ using System.Net.Sockets;
 using System.Text;
 using FdrHarness.Core.Observations;
 using FdrHarness.Core.Scenarios.Model;
-using FdrHarness.Rucio.Load;
+using FdrHarness.Rucio.Catalog;
 using FdrHarness.Rucio.Rest;
 using FdrHarness.Rucio.Stomp;
 
@@ -76,35 +76,42 @@ internal static class RucioBenchmarks
         return ok ? 0 : 1;
     }
 
-    /// <summary>The harness's registration path: the load engine, a body built per call from the files, the client stack.</summary>
+    /// <summary>
+    /// The live target's registration path: the catalog operations (<see cref="RucioCatalog.RegisterReplicasAsync"/>, as
+    /// PlanExecutor calls them), a body built per chunk from the files, the client stack. Files are handed over in slices
+    /// of 100 chunks so that 2 M files are never listed at once.
+    /// </summary>
     private static (double Files, double Rps) Registration(RucioClient client, long files, int batch, int concurrency, Func<long, NewReplica> file)
     {
-        var engine = new LoadEngine(TimeProvider.System, new OperationStats(), new LoadEngineOptions { Operation = "register", BatchSize = batch, Concurrency = concurrency, QueueLimit = int.MaxValue });
+        var catalog = new RucioCatalog(client, new CatalogOptions { ReplicaChunk = batch, Concurrency = concurrency });
+        var slice = (long)batch * 100;
+        long calls = 0;
         var sw = Stopwatch.StartNew();
-        var result = engine.RunAsync([new FdrHarness.Core.Planning.LoadTick(TimeSpan.Zero, files)], async (op, ct) =>
+        for (long first = 0; first < files; first += slice)
         {
-            var list = new NewReplica[op.Count];
-            for (var i = 0; i < list.Length; i++) list[i] = file(op.First + i);
-            await client.AddReplicasAsync("ALPHA-DISK", list, ct: ct).ConfigureAwait(false);
-            return OperationResult.Ok;
-        }, CancellationToken.None).GetAwaiter().GetResult();
+            var list = new NewReplica[Math.Min(slice, files - first)];
+            for (var i = 0; i < list.Length; i++) list[i] = file(first + i);
+            var results = catalog.RegisterReplicasAsync("ALPHA-DISK", list).GetAwaiter().GetResult();
+            if (results.Count(r => !r.Ok) is var failed && failed > 0) throw new InvalidOperationException($"{failed} files not registered");
+            calls += (list.Length + batch - 1) / batch;
+        }
         sw.Stop();
-        if (result.Failed > 0) throw new InvalidOperationException($"{result.Failed} registration calls failed");
-        return (result.Items / sw.Elapsed.TotalSeconds, result.Ok / sw.Elapsed.TotalSeconds);
+        return (files / sw.Elapsed.TotalSeconds, calls / sw.Elapsed.TotalSeconds);
     }
 
-    /// <summary>The same client stack and load engine sending one body built ahead, as wrk does: the HTTP path alone.</summary>
+    /// <summary>The same client stack sending one body built ahead, <paramref name="concurrency"/> calls at a time, as wrk does: the HTTP path alone.</summary>
     private static double Prebuilt(RucioClient client, ReadOnlyMemory<byte> body, long calls, int concurrency)
     {
-        var engine = new LoadEngine(TimeProvider.System, new OperationStats(), new LoadEngineOptions { Operation = "raw", BatchSize = 1, Concurrency = concurrency, QueueLimit = int.MaxValue });
         var sw = Stopwatch.StartNew();
-        var result = engine.RunAsync([new FdrHarness.Core.Planning.LoadTick(TimeSpan.Zero, calls)], async (op, ct) =>
-        {
-            await client.AddReplicasAsync(body, ct).ConfigureAwait(false);
-            return OperationResult.Ok;
-        }, CancellationToken.None).GetAwaiter().GetResult();
+        Parallel.ForEachAsync(LongRange(calls), new ParallelOptions { MaxDegreeOfParallelism = concurrency },
+            async (_, ct) => await client.AddReplicasAsync(body, ct).ConfigureAwait(false)).GetAwaiter().GetResult();
         sw.Stop();
-        return result.Ok / sw.Elapsed.TotalSeconds;
+        return calls / sw.Elapsed.TotalSeconds;
+    }
+
+    private static IEnumerable<long> LongRange(long n)
+    {
+        for (long i = 0; i < n; i++) yield return i;
     }
 
     /// <summary>wrk with the same body, the same sink and the same connection count; null when wrk is not installed.</summary>

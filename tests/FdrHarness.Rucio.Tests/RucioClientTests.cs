@@ -1,7 +1,6 @@
 using System.Net;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Rucio.Double;
-using FdrHarness.Rucio.Load;
 using FdrHarness.Rucio.Rest;
 
 namespace FdrHarness.Rucio.Tests;
@@ -369,24 +368,30 @@ public sealed class RucioClientTests : IAsyncLifetime
     {
         _server.FaultPlan = new FaultPlan { Rate = 0.3, Seed = 5 };
         using var c = Client(retries: 2, attemptTimeout: TimeSpan.FromSeconds(5));
-        var stats = new OperationStats();
-        var engine = new LoadEngine(TimeProvider.System, stats, new LoadEngineOptions { Operation = "register", BatchSize = 50, Concurrency = 8 });
-        var result = await engine.RunAsync([new Core.Planning.LoadTick(TimeSpan.Zero, 2000)], async (op, ct) =>
+        // 40 bulk calls of 50 files, 8 at a time; a call that still fails after the client's retries is counted, not thrown.
+        long ok = 0, failed = 0;
+        await Parallel.ForEachAsync(Enumerable.Range(0, 40), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (call, ct) =>
         {
-            var files = Enumerable.Range((int)op.First, (int)op.Count).Select(i => new NewReplica("user.root", $"f{i}", i, "00000001")).ToList();
-            await c.AddReplicasAsync("MOCK", files, ct: ct);
-            return OperationResult.Ok;
-        }, CancellationToken.None);
+            var files = Enumerable.Range(call * 50, 50).Select(i => new NewReplica("user.root", $"f{i}", i, "00000001")).ToList();
+            try
+            {
+                await c.AddReplicasAsync("MOCK", files, ct: ct);
+                Interlocked.Increment(ref ok);
+            }
+            catch (Exception e) when (e is RucioServerException or RucioUnreachableException)
+            {
+                // A 5xx or a dropped connection that outlasted the retries: the call failed, and the client's stats say so too.
+                Interlocked.Increment(ref failed);
+            }
+        });
         var s = c.Stats.Summary("add_replicas")!;
-        Assert.Equal(40, result.Started);
-        Assert.Equal(40, result.Ok + result.Failed);
+        Assert.Equal(40, ok + failed);
         Assert.Equal(40, s.Count);
         Assert.Equal(s.Count, s.Ok + s.Failed);
         Assert.True(s.Retries > 0);
-        Assert.Equal(result.Ok, s.Ok);
+        Assert.Equal(ok, s.Ok);
         // What the client calls ok is what the server stored (an answer lost after the work may add more, never fewer).
-        Assert.True(_server.Snapshot().Replicas.Count >= result.Ok * 50);
-        Assert.Equal(40, stats.Summary("register")!.Count);
+        Assert.True(_server.Snapshot().Replicas.Count >= ok * 50);
     }
 
     [Fact]
