@@ -2,6 +2,7 @@ using System.CommandLine;
 using FdrHarness.Core;
 using FdrHarness.Core.Observations;
 using FdrHarness.Core.Scenarios;
+using FdrHarness.Decisions.Shards;
 
 namespace FdrHarness.Cli.Commands;
 
@@ -26,6 +27,8 @@ public static class MergeCommand
         if (OutputFolder.Problem(outDir) is { } problem) errors.Add(problem);
         else if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
             errors.Add($"--out {outDir} is not empty; give a new or empty folder for the merged run");
+        // Shards of fdr sweep, baseline or predict (points.json) are joined into that command's output instead of a run.
+        if (dirs.Any(PointShard.IsShardFolder)) return PointMerge.Merge(dirs, outDir, errors, stdout, stderr);
         errors.AddRange(ShardMerge.Check(dirs, out var shards));
         Core.Scenarios.Model.Scenario? scenario = null;
         if (errors.Count == 0)

@@ -17,16 +17,7 @@ public static class RunCommand
         var rucioUrl = RucioUrlOption.Create();
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (as `fdr plan` does) and every chaos action; touch nothing." };
         var metricsOptions = new MetricsOptions();
-        var shard = new Option<ShardSpec?>("--shard")
-        {
-            Description = "Carry out part INDEX of COUNT of the plan (0 ≤ INDEX < COUNT, e.g. $JOB_COMPLETION_INDEX/4); join the shards with fdr merge.",
-            CustomParser = r =>
-            {
-                if (ShardSpec.TryParse(r.Tokens.Single().Value, out var s, out var error)) return s;
-                r.AddError(error);
-                return null;
-            },
-        };
+        var shard = ShardOption.Create("Carry out part INDEX of COUNT of the plan (0 ≤ INDEX < COUNT, e.g. $JOB_COMPLETION_INDEX/4); join the shards with fdr merge.");
         var resume = ResumeRun.Option();
         var command = new Command("run", "Run a rehearsal and write its run directory.") { output, rucioUrl, dryRun, shard, metricsOptions.Port, metricsOptions.Wait, resume };
         scenario.AddTo(command);

@@ -1,8 +1,11 @@
 using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
 using System.Globalization;
 using FdrHarness.Core;
 using FdrHarness.Core.Observations;
 using FdrHarness.Core.Scenarios;
+using FdrHarness.Decisions.Shards;
 using FdrHarness.Decisions.Sweep;
 
 namespace FdrHarness.Cli.Commands;
@@ -16,9 +19,10 @@ public static class SweepCommand
         var set = new Option<string?>("--set") { Description = "Sweep one setting instead, e.g. daemons.judge-evaluator.limits.memory=1Gi,2Gi,3Gi." };
         var outDir = new Option<string?>("--out") { Description = "Folder for sweep.txt, sweep.csv and the plots (default: reports/<scenario>/sweep)." };
         var helmValues = HelmValuesOption.Create();
+        var shard = ShardOption.Create("Run only the points j with j mod COUNT = INDEX (e.g. $JOB_COMPLETION_INDEX/5: one point per pod) into --out; join the shards with fdr merge.");
         var command = new Command("sweep", "Run the embedded lake at several scales (or values of one setting) on every core: peaks, growth, first OOM, plots.")
         {
-            scenarioPath, scales, set, outDir, helmValues,
+            scenarioPath, scales, set, outDir, helmValues, shard,
         };
         command.SetAction(parse =>
         {
@@ -53,10 +57,16 @@ public static class SweepCommand
                 foreach (var point in points)
                     if (ResourceBudget.Exceeded(point.Scenario, loaded.Map) is [var over, ..])
                         throw new SweepInputException($"at {swept} {point.Label}: {over.Message} ({over.Suggestion})");
-                var result = SweepRunner.Run(scenario.Run.Name, swept, points, new LineProgress(stderr));
-                var files = SweepRunner.Write(result, dir);
-                stdout.Write(SweepRunner.Text(result));
-                stdout.WriteLine($"\nSweep in {Path.GetFullPath(dir)}: {string.Join(", ", files)}");
+                if (parse.GetValue(shard) is { } part)
+                {
+                    var options = setting is not null ? new JsonObject { ["set"] = setting } : new JsonObject { ["scale"] = scaleText ?? "0.5,1,2,5,10" };
+                    var indices = PointMerge.Prepare(part, points.Count, "sweep", parse.GetValue(outDir));
+                    var clock = Stopwatch.StartNew();
+                    var measured = SweepRunner.RunPoints(swept, points, indices, new LineProgress(stderr));
+                    return PointMerge.Finish(new PointShard("sweep", options, part, points.Count, clock.Elapsed, [.. measured.Select((p, k) => p.ToJson(indices[k]))]),
+                        scenario, dir, $"{swept} {string.Join(", ", indices.Select(j => points[j].Label))}", stdout);
+                }
+                Write(SweepRunner.Run(scenario.Run.Name, swept, points, new LineProgress(stderr)), dir, stdout);
                 return ExitCodes.Success;
             }
             catch (SweepInputException e)
@@ -66,6 +76,14 @@ public static class SweepCommand
             }
         });
         return command;
+    }
+
+    /// <summary>A sweep's files into <paramref name="dir"/> and its table on stdout: one process's sweep, or its shards' joined by fdr merge.</summary>
+    internal static void Write(SweepResult result, string dir, TextWriter stdout)
+    {
+        var files = SweepRunner.Write(result, dir);
+        stdout.Write(SweepRunner.Text(result));
+        stdout.WriteLine($"\nSweep in {Path.GetFullPath(dir)}: {string.Join(", ", files)}");
     }
 
     /// <summary>Prints at once, from whichever core finished (Progress&lt;T&gt; would post later, possibly after the command returned).</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 using FdrHarness.Core.Observations;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Core.Synthetic;
@@ -30,17 +31,29 @@ public static class BaselineRunner
     {
         if (count < 2) throw new ArgumentOutOfRangeException(nameof(count), "a spread needs at least 2 runs");
         var wall = Stopwatch.StartNew();
+        var runs = RunSeeds(scenario, count, Enumerable.Range(0, count).ToList(), progress, ct);
+        return Join(scenario.Run.Seed, runs, wall.Elapsed);
+    }
+
+    /// <summary>
+    /// The runs with the seeds at <paramref name="indices"/> of the baseline's <paramref name="count"/> (all of them, or a
+    /// shard's: <c>--shard i/N</c>), in parallel on the cores, each reported as <c>fdr run</c> reports and flattened to its figures.
+    /// </summary>
+    public static IReadOnlyList<BaselineRun> RunSeeds(Scenario scenario, int count, IReadOnlyList<int> indices, IProgress<string>? progress = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(indices);
         var seeds = Seeds(scenario.Run.Seed, count);
         var scratch = Path.Combine(Path.GetTempPath(), $"fdr-baseline-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
-        var runs = new IReadOnlyDictionary<string, double?>[count];
-        RunIdentity? identity = null;
+        var runs = new BaselineRun[indices.Count];
         try
         {
-            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct }, i =>
+            Parallel.For(0, indices.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct }, k =>
             {
                 var clock = Stopwatch.StartNew();
-                var s = scenario with { Run = scenario.Run with { Seed = seeds[i] } };
-                var dir = RunDirectory.Create(scratch, s.Run.Name, s.Run.Seed, new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc), Path.Combine(scratch, $"seed-{seeds[i]}"));
+                var seed = seeds[indices[k]];
+                var s = scenario with { Run = scenario.Run with { Seed = seed } };
+                var dir = RunDirectory.Create(scratch, s.Run.Name, s.Run.Seed, new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc), Path.Combine(scratch, $"seed-{seed}"));
                 dir.WriteScenario(s);
                 var info = RunInfo.Start(s);
                 dir.WriteRunInfo(info);
@@ -48,18 +61,47 @@ public static class BaselineRunner
                     EmbeddedLake.Run(s, sink, null, ct);
                 dir.WriteRunInfo(info.End(0));
                 var summary = Thresholds.Figures.ToJson(SummaryBuilder.Build(dir.Path, new Reporting.ReportOptions { Plots = false }));
-                runs[i] = RunFigures.Flatten(summary);
-                identity ??= RunIdentity.Of(summary);
+                runs[k] = new BaselineRun(indices[k], seed, RunIdentity.Of(summary), RunFigures.Flatten(summary));
                 Directory.Delete(dir.Path, recursive: true);
-                progress?.Report($"seed {seeds[i]}: done in {clock.Elapsed.TotalSeconds:0.0} s");
+                progress?.Report($"seed {seed}: done in {clock.Elapsed.TotalSeconds:0.0} s");
             });
         }
         finally
         {
             try { if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true); } catch (IOException) { }
         }
-        var names = runs.SelectMany(r => r.Keys).Distinct(StringComparer.Ordinal);
-        var figures = names.ToDictionary(n => n, n => FigureStats.Of(runs.Select(r => r.GetValueOrDefault(n)).ToList()), StringComparer.Ordinal);
-        return new BaselineResult(identity!, seeds, figures, wall.Elapsed);
+        return runs;
+    }
+
+    /// <summary>The baseline of every seed's run (one process's, or its shards' joined by fdr merge): each figure's median and spread.</summary>
+    public static BaselineResult Join(long scenarioSeed, IReadOnlyList<BaselineRun> runs, TimeSpan wall)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        var ordered = runs.OrderBy(r => r.Index).ToList();
+        var names = ordered.SelectMany(r => r.Figures.Keys).Distinct(StringComparer.Ordinal);
+        var figures = names.ToDictionary(n => n, n => FigureStats.Of(ordered.Select(r => r.Figures.GetValueOrDefault(n)).ToList()), StringComparer.Ordinal);
+        return new BaselineResult(ordered[0].Identity, Seeds(scenarioSeed, ordered.Count), figures, wall);
+    }
+}
+
+/// <summary>One run of a baseline: the seed at <see cref="Index"/> of its seeds, what run it was, and its figures by the catalogue's names.</summary>
+public sealed record BaselineRun(int Index, long Seed, RunIdentity Identity, IReadOnlyDictionary<string, double?> Figures)
+{
+    public JsonObject ToJson()
+    {
+        var figures = new JsonObject();
+        foreach (var (name, value) in Figures.OrderBy(f => f.Key, StringComparer.Ordinal)) figures[name] = value;
+        return new JsonObject { ["index"] = Index, ["seed"] = Seed, ["identity"] = Identity.ToJson(), ["figures"] = figures };
+    }
+
+    /// <summary>The run <see cref="ToJson"/> wrote; throws <see cref="FormatException"/> or <see cref="InvalidOperationException"/> on anything else.</summary>
+    public static BaselineRun FromJson(JsonObject o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        var figures = new Dictionary<string, double?>(StringComparer.Ordinal);
+        foreach (var (name, value) in o["figures"] as JsonObject ?? throw new FormatException("no \"figures\""))
+            figures[name] = value?.GetValue<double>();
+        return new BaselineRun((o["index"] ?? throw new FormatException("no \"index\"")).GetValue<int>(), (o["seed"] ?? throw new FormatException("no \"seed\"")).GetValue<long>(),
+            RunIdentity.FromJson(o["identity"]) ?? throw new FormatException("no \"identity\""), figures);
     }
 }

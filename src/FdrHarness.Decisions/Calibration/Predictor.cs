@@ -14,6 +14,14 @@ public static class Predictor
     public static IReadOnlyList<DaemonPrediction> Predict(Scenario calibrated, IReadOnlyList<double> scales, IProgress<string>? progress = null)
     {
         var sweep = SweepRunner.Run(calibrated.Run.Name, "scale", SweepRunner.Scales(calibrated, scales), progress);
+        return FromSweep(calibrated, sweep);
+    }
+
+    /// <summary>The prediction a sweep of <paramref name="calibrated"/> over scales gives (one process's, or its shards' joined by fdr merge).</summary>
+    public static IReadOnlyList<DaemonPrediction> FromSweep(Scenario calibrated, SweepResult sweep)
+    {
+        ArgumentNullException.ThrowIfNull(calibrated);
+        ArgumentNullException.ThrowIfNull(sweep);
         var points = sweep.Points.OrderBy(p => p.Scale).ToList();
         return points.SelectMany(p => p.Observed.Daemons.Keys).Distinct().Order(StringComparer.Ordinal).Select(name =>
         {

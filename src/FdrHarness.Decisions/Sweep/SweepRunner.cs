@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Nodes;
 using FdrHarness.Core.Quantities;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Lake;
@@ -12,19 +13,36 @@ namespace FdrHarness.Decisions.Sweep;
 public sealed class SweepInputException(string message) : Exception(message);
 
 /// <summary>One point of a sweep: the value swept (scale or setting), and what the lake did with it.</summary>
-public sealed record SweepPoint(string Label, double X, double Scale, AggregatingSink Observed, LakeResult Result, TimeSpan Elapsed)
+public sealed record SweepPoint(string Label, double X, double Scale, AggregatingSink Observed, long BacklogAtEnd, TimeSpan Elapsed)
 {
     public double Seconds => Math.Max((Observed.Last - Observed.First).TotalSeconds, 1);
     public double FilesPerSecond => Observed.TransfersDone / Seconds;
     public double BytesPerSecond => Observed.BytesDone / Seconds;
-    public long BacklogAtEnd => Result.Daemons.Sum(d => d.BacklogAtEnd);
+
+    /// <summary>The point as a sweep shard's points.json keeps it (<paramref name="index"/>: its place among the sweep's points).</summary>
+    public JsonObject ToJson(int index) => new()
+    {
+        ["index"] = index, ["label"] = Label, ["x"] = X, ["scale"] = Scale, ["backlog_at_end"] = BacklogAtEnd,
+        ["elapsed_seconds"] = Elapsed.TotalSeconds, ["observed"] = Observed.ToJson(),
+    };
+
+    /// <summary>The point <see cref="ToJson"/> wrote; throws <see cref="FormatException"/> or <see cref="InvalidOperationException"/> on anything else.</summary>
+    public static SweepPoint FromJson(JsonObject o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        JsonNode Get(string key) => o[key] ?? throw new FormatException($"no \"{key}\"");
+        return new SweepPoint(Get("label").GetValue<string>(), Get("x").GetValue<double>(), Get("scale").GetValue<double>(),
+            AggregatingSink.FromJson(Get("observed") as JsonObject ?? throw new FormatException("\"observed\" is not an object")),
+            Get("backlog_at_end").GetValue<long>(), TimeSpan.FromSeconds(Get("elapsed_seconds").GetValue<double>()));
+    }
 }
 
 /// <summary>Per daemon across the sweep: the fitted growth (peak ≈ a · scale^b) and where its limit is first exceeded.</summary>
 public sealed record DaemonGrowth(string Daemon, double? MemoryExponent, double? MemoryCoefficient, double? CpuExponent, long? MemoryLimit,
     string? FirstOomAt, double? ExtrapolatedOomScale);
 
-public sealed record SweepResult(string Scenario, string Swept, IReadOnlyList<SweepPoint> Points, IReadOnlyList<DaemonGrowth> Daemons, TimeSpan Wall);
+/// <param name="Shards">Null when one process ran every point (on its cores); else how many shards' points fdr merge joined.</param>
+public sealed record SweepResult(string Scenario, string Swept, IReadOnlyList<SweepPoint> Points, IReadOnlyList<DaemonGrowth> Daemons, TimeSpan Wall, int? Shards = null);
 
 /// <summary>
 /// Runs the embedded lake once per sweep point, in parallel on every core (each run is independent and deterministic
@@ -52,19 +70,39 @@ public static class SweepRunner
     public static SweepResult Run(string name, string swept, IReadOnlyList<(string Label, double X, Scenario Scenario)> points, IProgress<string>? progress = null)
     {
         var wall = Stopwatch.StartNew();
-        var results = new SweepPoint[points.Count];
+        var results = RunPoints(swept, points, Enumerable.Range(0, points.Count).ToList(), progress);
+        return Join(name, swept, points, results, wall.Elapsed);
+    }
+
+    /// <summary>
+    /// Runs the points at <paramref name="indices"/> (all of them, or a shard's: <c>--shard i/N</c>), in parallel on every
+    /// core; each point's run depends only on its own scenario, so where it runs changes nothing it measures.
+    /// </summary>
+    public static IReadOnlyList<SweepPoint> RunPoints(string swept, IReadOnlyList<(string Label, double X, Scenario Scenario)> points, IReadOnlyList<int> indices, IProgress<string>? progress = null)
+    {
+        var results = new SweepPoint[indices.Count];
         // Largest first: the longest run starts at once instead of last, which keeps both cores busy to the end.
-        var order = Enumerable.Range(0, points.Count).OrderByDescending(i => points[i].Scenario.Run.Scale).ToArray();
-        Parallel.ForEach(order, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        var order = Enumerable.Range(0, indices.Count).OrderByDescending(k => points[indices[k]].Scenario.Run.Scale).ToArray();
+        Parallel.ForEach(order, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, k =>
         {
+            var (label, x, scenario) = points[indices[k]];
             var clock = Stopwatch.StartNew();
             var sink = new AggregatingSink();
-            var result = EmbeddedLake.Run(points[i].Scenario, sink);
-            results[i] = new SweepPoint(points[i].Label, points[i].X, points[i].Scenario.Run.Scale, sink, result, clock.Elapsed);
-            progress?.Report($"{swept} {points[i].Label}: done in {clock.Elapsed.TotalSeconds:0.0} s");
+            var result = EmbeddedLake.Run(scenario, sink);
+            results[k] = new SweepPoint(label, x, scenario.Run.Scale, sink, result.Daemons.Sum(d => d.BacklogAtEnd), clock.Elapsed);
+            progress?.Report($"{swept} {label}: done in {clock.Elapsed.TotalSeconds:0.0} s");
         });
-        var growth = Growth(results, swept == "scale", points[0].Scenario);
-        return new SweepResult(name, swept, results, growth, wall.Elapsed);
+        return results;
+    }
+
+    /// <summary>
+    /// The sweep of every point's result (<paramref name="results"/>[j] measured at <paramref name="points"/>[j]): the
+    /// growth fits and first OOMs. One process's run and <c>fdr merge</c> of its shards both end here.
+    /// </summary>
+    public static SweepResult Join(string name, string swept, IReadOnlyList<(string Label, double X, Scenario Scenario)> points, IReadOnlyList<SweepPoint> results, TimeSpan wall, int? shards = null)
+    {
+        var growth = Growth([.. results], swept == "scale", points[0].Scenario);
+        return new SweepResult(name, swept, results, growth, wall, shards);
     }
 
     /// <summary>Least squares on log(peak) = log(a) + b·log(x), over the points where the daemon was not OOMKilled (a killed pod's peak is its limit).</summary>
@@ -99,7 +137,10 @@ public static class SweepRunner
     {
         var sb = new StringBuilder();
         var C = CultureInfo.InvariantCulture;
-        sb.Append($"sweep of {r.Scenario} over {r.Swept}: {r.Points.Count} runs in {r.Wall.TotalSeconds.ToString("0.0", C)} s on {Environment.ProcessorCount} cores\n\n");
+        var wall = r.Wall.TotalSeconds.ToString("0.0", C);
+        sb.Append(r.Shards is { } n
+            ? $"sweep of {r.Scenario} over {r.Swept}: {r.Points.Count} runs on {n} shards, the longest shard in {wall} s\n\n"
+            : $"sweep of {r.Scenario} over {r.Swept}: {r.Points.Count} runs in {wall} s on {Environment.ProcessorCount} cores\n\n");
         sb.Append($"{r.Swept,10} {"files/s",10} {"MB/s",10} {"done",10} {"failed",8} {"backlog@end",12} {"OOM kills",10} {"run s",7}\n");
         foreach (var p in r.Points.OrderBy(p => p.X))
             sb.Append($"{p.Label,10} {p.FilesPerSecond.ToString("0.###", C),10} {(p.BytesPerSecond / 1e6).ToString("0.##", C),10} {p.Observed.TransfersDone,10} {p.Observed.TransfersFailed,8} {p.BacklogAtEnd,12} {p.Observed.Daemons.Values.Sum(d => d.OomKills),10} {p.Elapsed.TotalSeconds.ToString("0.0", C),7}\n");
