@@ -1,7 +1,11 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using System.Threading.Channels;
+using FdrHarness.Cli.Commands;
 using FdrHarness.Core;
+using FdrHarness.Core.Observations;
 using FdrHarness.Decisions.Shards;
+using Microsoft.Extensions.Time.Testing;
 
 namespace FdrHarness.Cli.Tests;
 
@@ -182,5 +186,66 @@ public sealed class PointMergeTests(PointRuns runs) : IClassFixture<PointRuns>
         Assert.Single(stderr.ToString().Trim().Split('\n'), l => l.Contains(expected, StringComparison.Ordinal));
         Assert.DoesNotContain("   at ", stderr.ToString(), StringComparison.Ordinal);
         Assert.False(Directory.Exists(output));
+    }
+
+    /// <summary>A log whose lines can be awaited: the merge says what it waits for after its timer is set.</summary>
+    private sealed class Lines : StringWriter
+    {
+        private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
+
+        public override void WriteLine(string? value)
+        {
+            base.WriteLine(value);
+            _lines.Writer.TryWrite(value ?? "");
+        }
+
+        public ValueTask<string> Next() => _lines.Reader.ReadAsync();
+    }
+
+    [Fact]
+    public async Task A_merge_job_waits_until_every_shard_has_finished_then_joins_the_folder_that_holds_them()
+    {
+        // The chart's layout: /runs/RELEASE holds shard-0 … shard-N-1 and, once merged, merged.
+        var job = Directory.CreateDirectory(Path.Combine(runs.Root, "job-waits")).FullName;
+        runs.Copy(runs.SweepShards[0], Path.Combine("job-waits", "shard-0"));
+        var merged = Path.Combine(job, "merged");
+        var time = new FakeTimeProvider();
+        var log = new Lines();
+        var stderr = new StringWriter();
+        var merge = Task.Run(() => MergeCommand.Merge([job], merged, TimeSpan.FromHours(26), time, log, stderr, CancellationToken.None));
+
+        Assert.Equal("Waiting for shard 1/2 (no folder yet) (up to 26h more)", await log.Next());
+        Assert.False(merge.IsCompleted);
+        Assert.False(Directory.Exists(merged));
+        runs.Copy(runs.SweepShards[1], Path.Combine("job-waits", "shard-1"));
+        time.Advance(ShardFolders.Poll);
+
+        Assert.Equal(ExitCodes.Success, await merge.WaitAsync(TimeSpan.FromMinutes(5)));
+        Assert.Equal(File.ReadAllText(Path.Combine(runs.SweepOne.Dir, "sweep.csv")), File.ReadAllText(Path.Combine(merged, "sweep.csv")));
+        Assert.Empty(stderr.ToString());
+    }
+
+    [Fact]
+    public async Task A_merge_that_waited_in_vain_says_which_shard_did_not_finish_and_writes_nothing()
+    {
+        var job = Directory.CreateDirectory(Path.Combine(runs.Root, "job-in-vain")).FullName;
+        runs.Copy(runs.BaselineShards[1], Path.Combine("job-in-vain", "shard-1"));
+        // A run's shard still running: its run.json has no exit status yet.
+        var running = RunDirectory.Create(job, new RunInfo { Scenario = "ci-smoke", Seed = 42, Shard = new RunShard(0, 2) }, Path.Combine(job, "run-shard"));
+        running.WriteRunInfo(new RunInfo { Scenario = "ci-smoke", Seed = 42, Shard = new RunShard(0, 2) });
+        Assert.Equal([$"{running.Path} (running)", "shard 1/2 (no folder yet)"], ShardFolders.Unfinished([running.Path]));
+        Directory.Delete(running.Path, recursive: true);
+
+        var merged = Path.Combine(job, "merged");
+        var time = new FakeTimeProvider();
+        var log = new Lines();
+        var stderr = new StringWriter();
+        var merge = Task.Run(() => MergeCommand.Merge([job], merged, TimeSpan.FromSeconds(15), time, log, stderr, CancellationToken.None));
+
+        Assert.Equal("Waiting for shard 0/2 (no folder yet) (up to 15s more)", await log.Next());
+        time.Advance(TimeSpan.FromSeconds(15));
+        Assert.Equal(ExitCodes.InvalidInput, await merge.WaitAsync(TimeSpan.FromMinutes(5)));
+        Assert.Equal("fdr merge: shard 0/2 is missing: give the folders of all 2 shards", stderr.ToString().Trim());
+        Assert.False(Directory.Exists(merged));
     }
 }

@@ -14,11 +14,48 @@ public static class MergeCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var runDirs = new Argument<string[]>("run-dir") { Description = "The run folders of every shard of one run (fdr run --shard i/N).", Arity = ArgumentArity.OneOrMore };
-        var output = new Option<string>("--out") { Description = "The merged run's folder: new, or empty.", Required = true };
-        var command = new Command("merge", "Join the run folders of a run's shards into one run folder and report.") { runDirs, output };
-        command.SetAction(parse => Merge(parse.GetValue(runDirs)!, parse.GetValue(output)!, stdout, stderr));
+        var runDirs = new Argument<string[]>("dir")
+        {
+            Description = "The folders of every shard of one job (fdr run, sweep, baseline or predict --shard i/N), or a folder holding them (every folder in it but --out).",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var output = new Option<string>("--out") { Description = "The merged run's (or sweep's, baseline's, prediction's) folder: new, or empty.", Required = true };
+        var wait = new Option<TimeSpan?>("--wait")
+        {
+            Description = "First wait up to this long (e.g. 26h) until every shard has finished, as a Job beside the shards' Indexed Job does.",
+            CustomParser = r =>
+            {
+                if (Core.Quantities.Durations.TryParse(r.Tokens.Single().Value, out var d, out _) && d >= TimeSpan.Zero) return d;
+                r.AddError($"--wait '{r.Tokens.Single().Value}': expected a duration such as 26h or 30m");
+                return null;
+            },
+        };
+        var command = new Command("merge", "Join the folders of a job's shards: a run's into one run folder and report; a sweep's, baseline's or prediction's into that command's output.")
+        {
+            runDirs, output, wait,
+        };
+        command.SetAction(parse =>
+        {
+            using var signals = new Signals(); // Ctrl-C or SIGTERM while waiting: nothing written
+            return signals.ExitCode(Merge(parse.GetValue(runDirs)!, parse.GetValue(output)!, parse.GetValue(wait), TimeProvider.System, stdout, stderr, signals.Token));
+        });
         return command;
+    }
+
+    /// <summary>Waits for the shards when asked (<paramref name="wait"/>), then joins them.</summary>
+    public static int Merge(IReadOnlyList<string> inputs, string outDir, TimeSpan? wait, TimeProvider time, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        IReadOnlyList<string> dirs;
+        try
+        {
+            dirs = wait is { } w ? ShardFolders.WaitAsync(inputs, outDir, w, time, stdout, ct).GetAwaiter().GetResult() : ShardFolders.Expand(inputs, outDir);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            stderr.WriteLine("fdr merge: interrupted while waiting for the shards; nothing written");
+            return ExitCodes.Interrupted;
+        }
+        return Merge(dirs, outDir, stdout, stderr);
     }
 
     public static int Merge(IReadOnlyList<string> dirs, string outDir, TextWriter stdout, TextWriter stderr)

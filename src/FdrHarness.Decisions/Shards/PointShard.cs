@@ -52,6 +52,20 @@ public sealed record PointShard(string Command, JsonObject Options, ShardSpec Sh
 
     public static bool IsShardFolder(string dir) => File.Exists(Path.Combine(dir, FileName));
 
+    /// <summary>Which shard the folder's points.json says it is; null when there is none or it cannot be read (<see cref="Check"/> tells why).</summary>
+    public static ShardSpec? ShardOf(string dir)
+    {
+        try
+        {
+            if (!IsShardFolder(dir) || JsonNode.Parse(File.ReadAllText(Path.Combine(dir, FileName)))?["shard"] is not JsonObject shard) return null;
+            return new ShardSpec(Int(shard, "index"), Int(shard, "count"));
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>
     /// Checks that <paramref name="dirs"/> are the finished shards of one sweep, baseline or prediction, each exactly
     /// once: one line per mistake (empty when they are). <paramref name="shards"/> is ordered by shard index when there is no mistake.

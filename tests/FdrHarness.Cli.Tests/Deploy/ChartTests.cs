@@ -26,16 +26,17 @@ public sealed partial class ChartTests
     private static readonly string ChartDir = Path.Combine(RepoPaths.Root, "deploy", "helm", "fdr");
     private static readonly string SmokeScenario = File.ReadAllText(RepoPaths.Scenario("ci-smoke.yaml"));
 
-    private static List<IKubernetesObject> Manifests(string? scenario = null, int? shards = null)
+    private static List<IKubernetesObject> Manifests(string? scenario = null, int? shards = null, IReadOnlyDictionary<string, string>? values = null)
     {
-        var set = new Dictionary<string, string> { ["scenario"] = scenario ?? SmokeScenario };
+        var set = new Dictionary<string, string>(values ?? new Dictionary<string, string>()) { ["scenario"] = scenario ?? SmokeScenario };
         if (shards is { } n) set["shards"] = n.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var rendered = Chart.Render(ChartDir, Release, Namespace, set);
         return [.. KubernetesYaml.LoadAllFromString(rendered, strict: true).Cast<IKubernetesObject>()];
     }
 
-    private static V1Job Rehearsal(List<IKubernetesObject> all) =>
-        all.OfType<V1Job>().Single(j => j.Metadata.Annotations?.ContainsKey("helm.sh/hook") != true);
+    private static V1Job Rehearsal(List<IKubernetesObject> all) => all.OfType<V1Job>().Single(j => j.Spec.CompletionMode == "Indexed");
+
+    private static V1Job MergeJob(List<IKubernetesObject> all) => all.OfType<V1Job>().Single(j => j.Metadata.Name == Release + "-fdr-merge");
 
     private static V1Job RestoreHook(List<IKubernetesObject> all) =>
         all.OfType<V1Job>().Single(j => j.Metadata.Annotations?.ContainsKey("helm.sh/hook") == true);
@@ -45,7 +46,7 @@ public sealed partial class ChartTests
     {
         var all = Manifests();
 
-        Assert.Equal(["ConfigMap", "Job", "Job", "PersistentVolumeClaim", "Role", "RoleBinding", "ServiceAccount"],
+        Assert.Equal(["ConfigMap", "Job", "Job", "Job", "PersistentVolumeClaim", "Role", "RoleBinding", "ServiceAccount"],
             all.Select(o => o.Kind).Order(StringComparer.Ordinal));
         Assert.All(all, o => Assert.StartsWith("V1", o.GetType().Name, StringComparison.Ordinal));   // typed models, not dictionaries
         Assert.All(all.Cast<IMetadata<V1ObjectMeta>>(), o => Assert.StartsWith(Release + "-fdr", o.Metadata.Name, StringComparison.Ordinal));
@@ -84,7 +85,12 @@ public sealed partial class ChartTests
         var subject = Assert.Single(binding.Subjects);
         var account = Assert.Single(all.OfType<V1ServiceAccount>());
         Assert.Equal(("ServiceAccount", account.Metadata.Name, Namespace), (subject.Kind, subject.Name, subject.NamespaceProperty));
-        Assert.All(all.OfType<V1Job>(), j => Assert.Equal(account.Metadata.Name, j.Spec.Template.Spec.ServiceAccountName));
+        Assert.Equal(account.Metadata.Name, Rehearsal(all).Spec.Template.Spec.ServiceAccountName);
+        Assert.Equal(account.Metadata.Name, RestoreHook(all).Spec.Template.Spec.ServiceAccountName);
+        // The merge reads and writes files only: no token at all (so none of the Role's rights), under the namespace's default account.
+        var merge = MergeJob(all).Spec.Template.Spec;
+        Assert.False(merge.AutomountServiceAccountToken);
+        Assert.Null(merge.ServiceAccountName);
     }
 
     [Fact]
@@ -193,6 +199,111 @@ public sealed partial class ChartTests
             Assert.True(outs.Add(Expand(outArg)), "two shards write into one folder");
         }
         Assert.DoesNotContain("$(", string.Join(' ', c.Args.Where(a => a != shardArg && a != outArg)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheMergeJobWaitsOnTheClaimForEveryShardAndJoinsThemIntoMerged()
+    {
+        var all = Manifests(shards: 4);
+        var rehearsal = Rehearsal(all);
+        var merge = MergeJob(all);
+        var c = Assert.Single(rehearsal.Spec.Template.Spec.Containers);
+        var m = Assert.Single(merge.Spec.Template.Spec.Containers);
+        Assert.Equal(c.Image, m.Image);
+        Assert.Equal("merge", m.Args[0]);
+        Assert.Null(merge.Spec.CompletionMode);
+        Assert.Equal(0, merge.Spec.BackoffLimit);  // its exit code is the verdict (99: a threshold failed); a retry would find --out taken
+
+        // It joins the folder that holds every shard's --out, into a folder that is no shard's, on the same claim.
+        var claim = Assert.Single(all.OfType<V1PersistentVolumeClaim>());
+        string ClaimMount(V1Job job, V1Container container) =>
+            container.VolumeMounts.Single(v => job.Spec.Template.Spec.Volumes.Single(x => x.Name == v.Name).PersistentVolumeClaim?.ClaimName == claim.Metadata.Name).MountPath;
+        Assert.Equal(ClaimMount(rehearsal, c), ClaimMount(merge, m));
+        var shardOut = c.Args[c.Args.IndexOf("--out") + 1];
+        Assert.EndsWith("/shard-$(JOB_COMPLETION_INDEX)", shardOut, StringComparison.Ordinal);
+        var jobFolder = shardOut[..shardOut.LastIndexOf('/')];
+        Assert.Equal(jobFolder, m.Args[1]);
+        var mergedOut = m.Args[m.Args.IndexOf("--out") + 1];
+        Assert.Equal(jobFolder + "/merged", mergedOut);
+        Assert.All(Enumerable.Range(0, 4), i => Assert.NotEqual(mergedOut, shardOut.Replace("$(JOB_COMPLETION_INDEX)", i.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)));
+        // It waits at least as long as the shards may run.
+        Assert.True(Core.Quantities.Durations.TryParse(m.Args[m.Args.IndexOf("--wait") + 1], out var wait, out var error), error);
+        Assert.True(wait.TotalSeconds >= rehearsal.Spec.ActiveDeadlineSeconds, $"--wait {wait} is shorter than the shards' deadline");
+
+        // ReadWriteOnce by default: every pod that mounts the claim is held to the others' node by a required pod
+        // affinity whose selector matches them all (the first one scheduled matches its own term).
+        Assert.Equal(["ReadWriteOnce"], claim.Spec.AccessModes);
+        foreach (var job in all.OfType<V1Job>())
+        {
+            var term = Assert.Single(job.Spec.Template.Spec.Affinity.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution);
+            Assert.Equal("kubernetes.io/hostname", term.TopologyKey);
+            foreach (var other in all.OfType<V1Job>())
+                Assert.All(term.LabelSelector.MatchLabels, l => Assert.Equal(l.Value, other.Spec.Template.Metadata.Labels[l.Key]));
+        }
+        var spread = Manifests(values: new Dictionary<string, string> { ["runs.accessMode"] = "ReadWriteMany", ["runs.topologyKey"] = "kubernetes.io/os" });
+        Assert.Equal(["ReadWriteMany"], Assert.Single(spread.OfType<V1PersistentVolumeClaim>()).Spec.AccessModes);
+    }
+
+    /// <summary>
+    /// The chart's own arguments, run: each pod of the Indexed Job (JOB_COMPLETION_INDEX expanded as Kubernetes does),
+    /// then the merge Job's, in this process, with the claim and the ConfigMap as folders — the embedded lake's ci-smoke
+    /// as the scenario, metrics on a free port without waiting for scrapes.
+    /// </summary>
+    [Fact]
+    public void TheChartsJobsRunAsTheyAreWrittenAndTheMergeWritesTheWholeRunsReport()
+    {
+        var all = Manifests(shards: 2, values: new Dictionary<string, string> { ["metrics.port"] = "0", ["metrics.wait"] = "0s" });
+        var root = Directory.CreateTempSubdirectory("fdr-chart-run-").FullName;
+        try
+        {
+            var map = Assert.Single(all.OfType<V1ConfigMap>());
+            var claim = Assert.Single(all.OfType<V1PersistentVolumeClaim>());
+            Directory.CreateDirectory(Path.Combine(root, "scenario"));
+            Directory.CreateDirectory(Path.Combine(root, "claim"));
+            foreach (var (name, text) in map.Data) File.WriteAllText(Path.Combine(root, "scenario", name), text);
+            string[] Args(V1Job job, int? index)
+            {
+                var pod = job.Spec.Template.Spec;
+                var container = Assert.Single(pod.Containers);
+                // Each mount path becomes its folder here: the claim's, the ConfigMap's.
+                var mounts = container.VolumeMounts.Select(v => (v.MountPath, Volume: pod.Volumes.Single(x => x.Name == v.Name)))
+                    .Where(v => v.Volume.ConfigMap is not null || v.Volume.PersistentVolumeClaim?.ClaimName == claim.Metadata.Name)
+                    .Select(v => (v.MountPath, Local: Path.Combine(root, v.Volume.ConfigMap is not null ? "scenario" : "claim"))).ToList();
+                return [.. container.Args.Select(a =>
+                {
+                    a = index is { } i ? a.Replace("$(JOB_COMPLETION_INDEX)", i.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal) : a;
+                    Assert.DoesNotContain("$(", a, StringComparison.Ordinal);
+                    var mount = mounts.FirstOrDefault(x => a == x.MountPath || a.StartsWith(x.MountPath + "/", StringComparison.Ordinal));
+                    return mount.MountPath is null ? a : mount.Local + a[mount.MountPath.Length..];
+                })];
+            }
+            var rehearsal = Rehearsal(all);
+            for (var i = 0; i < rehearsal.Spec.Completions; i++)
+            {
+                var (shardCode, _, shardErr) = Fdr(Args(rehearsal, i));
+                Assert.True(shardCode == Core.ExitCodes.Success, $"shard {i}: exit {shardCode}: {shardErr}");
+            }
+            var (code, stdout, stderr) = Fdr(Args(MergeJob(all), null));
+            Assert.True(code == Core.ExitCodes.Success, $"merge: exit {code}: {stderr}");
+            Assert.Contains("Merged 2 shards", stdout, StringComparison.Ordinal);
+            var merged = Path.Combine(root, "claim", Release, "merged");
+            Assert.True(File.Exists(Path.Combine(merged, "report.html")));
+            var run = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(merged, "run.json")))!;
+            Assert.Equal([Path.Combine(root, "claim", Release, "shard-0"), Path.Combine(root, "claim", Release, "shard-1")],
+                run["merged_from"]!.AsArray().Select(n => (string)n!));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static (int Code, string Stdout, string Stderr) Fdr(string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var code = FdrApp.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
     }
 
     [Fact]
