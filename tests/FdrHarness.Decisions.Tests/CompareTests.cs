@@ -163,6 +163,32 @@ public sealed class CompareTests(SmokeRun run)
     }
 
     [Fact]
+    public void A_restarts_backlog_spike_is_shown_not_judged_and_a_backlog_held_longer_regresses()
+    {
+        // escape-fdr-2020's judge-evaluator: five seeds at a peak of 58 (two pods OOMKilled together), a sixth at 100
+        // (all three): the peak is the restart's pile-up, judged as oom_killed and restarts. The queue held over
+        // 5 minutes stays at 22; an evaluator that cannot keep up holds thousands.
+        var baseline = new RunFigures("base", "5 seeds", null, new Dictionary<string, FigureStats>
+        {
+            ["daemons[judge-evaluator].peak_backlog"] = FigureStats.Of([58, 58, 58, 58, 58]),
+            ["daemons[judge-evaluator].sustained_backlog"] = FigureStats.Of([22, 22, 23, 22, 22]),
+        }, [1, 2, 3, 4, 5]);
+        RunFigures Current(double peak, double held) => new("cur", "one run", null, new Dictionary<string, FigureStats>
+        {
+            ["daemons[judge-evaluator].peak_backlog"] = new(peak), ["daemons[judge-evaluator].sustained_backlog"] = new(held),
+        }, [6]);
+        var spike = SummaryComparer.Compare(baseline, Current(100, 22));
+        Assert.Equal(0, spike.ExitCode);
+        Assert.Equal(Change.NotJudged, spike.Figures.Single(f => f.Figure.EndsWith(".peak_backlog", StringComparison.Ordinal)).Verdict);
+        var behind = SummaryComparer.Compare(baseline, Current(4_000, 3_500));
+        Assert.Equal(99, behind.ExitCode);
+        Assert.Equal(["daemons[judge-evaluator].sustained_backlog"], behind.Regressions.Select(r => r.Figure));
+        // The backlog class's tolerance still holds a small rise: 22 → 30 is noise, 22 → 40 is not.
+        Assert.Equal(0, SummaryComparer.Compare(baseline, Current(58, 30)).ExitCode);
+        Assert.Equal(99, SummaryComparer.Compare(baseline, Current(58, 40)).ExitCode);
+    }
+
+    [Fact]
     public void Bad_input_is_one_line_and_exit_2()
     {
         var (code, _, err) = Fdr("compare", "/nonexistent/run", Summary);
@@ -187,14 +213,35 @@ public sealed class BaselineTests
         Assert.Equal(seeds.Take(3), BaselineRunner.Seeds(42, 3)); // more seeds extend, never reshuffle
     }
 
+    /// <summary>
+    /// ci-smoke injecting at 0.3 files/s instead of 1: the run's end cuts the injection short (2,500 files would take
+    /// 2 h 19 min), as escape-fdr-2020's 23 h of injection are cut by its 24 h, so a slower workload moves fewer files.
+    /// At 1 file/s every file is written before the end, and a 20 % slower pace writes them later, not fewer.
+    /// </summary>
+    private static string TimeBoundSmoke(string dir)
+    {
+        var yaml = File.ReadAllText(RepoPaths.Scenario("ci-smoke.yaml"));
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(yaml, "rate: 1, interval").Count);
+        var path = Path.Combine(dir, "ci-smoke-time-bound.yaml");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(path, yaml.Replace("rate: 1, interval", "rate: 0.3, interval", StringComparison.Ordinal));
+        return path;
+    }
+
+    /// <summary>
+    /// Issue 15's gate on a small scenario: a 3-seed baseline, then another seed passes; the same seed with its
+    /// throughput cut by 20 % (the workload's pace × 0.8) fails naming the throughput figures; with judge-evaluator
+    /// too slow for its queue (50m CPU) it fails naming the backlog it holds.
+    /// </summary>
     [Fact]
-    public void Fdr_baseline_writes_median_and_spread_and_a_new_seed_compares_clean()
+    public void Fdr_baseline_writes_median_and_spread_a_new_seed_compares_clean_and_a_throughput_cut_fails()
     {
         var dir = Path.Combine(Path.GetTempPath(), "fdr-baseline-test-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
+            var scenario = TimeBoundSmoke(dir);
             var file = Path.Combine(dir, "baseline.json");
-            var (code, output, err) = Fdr("baseline", RepoPaths.Scenario("ci-smoke.yaml"), "--seeds", "3", "--out", file);
+            var (code, output, err) = Fdr("baseline", scenario, "--seeds", "3", "--out", file);
             Assert.True(code == 0, err);
             Assert.Contains("median and spread over 3 seeds", output);
             var root = JsonNode.Parse(File.ReadAllText(file))!;
@@ -206,11 +253,31 @@ public sealed class BaselineTests
             Assert.True(done["min"]!.GetValue<double>() <= done["median"]!.GetValue<double>() && done["median"]!.GetValue<double>() <= done["max"]!.GetValue<double>());
             Assert.True(done["stdev"]!.GetValue<double>() > 0, "three seeds failed exactly as many transfers: the seeds are not used");
 
+            // Another seed (the scenario's 42: the baseline's seeds are derived from it, never it).
             var runDir = Path.Combine(dir, "run");
-            Assert.Contains(Fdr("run", RepoPaths.Scenario("ci-smoke.yaml"), "--out", runDir).Code, new[] { 0, 99 });
+            Assert.Contains(Fdr("run", scenario, "--out", runDir).Code, new[] { 0, 99 });
             var compared = Fdr("compare", file, runDir);
             Assert.True(compared.Code == 0, compared.Out);
             Assert.Contains("3 seeds of ci-smoke", compared.Out);
+
+            var cutDir = Path.Combine(dir, "cut");
+            Assert.Contains(Fdr("run", scenario, "--out", cutDir, "--set", "workload.rate_factor=0.8").Code, new[] { 0, 99 });
+            var cut = SummaryComparer.Compare(file, cutDir);
+            Assert.Equal(99, cut.ExitCode);
+            var regressed = cut.Regressions.Select(r => r.Figure).ToList();
+            Assert.Contains("throughput.files_per_second", regressed);
+            Assert.Contains("transfers.done", regressed);
+            var files = cut.Figures.Single(f => f.Figure == "throughput.files_per_second");
+            Assert.InRange(files.Current!.Value / files.Baseline!.Value, 0.7, 0.9); // about 20 % fewer
+            var printed = Fdr("compare", file, cutDir);
+            Assert.Equal(99, printed.Code);
+            Assert.Contains("throughput.files_per_second", printed.Out.Split('\n')[0]); // named in the headline
+
+            var slowDir = Path.Combine(dir, "slow-evaluator");
+            Assert.Contains(Fdr("run", scenario, "--out", slowDir,
+                "--set", "daemons.judge-evaluator.requests.cpu=50m", "--set", "daemons.judge-evaluator.limits.cpu=50m").Code, new[] { 0, 99 });
+            var slow = SummaryComparer.Compare(file, slowDir);
+            Assert.Contains(slow.Regressions, r => r.Figure == "daemons[judge-evaluator].sustained_backlog" && r.Current > 100);
 
             Assert.Equal(2, Fdr("baseline", RepoPaths.Scenario("ci-smoke.yaml"), "--seeds", "1").Code);
             Assert.Equal(2, Fdr("baseline", RepoPaths.Scenario("ci-smoke.yaml"), "--set", "links.nope=1").Code);

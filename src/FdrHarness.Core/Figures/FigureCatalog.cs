@@ -149,7 +149,11 @@ public static partial class FigureCatalog
         .. Daemon("killed_other", FigureUnit.Count, Better.Lower, NoiseClass.Exact, "pods killed otherwise (eviction, rollout)"),
         .. Daemon("pending_seconds", FigureUnit.Seconds, Better.Lower, NoiseClass.Recovery, "time some pod was Pending after the daemon first ran (start-up excluded)"),
         .. Daemon("crash_loop_seconds", FigureUnit.Seconds, Better.Lower, NoiseClass.Recovery, "time some pod was in CrashLoopBackOff"),
-        .. Daemon("peak_backlog", FigureUnit.Count, Better.Lower, NoiseClass.Backlog, "longest queue seen"),
+        // The longest queue seen is one sample: on escape-fdr-2020 it is judge-evaluator's pile-up while its pods are
+        // OOMKilled together (58 or 100 by whether the third pod dies too, seed by seed), the restart's mechanism
+        // that oom_killed and restarts already judge. Shown, not judged; the queue held over 5 minutes is judged.
+        .. Daemon("peak_backlog", FigureUnit.Count, Better.Neither, NoiseClass.None, "longest queue seen (one sample)"),
+        .. Daemon("sustained_backlog", FigureUnit.Count, Better.Lower, NoiseClass.Backlog, "longest queue held over 5 minutes of samples"),
 
         // recommendations: what fdr recommend would set, per daemon
         .. Recommendation("replicas", FigureUnit.Count, "pods"),

@@ -9,12 +9,13 @@ namespace FdrHarness.Decisions.Sweep;
 /// --set. Used by <c>fdr sweep</c> (one run per value of a list), <c>fdr baseline</c>, and meant for <c>fdr run</c>.
 /// Paths: run.seed, run.scale; daemons.NAME.replicas, .threads, .requests.cpu, .requests.memory, .limits.cpu,
 /// .limits.memory; links.defaults.bandwidth, .max_active, .failure_probability; links.bandwidth_factor (every link's
-/// bandwidth, defaults and overrides, multiplied — the word link_degradation uses).
+/// bandwidth, defaults and overrides, multiplied — the word link_degradation uses); workload.rate_factor (every load
+/// simulation's rate multiplied: a slower or faster workload of the same scenario).
 /// </summary>
 public static class ScenarioSettings
 {
     public const string Paths = "run.seed, run.scale, daemons.NAME.(replicas|threads|requests.cpu|requests.memory|limits.cpu|limits.memory), " +
-        "links.defaults.(bandwidth|max_active|failure_probability), links.bandwidth_factor";
+        "links.defaults.(bandwidth|max_active|failure_probability), links.bandwidth_factor, workload.rate_factor";
 
     /// <summary>"PATH=VALUE" split; the error names what was expected.</summary>
     public static (string Path, string Value) Split(string assignment)
@@ -61,6 +62,10 @@ public static class ScenarioSettings
                         Overrides = s.Links.Overrides.Select(o => o with { Bandwidth = Scale(o.Bandwidth, f) }).ToArray(),
                     },
                 };
+            case ["workload", "rate_factor"]:
+                var pace = Number(raw, 1e-9, 1000, Bad("a factor above 0, such as 0.8"));
+                x = pace;
+                return s with { Workload = s.Workload.Select(p => Paced(p, pace)).ToArray() };
             case ["links", "defaults", var field]:
                 var d = s.Links.Defaults;
                 switch (field)
@@ -113,6 +118,31 @@ public static class ScenarioSettings
             default:
                 throw new SweepInputException($"--set {path}: cannot set this; paths: {Paths}");
         }
+    }
+
+    /// <summary>
+    /// The phase with every open load simulation's rate × <paramref name="f"/> (files or rules per interval). Closed
+    /// models (keep_constant, ramping_constant) keep their workers: their pace is their operations' own. A phase that
+    /// writes every file before the run ends writes them later, not fewer; one the run's end cuts short writes fewer.
+    /// </summary>
+    private static Phase Paced(Phase phase, double f)
+    {
+        IReadOnlyList<LoadSimulation> Of(IReadOnlyList<LoadSimulation> load) => load.Select(l => l switch
+        {
+            Inject i => i with { Rate = i.Rate * f },
+            RampingInject r => r with { Rate = r.Rate * f },
+            InjectRandom r => r with { MinRate = r.MinRate * f, MaxRate = r.MaxRate * f },
+            IterationsForInject i => i with { Rate = i.Rate * f },
+            _ => l,
+        }).ToArray();
+        return phase switch
+        {
+            InjectPhase p => p with { Load = Of(p.Load) },
+            ReplicatePhase p => p with { Load = Of(p.Load) },
+            QosTransitionPhase p => p with { Load = Of(p.Load) },
+            DeletePhase p => p with { Load = Of(p.Load) },
+            _ => phase,
+        };
     }
 
     private static Bandwidth? Scale(Bandwidth? b, double factor) => b is { } x ? new Bandwidth(x.BytesPerSecond * factor) : null;

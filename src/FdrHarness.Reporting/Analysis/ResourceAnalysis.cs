@@ -104,6 +104,7 @@ internal sealed class ResourceAnalysis
             PendingSeconds = Stats.Round(pending, 3), CrashLoopSeconds = Stats.Round(crash, 3),
             MemoryAtOom = memAtOom,
             PeakBacklog = d.Timeline.Count > 0 ? d.Timeline.Max(t => t.Backlog) : 0,
+            SustainedBacklog = SustainedBacklog(d.Timeline, SustainedWindow),
             Status = status,
         };
     }
@@ -129,6 +130,34 @@ internal sealed class ResourceAnalysis
             }
         }
         return instants.Count;
+    }
+
+    /// <summary>How long a queue must stay long to count as the daemon's sustained backlog.</summary>
+    public static readonly TimeSpan SustainedWindow = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// The longest queue held for a whole <paramref name="window"/>: the highest, over the run, of the shortest queue
+    /// within any window of that length (Prometheus: <c>max_over_time(min_over_time(backlog[5m])[run])</c>). A
+    /// restart's pile-up is gone within a minute or two (every pod of judge-evaluator OOMKilled together on
+    /// escape-fdr-2020: the queue gains the arrivals of the 10 s back-off, 58 or 100 by whether the third pod dies
+    /// too) and does not move it; a daemon that cannot keep up holds its queue and does. Only windows the samples
+    /// cover whole count; a timeline shorter than the window is one window.
+    /// </summary>
+    public static long SustainedBacklog(IReadOnlyList<Instant> timeline, TimeSpan window)
+    {
+        if (timeline.Count == 0) return 0;
+        if (timeline[^1].Time - timeline[0].Time < window) return timeline.Min(t => t.Backlog);
+        // Sliding minimum over (t − window, t]: a deque of indexes with increasing backlogs.
+        var deque = new LinkedList<int>();
+        long best = 0;
+        for (var i = 0; i < timeline.Count; i++)
+        {
+            while (deque.Count > 0 && timeline[deque.Last!.Value].Backlog >= timeline[i].Backlog) deque.RemoveLast();
+            deque.AddLast(i);
+            while (timeline[deque.First!.Value].Time <= timeline[i].Time - window) deque.RemoveFirst();
+            if (timeline[i].Time - timeline[0].Time >= window) best = Math.Max(best, timeline[deque.First!.Value].Backlog);
+        }
+        return best;
     }
 
     /// <summary>The sampling interval: the most common gap between instants (robust to a missed sample).</summary>

@@ -192,6 +192,8 @@ public sealed record ResourceUsage
     /// <summary>Memory limit in force at the last OOM kill (what the pod was using when killed).</summary>
     public long? MemoryAtOom { get; init; }
     public long PeakBacklog { get; init; }
+    /// <summary>The longest queue held over 5 minutes of samples: a restart's brief pile-up does not move it (ResourceAnalysis.SustainedBacklog).</summary>
+    public long SustainedBacklog { get; init; }
     public string Status { get; init; } = "OK";
 }
 

@@ -23,9 +23,9 @@ public sealed class CsvExporter : IExporter
             s.TransferMatrix.Links.Select(c => new object?[] { c.Src, c.Dst, c.Submitted, c.Done, c.Failed, c.BytesDone, c.DoneOverSubmitted, c.Efficiency, c.Verdict ?? (c.Submitted == 0 ? "no-data" : "") }));
         Emit(dir, "resource-usage.csv",
             ["daemon", "replicas", "threads", "cpu_request", "memory_request", "cpu_limit", "memory_limit", "cpu_p50", "cpu_p90", "cpu_p95", "cpu_peak",
-             "memory_p50", "memory_p90", "memory_peak", "restarts", "oom_killed", "killed_by_chaos", "killed_other", "pending_seconds", "crash_loop_seconds", "peak_backlog", "comment"],
+             "memory_p50", "memory_p90", "memory_peak", "restarts", "oom_killed", "killed_by_chaos", "killed_other", "pending_seconds", "crash_loop_seconds", "peak_backlog", "sustained_backlog", "comment"],
             s.Resources.Select(u => new object?[] { u.Daemon, u.Replicas, u.Threads, u.CpuRequest, u.MemoryRequest, u.CpuLimit, u.MemoryLimit, u.CpuP50, u.CpuP90, u.CpuP95, u.CpuPeak,
-                u.MemoryP50, u.MemoryP90, u.MemoryPeak, u.Restarts, u.OomKilled, u.KilledByChaos, u.KilledOther, u.PendingSeconds, u.CrashLoopSeconds, u.PeakBacklog, Tables.Comment(u, s.Incidents) }));
+                u.MemoryP50, u.MemoryP90, u.MemoryPeak, u.Restarts, u.OomKilled, u.KilledByChaos, u.KilledOther, u.PendingSeconds, u.CrashLoopSeconds, u.PeakBacklog, u.SustainedBacklog, Tables.Comment(u, s.Incidents) }));
         Emit(dir, "takeaway.csv",
             ["daemon", "replicas", "threads", "vpa_cpu", "vpa_memory", "vpa_oom_bump", "krr_cpu_request", "krr_memory", "current_cpu_limit", "current_memory_limit", "memory_advice"],
             s.Takeaway.Daemons.Select(r => new object?[] { r.Daemon, r.Replicas, r.Threads, r.VpaCpu, r.VpaMemory, r.VpaOomBump, r.KrrCpuRequest, r.KrrMemory, r.CurrentCpuLimit, r.CurrentMemoryLimit, r.MemoryAdvice })
