@@ -163,6 +163,7 @@ public sealed class LiveResumeTests : IDisposable
             (["run", "--resume", Path.Combine(_dir, "nope")], "not a run folder"),
             (["run", "--resume", embedded], "only a live run (--target rucio) is resumed"),
             (["run", "--resume", embedded, "--seed", "3"], "--seed cannot go with it"),
+            (["run", "--resume", embedded, "--set", "workload.rate_factor=0.8"], "--set cannot go with it"),
             (["run"], "a SCENARIO file, or --resume RUN_DIR"),
         })
         {

@@ -99,12 +99,27 @@ public sealed class PlanCommandTests
         Assert.Equal(ExitCodes.Success, FdrApp.Run(["plan", path, "--set", "links.bandwidth_factor=0.5", "--set", "run.seed=9"], slower, new StringWriter()));
         Assert.Contains("seed 9", slower.ToString());
 
-        var stderr = new StringWriter();
+        // The workload's pace: ci-smoke's 2,500 files at half the rate take twice as long (44m9s → 1h25m49s).
+        var halfPace = new StringWriter();
+        Assert.Equal(ExitCodes.Success, FdrApp.Run(["plan", path, "--set", "workload.rate_factor=0.5"], halfPace, new StringWriter()));
+        Assert.Matches(@"inject +inject +from 0s to 1h25m49s: 2,500 files", halfPace.ToString());
+        Assert.DoesNotMatch(@"inject +inject +from 0s to 1h25m49s", slower.ToString());
+
         var run = Path.Combine(Path.GetTempPath(), "fdr-set-" + Guid.NewGuid().ToString("N"));
-        Assert.Equal(ExitCodes.InvalidInput, FdrApp.Run(["run", path, "--set", "links.nonsense=2", "--out", run], new StringWriter(), stderr));
-        var line = Assert.Single(stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Contains("--set links.nonsense", line);
-        Assert.False(Directory.Exists(run));
+        foreach (var (set, expected) in new[]
+        {
+            ("links.nonsense=2", "--set links.nonsense"),
+            ("workload.rate_factor=0", "--set workload.rate_factor=0: expected a factor above 0"),
+            ("workload.rate_factor=fast", "--set workload.rate_factor=fast: expected a factor above 0"),
+            ("workload.rate_factor=5000", "at most 1000"),
+        })
+        {
+            var stderr = new StringWriter();
+            Assert.Equal(ExitCodes.InvalidInput, FdrApp.Run(["run", path, "--set", set, "--out", run], new StringWriter(), stderr));
+            var line = Assert.Single(stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Contains(expected, line);
+            Assert.False(Directory.Exists(run));
+        }
     }
 
     private static string Normalize(string line)

@@ -65,6 +65,13 @@ public sealed class FigureCatalogTests(SmokeRun run)
         Assert.False(r.Passed);
         Assert.Contains("no data: nothing was submitted on the link in the run", r.Detail);
         Assert.Equal(99, verdict.ExitCode);
+        // The report's verdict (report.md, report.html) says the same, with the limit as written, not cut at the
+        // selector's "->".
+        var line = Assert.Single(ThresholdGate.ToReport(verdict).Lines);
+        Assert.False(line.Passed);
+        Assert.Equal(">= 90%", line.Limit);
+        Assert.Equal("no data", line.Value);
+        Assert.Contains("nothing was submitted on the link", line.Why);
     }
 
     [Fact]

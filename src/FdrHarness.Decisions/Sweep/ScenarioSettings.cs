@@ -63,7 +63,7 @@ public static class ScenarioSettings
                     },
                 };
             case ["workload", "rate_factor"]:
-                var pace = Number(raw, 1e-9, 1000, Bad("a factor above 0, such as 0.8"));
+                var pace = Number(raw, 1e-9, 1000, Bad("a factor above 0 and at most 1000, such as 0.8"));
                 x = pace;
                 return s with { Workload = s.Workload.Select(p => Paced(p, pace)).ToArray() };
             case ["links", "defaults", var field]:

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Xml;
 using FdrHarness.Core.Observations;
 using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Core.Scenarios.Thresholds;
 using FdrHarness.Reporting;
 using FdrHarness.Reporting.Analysis;
 using FdrHarness.Reporting.Exporters;
@@ -57,7 +58,12 @@ public static class ThresholdGate
         var withData = r.Values.Where(v => v.Value is not null).ToList();
         var decisive = r.Failing.FirstOrDefault() ?? (withData.Count == 1 ? withData[0] : null);
         var e = r.Threshold.Expression;
-        var limit = e.Text[e.Text.IndexOfAny(['<', '>', '=', '!'])..].Trim();
+        // From the parsed comparison, not the text: a link selector (links[A->B]) holds a '>' of its own.
+        var limit = e.Operator switch
+        {
+            ComparisonOperator.Less => "<", ComparisonOperator.LessOrEqual => "<=", ComparisonOperator.Greater => ">",
+            ComparisonOperator.GreaterOrEqual => ">=", ComparisonOperator.Equal => "==", _ => "!=",
+        } + " " + e.ValueText;
         return new VerdictLine(e.Text, r.Over, decisive?.Figure ?? (withData.Count > 1 ? $"{withData.Count} values" : Core.Figures.FigureCatalog.Canonical(e.FigurePath)),
             decisive is not null ? Figures.Format(decisive) : withData.Count > 1 ? "all hold" : "no data", limit, r.Passed,
             r.Passed ? (withData.Count > 1 ? r.Detail : "holds") : r.Detail);
