@@ -157,8 +157,12 @@ public sealed partial class ChartTests
         var outDir = c.Args[c.Args.IndexOf("--out") + 1];
         Assert.Equal($"{runsMount.MountPath}/{Release}/shard-$(JOB_COMPLETION_INDEX)", outDir);
 
-        var port = c.Args[c.Args.IndexOf("--metrics-port") + 1];
+        // fdr run's own options come from the ConfigMap's run.options (read by fdr as @FILE): the metrics port the pod declares.
+        Assert.Equal("@/etc/fdr/scenario/run.options", c.Args[2]);
+        var options = Assert.Single(all.OfType<V1ConfigMap>()).Data["run.options"].Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries).ToList();
+        var port = options[options.IndexOf("--metrics-port") + 1];
         Assert.Equal(port, Assert.Single(c.Ports).ContainerPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal("2m", options[options.IndexOf("--metrics-wait") + 1]);
         Assert.Equal(port, job.Spec.Template.Metadata.Annotations["prometheus.io/port"]);
         Assert.Equal("true", job.Spec.Template.Metadata.Annotations["prometheus.io/scrape"]);
 
@@ -246,38 +250,45 @@ public sealed partial class ChartTests
 
     /// <summary>
     /// The chart's own arguments, run: each pod of the Indexed Job (JOB_COMPLETION_INDEX expanded as Kubernetes does),
-    /// then the merge Job's, in this process, with the claim and the ConfigMap as folders — the embedded lake's ci-smoke
-    /// as the scenario, metrics on a free port without waiting for scrapes.
+    /// then the merge Job's, in this process, with the claim and the ConfigMap as folders (its files' paths too) — the
+    /// embedded lake's ci-smoke as the scenario, small: two shards, metrics on a free port without waiting for scrapes.
     /// </summary>
-    [Fact]
-    public void TheChartsJobsRunAsTheyAreWrittenAndTheMergeWritesTheWholeRunsReport()
+    [Theory]
+    [InlineData("run", "report.html")]
+    [InlineData("sweep", "sweep.csv")]
+    [InlineData("baseline", "baseline.json")]
+    [InlineData("predict", "predict.txt")]
+    public void TheChartsJobsRunAsTheyAreWrittenAndTheMergeWritesTheCommandsOutput(string command, string output)
     {
-        var all = Manifests(shards: 2, values: new Dictionary<string, string> { ["metrics.port"] = "0", ["metrics.wait"] = "0s" });
+        var all = Manifests(shards: 2, values: new Dictionary<string, string>
+        {
+            ["command"] = command, ["metrics.port"] = "0", ["metrics.wait"] = "0s",
+            ["sweep.options"] = "--scale 0.25,0.5", ["baseline.options"] = "--seeds 2 --set run.scale=0.25",
+            ["predict.options"] = "--scale 0.25,0.5 --calibration /etc/fdr/scenario/calibration.yaml",
+            ["calibration"] = "daemons:\n  judge-evaluator:\n    model:\n      memory_per_item: 400000\n",
+        });
         var root = Directory.CreateTempSubdirectory("fdr-chart-run-").FullName;
         try
         {
             var map = Assert.Single(all.OfType<V1ConfigMap>());
             var claim = Assert.Single(all.OfType<V1PersistentVolumeClaim>());
-            Directory.CreateDirectory(Path.Combine(root, "scenario"));
-            Directory.CreateDirectory(Path.Combine(root, "claim"));
-            foreach (var (name, text) in map.Data) File.WriteAllText(Path.Combine(root, "scenario", name), text);
-            string[] Args(V1Job job, int? index)
-            {
-                var pod = job.Spec.Template.Spec;
-                var container = Assert.Single(pod.Containers);
-                // Each mount path becomes its folder here: the claim's, the ConfigMap's.
-                var mounts = container.VolumeMounts.Select(v => (v.MountPath, Volume: pod.Volumes.Single(x => x.Name == v.Name)))
-                    .Where(v => v.Volume.ConfigMap is not null || v.Volume.PersistentVolumeClaim?.ClaimName == claim.Metadata.Name)
-                    .Select(v => (v.MountPath, Local: Path.Combine(root, v.Volume.ConfigMap is not null ? "scenario" : "claim"))).ToList();
-                return [.. container.Args.Select(a =>
-                {
-                    a = index is { } i ? a.Replace("$(JOB_COMPLETION_INDEX)", i.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal) : a;
-                    Assert.DoesNotContain("$(", a, StringComparison.Ordinal);
-                    var mount = mounts.FirstOrDefault(x => a == x.MountPath || a.StartsWith(x.MountPath + "/", StringComparison.Ordinal));
-                    return mount.MountPath is null ? a : mount.Local + a[mount.MountPath.Length..];
-                })];
-            }
             var rehearsal = Rehearsal(all);
+            var pod = rehearsal.Spec.Template.Spec;
+            // Each mount path becomes a folder here: the claim's, the ConfigMap's.
+            var mounts = Assert.Single(pod.Containers).VolumeMounts.Select(v => (v.MountPath, Volume: pod.Volumes.Single(x => x.Name == v.Name)))
+                .Where(v => v.Volume.ConfigMap is not null || v.Volume.PersistentVolumeClaim?.ClaimName == claim.Metadata.Name)
+                .Select(v => (v.MountPath, Local: Path.Combine(root, v.Volume.ConfigMap is not null ? "scenario" : "claim"))).ToList();
+            string Local(string text) => mounts.Aggregate(text, (t, m) => t.Replace(m.MountPath + "/", m.Local + "/", StringComparison.Ordinal));
+            foreach (var (_, local) in mounts) Directory.CreateDirectory(local);
+            foreach (var (name, text) in map.Data) File.WriteAllText(Path.Combine(root, "scenario", name), Local(text));
+            string[] Args(V1Job job, int? index) => [.. Assert.Single(job.Spec.Template.Spec.Containers).Args.Select(a =>
+            {
+                a = index is { } i ? a.Replace("$(JOB_COMPLETION_INDEX)", i.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal) : a;
+                Assert.DoesNotContain("$(", a, StringComparison.Ordinal);
+                return Local(a);
+            })];
+
+            Assert.Equal(command, Assert.Single(pod.Containers).Args[0]);
             for (var i = 0; i < rehearsal.Spec.Completions; i++)
             {
                 var (shardCode, _, shardErr) = Fdr(Args(rehearsal, i));
@@ -287,10 +298,13 @@ public sealed partial class ChartTests
             Assert.True(code == Core.ExitCodes.Success, $"merge: exit {code}: {stderr}");
             Assert.Contains("Merged 2 shards", stdout, StringComparison.Ordinal);
             var merged = Path.Combine(root, "claim", Release, "merged");
-            Assert.True(File.Exists(Path.Combine(merged, "report.html")));
-            var run = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(merged, "run.json")))!;
-            Assert.Equal([Path.Combine(root, "claim", Release, "shard-0"), Path.Combine(root, "claim", Release, "shard-1")],
-                run["merged_from"]!.AsArray().Select(n => (string)n!));
+            Assert.True(File.Exists(Path.Combine(merged, output)), $"no {output} in merged");
+            if (command == "run")
+            {
+                var run = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(merged, "run.json")))!;
+                Assert.Equal([Path.Combine(root, "claim", Release, "shard-0"), Path.Combine(root, "claim", Release, "shard-1")],
+                    run["merged_from"]!.AsArray().Select(n => (string)n!));
+            }
         }
         finally
         {
