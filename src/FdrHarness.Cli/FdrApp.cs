@@ -26,6 +26,8 @@ public static class FdrApp
           fdr compare baseline.json reports/ci-smoke/20261125T110000Z-42         # exit 99 when a figure regressed
           fdr run staging.yaml --target rucio --shard 2/4 --out runs/s2    # part 2 of 4 of the plan (an Indexed Job's pod)
           fdr merge runs/s0 runs/s1 runs/s2 runs/s3 --out runs/all       # the shards as one run, its report and thresholds
+          fdr sweep my.yaml --scale 0.5,1,2,5,10 --shard 3/5 --out sweep/s3    # one point of a sweep (also baseline, predict)
+          fdr merge sweep --out sweep/all --wait 2h                  # wait for every shard in sweep/, then the sweep's files
 
         Exit codes: 0 success, 1 unexpected failure, 2 invalid scenario or arguments,
                     3 target unreachable, 99 thresholds failed, 130 interrupted (Ctrl-C), 143 stopped (SIGTERM).
