@@ -75,6 +75,34 @@ public sealed class FigureCatalogTests(SmokeRun run)
     }
 
     [Fact]
+    public void A_threshold_on_a_rule_completion_when_no_rule_completed_fails_with_the_reason_not_an_error()
+    {
+        // summary.json keeps completion_seconds null when no rule was measured (a phase, a window or a run where none
+        // completed): its p95 has no value, and the verdict says why.
+        var dir = Path.Combine(Path.GetTempPath(), "fdr-norule-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var root = Summary;
+            root["rules"]!["completion_seconds"] = null;
+            File.WriteAllText(Path.Combine(dir, "summary.json"), root.ToJsonString());
+            var verdict = ThresholdGate.Evaluate(Load("ci-smoke.yaml") with { Thresholds = [T("rules.completion_time.p95 < 1h")] }, dir);
+            var r = Assert.Single(verdict.Results);
+            Assert.False(r.Passed);
+            Assert.Null(r.Error);
+            Assert.Equal("no data: no rule reached RULE_OK after a transfer request in the run", r.Detail);
+            Assert.Equal(99, verdict.ExitCode);
+            var line = Assert.Single(ThresholdGate.ToReport(verdict).Lines);
+            Assert.Equal(("no data", "< 1h"), (line.Value, line.Limit));
+            Assert.Contains("no rule reached RULE_OK", line.Why);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Validate_refuses_a_misspelt_figure_with_a_suggestion_before_anything_runs()
     {
         var dir = Path.Combine(Path.GetTempPath(), "fdr-validate-" + Guid.NewGuid().ToString("N")[..8]);

@@ -73,6 +73,13 @@ public static class Figures
             var next = new List<(string, JsonNode?)>();
             foreach (var (label, node) in current)
             {
+                // A group with nothing measured is null (a phase where no rule completed has no completion_seconds):
+                // what lies under it has no value, and the threshold says why.
+                if (node is null && written.Length > 0)
+                {
+                    next.Add((Join(label, segment.ToString()), null));
+                    continue;
+                }
                 var obj = node as JsonObject ?? throw new FigureException($"'{written}' is a number, it has no '{segment.Name}'");
                 var child = Child(obj, segment.Name, out var found);
                 if (!found) throw Unknown(path);
