@@ -78,8 +78,24 @@ public sealed class HostileRucioTests(Xunit.Abstractions.ITestOutputHelper log) 
         var summary = info["summary"]!;
         Assert.True((double)summary[RunCounters.OperationsCutOff]! + (double)summary[RunCounters.OperationsFailed]! > 0, summary.ToJsonString());
         Assert.Null(summary[RunCounters.FilesInjected]); // not read back, so not claimed
-        // Errors and calls stopped unanswered are failed calls; a 200 whose body cannot be read was answered (the operation failed).
-        if (fault is Fault.Status500 or Fault.Timeout) Assert.True((double)summary[RunCounters.ApiFailed]! > 0, summary.ToJsonString());
+        // Errors, calls stopped unanswered and 200s whose body cannot be read are all failed calls in api-latency.csv, the
+        // last two with their reason; run.json's count of failed calls is the file's, recounted.
+        var latency = ApiLatencyFile.Read(run);
+        Assert.All(latency, r => Assert.Equal(r.Count, r.Ok + r.Failed));
+        Assert.Equal(latency.Sum(r => r.Failed), (double)summary[RunCounters.ApiFailed]!);
+        Assert.True((double)summary[RunCounters.ApiFailed]! > 0, summary.ToJsonString());
+        var unreadable = latency.Select(r => (Row: r, Calls: Reason(r, "unreadable"))).Where(x => x.Calls > 0).ToList();
+        if (fault is Fault.TruncatedJson or Fault.HtmlPage)
+        {
+            Assert.NotEmpty(unreadable);
+            // Each such call was a 200 (its status kept), failed, and answered with the fault (never more than the double sent).
+            Assert.All(unreadable, x => Assert.Contains("200:", x.Row.StatusCodes));
+            Assert.All(unreadable, x => Assert.True(x.Row.Failed >= x.Calls, x.Row.ToString()));
+            Assert.InRange(unreadable.Sum(x => x.Calls), 1, rucio.Injected[fault]);
+            Assert.Contains(unreadable, x => x.Row.Operation.StartsWith("list_", StringComparison.Ordinal) || x.Row.Operation == "search_dids");
+        }
+        else Assert.Empty(unreadable);
+        if (fault is Fault.Timeout) Assert.True(latency.Sum(r => Reason(r, "no_answer") + Reason(r, "cancelled")) > 0, string.Join("\n", latency));
         // The report and the verdict, as after any run; nothing half-written.
         Assert.True(File.Exists(Path.Combine(run, "report.html")));
         Assert.Contains("transfers.done", File.ReadAllText(Path.Combine(run, "thresholds.junit.xml")));
@@ -87,6 +103,10 @@ public sealed class HostileRucioTests(Xunit.Abstractions.ITestOutputHelper log) 
         Assert.False(File.Exists(Path.Combine(run, RunDirectory.ClaimFile)));
         Assert.DoesNotContain("   at ", stderr.ToString()); // no stack trace
     }
+
+    /// <summary>How many failed calls of the row the failures column puts down to <paramref name="reason"/>.</summary>
+    private static long Reason(ApiLatencyRow row, string reason) => row.Failures.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+        .Where(p => p.StartsWith(reason + ":", StringComparison.Ordinal)).Sum(p => long.Parse(p[(reason.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture));
 
     [Fact]
     public async Task A_broker_that_falls_silent_fails_an_abort_on_fail_run_with_its_report()

@@ -194,9 +194,9 @@ public sealed class HandMadeTests : IDisposable
 
         // As the live target writes it (FdrHarness.Rucio OperationStats.ToCsv).
         File.WriteAllText(Path.Combine(_dir, ApiLatency.FileName), """
-            operation,count,ok,failed,retries,late,dropped,p50_ms,p95_ms,p99_ms,max_ms,status_codes
-            add_replicas,820,818,2,5,3,0,41.5,120,310.2,905,201:818 503:7
-            add_rule,90,90,0,0,0,0,12,30,35,40,201:90
+            operation,count,ok,failed,retries,late,dropped,p50_ms,p95_ms,p99_ms,max_ms,status_codes,failures
+            add_replicas,820,818,2,5,3,0,41.5,120,310.2,905,201:818 503:7,no_answer:2
+            add_rule,90,90,0,0,0,0,12,30,35,40,201:90,
             """);
         var s = ReportBuilder.Build(_dir, new ReportOptions { Plots = false }).Summary;
 
@@ -205,12 +205,21 @@ public sealed class HandMadeTests : IDisposable
         Assert.Equal(("add_replicas", 820L, 818L, 2L, 5L, 3L), (replicas.Operation, replicas.Count, replicas.Ok, replicas.Failed, replicas.Retries, replicas.Late));
         Assert.Equal(120, replicas.P95Ms);
         Assert.Equal("201:818 503:7", replicas.StatusCodes);
+        Assert.Equal("no_answer:2", replicas.Failures);
         var md = File.ReadAllText(Path.Combine(_dir, "report.md"));
         Assert.Contains("### API latency", md);
-        Assert.Contains("| add_replicas | 820 | 818 | 2 | 5 | 3 | 0 | 41.5 ms | 120 ms | 310.2 ms | 905 ms | 201:818 503:7 |", md);
+        Assert.Contains("| add_replicas | 820 | 818 | 2 | 5 | 3 | 0 | 41.5 ms | 120 ms | 310.2 ms | 905 ms | 201:818 503:7 | no_answer:2 |", md);
         Assert.Contains("<h2 id=\"api-latency\">API latency</h2>", File.ReadAllText(Path.Combine(_dir, "report.html")));
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "summary.json")));
         Assert.Equal(2, json.RootElement.GetProperty("api_latency").GetArrayLength());
+
+        // A run written before the failures column is read the same, with none.
+        File.WriteAllText(Path.Combine(_dir, ApiLatency.FileName), """
+            operation,count,ok,failed,retries,late,dropped,p50_ms,p95_ms,p99_ms,max_ms,status_codes
+            add_rule,90,90,0,0,0,0,12,30,35,40,201:90
+            """);
+        var old = Assert.Single(ReportBuilder.Build(_dir, new ReportOptions { Plots = false }).Summary.ApiLatency);
+        Assert.Equal(("add_rule", "201:90", ""), (old.Operation, old.StatusCodes, old.Failures));
     }
 }
 

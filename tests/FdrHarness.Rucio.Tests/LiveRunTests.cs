@@ -117,7 +117,7 @@ public sealed class LiveRunTests
         Assert.Equal(snapshot.Rules.Select(r => r.Id).Order(), Deleted(server).Order()); // cleanup removed every rule
 
         var csv = File.ReadAllLines(Path.Combine(outDir, "api-latency.csv"));
-        Assert.Equal("operation,count,ok,failed,retries,late,dropped,p50_ms,p95_ms,p99_ms,max_ms,status_codes", csv[0]);
+        Assert.Equal("operation,count,ok,failed,retries,late,dropped,p50_ms,p95_ms,p99_ms,max_ms,status_codes,failures", csv[0]);
         var rows = csv.Skip(1).Select(l => l.Split(',')).ToDictionary(c => c[0]);
         foreach (var (op, c) in rows) Assert.True(long.Parse(c[1]) == long.Parse(c[2]) + long.Parse(c[3]), op); // ok + failed = count
         Assert.True(rows.Values.Sum(c => long.Parse(c[4])) > 0, "faults were injected, so something was retried");

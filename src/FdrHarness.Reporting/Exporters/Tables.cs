@@ -62,12 +62,12 @@ internal static class Tables
         ? "The scenario declares no nodes: node count not computed."
         : $"Nodes of {Cpu(t.NodeCpu)} CPU / {Mem(t.NodeMemory)} needed: {t.NodesNeededVpa} with the VPA recommendation, {t.NodesNeededKrr} with KRR's (requests, first-fit); the scenario has {t.NodesAvailable}.";
 
-    public static string[] ApiLatencyHeader => ["Operation", "Count", "OK", "Failed", "Retried", "Late", "Dropped", "p50", "p95", "p99", "max", "Status codes"];
+    public static string[] ApiLatencyHeader => ["Operation", "Count", "OK", "Failed", "Retried", "Late", "Dropped", "p50", "p95", "p99", "max", "Status codes", "Failed because"];
 
     public static IEnumerable<string[]> ApiLatencyRows(Summary s) => s.ApiLatency.Select(r => new[]
     {
         r.Operation, N(r.Count), N(r.Ok), N(r.Failed), N(r.Retries), N(r.Late), N(r.Dropped),
-        Ms(r.P50Ms), Ms(r.P95Ms), Ms(r.P99Ms), Ms(r.MaxMs), r.StatusCodes,
+        Ms(r.P50Ms), Ms(r.P95Ms), Ms(r.P99Ms), Ms(r.MaxMs), r.StatusCodes, r.Failures,
     });
 
     private static string N(long n) => n.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);

@@ -9,9 +9,21 @@ namespace FdrHarness.Rucio.Load;
 public enum OperationResult { Ok, Failed }
 
 /// <summary>One row of the report's "API latency" table (NBomber's words: request count, ok, fail).</summary>
+/// <param name="Failures">Failed calls whose status does not tell why, by reason (<see cref="CallFailure"/>).</param>
 public sealed record OperationSummary(
     string Operation, long Count, long Ok, long Failed, long Retries, long Late, long Dropped,
-    double P50Ms, double P95Ms, double P99Ms, double MaxMs, IReadOnlyDictionary<int, long> StatusCodes);
+    double P50Ms, double P95Ms, double P99Ms, double MaxMs, IReadOnlyDictionary<int, long> StatusCodes, IReadOnlyDictionary<string, long> Failures);
+
+/// <summary>Why a call failed when its status code does not say it (api-latency.csv's failures column).</summary>
+public static class CallFailure
+{
+    /// <summary>An answer with a success status whose body is not what Rucio sends (cut JSON, an HTML page, another shape).</summary>
+    public const string Unreadable = "unreadable";
+    /// <summary>No answer: connection refused or reset, or the attempt timed out.</summary>
+    public const string NoAnswer = "no_answer";
+    /// <summary>Stopped by the run (its end, Ctrl-C) before an answer came.</summary>
+    public const string Cancelled = "cancelled";
+}
 
 /// <summary>Latency and outcome per operation name. Thread-safe; latencies in an HdrHistogram (µs, 3 digits).</summary>
 public sealed class OperationStats
@@ -24,14 +36,18 @@ public sealed class OperationStats
         public readonly LongHistogram Histogram = new(HighestMicros, 3);
         public long Count, Ok, Failed, Retries, Late, Dropped;
         public readonly Dictionary<int, long> Status = [];
+        public readonly Dictionary<string, long> Failures = new(StringComparer.Ordinal);
     }
 
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
     private Entry Get(string op) => _entries.GetOrAdd(op, static _ => new Entry());
 
-    /// <summary>Records one finished call: latency from its intended start, its result and the HTTP status (0 when none).</summary>
-    public void Record(string operation, TimeSpan latency, OperationResult result, int statusCode = 0)
+    /// <summary>
+    /// Records one finished call: latency from its intended start, its result, the HTTP status (0 when none) and, for a
+    /// failure the status does not explain, why (<see cref="CallFailure"/>).
+    /// </summary>
+    public void Record(string operation, TimeSpan latency, OperationResult result, int statusCode = 0, string? failure = null)
     {
         var e = Get(operation);
         var us = Math.Clamp((long)(latency.Ticks / 10), 0, HighestMicros);
@@ -41,6 +57,22 @@ public sealed class OperationStats
             if (result == OperationResult.Ok) e.Ok++; else e.Failed++;
             e.Histogram.RecordValue(us);
             if (statusCode != 0) e.Status[statusCode] = e.Status.GetValueOrDefault(statusCode) + 1;
+            if (result == OperationResult.Failed && failure is not null) e.Failures[failure] = e.Failures.GetValueOrDefault(failure) + 1;
+        }
+    }
+
+    /// <summary>
+    /// A call recorded as answered (its status arrived) whose body then could not be read: failed after all, for the
+    /// reason <see cref="CallFailure.Unreadable"/> (its status stays in the status codes).
+    /// </summary>
+    public void Unreadable(string operation)
+    {
+        var e = Get(operation);
+        lock (e.Gate)
+        {
+            if (e.Ok > 0) e.Ok--; else e.Count++; // never recorded as answered: count it now
+            e.Failed++;
+            e.Failures[CallFailure.Unreadable] = e.Failures.GetValueOrDefault(CallFailure.Unreadable) + 1;
         }
     }
 
@@ -76,12 +108,12 @@ public sealed class OperationStats
                 any ? Ms(e.Histogram.GetValueAtPercentile(95)) : 0,
                 any ? Ms(e.Histogram.GetValueAtPercentile(99)) : 0,
                 any ? Ms(e.Histogram.GetMaxValue()) : 0,
-                new SortedDictionary<int, long>(e.Status));
+                new SortedDictionary<int, long>(e.Status), new SortedDictionary<string, long>(e.Failures, StringComparer.Ordinal));
         }
     }
 
-    /// <summary>The "API latency" table as CSV (one line per operation).</summary>
     /// <summary>The rows of api-latency.csv.</summary>
     public IEnumerable<ApiLatencyRow> Rows(string prefix = "") => Summaries().Select(s => new ApiLatencyRow(prefix + s.Operation, s.Count, s.Ok, s.Failed,
-        s.Retries, s.Late, s.Dropped, s.P50Ms, s.P95Ms, s.P99Ms, s.MaxMs, string.Join(' ', s.StatusCodes.Select(kv => $"{kv.Key}:{kv.Value}"))));
+        s.Retries, s.Late, s.Dropped, s.P50Ms, s.P95Ms, s.P99Ms, s.MaxMs, string.Join(' ', s.StatusCodes.Select(kv => $"{kv.Key}:{kv.Value}")),
+        string.Join(' ', s.Failures.Select(kv => $"{kv.Key}:{kv.Value}"))));
 }

@@ -195,13 +195,13 @@ public sealed class RucioClient : IDisposable
                 }
                 catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException or IOException or SocketException && !ct.IsCancellationRequested)
                 {
-                    Stats.Record(op, Stopwatch.GetElapsedTime(started), OperationResult.Failed);
+                    Stats.Record(op, Stopwatch.GetElapsedTime(started), OperationResult.Failed, failure: CallFailure.NoAnswer);
                     throw new RucioUnreachableException(baseUrl ?? _o.Url, Redactor.Redact(Reason(e)), null);
                 }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested)
                 {
                     // Stopped by the run (cut off at its end, Ctrl-C) before an answer came: a call that did not succeed.
-                    Stats.Record(op, Stopwatch.GetElapsedTime(started), OperationResult.Failed);
+                    Stats.Record(op, Stopwatch.GetElapsedTime(started), OperationResult.Failed, failure: CallFailure.Cancelled);
                     throw;
                 }
 
@@ -416,15 +416,60 @@ public sealed class RucioClient : IDisposable
     {
         using var r = await SendAsync(op, HttpMethod.Get, path, null, true, true, ct).ConfigureAwait(false);
         await using var s = await r.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-        await foreach (var e in JsonLines.ReadAsync(s, ct).ConfigureAwait(false)) yield return e;
+        await foreach (var e in ReadLinesAsync(op, s, ct).ConfigureAwait(false)) yield return e;
+    }
+
+    /// <summary>
+    /// A streamed listing's lines; a line that is not JSON (an HTML page, a cut answer) or a stream that breaks off makes
+    /// the call a failed one in the statistics (it was counted as answered when its status came).
+    /// </summary>
+    private async IAsyncEnumerable<JsonElement> ReadLinesAsync(string op, Stream s, [EnumeratorCancellation] CancellationToken ct)
+    {
+        await using var lines = JsonLines.ReadAsync(s, ct).GetAsyncEnumerator(ct);
+        while (true)
+        {
+            bool more;
+            try { more = await lines.MoveNextAsync().ConfigureAwait(false); }
+            catch (Exception e) when (e is JsonException or IOException or HttpRequestException && !ct.IsCancellationRequested)
+            {
+                Stats.Unreadable(op);
+                if (e is JsonException) throw;
+                throw new InvalidDataException($"the answer to {op} broke off: {Reason(e)}", e);
+            }
+            if (!more) yield break;
+            yield return lines.Current;
+        }
+    }
+
+    /// <summary>
+    /// A JSON answer, read by <paramref name="read"/>. An answer with a success status that is not the JSON Rucio sends (cut
+    /// off, an HTML page, another shape) is a failed call in the statistics, and an error the caller counts
+    /// (<see cref="JsonException"/> or <see cref="InvalidDataException"/>), never an unexpected exception.
+    /// </summary>
+    private async Task<T> ReadJsonAsync<T>(HttpResponseMessage r, string op, Func<JsonElement, T> read, CancellationToken ct)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
+            return read(doc.RootElement);
+        }
+        catch (JsonException)
+        {
+            Stats.Unreadable(op);
+            throw;
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or KeyNotFoundException)
+        {
+            Stats.Unreadable(op);
+            throw new InvalidDataException($"the answer to {op} is not in the shape Rucio sends: {e.Message}", e);
+        }
     }
 
     /// <summary>GET /ping (no token): the server's version.</summary>
     public async Task<string> PingAsync(CancellationToken ct = default)
     {
         using var r = await SendAsync("ping", HttpMethod.Get, "/ping", null, false, false, ct).ConfigureAwait(false);
-        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
-        return doc.RootElement.TryGetProperty("version", out var v) ? v.GetString() ?? "" : "";
+        return await ReadJsonAsync(r, "ping", e => e.TryGetProperty("version", out var v) ? v.GetString() ?? "" : "", ct).ConfigureAwait(false);
     }
 
     /// <summary>Authenticates now (also done lazily by every call).</summary>
@@ -441,8 +486,8 @@ public sealed class RucioClient : IDisposable
     public async Task<IReadOnlyList<RseProtocol>> GetProtocolsAsync(string rse, CancellationToken ct = default)
     {
         using var r = await SendAsync("get_protocols", HttpMethod.Get, $"/rses/{Seg(rse)}/protocols", null, false, true, ct).ConfigureAwait(false);
-        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
-        return doc.RootElement.ValueKind == JsonValueKind.Array ? [.. doc.RootElement.EnumerateArray().Select(ToProtocol)] : [];
+        return await ReadJsonAsync<IReadOnlyList<RseProtocol>>(r, "get_protocols",
+            e => e.ValueKind == JsonValueKind.Array ? [.. e.EnumerateArray().Select(ToProtocol)] : [], ct).ConfigureAwait(false);
     }
 
     private static string? Str(JsonElement e, string name) =>
@@ -571,8 +616,7 @@ public sealed class RucioClient : IDisposable
         var body = RuleBody(rule, _o.Account);
         using var r = await SendAsync("add_rule", HttpMethod.Post, "/rules/", body, false, true, ct).ConfigureAwait(false);
         if (r.StatusCode == HttpStatusCode.Conflict) return [];
-        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
-        return [.. doc.RootElement.EnumerateArray().Select(e => e.GetString() ?? "")];
+        return await ReadJsonAsync<IReadOnlyList<string>>(r, "add_rule", e => [.. e.EnumerateArray().Select(x => x.GetString() ?? "")], ct).ConfigureAwait(false);
     }
 
     internal static ReadOnlyMemory<byte> RuleBody(RuleRequest rule, string account) => Json(w =>
@@ -603,8 +647,7 @@ public sealed class RucioClient : IDisposable
     public async Task<RuleState> GetRuleAsync(string ruleId, CancellationToken ct = default)
     {
         using var r = await SendAsync("get_rule", HttpMethod.Get, "/rules/" + Seg(ruleId), null, false, true, ct).ConfigureAwait(false);
-        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
-        return ToRule(doc.RootElement, ruleId);
+        return await ReadJsonAsync(r, "get_rule", e => ToRule(e, ruleId), ct).ConfigureAwait(false);
     }
 
     /// <summary>PUT /rules/{id} {"options": {"lifetime": s}}: the rule expires and judge-cleaner removes it.</summary>
@@ -643,7 +686,7 @@ public sealed class RucioClient : IDisposable
         await using var s = await r.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
         if (r.Content.Headers.ContentType?.MediaType == StreamType)
         {
-            await foreach (var e in JsonLines.ReadAsync(s, ct).ConfigureAwait(false)) yield return e;
+            await foreach (var e in ReadLinesAsync("request_metrics", s, ct).ConfigureAwait(false)) yield return e;
             yield break;
         }
         using var doc = await JsonDocument.ParseAsync(s, cancellationToken: ct).ConfigureAwait(false);
@@ -667,11 +710,9 @@ public sealed class RucioClient : IDisposable
     public async Task<DidInfo> GetDidAsync(string scope, string name, CancellationToken ct = default)
     {
         using var r = await SendAsync("get_did", HttpMethod.Get, $"/dids/{Seg(scope)}/{Seg(name)}", null, false, true, ct).ConfigureAwait(false);
-        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
-        var e = doc.RootElement;
-        return new DidInfo(Str(e, "scope") ?? scope, Str(e, "name") ?? name, Str(e, "type") ?? "",
+        return await ReadJsonAsync(r, "get_did", e => new DidInfo(Str(e, "scope") ?? scope, Str(e, "name") ?? name, Str(e, "type") ?? "",
             e.TryGetProperty("open", out var o) && o.ValueKind is JsonValueKind.True or JsonValueKind.False ? o.GetBoolean() : null,
-            Str(e, "expired_at"), Long(e, "bytes"), Long(e, "length"));
+            Str(e, "expired_at"), Long(e, "bytes"), Long(e, "length")), ct).ConfigureAwait(false);
     }
 
     /// <summary>GET /dids/{scope}/dids/search?type=…&amp;name=…: names matching a wildcard pattern (type all, collection, dataset, container, file).</summary>
@@ -702,7 +743,7 @@ public sealed class RucioClient : IDisposable
         });
         using var r = await SendAsync("list_replicas", HttpMethod.Post, "/replicas/list", body, true, true, ct).ConfigureAwait(false);
         await using var s = await r.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-        await foreach (var e in JsonLines.ReadAsync(s, ct).ConfigureAwait(false))
+        await foreach (var e in ReadLinesAsync("list_replicas", s, ct).ConfigureAwait(false))
         {
             var states = new Dictionary<string, string>(StringComparer.Ordinal);
             if (e.TryGetProperty("states", out var st) && st.ValueKind == JsonValueKind.Object)
@@ -718,12 +759,10 @@ public sealed class RucioClient : IDisposable
     public async Task<RseInfo> GetRseAsync(string rse, CancellationToken ct = default)
     {
         using var r = await SendAsync("get_rse", HttpMethod.Get, "/rses/" + Seg(rse), null, false, true, ct).ConfigureAwait(false);
-        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
-        var e = doc.RootElement;
         static bool B(JsonElement e, string k) => !e.TryGetProperty(k, out var v) || v.ValueKind != JsonValueKind.False;
-        return new RseInfo(Str(e, "rse") ?? rse, B(e, "deterministic"), Str(e, "lfn2pfn_algorithm") ?? "hash",
+        return await ReadJsonAsync(r, "get_rse", e => new RseInfo(Str(e, "rse") ?? rse, B(e, "deterministic"), Str(e, "lfn2pfn_algorithm") ?? "hash",
             new RseAvailability(B(e, "availability_read"), B(e, "availability_write"), B(e, "availability_delete")),
-            e.TryGetProperty("protocols", out var ps) && ps.ValueKind == JsonValueKind.Array ? [.. ps.EnumerateArray().Select(ToProtocol)] : []);
+            e.TryGetProperty("protocols", out var ps) && ps.ValueKind == JsonValueKind.Array ? [.. ps.EnumerateArray().Select(ToProtocol)] : []), ct).ConfigureAwait(false);
     }
 
     /// <summary>PUT /rses/{rse} with availability_read/_write/_delete (what is null is left alone): Rucio's own RSE outage.</summary>
@@ -741,12 +780,14 @@ public sealed class RucioClient : IDisposable
     public async Task<IReadOnlyDictionary<string, string>> GetRseAttributesAsync(string rse, CancellationToken ct = default)
     {
         using var r = await SendAsync("get_rse_attributes", HttpMethod.Get, $"/rses/{Seg(rse)}/attr/", null, false, true, ct).ConfigureAwait(false);
-        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (doc.RootElement.ValueKind == JsonValueKind.Object)
-            foreach (var p in doc.RootElement.EnumerateObject())
-                result[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
-        return result;
+        return await ReadJsonAsync<IReadOnlyDictionary<string, string>>(r, "get_rse_attributes", e =>
+        {
+            var result = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (e.ValueKind == JsonValueKind.Object)
+                foreach (var p in e.EnumerateObject())
+                    result[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+            return result;
+        }, ct).ConfigureAwait(false);
     }
 
     /// <summary>POST /rses/{rse}/attr/{key} {"value": …}.</summary>
@@ -762,17 +803,16 @@ public sealed class RucioClient : IDisposable
     public async Task<long?> GetAccountLimitAsync(string rse, CancellationToken ct = default)
     {
         using var r = await SendAsync("get_account_limit", HttpMethod.Get, $"/accounts/{Seg(_o.Account)}/limits/local/{Seg(rse)}", null, false, true, ct).ConfigureAwait(false);
-        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
-        return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(rse, out var v) && v.ValueKind == JsonValueKind.Number
-            ? (long)v.GetDouble() : null;
+        return await ReadJsonAsync<long?>(r, "get_account_limit", e => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(rse, out var v) && v.ValueKind == JsonValueKind.Number
+            ? (long)v.GetDouble() : null, ct).ConfigureAwait(false);
     }
 
     /// <summary>GET /scopes/: every scope of the instance.</summary>
     public async Task<IReadOnlyList<string>> ListScopesAsync(CancellationToken ct = default)
     {
         using var r = await SendAsync("list_scopes", HttpMethod.Get, "/scopes/", null, false, true, ct).ConfigureAwait(false);
-        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
-        return doc.RootElement.ValueKind == JsonValueKind.Array ? [.. doc.RootElement.EnumerateArray().Select(x => x.GetString() ?? "")] : [];
+        return await ReadJsonAsync<IReadOnlyList<string>>(r, "list_scopes",
+            e => e.ValueKind == JsonValueKind.Array ? [.. e.EnumerateArray().Select(x => x.GetString() ?? "")] : [], ct).ConfigureAwait(false);
     }
 
     /// <summary>POST /accounts/{account}/scopes/{scope}.</summary>
@@ -818,7 +858,7 @@ public sealed class RucioClient : IDisposable
         }
         catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException or IOException && !ct.IsCancellationRequested)
         {
-            Stats.Record("upload", Stopwatch.GetElapsedTime(started), OperationResult.Failed);
+            Stats.Record("upload", Stopwatch.GetElapsedTime(started), OperationResult.Failed, failure: CallFailure.NoAnswer);
             throw new RucioUnreachableException(url, Reason(e), null);
         }
         finally
