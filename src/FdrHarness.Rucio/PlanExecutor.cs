@@ -89,6 +89,11 @@ internal sealed class PlanExecutor
     /// <summary>The rule ids Rucio gave, by the plan's rule number (null: never created).</summary>
     public IEnumerable<(int Rule, string Id)> RuleIds =>
         _rules.Select((t, i) => (i, t.Task.IsCompletedSuccessfully ? t.Task.Result : null)).Where(x => x.Item2 is not null).Select(x => (x.i, x.Item2!));
+    /// <summary>The plan's rule numbers whose rule the shard's delete phases remove or give a lifetime.</summary>
+    public IEnumerable<int> RulesToExpire => _shard.Operations().OfType<SetRuleLifetime>().Select(o => o.Rule).Distinct();
+    /// <summary>The DIDs the shard's delete phases give a lifetime.</summary>
+    public IEnumerable<DidRef> DidsToExpire => _shard.Operations().OfType<SetDidLifetime>()
+        .Select(o => new DidRef(_plan.ScopeOf(o.Did), _plan.NameOf(o.Did))).Distinct();
     /// <summary>The datasets the run wrote into.</summary>
     public IEnumerable<(int Experiment, long Dataset)> Datasets => _datasets.Keys;
 

@@ -357,6 +357,7 @@ public sealed class RucioTarget : IRehearsalTarget, IDisposable
         else await ReconcileAsync(plan, shard, executor, counters, summary, deadline.Token).ConfigureAwait(false);
         counters[RunCounters.FilesPlanned] = shard.Counts.Files;
         counters[RunCounters.RulesPlanned] = shard.Counts.Rules;
+        counters[RunCounters.DeletionsPlanned] = shard.Counts.RuleLifetimes + shard.Counts.DidLifetimes;
         counters[RunCounters.RulesRetired] = executor.RulesRetired;
         counters[RunCounters.NoiseFiles] = executor.NoiseFiles;
         counters[RunCounters.OperationsFailed] = executor.Failed;
@@ -391,17 +392,40 @@ public sealed class RucioTarget : IRehearsalTarget, IDisposable
                 }
                 finally { gate.Release(); }
             })).ConfigureAwait(false);
+            // Replicas of the planned files (not of the datasets: a replica registered and never attached counts here too).
+            var planned = shard.Operations().OfType<InjectFiles>().SelectMany(o => o.Files).Select(f => new DidRef(f.File.Scope, f.File.Name)).ToList();
+            var replicas = (await catalog.ReadReplicasAsync(planned, ct: ct).ConfigureAwait(false))
+                .Count(r => r.States.Values.Any(s => s == "AVAILABLE"));
             var states = await catalog.ReadRuleStatesAsync([.. executor.RuleIds.Select(r => r.Id)], ct).ConfigureAwait(false);
             // A rule gone since (cleaned after its lifetime) was created all the same.
             var rules = states.Count;
             var ok = states.Values.Count(s => s?.State == "OK");
             var stuck = states.Values.Count(s => s?.State == "STUCK");
+            // Deletions as Rucio holds them: the rules and DIDs the delete phases expire, with an expiry (or gone: cleaned, erased).
+            var ids = executor.RuleIds.ToDictionary(r => r.Rule, r => r.Id);
+            var expiringRules = executor.RulesToExpire.Count(rule => ids.TryGetValue(rule, out var id) && states.TryGetValue(id, out var st) && (st is null || st.ExpiresAt is not null));
+            var expiringDids = 0;
+            await Task.WhenAll(executor.DidsToExpire.Select(async did =>
+            {
+                await gate.WaitAsync(ct).ConfigureAwait(false);
+                try
+                {
+                    if (await catalog.ReadDidAsync(did, ct).ConfigureAwait(false) is not { } info || info.ExpiredAt is not null) Interlocked.Increment(ref expiringDids);
+                }
+                finally { gate.Release(); }
+            })).ConfigureAwait(false);
             counters[RunCounters.FilesInjected] = files;
+            counters[RunCounters.FilesReplicas] = replicas;
+            counters[RunCounters.DeletionsRules] = expiringRules;
+            counters[RunCounters.DeletionsDids] = expiringDids;
             counters[RunCounters.RulesCreated] = rules;
             counters[RunCounters.RulesOk] = ok;
             counters[RunCounters.RulesStuck] = stuck;
             summary.Add(string.Create(CultureInfo.InvariantCulture,
-                $"Rucio holds {files:N0} of the {shard.Counts.Files:N0} planned files in the run's datasets; rules: {rules:N0} of {shard.Counts.Rules:N0} planned, {ok:N0} OK, {stuck:N0} stuck"));
+                $"Rucio holds {files:N0} of the {shard.Counts.Files:N0} planned files in the run's datasets ({replicas:N0} with a replica); rules: {rules:N0} of {shard.Counts.Rules:N0} planned, {ok:N0} OK, {stuck:N0} stuck"));
+            if (shard.Counts.RuleLifetimes + shard.Counts.DidLifetimes > 0)
+                summary.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"deletions: Rucio holds {expiringRules:N0} of {shard.Counts.RuleLifetimes:N0} rules and {expiringDids:N0} of {shard.Counts.DidLifetimes:N0} DIDs as expiring or gone"));
         }
         catch (OperationCanceledException)
         {

@@ -133,6 +133,9 @@ public sealed class RucioDouble : IAsyncDisposable
         foreach (var p in protocols) c.AddProtocol(name, p);
     });
 
+    /// <summary>One more storage endpoint of an RSE (after those it has): e.g. a real storage's port found only once it runs.</summary>
+    public void AddProtocol(string rse, DoubleProtocol protocol) => Locked(c => c.AddProtocol(rse, protocol));
+
     /// <summary>
     /// The lake a scenario declares, as an operator would have set it up: each RSE with its attributes, protocols (a bare
     /// scheme gets host {rse}.example and the scheme's usual port), availability and root's limit = its quota; each

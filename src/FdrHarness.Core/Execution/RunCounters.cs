@@ -9,12 +9,20 @@ public static class RunCounters
     public const string FilesPlanned = "files.planned";
     public const string FilesInjected = "files.injected";
     public const string FilesRefused = "files.refused";
+    /// <summary>A live run's planned files that Rucio holds a replica of (available), read back.</summary>
+    public const string FilesReplicas = "files.replicas";
     public const string RulesPlanned = "rules.planned";
     public const string RulesCreated = "rules.created";
     public const string RulesOk = "rules.ok";
     public const string RulesStuck = "rules.stuck";
     public const string RulesRetired = "rules.retired";
     public const string NoiseFiles = "noise.files";
+    /// <summary>Rule lifetimes and removals, and DID lifetimes, the delete phases plan.</summary>
+    public const string DeletionsPlanned = "deletions.planned";
+    /// <summary>A live run's rules its delete phases remove or expire that Rucio holds as expiring (or has cleaned), read back.</summary>
+    public const string DeletionsRules = "deletions.rules";
+    /// <summary>A live run's DIDs its delete phases give a lifetime that Rucio holds as expiring (or has erased), read back.</summary>
+    public const string DeletionsDids = "deletions.dids";
     public const string TransfersSubmitted = "transfers.submitted";
     public const string TransfersDone = "transfers.done";
     public const string TransfersFailed = "transfers.failed";
