@@ -251,9 +251,9 @@ public sealed class HermesConsumerTests
     }
 
     [Fact]
-    public async Task Messages_hermes_sends_after_the_end_are_drained_then_the_consumer_stops()
+    public async Task Messages_hermes_sends_after_the_end_are_drained_until_the_broker_is_quiet_then_the_consumer_stops()
     {
-        await using var rig = new Rig(o => o with { DrainTime = TimeSpan.FromSeconds(20) });
+        await using var rig = new Rig(o => o with { DrainTime = TimeSpan.FromSeconds(20), DrainQuiet = TimeSpan.FromSeconds(5) });
         var (c, _, _) = await rig.ConnectedAsync();
         var end = T0.AddMinutes(3);
         var finishing = rig.Consumer.FinishAsync(end, unsubscribe: true);
@@ -262,18 +262,43 @@ public sealed class HermesConsumerTests
         var ack1 = await c.SendMessageAsync(Body("datasetlock_ok", "h11.ds2", end.AddMilliseconds(-20)));
         var ack2 = await c.SendMessageAsync(Body("rule_ok", "h11.ds2", end.AddMilliseconds(-22)));
         await rig.Sink.WhenCount(2);
-        rig.Time.Advance(TimeSpan.FromSeconds(19));
-        Assert.False(finishing.IsCompleted);     // the drain lasts its whole time: hermes may still be between passes
-        rig.Time.Advance(TimeSpan.FromSeconds(1));
+        rig.Time.Advance(TimeSpan.FromSeconds(4));
+        Assert.False(finishing.IsCompleted);     // not quiet for long enough: hermes may still be between passes
+        // A pass later, one more: the quiet time starts again from it.
+        var ack3 = await c.SendMessageAsync(Body("rule_ok", "h11.ds3", end.AddMilliseconds(-5)));
+        await rig.Sink.WhenCount(3);
+        rig.Time.Advance(TimeSpan.FromSeconds(4.9));
+        Assert.False(finishing.IsCompleted);
+        rig.Time.Advance(TimeSpan.FromSeconds(0.1)); // 5 s without a message: the broker has nothing left for the run
         await finishing.WaitAsync(TimeSpan.FromSeconds(30));
 
-        Assert.Equal(["DATASETLOCK_OK", "RULE_OK"], rig.Sink.Events.Select(e => e.EventType));
-        // Both acknowledged before the subscription was removed.
+        Assert.Equal(["DATASETLOCK_OK", "RULE_OK", "RULE_OK"], rig.Sink.Events.Select(e => e.EventType));
+        // All acknowledged before the subscription was removed.
         var sent = new List<StompFrame>();
         await foreach (var f in c.FromClient.ReadAllAsync()) sent.Add(f);
-        Assert.Equal(["ACK", "ACK", "UNSUBSCRIBE", "UNSUBSCRIBE", "DISCONNECT"], sent.Select(f => f.Command));
-        Assert.Equal([ack1, ack2], sent.Where(f => f.Command == "ACK").Select(f => f["id"]));
+        Assert.Equal(["ACK", "ACK", "ACK", "UNSUBSCRIBE", "UNSUBSCRIBE", "DISCONNECT"], sent.Select(f => f.Command));
+        Assert.Equal([ack1, ack2, ack3], sent.Where(f => f.Command == "ACK").Select(f => f["id"]));
         await rig.Run.WaitAsync(TimeSpan.FromSeconds(30)); // RunAsync has ended by itself
+    }
+
+    [Fact]
+    public async Task A_broker_that_keeps_sending_is_drained_for_the_drain_time_at_most()
+    {
+        await using var rig = new Rig(o => o with { DrainTime = TimeSpan.FromSeconds(12), DrainQuiet = TimeSpan.FromSeconds(5) });
+        var (c, _, _) = await rig.ConnectedAsync();
+        var end = T0.AddMinutes(3);
+        var finishing = rig.Consumer.FinishAsync(end, unsubscribe: true);
+        // Events keep coming every 4 s (rules completing after the run): never quiet for 5 s.
+        for (var i = 1; i <= 2; i++)
+        {
+            rig.Time.Advance(TimeSpan.FromSeconds(4));
+            await c.SendMessageAsync(Body("rule_ok", "late" + i, end.AddSeconds(4 * i)));
+            await rig.Sink.WhenCount(i);
+            Assert.False(finishing.IsCompleted);
+        }
+        rig.Time.Advance(TimeSpan.FromSeconds(4)); // 12 s after the end: the bound, though the last message came 4 s ago
+        await finishing.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(["late1", "late2"], rig.Sink.Events.Select(e => e.Name));
     }
 
     [Fact]

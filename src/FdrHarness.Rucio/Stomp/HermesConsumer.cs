@@ -27,10 +27,15 @@ public sealed record HermesConsumerOptions
     /// <summary>After <see cref="HermesConsumer.FinishAsync"/>: events created later than the run's end plus this are dropped.</summary>
     public TimeSpan EndGrace { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>
-    /// How long <see cref="HermesConsumer.FinishAsync"/> keeps reading after the run's end: hermes sends what Rucio wrote in
+    /// The longest <see cref="HermesConsumer.FinishAsync"/> keeps reading after the run's end: hermes sends what Rucio wrote in
     /// its messages table on its next pass (0.1–2 s later with --sleep-time 2), sometimes out of order. Longer than hermes' pass.
     /// </summary>
     public TimeSpan DrainTime { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>
+    /// The drain ends earlier once no message has come for this long after the run's end (the broker has nothing left
+    /// for us: hermes' last pass is delivered). Longer than hermes' pass; at least <see cref="DrainTime"/> turns it off.
+    /// </summary>
+    public TimeSpan DrainQuiet { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>No MESSAGE and no heart-beat from the broker for this long is reported (<see cref="Warn"/>, <see cref="HermesConsumer.IsSilent"/>). Zero: never.</summary>
     public TimeSpan SilenceThreshold { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>One line per warning (silence, frames that could not be read, a durable subscription left behind); never credentials.</summary>
@@ -193,8 +198,9 @@ public sealed class HermesConsumer(HermesConsumerOptions options, IObservationSi
     }
 
     /// <summary>
-    /// The run has ended at <paramref name="runEndUtc"/>: keep reading for <see cref="HermesConsumerOptions.DrainTime"/> so
-    /// that late messages arrive (events created after the end + <see cref="HermesConsumerOptions.EndGrace"/> are dropped),
+    /// The run has ended at <paramref name="runEndUtc"/>: keep reading so that late messages arrive (events created after
+    /// the end + <see cref="HermesConsumerOptions.EndGrace"/> are dropped) until none has come for
+    /// <see cref="HermesConsumerOptions.DrainQuiet"/> since the end, at most <see cref="HermesConsumerOptions.DrainTime"/>,
     /// then stop <see cref="RunAsync"/>; with <paramref name="unsubscribe"/> (the run finished normally) remove the run's
     /// durable subscription so the broker stops keeping events for it. Cancelling <paramref name="ct"/> cuts the drain short
     /// and keeps the subscription.
@@ -205,11 +211,27 @@ public sealed class HermesConsumer(HermesConsumerOptions options, IObservationSi
         Volatile.Write(ref _windowEnd, end);
         _unsubscribe = unsubscribe;
         if (Volatile.Read(ref _started) == 0) return;
-        try { await Task.Delay(options.DrainTime, options.Time, ct).ConfigureAwait(false); }
+        try { await DrainAsync(ct).ConfigureAwait(false); }
         catch (OperationCanceledException) { _unsubscribe = false; }
         await _finish.CancelAsync().ConfigureAwait(false);
         await _stopped.Task.ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Waits on the run's clock until no message has come for the quiet time (each message arriving sets the quiet timer
+    /// again, see <see cref="Take"/>), or the drain time has passed, whichever is first.
+    /// </summary>
+    private async Task DrainAsync(CancellationToken ct)
+    {
+        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var bound = options.Time.CreateTimer(static d => ((TaskCompletionSource)d!).TrySetResult(), drained, options.DrainTime, Timeout.InfiniteTimeSpan);
+        using var quiet = options.Time.CreateTimer(static d => ((TaskCompletionSource)d!).TrySetResult(), drained, options.DrainQuiet, Timeout.InfiniteTimeSpan);
+        _drainQuiet = quiet;
+        try { await drained.Task.WaitAsync(ct).ConfigureAwait(false); }
+        finally { _drainQuiet = null; }
+    }
+
+    private volatile ITimer? _drainQuiet;
 
     private async Task ConsumeAsync(CancellationToken stop)
     {
@@ -323,6 +345,11 @@ public sealed class HermesConsumer(HermesConsumerOptions options, IObservationSi
     private void Take(StompClient client, StompFrame m, bool ack)
     {
         Interlocked.Increment(ref _received);
+        if (_drainQuiet is { } quiet) // draining: not quiet yet
+        {
+            try { quiet.Change(options.DrainQuiet, Timeout.InfiniteTimeSpan); }
+            catch (ObjectDisposedException) { /* the drain has just ended */ }
+        }
         Volatile.Write(ref _lastHeard, options.Time.GetTimestamp());
         Interlocked.Exchange(ref _lastMessageTicks, options.Time.GetUtcNow().UtcTicks);
         if (m.Error is { } error) Counted(ref _invalidMessages, "messages that could not be read, acknowledged and dropped", error);
