@@ -85,7 +85,7 @@ public static class ThresholdEvaluator
     {
         var withData = values.Where(v => v.Value is not null).ToList();
         var failing = withData.Where(v => !t.Expression.Holds(v.Value!.Value)).ToList();
-        var op = t.Expression.Text[(t.Expression.Text.IndexOfAny(['<', '>', '=', '!']))..];
+        var op = t.Expression.Limit;
         string detail;
         if (withData.Count == 0) detail = NoData + ": " + NoDataReason(t.Expression.FigurePath, over);
         else if (withData.Count == 1) detail = $"{withData[0].Figure} = {Figures.Format(withData[0])}";

@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using System.Xml;
 using FdrHarness.Core.Observations;
 using FdrHarness.Core.Scenarios.Model;
-using FdrHarness.Core.Scenarios.Thresholds;
 using FdrHarness.Reporting;
 using FdrHarness.Reporting.Analysis;
 using FdrHarness.Reporting.Exporters;
@@ -58,12 +57,7 @@ public static class ThresholdGate
         var withData = r.Values.Where(v => v.Value is not null).ToList();
         var decisive = r.Failing.FirstOrDefault() ?? (withData.Count == 1 ? withData[0] : null);
         var e = r.Threshold.Expression;
-        // From the parsed comparison, not the text: a link selector (links[A->B]) holds a '>' of its own.
-        var limit = e.Operator switch
-        {
-            ComparisonOperator.Less => "<", ComparisonOperator.LessOrEqual => "<=", ComparisonOperator.Greater => ">",
-            ComparisonOperator.GreaterOrEqual => ">=", ComparisonOperator.Equal => "==", _ => "!=",
-        } + " " + e.ValueText;
+        var limit = e.Limit;
         return new VerdictLine(e.Text, r.Over, decisive?.Figure ?? (withData.Count > 1 ? $"{withData.Count} values" : Core.Figures.FigureCatalog.Canonical(e.FigurePath)),
             decisive is not null ? Figures.Format(decisive) : withData.Count > 1 ? "all hold" : "no data", limit, r.Passed,
             r.Passed ? (withData.Count > 1 ? r.Detail : "holds") : r.Detail);

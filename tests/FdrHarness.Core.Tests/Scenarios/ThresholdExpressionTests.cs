@@ -33,6 +33,10 @@ public class ThresholdExpressionTests
         Assert.Equal([new FigureSegment("daemons", "judge-evaluator"), new FigureSegment("memory", null), new FigureSegment("p95", null)], t.Figure);
         Assert.Equal(2000.0 * 1024 * 1024, t.Value);
         Assert.Equal("2000Mi", t.ValueText);
+        Assert.Equal("< 2000Mi", t.Limit);
+        // A link's selector holds a '>' of its own: the limit comes from the parse, not from the text's first '>'.
+        Assert.True(ThresholdExpression.TryParse("links[PIC-DCACHE->EULAKE-1].efficiency>=90%", out var link, out _));
+        Assert.Equal(">= 90%", link.Limit);
     }
 
     [Theory]

@@ -16,6 +16,13 @@ public sealed record ThresholdExpression(string Text, IReadOnlyList<FigureSegmen
 
     public string FigurePath => string.Join('.', Figure);
 
+    /// <summary>The comparison as written, e.g. ">= 95%" (from the parse: a link selector such as links[A->B] holds a '>' of its own).</summary>
+    public string Limit => Operator switch
+    {
+        ComparisonOperator.Less => "<", ComparisonOperator.LessOrEqual => "<=", ComparisonOperator.Greater => ">",
+        ComparisonOperator.GreaterOrEqual => ">=", ComparisonOperator.Equal => "==", _ => "!=",
+    } + " " + ValueText;
+
     public static bool TryParse(string text, out ThresholdExpression value, out string? error)
     {
         if (TryParse(text, out value, out error, out var index)) return true;
