@@ -62,7 +62,7 @@ public sealed record LakeResult
     public long Restarts(string daemon) => Daemons.FirstOrDefault(d => d.Daemon == daemon)?.Restarts ?? 0;
 }
 
-/// <summary>The counts of a shard's part of the lake: its files, the transfers of its files, its rules (<see cref="LakeState.Shard"/>).</summary>
+/// <summary>The counts of a shard's part of the lake: its files, the transfers of its files, its rules (<see cref="Dids.Shard"/>).</summary>
 public sealed record LakePart(long FilesInjected, long FilesRefused, long RulesCreated, long RulesOk, long RulesStuck, long TransfersSubmitted,
     long TransfersDone, long TransfersFailed)
 {
@@ -112,7 +112,7 @@ public static class EmbeddedLake
         Run(RunPlan.Create(scenario), sink, null, default, atEnd: null, meter: meter);
 
     /// <param name="atEnd">Tests look at the lake's catalog once the run is over.</param>
-    internal static LakeResult Run(RunPlan plan, IObservationSink sink, IProgress<LakeProgress>? progress, CancellationToken ct, Action<LakeState>? atEnd,
+    internal static LakeResult Run(RunPlan plan, IObservationSink sink, IProgress<LakeProgress>? progress, CancellationToken ct, Action<LakeParts>? atEnd,
         PlanShard? shard = null, IWorkMeter? meter = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
@@ -120,53 +120,52 @@ public static class EmbeddedLake
         var scenario = plan.Scenario;
         var end = (long)plan.Duration.TotalMilliseconds;
 
-        var lake = new LakeState(plan, sink) { Shard = shard is { IsWhole: false } ? shard : null, Meter = meter };
+        var lake = new LakeParts(plan, sink, shard is { IsWhole: false } ? shard : null, meter);
+        var context = lake.Context;
         var workload = new PlanDriver(lake, plan, new ChaosEngine(lake));
         lake.Server.Workload = workload;
 
-        foreach (var daemon in lake.Daemons)
-            for (var i = 0; i < daemon.Spec.Replicas; i++)
-                lake.Cluster.CreatePod(daemon, "deployment " + daemon.Name);
+        foreach (var daemon in lake.Daemons) lake.Cluster.Deploy(daemon);
         workload.Schedule();
 
-        Every(lake, FtsTickMs, FtsTickMs, end, () => lake.Fts.Advance(lake.Now));
+        Every(context, FtsTickMs, FtsTickMs, end, () => lake.Fts.Advance(context.Now));
         foreach (var daemon in lake.Daemons)
         {
             var tick = (long)daemon.Model.Tick.TotalMilliseconds;
             var d = daemon;
-            Every(lake, tick, tick, end, () => d.Tick(tick / 1000.0));
+            Every(context, tick, tick, end, () => d.Tick(tick / 1000.0));
         }
         var interval = Math.Max(1000, (long)scenario.Run.ObservationInterval.TotalMilliseconds);
-        Every(lake, interval, interval, end, () => Sample(lake, interval));
+        Every(context, interval, interval, end, () => Sample(lake, interval));
         if (progress is not null)
-            Every(lake, 0, ProgressEveryMs, end, () => progress.Report(Progress(lake)));
+            Every(context, 0, ProgressEveryMs, end, () => progress.Report(Progress(lake)));
 
-        lake.Queue.RunUntil(lake.Clock, end, ct);
+        context.Queue.RunUntil(context.Clock, end, ct);
         progress?.Report(Progress(lake));
         atEnd?.Invoke(lake);
         return Result(lake);
     }
 
     /// <summary>Repeats an action from <paramref name="first"/> every <paramref name="period"/> up to the end.</summary>
-    private static void Every(LakeState lake, long first, long period, long end, Action action)
+    private static void Every(LakeContext context, long first, long period, long end, Action action)
     {
         void Run()
         {
             action();
-            var next = lake.Now + period;
-            if (next <= end) lake.Queue.Schedule(next, Run);
+            var next = context.Now + period;
+            if (next <= end) context.Queue.Schedule(next, Run);
         }
-        if (first <= end) lake.Queue.Schedule(first, Run);
+        if (first <= end) context.Queue.Schedule(first, Run);
     }
 
     /// <summary>
     /// One sample per pod, as metrics.k8s.io and Prometheus give them: CPU is the mean over the interval, memory the
     /// highest working set within it (max_over_time), so a spike that OOMKilled the pod shows.
     /// </summary>
-    private static void Sample(LakeState lake, long intervalMs)
+    private static void Sample(LakeParts lake, long intervalMs)
     {
-        var time = lake.UtcNow;
-        var now = lake.Now;
+        var time = lake.Context.UtcNow;
+        var now = lake.Context.Now;
         foreach (var daemon in lake.Daemons)
         {
             var backlog = daemon.Backlog;
@@ -175,7 +174,7 @@ public static class EmbeddedLake
                 var running = pod.Phase == PodPhase.Running;
                 if (running) pod.SawMemory(pod.Memory);
                 var cpu = pod.CpuSince(now, intervalMs);
-                lake.Sink.Sample(new PodSample
+                lake.Context.Sink.Sample(new PodSample
                 {
                     Time = time,
                     Daemon = daemon.Name,
@@ -202,11 +201,11 @@ public static class EmbeddedLake
         }
     }
 
-    private static LakeProgress Progress(LakeState lake)
+    private static LakeProgress Progress(LakeParts lake)
     {
-        var c = lake.Counters;
+        var c = lake.Context.Counters;
         return new LakeProgress(
-            TimeSpan.FromMilliseconds(lake.Now),
+            TimeSpan.FromMilliseconds(lake.Context.Now),
             lake.Scenario.Run.Duration,
             c.FilesInjected,
             c.TransfersSubmitted - c.TransfersDone - c.TransfersFailed,
@@ -215,19 +214,20 @@ public static class EmbeddedLake
             lake.Daemons.Select(d => new KeyValuePair<string, long>(d.Name, d.Backlog)).ToArray());
     }
 
-    private static LakeResult Result(LakeState lake)
+    private static LakeResult Result(LakeParts lake)
     {
-        var c = lake.Counters;
+        var c = lake.Context.Counters;
         long present = 0, replicated = 0, deleted = 0, inTransit = 0;
-        var files = lake.Files;
+        var files = lake.Dids.Files;
+        var replicas = lake.Replicas.Table;
         for (var f = 0; f < files.Count; f++)
         {
             if (files.State[f] is FileState.NotInjected or FileState.Refused) continue;
             int live = 0, copying = 0;
-            for (var r = files.FirstReplica[f]; r >= 0; r = lake.Replicas.Next[r])
+            for (var r = files.FirstReplica[f]; r >= 0; r = replicas.Next[r])
             {
-                if (lake.Replicas.State[r] == ReplicaState.Available) live++;
-                else if (lake.Replicas.State[r] == ReplicaState.Copying) copying++;
+                if (replicas.State[r] == ReplicaState.Available) live++;
+                else if (replicas.State[r] == ReplicaState.Copying) copying++;
             }
             // A file without replicas that the catalog did not mark deleted is counted nowhere: the invariant catches it.
             if (live > 0) present++;
@@ -237,11 +237,11 @@ public static class EmbeddedLake
         }
         // Final check of the rule invariant over every lock.
         var okWithBadLock = c.RulesOkWithLockNotOk;
-        foreach (var rule in lake.Rules)
+        foreach (var rule in lake.Rules.All)
         {
             if (rule.State != RuleState.Ok) continue;
             for (var l = rule.LockStart; l < rule.LockStart + rule.LockCount; l++)
-                if (lake.Locks.State[l] != LockState.Ok)
+                if (lake.Rules.Locks.State[l] != LockState.Ok)
                 {
                     okWithBadLock++;
                     break;
@@ -249,8 +249,8 @@ public static class EmbeddedLake
         }
         return new LakeResult
         {
-            VirtualEnd = TimeSpan.FromMilliseconds(lake.Now),
-            VirtualEndUtc = lake.UtcNow,
+            VirtualEnd = TimeSpan.FromMilliseconds(lake.Context.Now),
+            VirtualEndUtc = lake.Context.UtcNow,
             Events = c.Events,
             FilesInjected = c.FilesInjected,
             FilesRefused = c.FilesRefused,
@@ -267,12 +267,12 @@ public static class EmbeddedLake
             BytesTransferred = c.BytesTransferred,
             Deletions = c.Deletions,
             BytesDeleted = c.BytesDeleted,
-            BytesOfReplicasRemoved = lake.Rses.Sum(r => r.Arrived - r.Used),
+            BytesOfReplicasRemoved = lake.Rses.All.Sum(r => r.Arrived - r.Used),
             RulesCreated = c.RulesCreated,
-            RulesOk = lake.Rules.Count(r => r.State == RuleState.Ok),
-            RulesStuck = lake.Rules.Count(r => r.State == RuleState.Stuck),
-            RulesReplicating = lake.Rules.Count(r => r.State is RuleState.Replicating or RuleState.Inject),
-            RulesRemoved = lake.Rules.Count(r => r.State == RuleState.Removed),
+            RulesOk = lake.Rules.All.Count(r => r.State == RuleState.Ok),
+            RulesStuck = lake.Rules.All.Count(r => r.State == RuleState.Stuck),
+            RulesReplicating = lake.Rules.All.Count(r => r.State is RuleState.Replicating or RuleState.Inject),
+            RulesRemoved = lake.Rules.All.Count(r => r.State == RuleState.Removed),
             QuotaRefusals = c.QuotaRefusals,
             QuotaExceededUnnoticed = c.QuotaExceededUnnoticed,
             RulesOkWithLockNotOk = okWithBadLock,
@@ -282,10 +282,10 @@ public static class EmbeddedLake
         };
     }
 
-    private static LakePart PartOf(LakeState lake)
+    private static LakePart PartOf(LakeParts lake)
     {
-        var p = lake.Part;
-        var rules = lake.Rules.Where(r => lake.InPart(r.Kind, r.Did)).ToList();
+        var p = lake.Context.Part;
+        var rules = lake.Rules.All.Where(r => lake.Dids.InPart(r.Kind, r.Did)).ToList();
         return new LakePart(p.FilesInjected, p.FilesRefused, rules.Count, rules.Count(r => r.State == RuleState.Ok), rules.Count(r => r.State == RuleState.Stuck),
             p.TransfersSubmitted, p.TransfersDone, p.TransfersFailed);
     }

@@ -31,13 +31,15 @@ public sealed class PlanOnTheLakeTests
         List<(string Did, string Phase)> rules = [];
         EmbeddedLake.Run(plan, new RecordingSink(), null, CancellationToken.None, lake =>
         {
-            for (var r = 0; r < lake.Replicas.Count; r++)
-                if (lake.Replicas.Primary[r])
+            var replicas = lake.Replicas.Table;
+            var dids = lake.Dids;
+            for (var r = 0; r < replicas.Count; r++)
+                if (replicas.Primary[r])
                 {
-                    var f = lake.Replicas.File[r];
-                    registered.Add(($"{lake.ExperimentOfFile(f).Scope}:{lake.FileName(f)}", lake.Rses[lake.Replicas.Rse[r]].Name));
+                    var f = replicas.File[r];
+                    registered.Add(($"{dids.ExperimentOfFile(f).Scope}:{dids.FileName(f)}", lake.Rses[replicas.Rse[r]].Name));
                 }
-            rules.AddRange(lake.Rules.Select(r => ($"{lake.DidScope(r.Kind, r.Did)}:{lake.DidName(r.Kind, r.Did)}", plan.Phases[r.Phase].Name)));
+            rules.AddRange(lake.Rules.All.Select(r => ($"{dids.DidScope(r.Kind, r.Did)}:{dids.DidName(r.Kind, r.Did)}", plan.Phases[r.Phase].Name)));
         });
 
         Assert.Equal(420, files.Count);

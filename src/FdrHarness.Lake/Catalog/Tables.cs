@@ -1,3 +1,5 @@
+using FdrHarness.Core.Synthetic;
+
 namespace FdrHarness.Lake.Catalog;
 
 // The catalog is kept as struct-of-arrays indexed by int ids (a million files are a million array slots, not a
@@ -17,6 +19,43 @@ public enum TransferFailure : byte { None, Link, DestinationUnavailable, SourceU
 
 public enum RuleState : byte { Inject, Replicating, Ok, Stuck, Removed }
 
+
+/// <summary>An experiment's place in the catalog: its id ranges and its name generator.</summary>
+public sealed class ExperimentInfo
+{
+    public required int Index { get; init; }
+    public required string Scope { get; init; }
+    public required SyntheticFileGenerator? Generator { get; init; }
+    public required int FileOffset { get; init; }
+    public required int Files { get; init; }
+    public required int DatasetOffset { get; init; }
+    public required int Datasets { get; init; }
+    public required int ContainerOffset { get; init; }
+    public required int Containers { get; init; }
+    public required int FilesPerDataset { get; init; }
+    public required int DatasetsPerContainer { get; init; }
+    public required byte[] WriteRses { get; init; }
+    public string Account => Scope == "noise" ? "root" : Scope;
+}
+
+/// <summary>
+/// Rows that a daemon folds without looking at them one by one (Rucio's messages, updated_*_counter rows, new DIDs, API
+/// calls on the auth server): only their number is kept.
+/// </summary>
+public sealed class RowQueue
+{
+    public long Count { get; private set; }
+
+    public void Add(long rows) => Count += rows;
+
+    /// <summary>Takes up to <paramref name="most"/> rows (0: all of them); how many it took.</summary>
+    public long Take(long most)
+    {
+        var n = most <= 0 ? Count : Math.Min(most, Count);
+        Count -= n;
+        return n;
+    }
+}
 
 /// <summary>Grows every column together.</summary>
 internal static class Columns
@@ -183,4 +222,47 @@ public sealed class Rule
     public bool Unplaced;
     /// <summary>A rule of a qos_transition replacing this one; this rule is removed once that one is OK.</summary>
     public Rule? Replaces;
+}
+
+/// <summary>Datasets by global id: the files registered so far, whether erased.</summary>
+public sealed class DatasetTable
+{
+    public readonly byte[] Experiment;
+    public readonly int[] FilesRegistered;
+    public readonly bool[] Erased;
+
+    internal DatasetTable(int count, ExperimentInfo[] experiments)
+    {
+        Experiment = new byte[count];
+        FilesRegistered = new int[count];
+        Erased = new bool[count];
+        foreach (var e in experiments) Array.Fill(Experiment, (byte)e.Index, e.DatasetOffset, e.Datasets);
+    }
+
+    public (int First, int Count) FileRange(int dataset, ExperimentInfo[] experiments)
+    {
+        var e = experiments[Experiment[dataset]];
+        var d = dataset - e.DatasetOffset;
+        var first = d * e.FilesPerDataset;
+        return (e.FileOffset + first, Math.Min(e.FilesPerDataset, e.Files - first));
+    }
+}
+
+public sealed class ContainerTable
+{
+    public readonly byte[] Experiment;
+
+    internal ContainerTable(int count, ExperimentInfo[] experiments)
+    {
+        Experiment = new byte[count];
+        foreach (var e in experiments) Array.Fill(Experiment, (byte)e.Index, e.ContainerOffset, e.Containers);
+    }
+
+    public (int First, int Count) DatasetRange(int container, ExperimentInfo[] experiments)
+    {
+        var e = experiments[Experiment[container]];
+        var c = container - e.ContainerOffset;
+        var first = c * e.DatasetsPerContainer;
+        return (e.DatasetOffset + first, Math.Min(e.DatasetsPerContainer, e.Datasets - first));
+    }
 }

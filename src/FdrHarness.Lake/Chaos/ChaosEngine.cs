@@ -13,7 +13,7 @@ namespace FdrHarness.Lake.Chaos;
 /// pods), limit changes (a rolling restart, one pod at a time), RSE outages and link degradation for a while.
 /// Every action is also written as a fault record.
 /// </summary>
-internal sealed class ChaosEngine(LakeState lake)
+internal sealed class ChaosEngine(LakeParts lake)
 {
     /// <summary>A firing of the plan, at its instant.</summary>
     public void Fire(ChaosFiring firing)
@@ -63,7 +63,7 @@ internal sealed class ChaosEngine(LakeState lake)
         var (requests, limits, refused) = ResourcePatch.Apply(daemon.Spec.Requests, daemon.Spec.Limits, c.Requests, c.Limits);
         if (refused is not null)
         {
-            lake.Counters.LimitChangesRefused.Add($"{name}: {c.Daemon}: {refused}");
+            lake.Context.Counters.LimitChangesRefused.Add($"{name}: {c.Daemon}: {refused}");
             return;
         }
         daemon.Spec = daemon.Spec with { Limits = limits, Requests = requests };
@@ -76,22 +76,22 @@ internal sealed class ChaosEngine(LakeState lake)
         for (var i = 0; i < old.Length; i++)
         {
             var pod = old[i];
-            lake.Queue.Schedule(lake.Now + i * step, () => lake.Cluster.DeletePod(pod, "rolling restart: limits changed"));
+            lake.Context.Queue.Schedule(lake.Context.Now + i * step, () => lake.Cluster.DeletePod(pod, "rolling restart: limits changed"));
         }
     }
 
     private void Outage(RseOutage o, string name, bool begin)
     {
-        if (!lake.Scenario.Rses.Any(r => r.Name == o.Rse)) return;
-        var rse = lake.Rses[lake.RseId(o.Rse)];
+        if (!lake.Rses.Exists(o.Rse)) return;
+        var rse = lake.Rses[lake.Rses.Id(o.Rse)];
         foreach (var op in o.Unavailable) rse.Outage(op, begin);
         if (begin) Fault(name, ChaosKinds.RseOutage, o.Rse, Ms(o.From + o.During), "unavailable: " + string.Join(",", o.Unavailable).ToLowerInvariant());
     }
 
     private void Degrade(LinkDegradation d, string name, bool begin)
     {
-        var src = lake.Select(d.Source);
-        var dst = lake.Select(d.Destination);
+        var src = lake.Rses.Select(d.Source);
+        var dst = lake.Rses.Select(d.Destination);
         foreach (var s in src)
         foreach (var t in dst)
         {
@@ -105,10 +105,10 @@ internal sealed class ChaosEngine(LakeState lake)
     }
 
     private void Fault(string name, string kind, string target, long? end, string? detail) =>
-        lake.Sink.Fault(new FaultRecord
+        lake.Context.Sink.Fault(new FaultRecord
         {
-            Start = lake.UtcNow,
-            End = end is { } e ? VirtualClock.ToUtc(e) : lake.UtcNow,
+            Start = lake.Context.UtcNow,
+            End = end is { } e ? VirtualClock.ToUtc(e) : lake.Context.UtcNow,
             Name = name,
             Kind = kind,
             Target = target,

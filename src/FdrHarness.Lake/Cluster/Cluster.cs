@@ -93,18 +93,19 @@ public sealed class KubeCluster
     private static readonly long BackoffStart = 10_000, BackoffMax = 300_000, BackoffReset = 600_000;
     private const string PodAlphabet = "bcdfghjklmnpqrstvwxz2456789";
 
-    private readonly LakeState _lake;
+    private readonly LakeContext _context;
     private readonly List<Node> _nodes = [];
     private readonly List<Pod> _pending = [];
     private ulong _podNames;
 
-    internal KubeCluster(LakeState lake, ClusterSpec spec)
+    internal KubeCluster(LakeContext context, Scenario scenario)
     {
-        _lake = lake;
-        foreach (var pool in spec.Nodes.Count > 0 ? spec.Nodes : DefaultNodes(lake.Scenario))
+        _context = context;
+        var spec = scenario.Cluster;
+        foreach (var pool in spec.Nodes.Count > 0 ? spec.Nodes : DefaultNodes(scenario))
             for (var i = 0; i < pool.Count; i++)
                 _nodes.Add(new Node($"{pool.Name}-{i + 1}", pool.Cpu.Millicores, pool.Memory.Bytes));
-        _podNames = StableHash.Of((ulong)lake.Seed, "pod-names");
+        _podNames = StableHash.Of((ulong)context.Seed, "pod-names");
     }
 
     /// <summary>
@@ -138,6 +139,13 @@ public sealed class KubeCluster
 
     public IReadOnlyList<Node> Nodes => _nodes;
 
+    /// <summary>The daemon's Deployment: its replicas' pods, created and scheduled; the daemon's OOMKills go to this cluster.</summary>
+    public void Deploy(Daemon daemon)
+    {
+        daemon.Cluster = this;
+        for (var i = 0; i < daemon.Spec.Replicas; i++) CreatePod(daemon, "deployment " + daemon.Name);
+    }
+
     /// <summary>Creates a pod for the daemon's Deployment and schedules it.</summary>
     public Pod CreatePod(Daemon daemon, string reason)
     {
@@ -161,7 +169,7 @@ public sealed class KubeCluster
     private string PodName(Daemon daemon)
     {
         // <deployment>-<replicaset hash>-<suffix>, like Kubernetes, from the seed: the replicaset hash changes with the spec.
-        var rs = StableHash.Combine(StableHash.Of((ulong)_lake.Seed, daemon.Name), (ulong)daemon.Generation);
+        var rs = StableHash.Combine(StableHash.Of((ulong)_context.Seed, daemon.Name), (ulong)daemon.Generation);
         var suffix = StableHash.Combine(_podNames, ++_podNamesCounter);
         return $"{daemon.Name}-{Encode(rs, 10)}-{Encode(suffix, 5)}";
     }
@@ -203,7 +211,7 @@ public sealed class KubeCluster
         best.MemoryRequested += pod.MemoryRequest;
         pod.Phase = PodPhase.Starting;
         Lifecycle(pod, LifecycleEvents.Scheduled, reason);
-        _lake.Queue.Schedule(_lake.Now + (long)pod.Daemon.Model.Startup.TotalMilliseconds, () => Start(pod));
+        _context.Queue.Schedule(_context.Now + (long)pod.Daemon.Model.Startup.TotalMilliseconds, () => Start(pod));
         return true;
     }
 
@@ -211,7 +219,7 @@ public sealed class KubeCluster
     {
         if (pod.Phase != PodPhase.Starting) return;
         pod.Phase = PodPhase.Running;
-        pod.RunningSince = _lake.Now;
+        pod.RunningSince = _context.Now;
         Lifecycle(pod, LifecycleEvents.Started, null);
     }
 
@@ -220,7 +228,7 @@ public sealed class KubeCluster
     {
         var limit = pod.MemoryLimit ?? 0;
         pod.SawMemory(memory);
-        pod.UseCpu(0, _lake.Now);
+        pod.UseCpu(0, _context.Now);
         pod.Daemon.ReturnWork(pod);
         pod.OomKills++;
         pod.Daemon.OomKills++;
@@ -233,15 +241,15 @@ public sealed class KubeCluster
     private void CrashLoop(Pod pod)
     {
         // Kubernetes' back-off: 10 s doubling up to 5 min, back to 10 s after a container ran 10 min.
-        pod.Backoff = pod.Backoff == 0 || _lake.Now - pod.RunningSince >= BackoffReset ? BackoffStart : Math.Min(pod.Backoff * 2, BackoffMax);
+        pod.Backoff = pod.Backoff == 0 || _context.Now - pod.RunningSince >= BackoffReset ? BackoffStart : Math.Min(pod.Backoff * 2, BackoffMax);
         pod.Phase = PodPhase.CrashLoopBackOff;
         pod.Cache = 0;
         Lifecycle(pod, LifecycleEvents.CrashLoopBackOff, $"back-off {pod.Backoff / 1000}s restarting failed container");
-        _lake.Queue.Schedule(_lake.Now + pod.Backoff, () =>
+        _context.Queue.Schedule(_context.Now + pod.Backoff, () =>
         {
             if (pod.Phase != PodPhase.CrashLoopBackOff) return;
             pod.Phase = PodPhase.Running;
-            pod.RunningSince = _lake.Now;
+            pod.RunningSince = _context.Now;
             pod.Daemon.Restarts++;
             Lifecycle(pod, LifecycleEvents.Restarted, null);
         });
@@ -251,7 +259,7 @@ public sealed class KubeCluster
     public void DeletePod(Pod pod, string reason, bool replace = true)
     {
         if (pod.Phase == PodPhase.Terminated) return;
-        pod.UseCpu(0, _lake.Now);
+        pod.UseCpu(0, _context.Now);
         pod.Daemon.ReturnWork(pod);
         Lifecycle(pod, LifecycleEvents.Killed, reason);
         pod.Phase = PodPhase.Terminated;
@@ -269,9 +277,9 @@ public sealed class KubeCluster
     }
 
     private void Lifecycle(Pod pod, string what, string? reason) =>
-        _lake.Sink.Lifecycle(new PodLifecycleEvent
+        _context.Sink.Lifecycle(new PodLifecycleEvent
         {
-            Time = _lake.UtcNow,
+            Time = _context.UtcNow,
             Daemon = pod.Daemon.Name,
             Pod = pod.Name,
             Node = pod.Node?.Name,

@@ -1,4 +1,5 @@
 using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Lake.Catalog;
 using FdrHarness.Lake.Cluster;
 
 namespace FdrHarness.Lake.Daemons;
@@ -26,15 +27,17 @@ public sealed class Worker
 /// </summary>
 public abstract class Daemon
 {
-    protected Daemon(LakeState lake, DaemonSpec spec)
+    protected Daemon(DaemonSpec spec, LakeContext context)
     {
-        Lake = lake;
+        Context = context;
         Spec = spec;
         Name = spec.Name;
         Model = DaemonModel.For(spec);
     }
 
-    protected LakeState Lake { get; }
+    protected LakeContext Context { get; }
+    /// <summary>The cluster the daemon's Deployment runs on (<see cref="KubeCluster.Deploy"/>).</summary>
+    internal KubeCluster Cluster { get; set; } = null!;
     public string Name { get; }
     public DaemonSpec Spec { get; internal set; }
     public DaemonModel Model { get; }
@@ -90,7 +93,7 @@ public abstract class Daemon
         BeginTick();
         var backlog = Backlog;
         if (backlog > PeakBacklog) PeakBacklog = backlog;
-        var now = Lake.Now;
+        var now = Context.Now;
         // Rucio partitions a daemon's queue over all its threads (hash of the id modulo the thread count): each
         // thread takes its share of the backlog, at most a bulk, so the work spreads over every pod.
         var threadsRunning = 0;
@@ -107,7 +110,7 @@ public abstract class Daemon
             if (pod.MemoryLimit is { } idleLimit && pod.Memory > idleLimit)
             {
                 if (pod.Memory > PeakMemory) PeakMemory = pod.Memory;
-                Lake.Cluster.OomKill(pod, pod.Memory);
+                Cluster.OomKill(pod, pod.Memory);
                 continue;
             }
             // The CFS quota covers everything the container does: its idle loop (polling, heartbeats) comes out of
@@ -140,10 +143,10 @@ public abstract class Daemon
                         var memory = pod.Memory;
                         if (memory > PeakMemory) PeakMemory = memory;
                         pod.SawMemory(memory);
-                        Lake.Meter?.Took(pod, w.Units);
+                        Context.Meter?.Took(pod, w.Units);
                         if (pod.MemoryLimit is { } limit && memory > limit)
                         {
-                            Lake.Cluster.OomKill(pod, memory);
+                            Cluster.OomKill(pod, memory);
                             goto nextPod;
                         }
                     }
@@ -160,7 +163,7 @@ public abstract class Daemon
                         w.CpuLeft -= spend;
                         wall -= spend / rate;
                         cpu += spend;
-                        if (Lake.Meter is not null && w.CpuTotal > 0)
+                        if (Context.Meter is not null && w.CpuTotal > 0)
                         {
                             meteredUnits += spend / w.CpuTotal * w.Units;
                             meteredBulks += spend / w.CpuTotal;
@@ -170,7 +173,7 @@ public abstract class Daemon
                     {
                         Complete(w);
                         ItemsDone += w.Units;
-                        Lake.Meter?.Finished(pod, w.Units);
+                        Context.Meter?.Finished(pod, w.Units);
                         pod.Cache = Math.Min(Model.CacheMax, pod.Cache + w.Units * Model.CachePerItem);
                         w.Busy = false;
                         w.Items.Clear();
@@ -182,39 +185,36 @@ public abstract class Daemon
             }
             // This tick's CPU is spread over the period until the next one.
             pod.UseCpu(used / seconds, now);
-            Lake.Meter?.Ticked(pod, now, seconds, meteredUnits, meteredBulks);
+            Context.Meter?.Ticked(pod, now, seconds, meteredUnits, meteredBulks);
         nextPod:;
         }
     }
 }
 
-/// <summary>A daemon whose queue is a count of identical rows (messages, counter updates, tokens).</summary>
-public class CountingDaemon(LakeState lake, DaemonSpec spec) : Daemon(lake, spec)
+/// <summary>A daemon whose queue is a count of identical rows (messages, counter updates, logins): it folds them, nothing more.</summary>
+public sealed class CountingDaemon(DaemonSpec spec, LakeContext context, RowQueue rows) : Daemon(spec, context)
 {
-    private long _queued;
-
-    public override long Backlog => _queued;
-
-    public void Add(long rows) => _queued += rows;
+    public override long Backlog => rows.Count;
 
     protected override bool Take(Worker w, int bulk)
     {
-        if (_queued == 0) return false;
-        var n = bulk <= 0 ? _queued : Math.Min(bulk, _queued);
-        _queued -= n;
-        w.Units = n;
+        if (rows.Count == 0) return false;
+        w.Units = rows.Take(bulk);
         return true;
     }
 
     protected override void Complete(Worker w) { }
 
-    protected override void Return(Worker w) => _queued += w.Units;
+    protected override void Return(Worker w) => rows.Add(w.Units);
 }
 
-/// <summary>A daemon whose queue is a FIFO of work items; one entry is one item unless <see cref="UnitsOf"/> says otherwise.</summary>
-public abstract class QueueDaemon<T>(LakeState lake, DaemonSpec spec) : Daemon(lake, spec) where T : struct
+/// <summary>
+/// A daemon whose queue is a FIFO of work items kept by the catalog module it works on (as a Rucio daemon selects its
+/// rows from a table); one entry is one item unless <see cref="UnitsOf"/> says otherwise.
+/// </summary>
+public abstract class QueueDaemon<T>(DaemonSpec spec, LakeContext context, Queue<T> queue) : Daemon(spec, context) where T : struct
 {
-    protected readonly Queue<T> Queue = new();
+    protected readonly Queue<T> Queue = queue;
 
     // Items found not ready wait here until the next tick, so one tick looks at each of them once, not once per thread.
     private readonly List<T> _deferred = [];
@@ -233,8 +233,6 @@ public abstract class QueueDaemon<T>(LakeState lake, DaemonSpec spec) : Daemon(l
         foreach (var item in _deferred) Queue.Enqueue(item);
         _deferred.Clear();
     }
-
-    public void Enqueue(T item) => Queue.Enqueue(item);
 
     protected virtual long UnitsOf(T item) => 1;
 

@@ -7,7 +7,7 @@ namespace FdrHarness.Lake.Daemons;
 /// rucio-server: its load is the harness's own API calls (file registrations, rules, lifetimes, noise uploads); a
 /// call takes effect when a server pod has processed it, so a server outage delays the whole rehearsal.
 /// </summary>
-public sealed class RucioServer(LakeState lake, DaemonSpec spec) : QueueDaemon<ApiCall>(lake, spec)
+public sealed class RucioServer(DaemonSpec spec, LakeContext context) : QueueDaemon<ApiCall>(spec, context, new Queue<ApiCall>())
 {
     internal PlanDriver? Workload { get; set; }
 
@@ -16,7 +16,7 @@ public sealed class RucioServer(LakeState lake, DaemonSpec spec) : QueueDaemon<A
     public void Call(ApiCall call)
     {
         Calls++;
-        Enqueue(call);
+        Queue.Enqueue(call);
     }
 
     protected override void Apply(ApiCall call) => Workload!.Apply(call);

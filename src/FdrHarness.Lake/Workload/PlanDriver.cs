@@ -4,7 +4,7 @@ using FdrHarness.Core.Rucio;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Lake.Catalog;
 using FdrHarness.Lake.Chaos;
-using FdrHarness.Lake.Deletion;
+using FdrHarness.Lake.Daemons;
 
 namespace FdrHarness.Lake.Workload;
 
@@ -13,9 +13,16 @@ namespace FdrHarness.Lake.Workload;
 /// (they take effect when a server pod has processed them) and chaos firings on the cluster, RSEs and links. The
 /// plan is pulled one instant at a time, so a million files are never queued at once.
 /// </summary>
-internal sealed class PlanDriver(LakeState lake, RunPlan plan, ChaosEngine chaos)
+internal sealed class PlanDriver(LakeParts lake, RunPlan plan, ChaosEngine chaos)
 {
-    private readonly Rule?[] _rules = new Rule?[plan.RuleCount];
+    private readonly LakeContext _context = lake.Context;
+    private readonly Dids _dids = lake.Dids;
+    private readonly Rses _rses = lake.Rses;
+    private readonly Replicas _replicas = lake.Replicas;
+    private readonly Rules _rules = lake.Rules;
+    private readonly RucioServer _server = lake.Server;
+
+    private readonly Rule?[] _planned = new Rule?[plan.RuleCount];
     private readonly Dictionary<string, RseExpression> _toRse = new(StringComparer.Ordinal);
     private IEnumerator<PlannedOperation>? _operations;
     private bool _more;
@@ -24,11 +31,11 @@ internal sealed class PlanDriver(LakeState lake, RunPlan plan, ChaosEngine chaos
     {
         _operations = plan.Operations().GetEnumerator();
         _more = _operations.MoveNext();
-        if (_more) lake.Queue.Schedule(Ms(_operations.Current.At), Pump);
+        if (_more) _context.Queue.Schedule(Ms(_operations.Current.At), Pump);
         // The harness logs in once an hour per account (the auth server's load).
-        var accounts = lake.Experiments.Length;
+        var accounts = _dids.Experiments.Length;
         for (long t = 0; t < (long)plan.Duration.TotalMilliseconds; t += 3_600_000)
-            lake.Queue.Schedule(t, () => lake.Auth.Add(accounts));
+            _context.Queue.Schedule(t, () => lake.Logins.Add(accounts));
     }
 
     private static long Ms(TimeSpan t) => (long)t.TotalMilliseconds;
@@ -36,13 +43,13 @@ internal sealed class PlanDriver(LakeState lake, RunPlan plan, ChaosEngine chaos
     /// <summary>Carries out every operation of this instant, then waits for the next one.</summary>
     private void Pump()
     {
-        var now = lake.Now;
+        var now = _context.Now;
         while (_more && Ms(_operations!.Current.At) <= now)
         {
             Execute(_operations.Current);
             _more = _operations.MoveNext();
         }
-        if (_more) lake.Queue.Schedule(Ms(_operations!.Current.At), Pump);
+        if (_more) _context.Queue.Schedule(Ms(_operations!.Current.At), Pump);
         else _operations!.Dispose();
     }
 
@@ -51,19 +58,19 @@ internal sealed class PlanDriver(LakeState lake, RunPlan plan, ChaosEngine chaos
         switch (operation)
         {
             case InjectFiles inject:
-                for (var i = 0; i < inject.Files.Count; i++) lake.Server.Call(new ApiCall(ApiCallKind.RegisterFile, inject, i));
+                for (var i = 0; i < inject.Files.Count; i++) _server.Call(new ApiCall(ApiCallKind.RegisterFile, inject, i));
                 break;
             case NoiseRound noise:
-                for (var i = 0; i < noise.Files.Count; i++) lake.Server.Call(new ApiCall(ApiCallKind.NoiseUpload, noise, i));
+                for (var i = 0; i < noise.Files.Count; i++) _server.Call(new ApiCall(ApiCallKind.NoiseUpload, noise, i));
                 break;
             case AddRule:
-                lake.Server.Call(new ApiCall(ApiCallKind.AddRule, operation, 0));
+                _server.Call(new ApiCall(ApiCallKind.AddRule, operation, 0));
                 break;
             case SetRuleLifetime:
-                lake.Server.Call(new ApiCall(ApiCallKind.SetRuleLifetime, operation, 0));
+                _server.Call(new ApiCall(ApiCallKind.SetRuleLifetime, operation, 0));
                 break;
             case SetDidLifetime:
-                lake.Server.Call(new ApiCall(ApiCallKind.SetDidLifetime, operation, 0));
+                _server.Call(new ApiCall(ApiCallKind.SetDidLifetime, operation, 0));
                 break;
             case ChaosFiring firing:
                 chaos.Fire(firing);
@@ -83,16 +90,16 @@ internal sealed class PlanDriver(LakeState lake, RunPlan plan, ChaosEngine chaos
             case ApiCallKind.SetRuleLifetime: ExpireRule((SetRuleLifetime)call.Operation); break;
             case ApiCallKind.SetDidLifetime:
                 var lifetime = (SetDidLifetime)call.Operation;
-                lake.Undertaker.Expire(DatasetId(lifetime.Did), lake.Now + Ms(lifetime.Lifetime));
+                _dids.ExpireAt(DatasetId(lifetime.Did), _context.Now + Ms(lifetime.Lifetime));
                 break;
         }
     }
 
-    private int DatasetId(PlannedDid did) => lake.Experiments[did.Experiment].DatasetOffset + (int)did.Index;
+    private int DatasetId(PlannedDid did) => _dids.Experiments[did.Experiment].DatasetOffset + (int)did.Index;
 
     private int DidId(PlannedDid did, out DidKind kind)
     {
-        var e = lake.Experiments[did.Experiment];
+        var e = _dids.Experiments[did.Experiment];
         kind = did.Kind;
         return did.Kind switch
         {
@@ -107,30 +114,32 @@ internal sealed class PlanDriver(LakeState lake, RunPlan plan, ChaosEngine chaos
     /// <summary>POST /replicas: the file's replica on the first RSE with room and write access, from its dataset's choice on.</summary>
     private void RegisterFile(in PlannedFile planned)
     {
-        var files = lake.Files;
-        var e = lake.Experiments[planned.Experiment];
+        var files = _dids.Files;
+        var e = _dids.Experiments[planned.Experiment];
         var file = e.FileOffset + (int)planned.File.Index;
         files.Bytes[file] = planned.File.Bytes;
         files.Adler[file] = planned.File.Adler32;
         var dataset = e.DatasetOffset + (int)planned.Dataset;
-        var ds = lake.Datasets;
-        if (ds.FilesRegistered[dataset] == 0) CreateDataset(dataset);
+        var ds = _dids.Datasets;
+        if (ds.FilesRegistered[dataset] == 0) _dids.CreateDataset(dataset);
         ds.FilesRegistered[dataset]++;
 
         var rse = WriteRse(e, planned.WriteRseStart, planned.File.Bytes);
         if (rse < 0)
         {
             files.State[file] = FileState.Refused;
-            lake.Counters.FilesRefused++;
-            if (lake.InPart(file)) lake.Part.FilesRefused++;
-            lake.Counters.QuotaRefusals++;
+            _context.Counters.FilesRefused++;
+            if (_dids.InPart(file)) _context.Part.FilesRefused++;
+            _context.Counters.QuotaRefusals++;
             return;
         }
         files.State[file] = FileState.Present;
-        var replica = lake.Replicas.Add(files, file, (byte)rse, ReplicaState.Available, primary: true);
-        lake.ReplicaArrived(replica);
-        lake.Counters.FilesInjected++;
-        if (lake.InPart(file)) lake.Part.FilesInjected++;
+        var replica = _replicas.Add(file, (byte)rse, ReplicaState.Available, primary: true);
+        _replicas.Arrived(replica);
+        // The upload attaches the file to its dataset: Rucio queues the dataset for the judge-evaluator (updated_dids).
+        _rules.Attached(_dids.DatasetOfFile(file));
+        _context.Counters.FilesInjected++;
+        if (_dids.InPart(file)) _context.Part.FilesInjected++;
     }
 
     private int WriteRse(ExperimentInfo e, int start, long bytes)
@@ -139,22 +148,9 @@ internal sealed class PlanDriver(LakeState lake, RunPlan plan, ChaosEngine chaos
         for (var k = 0; k < c.Length; k++)
         {
             var rse = c[(start + k) % c.Length];
-            if (lake.Rses[rse].Fits(bytes) && lake.Rses[rse].Write) return rse;
+            if (_rses[rse].Fits(bytes) && _rses[rse].Write) return rse;
         }
         return -1;
-    }
-
-    private void CreateDataset(int dataset)
-    {
-        var e = lake.Experiments[lake.Datasets.Experiment[dataset]];
-        lake.Transmogrifier.Add(1);
-        lake.Emit(new HermesEvent { EventType = "CREATE_DTS", CreatedAt = lake.UtcNow, Scope = e.Scope, Name = lake.DatasetName(dataset), Account = e.Account });
-        if (e.DatasetsPerContainer > 0 && (dataset - e.DatasetOffset) % e.DatasetsPerContainer == 0)
-        {
-            var container = e.ContainerOffset + (dataset - e.DatasetOffset) / e.DatasetsPerContainer;
-            lake.Transmogrifier.Add(1);
-            lake.Emit(new HermesEvent { EventType = "CREATE_CNT", CreatedAt = lake.UtcNow, Scope = e.Scope, Name = lake.ContainerName(container), Account = e.Account });
-        }
     }
 
     // --- rules ---
@@ -163,16 +159,16 @@ internal sealed class PlanDriver(LakeState lake, RunPlan plan, ChaosEngine chaos
     private void CreateRule(AddRule add)
     {
         var did = DidId(add.Did, out var kind);
-        if (kind == DidKind.Dataset && lake.Datasets.Erased[did]) return;
+        if (kind == DidKind.Dataset && _dids.Datasets.Erased[did]) return;
         Rule? replaces = null;
-        if (add.Replaces is { } r && (replaces = _rules[r]) is null or { State: RuleState.Removed }) return;
-        _rules[add.Rule] = lake.CreateRule(add.Phase, add.Spec, kind, did, replaces);
+        if (add.Replaces is { } r && (replaces = _planned[r]) is null or { State: RuleState.Removed }) return;
+        _planned[add.Rule] = _rules.Create(add.Phase, add.Spec, kind, did, replaces);
     }
 
     private void ExpireRule(SetRuleLifetime set)
     {
-        if (_rules[set.Rule] is not { } rule) return;
-        lake.ExpireRuleAt(rule, lake.Now + (set.Lifetime is { } l ? Ms(l) : 0));
+        if (_planned[set.Rule] is not { } rule) return;
+        _rules.ExpireAt(rule, _context.Now + (set.Lifetime is { } l ? Ms(l) : 0));
     }
 
     // --- noise ---
@@ -181,27 +177,27 @@ internal sealed class PlanDriver(LakeState lake, RunPlan plan, ChaosEngine chaos
     private void NoiseUpload(ApiCall call)
     {
         var noise = ((NoiseRound)call.Operation).Files[call.Item];
-        var src = lake.RseId(noise.Source);
-        var file = lake.NoiseFileOffset + (int)noise.Index;
-        var files = lake.Files;
+        var src = _rses.Id(noise.Source);
+        var file = _dids.NoiseFileOffset + (int)noise.Index;
+        var files = _dids.Files;
         files.Bytes[file] = noise.Bytes;
         files.Adler[file] = noise.Adler32;
-        if (!lake.Rses[src].Fits(noise.Bytes) || !lake.Rses[src].Write)
+        if (!_rses[src].Fits(noise.Bytes) || !_rses[src].Write)
         {
             files.State[file] = FileState.Refused;
-            lake.Counters.FilesRefused++;
-            if (lake.InPart(file)) lake.Part.FilesRefused++;
-            lake.Counters.QuotaRefusals++;
+            _context.Counters.FilesRefused++;
+            if (_dids.InPart(file)) _context.Part.FilesRefused++;
+            _context.Counters.QuotaRefusals++;
             return;
         }
         files.State[file] = FileState.Present;
-        var replica = lake.Replicas.Add(files, file, src, ReplicaState.Available, primary: true);
-        lake.ReplicaArrived(replica);
-        lake.Counters.FilesInjected++;
-        if (lake.InPart(file)) lake.Part.FilesInjected++;
-        lake.Transmogrifier.Add(1);
-        lake.Undertaker.Expire(Undertaker.EncodeFile(file), lake.Now + Ms(plan.Noise.PhaseOf(noise.Index).Lifetime));
-        lake.Server.Call(call with { Kind = ApiCallKind.NoiseRule });
+        var replica = _replicas.Add(file, src, ReplicaState.Available, primary: true);
+        _replicas.Arrived(replica);
+        _context.Counters.FilesInjected++;
+        if (_dids.InPart(file)) _context.Part.FilesInjected++;
+        _dids.NewDids.Add(1);
+        _dids.ExpireAt(Dids.EncodeFile(file), _context.Now + Ms(plan.Noise.PhaseOf(noise.Index).Lifetime));
+        _server.Call(call with { Kind = ApiCallKind.NoiseRule });
     }
 
     /// <summary>The noise file's one-copy rule to its destination, with the phase's lifetime.</summary>
@@ -218,7 +214,7 @@ internal sealed class PlanDriver(LakeState lake, RunPlan plan, ChaosEngine chaos
             Grouping = RuleGrouping.None,
             Lifetime = spec.Lifetime,
         };
-        lake.CreateRule(round.Phase, rule, DidKind.File, lake.NoiseFileOffset + (int)noise.Index, null);
+        _rules.Create(round.Phase, rule, DidKind.File, _dids.NoiseFileOffset + (int)noise.Index, null);
     }
 }
 

@@ -1,56 +1,109 @@
 using FdrHarness.Core.Observations;
 using FdrHarness.Core.Scenarios.Model;
-using FdrHarness.Lake.Catalog;
 
-namespace FdrHarness.Lake;
+namespace FdrHarness.Lake.Catalog;
 
-// What Rucio's core does to rules, locks, replicas and requests, called by the daemons that own each step.
-public sealed partial class LakeState
+/// <summary>
+/// Replication rules and their replica locks, as Rucio's core/rule.py and core/lock.py: a rule's creation, its
+/// evaluation into locks, replicas and transfer requests, its locks' outcomes, its repair, its expiry and removal.
+/// Each step is called by the daemon that owns it, from the queues kept here (rules to inject, to evaluate, stuck,
+/// expiring). Rules create requests, and a request reads its lock and rule: <see cref="Requests"/> is made here.
+/// </summary>
+public sealed class Rules
 {
-    private static readonly ulong PickRse = Key("rule-rse"), PickSource = Key("source");
+    private static readonly ulong PickRse = LakeContext.Key("rule-rse");
 
-    public Rule CreateRule(int phase, RuleSpec spec, DidKind kind, int did, Rule? replaces)
+    private readonly LakeContext _context;
+    private readonly Dids _dids;
+    private readonly Rses _rses;
+    private readonly Replicas _replicas;
+    private readonly List<Rule> _rules = [];
+
+    /// <summary>Rules by DID (kind, id) in creation order: the undertaker removes them with their DID.</summary>
+    private readonly Dictionary<(DidKind, int), List<Rule>> _rulesOfDid = [];
+    /// <summary>Extra locks waiting on a replica another rule is already copying there.</summary>
+    private readonly Dictionary<int, List<int>> _waitingLocks = [];
+    /// <summary>The lock whose request is copying a replica (the first lock made for it).</summary>
+    private readonly Dictionary<int, int> _replicaOwner = [];
+
+    internal Rules(LakeContext context, Dids dids, Rses rses, Replicas replicas)
     {
-        var id = Rules.Count;
+        _context = context;
+        _dids = dids;
+        _rses = rses;
+        _replicas = replicas;
+        Requests = new Requests(context, dids, rses, replicas, this);
+    }
+
+    public Requests Requests { get; }
+    public LockTable Locks { get; } = new();
+    public IReadOnlyList<Rule> All => _rules;
+    public Rule this[int id] => _rules[id];
+
+    /// <summary>Rules created with asynchronous=true: the judge-injector's queue.</summary>
+    public Queue<int> ToInject { get; } = new();
+    /// <summary>The judge-evaluator's queue: new rules as their id, DIDs files were attached to as -(dataset + 1) (updated_dids).</summary>
+    public Queue<int> ToEvaluate { get; } = new();
+    /// <summary>Rules that became STUCK: the judge-repairer's queue.</summary>
+    public Queue<int> Stuck { get; } = new();
+    /// <summary>Rules with a lifetime, by when it runs out: the judge-cleaner's.</summary>
+    public PriorityQueue<int, (long At, int Rule)> Expiries { get; } = new();
+
+    /// <summary>An upload attached a file to its dataset: Rucio queues the dataset for the judge-evaluator (updated_dids).</summary>
+    public void Attached(int dataset) => ToEvaluate.Enqueue(-(dataset + 1));
+
+    public Rule Create(int phase, RuleSpec spec, DidKind kind, int did, Rule? replaces)
+    {
+        var now = _context.Now;
+        var id = _rules.Count;
         var rule = new Rule
         {
             Id = id,
-            IdHex = Hex32("rule", id),
+            IdHex = _context.Hex32("rule", id),
             Kind = kind,
             Did = did,
             Copies = Math.Max(1, spec.Copies),
-            Candidates = Select(spec.RseExpression),
-            Sources = spec.SourceReplicaExpression is { } s ? Select(s) : null,
+            Candidates = _rses.Select(spec.RseExpression),
+            Sources = spec.SourceReplicaExpression is { } s ? _rses.Select(s) : null,
             Activity = spec.Activity,
             Notify = spec.Notify,
             Grouping = spec.Grouping,
             Phase = phase,
             Replaces = replaces,
-            CreatedAt = Now,
+            CreatedAt = now,
             State = spec.Asynchronous ? RuleState.Inject : RuleState.Replicating,
         };
-        if (spec.Lifetime is { } lifetime) ExpireRuleAt(rule, Now + (long)lifetime.TotalMilliseconds);
-        Rules.Add(rule);
-        if (!RulesOfDid.TryGetValue((kind, did), out var list)) RulesOfDid[(kind, did)] = list = [];
+        if (spec.Lifetime is { } lifetime) ExpireAt(rule, now + (long)lifetime.TotalMilliseconds);
+        _rules.Add(rule);
+        if (!_rulesOfDid.TryGetValue((kind, did), out var list)) _rulesOfDid[(kind, did)] = list = [];
         list.Add(rule);
-        Counters.RulesCreated++;
-        if (spec.Asynchronous) Injector.Enqueue(id);
-        else Evaluator.Enqueue(id);
+        _context.Counters.RulesCreated++;
+        if (spec.Asynchronous) ToInject.Enqueue(id);
+        else ToEvaluate.Enqueue(id);
         return rule;
     }
 
-    public void ExpireRuleAt(Rule rule, long at)
+    public void ExpireAt(Rule rule, long at)
     {
         if (rule.State == RuleState.Removed || at >= rule.ExpiresAt) return;
         rule.ExpiresAt = at;
-        Cleaner.Expire(rule.Id, at);
+        Expiries.Enqueue(rule.Id, (at, rule.Id));
+    }
+
+    /// <summary>The judge-injector's work: an asynchronous rule goes to the evaluator.</summary>
+    public void Inject(int id)
+    {
+        var rule = _rules[id];
+        if (rule.State != RuleState.Inject) return;
+        rule.State = RuleState.Replicating;
+        ToEvaluate.Enqueue(id);
     }
 
     /// <summary>
     /// The judge-evaluator's work on a new rule: place its copies (per dataset with grouping DATASET, per file with
     /// NONE, once with ALL), lock existing replicas, create COPYING replicas and QUEUED requests for the missing ones.
     /// </summary>
-    public void EvaluateRule(Rule rule)
+    public void Evaluate(Rule rule)
     {
         if (rule.State is RuleState.Removed) return;
         rule.State = RuleState.Replicating;
@@ -60,7 +113,7 @@ public sealed partial class LakeState
         // finds enough targets again.
         var writable = 0;
         foreach (var rse in rule.Candidates)
-            if (Rses[rse].Write) writable++;
+            if (_rses[rse].Write) writable++;
         rule.Unplaced = writable < rule.Copies;
         if (rule.Unplaced)
         {
@@ -68,13 +121,14 @@ public sealed partial class LakeState
             MarkStuck(rule);
             return;
         }
-        var ranges = FileRanges(rule.Kind, rule.Did).ToArray();
+        var files = _dids.Files;
+        var ranges = _dids.FileRanges(rule.Kind, rule.Did).ToArray();
         if (rule.Kind == DidKind.Container && ranges.Length > 0)
         {
-            rule.FirstDataset = DatasetOfFile(ranges[0].First);
+            rule.FirstDataset = _dids.DatasetOfFile(ranges[0].First);
             rule.PendingPerDataset = new int[ranges.Length];
         }
-        Span<byte> chosen = stackalloc byte[Rses.Length];
+        Span<byte> chosen = stackalloc byte[_rses.Count];
         var groupKey = -1L;
         var copies = 0;
         for (var g = 0; g < ranges.Length; g++)
@@ -82,16 +136,16 @@ public sealed partial class LakeState
             var (first, count) = ranges[g];
             for (var f = first; f < first + count; f++)
             {
-                if (Files.State[f] != FileState.Present) continue;
+                if (files.State[f] != FileState.Present) continue;
                 var key = rule.Grouping switch { RuleGrouping.All => 0, RuleGrouping.Dataset => g, _ => f };
                 if (key != groupKey)
                 {
                     groupKey = key;
-                    copies = Place(rule, key, f, rule.Grouping == RuleGrouping.None ? Files.Bytes[f] : 0, chosen);
+                    copies = Place(rule, key, f, rule.Grouping == RuleGrouping.None ? files.Bytes[f] : 0, chosen);
                 }
                 if (copies < rule.Copies)
                 {
-                    Counters.QuotaRefusals += rule.Copies - copies;
+                    _context.Counters.QuotaRefusals += rule.Copies - copies;
                     rule.Missing += rule.Copies - copies;
                 }
                 for (var c = 0; c < copies; c++) AddLock(rule, f, chosen[c], g);
@@ -102,15 +156,15 @@ public sealed partial class LakeState
         if (rule.PendingPerDataset is { } done && WantsDatasetLocks(rule))
             for (var slot = 0; slot < done.Length; slot++)
                 if (done[slot] == 0 && FirstLockOfDataset(rule, rule.FirstDataset + slot) is var l && l >= 0)
-                    EmitRuleEvent("DATASETLOCK_OK", rule, DidKind.Dataset, rule.FirstDataset + slot, Rses[Locks.Rse[l]].Name);
+                    EmitRuleEvent("DATASETLOCK_OK", rule, DidKind.Dataset, rule.FirstDataset + slot, _rses[Locks.Rse[l]].Name);
         if (rule.Missing > 0) MarkStuck(rule);
-        CheckRule(rule);
+        Check(rule);
     }
 
     private int FirstLockOfDataset(Rule rule, int dataset)
     {
         for (var l = rule.LockStart; l < rule.LockStart + rule.LockCount; l++)
-            if (DatasetOfFile(Locks.File[l]) == dataset) return l;
+            if (_dids.DatasetOfFile(Locks.File[l]) == dataset) return l;
         return -1;
     }
 
@@ -119,13 +173,13 @@ public sealed partial class LakeState
     {
         var n = 0;
         foreach (var rse in rule.Candidates)
-            if (n < rule.Copies && Rses[rse].Write && Replicas.Find(Files, file, rse) >= 0) chosen[n++] = rse;
-        var start = (int)(Pick(PickRse, rule.Id, group) % (ulong)Math.Max(1, rule.Candidates.Length));
+            if (n < rule.Copies && _rses[rse].Write && _replicas.Find(file, rse) >= 0) chosen[n++] = rse;
+        var start = (int)(_context.Pick(PickRse, rule.Id, group) % (ulong)Math.Max(1, rule.Candidates.Length));
         for (var k = 0; k < rule.Candidates.Length && n < rule.Copies; k++)
         {
             var rse = rule.Candidates[(start + k) % rule.Candidates.Length];
-            if (!Rses[rse].Write || chosen[..n].Contains(rse)) continue;
-            if (!Rses[rse].Fits(Math.Max(bytes, Files.Bytes[file]))) continue;
+            if (!_rses[rse].Write || chosen[..n].Contains(rse)) continue;
+            if (!_rses[rse].Fits(Math.Max(bytes, _dids.Files.Bytes[file]))) continue;
             chosen[n++] = rse;
         }
         return n;
@@ -133,30 +187,31 @@ public sealed partial class LakeState
 
     private void AddLock(Rule rule, int file, byte rse, int datasetSlot)
     {
-        var replica = Replicas.Find(Files, file, rse);
+        var replicas = _replicas.Table;
+        var replica = _replicas.Find(file, rse);
         if (replica < 0)
         {
-            if (!Rses[rse].Fits(Files.Bytes[file]))
+            if (!_rses[rse].Fits(_dids.Files.Bytes[file]))
             {
-                Counters.QuotaRefusals++;
+                _context.Counters.QuotaRefusals++;
                 rule.Missing++;
                 return;
             }
-            replica = Replicas.Add(Files, file, rse, ReplicaState.Copying);
-            Rses[rse].Reserved += Files.Bytes[file];
+            replica = _replicas.Add(file, rse, ReplicaState.Copying);
+            _rses[rse].Reserved += _dids.Files.Bytes[file];
         }
         var lockId = Locks.Add(rule.Id, file, rse, replica);
-        Replicas.Locks[replica]++;
-        Replicas.Tombstone[replica] = long.MaxValue;
+        replicas.Locks[replica]++;
+        replicas.Tombstone[replica] = long.MaxValue;
         if (rule.PendingPerDataset is { } pending) pending[datasetSlot]++;
-        if (Replicas.State[replica] == ReplicaState.Available)
+        if (replicas.State[replica] == ReplicaState.Available)
         {
             LockOk(rule, lockId, notify: false);
         }
-        else if (FindActiveRequestFor(replica) is { } other && other != lockId)
+        else if (_replicaOwner.TryGetValue(replica, out var other) && other != lockId)
         {
             // Another rule is already copying this replica: wait for it.
-            if (!WaitingLocks.TryGetValue(replica, out var waiting)) WaitingLocks[replica] = waiting = [];
+            if (!_waitingLocks.TryGetValue(replica, out var waiting)) _waitingLocks[replica] = waiting = [];
             waiting.Add(lockId);
         }
         else
@@ -165,79 +220,28 @@ public sealed partial class LakeState
         }
     }
 
-    private int? FindActiveRequestFor(int replica)
+    /// <summary>A new request for a lock; the lock's request now copies the replica.</summary>
+    private void QueueRequest(int lockId, byte retry, int previous)
     {
-        // The first lock made for a copying replica owns its request.
-        return _replicaOwner.TryGetValue(replica, out var l) ? l : null;
-    }
-
-    private readonly Dictionary<int, int> _replicaOwner = [];
-
-    public void QueueRequest(int lockId, byte retry, int previous)
-    {
-        var request = Requests.Add(lockId, retry, previous, Now);
-        Locks.Request[lockId] = request;
+        Requests.Queue(lockId, retry, previous);
         Locks.State[lockId] = LockState.Replicating;
         _replicaOwner[Locks.Replica[lockId]] = lockId;
-        Counters.TransfersQueued++;
-        Submitter.Enqueue(request);
-        var rule = Rules[Locks.Rule[lockId]];
-        var file = Locks.File[lockId];
-        var e = ExperimentOfFile(file);
-        Emit(new HermesEvent
-        {
-            EventType = EventTypes.TransferQueued,
-            CreatedAt = UtcNow,
-            Scope = e.Scope,
-            Name = FileName(file),
-            DstRse = Rses[Locks.Rse[lockId]].Name,
-            RequestId = Hex32("request", request),
-            PreviousRequestId = previous >= 0 ? Hex32("request", previous) : null,
-            RuleId = rule.IdHex,
-            Activity = rule.Activity,
-            Bytes = Files.Bytes[file],
-            ChecksumAdler = AdlerHex(file),
-            RetryCount = retry,
-            State = "QUEUED",
-            Account = e.Account,
-        });
     }
 
-    /// <summary>A source for a request: an available, readable replica allowed by the rule's source expression.</summary>
-    public int ChooseSource(int request)
-    {
-        var lockId = Requests.Lock[request];
-        var file = Locks.File[lockId];
-        var dst = Locks.Rse[lockId];
-        var sources = Rules[Locks.Rule[lockId]].Sources;
-        Span<byte> found = stackalloc byte[Rses.Length];
-        var n = 0;
-        for (var r = Files.FirstReplica[file]; r >= 0; r = Replicas.Next[r])
-        {
-            var rse = Replicas.Rse[r];
-            if (Replicas.State[r] != ReplicaState.Available || rse == dst || !Rses[rse].Read) continue;
-            if (sources is not null && Array.IndexOf(sources, rse) < 0) continue;
-            found[n++] = rse;
-        }
-        if (n == 0) return -1;
-        found[..n].Sort();
-        return found[(int)(Pick(PickSource, request) % (ulong)n)];
-    }
-
-    public void LockOk(Rule rule, int lockId, bool notify = true)
+    private void LockOk(Rule rule, int lockId, bool notify = true)
     {
         Locks.State[lockId] = LockState.Ok;
         rule.LocksOk++;
         if (rule.PendingPerDataset is { } pending)
         {
-            var slot = DatasetOfFile(Locks.File[lockId]) - rule.FirstDataset;
+            var slot = _dids.DatasetOfFile(Locks.File[lockId]) - rule.FirstDataset;
             if (--pending[slot] == 0 && notify && WantsDatasetLocks(rule))
-                EmitRuleEvent("DATASETLOCK_OK", rule, DidKind.Dataset, rule.FirstDataset + slot, Rses[Locks.Rse[lockId]].Name);
+                EmitRuleEvent("DATASETLOCK_OK", rule, DidKind.Dataset, rule.FirstDataset + slot, _rses[Locks.Rse[lockId]].Name);
         }
-        if (notify) CheckRule(rule);
+        if (notify) Check(rule);
     }
 
-    public void LockStuck(Rule rule, int lockId)
+    private void LockStuck(Rule rule, int lockId)
     {
         Locks.State[lockId] = LockState.Stuck;
         rule.LocksStuck++;
@@ -248,12 +252,12 @@ public sealed partial class LakeState
     {
         if (rule.State is RuleState.Stuck or RuleState.Removed) return;
         rule.State = RuleState.Stuck;
-        rule.StuckSince = Now;
-        Repairer.Enqueue(rule.Id);
+        rule.StuckSince = _context.Now;
+        Stuck.Enqueue(rule.Id);
     }
 
     /// <summary>Rule OK once every lock is OK (checked lock by lock, so a rule is never OK over a lock that is not).</summary>
-    public void CheckRule(Rule rule)
+    private void Check(Rule rule)
     {
         if (rule.State is RuleState.Removed or RuleState.Ok or RuleState.Inject) return;
         if (rule.Notify == NotifyMode.P && rule.LockCount > 0)
@@ -269,67 +273,81 @@ public sealed partial class LakeState
         for (var l = rule.LockStart; l < rule.LockStart + rule.LockCount; l++)
             if (Locks.State[l] != LockState.Ok)
             {
-                Counters.RulesOkWithLockNotOk++;
+                _context.Counters.RulesOkWithLockNotOk++;
                 return;
             }
         rule.State = RuleState.Ok;
         if (rule.PendingPerDataset is null && rule.Kind == DidKind.Dataset && WantsDatasetLocks(rule) && rule.LockCount > 0)
-            EmitRuleEvent("DATASETLOCK_OK", rule, DidKind.Dataset, rule.Did, Rses[Locks.Rse[rule.LockStart]].Name);
+            EmitRuleEvent("DATASETLOCK_OK", rule, DidKind.Dataset, rule.Did, _rses[Locks.Rse[rule.LockStart]].Name);
         if (rule.Notify != NotifyMode.N) EmitRuleEvent("RULE_OK", rule, rule.Kind, rule.Did, null);
         // A QoS transition: the old rule goes once the new one is OK (soft delete, the cleaner removes it).
-        if (rule.Replaces is { } old) ExpireRuleAt(old, Now);
+        if (rule.Replaces is { } old) ExpireAt(old, _context.Now);
     }
 
     /// <summary>RULE_OK for notify Y, C and P; DATASETLOCK_OK for C and P; RULE_PROGRESS for P.</summary>
     private static bool WantsDatasetLocks(Rule rule) => rule.Notify is NotifyMode.C or NotifyMode.P;
 
     private void EmitRuleEvent(string type, Rule rule, DidKind kind, int did, string? rse, double? progress = null) =>
-        Emit(new HermesEvent
+        _context.Emit(new HermesEvent
         {
             EventType = type,
-            CreatedAt = UtcNow,
-            Scope = DidScope(kind, did),
-            Name = DidName(kind, did),
+            CreatedAt = _context.UtcNow,
+            Scope = _dids.DidScope(kind, did),
+            Name = _dids.DidName(kind, did),
             RuleId = rule.IdHex,
             Rse = rse,
             Progress = progress,
         });
 
+    /// <summary>The judge-cleaner's work: a rule whose lifetime ran out is removed.</summary>
+    public void RemoveIfExpired(int id)
+    {
+        var rule = _rules[id];
+        if (rule.ExpiresAt <= _context.Now) Remove(rule);
+    }
+
+    /// <summary>The undertaker's work on a DID it erases: its rules go.</summary>
+    public void RemoveRulesOf(DidKind kind, int did)
+    {
+        if (_rulesOfDid.TryGetValue((kind, did), out var rules))
+            foreach (var rule in rules) Remove(rule);
+    }
+
     /// <summary>
     /// Removes a rule (judge-cleaner on expiry, undertaker with its DID): its locks go, queued requests are
     /// cancelled, and replicas left without locks get a tombstone for the reaper (uploads keep theirs unless erased).
     /// </summary>
-    public void RemoveRule(Rule rule)
+    private void Remove(Rule rule)
     {
         if (rule.State == RuleState.Removed) return;
         rule.State = RuleState.Removed;
+        var replicas = _replicas.Table;
         for (var l = rule.LockStart; l < rule.LockStart + rule.LockCount; l++)
         {
             if (Locks.State[l] == LockState.Removed) continue;
             var replica = Locks.Replica[l];
-            Replicas.Locks[replica]--;
+            replicas.Locks[replica]--;
             var request = Locks.Request[l];
             var wasStuck = Locks.State[l] == LockState.Stuck;
             Locks.State[l] = LockState.Removed;
-            if (request >= 0 && Requests.State[request] == RequestState.Queued)
+            if (request >= 0 && Requests.Cancel(request))
             {
-                Requests.State[request] = RequestState.Cancelled;
-                Counters.TransfersCancelled++;
                 HandOverOrDrop(replica, l);
             }
             else if (wasStuck)
             {
                 HandOverOrDrop(replica, l);
             }
-            if (Replicas.Locks[replica] == 0 && Replicas.State[replica] == ReplicaState.Available && !Replicas.Primary[replica])
-                Tombstone(replica);
+            if (replicas.Locks[replica] == 0 && replicas.State[replica] == ReplicaState.Available && !replicas.Primary[replica])
+                _replicas.Tombstone(replica);
         }
     }
 
     /// <summary>A cancelled request's replica: another waiting lock takes it over, or the COPYING replica is dropped.</summary>
     private void HandOverOrDrop(int replica, int lockId)
     {
-        if (WaitingLocks.TryGetValue(replica, out var waiting))
+        var replicas = _replicas.Table;
+        if (_waitingLocks.TryGetValue(replica, out var waiting))
         {
             while (waiting.Count > 0)
             {
@@ -339,16 +357,16 @@ public sealed partial class LakeState
                 QueueRequest(next, 0, -1);
                 return;
             }
-            WaitingLocks.Remove(replica);
+            _waitingLocks.Remove(replica);
         }
-        if (Replicas.State[replica] == ReplicaState.Copying && Replicas.Locks[replica] == 0)
+        if (replicas.State[replica] == ReplicaState.Copying && replicas.Locks[replica] == 0)
         {
-            var file = Replicas.File[replica];
-            Replicas.State[replica] = ReplicaState.Deleted;
-            Rses[Replicas.Rse[replica]].Reserved -= Files.Bytes[file];
+            var file = replicas.File[replica];
+            replicas.State[replica] = ReplicaState.Deleted;
+            _rses[replicas.Rse[replica]].Reserved -= _dids.Files.Bytes[file];
             _replicaOwner.Remove(replica);
             // The copy that was the file's last hope (its source reaped meanwhile): the file is gone.
-            if (Files.State[file] == FileState.Present && !HasLiveReplica(file)) Files.State[file] = FileState.Deleted;
+            if (_dids.Files.State[file] == FileState.Present && !_replicas.HasLiveReplica(file)) _dids.Files.State[file] = FileState.Deleted;
         }
         else if (_replicaOwner.TryGetValue(replica, out var owner) && owner == lockId)
         {
@@ -356,41 +374,36 @@ public sealed partial class LakeState
         }
     }
 
-    public void Tombstone(int replica)
+    /// <summary>The conveyor-finisher's work on a request FTS finished: replica, locks and rule; a failure is retried as a new request.</summary>
+    public void TransferEnded(int request, int maxRetries)
     {
-        if (Replicas.Tombstone[replica] != long.MaxValue || Replicas.State[replica] == ReplicaState.Deleted) return;
-        Replicas.Tombstone[replica] = Now;
-        Reaper.Enqueue(replica);
-    }
-
-    /// <summary>The conveyor-finisher's work on a request FTS finished.</summary>
-    public void FinishRequest(int request, int maxRetries)
-    {
-        var lockId = Requests.Lock[request];
+        var requests = Requests.Table;
+        var replicas = _replicas.Table;
+        var lockId = requests.Lock[request];
         var replica = Locks.Replica[lockId];
         var file = Locks.File[lockId];
-        var rule = Rules[Locks.Rule[lockId]];
+        var rule = _rules[Locks.Rule[lockId]];
         var live = Locks.State[lockId] != LockState.Removed;
-        if (Requests.State[request] == RequestState.Done)
+        if (requests.State[request] == RequestState.Done)
         {
-            if (Replicas.State[replica] == ReplicaState.Copying)
+            if (replicas.State[replica] == ReplicaState.Copying)
             {
-                Replicas.State[replica] = ReplicaState.Available;
-                Rses[Replicas.Rse[replica]].Reserved -= Files.Bytes[file];
-                ReplicaArrived(replica);
+                replicas.State[replica] = ReplicaState.Available;
+                _rses[replicas.Rse[replica]].Reserved -= _dids.Files.Bytes[file];
+                _replicas.Arrived(replica);
             }
             _replicaOwner.Remove(replica);
             if (live) LockOk(rule, lockId);
-            if (WaitingLocks.Remove(replica, out var waiting))
+            if (_waitingLocks.Remove(replica, out var waiting))
                 foreach (var w in waiting)
-                    if (Locks.State[w] != LockState.Removed) LockOk(Rules[Locks.Rule[w]], w);
-            if (Replicas.Locks[replica] == 0 && !Replicas.Primary[replica]) Tombstone(replica);
+                    if (Locks.State[w] != LockState.Removed) LockOk(_rules[Locks.Rule[w]], w);
+            if (replicas.Locks[replica] == 0 && !replicas.Primary[replica]) _replicas.Tombstone(replica);
             return;
         }
         // Failed: Rucio resubmits as a new request until the retry limit, then the lock is STUCK.
-        if (live && Requests.Retry[request] < maxRetries)
+        if (live && requests.Retry[request] < maxRetries)
         {
-            QueueRequest(lockId, (byte)(Requests.Retry[request] + 1), request);
+            QueueRequest(lockId, (byte)(requests.Retry[request] + 1), request);
             return;
         }
         if (live)
@@ -401,13 +414,20 @@ public sealed partial class LakeState
         HandOverOrDrop(replica, lockId);
     }
 
+    /// <summary>Whether the judge-repairer may take the rule now: STUCK for its stuck_delay (a rule no longer stuck is taken, to be dropped).</summary>
+    public bool ReadyToRepair(int id, TimeSpan stuckDelay)
+    {
+        var rule = _rules[id];
+        return rule.State != RuleState.Stuck || _context.Now >= rule.StuckSince + (long)stuckDelay.TotalMilliseconds;
+    }
+
     /// <summary>The judge-repairer's work: stuck locks get a fresh request (retry count 0, previous-request-id set); a rule without targets is placed again.</summary>
-    public void RepairRule(Rule rule)
+    public void Repair(Rule rule)
     {
         // A rule that found no targets is evaluated again (the repairer creates its missing locks).
         if (rule.State == RuleState.Stuck && rule.Unplaced)
         {
-            EvaluateRule(rule);
+            Evaluate(rule);
             return;
         }
         if (rule.State != RuleState.Stuck || rule.LocksStuck == 0) return;
@@ -418,6 +438,6 @@ public sealed partial class LakeState
             rule.LocksStuck--;
             QueueRequest(l, 0, Locks.Request[l]);
         }
-        CheckRule(rule);
+        Check(rule);
     }
 }

@@ -1,0 +1,223 @@
+using System.Buffers.Binary;
+using FdrHarness.Core.Observations;
+using FdrHarness.Core.Planning;
+
+namespace FdrHarness.Lake.Catalog;
+
+/// <summary>
+/// DIDs, as Rucio's core/did.py: the experiments' files, datasets and containers (id ranges fixed up front from the
+/// plan, noise files last), their names (regenerated from the seed when an event needs them, never stored), their
+/// lifetimes (the undertaker's queue) and the new DIDs the transmogrifier reads.
+/// </summary>
+public sealed class Dids
+{
+    private readonly LakeContext _context;
+
+    internal Dids(RunPlan plan, Rses rses, LakeContext context, PlanShard? shard)
+    {
+        _context = context;
+        Shard = shard;
+        // The plan's experiments, then the noise files as a last pseudo-experiment: global id ranges fixed up front.
+        long files = 0, datasets = 0, containers = 0;
+        var list = new List<ExperimentInfo>();
+        foreach (var e in plan.Experiments)
+        {
+            list.Add(new ExperimentInfo
+            {
+                Index = e.Index, Scope = e.Scope, Generator = e.Files, FileOffset = (int)files, Files = (int)e.FileCount,
+                DatasetOffset = (int)datasets, Datasets = (int)e.DatasetCount, ContainerOffset = (int)containers, Containers = (int)e.ContainerCount,
+                FilesPerDataset = e.FilesPerDataset, DatasetsPerContainer = e.DatasetsPerContainer,
+                WriteRses = e.WriteRses.Select(rses.Id).ToArray(),
+            });
+            files += e.FileCount;
+            datasets += e.DatasetCount;
+            containers += e.ContainerCount;
+        }
+        if (files + plan.Noise.Files > int.MaxValue / 4) throw new ArgumentException("too many files for the embedded lake");
+        NoiseFileOffset = (int)files;
+        Noise = plan.Noise;
+        list.Add(new ExperimentInfo
+        {
+            Index = list.Count, Scope = plan.Noise.Scopes.FirstOrDefault() ?? "noise", Generator = null, FileOffset = (int)files, Files = (int)plan.Noise.Files,
+            DatasetOffset = (int)datasets, Datasets = 0, ContainerOffset = (int)containers, Containers = 0,
+            FilesPerDataset = 1, DatasetsPerContainer = 0, WriteRses = [],
+        });
+        if (list.Count > 255) throw new ArgumentException("the embedded lake handles at most 254 experiments");
+        Experiments = list.ToArray();
+        Files = new FileTable(NoiseFileOffset + (int)plan.Noise.Files);
+        for (var e = 0; e < Experiments.Length; e++)
+            Array.Fill(Files.Experiment, (byte)e, Experiments[e].FileOffset, Experiments[e].Files);
+        Datasets = new DatasetTable((int)datasets, Experiments);
+        Containers = new ContainerTable((int)containers, Experiments);
+    }
+
+    public ExperimentInfo[] Experiments { get; }
+    public NoisePlan Noise { get; }
+    /// <summary>Global id of noise file 0: noise files follow the experiments' files.</summary>
+    public int NoiseFileOffset { get; }
+    public FileTable Files { get; }
+    public DatasetTable Datasets { get; }
+    public ContainerTable Containers { get; }
+
+    /// <summary>DIDs with a lifetime, by when it runs out: datasets as their id, files (noise) as -(id + 1).</summary>
+    public PriorityQueue<int, (long At, int Did)> Expiries { get; } = new();
+
+    /// <summary>New datasets, containers and noise files, which the transmogrifier matches against subscriptions.</summary>
+    public RowQueue NewDids { get; } = new();
+
+    public void ExpireAt(int encodedDid, long at) => Expiries.Enqueue(encodedDid, (at, encodedDid));
+
+    public static int EncodeFile(int file) => -(file + 1);
+
+    /// <summary>
+    /// The part of the plan this process answers for (<c>--shard</c>); null for the whole plan. The lake is simulated
+    /// whole whatever the shard — its daemons, queues, links and quotas are shared by every shard's operations, as a
+    /// real Rucio's are — and <see cref="LakeContext.Part"/> counts what the shard's own files and rules did.
+    /// </summary>
+    public PlanShard? Shard { get; }
+
+    /// <summary>Whether a file (of an experiment, or a noise file) is in the shard's part.</summary>
+    public bool InPart(int file)
+    {
+        if (Shard is not { } shard) return true;
+        var e = ExperimentOfFile(file);
+        return e.Generator is null ? shard.OwnsNoiseFile(file - e.FileOffset) : shard.OwnsDataset(e.Index, (file - e.FileOffset) / e.FilesPerDataset);
+    }
+
+    /// <summary>Whether a DID the lake holds (a rule's) is in the shard's part.</summary>
+    public bool InPart(DidKind kind, int did) => Shard is not { } shard || kind switch
+    {
+        DidKind.Dataset => shard.OwnsDataset(Datasets.Experiment[did], did - Experiments[Datasets.Experiment[did]].DatasetOffset),
+        DidKind.Container => InPart(DidKind.Dataset, Containers.DatasetRange(did, Experiments).First),
+        _ => InPart(did),
+    };
+
+    /// <summary>Files of a DID, as a range of global file ids per dataset (noise files are their own DID).</summary>
+    public IEnumerable<(int First, int Count)> FileRanges(DidKind kind, int did)
+    {
+        switch (kind)
+        {
+            case DidKind.File:
+                yield return (did, 1);
+                break;
+            case DidKind.Dataset:
+                yield return Datasets.FileRange(did, Experiments);
+                break;
+            case DidKind.Container:
+                var (first, count) = Containers.DatasetRange(did, Experiments);
+                for (var d = first; d < first + count; d++) yield return Datasets.FileRange(d, Experiments);
+                break;
+        }
+    }
+
+    public long FileCountOf(DidKind kind, int did)
+    {
+        long n = 0;
+        foreach (var (_, c) in FileRanges(kind, did)) n += c;
+        return n;
+    }
+
+    public ExperimentInfo ExperimentOfFile(int file) => Experiments[Files.Experiment[file]];
+
+    public int DatasetOfFile(int file)
+    {
+        var e = ExperimentOfFile(file);
+        return e.Generator is null ? -1 : e.DatasetOffset + (file - e.FileOffset) / e.FilesPerDataset;
+    }
+
+    /// <summary>A new dataset (and the container it opens): CREATE_DTS / CREATE_CNT, and rows for the transmogrifier.</summary>
+    public void CreateDataset(int dataset)
+    {
+        var e = Experiments[Datasets.Experiment[dataset]];
+        NewDids.Add(1);
+        _context.Emit(new HermesEvent { EventType = "CREATE_DTS", CreatedAt = _context.UtcNow, Scope = e.Scope, Name = DatasetName(dataset), Account = e.Account });
+        if (e.DatasetsPerContainer > 0 && (dataset - e.DatasetOffset) % e.DatasetsPerContainer == 0)
+        {
+            var container = e.ContainerOffset + (dataset - e.DatasetOffset) / e.DatasetsPerContainer;
+            NewDids.Add(1);
+            _context.Emit(new HermesEvent { EventType = "CREATE_CNT", CreatedAt = _context.UtcNow, Scope = e.Scope, Name = ContainerName(container), Account = e.Account });
+        }
+    }
+
+    /// <summary>ERASE of a DID the undertaker removed.</summary>
+    public void EmitErase(DidKind kind, int did) =>
+        _context.Emit(new HermesEvent
+        {
+            EventType = "ERASE",
+            CreatedAt = _context.UtcNow,
+            Scope = DidScope(kind, did),
+            Name = DidName(kind, did),
+            State = kind == DidKind.Dataset ? "DATASET" : "FILE",
+            Account = "root",
+        });
+
+    // --- names, materialised only for events ---
+
+    // A file's events come close together (queued, submitted, done): a small direct-mapped cache of names saves
+    // regenerating them; the cache is bounded, so memory does not grow with the number of files.
+    private const int NameCacheSize = 1 << 16;
+    private readonly int[] _nameCacheFile = CreateEmptyCache();
+    private readonly string?[] _nameCache = new string?[NameCacheSize];
+    private string?[] _datasetNames = [];
+
+    private static int[] CreateEmptyCache()
+    {
+        var a = new int[NameCacheSize];
+        Array.Fill(a, -1);
+        return a;
+    }
+
+    public string FileName(int file)
+    {
+        var slot = file & (NameCacheSize - 1);
+        if (_nameCacheFile[slot] == file) return _nameCache[slot]!;
+        var e = ExperimentOfFile(file);
+        var name = e.Generator is { } g ? g.FileName(file - e.FileOffset) : Noise.File(file - e.FileOffset).Name;
+        _nameCacheFile[slot] = file;
+        _nameCache[slot] = name;
+        return name;
+    }
+
+    public string? DatasetNameOfFile(int file)
+    {
+        var d = DatasetOfFile(file);
+        return d < 0 ? null : DatasetName(d);
+    }
+
+    public string DatasetName(int dataset)
+    {
+        // Datasets are few (thousands): their names are kept once made.
+        if (_datasetNames.Length == 0) _datasetNames = new string?[Datasets.Experiment.Length];
+        if (_datasetNames[dataset] is { } name) return name;
+        var e = Experiments[Datasets.Experiment[dataset]];
+        return _datasetNames[dataset] = e.Generator!.DatasetName(dataset - e.DatasetOffset);
+    }
+
+    public string ContainerName(int container)
+    {
+        var e = Experiments[Containers.Experiment[container]];
+        return e.Generator!.ContainerNameOfDataset((long)(container - e.ContainerOffset) * e.DatasetsPerContainer)!;
+    }
+
+    public string DidName(DidKind kind, int did) => kind switch
+    {
+        DidKind.Dataset => DatasetName(did),
+        DidKind.Container => ContainerName(did),
+        _ => FileName(did),
+    };
+
+    public string DidScope(DidKind kind, int did) => kind switch
+    {
+        DidKind.Dataset => Experiments[Datasets.Experiment[did]].Scope,
+        DidKind.Container => Experiments[Containers.Experiment[did]].Scope,
+        _ => ExperimentOfFile(did).Scope,
+    };
+
+    /// <summary>A file's Adler-32 as Rucio writes it: 8 lower-case hex digits.</summary>
+    public string AdlerHex(int file) => string.Create(8, Files.Adler[file], static (span, a) =>
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(bytes, a);
+        Convert.TryToHexStringLower(bytes, span, out _);
+    });
+}

@@ -1,0 +1,200 @@
+using FdrHarness.Core.Observations;
+using FdrHarness.Lake.Simulation;
+
+namespace FdrHarness.Lake.Catalog;
+
+/// <summary>
+/// Transfer requests, as Rucio's core/request.py and core/transfer.py: one per attempt (a retry is a new request whose
+/// previous-request-id is the failed one), their source, their states from QUEUED to DONE or FAILED, and the
+/// transfer-* events with the payload of core/request.py. The conveyor daemons work off the queues kept here.
+/// </summary>
+public sealed class Requests
+{
+    /// <summary>The FTS server requests are submitted to, as Rucio records it (external_host).</summary>
+    public const string FtsHost = "https://fts3.example:8446";
+
+    private static readonly ulong PickSource = LakeContext.Key("source");
+
+    private readonly LakeContext _context;
+    private readonly Dids _dids;
+    private readonly Rses _rses;
+    private readonly Replicas _replicas;
+    private readonly Rules _rules;
+
+    internal Requests(LakeContext context, Dids dids, Rses rses, Replicas replicas, Rules rules)
+    {
+        _context = context;
+        _dids = dids;
+        _rses = rses;
+        _replicas = replicas;
+        _rules = rules;
+    }
+
+    public RequestTable Table { get; } = new();
+    public LockTable Locks => _rules.Locks;
+
+    /// <summary>QUEUED requests: the conveyor-submitter's queue.</summary>
+    public Queue<int> Queued { get; } = new();
+    /// <summary>Transfers FTS ended, whose verdict the conveyor-poller has yet to read.</summary>
+    public Queue<int> Ended { get; } = new();
+    /// <summary>DONE and FAILED requests: the conveyor-finisher's queue.</summary>
+    public Queue<int> Finished { get; } = new();
+
+    /// <summary>A QUEUED request for a lock (transfer-queued).</summary>
+    internal void Queue(int lockId, byte retry, int previous)
+    {
+        var request = Table.Add(lockId, retry, previous, _context.Now);
+        Locks.Request[lockId] = request;
+        _context.Counters.TransfersQueued++;
+        Queued.Enqueue(request);
+        var rule = _rules[Locks.Rule[lockId]];
+        var file = Locks.File[lockId];
+        var e = _dids.ExperimentOfFile(file);
+        _context.Emit(new HermesEvent
+        {
+            EventType = EventTypes.TransferQueued,
+            CreatedAt = _context.UtcNow,
+            Scope = e.Scope,
+            Name = _dids.FileName(file),
+            DstRse = _rses[Locks.Rse[lockId]].Name,
+            RequestId = _context.Hex32("request", request),
+            PreviousRequestId = previous >= 0 ? _context.Hex32("request", previous) : null,
+            RuleId = rule.IdHex,
+            Activity = rule.Activity,
+            Bytes = _dids.Files.Bytes[file],
+            ChecksumAdler = _dids.AdlerHex(file),
+            RetryCount = retry,
+            State = "QUEUED",
+            Account = e.Account,
+        });
+    }
+
+    /// <summary>Cancels a request still QUEUED (its lock was removed); false when it was already submitted or ended.</summary>
+    internal bool Cancel(int request)
+    {
+        if (Table.State[request] != RequestState.Queued) return false;
+        Table.State[request] = RequestState.Cancelled;
+        _context.Counters.TransfersCancelled++;
+        return true;
+    }
+
+    /// <summary>Whether the conveyor-submitter can submit the request now: its destination writable and a source readable (a cancelled one is taken, to be dropped).</summary>
+    public bool ReadyToSubmit(int request)
+    {
+        if (Table.State[request] != RequestState.Queued) return true;
+        var dst = _rses[Locks.Rse[Table.Lock[request]]];
+        return dst.Write && ChooseSource(request) >= 0;
+    }
+
+    /// <summary>Whether the request is still QUEUED (not cancelled).</summary>
+    public bool IsQueued(int request) => Table.State[request] == RequestState.Queued;
+
+    /// <summary>
+    /// The conveyor-submitter's work on a QUEUED request: a source chosen and the request SUBMITTED (transfer-submitted).
+    /// False when the RSEs are not available at the moment of submission (a bulk taken before an outage waits for its end).
+    /// </summary>
+    public bool Submit(int request)
+    {
+        var source = _rses[Locks.Rse[Table.Lock[request]]].Write ? ChooseSource(request) : -1;
+        if (source < 0) return false;
+        Table.Source[request] = (byte)source;
+        Table.State[request] = RequestState.Submitted;
+        Table.SubmittedAt[request] = _context.Now;
+        _context.Counters.TransfersSubmitted++;
+        if (_dids.InPart(Locks.File[Table.Lock[request]])) _context.Part.TransfersSubmitted++;
+        _context.Emit(TransferEvent(EventTypes.TransferSubmitted, request));
+        return true;
+    }
+
+    /// <summary>A source for a request: an available, readable replica allowed by the rule's source expression.</summary>
+    private int ChooseSource(int request)
+    {
+        var lockId = Table.Lock[request];
+        var file = Locks.File[lockId];
+        var dst = Locks.Rse[lockId];
+        var sources = _rules[Locks.Rule[lockId]].Sources;
+        var replicas = _replicas.Table;
+        Span<byte> found = stackalloc byte[_rses.Count];
+        var n = 0;
+        for (var r = _dids.Files.FirstReplica[file]; r >= 0; r = replicas.Next[r])
+        {
+            var rse = replicas.Rse[r];
+            if (replicas.State[r] != ReplicaState.Available || rse == dst || !_rses[rse].Read) continue;
+            if (sources is not null && Array.IndexOf(sources, rse) < 0) continue;
+            found[n++] = rse;
+        }
+        if (n == 0) return -1;
+        found[..n].Sort();
+        return found[(int)(_context.Pick(PickSource, request) % (ulong)n)];
+    }
+
+    /// <summary>The conveyor-poller's work on a transfer FTS ended: DONE or FAILED (transfer-done / transfer-failed), then to the finisher.</summary>
+    public void Polled(int request)
+    {
+        var failed = Table.Failure[request] != TransferFailure.None;
+        Table.State[request] = failed ? RequestState.Failed : RequestState.Done;
+        var mine = _dids.InPart(Locks.File[Table.Lock[request]]);
+        if (failed)
+        {
+            _context.Counters.TransfersFailed++;
+            if (mine) _context.Part.TransfersFailed++;
+        }
+        else
+        {
+            _context.Counters.TransfersDone++;
+            if (mine) _context.Part.TransfersDone++;
+            _context.Counters.BytesTransferred += _dids.Files.Bytes[Locks.File[Table.Lock[request]]];
+        }
+        _context.Emit(TransferEvent(failed ? EventTypes.TransferFailed : EventTypes.TransferDone, request));
+        Finished.Enqueue(request);
+    }
+
+    /// <summary>A transfer-submitted / -done / -failed event with the payload fields of core/request.py.</summary>
+    private HermesEvent TransferEvent(string type, int request)
+    {
+        var r = Table;
+        var lockId = r.Lock[request];
+        var file = Locks.File[lockId];
+        var e = _dids.ExperimentOfFile(file);
+        var rule = _rules[Locks.Rule[lockId]];
+        var dst = _rses[Locks.Rse[lockId]];
+        var finished = type != EventTypes.TransferSubmitted;
+        var failed = type == EventTypes.TransferFailed;
+        return new HermesEvent
+        {
+            EventType = type,
+            CreatedAt = _context.UtcNow,
+            Scope = e.Scope,
+            Name = _dids.FileName(file),
+            DatasetScope = e.Generator is null ? null : e.Scope,
+            Dataset = _dids.DatasetNameOfFile(file),
+            SrcRse = _rses[r.Source[request]].Name,
+            DstRse = dst.Name,
+            RequestId = _context.Hex32("request", request),
+            PreviousRequestId = r.Previous[request] >= 0 ? _context.Hex32("request", r.Previous[request]) : null,
+            RuleId = rule.IdHex,
+            Activity = rule.Activity,
+            Bytes = _dids.Files.Bytes[file],
+            ChecksumAdler = _dids.AdlerHex(file),
+            Protocol = dst.Scheme,
+            Duration = finished ? (r.TransferredAt[request] - r.StartedAt[request]) / 1000.0 : null,
+            Reason = failed ? FailureReason(request) : null,
+            RetryCount = r.Retry[request],
+            TransferId = finished || type == EventTypes.TransferSubmitted ? _context.FtsJobId(request) : null,
+            ExternalHost = FtsHost,
+            Account = e.Account,
+            State = type switch { EventTypes.TransferSubmitted => "SUBMITTED", EventTypes.TransferDone => "DONE", _ => "FAILED" },
+            SubmittedAt = VirtualClock.ToUtc(r.SubmittedAt[request]),
+            StartedAt = finished ? VirtualClock.ToUtc(r.StartedAt[request]) : null,
+            TransferredAt = finished ? VirtualClock.ToUtc(r.TransferredAt[request]) : null,
+        };
+    }
+
+    /// <summary>FTS's error as Rucio stores it, from why the transfer failed when it did.</summary>
+    private string FailureReason(int request) => Table.Failure[request] switch
+    {
+        TransferFailure.DestinationUnavailable => "DESTINATION [70] Destination RSE is unavailable for writing",
+        TransferFailure.SourceUnavailable => "SOURCE [70] Source RSE is unavailable for reading",
+        _ => "TRANSFER [5] TRANSFER ERROR: copy failed (simulated by the link's failure probability)",
+    };
+}

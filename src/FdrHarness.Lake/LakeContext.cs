@@ -1,0 +1,112 @@
+using System.Buffers.Binary;
+using FdrHarness.Core.Observations;
+using FdrHarness.Core.Synthetic;
+using FdrHarness.Lake.Catalog;
+using FdrHarness.Lake.Daemons;
+using FdrHarness.Lake.Simulation;
+
+namespace FdrHarness.Lake;
+
+/// <summary>
+/// What every part of the lake is handed instead of the whole lake (as Polly hands a strategy its ResilienceContext
+/// with the TimeProvider and the Randomizer): virtual time and the queue of timed actions, the seeded pick and id
+/// streams, the sink (and Rucio's messages table, which hermes works off), the run's counters and, for calibration,
+/// the meter.
+/// </summary>
+public sealed class LakeContext
+{
+    private readonly ulong _idKey;
+    private readonly ulong _pickKey;
+
+    internal LakeContext(long seed, IObservationSink sink, IWorkMeter? meter)
+    {
+        Seed = seed;
+        Sink = sink;
+        Meter = meter;
+        _idKey = StableHash.Of((ulong)seed, "ids");
+        _pickKey = StableHash.Of((ulong)seed, "placement");
+    }
+
+    public long Seed { get; }
+    public VirtualClock Clock { get; } = new();
+    public EventQueue Queue { get; } = new();
+    public long Now => Clock.NowMs;
+    public DateTime UtcNow => Clock.UtcNow;
+
+    public IObservationSink Sink { get; }
+    /// <summary>Calibration's view of the daemons' work; null in an ordinary run.</summary>
+    public IWorkMeter? Meter { get; }
+
+    /// <summary>Rucio's messages table: one row per event, which hermes sends to the broker.</summary>
+    public RowQueue Messages { get; } = new();
+
+    public LakeCounters Counters { get; } = new();
+
+    /// <summary>Counters of the shard's part (files injected and refused, transfers); the whole run's without a shard.</summary>
+    public LakeCounters Part { get; } = new();
+
+    public void Emit(in HermesEvent e)
+    {
+        Sink.Event(e);
+        Counters.Events++;
+        Messages.Add(1);
+    }
+
+    /// <summary>A deterministic number for a choice identified by (what, a, b).</summary>
+    public ulong Pick(ulong what, long a, long b = 0) => StableHash.Combine(StableHash.Combine(_pickKey ^ what, (ulong)a), (ulong)b);
+
+    /// <summary>The key of a kind of choice for <see cref="Pick"/>.</summary>
+    public static ulong Key(string what) => StableHash.Of(0, what);
+
+    /// <summary>32 lower-case hex digits, derived from the seed, a kind of id and a number (request and rule ids).</summary>
+    public string Hex32(string kind, long id)
+    {
+        var k = StableHash.Combine(StableHash.Of(_idKey, kind), (ulong)id);
+        return string.Create(32, (k, StableHash.Combine(k, 1)), static (span, v) =>
+        {
+            WriteHex(v.k, span);
+            WriteHex(v.Item2, span[16..]);
+        });
+    }
+
+    /// <summary>An FTS job id in UUID form (8-4-4-4-12 of a <see cref="Hex32"/>), derived from the seed and the request.</summary>
+    public string FtsJobId(int request)
+    {
+        var k = StableHash.Combine(StableHash.Of(_idKey, "fts-job"), (ulong)request);
+        return string.Create(36, (k, StableHash.Combine(k, 1)), static (span, v) =>
+        {
+            Span<char> hex = stackalloc char[32];
+            WriteHex(v.k, hex);
+            WriteHex(v.Item2, hex[16..]);
+            hex[..8].CopyTo(span);
+            span[8] = '-';
+            hex[8..12].CopyTo(span[9..]);
+            span[13] = '-';
+            hex[12..16].CopyTo(span[14..]);
+            span[18] = '-';
+            hex[16..20].CopyTo(span[19..]);
+            span[23] = '-';
+            hex[20..].CopyTo(span[24..]);
+        });
+    }
+
+    // ulong.ToString("x16") without parsing a format per call: events format millions of ids.
+    internal static void WriteHex(ulong value, Span<char> destination)
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(bytes, value);
+        Convert.TryToHexStringLower(bytes, destination[..16], out _);
+    }
+}
+
+/// <summary>End-of-run counters kept while running.</summary>
+public sealed class LakeCounters
+{
+    /// <summary>Limit changes the API server would refuse (a request above its limit after the merge), with why.</summary>
+    public readonly List<string> LimitChangesRefused = [];
+    public long FilesInjected, FilesRefused, Events;
+    public long TransfersQueued, TransfersSubmitted, TransfersDone, TransfersFailed, TransfersCancelled, BytesTransferred;
+    public long Deletions, BytesDeleted;
+    public long QuotaRefusals, QuotaExceededUnnoticed, RulesOkWithLockNotOk;
+    public long RulesCreated;
+}
