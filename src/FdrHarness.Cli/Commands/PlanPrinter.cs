@@ -1,4 +1,5 @@
 using System.Globalization;
+using FdrHarness.Core.Planning;
 using FdrHarness.Core.Quantities;
 using FdrHarness.Core.Scenarios;
 using FdrHarness.Core.Scenarios.Model;
@@ -44,14 +45,5 @@ public static class PlanPrinter
         _ => 0,
     };
 
-    public static string Describe(ChaosAction c) => c switch
-    {
-        PodKill k => $"pod_kill {k.Selector.Daemon ?? string.Join(",", k.Selector.Labels.Select(l => l.Key + "=" + l.Value))} " +
-                     $"mode {ModelShape.EnumName(k.Mode.ToString())}{(k.Value is { } v ? " " + v.ToString(CultureInfo.InvariantCulture) : "")} " +
-                     (k.Schedule.At is { } at ? "at " + Durations.Format(at) : "every " + Durations.Format(k.Schedule.Every ?? TimeSpan.Zero)),
-        LimitChange l => $"limit_change {l.Daemon} at {Durations.Format(l.At)}: limits {l.Limits?.Cpu} {l.Limits?.Memory?.ToBinaryString()}",
-        RseOutage r => $"rse_outage {r.Rse} ({string.Join("/", r.Unavailable).ToLowerInvariant()}) from {Durations.Format(r.From)} for {Durations.Format(r.During)}",
-        LinkDegradation g => $"link_degradation {g.Source} -> {g.Destination} from {Durations.Format(g.From)} for {Durations.Format(g.During)}",
-        _ => c.GetType().Name,
-    };
+    public static string Describe(ChaosAction c) => ChaosPlanning.For(c).Describe(c);
 }

@@ -111,7 +111,7 @@ public static class PlanWriter
                     w.WriteString("name", firing.Name);
                     w.WriteNumber("occurrence", firing.Occurrence);
                     if (firing.Edge != ChaosEdge.Instant) w.WriteString("edge", firing.Edge == ChaosEdge.Begin ? "begin" : "end");
-                    Chaos(w, firing.Spec);
+                    ChaosPlanning.For(firing.Spec).WriteFields(w, firing.Spec);
                     w.WriteString("draw_key", firing.DrawKey.ToString("x16", CultureInfo.InvariantCulture));
                     if (live) Applied(w, plan, firing.Spec);
                     w.WriteEndObject();
@@ -151,54 +151,10 @@ public static class PlanWriter
         w.WriteNumber("priority", r.Priority);
     }
 
-    private static void Chaos(Utf8JsonWriter w, ChaosAction action)
-    {
-        switch (action)
-        {
-            case PodKill k:
-                if (k.Selector.Daemon is { } d) w.WriteString("daemon", d);
-                if (k.Selector.Labels.Count > 0) w.WriteString("labels", string.Join(",", k.Selector.Labels.Select(l => l.Key + "=" + l.Value)));
-                if (k.Selector.Namespaces.Count > 0) w.WriteString("namespaces", string.Join(",", k.Selector.Namespaces));
-                if (k.Selector.Pods.Count > 0) w.WriteString("pods", string.Join(",", k.Selector.Pods));
-                w.WriteString("mode", Scenarios.Yaml.ModelShape.EnumName(k.Mode.ToString()));
-                if (k.Value is { } v) w.WriteNumber("value", v);
-                break;
-            case LimitChange c:
-                w.WriteString("daemon", c.Daemon);
-                Resources(w, "requests", c.Requests);
-                Resources(w, "limits", c.Limits);
-                break;
-            case RseOutage o:
-                w.WriteString("rse", o.Rse);
-                w.WriteString("unavailable", string.Join(",", o.Unavailable).ToLowerInvariant());
-                break;
-            case LinkDegradation g:
-                w.WriteString("source", g.Source.Text);
-                w.WriteString("destination", g.Destination.Text);
-                w.WriteNumber("bandwidth_factor", g.BandwidthFactor);
-                if (g.FailureProbability is { } p) w.WriteNumber("failure_probability", p);
-                break;
-        }
-    }
-
-    private static void Resources(Utf8JsonWriter w, string name, Resources? r)
-    {
-        if (r is null) return;
-        w.WriteStartObject(name);
-        if (r.Cpu is { } cpu) w.WriteString("cpu", cpu.ToString());
-        if (r.Memory is { } m) w.WriteString("memory", m.ToBinaryString());
-        w.WriteEndObject();
-    }
-
     /// <summary>What a live run does with a chaos action: pod kills and limit changes need target.kubernetes; the rest has no live action yet.</summary>
     private static void Applied(Utf8JsonWriter w, RunPlan plan, ChaosAction action)
     {
-        var (applied, note) = action switch
-        {
-            PodKill or LimitChange when plan.Scenario.Target.Kubernetes is null => (false, "no target.kubernetes: the cluster is left alone"),
-            PodKill or LimitChange => (true, null),
-            _ => (false, "no Rucio-side action on a live target"),
-        };
+        var (applied, note) = ChaosPlanning.For(action).Live(plan.Scenario);
         w.WriteBoolean("applied", applied);
         if (note is not null) w.WriteString("note", note);
     }

@@ -327,31 +327,8 @@ public sealed partial class RunPlan
         {
             var action = Scenario.Chaos[i];
             var name = action.Name!;
-            void Add(TimeSpan at, int occurrence, ChaosEdge edge) =>
+            foreach (var (at, occurrence, edge) in ChaosPlanning.For(action).Firings(action, Duration))
                 firings.Add(new ChaosFiring(at, i, name, action, occurrence, edge, ChaosDraws.Key(Seed, name, occurrence)));
-            switch (action)
-            {
-                case PodKill kill:
-                    var k = 0;
-                    foreach (var at in Instants(kill.Schedule, Duration)) Add(at, k++, ChaosEdge.Instant);
-                    break;
-                case LimitChange change:
-                    if (change.At <= Duration) Add(change.At, 0, ChaosEdge.Instant);
-                    break;
-                case RseOutage outage:
-                    Window(outage.From, outage.During);
-                    break;
-                case LinkDegradation link:
-                    Window(link.From, link.During);
-                    break;
-            }
-
-            void Window(TimeSpan from, TimeSpan during)
-            {
-                if (from > Duration) return;
-                Add(from, 0, ChaosEdge.Begin);
-                if (from + during <= Duration) Add(from + during, 0, ChaosEdge.End);
-            }
         }
         return [.. firings.OrderBy(f => f.At).ThenBy(f => f.Action).ThenBy(f => f.Edge)];
     }
