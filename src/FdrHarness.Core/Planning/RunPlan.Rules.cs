@@ -3,7 +3,11 @@ using FdrHarness.Core.Synthetic;
 
 namespace FdrHarness.Core.Planning;
 
-// Rules and lifetimes: which DIDs each phase touches (fraction by one seeded rule) and when.
+// Rules and lifetimes: which DIDs each phase touches (fraction by one seeded rule) and when. Each rule phase kind
+// drafts its own rules in its own file (RunPlan.Replicate.cs, RunPlan.QosTransition.cs, RunPlan.Delete.cs); the order
+// they are drafted and numbered in stays here, shared, because the kinds depend on each other: a qos_transition
+// drafts from the rules of the phase it follows (itself a replicate or another transition), and a delete sets
+// lifetimes on the rules every other phase made, numbered once all are drafted.
 public sealed partial class RunPlan
 {
     /// <summary>A rule before the plan numbers its rules.</summary>
@@ -67,89 +71,6 @@ public sealed partial class RunPlan
         _ruleDids = [.. kept.Select(d => d.Did)];
         // Stable: at one instant, rules before lifetimes, each in planning order.
         return [.. operations.Where(o => o.At < Duration).Select((o, i) => (o, i)).OrderBy(x => x.o.At).ThenBy(x => x.i).Select(x => x.o)];
-    }
-
-    /// <summary>A rule on each selected DID of the phase's experiments, once the DID is complete (its last file planned).</summary>
-    private List<RuleDraft> Replicate(PlannedPhase p, ReplicatePhase r, TimeSpan start)
-    {
-        var ready = new List<(TimeSpan Ready, RuleDraft Draft)>();
-        foreach (var ei in p.Experiments)
-        {
-            var e = Experiments[ei];
-            var last = _datasetLastMs[ei];
-            var level = r.Level == RuleLevel.Container && e.DatasetsPerContainer == 0 ? RuleLevel.Dataset : r.Level;
-            void Add(long readyMs, DidKind kind, long index)
-            {
-                var did = new PlannedDid(kind, ei, index);
-                if (readyMs >= 0 && Selected(p.Index, did, r.Fraction))
-                    ready.Add((Later(start, readyMs), new RuleDraft(p.Index, did, r.Rule, null)));
-            }
-            if (level == RuleLevel.Container)
-            {
-                for (var c = 0L; c < e.ContainerCount; c++)
-                {
-                    var (first, count) = e.DatasetsOf(c);
-                    var complete = 0L;
-                    for (var d = first; d < first + count && complete >= 0; d++) complete = last[d] < 0 ? -1 : Math.Max(complete, last[d]);
-                    Add(complete, DidKind.Container, c);
-                }
-                continue;
-            }
-            for (var d = 0L; d < e.DatasetCount; d++)
-            {
-                if (level == RuleLevel.Dataset)
-                {
-                    Add(last[d], DidKind.Dataset, d);
-                    continue;
-                }
-                var (first, count) = e.FilesOf(d);
-                for (var f = first; f < first + count; f++) Add(last[d], DidKind.File, f);
-            }
-        }
-        return Pace(p, r.Load, ready);
-    }
-
-    /// <summary>A new rule on the DID of each selected rule of the source phase, when that rule is planned.</summary>
-    private List<RuleDraft> Transition(PlannedPhase p, QosTransitionPhase q, TimeSpan start, List<RuleDraft> old)
-    {
-        var ready = old.Where(o => o.At < Duration && Selected(p.Index, o.Did, q.Fraction))
-            .Select(o => (Later(start, Ms(o.At)), new RuleDraft(p.Index, o.Did, q.Rule, q.RemoveOld ? o : null))).ToList();
-        return Pace(p, q.Load, ready);
-    }
-
-    /// <summary>
-    /// Lifetimes on the rules of the named phases (all rules of the phase's experiments when none is named and no DID
-    /// lifetime is set) and on the datasets, each when its rule or dataset exists.
-    /// </summary>
-    private List<PlannedOperation> Delete(PlannedPhase p, DeletePhase d, TimeSpan start, List<RuleDraft> rules)
-    {
-        var ready = new List<(TimeSpan Ready, PlannedOperation Operation)>();
-        if (d.RulesOf.Count > 0 || d.DidLifetime is null)
-        {
-            var phases = d.RulesOf.Select(IndexOfPhase).ToHashSet();
-            foreach (var rule in rules)
-            {
-                var mine = d.RulesOf.Count > 0 ? phases.Contains(rule.Phase) : p.Experiments.Contains(rule.Did.Experiment);
-                if (mine && Selected(p.Index, rule.Did, d.Fraction))
-                    ready.Add((Later(start, Ms(rule.At)), new SetRuleLifetime(default, p.Index, rule.Number, d.RuleLifetime)));
-            }
-        }
-        if (d.DidLifetime is { } lifetime)
-        {
-            foreach (var ei in p.Experiments)
-            {
-                var first = _datasetFirstMs[ei];
-                for (var ds = 0L; ds < first.Length; ds++)
-                {
-                    var did = new PlannedDid(DidKind.Dataset, ei, ds);
-                    if (first[ds] >= 0 && Selected(p.Index, did, d.Fraction))
-                        ready.Add((Later(start, first[ds]), new SetDidLifetime(default, p.Index, did, lifetime)));
-                }
-            }
-        }
-        var sorted = ready.Select((x, i) => (x, i)).OrderBy(y => y.x.Ready).ThenBy(y => y.i).Select(y => y.x).ToList();
-        var at = PaceInstants(p, LoadOf(p.Spec), sorted.Select(x => x.Ready).ToList());
-        return [.. sorted.Select((x, i) => x.Operation with { At = at[i] })];
     }
 
     private static IReadOnlyList<LoadSimulation> LoadOf(Phase phase) => phase switch

@@ -1,0 +1,16 @@
+using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Core.Synthetic;
+
+namespace FdrHarness.Core.Planning;
+
+// qos_transition: a new rule replacing each selected rule of the phase it follows.
+public sealed partial class RunPlan
+{
+    /// <summary>A new rule on the DID of each selected rule of the source phase, when that rule is planned.</summary>
+    private List<RuleDraft> Transition(PlannedPhase p, QosTransitionPhase q, TimeSpan start, List<RuleDraft> old)
+    {
+        var ready = old.Where(o => o.At < Duration && Selected(p.Index, o.Did, q.Fraction))
+            .Select(o => (Later(start, Ms(o.At)), new RuleDraft(p.Index, o.Did, q.Rule, q.RemoveOld ? o : null))).ToList();
+        return Pace(p, q.Load, ready);
+    }
+}
