@@ -160,5 +160,6 @@ internal static class HermesConsumeBenchmark
         public void Sample(in PodSample s) { }
         public void Lifecycle(in PodLifecycleEvent e) { }
         public void Fault(in FaultRecord f) { }
+        public void Injection(in InjectionRecord r) { }
     }
 }

@@ -104,7 +104,7 @@ internal static class LakeBenchmark
     {
         public void ApiLatency(IReadOnlyList<FdrHarness.Core.Observations.ApiLatencyRow> rows) { }
 
-        public long Events, Samples, Lifecycles, Faults;
+        public long Events, Samples, Lifecycles, Faults, Injections;
         private readonly Dictionary<(string, string), (long Submitted, long Done)> _matrix = [];
 
         public void Event(in HermesEvent e)
@@ -153,5 +153,6 @@ internal static class LakeBenchmark
         }
         public void Lifecycle(in PodLifecycleEvent e) => Lifecycles++;
         public void Fault(in FaultRecord f) => Faults++;
+        public void Injection(in InjectionRecord r) => Injections++;
     }
 }

@@ -140,7 +140,14 @@ public static class EmbeddedLake
         if (progress is not null)
             Every(context, 0, ProgressEveryMs, end, () => progress.Report(Progress(lake)));
 
-        context.Queue.RunUntil(context.Clock, end, ct);
+        try
+        {
+            context.Queue.RunUntil(context.Clock, end, ct);
+        }
+        finally
+        {
+            workload.Finish(); // an interrupted run's report still has what went in
+        }
         progress?.Report(Progress(lake));
         atEnd?.Invoke(lake);
         return Result(lake);

@@ -43,6 +43,9 @@ internal sealed class PlanExecutor
     private readonly RunJournal _journal;
     private readonly IReadOnlyDictionary<string, JournalEntry> _done;
     private long _filesRegistered, _rulesCreated, _rulesRetired, _noiseFiles, _failed, _notStarted;
+    // What Rucio confirmed holding, per observation interval, DID and RSE: written once the end's read-back has checked it.
+    private readonly InjectionTally _injected;
+    private readonly ConcurrentDictionary<long, bool> _noiseInjected = new();
 
     /// <param name="shard">The part of the plan this process carries out (the whole plan unless --shard); the other shards carry out theirs against the same Rucio.</param>
     /// <param name="journal">Where each unit of work's outcome is written as it ends.</param>
@@ -68,6 +71,7 @@ internal sealed class PlanExecutor
         _sink = sink;
         _start = start;
         _runTag = start.UtcDateTime.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture);
+        _injected = new InjectionTally(plan.Scenario.Run.ObservationInterval > TimeSpan.Zero ? plan.Scenario.Run.ObservationInterval : TimeSpan.FromMinutes(1));
         _rules = new TaskCompletionSource<string?>[plan.RuleCount];
         for (var i = 0; i < _rules.Length; i++) _rules[i] = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -207,6 +211,8 @@ internal sealed class PlanExecutor
                         {
                             Interlocked.Add(ref _filesRegistered, done.Registered ?? 0);
                             Finished(files, registered: true);
+                            // Done before a kill: its files are known only when all went in (the journal keeps a count).
+                            if (done.Registered == files.Length) Injected(files, (_start + inject.At).UtcDateTime, _ => true);
                         });
                 }
                 break;
@@ -378,8 +384,47 @@ internal sealed class PlanExecutor
         Check(attached, r => r.Ok, r => r.Transient, r => $"{r.Item.Child.Name} into {r.Item.Parent.Name}: {r.Reason}", r => refused.Add((r.Item.Child.Scope, r.Item.Child.Name)));
         Interlocked.Add(ref _filesRegistered, files.Length - refused.Count);
         if (refused.Count > 0) Interlocked.Add(ref _failed, refused.Count);
+        Injected(files, _options.Time.GetUtcNow().UtcDateTime, f => !refused.Contains((f.File.Scope, f.File.Name)));
         Finished(files, registered: true);
         return files.Length - refused.Count;
+    }
+
+    /// <summary>Files Rucio took (replica and attachment) into the injection tally.</summary>
+    private void Injected(PlannedFile[] files, DateTime time, Func<PlannedFile, bool> taken)
+    {
+        foreach (var group in files.Where(taken).GroupBy(f => (f.Experiment, f.Dataset, f.WriteRseStart)))
+        {
+            var e = _plan.Experiments[group.Key.Experiment];
+            _injected.Add(time, e.Scope, e.DatasetName(group.Key.Dataset), e.WriteRses[group.Key.WriteRseStart], group.Count(), group.Sum(f => f.File.Bytes));
+        }
+    }
+
+    /// <summary>
+    /// Writes the injections Rucio confirmed during the run into the sink, once. <paramref name="held"/> is what the end's
+    /// read-back found per dataset (a dataset absent from it was not read back, or is gone: erased by its lifetime after its
+    /// files went in): a dataset holding fewer files than were confirmed is left out, so the report never says more than
+    /// Rucio holds. Returns the files written and, when some were left out, a line saying so.
+    /// </summary>
+    public (long Files, string? Note) WriteInjections(IReadOnlyDictionary<(string Scope, string Name), long>? held)
+    {
+        long dropped = 0, droppedHeld = 0;
+        var datasets = 0;
+        if (held is not null)
+            foreach (var (did, files) in _injected.FilesByDid())
+                if (held.TryGetValue(did, out var h) && h < files)
+                {
+                    dropped += _injected.Remove(did.Scope, did.Name);
+                    droppedHeld += h;
+                    datasets++;
+                }
+        long written = 0;
+        foreach (var r in _injected.Take())
+        {
+            _sink.Injection(r);
+            written += r.Files;
+        }
+        return (written, datasets == 0 ? null : string.Create(CultureInfo.InvariantCulture,
+            $"{datasets:N0} datasets hold fewer files than Rucio confirmed during the run ({dropped:N0} confirmed, {droppedHeld:N0} held at the end): their injections are left out of injections.parquet"));
     }
 
     /// <summary>
@@ -599,6 +644,8 @@ internal sealed class PlanExecutor
         var replica = await _catalog.RegisterReplicasAsync(noise.Source, [new NewReplica(noise.Scope, name, noise.Bytes, noise.Adler32.ToString("x8", CultureInfo.InvariantCulture))],
             PfnMode.Derived, ct).ConfigureAwait(false);
         Throw(replica[0]);
+        // Once, though a later step's failure makes the whole file go again.
+        if (_noiseInjected.TryAdd(noise.Index, true)) _injected.Add(_options.Time.GetUtcNow().UtcDateTime, noise.Scope, name, noise.Source, 1, noise.Bytes);
         Throw(await _catalog.SetDidLifetimeAsync(new DidRef(noise.Scope, name), spec.Lifetime, ct).ConfigureAwait(false));
         var rule = new RuleSpec { RseExpression = Core.Rucio.RseExpression.Parse(noise.Destination), Grouping = RuleGrouping.None, Lifetime = spec.Lifetime, Activity = spec.Activity };
         var created = await _catalog.EnsureRuleAsync(Request(rule, new DidRef(noise.Scope, name)), ct).ConfigureAwait(false);

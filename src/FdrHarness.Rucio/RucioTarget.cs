@@ -336,6 +336,7 @@ public sealed class RucioTarget : IRehearsalTarget, IDisposable
         }
         if (ct.IsCancellationRequested)
         {
+            executor.WriteInjections(held: null);
             sink.ApiLatency([.. _apiStats.Rows(), .. executor.Operations.Rows("load:")]);
             ct.ThrowIfCancellationRequested();
         }
@@ -353,8 +354,10 @@ public sealed class RucioTarget : IRehearsalTarget, IDisposable
         if (consumer is not null)
             summary.Add($"events: {consumer.Written} written, {consumer.Filtered} of other scopes, {consumer.Duplicates} redeliveries dropped"
                 + (consumer.SilentPeriods > 0 ? $"; the broker fell silent {consumer.SilentPeriods} times" : ""));
+        var held = new ConcurrentDictionary<(string Scope, string Name), long>();
         if (deadline.IsCancellationRequested) summary.Add("counts not read back from Rucio: the planned end plus the grace had passed; run.json has no file or rule counts");
-        else await ReconcileAsync(plan, shard, executor, counters, summary, deadline.Token).ConfigureAwait(false);
+        else await ReconcileAsync(plan, shard, executor, counters, held, summary, deadline.Token).ConfigureAwait(false);
+        if (executor.WriteInjections(held).Note is { } unheld) summary.Add(unheld);
         counters[RunCounters.FilesPlanned] = shard.Counts.Files;
         counters[RunCounters.RulesPlanned] = shard.Counts.Rules;
         counters[RunCounters.DeletionsPlanned] = shard.Counts.RuleLifetimes + shard.Counts.DidLifetimes;
@@ -374,7 +377,9 @@ public sealed class RucioTarget : IRehearsalTarget, IDisposable
     /// The run's counts as Rucio holds them: the files attached to each dataset the run wrote into, and the state of
     /// each rule it created. When Rucio cannot be read, the counts are left out and the summary says so.
     /// </summary>
-    private async Task ReconcileAsync(RunPlan plan, PlanShard shard, PlanExecutor executor, ConcurrentDictionary<string, double> counters, List<string> summary, CancellationToken ct)
+    /// <param name="held">Filled with the files each dataset holds (a dataset gone is left out).</param>
+    private async Task ReconcileAsync(RunPlan plan, PlanShard shard, PlanExecutor executor, ConcurrentDictionary<string, double> counters,
+        ConcurrentDictionary<(string Scope, string Name), long> held, List<string> summary, CancellationToken ct)
     {
         try
         {
@@ -389,6 +394,7 @@ public sealed class RucioTarget : IRehearsalTarget, IDisposable
                     var e = plan.Experiments[d.Experiment];
                     var content = await catalog.ReadContentAsync(new DidRef(e.Scope, e.DatasetName(d.Dataset)), ct).ConfigureAwait(false);
                     Interlocked.Add(ref files, content?.Count ?? 0);
+                    if (content is not null) held[(e.Scope, e.DatasetName(d.Dataset))] = content.Count;
                 }
                 finally { gate.Release(); }
             })).ConfigureAwait(false);

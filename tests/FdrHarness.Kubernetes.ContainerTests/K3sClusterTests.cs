@@ -194,5 +194,6 @@ public sealed class K3sClusterTests(K3sClusterTests.Cluster cluster) : IClassFix
         {
             lock (_lock) _faults.Add(f);
         }
+        public void Injection(in InjectionRecord r) { }
     }
 }

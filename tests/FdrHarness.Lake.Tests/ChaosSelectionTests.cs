@@ -21,6 +21,7 @@ public class ChaosSelectionTests
         public void Sample(in PodSample s) { }
         void IObservationSink.Lifecycle(in PodLifecycleEvent e) => Lifecycle.Add(e);
         public void Fault(in FaultRecord f) => Faults.Add(f);
+        public void Injection(in InjectionRecord r) { }
         public List<PodLifecycleEvent> KilledBy(string action) => [.. Lifecycle.Where(e => e.Event == "killed" && e.Reason == "chaos:" + action)];
     }
 

@@ -60,6 +60,7 @@ public class EdgeCaseTests
         public void Sample(in Core.Observations.PodSample s) { }
         public void Lifecycle(in Core.Observations.PodLifecycleEvent e) { }
         public void Fault(in Core.Observations.FaultRecord f) { }
+        public void Injection(in Core.Observations.InjectionRecord r) { }
     }
 
     [Fact]

@@ -9,7 +9,7 @@ internal sealed class RecordingSink : IObservationSink
     public void ApiLatency(IReadOnlyList<Core.Observations.ApiLatencyRow> rows) { }
 
     private ulong _hash = 0x9E3779B97F4A7C15UL;
-    public long Events, Samples, Faults;
+    public long Events, Samples, Faults, Injections, InjectedFiles;
     public readonly Dictionary<string, long> ByType = new(StringComparer.Ordinal);
     public long DeletionDoneBytes;
     public long RetriesWithoutPrevious, BadRequestIds;
@@ -48,6 +48,13 @@ internal sealed class RecordingSink : IObservationSink
     {
         Faults++;
         Mix(f.Start); Mix(f.End); Mix(f.Name); Mix(f.Kind); Mix(f.Target); Mix(f.Detail);
+    }
+
+    public void Injection(in InjectionRecord r)
+    {
+        Injections++;
+        InjectedFiles += r.Files;
+        Mix(r.Time); Mix(r.Scope); Mix(r.Name); Mix(r.Rse); Mix(r.Files); Mix(r.Bytes);
     }
 
     public long Count(string type) => ByType.GetValueOrDefault(type);

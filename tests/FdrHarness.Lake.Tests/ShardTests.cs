@@ -154,10 +154,12 @@ public sealed class ShardTests
         public readonly List<PodSample> Samples = [];
         public readonly List<PodLifecycleEvent> Lifecycles = [];
         public readonly List<FaultRecord> Faults = [];
+        public readonly List<InjectionRecord> Injections = [];
         public void Event(in HermesEvent e) => Events.Add(e);
         public void Sample(in PodSample s) => Samples.Add(s);
         public void Lifecycle(in PodLifecycleEvent e) => Lifecycles.Add(e);
         public void Fault(in FaultRecord f) => Faults.Add(f);
+        public void Injection(in InjectionRecord r) => Injections.Add(r);
         public void ApiLatency(IReadOnlyList<ApiLatencyRow> rows) { }
     }
 }

@@ -117,6 +117,7 @@ public sealed class HermesConsumerTests
         public void Sample(in PodSample s) { }
         public void Lifecycle(in PodLifecycleEvent e) { }
         public void Fault(in FaultRecord f) { }
+        public void Injection(in InjectionRecord r) { }
     }
 
     /// <summary>A consumer wired to a <see cref="ScriptedBroker"/> on a fake clock; warnings go to a channel.</summary>

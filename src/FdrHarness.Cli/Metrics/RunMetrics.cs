@@ -178,6 +178,9 @@ public sealed class RunMetrics : IObservationSink
 
     public void Fault(in FaultRecord f) => _chaos.WithLabels(f.Kind, _chaosTargets.Bound(f.Target)).Inc();
 
+    /// <summary>fdr_files_injected_total comes from the target's progress, as each file goes in (a live run writes its injections at its end).</summary>
+    public void Injection(in InjectionRecord r) { }
+
     /// <summary>
     /// The values one label has taken, at most <see cref="Max"/>; later new ones are counted as "other". Live events
     /// come from a broker: whatever a peer sends, the number of series (and the memory they take) stays bounded.

@@ -5,7 +5,7 @@ namespace FdrHarness.Core.Execution;
 
 /// <summary>
 /// What a shard writes of what its target shows it: the events of the DIDs in its part of the plan (<see
-/// cref="PlanShard.OwnsDidNamed"/>), and the cluster's observations (pod samples, lifecycle, chaos faults) only on the
+/// cref="PlanShard.OwnsDidNamed"/>) and the injections into them, and the cluster's observations (pod samples, lifecycle, chaos faults) only on the
 /// shard that owns the cluster. Every observation of the run is thus written by exactly one shard, so the merged shards
 /// hold what one process would. An event without a scope and name is the cluster shard's.
 /// </summary>
@@ -41,6 +41,12 @@ public sealed class ShardSink(IObservationSink inner, PlanShard shard) : IObserv
     public void Fault(in FaultRecord f)
     {
         if (shard.OwnsCluster) inner.Fault(f);
+    }
+
+    /// <summary>Injections into the shard's own DIDs (a dataset of its part, or its noise file).</summary>
+    public void Injection(in InjectionRecord r)
+    {
+        if (shard.OwnsDidNamed(r.Scope, r.Name)) inner.Injection(r);
     }
 
     /// <summary>Each shard's own calls (a shard makes only its own).</summary>

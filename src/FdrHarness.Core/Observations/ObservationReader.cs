@@ -21,6 +21,10 @@ public sealed class ObservationReader(string directory)
         Rows(ParquetObservationSink.SamplesFile, ObservationSchemas.Samples, SampleBatch.Rows, columns);
     public IEnumerable<PodLifecycleEvent> Lifecycle() => Rows(ParquetObservationSink.LifecycleFile, ObservationSchemas.Lifecycle, LifecycleBatch.Rows, null);
     public IEnumerable<FaultRecord> Faults() => Rows(ParquetObservationSink.FaultsFile, ObservationSchemas.Faults, FaultBatch.Rows, null);
+    public IEnumerable<InjectionRecord> Injections() => Rows(ParquetObservationSink.InjectionsFile, ObservationSchemas.Injections, InjectionBatch.Rows, null);
+
+    /// <summary>Whether the run recorded its injections (runs written before injections.parquet existed did not).</summary>
+    public bool HasInjections => File.Exists(Path.Combine(Directory, ParquetObservationSink.InjectionsFile));
 
     /// <summary>Events as one array per row group, for consumers that process blocks.</summary>
     public IEnumerable<HermesEvent[]> EventBatches(IReadOnlyCollection<string>? columns = null) =>

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace FdrHarness.Core.Observations;
 
 /// <summary>
-/// The four observation files: their names, columns (in file order) and the mapping between a record and a row.
+/// The five observation files: their names, columns (in file order) and the mapping between a record and a row.
 /// Column names are Hermes payload keys in snake_case; the report reads these files only, so changing a name here
 /// changes the file format (bump <see cref="FormatVersion"/>).
 /// </summary>
@@ -42,6 +42,12 @@ internal static class ObservationSchemas
     [
         Columns.Time("start"), Columns.NullableTime("end"), Columns.String("name"), Columns.String("kind"),
         Columns.String("target"), Columns.String("detail"),
+    ];
+
+    public static ObservationColumn[] Injections() =>
+    [
+        Columns.Time("time"), Columns.String("scope"), Columns.String("name"), Columns.String("rse"),
+        Columns.Value<long>("files"), Columns.Value<long>("bytes"),
     ];
 }
 
@@ -208,6 +214,39 @@ internal sealed class FaultBatch : ColumnBatch
             result[i] = new FaultRecord
             {
                 Start = b._start[i], End = b._end[i], Name = b._name[i]!, Kind = b._kind[i]!, Target = b._target[i]!, Detail = b._detail[i],
+            };
+        return result;
+    }
+}
+
+internal sealed class InjectionBatch : ColumnBatch
+{
+    private DateTime[] _time = [];
+    private string?[] _scope = [], _name = [], _rse = [];
+    private long[] _files = [], _bytes = [];
+
+    protected override void Bind()
+    {
+        var a = Arrays;
+        _time = As<DateTime>(a[0]); _scope = As<string?>(a[1]); _name = As<string?>(a[2]); _rse = As<string?>(a[3]);
+        _files = As<long>(a[4]); _bytes = As<long>(a[5]);
+    }
+
+    public void Add(in InjectionRecord r)
+    {
+        var i = Count++;
+        _time[i] = r.Time; _scope[i] = r.Scope; _name[i] = r.Name; _rse[i] = r.Rse; _files[i] = r.Files; _bytes[i] = r.Bytes;
+    }
+
+    public static InjectionRecord[] Rows(Array[] a, int rows)
+    {
+        var b = new InjectionBatch { Arrays = a };
+        b.Bind();
+        var result = new InjectionRecord[rows];
+        for (var i = 0; i < rows; i++)
+            result[i] = new InjectionRecord
+            {
+                Time = b._time[i], Scope = b._scope[i]!, Name = b._name[i]!, Rse = b._rse[i]!, Files = b._files[i], Bytes = b._bytes[i],
             };
         return result;
     }

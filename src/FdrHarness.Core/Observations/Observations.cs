@@ -76,6 +76,22 @@ public record struct FaultRecord
     public string? Detail;
 }
 
+/// <summary>
+/// Files injected: registered (or uploaded and registered) and confirmed by the catalog, summed per observation interval,
+/// scope, DID and RSE. Rucio sends no Hermes message for a registered replica, so this is the run's only record of what
+/// went in. <see cref="Name"/> is the dataset the files were attached to, or for a file registered alone (noise) the file.
+/// Files refused (a full RSE, a bulk Rucio rejected) are not here: run.json counts them.
+/// </summary>
+public record struct InjectionRecord
+{
+    public DateTime Time;             // start of the interval the files were registered in
+    public string Scope;
+    public string Name;
+    public string Rse;
+    public long Files;
+    public long Bytes;
+}
+
 /// <summary>Where a target writes what it observes. Implementations stream to disk; nothing is kept in memory.</summary>
 public interface IObservationSink
 {
@@ -83,6 +99,7 @@ public interface IObservationSink
     void Sample(in PodSample s);
     void Lifecycle(in PodLifecycleEvent e);
     void Fault(in FaultRecord f);
+    void Injection(in InjectionRecord r);
 
     /// <summary>A live run's call statistics, once at its end (api-latency.csv); targets without an API send none.</summary>
     void ApiLatency(IReadOnlyList<ApiLatencyRow> rows);

@@ -23,12 +23,12 @@ public sealed record ParquetSinkOptions
 public enum ObservationCompression { None, Snappy, Zstd }
 
 /// <summary>Rows written so far, per file.</summary>
-public readonly record struct ObservationCounts(long Events, long Samples, long Lifecycle, long Faults);
+public readonly record struct ObservationCounts(long Events, long Samples, long Lifecycle, long Faults, long Injections = 0);
 
 /// <summary>
-/// Streams observations into a run directory as four Parquet files: events.parquet (one column per
-/// <see cref="HermesEvent"/> field, Hermes payload keys in snake_case), samples.parquet, lifecycle.parquet and
-/// faults.parquet (all four read back by <see cref="ObservationReader"/>).
+/// Streams observations into a run directory as five Parquet files: events.parquet (one column per
+/// <see cref="HermesEvent"/> field, Hermes payload keys in snake_case), samples.parquet, lifecycle.parquet,
+/// faults.parquet and injections.parquet (all read back by <see cref="ObservationReader"/>).
 /// </summary>
 /// <remarks>
 /// <para>The calling thread only copies fields into per-column arrays. Every <see cref="ParquetSinkOptions.RowGroupSize"/>
@@ -52,6 +52,7 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
     public const string SamplesFile = "samples.parquet";
     public const string LifecycleFile = "lifecycle.parquet";
     public const string FaultsFile = "faults.parquet";
+    public const string InjectionsFile = "injections.parquet";
     public const string TempSuffix = ".tmp";
 
     private const int InitialCapacity = 1024;
@@ -61,6 +62,7 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
     private readonly FileWriter<SampleBatch> _samples;
     private readonly FileWriter<LifecycleBatch> _lifecycle;
     private readonly FileWriter<FaultBatch> _faults;
+    private readonly FileWriter<InjectionBatch> _injections;
     private readonly IFileWriter[] _files;
     private readonly Channel<Work> _pending;
     private readonly Task _writer;
@@ -85,6 +87,7 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
             opened.Add(_samples = new FileWriter<SampleBatch>(directory, SamplesFile, ObservationSchemas.Samples(), parquet));
             opened.Add(_lifecycle = new FileWriter<LifecycleBatch>(directory, LifecycleFile, ObservationSchemas.Lifecycle(), parquet));
             opened.Add(_faults = new FileWriter<FaultBatch>(directory, FaultsFile, ObservationSchemas.Faults(), parquet));
+            opened.Add(_injections = new FileWriter<InjectionBatch>(directory, InjectionsFile, ObservationSchemas.Injections(), parquet));
         }
         catch
         {
@@ -103,7 +106,7 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
 
     public ObservationCounts Counts =>
         new(_events.Rows + _events.Current.Count, _samples.Rows + _samples.Current.Count,
-            _lifecycle.Rows + _lifecycle.Current.Count, _faults.Rows + _faults.Current.Count);
+            _lifecycle.Rows + _lifecycle.Current.Count, _faults.Rows + _faults.Current.Count, _injections.Rows + _injections.Current.Count);
 
     /// <summary>Row groups handed to the writer so far, per file (events, samples, lifecycle, faults).</summary>
     public (int Events, int Samples, int Lifecycle, int Faults) RowGroups =>
@@ -138,6 +141,13 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
         var b = Room(_faults);
         b.Add(f);
         if (b.Count == _rowGroupSize) HandOff(_faults);
+    }
+
+    public void Injection(in InjectionRecord r)
+    {
+        var b = Room(_injections);
+        b.Add(r);
+        if (b.Count == _rowGroupSize) HandOff(_injections);
     }
 
     private TBatch Room<TBatch>(FileWriter<TBatch> file) where TBatch : ColumnBatch, new()

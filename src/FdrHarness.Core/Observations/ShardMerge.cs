@@ -122,6 +122,7 @@ public static class ShardMerge
         new(ParquetObservationSink.SamplesFile, (r, sink) => { foreach (var s in ByTime(r.Select(x => x.Samples()), s => s.Time.Ticks)) sink.Sample(s); }),
         new(ParquetObservationSink.LifecycleFile, (r, sink) => { foreach (var e in ByTime(r.Select(x => x.Lifecycle()), e => e.Time.Ticks)) sink.Lifecycle(e); }),
         new(ParquetObservationSink.FaultsFile, (r, sink) => { foreach (var f in ByTime(r.Select(x => x.Faults()), f => f.Start.Ticks)) sink.Fault(f); }),
+        new(ParquetObservationSink.InjectionsFile, (r, sink) => { foreach (var i in ByTime(r.Select(x => x.Injections()), i => i.Time.Ticks)) sink.Injection(i); }),
     ];
 
     /// <summary>Files a shard may hold besides its observations that belong to the merged run: the cluster side's (only the cluster shard has them).</summary>

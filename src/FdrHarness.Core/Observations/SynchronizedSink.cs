@@ -38,6 +38,11 @@ public sealed class SynchronizedSink(IObservationSink inner, Action<HermesEvent>
         lock (_gate) inner.Fault(f);
     }
 
+    public void Injection(in InjectionRecord r)
+    {
+        lock (_gate) inner.Injection(r);
+    }
+
     public void ApiLatency(IReadOnlyList<ApiLatencyRow> rows)
     {
         lock (_gate) inner.ApiLatency(rows);

@@ -30,6 +30,12 @@ public sealed class TeeSink(IObservationSink inner, IObservationSink observer) :
         observer.Fault(f);
     }
 
+    public void Injection(in InjectionRecord r)
+    {
+        inner.Injection(r);
+        observer.Injection(r);
+    }
+
     public void ApiLatency(IReadOnlyList<ApiLatencyRow> rows)
     {
         inner.ApiLatency(rows);

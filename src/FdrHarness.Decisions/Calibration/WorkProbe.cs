@@ -101,5 +101,6 @@ internal sealed class WorkProbe : IWorkMeter, IObservationSink
     public void Event(in HermesEvent e) { }
     public void Lifecycle(in PodLifecycleEvent e) { }
     public void Fault(in FaultRecord f) { }
+    public void Injection(in InjectionRecord r) { }
     public void ApiLatency(IReadOnlyList<ApiLatencyRow> rows) { }
 }

@@ -67,6 +67,7 @@ public sealed class AggregatingSink : IObservationSink
     }
 
     public void Fault(in FaultRecord f) { }
+    public void Injection(in InjectionRecord r) { }
 
     /// <summary>What the sink counted, as a sweep shard's points.json keeps it for fdr merge (every value exactly: doubles round-trip).</summary>
     public JsonObject ToJson()

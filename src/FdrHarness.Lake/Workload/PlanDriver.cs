@@ -26,6 +26,8 @@ internal sealed class PlanDriver(LakeParts lake, RunPlan plan, ChaosEngine chaos
     private readonly Dictionary<string, RseExpression> _toRse = new(StringComparer.Ordinal);
     private IEnumerator<PlannedOperation>? _operations;
     private bool _more;
+    // injections.parquet: the files registered, per observation interval, dataset and RSE.
+    private readonly InjectionTally _injected = new(TimeSpan.FromMilliseconds(Math.Max(1000, plan.Scenario.Run.ObservationInterval.TotalMilliseconds)), lake.Context.Sink);
 
     public void Schedule()
     {
@@ -37,6 +39,9 @@ internal sealed class PlanDriver(LakeParts lake, RunPlan plan, ChaosEngine chaos
         for (long t = 0; t < (long)plan.Duration.TotalMilliseconds; t += 3_600_000)
             _context.Queue.Schedule(t, () => lake.Logins.Add(accounts));
     }
+
+    /// <summary>Writes the last interval's injections (the run's end, or its interruption).</summary>
+    public void Finish() => _injected.Flush();
 
     private static long Ms(TimeSpan t) => (long)t.TotalMilliseconds;
 
@@ -140,6 +145,7 @@ internal sealed class PlanDriver(LakeParts lake, RunPlan plan, ChaosEngine chaos
         _rules.Attached(_dids.DatasetOfFile(file));
         _context.Counters.FilesInjected++;
         if (_dids.InPart(file)) _context.Part.FilesInjected++;
+        _injected.Add(_context.UtcNow, e.Scope, _dids.DatasetName(dataset), _rses[rse].Name, 1, planned.File.Bytes);
     }
 
     private int WriteRse(ExperimentInfo e, int start, long bytes)
@@ -195,6 +201,7 @@ internal sealed class PlanDriver(LakeParts lake, RunPlan plan, ChaosEngine chaos
         _replicas.Arrived(replica);
         _context.Counters.FilesInjected++;
         if (_dids.InPart(file)) _context.Part.FilesInjected++;
+        _injected.Add(_context.UtcNow, noise.Scope, noise.Name, _rses[src].Name, 1, noise.Bytes);
         _dids.NewDids.Add(1);
         _dids.ExpireAt(Dids.EncodeFile(file), _context.Now + Ms(plan.Noise.PhaseOf(noise.Index).Lifetime));
         _server.Call(call with { Kind = ApiCallKind.NoiseRule });

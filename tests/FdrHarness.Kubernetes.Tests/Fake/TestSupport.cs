@@ -82,6 +82,8 @@ public sealed class RecordingSink(Conditions? changes = null) : IObservationSink
         lock (_gate) _faults.Add(f);
         changes?.Changed();
     }
+
+    public void Injection(in InjectionRecord r) { }
 }
 
 /// <summary>A temporary run directory, deleted afterwards.</summary>
