@@ -101,6 +101,11 @@ public sealed class ShardMergeTests(ShardRuns runs) : IClassFixture<ShardRuns>
         Assert.Equal(a.Samples(), b.Samples());
         Assert.Equal(a.Lifecycle(), b.Lifecycle());
         Assert.Equal(a.Faults(), b.Faults());
+        // Injection rows: each written by the shard of its DID, in time order; the merged total is the one run's and run.json's.
+        Assert.Equal(a.Injections().Select(r => r.ToString()).Order(StringComparer.Ordinal), b.Injections().Select(r => r.ToString()).Order(StringComparer.Ordinal));
+        Assert.True(b.Injections().Zip(b.Injections().Skip(1)).All(p => p.First.Time <= p.Second.Time));
+        Assert.Equal((double)RunJson(merged)["summary"]![RunCounters.FilesInjected]!, b.Injections().Sum(r => r.Files));
+        Assert.True(b.Injections().Sum(r => r.Files) > 0);
         Assert.Empty(Directory.GetFiles(merged, "*.tmp"));
         Assert.False(File.Exists(Path.Combine(merged, RunDirectory.ClaimFile)));
     }

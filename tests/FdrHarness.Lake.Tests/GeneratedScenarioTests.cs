@@ -62,7 +62,7 @@ public class GeneratedScenarioTests
         var scenario = Load(seed);
         using var a = RecountedRun.Run(scenario);
         using var b = RecountedRun.Run(scenario);
-        foreach (var file in new[] { "events.parquet", "samples.parquet", "lifecycle.parquet", "faults.parquet" })
+        foreach (var file in new[] { "events.parquet", "samples.parquet", "lifecycle.parquet", "faults.parquet", "injections.parquet" })
             Assert.Equal(File.ReadAllBytes(Path.Combine(a.Directory, file)), File.ReadAllBytes(Path.Combine(b.Directory, file)));
     }
 }

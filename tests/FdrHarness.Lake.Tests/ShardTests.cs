@@ -118,6 +118,12 @@ public sealed class ShardTests
         Assert.Equal(one.Lifecycles, shards[0].Seen.Lifecycles);
         Assert.Equal(one.Faults, shards[0].Seen.Faults);
         Assert.All(shards.Skip(1), s => Assert.Equal(0, s.Seen.Samples.Count + s.Seen.Lifecycles.Count + s.Seen.Faults.Count));
+        // Every injection row written by exactly one shard (its dataset's or noise file's), rows whole: the files sum to
+        // run.json's files.injected, the one run's and the shards' alike.
+        Assert.Equal(one.Injections.Select(r => r.ToString()).Order(StringComparer.Ordinal), shards.SelectMany(s => s.Seen.Injections).Select(r => r.ToString()).Order(StringComparer.Ordinal));
+        Assert.Equal(oneCounters[RunCounters.FilesInjected], one.Injections.Sum(r => r.Files));
+        Assert.All(shards, s => Assert.Equal(s.Counters[RunCounters.FilesInjected], s.Seen.Injections.Sum(r => r.Files)));
+        Assert.True(one.Injections.Sum(r => r.Files) > 0, "a run that injects nothing proves nothing");
     }
 
     private static async Task<(Collected Seen, IReadOnlyDictionary<string, double> Counters)> Run(RunPlan plan, PlanShard? shard)

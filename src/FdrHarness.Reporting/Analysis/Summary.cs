@@ -13,6 +13,8 @@ public sealed record Summary
     public required RunFacts Run { get; init; }
     public required TransferTotals Transfers { get; init; }
     public required EventStats Events { get; init; }
+    /// <summary>Files that went in (injections.parquet); null for a run that did not record them (written before the file existed).</summary>
+    public InjectionTotals? Injected { get; init; }
     public required IReadOnlyList<ExperimentStats> Experiments { get; init; }
     public required IReadOnlyList<RseUsage> Rses { get; init; }
     public required TransferMatrix TransferMatrix { get; init; }
@@ -55,6 +57,9 @@ public sealed record TransferTotals
     public double? Efficiency { get; init; }
 }
 
+/// <summary>Files registered (or uploaded) and confirmed by the catalog; refused ones are in run.json's files.refused.</summary>
+public sealed record InjectionTotals(long Files, long Bytes);
+
 public sealed record CountBy(string Key, long Count);
 public sealed record CountBy2(string Key, string Type, long Count);
 
@@ -66,34 +71,47 @@ public sealed record EventStats
     public required IReadOnlyList<CountBy2> ByProtocolAndType { get; init; }
 }
 
-/// <summary>Per scope, as far as Hermes events show it: files are those seen in a transfer or deletion (an injected file that never moved emits none).</summary>
+/// <summary>
+/// Per scope: the files injected (injections.parquet; null when the run did not record them), and as far as Hermes
+/// events show it the datasets and containers created, the files seen in a transfer or deletion (<see cref="Files"/>,
+/// <see cref="Bytes"/>: an injected file that never moved emits none), transfers and deletions.
+/// </summary>
 public sealed record ExperimentStats
 {
     public required string Scope { get; init; }
+    public long? InjectedFiles { get; init; }
+    public long? InjectedBytes { get; init; }
     public long Datasets { get; init; }
     public long Containers { get; init; }
     public long Files { get; init; }
     public long Bytes { get; init; }
+    /// <summary>Of the injected files; of the files seen in events when the injections were not recorded.</summary>
     public double? AverageFileSize { get; init; }
     public long TransfersDone { get; init; }
     public long DeletionsDone { get; init; }
     public long DidsErased { get; init; }
 }
 
-/// <summary>Bytes moved per RSE by transfers and deletions, against the scenario's quota and watermark where declared.</summary>
+/// <summary>
+/// Bytes written into each RSE by injection (null when the run did not record it) and moved by transfers and deletions,
+/// against the scenario's quota and watermark where declared.
+/// </summary>
 public sealed record RseUsage
 {
     public required string Rse { get; init; }
     public string? Qos { get; init; }
     public long? Quota { get; init; }
     public long? Watermark { get; init; }
+    public long? InjectedFiles { get; init; }
+    public long? InjectedBytes { get; init; }
     public long BytesIn { get; init; }
     public long FilesIn { get; init; }
     public long BytesOut { get; init; }
     public long BytesDeleted { get; init; }
     public long FilesDeleted { get; init; }
-    public long NetBytes => BytesIn - BytesDeleted;
-    public double? NetOverQuota => Quota is > 0 ? Math.Round((double)NetBytes / Quota.Value, 6) : null;
+    /// <summary>Injected plus transferred in, minus deleted: what the RSE holds at the end; null when injections were not recorded.</summary>
+    public long? NetBytes => InjectedBytes is { } injected ? injected + BytesIn - BytesDeleted : null;
+    public double? NetOverQuota => Quota is > 0 && NetBytes is { } net ? Math.Round((double)net / Quota.Value, 6) : null;
 }
 
 public sealed record TransferMatrix

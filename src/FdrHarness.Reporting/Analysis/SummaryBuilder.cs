@@ -22,6 +22,7 @@ public static class SummaryBuilder
         var resources = new ResourceAnalysis();
         resources.Run(reader, runDir);
         var faults = File.Exists(Path.Combine(runDir, ParquetObservationSink.FaultsFile)) ? reader.Faults().ToList() : [];
+        var injections = Injections.Read(reader);
 
         var minTicks = Math.Min(events.MinTicks, resources.MinTicks);
         var maxTicks = Math.Max(events.MaxTicks, resources.MaxTicks);
@@ -54,8 +55,9 @@ public static class SummaryBuilder
                 Efficiency = Stats.Ratio(events.Done, events.Done + events.Failed + events.SubmissionFailed),
             },
             Events = EventStatsOf(events),
-            Experiments = ExperimentsOf(events),
-            Rses = RsesOf(events, scenario),
+            Injected = injections is null ? null : new InjectionTotals(injections.Files, injections.Bytes),
+            Experiments = ExperimentsOf(events, injections),
+            Rses = RsesOf(events, injections, scenario),
             TransferMatrix = MatrixOf(events, options.LinkTarget ?? ReportOptions.DefaultLinkTarget, scenario?.Rses.Select(r => r.Name)),
             Rules = RulesOf(events),
             OverTime = OverTimeOf(events, resources, start, end, options),
@@ -86,27 +88,40 @@ public static class SummaryBuilder
             .OrderBy(c => c.Key, StringComparer.Ordinal).ThenBy(c => c.Type, StringComparer.Ordinal).ToList(),
     };
 
-    private static List<ExperimentStats> ExperimentsOf(EventPass e) =>
-        e.Scopes.Select(kv => new ExperimentStats
+    /// <summary>Every scope of the events or the injections; injected files and bytes from the injections, the rest from the events.</summary>
+    private static List<ExperimentStats> ExperimentsOf(EventPass e, Injections? injections)
+    {
+        var seenIn = e.Scopes.ToDictionary(kv => Name(e.Reader.Scopes, kv.Key), kv => kv.Value, StringComparer.Ordinal);
+        return seenIn.Keys.Union(injections?.ByScope.Keys ?? Enumerable.Empty<string>()).Select(scope =>
         {
-            Scope = Name(e.Reader.Scopes, kv.Key), Datasets = kv.Value.Datasets, Containers = kv.Value.Containers,
-            Files = kv.Value.Files.Count, Bytes = kv.Value.Bytes,
-            AverageFileSize = kv.Value.Files.Count > 0 ? Stats.Round((double)kv.Value.Bytes / kv.Value.Files.Count, 1) : null,
-            TransfersDone = kv.Value.TransfersDone, DeletionsDone = kv.Value.DeletionsDone, DidsErased = kv.Value.Erased,
-        }).OrderByDescending(x => x.Files).ThenBy(x => x.Scope, StringComparer.Ordinal).ToList();
+            var acc = seenIn.GetValueOrDefault(scope);
+            (long Files, long Bytes)? injected = injections is null ? null : injections.ByScope.GetValueOrDefault(scope);
+            long seen = acc?.Files.Count ?? 0, seenBytes = acc?.Bytes ?? 0;
+            return new ExperimentStats
+            {
+                Scope = scope, InjectedFiles = injected?.Files, InjectedBytes = injected?.Bytes,
+                Datasets = acc?.Datasets ?? 0, Containers = acc?.Containers ?? 0, Files = seen, Bytes = seenBytes,
+                AverageFileSize = injected is { Files: > 0 } i ? Stats.Round((double)i.Bytes / i.Files, 1)
+                    : injected is null && seen > 0 ? Stats.Round((double)seenBytes / seen, 1) : null,
+                TransfersDone = acc?.TransfersDone ?? 0, DeletionsDone = acc?.DeletionsDone ?? 0, DidsErased = acc?.Erased ?? 0,
+            };
+        }).OrderByDescending(x => x.InjectedFiles ?? x.Files).ThenBy(x => x.Scope, StringComparer.Ordinal).ToList();
+    }
 
-    private static List<RseUsage> RsesOf(EventPass e, Scenario? scenario)
+    private static List<RseUsage> RsesOf(EventPass e, Injections? injections, Scenario? scenario)
     {
         var declared = scenario?.Rses.ToDictionary(r => r.Name) ?? [];
-        var names = e.Rses.Keys.Where(k => k >= 0).Select(k => e.Reader.Rses[k]).Union(declared.Keys).Order(StringComparer.Ordinal);
+        var names = e.Rses.Keys.Where(k => k >= 0).Select(k => e.Reader.Rses[k]).Union(declared.Keys).Union(injections?.ByRse.Keys ?? Enumerable.Empty<string>()).Order(StringComparer.Ordinal);
         return names.Select(n =>
         {
             var id = e.Reader.Rses.Find(n);
             var acc = id >= 0 && e.Rses.TryGetValue(id, out var a) ? a : new EventPass.RseAcc();
             declared.TryGetValue(n, out var spec);
+            (long Files, long Bytes)? injected = injections is null ? null : injections.ByRse.GetValueOrDefault(n);
             return new RseUsage
             {
                 Rse = n, Qos = spec?.Attributes.GetValueOrDefault("QOS"), Quota = spec?.Quota.Bytes, Watermark = spec?.Watermark.Bytes,
+                InjectedFiles = injected?.Files, InjectedBytes = injected?.Bytes,
                 BytesIn = acc.BytesIn, FilesIn = acc.FilesIn, BytesOut = acc.BytesOut, BytesDeleted = acc.BytesDeleted, FilesDeleted = acc.FilesDeleted,
             };
         }).ToList();

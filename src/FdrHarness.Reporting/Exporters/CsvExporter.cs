@@ -31,10 +31,10 @@ public sealed class CsvExporter : IExporter
             s.Takeaway.Daemons.Select(r => new object?[] { r.Daemon, r.Replicas, r.Threads, r.VpaCpu, r.VpaMemory, r.VpaOomBump, r.KrrCpuRequest, r.KrrMemory, r.CurrentCpuLimit, r.CurrentMemoryLimit, r.MemoryAdvice })
                 .Append(["TOTAL", s.Takeaway.Pods, null, s.Takeaway.VpaCpu, s.Takeaway.VpaMemory, null, s.Takeaway.KrrCpu, s.Takeaway.KrrMemory, s.Takeaway.CurrentCpu, s.Takeaway.CurrentMemory, $"nodes needed vpa={s.Takeaway.NodesNeededVpa} krr={s.Takeaway.NodesNeededKrr}"]));
         Emit(dir, "events-by-type.csv", ["event_type", "count"], s.Events.ByType.Select(c => new object?[] { c.Key, c.Count }));
-        Emit(dir, "experiments.csv", ["scope", "files", "datasets", "containers", "bytes", "average_file_size", "transfers_done", "deletions_done", "dids_erased"],
-            s.Experiments.Select(e => new object?[] { e.Scope, e.Files, e.Datasets, e.Containers, e.Bytes, e.AverageFileSize, e.TransfersDone, e.DeletionsDone, e.DidsErased }));
-        Emit(dir, "rses.csv", ["rse", "qos", "quota", "watermark", "bytes_in", "files_in", "bytes_out", "bytes_deleted", "files_deleted", "net_bytes", "net_over_quota"],
-            s.Rses.Select(r => new object?[] { r.Rse, r.Qos, r.Quota, r.Watermark, r.BytesIn, r.FilesIn, r.BytesOut, r.BytesDeleted, r.FilesDeleted, r.NetBytes, r.NetOverQuota }));
+        Emit(dir, "experiments.csv", ["scope", "injected_files", "injected_bytes", "files", "datasets", "containers", "bytes", "average_file_size", "transfers_done", "deletions_done", "dids_erased"],
+            s.Experiments.Select(e => new object?[] { e.Scope, e.InjectedFiles, e.InjectedBytes, e.Files, e.Datasets, e.Containers, e.Bytes, e.AverageFileSize, e.TransfersDone, e.DeletionsDone, e.DidsErased }));
+        Emit(dir, "rses.csv", ["rse", "qos", "quota", "watermark", "injected_bytes", "injected_files", "bytes_in", "files_in", "bytes_out", "bytes_deleted", "files_deleted", "net_bytes", "net_over_quota"],
+            s.Rses.Select(r => new object?[] { r.Rse, r.Qos, r.Quota, r.Watermark, r.InjectedBytes, r.InjectedFiles, r.BytesIn, r.FilesIn, r.BytesOut, r.BytesDeleted, r.FilesDeleted, r.NetBytes, r.NetOverQuota }));
         Emit(dir, "faults.csv", ["name", "kind", "target", "start", "end", "backlog_of", "backlog_before", "backlog_peak", "recovered_at", "time_to_recover_seconds", "detail"],
             s.Faults.Select(f => new object?[] { f.Name, f.Kind, f.Target, f.Start, f.End, f.BacklogOf, f.BacklogBefore, f.BacklogPeak, f.RecoveredAt, f.TimeToRecoverSeconds, f.Detail }));
     }

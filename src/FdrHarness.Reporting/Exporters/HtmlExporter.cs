@@ -61,12 +61,13 @@ public sealed class HtmlExporter : IExporter
         Section(b, "Summary");
         b.Append("<ul>").AppendJoin("", Tables.Headline(s).Select(l => $"<li>{E(l)}</li>")).Append("</ul>\n<h3>Findings</h3><ul class=\"find\">")
             .AppendJoin("", Tables.Findings(s).Select(l => $"<li>{E(l)}</li>")).Append("</ul>\n");
-        b.Append("<h3>Experiments</h3><p class=\"note\">Files are those seen in a transfer or deletion event: an injected file that never moved emits no Hermes event.</p>");
-        Table(b, ["Scope", "Files", "Datasets", "Containers", "Bytes", "Average file size", "Transfers done", "Deletions", "DIDs erased"],
-            s.Experiments.Select(x => new[] { x.Scope, Num(x.Files), Num(x.Datasets), Num(x.Containers), Bytes(x.Bytes), x.AverageFileSize is { } a ? Bytes(a) : "-", Num(x.TransfersDone), Num(x.DeletionsDone), Num(x.DidsErased) }));
-        b.Append("<h3>RSEs</h3><p class=\"note\">Bytes moved by transfers and deletions. Injected files are not in these columns: Rucio sends no Hermes event when a replica is registered or uploaded, so their bytes are not in the observations (and deletions may exceed what transfers brought in).</p>");
-        Table(b, ["RSE", "QoS", "Quota", "Watermark", "In (transfers)", "Files in", "Out (as source)", "Deleted", "Files deleted"],
-            s.Rses.Select(r => new[] { r.Rse, r.Qos ?? "-", r.Quota is { } q ? Bytes(q) : "-", r.Watermark is { } w ? Bytes(w) : "-", Bytes(r.BytesIn), Num(r.FilesIn), Bytes(r.BytesOut), Bytes(r.BytesDeleted), Num(r.FilesDeleted) }));
+        b.Append($"<h3>Experiments</h3><p class=\"note\">{E(Tables.InjectedNote(s))} Files moved are those seen in a transfer or deletion event.</p>");
+        Table(b, ["Scope", "Files injected", "Bytes injected", "Average file size", "Datasets", "Containers", "Files moved", "Transfers done", "Deletions", "DIDs erased"],
+            s.Experiments.Select(x => new[] { x.Scope, Tables.Recorded(x.InjectedFiles, Num), Tables.Recorded(x.InjectedBytes, v => Bytes(v)), x.AverageFileSize is { } a ? Bytes(a) : "-", Num(x.Datasets), Num(x.Containers), Num(x.Files), Num(x.TransfersDone), Num(x.DeletionsDone), Num(x.DidsErased) }));
+        b.Append("<h3>RSEs</h3><p class=\"note\">Bytes written by injection, moved by transfers and deletions; net = injected + in − deleted.</p>");
+        Table(b, ["RSE", "QoS", "Quota", "Watermark", "Injected", "Files injected", "In (transfers)", "Files in", "Out (as source)", "Deleted", "Files deleted", "Net"],
+            s.Rses.Select(r => new[] { r.Rse, r.Qos ?? "-", r.Quota is { } q ? Bytes(q) : "-", r.Watermark is { } w ? Bytes(w) : "-", Tables.Recorded(r.InjectedBytes, v => Bytes(v)), Tables.Recorded(r.InjectedFiles, Num),
+                Bytes(r.BytesIn), Num(r.FilesIn), Bytes(r.BytesOut), Bytes(r.BytesDeleted), Num(r.FilesDeleted), Tables.Recorded(r.NetBytes, v => Bytes(v)) }));
 
         Section(b, "Transfer matrix");
         var m = s.TransferMatrix;

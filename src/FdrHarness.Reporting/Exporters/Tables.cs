@@ -106,11 +106,21 @@ internal static class Tables
         .OrderBy(g => g.Min(i => i.Time))
         .Select(g => new[] { g.Key.What, g.Key.Daemon, Num(g.Count()), Time(g.Min(i => i.Time)), Time(g.Max(i => i.Time)) });
 
+    /// <summary>A figure of injections.parquet, or "not recorded" for a run written before the file existed.</summary>
+    public static string Recorded(long? value, Func<long, string> format) => value is { } v ? format(v) : NotRecorded;
+
+    public const string NotRecorded = "not recorded";
+
+    public static string InjectedNote(Summary s) => s.Injected is null
+        ? "Injected files not recorded: this run was written before injections.parquet existed, and Rucio sends no Hermes event for a registered replica."
+        : "Files injected are those the target confirmed (injections.parquet); refused ones are in run.json (files.refused).";
+
     public static string[] Headline(Summary s)
     {
         var t = s.Transfers;
         return
         [
+            s.Injected is { } i ? $"{Num(i.Files)} files injected ({Bytes(i.Bytes)})" : "files injected: not recorded (a run written before injections.parquet)",
             $"{Num(t.Submitted)} submissions totalling {Bytes(t.BytesSubmitted)}",
             $"{Num(t.Done)} completed transfers ({Bytes(t.BytesDone)}), {Num(t.Failed + t.SubmissionFailed)} failed",
             $"done/submitted {Pct1(t.DoneOverSubmitted)}, efficiency done/(done+failed) {Pct1(t.Efficiency)}, {Num(t.Retries)} retried submissions",

@@ -105,4 +105,14 @@ internal static class ObservationFixtures
         Target = "judge-evaluator",
         Detail = i % 3 == 0 ? null : "mode: one",
     };
+
+    public static InjectionRecord Injection(long i) => new()
+    {
+        Time = T0.AddMinutes(i),
+        Scope = i % 2 == 0 ? "cta" : "ska",
+        Name = $"dataset-{i / 3}",
+        Rse = i % 5 == 0 ? "DESY-DCACHE" : "CNAF-STORM",
+        Files = 1 + i % 7,
+        Bytes = (1 + i % 7) * 9_270_000 + i,
+    };
 }

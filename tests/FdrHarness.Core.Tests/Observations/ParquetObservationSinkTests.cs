@@ -12,7 +12,8 @@ public sealed class HeapMeasurements;
 public class ParquetObservationSinkTests
 {
     private static string[] AllFiles =>
-        [ParquetObservationSink.EventsFile, ParquetObservationSink.SamplesFile, ParquetObservationSink.LifecycleFile, ParquetObservationSink.FaultsFile];
+        [ParquetObservationSink.EventsFile, ParquetObservationSink.SamplesFile, ParquetObservationSink.LifecycleFile, ParquetObservationSink.FaultsFile,
+         ParquetObservationSink.InjectionsFile];
 
     private static void WriteAll(string dir, int events, int salt = 0, ParquetSinkOptions? options = null)
     {
@@ -23,6 +24,7 @@ public class ParquetObservationSinkTests
             if (i % 10 == 0) sink.Sample(ObservationFixtures.Sample(i / 10));
             if (i % 100 == 0) sink.Lifecycle(ObservationFixtures.Lifecycle(i / 100));
             if (i % 1000 == 0) sink.Fault(ObservationFixtures.Fault(i / 1000));
+            if (i % 20 == 0) sink.Injection(ObservationFixtures.Injection(i / 20));
         }
     }
 
@@ -38,6 +40,7 @@ public class ParquetObservationSinkTests
         Assert.Equal(Enumerable.Range(0, 501).Select(i => ObservationFixtures.Sample(i)), reader.Samples());
         Assert.Equal(Enumerable.Range(0, 51).Select(i => ObservationFixtures.Lifecycle(i)), reader.Lifecycle());
         Assert.Equal(Enumerable.Range(0, 6).Select(i => ObservationFixtures.Fault(i)), reader.Faults());
+        Assert.Equal(Enumerable.Range(0, 251).Select(i => ObservationFixtures.Injection(i)), reader.Injections());
         Assert.Equal(6, reader.RowGroupCount(ParquetObservationSink.EventsFile));
     }
 

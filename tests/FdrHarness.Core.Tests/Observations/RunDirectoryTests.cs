@@ -232,7 +232,7 @@ public class RunDirectoryTests
         run.Finish(info, ExitCodes.Interrupted, new Dictionary<string, double> { ["events"] = 100 });
         Assert.Equal(130, run.ReadRunInfo().ExitStatus);
         Assert.Equal(
-            [ParquetObservationSink.EventsFile, ParquetObservationSink.FaultsFile, ParquetObservationSink.LifecycleFile,
+            [ParquetObservationSink.EventsFile, ParquetObservationSink.FaultsFile, ParquetObservationSink.InjectionsFile, ParquetObservationSink.LifecycleFile,
              RunDirectory.RunFile, ParquetObservationSink.SamplesFile, RunDirectory.ScenarioFile],
             Directory.GetFiles(run.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal(100, run.Observations().Events().Count());

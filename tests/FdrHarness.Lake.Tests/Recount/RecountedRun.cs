@@ -1,4 +1,6 @@
+using FdrHarness.Core.Execution;
 using FdrHarness.Core.Observations;
+using FdrHarness.Core.Planning;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Reporting.Analysis;
 
@@ -25,11 +27,15 @@ internal sealed class RecountedRun : IDisposable
         var dir = System.IO.Directory.CreateTempSubdirectory("fdr-lake-recount-").FullName;
         try
         {
-            LakeResult result;
-            using (var sink = new ParquetObservationSink(dir)) result = EmbeddedLake.Run(scenario, sink);
+            // As `fdr run` does: the target's counters are run.json's.
+            var target = new EmbeddedTarget();
+            TargetOutcome outcome;
+            using (var sink = new ParquetObservationSink(dir))
+                outcome = target.ExecuteAsync(RunPlan.Create(scenario), new RehearsalContext(dir, DateTime.UnixEpoch, sink, TextWriter.Null), CancellationToken.None).GetAwaiter().GetResult();
+            var result = target.Result!;
             var summary = SummaryBuilder.Build(dir, new Reporting.ReportOptions { Plots = false });
             var files = RunFiles.Read(dir);
-            RunInvariants.Check(scenario, files, result, summary);
+            RunInvariants.Check(scenario, files, result, summary, outcome.Counters);
             return new RecountedRun(dir, result, summary, files);
         }
         catch

@@ -13,6 +13,7 @@ internal sealed class RunFiles
     public required Table Samples { get; init; }
     public required Table Lifecycle { get; init; }
     public required Table Faults { get; init; }
+    public required Table Injections { get; init; }
 
     public static RunFiles Read(string dir) => new()
     {
@@ -21,6 +22,7 @@ internal sealed class RunFiles
         Samples = Table.Read(Path.Combine(dir, "samples.parquet"), "time", "daemon", "pod", "state", "cpu_cores", "memory_bytes", "cpu_limit", "memory_limit", "restarts", "backlog"),
         Lifecycle = Table.Read(Path.Combine(dir, "lifecycle.parquet"), "time", "daemon", "pod", "event", "reason"),
         Faults = Table.Read(Path.Combine(dir, "faults.parquet"), "start", "end", "name", "kind", "target", "detail"),
+        Injections = Table.Read(Path.Combine(dir, "injections.parquet"), "time", "scope", "name", "rse", "files", "bytes"),
     };
 
     /// <summary>Events of one type.</summary>

@@ -15,9 +15,10 @@ internal static class RunInvariants
     private const string DestinationDown = "DESTINATION [70]";
     private const string SourceDown = "SOURCE [70]";
 
-    public static void Check(Scenario scenario, RunFiles files, LakeResult r, Summary summary)
+    public static void Check(Scenario scenario, RunFiles files, LakeResult r, Summary summary, IReadOnlyDictionary<string, double> runJson)
     {
         var outages = Outages.From(scenario, files.Faults);
+        Injections(scenario, files.Injections, r, summary, runJson);
         Transfers(files.Events, outages, r, summary);
         Deletions(files.Events, outages, r);
         Rules(files.Events, r);
@@ -29,6 +30,57 @@ internal static class RunInvariants
         Assert.Equal(0, r.RulesOkWithLockNotOk);
         Assert.Equal(r.Events, files.Events.Rows);
         Assert.Equal(summary.Events.Total, files.Events.Rows);
+    }
+
+    /// <summary>
+    /// injections.parquet recounted per scope and RSE: its files are run.json's files.injected and the lake's, and the
+    /// report's experiments and RSE tables and headline total say the same; no scope gets more than the plan has for it;
+    /// rows come in time order within the run, each (interval, DID, RSE) once.
+    /// </summary>
+    private static void Injections(Scenario scenario, RunFiles.Table t, LakeResult r, Summary summary, IReadOnlyDictionary<string, double> runJson)
+    {
+        var (time, scope, name, rse, files, bytes) = (t.Column<DateTime>("time"), t.Column<string?>("scope"), t.Column<string?>("name"),
+            t.Column<string?>("rse"), t.Column<long>("files"), t.Column<long>("bytes"));
+        var byScope = new Dictionary<string, (long Files, long Bytes)>(StringComparer.Ordinal);
+        var byRse = new Dictionary<string, (long Files, long Bytes)>(StringComparer.Ordinal);
+        var keys = new HashSet<(DateTime, string, string, string)>();
+        var rses = scenario.Rses.Select(x => x.Name).ToHashSet(StringComparer.Ordinal);
+        var (start, end) = (Simulation.VirtualClock.Epoch, Simulation.VirtualClock.Epoch + scenario.Run.Duration);
+        for (var i = 0; i < t.Rows; i++)
+        {
+            Assert.True(files[i] > 0 && bytes[i] >= files[i], $"injection row {i}: {files[i]} files, {bytes[i]} bytes");
+            Assert.True(i == 0 || time[i - 1] <= time[i], $"injection row {i} before its predecessor");
+            Assert.True(time[i] >= start && time[i] <= end, $"injection row {i} at {time[i]:O}, outside the run");
+            Assert.True(keys.Add((time[i], scope[i]!, name[i]!, rse[i]!)), $"injection row {i} repeats its interval, DID and RSE");
+            Assert.Contains(rse[i]!, rses);
+            Add(byScope, scope[i]!, files[i], bytes[i]);
+            Add(byRse, rse[i]!, files[i], bytes[i]);
+        }
+        var total = byScope.Values.Sum(v => v.Files);
+        Assert.Equal(r.FilesInjected, total);
+        Assert.Equal(runJson[Core.Execution.RunCounters.FilesInjected], total);
+        Assert.Equal(new InjectionTotals(total, byScope.Values.Sum(v => v.Bytes)), summary.Injected);
+        var plan = Core.Planning.RunPlan.Create(scenario);
+        var planned = plan.Experiments.GroupBy(e => e.Scope).ToDictionary(g => g.Key, g => g.Sum(e => e.FileCount), StringComparer.Ordinal);
+        foreach (var n in plan.Noise.Scopes) planned[n] = planned.GetValueOrDefault(n) + plan.Noise.Files;
+        foreach (var (s, v) in byScope)
+        {
+            Assert.True(v.Files <= planned.GetValueOrDefault(s), $"scope {s}: {v.Files} files injected, {planned.GetValueOrDefault(s)} planned");
+            var row = summary.Experiments.Single(x => x.Scope == s);
+            Assert.Equal((v.Files, v.Bytes), (row.InjectedFiles, row.InjectedBytes));
+        }
+        Assert.All(summary.Experiments.Where(x => !byScope.ContainsKey(x.Scope)), x => Assert.Equal(0, x.InjectedFiles));
+        foreach (var u in summary.Rses)
+        {
+            var v = byRse.GetValueOrDefault(u.Rse);
+            Assert.Equal((v.Files, v.Bytes), (u.InjectedFiles, u.InjectedBytes));
+        }
+    }
+
+    private static void Add(Dictionary<string, (long Files, long Bytes)> to, string key, long files, long bytes)
+    {
+        var (f, b) = to.GetValueOrDefault(key);
+        to[key] = (f + files, b + bytes);
     }
 
     private static void Transfers(RunFiles.Table e, Outages outages, LakeResult r, Summary summary)

@@ -1,0 +1,41 @@
+using FdrHarness.Core.Observations;
+
+namespace FdrHarness.Reporting.Analysis;
+
+/// <summary>
+/// What went in, from injections.parquet: files and bytes per scope and per RSE. Null for a run written before the
+/// file existed: Hermes has no message for a registered replica, so its events cannot tell.
+/// </summary>
+internal sealed class Injections
+{
+    public long Files { get; private set; }
+    public long Bytes { get; private set; }
+    public Dictionary<string, (long Files, long Bytes)> ByScope { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, (long Files, long Bytes)> ByRse { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Time span of the rows (interval starts), for the report's time axis.</summary>
+    public long MinTicks { get; private set; } = long.MaxValue;
+    public long MaxTicks { get; private set; } = long.MinValue;
+
+    public static Injections? Read(ObservationReader reader)
+    {
+        if (!reader.HasInjections) return null;
+        var r = new Injections();
+        foreach (var row in reader.Injections())
+        {
+            r.Files += row.Files;
+            r.Bytes += row.Bytes;
+            Add(r.ByScope, row.Scope, row);
+            Add(r.ByRse, row.Rse, row);
+            r.MinTicks = Math.Min(r.MinTicks, row.Time.Ticks);
+            r.MaxTicks = Math.Max(r.MaxTicks, row.Time.Ticks);
+        }
+        return r;
+    }
+
+    private static void Add(Dictionary<string, (long Files, long Bytes)> to, string key, in InjectionRecord row)
+    {
+        var (f, b) = to.GetValueOrDefault(key);
+        to[key] = (f + row.Files, b + row.Bytes);
+    }
+}
