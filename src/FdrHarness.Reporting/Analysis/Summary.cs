@@ -85,7 +85,7 @@ public sealed record ExperimentStats
     public long Containers { get; init; }
     public long Files { get; init; }
     public long Bytes { get; init; }
-    /// <summary>Of the injected files; of the files seen in events when the injections were not recorded.</summary>
+    /// <summary>Of the injected files; of the files seen in events when none were recorded as injected.</summary>
     public double? AverageFileSize { get; init; }
     public long TransfersDone { get; init; }
     public long DeletionsDone { get; init; }

@@ -102,7 +102,7 @@ public static class SummaryBuilder
                 Scope = scope, InjectedFiles = injected?.Files, InjectedBytes = injected?.Bytes,
                 Datasets = acc?.Datasets ?? 0, Containers = acc?.Containers ?? 0, Files = seen, Bytes = seenBytes,
                 AverageFileSize = injected is { Files: > 0 } i ? Stats.Round((double)i.Bytes / i.Files, 1)
-                    : injected is null && seen > 0 ? Stats.Round((double)seenBytes / seen, 1) : null,
+                    : seen > 0 ? Stats.Round((double)seenBytes / seen, 1) : null,
                 TransfersDone = acc?.TransfersDone ?? 0, DeletionsDone = acc?.DeletionsDone ?? 0, DidsErased = acc?.Erased ?? 0,
             };
         }).OrderByDescending(x => x.InjectedFiles ?? x.Files).ThenBy(x => x.Scope, StringComparer.Ordinal).ToList();
