@@ -26,6 +26,12 @@ public sealed record RehearsalOptions
     public Func<int> InterruptedExit { get; init; } = () => ExitCodes.Interrupted;
     /// <summary>--shard i/N: carry out part i of N of the plan (recorded in run.json for fdr merge); null for the whole plan.</summary>
     public ShardSpec? Shard { get; init; }
+    /// <summary>-q: no plan, progress or summary lines; the run folder, the report and the verdict are still said.</summary>
+    public bool Quiet { get; init; }
+    /// <summary>--no-color (or NO_COLOR set): progress as plain lines, never the live table's escape codes.</summary>
+    public bool Plain { get; init; }
+    /// <summary>--force: a finished run's folder at --out is emptied and reused instead of refused.</summary>
+    public bool Force { get; init; }
 }
 
 /// <summary>
@@ -42,8 +48,12 @@ public static class Rehearsal
         try
         {
             if (options.Resume is { } resume) (dir, info) = resume;
-            else dir = RunDirectory.Start(scenario, options.ReportsRoot, options.OutDir, out info, options.Time,
+            else
+            {
+                if (options.Force && options.OutDir is { } outDir) RunDirectory.ClearFinished(outDir);
+                dir = RunDirectory.Start(scenario, options.ReportsRoot, options.OutDir, out info, options.Time,
                 options.Shard is { } s ? new RunShard(s.Index, s.Count) : null);
+            }
         }
         catch (Exception e) when (e is RunDirectoryException or IOException or UnauthorizedAccessException)
         {
@@ -63,7 +73,9 @@ public static class Rehearsal
         string? abortReason = null;
         await using (var parquet = dir.OpenSink())
         {
-            var sink = new SynchronizedSink(options.Metrics is { } m ? new TeeSink(parquet, m) : parquet, abort?.Observe, abort?.ObservePod);
+            var pods = new PodIncidents();
+            var sink = new SynchronizedSink(options.Metrics is { } m ? new TeeSink(parquet, m) : parquet, abort?.Observe,
+                e => { pods.Observe(e); abort?.ObservePod?.Invoke(e); });
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             Action<string>? abortWith = abort is null ? null : reason =>
             {
@@ -73,7 +85,7 @@ public static class Rehearsal
             var watching = abortWith is null ? Task.CompletedTask : WatchAsync(abort!, options.Time, abortWith, stop.Token);
             try
             {
-                outcome = await WithProgress(stdout, target, options.Metrics, progress =>
+                outcome = await WithProgress(stdout, target, options, pods, progress =>
                     target.ExecuteAsync(plan, new RehearsalContext(dir.Path, info.StartedUtc, sink, stdout, progress, shard, abortWith), stop.Token)).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -93,14 +105,16 @@ public static class Rehearsal
 
         if (outcome is not null)
         {
-            await stdout.WriteLineAsync($"Done in {wall.Elapsed.TotalSeconds:0.0} s:").ConfigureAwait(false);
-            foreach (var line in outcome.Summary) await stdout.WriteLineAsync("  " + line).ConfigureAwait(false);
+            await stdout.WriteLineAsync($"Done in {wall.Elapsed.TotalSeconds:0.0} s" + (options.Quiet ? "" : ":")).ConfigureAwait(false);
+            if (!options.Quiet)
+                foreach (var line in outcome.Summary) await stdout.WriteLineAsync("  " + line).ConfigureAwait(false);
             exit = outcome.ExitCode;
         }
         // The report reads only the observation files, so an interrupted or aborted run gets its report too. A shard's
         // observations are a part of the run's: its report and thresholds come from the merged shards.
         if (shard is null)
         {
+            await stdout.WriteLineAsync("Writing the report and judging the thresholds…").ConfigureAwait(false);
             var verdict = RunVerdict.ReportAndJudge(scenario, dir.Path, stdout, options.Metrics);
             if (exit == ExitCodes.Success) exit = verdict;
         }
@@ -132,19 +146,21 @@ public static class Rehearsal
     }
 
     /// <summary>
-    /// The lake's progress: a live table when a person watches a terminal, one plain line per virtual hour otherwise (CI
-    /// logs). A live target prints its own lines.
+    /// The lake's progress: a live table when a person watches a terminal in colour, one plain line per virtual hour
+    /// otherwise (CI logs, --no-color); nothing with -q. A live target prints its own lines.
     /// </summary>
-    private static async Task<TargetOutcome> WithProgress(TextWriter stdout, IRehearsalTarget target, RunMetrics? metrics,
+    private static async Task<TargetOutcome> WithProgress(TextWriter stdout, IRehearsalTarget target, RehearsalOptions options, PodIncidents pods,
         Func<IProgress<RehearsalProgress>?, Task<TargetOutcome>> run)
     {
         if (target.Kind != "embedded") return await run(null).ConfigureAwait(false);
-        if (metrics is not null)
+        if (options.Metrics is { } metrics)
         {
             var inner = run;
             run = progress => inner(new Reporter(p => { metrics.Progress(p.Elapsed, p.FilesInjected); progress?.Report(p); }));
         }
-        var interactive = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+        if (options.Quiet) return await run(null).ConfigureAwait(false);
+        var wall = Stopwatch.StartNew();
+        var interactive = !options.Plain && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
         if (!interactive)
         {
             var nextHour = TimeSpan.Zero;
@@ -152,11 +168,11 @@ public static class Rehearsal
             {
                 if (p.Elapsed < nextHour && p.Elapsed < p.Duration) return;
                 nextHour = p.Elapsed + TimeSpan.FromHours(1);
-                stdout.WriteLine(Line(p));
+                stdout.WriteLine(Line(p, wall.Elapsed, pods));
             })).ConfigureAwait(false);
         }
         TargetOutcome outcome = null!;
-        var table = new Table().AddColumns("virtual time", "files", "transfers active", "done", "failed", "largest backlogs");
+        var table = new Table().AddColumns("virtual time", "wall", "ETA", "files", "transfers active", "done", "failed", "OOMKills", "kills", "largest backlogs");
         await AnsiConsole.Live(table).StartAsync(async ctx =>
         {
             var lastDraw = Stopwatch.StartNew();
@@ -165,21 +181,42 @@ public static class Rehearsal
                 if (lastDraw.ElapsedMilliseconds < 100 && p.Elapsed < p.Duration) return;
                 lastDraw.Restart();
                 table.Rows.Clear();
-                table.AddRow($"{Durations.Format(p.Elapsed)} / {Durations.Format(p.Duration)}", N(p.FilesInjected), N(p.TransfersActive),
-                    N(p.TransfersDone), N(p.TransfersFailed), Markup.Escape(Backlogs(p)));
+                table.AddRow($"{Durations.Format(p.Elapsed)} / {Durations.Format(p.Duration)}", Seconds(wall.Elapsed), Eta(p, wall.Elapsed),
+                    N(p.FilesInjected), N(p.TransfersActive), N(p.TransfersDone), N(p.TransfersFailed), N(pods.OomKills), N(pods.Kills),
+                    Markup.Escape(Backlogs(p)));
                 ctx.Refresh();
             })).ConfigureAwait(false);
         }).ConfigureAwait(false);
         return outcome;
     }
 
-    private static string Line(RehearsalProgress p) =>
-        $"  {Durations.Format(p.Elapsed),8} files {N(p.FilesInjected),9}  transfers active {N(p.TransfersActive),7} done {N(p.TransfersDone),9} failed {N(p.TransfersFailed),7}  backlog {Backlogs(p)}";
+    private static string Line(RehearsalProgress p, TimeSpan wall, PodIncidents pods) =>
+        $"  {Durations.Format(p.Elapsed),8} (wall {Seconds(wall)}, ETA {Eta(p, wall)}) files {N(p.FilesInjected),9}  transfers active {N(p.TransfersActive),7} done {N(p.TransfersDone),9} failed {N(p.TransfersFailed),7}  OOMKills {N(pods.OomKills)} kills {N(pods.Kills)}  backlog {Backlogs(p)}";
+
+    private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s";
+
+    /// <summary>Wall time left, from the pace so far (virtual time per wall second).</summary>
+    private static string Eta(RehearsalProgress p, TimeSpan wall) =>
+        p.Elapsed >= p.Duration ? "0 s" : p.Elapsed <= TimeSpan.Zero ? "-" : Seconds(wall * ((p.Duration - p.Elapsed) / p.Elapsed));
 
     private static string Backlogs(RehearsalProgress p) =>
         string.Join(", ", p.Backlog.Where(b => b.Value > 0).OrderByDescending(b => b.Value).Take(3).Select(b => $"{b.Key} {N(b.Value)}"));
 
     private static string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+
+    /// <summary>OOMKills and chaos kills seen so far in the pods' lifecycle, whatever the target: the progress shows them.</summary>
+    private sealed class PodIncidents
+    {
+        private long _oomKills, _kills;
+        public long OomKills => Interlocked.Read(ref _oomKills);
+        public long Kills => Interlocked.Read(ref _kills);
+
+        public void Observe(PodLifecycleEvent e)
+        {
+            if (e.Event == LifecycleEvents.OomKilled) Interlocked.Increment(ref _oomKills);
+            else if (e.Event == LifecycleEvents.Killed) Interlocked.Increment(ref _kills);
+        }
+    }
 
     /// <summary>Reports synchronously on the target's thread (Progress&lt;T&gt; would post to the thread pool).</summary>
     private sealed class Reporter(Action<RehearsalProgress> report) : IProgress<RehearsalProgress>

@@ -13,7 +13,9 @@ public static class RestoreCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var runDir = new Argument<string>("run-dir") { Description = "The run directory of a live run (it holds restore.json and scenario.yaml)." };
-        var command = new Command("restore", "Put back the Deployment resources a live run changed (from its restore.json); safe to repeat.") { runDir };
+        var kubeconfig = new Option<string?>("--kubeconfig") { Description = "The kubeconfig to use instead of the run's target.kubernetes.kubeconfig (as kubectl's)." };
+        var context = new Option<string?>("--context") { Description = "The kubeconfig context to use instead of the run's (as kubectl's)." };
+        var command = new Command("restore", "Put back the Deployment resources a live run changed (from its restore.json); safe to repeat.") { runDir, kubeconfig, context };
         command.SetAction(parse =>
         {
             var dir = parse.GetValue(runDir)!;
@@ -38,12 +40,14 @@ public static class RestoreCommand
             }
             // The run's own resolved scenario says which cluster it touched.
             var loaded = ScenarioLoader.Load(Path.Combine(dir, RunDirectory.ScenarioFile), ResourceBudget.Unlimited);
-            if (loaded.Scenario?.Target.Kubernetes is not { } connection)
+            if (loaded.Scenario?.Target.Kubernetes is null)
             {
                 foreach (var d in loaded.Diagnostics) stderr.WriteLine(d);
                 stderr.WriteLine($"{dir}: error: its scenario.yaml has no target.kubernetes; cannot tell which cluster to restore");
                 return ExitCodes.InvalidInput;
             }
+            if (ScenarioOptions.WithCluster(loaded.Scenario, parse.GetValue(kubeconfig), parse.GetValue(context), "restore", stderr)?.Target.Kubernetes is not { } connection)
+                return ExitCodes.InvalidInput;
             try
             {
                 using var client = ClusterConnector.Create(connection);

@@ -19,13 +19,19 @@ public static class RunCommand
         var metricsOptions = new MetricsOptions();
         var shard = ShardOption.Create("Carry out part INDEX of COUNT of the plan (0 ≤ INDEX < COUNT, e.g. $JOB_COMPLETION_INDEX/4); join the shards with fdr merge.");
         var resume = ResumeRun.Option();
-        var command = new Command("run", "Run a rehearsal and write its run directory.") { output, rucioUrl, dryRun, shard, metricsOptions.Port, metricsOptions.Wait, resume };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "No plan, progress or summary lines: only the run folder, the report, the verdict and errors." };
+        var noColor = new Option<bool>("--no-color") { Description = "Plain progress lines, no colours or live table (also when NO_COLOR is set)." };
+        var force = new Option<bool>("--force") { Description = "Reuse --out when it holds a finished run: its files are removed first (a folder that is not a finished run's is still refused)." };
+        var command = new Command("run", "Run a rehearsal and write its run directory.")
+        {
+            output, rucioUrl, dryRun, shard, metricsOptions.Port, metricsOptions.Wait, resume, quiet, noColor, force,
+        };
         scenario.AddTo(command);
         scenario.Scenario.Arity = ArgumentArity.ZeroOrOne; // --resume takes the scenario from the run folder
         command.SetAction(parse =>
         {
             if (parse.GetValue(resume) is { } runDir)
-                return ResumeRun.Run(parse, runDir, scenario, [output, dryRun, shard], rucioUrl, metricsOptions, stdout, stderr);
+                return ResumeRun.Run(parse, runDir, scenario, [output, dryRun, shard, force], rucioUrl, metricsOptions, stdout, stderr);
             if (parse.GetValue(scenario.Scenario) is null)
             {
                 // The parser's own words (the argument is optional only for --resume).
@@ -33,7 +39,7 @@ public static class RunCommand
                 return ExitCodes.InvalidInput;
             }
             if (scenario.Resolve(parse, "run", stdout, stderr, out var map) is not { } s) return ExitCodes.InvalidInput;
-            PlanPrinter.Print(s, stdout);
+            if (!parse.GetValue(quiet)) PlanPrinter.Print(s, stdout);
             if (parse.GetValue(dryRun))
             {
                 var plan = RunPlan.Create(s);
@@ -49,7 +55,8 @@ public static class RunCommand
                 var options = new RehearsalOptions
                 {
                     OutDir = parse.GetValue(output), Metrics = metrics, InterruptedExit = () => signals.Received ?? ExitCodes.Interrupted,
-                    Shard = parse.GetValue(shard),
+                    Shard = parse.GetValue(shard), Quiet = parse.GetValue(quiet), Force = parse.GetValue(force),
+                    Plain = parse.GetValue(noColor) || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR")),
                 };
                 if (s.Target.Kind == TargetKind.Embedded)
                     return Rehearsal.RunAsync(RunPlan.Create(s), new EmbeddedTarget(), options, stdout, stderr, signals.Token).GetAwaiter().GetResult();

@@ -10,7 +10,7 @@ namespace FdrHarness.Cli.Commands;
 
 /// <summary>
 /// The scenario argument and the options that change it before it is planned — --target, --seed, --scale,
-/// --helm-values, --set — shared by `fdr run` and `fdr plan`, so both plan the same scenario from the same command line.
+/// --helm-values, --set, --kubeconfig, --context — shared by `fdr run` and `fdr plan`, so both plan the same scenario from the same command line.
 /// </summary>
 public sealed class ScenarioOptions
 {
@@ -35,6 +35,9 @@ public sealed class ScenarioOptions
         AllowMultipleArgumentsPerToken = false,
     };
 
+    public Option<string?> Kubeconfig { get; } = new("--kubeconfig") { Description = "Overrides target.kubernetes.kubeconfig (as kubectl's --kubeconfig)." };
+    public Option<string?> Context { get; } = new("--context") { Description = "Overrides target.kubernetes.context: the kubeconfig context to use (as kubectl's --context)." };
+
     public ScenarioOptions() => Target.AcceptOnlyFromAmong("embedded", "rucio");
 
     public void AddTo(Command command)
@@ -45,6 +48,8 @@ public sealed class ScenarioOptions
         command.Add(Scale);
         command.Add(HelmValues);
         command.Add(Set);
+        command.Add(Kubeconfig);
+        command.Add(Context);
     }
 
     /// <summary>The scenario with the command line's overrides, or null after telling every mistake on stderr (exit 2).</summary>
@@ -75,6 +80,8 @@ public sealed class ScenarioOptions
         if (parse.GetValue(Seed) is { } n) s = s with { Run = s.Run with { Seed = n } };
         if (parse.GetValue(Target) is { } t)
             s = s with { Target = s.Target with { Kind = t == "rucio" ? TargetKind.Rucio : TargetKind.Embedded } };
+        if (WithCluster(s, parse.GetValue(Kubeconfig), parse.GetValue(Context), command, stderr) is not { } withCluster) return null;
+        s = withCluster;
         if (HelmValuesOption.Apply(s, parse.GetValue(HelmValues), stdout, stderr) is not { } withValues) return null;
         if (ResourceBudget.Exceeded(withValues, map) is { Count: > 0 } over) // --scale or --helm-values may have grown it
         {
@@ -82,6 +89,23 @@ public sealed class ScenarioOptions
             return null;
         }
         return withValues;
+    }
+
+    /// <summary>The scenario with kubectl's --kubeconfig and --context applied; null (told) when it has no cluster to apply them to.</summary>
+    public static Scenario? WithCluster(Scenario s, string? kubeconfig, string? context, string command, TextWriter stderr)
+    {
+        if (kubeconfig is null && context is null) return s;
+        if (s.Target.Kubernetes is not { } k)
+        {
+            stderr.WriteLine($"fdr {command}: {(kubeconfig is null ? "--context" : "--kubeconfig")}: the scenario has no target.kubernetes section, so no cluster to connect to");
+            return null;
+        }
+        if (kubeconfig is { Length: 0 } || context is { Length: 0 })
+        {
+            stderr.WriteLine($"fdr {command}: {(kubeconfig is { Length: 0 } ? "--kubeconfig" : "--context")} is empty");
+            return null;
+        }
+        return s with { Target = s.Target with { Kubernetes = k with { Kubeconfig = kubeconfig ?? k.Kubeconfig, Context = context ?? k.Context } } };
     }
 
     private static T? Invalid<T>(ArgumentResult result, string option, string expected) where T : struct

@@ -164,6 +164,31 @@ public sealed class RunDirectory
         return new RunDirectory(full);
     }
 
+    /// <summary>
+    /// --force: empties <paramref name="path"/> when it holds a finished run, so a new run can take it. Anything else is
+    /// refused and left alone: a folder that is no run's (never delete a user's files), a run going on or killed (resume it).
+    /// </summary>
+    /// <exception cref="RunDirectoryException">The folder is not a finished run's.</exception>
+    public static void ClearFinished(string path)
+    {
+        if (!Directory.Exists(path) || !Directory.EnumerateFileSystemEntries(path).Any()) return;
+        if (File.Exists(System.IO.Path.Combine(path, ClaimFile)))
+            throw new RunDirectoryException($"--out {path}: a run is going on there or was killed (it holds {ClaimFile}); --force replaces only a finished run (fdr run --resume continues a killed one)");
+        RunInfo info;
+        try { info = new RunDirectory(System.IO.Path.GetFullPath(path)).ReadRunInfo(); }
+        catch (Exception e) when (e is FileNotFoundException or JsonException or InvalidDataException or IOException or NotSupportedException)
+        {
+            throw new RunDirectoryException($"--out {path}: not a finished run's folder (no readable {RunFile}); --force replaces only a finished run, remove other folders yourself");
+        }
+        if (info.ExitStatus is null)
+            throw new RunDirectoryException($"--out {path}: its run never finished; --force replaces only a finished run (fdr run --resume continues a killed one)");
+        foreach (var entry in Directory.EnumerateFileSystemEntries(path))
+        {
+            if (Directory.Exists(entry)) Directory.Delete(entry, recursive: true);
+            else File.Delete(entry);
+        }
+    }
+
     /// <summary>Creates the folder for the run described by <paramref name="info"/> (scenario name, seed, start).</summary>
     public static RunDirectory Create(string reportsRoot, RunInfo info, string? outDir = null) =>
         Create(reportsRoot, info.Scenario, info.Seed, info.StartedUtc, outDir);

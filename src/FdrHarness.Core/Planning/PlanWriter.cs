@@ -151,7 +151,7 @@ public static class PlanWriter
         w.WriteNumber("priority", r.Priority);
     }
 
-    /// <summary>What a live run does with a chaos action: pod kills and limit changes need target.kubernetes; the rest has no live action yet.</summary>
+    /// <summary>What a live run does with a chaos action: pod kills and limit changes need target.kubernetes, an RSE outage is Rucio's own availability change, a link degradation has no live action.</summary>
     private static void Applied(Utf8JsonWriter w, RunPlan plan, ChaosAction action)
     {
         var (applied, note) = ChaosPlanning.For(action).Live(plan.Scenario);

@@ -16,7 +16,8 @@ public sealed class RseOutagePlanning : ChaosPlanning<RseOutage>
         w.WriteString("unavailable", string.Join(",", o.Unavailable).ToLowerInvariant());
     }
 
-    public override (bool Applied, string? Note) Live(Scenario scenario) => (false, "no Rucio-side action on a live target");
+    // The live target sets Rucio's own RSE availability, recorded before and restored after (Rucio's PlanExecutor).
+    public override (bool Applied, string? Note) Live(Scenario scenario) => (true, "Rucio's RSE availability, restored after");
 
     protected override string Describe(RseOutage r) =>
         $"rse_outage {r.Rse} ({string.Join("/", r.Unavailable).ToLowerInvariant()}) from {Durations.Format(r.From)} for {Durations.Format(r.During)}";
