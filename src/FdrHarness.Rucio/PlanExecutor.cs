@@ -32,7 +32,6 @@ internal sealed class PlanExecutor
     private readonly TextWriter _log;
     private readonly IObservationSink _sink;
     private readonly DateTimeOffset _start;
-    private readonly string _runTag;
     private readonly ConcurrentDictionary<(int Experiment, long Dataset), DatasetWork> _datasets = new();
     private readonly ConcurrentDictionary<(int Experiment, long Container), Task> _containers = new();
     private readonly TaskCompletionSource<string?>[] _rules;
@@ -70,7 +69,6 @@ internal sealed class PlanExecutor
         _log = log;
         _sink = sink;
         _start = start;
-        _runTag = start.UtcDateTime.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture);
         _injected = new InjectionTally(plan.Scenario.Run.ObservationInterval > TimeSpan.Zero ? plan.Scenario.Run.ObservationInterval : TimeSpan.FromMinutes(1));
         _rules = new TaskCompletionSource<string?>[plan.RuleCount];
         for (var i = 0; i < _rules.Length; i++) _rules[i] = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -635,7 +633,7 @@ internal sealed class PlanExecutor
     private async Task NoiseAsync(int phase, NoiseFile noise, CancellationToken ct)
     {
         var spec = _plan.Noise.PhaseOf(noise.Index);
-        var name = noise.Name + "." + _runTag;
+        var name = NoisePlan.LiveName(noise.Name, _start);
         if (Upload && (await _catalog.StorageAsync(noise.Source, upload: true, ct).ConfigureAwait(false)).UploadUrl(noise.Scope, name) is { } url)
         {
             var file = new SyntheticFile(noise.Scope, name, "", null, noise.Bytes, noise.Adler32, noise.Index);

@@ -50,6 +50,27 @@ public sealed class ShardTests
             _ => throw new InvalidOperationException(o.GetType().Name),
         });
 
+    [Fact]
+    public void A_noise_file_under_its_live_name_belongs_to_the_shard_of_its_planned_name_only()
+    {
+        // On a live Rucio a noise file's name carries the run's start; each shard's sink must still know it as its own.
+        var plan = RunPlan.Create(Load("ci-smoke.yaml"));
+        Assert.True(plan.Noise.Files >= 8, "ci-smoke plans noise files");
+        var parts = Enumerable.Range(0, Shards).Select(i => new PlanShard(plan, new ShardSpec(i, Shards))).ToList();
+        var start = new DateTimeOffset(2026, 12, 2, 9, 30, 5, TimeSpan.Zero);
+        for (var i = 0L; i < plan.Noise.Files; i++)
+        {
+            var file = plan.Noise.File(i);
+            var live = NoisePlan.LiveName(file.Name, start);
+            Assert.Equal(file.Name + ".20261202T093005", live);
+            var owners = parts.Where(p => p.OwnsDidNamed(file.Scope, live)).ToList();
+            Assert.Equal(parts.Where(p => p.OwnsNoiseFile(i)), owners);
+            Assert.Single(owners);
+        }
+        Assert.Equal("data.2026", NoisePlan.PlannedName("data.2026"));
+        Assert.Equal("x.20261302T093005", NoisePlan.PlannedName("x.20261302T093005")); // no such month: not a run's start
+    }
+
     [Theory]
     [MemberData(nameof(Scenarios))]
     public void The_shards_parts_cover_the_plan_exactly_once_with_each_unit_whole(string name)

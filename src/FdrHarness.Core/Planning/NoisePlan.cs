@@ -18,6 +18,21 @@ public sealed class NoisePlan
         public long Files => Rounds * Pairs.Length;
     }
 
+    /// <summary>
+    /// A noise file's name on a live Rucio: the planned name and the run's start (yyyyMMddTHHmmss), so a later run never
+    /// meets a name Rucio keeps as deleted.
+    /// </summary>
+    public static string LiveName(string planned, DateTimeOffset runStart) =>
+        planned + "." + runStart.UtcDateTime.ToString("yyyyMMdd'T'HHmmss", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The planned name of a name <see cref="LiveName"/> made (a shard recognises its noise files by it); other names as they are.</summary>
+    public static string PlannedName(string name)
+    {
+        var dot = name.LastIndexOf('.');
+        return dot > 0 && name.Length - dot - 1 == 15 && DateTime.TryParseExact(name.AsSpan(dot + 1), "yyyyMMdd'T'HHmmss",
+            System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out _) ? name[..dot] : name;
+    }
+
     internal NoisePlan(RunPlan plan)
     {
         _plan = plan;

@@ -147,7 +147,8 @@ public sealed class PlanShard
     /// Whether the DID an event names (a file, dataset or container of the plan, or a noise file) is in this shard's part:
     /// how a shard keeps the events its operations caused and no other shard's.
     /// </summary>
-    public bool OwnsDidNamed(string scope, string name) => IsWhole || _names.Value.Contains(NameHash(scope, name));
+    public bool OwnsDidNamed(string scope, string name) =>
+        IsWhole || _names.Value.Contains(NameHash(scope, name)) || _names.Value.Contains(NameHash(scope, NoisePlan.PlannedName(name)));
 
     private int Of(string scope, string unit) => (int)(StableHash.Of(StableHash.Combine(UnitKey, StableHash.Of(0, scope)), unit) % (ulong)Spec.Count);
 
