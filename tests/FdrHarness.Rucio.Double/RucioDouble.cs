@@ -267,8 +267,8 @@ public sealed class RucioDouble : IAsyncDisposable
                     if (publisher is not null) await publisher.DisposeAsync().ConfigureAwait(false);
                     publisher = null;
                     again = [.. again, .. resend];
-                    // hermes waits for its next pass; a refused connection is not retried in a tight loop.
-                    await Task.Delay(TimeSpan.FromMilliseconds(200), ct).ConfigureAwait(false);
+                    // hermes waits for its next pass (on the double's clock); a refused connection is not retried in a tight loop.
+                    await Task.Delay(TimeSpan.FromMilliseconds(200), _options.Time, ct).ConfigureAwait(false);
                     continue;
                 }
                 lock (_published)

@@ -176,7 +176,7 @@ public sealed class RunDirectory
             throw new RunDirectoryException($"--out {path}: a run is going on there or was killed (it holds {ClaimFile}); --force replaces only a finished run (fdr run --resume continues a killed one)");
         RunInfo info;
         try { info = new RunDirectory(System.IO.Path.GetFullPath(path)).ReadRunInfo(); }
-        catch (Exception e) when (e is FileNotFoundException or JsonException or InvalidDataException or IOException or NotSupportedException)
+        catch (Exception e) when (e is JsonException or InvalidDataException or IOException or NotSupportedException)
         {
             throw new RunDirectoryException($"--out {path}: not a finished run's folder (no readable {RunFile}); --force replaces only a finished run, remove other folders yourself");
         }

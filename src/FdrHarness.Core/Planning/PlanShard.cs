@@ -147,8 +147,13 @@ public sealed class PlanShard
     /// Whether the DID an event names (a file, dataset or container of the plan, or a noise file) is in this shard's part:
     /// how a shard keeps the events its operations caused and no other shard's.
     /// </summary>
-    public bool OwnsDidNamed(string scope, string name) =>
-        IsWhole || _names.Value.Contains(NameHash(scope, name)) || _names.Value.Contains(NameHash(scope, NoisePlan.PlannedName(name)));
+    public bool OwnsDidNamed(string scope, string name)
+    {
+        if (IsWhole || _names.Value.Contains(NameHash(scope, name))) return true;
+        // A live run's noise file carries the run's start after its planned name.
+        var planned = NoisePlan.PlannedName(name);
+        return !ReferenceEquals(planned, name) && _names.Value.Contains(NameHash(scope, planned));
+    }
 
     private int Of(string scope, string unit) => (int)(StableHash.Of(StableHash.Combine(UnitKey, StableHash.Of(0, scope)), unit) % (ulong)Spec.Count);
 
