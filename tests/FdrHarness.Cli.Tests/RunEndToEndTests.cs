@@ -75,6 +75,22 @@ public sealed class RunEndToEndTests : IDisposable
         Assert.Single(junit.Descendants("failure"));
         Assert.Equal(ExitCodes.ThresholdsFailed, (int)JsonNode.Parse(File.ReadAllText(Path.Combine(output, "run.json")))!["exit_status"]!);
         Assert.True(File.Exists(Path.Combine(output, "report.html")));
+
+        // fdr report rebuilds the same verdict from the run's files, and gates the same way.
+        File.Delete(Path.Combine(output, "thresholds.junit.xml"));
+        var again = new StringWriter();
+        Assert.Equal(ExitCodes.ThresholdsFailed, FdrApp.Run(["report", output], again, new StringWriter()));
+        Assert.Contains("✗ transfers.efficiency >= 99.9%", again.ToString());
+        Assert.Single(System.Xml.Linq.XDocument.Load(Path.Combine(output, "thresholds.junit.xml")).Descendants("failure"));
+    }
+
+    [Fact]
+    public void ReportOnARunWhoseThresholdsHoldExits0()
+    {
+        var run = Run("held");
+        var stdout = new StringWriter();
+        Assert.Equal(ExitCodes.Success, FdrApp.Run(["report", run], stdout, new StringWriter()));
+        Assert.Contains("✓ transfers.efficiency >= 90%", stdout.ToString());
     }
 
     [Fact]

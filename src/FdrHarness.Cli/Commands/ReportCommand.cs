@@ -30,14 +30,18 @@ public static class ReportCommand
                 return ExitCodes.InvalidInput;
             }
             ReportResult result;
+            Decisions.Thresholds.ThresholdVerdict? verdict = null;
             try
             {
                 // The verdict at the report's top comes from the run's own scenario.yaml, when it has one.
                 var scenarioFile = Path.Combine(dir, Core.Observations.RunDirectory.ScenarioFile);
                 var scenario = File.Exists(scenarioFile) ? Core.Scenarios.ScenarioLoader.Load(scenarioFile, Core.Scenarios.ResourceBudget.Unlimited).Scenario : null;
-                result = scenario is null
-                    ? ReportBuilder.Build(dir, new ReportOptions { LinkTarget = target })
-                    : Decisions.Thresholds.ThresholdGate.ReportAndJudge(scenario, dir, new ReportOptions { LinkTarget = target }).Report;
+                if (scenario is null) result = ReportBuilder.Build(dir, new ReportOptions { LinkTarget = target });
+                else
+                {
+                    (result, var judged) = Decisions.Thresholds.ThresholdGate.ReportAndJudge(scenario, dir, new ReportOptions { LinkTarget = target });
+                    if (scenario.Thresholds.Count > 0) verdict = judged;
+                }
             }
             catch (Exception e) when (e is IOException or InvalidDataException or Parquet.ParquetException)
             {
@@ -47,7 +51,10 @@ public static class ReportCommand
             }
             stdout.WriteLine($"Report in {result.Directory}: {string.Join(", ", result.Files.Where(f => !f.StartsWith("plots/", StringComparison.Ordinal)))}" +
                 $" and {result.Files.Count(f => f.StartsWith("plots/", StringComparison.Ordinal))} plots ({result.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s).");
-            return ExitCodes.Success;
+            if (verdict is null) return ExitCodes.Success;
+            // A rebuilt report gates like the run it rebuilds: the same ✓/✗, thresholds.junit.xml and exit code.
+            Decisions.Thresholds.ThresholdGate.Write(verdict, dir, stdout);
+            return verdict.ExitCode;
         });
         return command;
     }
