@@ -1,6 +1,7 @@
 using System.Globalization;
 using FdrHarness.Core.Observations;
 using FdrHarness.Core.Rucio;
+using FdrHarness.Core.Scenarios;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Core.Synthetic;
 using FdrHarness.Decisions.Calibration;
@@ -59,11 +60,17 @@ public sealed class CalibrationTests : IDisposable
     public void Calibrated_from_a_perturbed_run_the_links_and_the_predictions_at_scale_2_and_5_match_the_hidden_lake() =>
         ClosedLoop(Load("ci-smoke.yaml"), perturbed: true, checkFit: false);
 
+    [Fact(Skip = "issue 16 not done: the draws move each value within the 95 % interval calibrate writes, which is least squares' on the replay's work counts and leaves out that those counts are themselves estimated (the replay's timing depends on the fit); so the ranges are 0-2 MiB wide while the central prediction is 0.1-6 % off the hidden lake (seed 16: judge-evaluator at scale 5 hidden 557 MiB, range 527-527; conveyor-submitter 336, range 329-331) and 18 of 34 points fall outside")]
+    public void Predicted_intervals_at_scale_2_and_5_contain_the_hidden_lakes_peak_memory() =>
+        ClosedLoop(Load("ci-smoke.yaml"), perturbed: true, checkFit: false, checkIntervals: true);
+
     [Fact(Skip = "issue 16 not done: memory_per_item of the bulk daemons is fitted low (conveyor-submitter 38 KiB for 64 KiB even with the default models, reaper 55 for 64), and with hidden models moved ±50 % (seed 16) conveyor-poller's cost_per_item/cost_per_bulk and conveyor-submitter's cost_per_bulk are 30-55 % off; every other determined value is within tolerance")]
     public void Calibrated_from_a_perturbed_run_every_fitted_value_is_within_tolerance_of_the_hidden_one() =>
         ClosedLoop(Load("ci-smoke.yaml"), perturbed: true, checkFit: true);
 
-    private void ClosedLoop(Scenario scenario, bool perturbed, bool checkFit)
+    private const int Draws = 5;
+
+    private void ClosedLoop(Scenario scenario, bool perturbed, bool checkFit, bool checkIntervals = false)
     {
         var hidden = perturbed ? Hidden(scenario, 16) : scenario;
         double LinkTruth(string destination) => !perturbed
@@ -114,25 +121,33 @@ public sealed class CalibrationTests : IDisposable
         Assert.True(linksChecked >= 4, $"only {linksChecked} links had 300 attempts");
         Assert.True(linkProblems.Count == 0, string.Join("\n", linkProblems));
 
-        // Prediction: the calibrated lake against the hidden one at scale 2 and 5, read back from the calibration file.
+        // Prediction: the calibrated lake against the hidden one at scale 2 and 5, the calibration file merged as fdr predict --overlay does.
         var file = Path.Combine(_dir, "calibration.yaml");
-        File.WriteAllText(file, CalibrationFile.Yaml(calibration, _dir));
-        var (models, links) = CalibrationFile.Read(file);
-        var calibrated = CalibrationFile.Apply(scenario, models, links);
-        var predicted = Predictor.Predict(calibrated, [2, 5]);
-        var actual = Predictor.Predict(hidden, [2, 5]);
+        File.WriteAllText(file, CalibrationFile.Yaml(calibration, _dir, scenario));
+        var loaded = ScenarioLoader.Load(RepoPaths.Scenario("ci-smoke.yaml"), overlays: [file]);
+        Assert.True(loaded.Ok, string.Join("\n", loaded.Diagnostics));
+        Assert.True(loaded.Overlays.Single().Calibrated);
+        var intervals = PredictionIntervals.From(loaded.Calibrations);
+        Assert.False(intervals.IsEmpty);
+        var predicted = Predictor.Predict(loaded.Scenario!, intervals, [2, 5], Draws);
+        var actual = Predictor.Predict(hidden, new PredictionIntervals(), [2, 5], 1);
         var predictionProblems = new List<string>();
-        foreach (var a in actual)
+        var intervalProblems = new List<string>();
+        foreach (var a in actual.Daemons)
         {
-            var p = predicted.Single(x => x.Daemon == a.Daemon);
+            var p = predicted.Daemons.Single(x => x.Daemon == a.Daemon);
             foreach (var point in a.Points)
             {
                 var q = p.Points.Single(x => x.Scale == point.Scale);
-                if (Math.Abs(q.PeakMemory - point.PeakMemory) > 0.10 * point.PeakMemory)
-                    predictionProblems.Add($"{a.Daemon} at {point.Scale}: predicted {q.PeakMemory >> 20}Mi, hidden {point.PeakMemory >> 20}Mi");
+                var hiddenPeak = point.Memory.Central;
+                if (Math.Abs(q.Memory.Central - hiddenPeak) > 0.10 * hiddenPeak)
+                    predictionProblems.Add($"{a.Daemon} at {point.Scale}: predicted {(long)q.Memory.Central >> 20}Mi, hidden {(long)hiddenPeak >> 20}Mi");
+                if (hiddenPeak < q.Memory.Low || hiddenPeak > q.Memory.High)
+                    intervalProblems.Add($"{a.Daemon} at {point.Scale}: hidden {hiddenPeak / 1048576:0.0}Mi outside [{q.Memory.Low / 1048576:0.0}, {q.Memory.High / 1048576:0.0}]Mi");
             }
             if (p.FirstOomScale != a.FirstOomScale) predictionProblems.Add($"{a.Daemon}: first OOM {p.FirstOomScale} predicted, {a.FirstOomScale} hidden");
         }
+        if (checkIntervals) Assert.True(intervalProblems.Count == 0, string.Join("\n", intervalProblems));
         Assert.True(predictionProblems.Count == 0, string.Join("\n", predictionProblems));
         if (checkFit) Assert.True(fitProblems.Count == 0, string.Join("\n", fitProblems));
     }
@@ -146,10 +161,10 @@ public sealed class CalibrationTests : IDisposable
         Assert.Single(err.Trim().Split('\n'));
 
         var bad = Path.Combine(_dir, "bad.yaml");
-        File.WriteAllText(bad, "daemons:\n  judge-evaluator:\n    model: {bulk: 3}\n");
+        File.WriteAllText(bad, "daemons:\n  judge-evaluator:\n    model: {bulk: three}\n");
         (code, _, err) = Fdr("predict", RepoPaths.Scenario("ci-smoke.yaml"), "--calibration", bad, "--scale", "2");
         Assert.Equal(2, code);
-        Assert.Contains("not a calibrated key", err);
+        Assert.Contains("bad.yaml:3:", err);
         Assert.Single(err.Trim().Split('\n'));
 
         (code, _, err) = Fdr("predict", RepoPaths.Scenario("ci-smoke.yaml"), "--calibration", bad, "--scale", "x");

@@ -48,7 +48,7 @@ public static class CalibrateCommand
                 stderr.WriteLine($"{dir}: error: {e.Message.ReplaceLineEndings(" ")}");
                 return ExitCodes.InvalidInput;
             }
-            File.WriteAllText(output, CalibrationFile.Yaml(calibration, dir));
+            File.WriteAllText(output, CalibrationFile.Yaml(calibration, dir, loaded.Scenario));
             stdout.Write(Text(calibration));
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"\nCalibrated in {clock.Elapsed.TotalSeconds:0.0} s ({calibration.Passes} replay passes): {Path.GetFullPath(output)}"));
             return ExitCodes.Success;

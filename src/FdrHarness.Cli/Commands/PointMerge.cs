@@ -90,23 +90,28 @@ public static class PointMerge
         string? Option(string key) => first.Options[key]?.ToString();
         switch (first.Command)
         {
-            case "sweep" or "predict":
+            case "sweep":
             {
-                var setting = first.Command == "sweep" ? Option("set") : null;
+                var setting = Option("set");
                 var points = setting is not null ? SweepRunner.Setting(scenario, setting)
                     : SweepRunner.Scales(scenario, SweepCommand.ParseScales(Option("scale") ?? throw new FormatException("no --scale among the options")));
                 var measured = results.Select(SweepPoint.FromJson).ToList();
                 Same(points.Count, first.Points, measured.Select(p => p.Label), points.Select(p => p.Label));
                 var swept = setting is not null ? setting[..setting.IndexOf('=', StringComparison.Ordinal)] : "scale";
                 var sweep = SweepRunner.Join(scenario.Run.Name, swept, points, measured, wall, shards.Count);
-                if (first.Command == "sweep") return () => SweepCommand.Write(sweep, outDir, stdout);
-                var scales = points.Select(p => p.X).ToList();
-                var table = Predictor.Text(Predictor.FromSweep(scenario, sweep), scales);
-                return () =>
-                {
-                    RunDirectory.WriteAtomically(Path.Combine(outDir, PredictCommand.FileName), table);
-                    stdout.Write(table);
-                };
+                return () => SweepCommand.Write(sweep, outDir, stdout);
+            }
+            case "predict":
+            {
+                // The points the one process ran: the shard's scenario (the overlays merged), its scales and draws, the intervals it drew within.
+                var scales = SweepCommand.ParseScales(Option("scale") ?? throw new FormatException("no --scale among the options"));
+                var draws = first.Options["draws"]?.GetValue<int>() ?? throw new FormatException("no --draws among the options");
+                var intervals = PredictionIntervals.FromJson(first.Options["intervals"] as JsonObject);
+                var points = Predictor.Points(scenario, intervals, scales, draws);
+                var measured = results.Select(SweepPoint.FromJson).ToList();
+                Same(points.Count, first.Points, measured.Select(p => p.Label), points.Select(p => p.Label));
+                var prediction = Predictor.From(scenario, scales, draws, !intervals.IsEmpty, measured);
+                return () => PredictCommand.Write(prediction, outDir, stdout);
             }
             case "baseline":
             {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json.Nodes;
 using FdrHarness.Core;
 using FdrHarness.Core.Scenarios;
@@ -14,13 +15,19 @@ public static class PredictCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var scenarioPath = new Argument<string>("scenario") { Description = "Scenario file (YAML)." };
-        var calibration = new Option<string>("--calibration") { Description = "A calibration file written by fdr calibrate.", Required = true };
+        var overlay = OverlayOption.Create("--calibration");
+        overlay.Description = "An overlay merged over the scenario, e.g. the file fdr calibrate writes (repeatable, in order; --calibration is the same option).";
         var scales = new Option<string>("--scale") { Description = "Scales to predict, e.g. 1,2,5,10.", DefaultValueFactory = _ => "1,2,5,10" };
-        var outDir = new Option<string?>("--out") { Description = $"With --shard (required there): the shard's folder. Else a folder to write the table to as well ({FileName})." };
-        var shard = ShardOption.Create("Run only the scales j with j mod COUNT = INDEX (e.g. $JOB_COMPLETION_INDEX/4: one scale per pod) into --out; join the shards with fdr merge.");
-        var command = new Command("predict", "The calibrated embedded lake at several scales: peak memory and CPU per daemon, and the first scale at which each is OOMKilled.")
+        var draws = new Option<int>("--draws")
         {
-            scenarioPath, calibration, scales, outDir, shard,
+            Description = "Runs per scale: the fitted values, then draws within the calibrated intervals (1 to 50; one run when the overlays carry no intervals).",
+            DefaultValueFactory = _ => DefaultDraws,
+        };
+        var outDir = new Option<string?>("--out") { Description = $"With --shard (required there): the shard's folder. Else a folder for the table ({PredictionReport.TextFile}, .csv, .json), plots and a Helm values override per scale." };
+        var shard = ShardOption.Create("Run only the points j (scale × draw) with j mod COUNT = INDEX (e.g. $JOB_COMPLETION_INDEX/4) into --out; join the shards with fdr merge.");
+        var command = new Command("predict", "The calibrated embedded lake at several scales: per daemon peak memory and CPU with intervals, the first scale at which its limit is exceeded, the limits to set and the nodes needed.")
+        {
+            scenarioPath, overlay, scales, draws, outDir, shard,
         };
         command.SetAction(parse =>
         {
@@ -30,45 +37,39 @@ public static class PredictCommand
                 stderr.WriteLine($"{(path.Length == 0 ? "''" : path)}: error: {problem}");
                 return ExitCodes.InvalidInput;
             }
-            var calibrationPath = parse.GetValue(calibration)!;
-            if (InputFile.Problem(calibrationPath) is { } calibrationProblem)
+            var n = parse.GetValue(draws);
+            if (n is < 1 or > 50)
             {
-                stderr.WriteLine($"--calibration {(calibrationPath.Length == 0 ? "''" : calibrationPath)}: error: {calibrationProblem}");
+                stderr.WriteLine($"fdr predict: --draws {n.ToString(CultureInfo.InvariantCulture)}: expected 1 to 50");
                 return ExitCodes.InvalidInput;
             }
-            var loaded = ScenarioLoader.Load(path);
+            if (OverlayOption.Load(path, parse.GetValue(overlay), stderr) is not { } loaded) return ExitCodes.InvalidInput;
             if (!loaded.Ok)
             {
-                stderr.WriteLine($"{path}: error: invalid scenario ({loaded.Diagnostics.Count} problem{(loaded.Diagnostics.Count == 1 ? "" : "s")}); run 'fdr validate {path}'");
+                stderr.WriteLine($"{path}: error: invalid scenario with the overlays ({loaded.Diagnostics.Count} problem{(loaded.Diagnostics.Count == 1 ? "" : "s")}, the first: {loaded.Diagnostics[0]})");
                 return ExitCodes.InvalidInput;
             }
             try
             {
                 var points = SweepCommand.ParseScales(parse.GetValue(scales)!);
-                var (models, links) = CalibrationFile.Read(calibrationPath);
-                var calibrated = CalibrationFile.Apply(loaded.Scenario!, models, links);
+                var calibrated = loaded.Scenario!;
+                var intervals = PredictionIntervals.From(loaded.Calibrations);
                 foreach (var s in points)
                     if (ResourceBudget.Exceeded(calibrated with { Run = calibrated.Run with { Scale = s } }, loaded.Map) is [var over, ..])
                         throw new SweepInputException($"at scale {s}: {over.Message} ({over.Suggestion})");
+                var sweepPoints = Predictor.Points(calibrated, intervals, points, n);
                 var dir = parse.GetValue(outDir);
                 if (parse.GetValue(shard) is { } part)
                 {
-                    var sweepPoints = SweepRunner.Scales(calibrated, points);
                     var indices = PointMerge.Prepare(part, sweepPoints.Count, "predict", dir);
                     var clock = Stopwatch.StartNew();
                     var measured = SweepRunner.RunPoints("scale", sweepPoints, indices);
-                    return PointMerge.Finish(new PointShard("predict", new JsonObject { ["scale"] = parse.GetValue(scales) }, part, sweepPoints.Count, clock.Elapsed,
+                    var options = new JsonObject { ["scale"] = parse.GetValue(scales), ["draws"] = n, ["intervals"] = intervals.ToJson() };
+                    return PointMerge.Finish(new PointShard("predict", options, part, sweepPoints.Count, clock.Elapsed,
                         [.. measured.Select((p, k) => p.ToJson(indices[k]))]), calibrated, dir!, "scale " + string.Join(", ", indices.Select(j => sweepPoints[j].Label)), stdout);
                 }
                 if (dir is not null && OutputFolder.Problem(dir) is { } unusable) throw new SweepInputException(unusable);
-                var table = Predictor.Text(Predictor.Predict(calibrated, points), points);
-                if (dir is not null)
-                {
-                    Directory.CreateDirectory(dir);
-                    Core.Observations.RunDirectory.WriteAtomically(Path.Combine(dir, FileName), table);
-                }
-                stdout.Write(table);
-                return ExitCodes.Success;
+                return Write(Predictor.Predict(calibrated, intervals, points, n), dir, stdout);
             }
             catch (Exception e) when (e is SweepInputException or CalibrationInputException)
             {
@@ -79,6 +80,20 @@ public static class PredictCommand
         return command;
     }
 
+    /// <summary>The table on stdout, and with --out every file of the prediction (one process's, or fdr merge's of its shards).</summary>
+    public static int Write(Prediction prediction, string? dir, TextWriter stdout)
+    {
+        stdout.Write(PredictionReport.Text(prediction));
+        if (dir is not null)
+        {
+            var files = PredictionReport.Write(prediction, dir);
+            stdout.WriteLine($"Written to {Path.GetFullPath(dir)}: {string.Join(", ", files.Where(f => !f.StartsWith("values", StringComparison.Ordinal)))} and values/scale-*/ (Helm values per scale)");
+        }
+        return ExitCodes.Success;
+    }
+
+    public const int DefaultDraws = 5;
+
     /// <summary>The table's file in --out, and in the folder fdr merge writes from predict's shards.</summary>
-    public const string FileName = "predict.txt";
+    public const string FileName = PredictionReport.TextFile;
 }

@@ -32,6 +32,8 @@ public sealed record RehearsalOptions
     public bool Plain { get; init; }
     /// <summary>--force: a finished run's folder at --out is emptied and reused instead of refused.</summary>
     public bool Force { get; init; }
+    /// <summary>--overlay files merged over the scenario (run.json records them with their sha256).</summary>
+    public IReadOnlyList<Core.Scenarios.AppliedOverlay>? Overlays { get; init; }
 }
 
 /// <summary>
@@ -52,7 +54,7 @@ public static class Rehearsal
             {
                 if (options.Force && options.OutDir is { } outDir) RunDirectory.ClearFinished(outDir);
                 dir = RunDirectory.Start(scenario, options.ReportsRoot, options.OutDir, out info, options.Time,
-                options.Shard is { } s ? new RunShard(s.Index, s.Count) : null);
+                options.Shard is { } s ? new RunShard(s.Index, s.Count) : null, options.Overlays);
             }
         }
         catch (Exception e) when (e is RunDirectoryException or IOException or UnauthorizedAccessException)

@@ -29,7 +29,7 @@ public static class ResumeRun
         // The plan is the run's: nothing on the command line may change it.
         var changing = new List<string>();
         if (parse.GetValue(scenarioOptions.Scenario) is not null) changing.Add("SCENARIO");
-        foreach (var o in new Option[] { scenarioOptions.Target, scenarioOptions.Seed, scenarioOptions.Scale, scenarioOptions.HelmValues, scenarioOptions.Set, scenarioOptions.Kubeconfig, scenarioOptions.Context }.Concat(planOptions))
+        foreach (var o in new Option[] { scenarioOptions.Target, scenarioOptions.Seed, scenarioOptions.Scale, scenarioOptions.HelmValues, scenarioOptions.Overlay, scenarioOptions.Set, scenarioOptions.Kubeconfig, scenarioOptions.Context }.Concat(planOptions))
             if (parse.GetResult(o) is { Implicit: false }) changing.Add(o.Name);
         if (changing.Count > 0)
         {

@@ -38,7 +38,7 @@ public static class RunCommand
                 stderr.WriteLine("fdr: Required argument missing for command: 'run': a SCENARIO file, or --resume RUN_DIR to continue a killed live run.");
                 return ExitCodes.InvalidInput;
             }
-            if (scenario.Resolve(parse, "run", stdout, stderr, out var map) is not { } s) return ExitCodes.InvalidInput;
+            if (scenario.Resolve(parse, "run", stdout, stderr, out var map, out var overlays) is not { } s) return ExitCodes.InvalidInput;
             if (!parse.GetValue(quiet)) PlanPrinter.Print(s, stdout);
             if (parse.GetValue(dryRun))
             {
@@ -55,7 +55,7 @@ public static class RunCommand
                 var options = new RehearsalOptions
                 {
                     OutDir = parse.GetValue(output), Metrics = metrics, InterruptedExit = () => signals.Received ?? ExitCodes.Interrupted,
-                    Shard = parse.GetValue(shard), Quiet = parse.GetValue(quiet), Force = parse.GetValue(force),
+                    Shard = parse.GetValue(shard), Overlays = overlays, Quiet = parse.GetValue(quiet), Force = parse.GetValue(force),
                     Plain = parse.GetValue(noColor) || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR")),
                 };
                 if (s.Target.Kind == TargetKind.Embedded)

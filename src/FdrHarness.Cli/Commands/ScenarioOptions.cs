@@ -29,6 +29,7 @@ public sealed class ScenarioOptions
             ? v : Invalid<double>(r, "--scale", "a factor such as 0.5 or 10"),
     };
     public Option<string?> HelmValues { get; } = HelmValuesOption.Create();
+    public Option<string[]> Overlay { get; } = OverlayOption.Create();
     public Option<string[]> Set { get; } = new("--set")
     {
         Description = $"Change a setting first, PATH=VALUE (repeatable; --seed and --scale win): {ScenarioSettings.Paths}.",
@@ -47,16 +48,25 @@ public sealed class ScenarioOptions
         command.Add(Seed);
         command.Add(Scale);
         command.Add(HelmValues);
+        command.Add(Overlay);
         command.Add(Set);
         command.Add(Kubeconfig);
         command.Add(Context);
     }
 
     /// <summary>The scenario with the command line's overrides, or null after telling every mistake on stderr (exit 2).</summary>
-    public Scenario? Resolve(ParseResult parse, string command, TextWriter stdout, TextWriter stderr, out SourceMap? map)
+    public Scenario? Resolve(ParseResult parse, string command, TextWriter stdout, TextWriter stderr, out SourceMap? map) =>
+        Resolve(parse, command, stdout, stderr, out map, out _);
+
+    /// <summary>As above; <paramref name="overlays"/>: the --overlay files applied, in order (run.json records them).</summary>
+    public Scenario? Resolve(ParseResult parse, string command, TextWriter stdout, TextWriter stderr, out SourceMap? map, out IReadOnlyList<AppliedOverlay> overlays)
     {
-        var result = ScenarioLoader.Load(parse.GetValue(Scenario)!);
+        var result = OverlayOption.Load(parse.GetValue(Scenario)!, parse.GetValue(Overlay), stderr);
+        map = null;
+        overlays = [];
+        if (result is null) return null;
         map = result.Map;
+        overlays = result.Overlays;
         if (!ValidateCommand.Report(result, stderr)) return null;
         var s = result.Scenario!;
         try

@@ -34,6 +34,9 @@ public sealed record RunInfo
     public RunShard? Shard { get; init; }
     /// <summary>A run made by `fdr merge`: the shard run folders it joined, by shard index.</summary>
     public IReadOnlyList<string>? MergedFrom { get; init; }
+    /// <summary>--overlay files merged over the scenario, in order, with their sha256; absent when none was.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<Scenarios.AppliedOverlay>? Overlays { get; init; }
 
     /// <summary>A run of <paramref name="scenario"/> starting now, as seen by <paramref name="clock"/>.</summary>
     public static RunInfo Start(Scenario scenario, TimeProvider? clock = null) => new()
@@ -197,9 +200,10 @@ public sealed class RunDirectory
     /// Starts a run of <paramref name="scenario"/>: creates its folder (see <see cref="Create(string, string, long, DateTime, string?)"/>),
     /// writes scenario.yaml and run.json without an exit status. End it with <see cref="Finish"/>.
     /// </summary>
-    public static RunDirectory Start(Scenario scenario, string reportsRoot, string? outDir, out RunInfo info, TimeProvider? clock = null, RunShard? shard = null)
+    public static RunDirectory Start(Scenario scenario, string reportsRoot, string? outDir, out RunInfo info, TimeProvider? clock = null, RunShard? shard = null,
+        IReadOnlyList<Scenarios.AppliedOverlay>? overlays = null)
     {
-        info = RunInfo.Start(scenario, clock) with { Shard = shard };
+        info = RunInfo.Start(scenario, clock) with { Shard = shard, Overlays = overlays is { Count: > 0 } ? overlays : null };
         var run = Create(reportsRoot, info, outDir);
         run.WriteScenario(scenario);
         run.WriteRunInfo(info);

@@ -9,6 +9,12 @@ namespace FdrHarness.Core.Scenarios;
 public sealed record LoadResult(Scenario? Scenario, IReadOnlyList<Diagnostic> Diagnostics, SourceMap Map)
 {
     public bool Ok => Scenario is not null && Diagnostics.Count == 0;
+
+    /// <summary>The --overlay files merged over the scenario, in order (see <see cref="ScenarioOverlay"/>).</summary>
+    public IReadOnlyList<AppliedOverlay> Overlays { get; init; } = [];
+
+    /// <summary>The <c>calibration</c> mappings of the calibrated overlays, in order (the intervals fdr predict draws from).</summary>
+    public IReadOnlyList<YMapping> Calibrations { get; init; } = [];
 }
 
 /// <summary>Reads, binds and validates a scenario in one pass. User mistakes become diagnostics, never exceptions.</summary>
@@ -19,7 +25,8 @@ public static class ScenarioLoader
 
     /// <summary>Reads and checks the scenario at <paramref name="path"/> against <paramref name="budget"/> (by default the
     /// FDR_BUDGET_* variables over the defaults; <see cref="ResourceBudget.Unlimited"/> for a run's own record of what it ran).</summary>
-    public static LoadResult Load(string path, ResourceBudget? budget = null)
+    /// <param name="overlays">--overlay files merged over the scenario, in order, before it is bound and validated (<see cref="ScenarioOverlay"/>).</param>
+    public static LoadResult Load(string path, ResourceBudget? budget = null, IReadOnlyList<string>? overlays = null)
     {
         var bag = new DiagnosticBag();
         var map = new SourceMap(path);
@@ -44,12 +51,12 @@ public static class ScenarioLoader
             bag.Add(at, e.Message, "a scenario is a YAML file of at most 4 MiB");
             return Fail(bag, map);
         }
-        return Parse(bytes, path, budget);
+        return Parse(bytes, path, budget, overlays);
     }
 
     public static LoadResult Parse(string text, string file = "<scenario>", ResourceBudget? budget = null) => Parse(Encoding.UTF8.GetBytes(text), file, budget);
 
-    public static LoadResult Parse(ReadOnlySpan<byte> bytes, string file, ResourceBudget? budget = null)
+    public static LoadResult Parse(ReadOnlySpan<byte> bytes, string file, ResourceBudget? budget = null, IReadOnlyList<string>? overlays = null)
     {
         var bag = new DiagnosticBag();
         var map = new SourceMap(file);
@@ -67,16 +74,27 @@ public static class ScenarioLoader
             bag.Add(root.At, $"a scenario is a mapping with keys run, rses, experiments, ...; found {root.KindName}");
             return Fail(bag, map);
         }
+        var layers = new List<ScenarioOverlay.Layer>();
+        foreach (var path in overlays ?? [])
+        {
+            if (ScenarioOverlay.Read(path, bag) is not { } layer) return Fail(bag, map);
+            layers.Add(layer);
+            mapping = ScenarioOverlay.Merge(mapping, layer.Root);
+        }
         budget ??= ResourceBudget.FromEnvironment(bag);
         // More RSEs or experiments than allowed are counted on the tree and refused before binding, the costliest step.
         if (!budget.CheckDeclared(mapping, bag)) return Fail(bag, map);
-        var scenario = new ModelBinder(bag, map).Bind<Scenario>(root);
+        var scenario = new ModelBinder(bag, map).Bind<Scenario>(mapping);
         if (scenario is null) return Fail(bag, map);
         // Validation runs after binding mistakes too, so one pass reports every mistake; it skips what failed to bind.
         scenario = Resolve(scenario, map);
         // The budget first, in time proportional to the scenario's size; what it refuses is not validated further.
         if (budget.Check(scenario, map, bag)) ScenarioValidator.Validate(scenario, map, bag);
-        return new LoadResult(bag.HasErrors ? null : scenario, bag.Sorted(), map);
+        return new LoadResult(bag.HasErrors ? null : scenario, bag.Sorted(), map)
+        {
+            Overlays = [.. layers.Select(l => l.Applied)],
+            Calibrations = [.. layers.Select(l => l.Calibration).OfType<YMapping>()],
+        };
     }
 
     /// <summary>Fills the defaults that depend on other values: the names of phases and chaos actions (<see cref="DefaultNames"/>).</summary>

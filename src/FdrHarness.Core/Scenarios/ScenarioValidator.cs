@@ -283,6 +283,10 @@ public sealed partial class ScenarioValidator
                     Suggestions.DidYouMean(d.Name, RucioDaemons.All) ?? "known: " + string.Join(", ", RucioDaemons.All));
             if (d.Replicas < 0) Error(d, nameof(d.Replicas), $"daemon {d.Name}: replicas cannot be negative");
             if (d.Threads < 1) Error(d, nameof(d.Threads), $"daemon {d.Name}: threads must be at least 1");
+            foreach (var (key, value) in d.Model)
+                if (DaemonModelKeys.Problem(key, value) is { } problem)
+                    ErrorAtItem(d, nameof(d.Model), d.Model, key, $"daemon {d.Name}: model: {problem}",
+                        DaemonModelKeys.All.Contains(key) ? null : Suggestions.DidYouMean(key, DaemonModelKeys.All) ?? "known: " + string.Join(", ", DaemonModelKeys.All));
             if (d.Requests.Memory is { } rm && d.Limits.Memory is { } lm && rm > lm)
                 Error(d.Requests, nameof(Resources.Memory), $"daemon {d.Name}: memory request ({rm.ToBinaryString()}) is above the limit ({lm.ToBinaryString()}); Kubernetes refuses that");
             if (d.Requests.Cpu is { } rc && d.Limits.Cpu is { } lc && rc > lc)

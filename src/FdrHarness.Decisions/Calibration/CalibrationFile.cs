@@ -1,9 +1,7 @@
 using System.Globalization;
 using System.Text;
-using FdrHarness.Core.Quantities;
 using FdrHarness.Core.Rucio;
 using FdrHarness.Core.Scenarios.Model;
-using YamlDotNet.RepresentationModel;
 
 namespace FdrHarness.Decisions.Calibration;
 
@@ -75,12 +73,16 @@ public static class CalibrationFile
         _ => $"{value / 1048576:0.###}Mi",
     };
 
-    public static string Yaml(Calibration c, string runDir)
+    /// <summary>
+    /// The overlay text. <paramref name="run"/>: the run's scenario, whose own link overrides are written first, so that
+    /// the overlay's list (which replaces the scenario's, as Helm replaces lists) keeps them, the fitted ones after (later wins).
+    /// </summary>
+    public static string Yaml(Calibration c, string runDir, Scenario? run = null)
     {
         var sb = new StringBuilder();
         sb.Append(C, $"# fdr calibrate {runDir}: the lake's work models fitted to the run's observations ({c.Passes} replay passes).\n");
-        sb.Append("# Merge over a scenario with 'fdr predict SCENARIO --calibration FILE'; or copy the daemons.*.model and\n");
-        sb.Append("# links.overrides entries into the scenario. Units: CPU in cores, costs in seconds, memory in bytes.\n");
+        sb.Append("# A scenario overlay: 'fdr run|predict|recommend ... --overlay FILE' merges it over a scenario (mappings key by key,\n");
+        sb.Append("# lists replaced). Units: CPU in cores, costs in seconds, memory in bytes.\n");
         sb.Append("# Each value: its 95 % interval and the fit's error on the run (relative RMS of CPU-seconds / memory per sample).\n");
         sb.Append("daemons:\n");
         foreach (var d in c.Daemons)
@@ -94,80 +96,35 @@ public static class CalibrationFile
                 sb.Append(C, $"      # {v.Key}: {v.Note}\n");
         }
         sb.Append("links:\n  overrides:\n");
-        if (!c.Links.Any(Told)) sb.Append("    []  # no link had enough attempts to tell\n");
+        var own = run?.Links.Overrides ?? [];
+        if (!c.Links.Any(Told) && own.Count == 0) sb.Append("    []  # no link had enough attempts to tell\n");
+        if (own.Count > 0) sb.Append("    # the run's own overrides, kept (this list replaces the scenario's):\n");
+        foreach (var o in own)
+        {
+            sb.Append("    - {source: ").Append(Quoted(o.Source.Text)).Append(", destination: ").Append(Quoted(o.Destination.Text));
+            if (o.Bandwidth is { } bw) sb.Append(", bandwidth: ").Append(Core.Scenarios.Yaml.ScenarioWriter.Format(bw));
+            if (o.MaxActive is { } ma) sb.Append(C, $", max_active: {ma}");
+            if (o.FailureProbability is { } fp) sb.Append(", failure_probability: ").Append(Core.Scenarios.Yaml.ScenarioWriter.Format(fp));
+            sb.Append("}\n");
+        }
         foreach (var l in c.Links.Where(l => !Told(l)))
             sb.Append(C, $"    # {l.Source} -> {l.Destination}: {l.Failures} of {l.Attempts} attempts failed (± {l.HalfWidth * 100:0.#} pp): too few to tell, not written\n");
         foreach (var l in c.Links.Where(Told))
-            sb.Append(C, $"    - {{source: {l.Source}, destination: {l.Destination}, failure_probability: {l.Probability:0.######}}}  # {l.Failures} of {l.Attempts} attempts, ± {l.HalfWidth * 100:0.##} pp\n");
+            sb.Append(C, $"    - {{source: {Quoted(l.Source)}, destination: {Quoted(l.Destination)}, failure_probability: {l.Probability:0.######}}}  # {l.Failures} of {l.Attempts} attempts, ± {l.HalfWidth * 100:0.##} pp\n");
+        sb.Append("# Not a scenario key: what the values were fitted from and their 95 % half-widths (bytes, cores, seconds), from which\n");
+        sb.Append("# fdr predict draws; an overlay with it is labelled calibrated by fdr recommend and in run.json.\n");
+        sb.Append(C, $"{Core.Scenarios.ScenarioOverlay.CalibrationKey}:\n  run: {Quoted(runDir)}\n  scenario: {Quoted(c.Scenario)}\n  intervals:\n");
+        foreach (var d in c.Daemons)
+        {
+            var told = d.Values.Where(v => v.Determined && double.IsFinite(v.HalfWidth) && v.HalfWidth >= 0).ToList();
+            sb.Append(C, $"    {d.Daemon}: {{{string.Join(", ", told.Select(v => $"{v.Key}: {Half(v)}"))}}}\n");
+        }
         return sb.ToString();
     }
 
-    /// <summary>Reads a calibration file back: its model keys per daemon and its link overrides (names of RSEs, not expressions).</summary>
-    public static (Dictionary<string, Dictionary<string, string>> Models, List<(string Source, string Destination, double Probability)> Links) Read(string path)
-    {
-        YamlMappingNode root;
-        try
-        {
-            var stream = new YamlStream();
-            using (var reader = new StreamReader(path)) stream.Load(reader);
-            root = stream.Documents.Count == 1 && stream.Documents[0].RootNode is YamlMappingNode m
-                ? m : throw new CalibrationInputException($"{path}: not a calibration file (expected one YAML mapping with daemons and links)");
-        }
-        catch (YamlDotNet.Core.YamlException e)
-        {
-            throw new CalibrationInputException($"{path}:{e.Start.Line}:{e.Start.Column}: not valid YAML: {e.Message}");
-        }
-        var models = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
-        var links = new List<(string, string, double)>();
-        foreach (var (k, v) in root.Children)
-        {
-            var key = ((YamlScalarNode)k).Value;
-            if (key == "daemons" && v is YamlMappingNode daemons)
-            {
-                foreach (var (dn, dv) in daemons.Children)
-                {
-                    var name = ((YamlScalarNode)dn).Value!;
-                    if (dv is not YamlMappingNode dm || dm.Children.Count != 1 || !dm.Children.TryGetValue(new YamlScalarNode("model"), out var mv) || mv is not YamlMappingNode model)
-                        throw new CalibrationInputException($"{path}:{dn.Start.Line}:{dn.Start.Column}: daemons.{name} must hold only 'model'");
-                    var keys = new Dictionary<string, string>(StringComparer.Ordinal);
-                    foreach (var (mk, mvv) in model.Children)
-                    {
-                        var mkey = ((YamlScalarNode)mk).Value!;
-                        var text = (mvv as YamlScalarNode)?.Value ?? "";
-                        if (!Calibrator.FittedKeys.Contains(mkey))
-                            throw new CalibrationInputException($"{path}:{mk.Start.Line}:{mk.Start.Column}: daemons.{name}.model: '{mkey}' is not a calibrated key; expected one of {string.Join(", ", Calibrator.FittedKeys)}");
-                        if (!Valid(mkey, text))
-                            throw new CalibrationInputException($"{path}:{mvv.Start.Line}:{mvv.Start.Column}: daemons.{name}.model.{mkey}: '{text}' is not a non-negative {(mkey.StartsWith("cost", StringComparison.Ordinal) ? "duration" : mkey == "idle_cpu" ? "CPU quantity" : "size")}");
-                        keys[mkey] = text;
-                    }
-                    models[name] = keys;
-                }
-            }
-            else if (key == "links" && v is YamlMappingNode l)
-            {
-                foreach (var (lk, lv) in l.Children)
-                {
-                    if (((YamlScalarNode)lk).Value != "overrides" || lv is not YamlSequenceNode seq)
-                        throw new CalibrationInputException($"{path}:{lk.Start.Line}:{lk.Start.Column}: links must hold only an 'overrides' list");
-                    foreach (var item in seq.Children)
-                    {
-                        string? Field(string f) => item is YamlMappingNode im && im.Children.TryGetValue(new YamlScalarNode(f), out var n) ? (n as YamlScalarNode)?.Value : null;
-                        var (src, dst, p) = (Field("source"), Field("destination"), Field("failure_probability"));
-                        if (src is null || dst is null || !double.TryParse(p, NumberStyles.Float, C, out var prob) || prob is < 0 or > 1)
-                            throw new CalibrationInputException($"{path}:{item.Start.Line}:{item.Start.Column}: a link override needs source, destination and failure_probability from 0 to 1");
-                        links.Add((src, dst, prob));
-                    }
-                }
-            }
-            else throw new CalibrationInputException($"{path}:{k.Start.Line}:{k.Start.Column}: unknown key '{key}'; a calibration file holds daemons and links");
-        }
-        return (models, links);
-    }
+    /// <summary>A half-width in the value's unit (bytes, cores, seconds), to six significant digits: a narrow one must not round to 0.</summary>
+    private static string Half(FittedValue v) => v.Key is "base_memory" or "memory_per_item" or "cache_per_item" or "cache_max"
+        ? Math.Ceiling(v.HalfWidth).ToString("0", C) : v.HalfWidth.ToString("G6", C);
 
-    private static bool Valid(string key, string text) => key switch
-    {
-        "idle_cpu" => CpuQuantity.TryParse(text, out var cpu, out _) && cpu.Millicores >= 0,
-        "cost_per_item" or "cost_per_bulk" => Durations.TryParse(text, out var d, out _) && d >= TimeSpan.Zero,
-        _ => ByteSize.TryParse(text, out var b, out _) && b.Bytes >= 0,
-    };
+    private static string Quoted(string text) => System.Text.Json.JsonSerializer.Serialize(text);
 }
