@@ -24,13 +24,14 @@ public sealed class PointRuns : IDisposable
 
     private static readonly string[] Sweep = ["sweep", Smoke, "--scale", "0.25,0.5"];
     private static readonly string[] Baseline = ["baseline", Smoke, "--seeds", "2", "--set", "run.scale=0.25"];
-    private string[] Predict => ["predict", Smoke, "--calibration", Calibration, "--scale", "0.5,0.25"];
+    private string[] Predict => ["predict", Smoke, "--calibration", Calibration, "--scale", "0.5,0.25", "--draws", "2"];
 
     public PointRuns()
     {
-        // A calibration overlay as fdr calibrate writes one: a daemon's model keys changed.
+        // A calibration overlay as fdr calibrate writes one: a daemon's model keys changed, with their intervals (two draws per scale).
         Calibration = Path.Combine(Root, "calibration.yaml");
-        File.WriteAllText(Calibration, "daemons:\n  judge-evaluator:\n    model:\n      memory_per_item: 400000\n");
+        File.WriteAllText(Calibration, "daemons:\n  judge-evaluator:\n    model:\n      memory_per_item: 400000\n      cost_per_item: 0.002s\n"
+            + "calibration:\n  intervals:\n    judge-evaluator: {memory_per_item: 100000, cost_per_item: 0.0005}\n");
         SweepOne = (Run([.. Sweep, "--out", Path.Combine(Root, "sweep-one")]), Path.Combine(Root, "sweep-one"));
         BaselineOne = (Run([.. Baseline, "--out", Path.Combine(Root, "baseline-one", "baseline.json")]), Path.Combine(Root, "baseline-one"));
         PredictOne = (Run([.. Predict, "--out", Path.Combine(Root, "predict-one")]), Path.Combine(Root, "predict-one"));
@@ -132,15 +133,22 @@ public sealed class PointMergeTests(PointRuns runs) : IClassFixture<PointRuns>
     }
 
     [Fact]
-    public void Predict_shards_merged_print_and_write_the_table_one_process_does()
+    public void Predict_shards_merged_print_and_write_the_files_one_process_does()
     {
+        // 2 scales × 2 draws: each shard ran two of the four points.
+        Assert.All(runs.PredictShards, d => Assert.Equal(2, Points(d)["results"]!.AsArray().Count));
         var (code, stdout, stderr, merged) = Merge("predict-merged", [.. runs.PredictShards]);
         Assert.True(code == ExitCodes.Success, stderr);
-        var table = File.ReadAllText(Path.Combine(runs.PredictOne.Dir, "predict.txt"));
-        Assert.Equal(table, runs.PredictOne.Stdout);
-        Assert.Contains("peak mem ×0.25", table, StringComparison.Ordinal);
-        Assert.Equal(table, File.ReadAllText(Path.Combine(merged, "predict.txt")));
-        Assert.EndsWith(table, stdout, StringComparison.Ordinal);
+        var one = runs.PredictOne.Dir;
+        var table = File.ReadAllText(Path.Combine(one, "predict.txt"));
+        Assert.StartsWith(table, runs.PredictOne.Stdout, StringComparison.Ordinal);
+        Assert.Contains("2 draws of the calibrated values", table, StringComparison.Ordinal);
+        Assert.Contains(table, stdout, StringComparison.Ordinal);
+        string[] Files(string dir) => [.. Directory.GetFiles(dir, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(dir, f)).Order(StringComparer.Ordinal)];
+        Assert.Equal(Files(one), Files(merged));
+        Assert.Contains(Path.Combine("values", "scale-0.25", "rucio-daemons.values.yaml"), Files(one));
+        foreach (var f in Files(one))
+            Assert.True(File.ReadAllBytes(Path.Combine(one, f)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(merged, f))), $"{f} differs");
     }
 
     [Fact]
