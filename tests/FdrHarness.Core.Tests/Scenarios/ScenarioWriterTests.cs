@@ -44,7 +44,7 @@ public class ScenarioWriterTests
           - delete: {rules_of: [copy], rule_lifetime: 1h, did_lifetime: 2h, start: 4h}
           - noise: {rses: "*", file_size: 1 MB, every: 15m, during: 1h, lifetime: 30m}
         daemons:
-          judge-evaluator: {replicas: 2, threads: 4, requests: {cpu: 0.5, memory: 1.5Gi}, limits: {cpu: 1, memory: 2Gi}, model: {rules_per_second: 40}}
+          judge-evaluator: {replicas: 2, threads: 4, requests: {cpu: 0.5, memory: 1.5Gi}, limits: {cpu: 1, memory: 2Gi}, model: {bulk: 40}}
           reaper: ~
         chaos:
           - pod_kill: {name: k, selector: {daemon: judge-evaluator, labels: {app: x}}, mode: fixed-percent, value: 50, schedule: {every: 30m, from: 1h, until: 5h}, grace_period: 10s}
@@ -106,7 +106,7 @@ public class ScenarioWriterTests
         Assert.Equal(6, Assert.IsType<InjectPhase>(again.Workload[0]).Load.Count);
         Assert.Equal(NotifyMode.P, Assert.IsType<ReplicatePhase>(again.Workload[1]).Rule.Notify);
         Assert.Equal(2.5, Assert.IsType<HistogramSize>(again.Experiments[0].FileSize).Bins[1].Weight);
-        Assert.Equal("40", again.Daemons[0].Model["rules_per_second"]);
+        Assert.Equal("40", again.Daemons[0].Model["bulk"]);
         Assert.Equal(SelectionMode.FixedPercent, Assert.IsType<PodKill>(again.Chaos[0]).Mode);
         Assert.Equal(0.25, Assert.IsType<LinkDegradation>(again.Chaos[3]).BandwidthFactor);
         Assert.True(again.Thresholds[1].AbortOnFail);
