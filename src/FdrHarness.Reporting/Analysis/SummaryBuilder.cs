@@ -12,17 +12,31 @@ public static class SummaryBuilder
     {
         options ??= new ReportOptions();
         var reader = new ObservationReader(runDir);
-        var scenario = LoadScenario(runDir);
-        RunInfo? info = null;
-        try { info = RunDirectory.Open(runDir).ReadRunInfo(); }
-        catch (Exception e) when (e is IOException or System.Text.Json.JsonException or UnauthorizedAccessException) { }
-
+        // events.parquet is most of the reading: its pass runs beside the other files' (each pass owns its state).
         var events = new EventPass();
-        events.Run(runDir);
+        var eventPass = Task.Run(() => events.Run(runDir));
+        Scenario? scenario = null;
+        RunInfo? info = null;
         var resources = new ResourceAnalysis();
-        resources.Run(reader, runDir);
-        var faults = File.Exists(Path.Combine(runDir, ParquetObservationSink.FaultsFile)) ? reader.Faults().ToList() : [];
-        var injections = Injections.Read(reader);
+        List<FaultRecord> faults = [];
+        Injections? injections = null;
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? failed = null;
+        try
+        {
+            scenario = LoadScenario(runDir);
+            try { info = RunDirectory.Open(runDir).ReadRunInfo(); }
+            catch (Exception e) when (e is IOException or System.Text.Json.JsonException or UnauthorizedAccessException) { }
+            resources.Run(reader, runDir);
+            if (File.Exists(Path.Combine(runDir, ParquetObservationSink.FaultsFile))) faults = reader.Faults().ToList();
+            injections = Injections.Read(reader);
+        }
+        catch (Exception e)
+        {
+            failed = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+        }
+        // The event pass's failure first (it is the file the report is about), then the others'.
+        eventPass.GetAwaiter().GetResult();
+        failed?.Throw();
 
         var minTicks = Math.Min(events.MinTicks, resources.MinTicks);
         var maxTicks = Math.Max(events.MaxTicks, resources.MaxTicks);

@@ -30,25 +30,38 @@ public sealed class PlotExporter : IExporter
         Fonts.Default = "DejaVu Sans";
         var folder = Path.Combine(dir, Folder);
         Directory.CreateDirectory(folder);
-        var plots = new List<PlotFile>
+        var plots = new List<PlotSpec>
         {
-            Save(folder, "transfer-matrix", "Transfer matrix: done/submitted", Matrix(s), MatrixSize(s), MatrixSize(s) - 100),
-            Save(folder, "memory-vs-limit", "Peak memory against the limit, per daemon", MemoryVsLimit(s), Wide, 220 + 26 * s.Resources.Count),
-            Save(folder, "events-over-time", "Events by type over time", EventsOverTime(s), Wide, 440),
-            Save(folder, "events-by-scope", "Events by scope over time", Series(s, s.OverTime.EventsByScope, "events per minute by scope"), Wide, 400),
-            Save(folder, "events-by-protocol", "Transfer and deletion events by protocol over time", Series(s, s.OverTime.EventsByProtocol.Where(kv => kv.Key != "-").ToDictionary(), "events per minute by protocol"), Wide, 400),
-            Save(folder, "throughput", "Throughput of completed transfers", Throughput(s), Wide, 400),
-            Save(folder, "backlog", "Backlog of each daemon's queue", Backlog(s), Wide, 440),
-            Save(folder, "deletion-backlog", "Deletion backlog (reaper, undertaker) and deletions", DeletionBacklog(s), Wide, 400),
-            Save(folder, "rule-completion", "Rule completion time (first transfer request to RULE_OK)", RuleCompletionPlot(s), Wide, 380),
+            new("transfer-matrix", "Transfer matrix: done/submitted", () => Matrix(s), MatrixSize(s), MatrixSize(s) - 100),
+            new("memory-vs-limit", "Peak memory against the limit, per daemon", () => MemoryVsLimit(s), Wide, 220 + 26 * s.Resources.Count),
+            new("events-over-time", "Events by type over time", () => EventsOverTime(s), Wide, 440),
+            new("events-by-scope", "Events by scope over time", () => Series(s, s.OverTime.EventsByScope, "events per minute by scope"), Wide, 400),
+            new("events-by-protocol", "Transfer and deletion events by protocol over time", () => Series(s, s.OverTime.EventsByProtocol.Where(kv => kv.Key != "-").ToDictionary(), "events per minute by protocol"), Wide, 400),
+            new("throughput", "Throughput of completed transfers", () => Throughput(s), Wide, 400),
+            new("backlog", "Backlog of each daemon's queue", () => Backlog(s), Wide, 440),
+            new("deletion-backlog", "Deletion backlog (reaper, undertaker) and deletions", () => DeletionBacklog(s), Wide, 400),
+            new("rule-completion", "Rule completion time (first transfer request to RULE_OK)", () => RuleCompletionPlot(s), Wide, 380),
         };
         foreach (var u in WorthAPlot(s))
         {
-            plots.Add(Save(folder, $"cpu-{u.Daemon}", $"{u.Daemon}: CPU", Resource(s, u, memory: false), 760, 300));
-            plots.Add(Save(folder, $"memory-{u.Daemon}", $"{u.Daemon}: memory", Resource(s, u, memory: true), 760, 300));
+            plots.Add(new($"cpu-{u.Daemon}", $"{u.Daemon}: CPU", () => Resource(s, u, memory: false), 760, 300));
+            plots.Add(new($"memory-{u.Daemon}", $"{u.Daemon}: memory", () => Resource(s, u, memory: true), 760, 300));
         }
-        return plots;
+        // Each plot is drawn on its own canvas (ScottPlot caches typefaces thread-safely): on every core, in the list's order.
+        var files = new PlotFile[plots.Count];
+        try
+        {
+            Parallel.For(0, plots.Count, i => files[i] = Save(folder, plots[i]));
+        }
+        catch (AggregateException e)
+        {
+            // The first failure as it was thrown (an IOException for a full disk), as the sequential loop did.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
+        return files;
     }
+
+    private sealed record PlotSpec(string Name, string Title, Func<Plot> Draw, int Width, int Height);
 
     /// <summary>Plots are drawn as wide as report.html shows them (full width), so text is not shrunk.</summary>
     private const int Wide = 1500;
@@ -62,12 +75,13 @@ public sealed class PlotExporter : IExporter
     public static IEnumerable<ResourceUsage> WorthAPlot(Summary s) => s.Resources.Where(u =>
         u.OomKilled + u.KilledByChaos + u.KilledOther + u.Restarts > 0 || u.InitialCpuLimit is not null || u.InitialMemoryLimit is not null || u.PeakBacklog > 0);
 
-    private static PlotFile Save(string folder, string name, string title, Plot plot, int width, int height)
+    private static PlotFile Save(string folder, PlotSpec spec)
     {
-        var png = plot.GetImageBytes(width, height, ImageFormat.Png);
-        File.WriteAllBytes(Path.Combine(folder, name + ".png"), png);
-        File.WriteAllText(Path.Combine(folder, name + ".svg"), plot.GetSvgXml(width, height));
-        return new PlotFile(name, title, png);
+        var plot = spec.Draw();
+        var png = plot.GetImageBytes(spec.Width, spec.Height, ImageFormat.Png);
+        File.WriteAllBytes(Path.Combine(folder, spec.Name + ".png"), png);
+        File.WriteAllText(Path.Combine(folder, spec.Name + ".svg"), plot.GetSvgXml(spec.Width, spec.Height));
+        return new PlotFile(spec.Name, spec.Title, png);
     }
 
     private static double Hours(Summary s, DateTime t) => (t - s.OverTime.Start).TotalHours;
