@@ -122,6 +122,43 @@ public sealed class SmokeRunTests(SmokeRun run) : IClassFixture<SmokeRun>
     }
 
     [Fact]
+    public void PlotsDrawnInParallelAreTheSameBytesEveryTime()
+    {
+        Summary();
+        // Plots are drawn on every core: the same observations built twice give byte-identical PNGs and SVGs.
+        var copy = Repo.TempDir("plots");
+        try
+        {
+            foreach (var f in Directory.GetFiles(run.Dir).Where(f => f.EndsWith(".parquet", StringComparison.Ordinal) || f.EndsWith(".yaml", StringComparison.Ordinal) || f.EndsWith("run.json", StringComparison.Ordinal)))
+                File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
+            ReportBuilder.Build(copy, new ReportOptions { LinkTarget = 0.9 });
+            var plots = Path.Combine(copy, PlotExporter.Folder);
+            var first = Directory.GetFiles(plots).Order(StringComparer.Ordinal).ToDictionary(Path.GetFileName, File.ReadAllBytes);
+            Assert.True(first.Count >= 18, $"{first.Count} plot files");
+            Directory.Delete(plots, recursive: true);
+            ReportBuilder.Build(copy, new ReportOptions { LinkTarget = 0.9 });
+            var second = Directory.GetFiles(plots).Order(StringComparer.Ordinal).ToDictionary(Path.GetFileName, File.ReadAllBytes);
+            Assert.Equal(first.Keys, second.Keys);
+            foreach (var (name, bytes) in first) Assert.True(bytes.AsSpan().SequenceEqual(second[name!]), $"{name} differs between two builds");
+            // Against the run's own report too (drawn in another order, after other plots in this process).
+            foreach (var (name, bytes) in first)
+                Assert.True(bytes.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(run.Dir, PlotExporter.Folder, name!))), $"{name} differs from the run's");
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void ClipPathsAreNumberedPerFileInOrderOfAppearance()
+    {
+        var svg = "<clipPath id=\"cl_12f\"/><g clip-path=\"url(#cl_12f)\"><clipPath id=\"cl_a0\"/><g clip-path=\"url(#cl_a0)\">cl_99 text</g></g>";
+        Assert.Equal("<clipPath id=\"cl_0\"/><g clip-path=\"url(#cl_0)\"><clipPath id=\"cl_1\"/><g clip-path=\"url(#cl_1)\">cl_99 text</g></g>",
+            PlotExporter.NumberClipPaths(svg));
+    }
+
+    [Fact]
     public async Task HtmlRendersInHeadlessChromiumAt1400And800PixelsWithEverySectionAndEveryDeclaredRse()
     {
         Summary();

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using FdrHarness.Core.Observations;
 using FdrHarness.Reporting.Analysis;
 using ScottPlot;
@@ -80,8 +81,24 @@ public sealed class PlotExporter : IExporter
         var plot = spec.Draw();
         var png = plot.GetImageBytes(spec.Width, spec.Height, ImageFormat.Png);
         File.WriteAllBytes(Path.Combine(folder, spec.Name + ".png"), png);
-        File.WriteAllText(Path.Combine(folder, spec.Name + ".svg"), plot.GetSvgXml(spec.Width, spec.Height));
+        File.WriteAllText(Path.Combine(folder, spec.Name + ".svg"), NumberClipPaths(plot.GetSvgXml(spec.Width, spec.Height)));
         return new PlotFile(spec.Name, spec.Title, png);
+    }
+
+    private static readonly Regex ClipPathId = new(@"(?<=id=""|url\(#)cl_[0-9a-f]+\b", RegexOptions.Compiled | RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// Skia names an SVG's clip paths from one counter per process, so with plots drawn in parallel the names would depend
+    /// on which thread came first: renamed cl_0, cl_1… in order of appearance, each file is the same whatever was drawn before.
+    /// </summary>
+    internal static string NumberClipPaths(string svg)
+    {
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        return ClipPathId.Replace(svg, m =>
+        {
+            if (!names.TryGetValue(m.Value, out var n)) names[m.Value] = n = "cl_" + names.Count.ToString(C);
+            return n;
+        });
     }
 
     private static double Hours(Summary s, DateTime t) => (t - s.OverTime.Start).TotalHours;
