@@ -133,16 +133,16 @@ public sealed class SmokeRunTests(SmokeRun run) : IClassFixture<SmokeRun>
                 File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
             ReportBuilder.Build(copy, new ReportOptions { LinkTarget = 0.9 });
             var plots = Path.Combine(copy, PlotExporter.Folder);
-            var first = Directory.GetFiles(plots).Order(StringComparer.Ordinal).ToDictionary(Path.GetFileName, File.ReadAllBytes);
+            var first = Directory.GetFiles(plots).Order(StringComparer.Ordinal).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
             Assert.True(first.Count >= 18, $"{first.Count} plot files");
             Directory.Delete(plots, recursive: true);
             ReportBuilder.Build(copy, new ReportOptions { LinkTarget = 0.9 });
-            var second = Directory.GetFiles(plots).Order(StringComparer.Ordinal).ToDictionary(Path.GetFileName, File.ReadAllBytes);
+            var second = Directory.GetFiles(plots).Order(StringComparer.Ordinal).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
             Assert.Equal(first.Keys, second.Keys);
-            foreach (var (name, bytes) in first) Assert.True(bytes.AsSpan().SequenceEqual(second[name!]), $"{name} differs between two builds");
+            foreach (var (name, bytes) in first) Assert.True(bytes.AsSpan().SequenceEqual(second[name]), $"{name} differs between two builds");
             // Against the run's own report too (drawn in another order, after other plots in this process).
             foreach (var (name, bytes) in first)
-                Assert.True(bytes.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(run.Dir, PlotExporter.Folder, name!))), $"{name} differs from the run's");
+                Assert.True(bytes.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(run.Dir, PlotExporter.Folder, name))), $"{name} differs from the run's");
         }
         finally
         {
