@@ -116,6 +116,9 @@ public static class Rehearsal
         // observations are a part of the run's: its report and thresholds come from the merged shards.
         if (shard is null)
         {
+            // The lake's state is garbage now: hand its memory back before the report reads the files, so the peaks of the
+            // two phases don't add up (main job 440 → see README benchmarks).
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             await stdout.WriteLineAsync("Writing the report and judging the thresholds…").ConfigureAwait(false);
             var verdict = RunVerdict.ReportAndJudge(scenario, dir.Path, stdout, options.Metrics);
             if (exit == ExitCodes.Success) exit = verdict;
