@@ -117,7 +117,7 @@ public static class Rehearsal
         if (shard is null)
         {
             // The lake's state is garbage now: hand its memory back before the report reads the files, so the peaks of the
-            // two phases don't add up (main job 440 → see README benchmarks).
+            // two phases don't add up (the main job's peak RSS: README benchmarks).
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             await stdout.WriteLineAsync("Writing the report and judging the thresholds…").ConfigureAwait(false);
             var verdict = RunVerdict.ReportAndJudge(scenario, dir.Path, stdout, options.Metrics);
