@@ -45,17 +45,25 @@ internal static class LakeBenchmark
         }
 
         var sink = new CountingSink();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        int[] collections = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         var watch = Stopwatch.StartNew();
         var result = EmbeddedLake.Run(scenario, sink);
         watch.Stop();
+        // CPU of the whole process (the GC's threads too): steadier than wall time on a shared machine.
+        cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
+        for (var g = 0; g < 3; g++) collections[g] = GC.CollectionCount(g) - collections[g];
         var peak = PeakWorkingSet();
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine(string.Create(inv, $"lake: {scenario.Run.Name} scale {scenario.Run.Scale} seed {scenario.Run.Seed}{(Arg("limits") is { } l ? ", limits " + l : "")}"));
-        Console.WriteLine(string.Create(inv, $"  wall {watch.Elapsed.TotalSeconds:0.00} s, peak working set {peak / 1048576.0:0} MiB, {sink.Events:N0} events, {sink.Events / watch.Elapsed.TotalSeconds:N0} events/s, {sink.Samples:N0} samples, {sink.Lifecycles:N0} lifecycle, {sink.Faults} faults, {sink.Injections:N0} injection rows"));
+        Console.WriteLine(string.Create(inv, $"  wall {watch.Elapsed.TotalSeconds:0.00} s, CPU {cpu.TotalSeconds:0.00} s ({sink.Events / cpu.TotalSeconds:N0} events per CPU-s), peak working set {peak / 1048576.0:0} MiB, {sink.Events:N0} events, {sink.Events / watch.Elapsed.TotalSeconds:N0} events/s, {sink.Samples:N0} samples, {sink.Lifecycles:N0} lifecycle, {sink.Faults} faults, {sink.Injections:N0} injection rows"));
         Console.WriteLine(string.Create(inv, $"  files injected {result.FilesInjected:N0} (refused {result.FilesRefused:N0}; present {result.FilesPresent:N0}, replicated {result.FilesReplicated:N0}, deleted {result.FilesDeleted:N0})"));
         Console.WriteLine(string.Create(inv, $"  transfers queued {result.TransfersQueued:N0}, submitted {result.TransfersSubmitted:N0}, done {result.TransfersDone:N0} ({100.0 * result.TransfersDone / Math.Max(1, result.TransfersSubmitted):0.0} % of submitted), failed {result.TransfersFailed:N0}, active {result.TransfersActive:N0}, cancelled {result.TransfersCancelled:N0}, {result.BytesTransferred / 1e12:0.000} TB"));
         Console.WriteLine(string.Create(inv, $"  deletions {result.Deletions:N0} ({result.BytesDeleted / 1e12:0.000} TB); rules {result.RulesCreated:N0}: OK {result.RulesOk:N0}, stuck {result.RulesStuck:N0}, replicating {result.RulesReplicating:N0}, removed {result.RulesRemoved:N0}; quota refusals {result.QuotaRefusals:N0}"));
         // The reference beside it: a bare discrete-event loop popping and pushing as many events, 100 k pending.
+        Console.WriteLine(string.Create(inv, $"  allocated {allocated / 1048576.0:N0} MiB ({(double)allocated / Math.Max(1, sink.Events):0} bytes per event), collections gen0/1/2 {collections[0]}/{collections[1]}/{collections[2]}"));
         var bare = BareLoop(sink.Events);
         Console.WriteLine(string.Create(inv, $"  bare loop (PriorityQueue, 100 k pending) {bare:N0} events/s; the lake {sink.Events / watch.Elapsed.TotalSeconds / bare:0.00}× of it"));
         if (args.Contains("--matrix")) sink.PrintMatrix();
