@@ -18,13 +18,6 @@ public sealed class LakeContext
     private readonly ulong _idKey;
     private readonly ulong _pickKey;
 
-    private readonly ulong _requestKey;
-    private readonly ulong _ftsJobKey;
-    // A request's events (queued, submitted, done or failed, and its retry's previous-request-id) come close together:
-    // its ids are formatted once while they are recent.
-    private readonly RecentStrings _requestIds = new();
-    private readonly RecentStrings _ftsJobIds = new();
-
     internal LakeContext(long seed, IObservationSink sink, IWorkMeter? meter)
     {
         Seed = seed;
@@ -32,8 +25,6 @@ public sealed class LakeContext
         Meter = meter;
         _idKey = StableHash.Of((ulong)seed, "ids");
         _pickKey = StableHash.Of((ulong)seed, "placement");
-        _requestKey = StableHash.Of(_idKey, "request");
-        _ftsJobKey = StableHash.Of(_idKey, "fts-job");
     }
 
     public long Seed { get; }
@@ -68,18 +59,9 @@ public sealed class LakeContext
     public static ulong Key(string what) => StableHash.Of(0, what);
 
     /// <summary>32 lower-case hex digits, derived from the seed, a kind of id and a number (request and rule ids).</summary>
-    public string Hex32(string kind, long id) => Hex32Of(StableHash.Of(_idKey, kind), id);
-
-    /// <summary>A request's id: <see cref="Hex32"/> of ("request", <paramref name="request"/>).</summary>
-    public string RequestId(int request)
+    public string Hex32(string kind, long id)
     {
-        if (_requestIds.TryGet(request, out var hex)) return hex;
-        return _requestIds.Set(request, Hex32Of(_requestKey, request));
-    }
-
-    private static string Hex32Of(ulong kindKey, long id)
-    {
-        var k = StableHash.Combine(kindKey, (ulong)id);
+        var k = StableHash.Combine(StableHash.Of(_idKey, kind), (ulong)id);
         return string.Create(32, (k, StableHash.Combine(k, 1)), static (span, v) =>
         {
             WriteHex(v.k, span);
@@ -90,9 +72,8 @@ public sealed class LakeContext
     /// <summary>An FTS job id in UUID form (8-4-4-4-12 of a <see cref="Hex32"/>), derived from the seed and the request.</summary>
     public string FtsJobId(int request)
     {
-        if (_ftsJobIds.TryGet(request, out var id)) return id;
-        var k = StableHash.Combine(_ftsJobKey, (ulong)request);
-        return _ftsJobIds.Set(request, string.Create(36, (k, StableHash.Combine(k, 1)), static (span, v) =>
+        var k = StableHash.Combine(StableHash.Of(_idKey, "fts-job"), (ulong)request);
+        return string.Create(36, (k, StableHash.Combine(k, 1)), static (span, v) =>
         {
             Span<char> hex = stackalloc char[32];
             WriteHex(v.k, hex);
@@ -106,7 +87,7 @@ public sealed class LakeContext
             hex[16..20].CopyTo(span[19..]);
             span[23] = '-';
             hex[20..].CopyTo(span[24..]);
-        }));
+        });
     }
 
     // ulong.ToString("x16") without parsing a format per call: events format millions of ids.

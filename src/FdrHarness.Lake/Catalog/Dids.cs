@@ -153,16 +153,29 @@ public sealed class Dids
 
     // --- names, materialised only for events ---
 
-    // A file's events come close together (queued, submitted, done): its name and checksum are made once while recent.
-    private readonly RecentStrings _names = new();
-    private readonly RecentStrings _adlers = new();
+    // A file's events come close together (queued, submitted, done): a small direct-mapped cache of names saves
+    // regenerating them; the cache is bounded, so memory does not grow with the number of files.
+    private const int NameCacheSize = 1 << 16;
+    private readonly int[] _nameCacheFile = CreateEmptyCache();
+    private readonly string?[] _nameCache = new string?[NameCacheSize];
     private string?[] _datasetNames = [];
+
+    private static int[] CreateEmptyCache()
+    {
+        var a = new int[NameCacheSize];
+        Array.Fill(a, -1);
+        return a;
+    }
 
     public string FileName(int file)
     {
-        if (_names.TryGet(file, out var name)) return name;
+        var slot = file & (NameCacheSize - 1);
+        if (_nameCacheFile[slot] == file) return _nameCache[slot]!;
         var e = ExperimentOfFile(file);
-        return _names.Set(file, e.Generator is { } g ? g.FileName(file - e.FileOffset) : Noise.File(file - e.FileOffset).Name);
+        var name = e.Generator is { } g ? g.FileName(file - e.FileOffset) : Noise.File(file - e.FileOffset).Name;
+        _nameCacheFile[slot] = file;
+        _nameCache[slot] = name;
+        return name;
     }
 
     public string? DatasetNameOfFile(int file)
@@ -201,14 +214,10 @@ public sealed class Dids
     };
 
     /// <summary>A file's Adler-32 as Rucio writes it: 8 lower-case hex digits.</summary>
-    public string AdlerHex(int file)
+    public string AdlerHex(int file) => string.Create(8, Files.Adler[file], static (span, a) =>
     {
-        if (_adlers.TryGet(file, out var hex)) return hex;
-        return _adlers.Set(file, string.Create(8, Files.Adler[file], static (span, a) =>
-        {
-            Span<byte> bytes = stackalloc byte[4];
-            BinaryPrimitives.WriteUInt32BigEndian(bytes, a);
-            Convert.TryToHexStringLower(bytes, span, out _);
-        }));
-    }
+        Span<byte> bytes = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(bytes, a);
+        Convert.TryToHexStringLower(bytes, span, out _);
+    });
 }

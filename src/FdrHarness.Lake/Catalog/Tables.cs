@@ -57,39 +57,6 @@ public sealed class RowQueue
     }
 }
 
-/// <summary>
-/// Strings made for events, kept while recent: a direct-mapped cache by id, bounded (its size does not grow with the
-/// run), so the few events of one file or request format each of its names and ids once.
-/// </summary>
-internal sealed class RecentStrings
-{
-    private const int Size = 1 << 16;
-    private readonly int[] _ids = CreateEmpty();
-    private readonly string?[] _values = new string?[Size];
-
-    private static int[] CreateEmpty()
-    {
-        var a = new int[Size];
-        Array.Fill(a, -1);
-        return a;
-    }
-
-    public bool TryGet(int id, out string value)
-    {
-        var slot = id & (Size - 1);
-        value = _values[slot]!;
-        return _ids[slot] == id;
-    }
-
-    public string Set(int id, string value)
-    {
-        var slot = id & (Size - 1);
-        _ids[slot] = id;
-        _values[slot] = value;
-        return value;
-    }
-}
-
 /// <summary>Grows every column together.</summary>
 internal static class Columns
 {
