@@ -7,8 +7,9 @@ using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Lake;
 
 /// <summary>
-/// lake-scaling &lt;scenario.yaml&gt; [--scales 0.1,0.2,0.5,1,2,5,10] [--runs N]: the embedded lake at each scale (quotas
-/// scaled with it, as bench lake --scale-quotas), each in a fresh process, with a sink that only counts. Prints the
+/// lake-scaling &lt;scenario.yaml&gt; [--scales 0.1,0.2,0.5,1,2,5,10] [--runs N] [--scale-capacity]: the embedded lake at each
+/// scale (quotas scaled with it, as bench lake --scale-quotas; with --scale-capacity above 1× also its daemons, links and
+/// nodes), each in a fresh process, with a sink that only counts. Prints the
 /// median wall and CPU per scale and the least-squares fit of log(wall) on log(events): a slope of 1 is cost linear
 /// in events, R² how well one line fits.
 /// </summary>
@@ -28,18 +29,19 @@ internal static class LakeScalingBenchmark
             return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
         }
         // One run in this process: the child's side.
-        if (Arg("one") is { } one) return RunOne(args[0], double.Parse(one, inv));
+        var capacity = args.Contains("--scale-capacity");
+        if (Arg("one") is { } one) return RunOne(args[0], double.Parse(one, inv), capacity);
 
         var scales = (Arg("scales") ?? "0.1,0.2,0.5,1,2,5,10").Split(',').Select(s => double.Parse(s, inv)).ToArray();
         var runs = int.Parse(Arg("runs") ?? "3", inv);
-        Console.WriteLine(string.Create(inv, $"lake-scaling: {args[0]}, scales {string.Join(", ", scales.Select(s => s.ToString(inv)))}, {runs} runs each (medians), {Environment.ProcessorCount} cores, load {LoadAverage()}"));
+        Console.WriteLine(string.Create(inv, $"lake-scaling: {args[0]}, scales {string.Join(", ", scales.Select(s => s.ToString(inv)))}, {runs} runs each (medians){(capacity ? ", daemons, links and nodes scaled too" : "")}, {Environment.ProcessorCount} cores, load {LoadAverage()}"));
         var points = new List<(double Scale, long Events, double Wall, double Cpu, double PeakMiB)>();
         foreach (var scale in scales)
         {
             var samples = new List<(long Events, double Wall, double Cpu, double PeakMiB)>();
             for (var r = 0; r < runs; r++)
             {
-                if (Child(args[0], scale) is not { } s) return 1;
+                if (Child(args[0], scale, capacity) is not { } s) return 1;
                 samples.Add(s);
             }
             var wall = Median(samples.Select(s => s.Wall));
@@ -60,12 +62,13 @@ internal static class LakeScalingBenchmark
     }
 
     /// <summary>The lake at one scale in a fresh process (no JIT or heap carried over): events, wall s, CPU s, peak MiB.</summary>
-    private static (long, double, double, double)? Child(string scenario, double scale)
+    private static (long, double, double, double)? Child(string scenario, double scale, bool capacity)
     {
         var self = Environment.ProcessPath!;
         var psi = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
         if (Path.GetFileNameWithoutExtension(self) == "dotnet") psi.ArgumentList.Add(typeof(LakeScalingBenchmark).Assembly.Location);
         foreach (var a in new[] { "lake-scaling", scenario, "--one", scale.ToString(CultureInfo.InvariantCulture) }) psi.ArgumentList.Add(a);
+        if (capacity) psi.ArgumentList.Add("--scale-capacity");
         using var p = Process.Start(psi)!;
         var line = p.StandardOutput.ReadToEnd().Trim();
         p.WaitForExit();
@@ -79,7 +82,7 @@ internal static class LakeScalingBenchmark
         return (long.Parse(f[0], inv), double.Parse(f[1], inv), double.Parse(f[2], inv), double.Parse(f[3], inv));
     }
 
-    private static int RunOne(string path, double scale)
+    private static int RunOne(string path, double scale, bool capacity)
     {
         var loaded = ScenarioLoader.Load(path);
         if (!loaded.Ok)
@@ -93,6 +96,7 @@ internal static class LakeScalingBenchmark
             Run = s.Run with { Scale = scale },
             Rses = [.. s.Rses.Select(r => r with { Quota = new ByteSize((long)(r.Quota.Bytes * Math.Max(1, scale))), Watermark = new ByteSize((long)(r.Watermark.Bytes * Math.Max(1, scale))) })],
         };
+        if (capacity) s = WithCapacity(s, Math.Max(1, scale));
         var sink = new CountingSink();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
@@ -102,6 +106,30 @@ internal static class LakeScalingBenchmark
         var peak = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{sink.Events} {watch.Elapsed.TotalSeconds:0.000} {cpu.TotalSeconds:0.000} {peak:0}"));
         return 0;
+    }
+
+    /// <summary>
+    /// The lake grown with its load (--scale-capacity): daemons' pods, links' bandwidth and max_active and the nodes
+    /// times <paramref name="f"/>, so that a larger run moves proportionally more transfers instead of queueing them.
+    /// </summary>
+    private static Scenario WithCapacity(Scenario s, double f)
+    {
+        static int Times(int n, double f) => (int)Math.Ceiling(n * f);
+        var d = s.Links.Defaults;
+        return s with
+        {
+            Daemons = [.. s.Daemons.Select(x => x with { Replicas = Times(x.Replicas, f) })],
+            Cluster = s.Cluster with { Nodes = [.. s.Cluster.Nodes.Select(n => n with { Count = Times(n.Count, f) })] },
+            Links = s.Links with
+            {
+                Defaults = d with { Bandwidth = new Bandwidth((d.Bandwidth?.BytesPerSecond ?? 1e9) * f), MaxActive = Times(d.MaxActive ?? 100, f) },
+                Overrides = [.. s.Links.Overrides.Select(o => o with
+                {
+                    Bandwidth = o.Bandwidth is { } b ? new Bandwidth(b.BytesPerSecond * f) : null,
+                    MaxActive = o.MaxActive is { } m ? Times(m, f) : null,
+                })],
+            },
+        };
     }
 
     /// <summary>Least squares y = a + b x: the slope b and R².</summary>

@@ -27,7 +27,7 @@ static int Usage()
     Console.Error.WriteLine("usage: FdrHarness.Bench <verb> [options]");
     Console.Error.WriteLine("  synthetic [--files N] [--runs R] [--seed S]   synthetic file generation vs a System.Random baseline");
     Console.Error.WriteLine("  lake <scenario.yaml> [--scale F] [--seed N] [--limits takeaway]   the embedded data lake with a counting sink");
-    Console.Error.WriteLine("  lake-scaling <scenario.yaml> [--scales 0.1,0.2,0.5,1,2,5,10] [--runs N]   the lake at each scale (quotas scaled too), each run in a fresh process: medians and the log-log fit of wall on events (slope, R²)");
+    Console.Error.WriteLine("  lake-scaling <scenario.yaml> [--scales 0.1,0.2,0.5,1,2,5,10] [--runs N] [--scale-capacity]   the lake at each scale (quotas scaled too; daemons, links and nodes with --scale-capacity), each run in a fresh process: medians and the log-log fit of wall on events (slope, R²)");
     Console.Error.WriteLine("  lake-invariants [--scenarios N] [--from SEED]   generated scenarios run into Parquet files and every invariant recomputed (the Lake tests' property test, more seeds)");
     Console.Error.WriteLine("  sink [--events N] [--runs R] [--row-group N] [--compression 0|1|2]   Parquet observation sink: events/s, bytes/event (compression: none, snappy, zstd)");
     Console.Error.WriteLine("  rucio-register [--files N] [--batch N] [--concurrency N] [--wrk-seconds S] [--runs R]   POST /replicas through the catalog operations (the live target's path) to a local HTTP sink (its own process), then wrk with the same body");
