@@ -30,7 +30,7 @@ public sealed class CalibrationTests : IDisposable
     private static readonly string[] CpuKeys = ["idle_cpu", "cost_per_item", "cost_per_bulk"];
 
     /// <summary>The daemons' defaults times a factor in [0.5, 1.5] from a named stream of the seed.</summary>
-    private static Scenario Hidden(Scenario s, ulong seed)
+    internal static Scenario Hidden(Scenario s, ulong seed)
     {
         var daemons = s.Daemons.Select(d =>
         {

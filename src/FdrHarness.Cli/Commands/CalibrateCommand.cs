@@ -12,12 +12,18 @@ public static class CalibrateCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var runDir = new Argument<string>("run-dir") { Description = "A run directory (samples.parquet, events.parquet, scenario.yaml)." };
+        var runDir = new Argument<string?>("run-dir") { Description = "A run directory (samples.parquet, events.parquet, scenario.yaml).", Arity = ArgumentArity.ZeroOrOne };
         var outFile = new Option<string?>("--out") { Description = "The calibration file to write (default: RUN_DIR/calibration.yaml)." };
-        var command = new Command("calibrate", "Fit the embedded lake's work models (daemons' memory and CPU) and links' failure probabilities to a run's observations.") { runDir, outFile };
+        var reference = ReferenceCalibration.Options();
+        var command = new Command("calibrate", "Fit the embedded lake's work models (daemons' memory and CPU) and links' failure probabilities to a run's observations, or (--reference) to a table of measured usage.")
+        {
+            runDir, outFile, reference.Reference, reference.Scenario, reference.Matrix,
+        };
         command.SetAction(parse =>
         {
-            var dir = parse.GetValue(runDir)!;
+            if (parse.GetValue(reference.Reference) is not null || parse.GetValue(reference.Scenario) is not null || parse.GetValue(reference.Matrix) is not null)
+                return reference.Run(parse, parse.GetValue(runDir), parse.GetValue(outFile), stdout, stderr);
+            var dir = parse.GetValue(runDir) ?? "";
             var shown = dir.Length == 0 ? "''" : dir;
             foreach (var needed in new[] { ParquetObservationSink.SamplesFile, ParquetObservationSink.EventsFile, RunDirectory.ScenarioFile })
                 if (string.IsNullOrWhiteSpace(dir) || !Directory.Exists(dir) || !File.Exists(Path.Combine(dir, needed)))
