@@ -135,18 +135,24 @@ public static class PredictionReport
     private static Plot Plot(Prediction p, string title, Func<ScalePrediction, Spread> of, double unit, string label)
     {
         var plot = new Plot();
-        plot.Add.Palette = new ScottPlot.Palettes.Category20();
-        foreach (var d in p.Daemons.Where(d => d.Points.Count > 0 && d.Points.Any(x => of(x).High > 0)))
+        var palette = new ScottPlot.Palettes.Category20();
+        var shown = p.Daemons.Where(d => d.Points.Count > 0 && d.Points.Any(x => of(x).High > 0)).ToList();
+        for (var i = 0; i < shown.Count; i++)
         {
+            var d = shown[i];
+            var color = palette.GetColor(i);
             var xs = d.Points.Select(x => x.Scale).ToArray();
-            var line = plot.Add.ScatterLine(xs, [.. d.Points.Select(x => of(x).Central * unit)]);
-            line.LegendText = d.Daemon;
-            line.MarkerSize = 6;
+            // The band first, under its line: the draws' lowest to highest.
             if (p.Intervals && xs.Length > 1)
             {
                 var band = plot.Add.FillY(xs, [.. d.Points.Select(x => of(x).Low * unit)], [.. d.Points.Select(x => of(x).High * unit)]);
-                band.FillColor = line.Color.WithOpacity(0.2);
+                band.FillColor = color.WithOpacity(0.25);
+                band.LineStyle.Width = 0;
             }
+            var line = plot.Add.ScatterLine(xs, [.. d.Points.Select(x => of(x).Central * unit)]);
+            line.Color = color;
+            line.LegendText = d.Daemon;
+            line.MarkerSize = 6;
         }
         plot.Title(title);
         plot.XLabel("scale");
