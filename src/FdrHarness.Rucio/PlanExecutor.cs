@@ -18,7 +18,7 @@ namespace FdrHarness.Rucio;
 /// always dispatched first because the plan is in time order. An operation that fails after the client's retries is
 /// tried again, with backoff, until the run's end; what never succeeds is counted and listed, never lost silently.
 /// </summary>
-internal sealed class PlanExecutor
+internal sealed partial class PlanExecutor
 {
     /// <summary>At most this many replaced rules are checked per round (polling a million would load the server we measure).</summary>
     private const int TransitionChecksPerRound = 500;
@@ -56,10 +56,7 @@ internal sealed class PlanExecutor
         _journal = journal;
         _done = resumed?.Work.Where(w => w.Value.Outcome == JournalEntry.Done).ToDictionary(w => w.Key, w => w.Value, StringComparer.Ordinal)
             ?? new Dictionary<string, JournalEntry>(StringComparer.Ordinal);
-        // Outages begun and not ended before the kill: put back when they end, or at the run's end.
-        foreach (var e in _done.Values.Where(e => e.Outage is not null).OrderBy(e => Position(e.Work)))
-            if (e.Kind.EndsWith(":begin", StringComparison.Ordinal)) _outages[e.Outage!.Rse] = e.Outage;
-            else _outages.TryRemove(e.Outage!.Rse, out _);
+        TakeUpOutages();
         _plan = plan;
         _shard = shard;
         _connection = connection;
@@ -653,79 +650,30 @@ internal sealed class PlanExecutor
 
     // --- chaos ---
 
+    // One line per chaos kind Rucio acts on (ChaosKind.Side is LiveSide.Rucio), each in its own file: adding one is
+    // its file and its line here.
+    internal static readonly IReadOnlyDictionary<Type, Action<PlanExecutor, ChaosFiring, long>> ChaosActions = new Dictionary<Type, Action<PlanExecutor, ChaosFiring, long>>
+    {
+        [typeof(RseOutage)] = (x, firing, position) => x.Outage(firing, position),
+    };
+
     /// <summary>
-    /// An RSE outage is Rucio's own availability change, its flags as they were kept to be put back when it ends (or when
-    /// the run does, also after Ctrl-C). Link degradation has no Rucio-side action: recorded as not applied (the validator
-    /// says so too). Pod kills and limit changes are the cluster side's, which runs the same plan.
+    /// A firing of a Rucio-side kind goes to its action. One that no live target carries out is recorded as not applied,
+    /// with its kind's note; the cluster's kinds are the cluster side's, which runs the same plan.
     /// </summary>
     private void Chaos(ChaosFiring firing, long position)
     {
-        switch (firing.Spec)
+        var kind = ChaosKind.For(firing.Spec);
+        if (kind.Side == LiveSide.Rucio)
+            ChaosActions[firing.Spec.GetType()](this, firing, position);
+        else if (kind.Side == LiveSide.None && firing.Edge != ChaosEdge.End)
         {
-            case RseOutage outage:
-                if (_done.ContainsKey(Part(position, 0))) break; // begun or ended before a resume
-                lock (_background) _background.Add(OutageAsync(firing, outage, Part(position, 0)));
-                break;
-            case LinkDegradation when firing.Edge == ChaosEdge.Begin:
-                var now = _options.Time.GetUtcNow().UtcDateTime;
-                _sink.Fault(new FaultRecord
-                {
-                    Start = now, End = now, Name = firing.Name, Kind = Core.Scenarios.DefaultNames.KindOf(firing.Spec),
-                    Target = "links", Detail = "not applied: no Rucio-side action on a live target",
-                });
-                break;
-        }
-    }
-
-    private async Task OutageAsync(ChaosFiring firing, RseOutage outage, string key)
-    {
-        var now = _options.Time.GetUtcNow().UtcDateTime;
-        try
-        {
-            if (firing.Edge == ChaosEdge.End)
-            {
-                if (_outages.TryRemove(outage.Rse, out var change))
-                {
-                    await _catalog.RestoreRseAvailabilityAsync(change, CancellationToken.None).ConfigureAwait(false);
-                    _journal.Add(new JournalEntry { Work = key, Kind = firing.Name + ":rse_outage:end", Outcome = JournalEntry.Done, Outage = change });
-                }
-                return;
-            }
-            bool? Off(RseOperation op) => outage.Unavailable.Contains(op) ? false : null;
-            var made = await _catalog.SetRseAvailabilityAsync(outage.Rse, Off(RseOperation.Read), Off(RseOperation.Write), Off(RseOperation.Delete), _retireToken)
-                .ConfigureAwait(false);
-            _outages.TryAdd(outage.Rse, made);
-            _journal.Add(new JournalEntry { Work = key, Kind = firing.Name + ":rse_outage:begin", Outcome = JournalEntry.Done, Outage = made });
+            var now = _options.Time.GetUtcNow().UtcDateTime;
             _sink.Fault(new FaultRecord
             {
-                Start = now, End = now + outage.During, Name = firing.Name, Kind = ChaosKinds.RseOutage, Target = outage.Rse,
-                Detail = "unavailable: " + string.Join(",", outage.Unavailable).ToLowerInvariant(),
+                Start = now, End = now, Name = firing.Name, Kind = Core.Scenarios.DefaultNames.KindOf(firing.Spec),
+                Target = kind.Target(firing.Spec), Detail = "not applied: " + kind.Live(_plan.Scenario).Note,
             });
         }
-        catch (Exception e) when (e is RucioException or RucioUnreachableException or HttpRequestException or JsonException or OperationCanceledException)
-        {
-            Interlocked.Increment(ref _failed);
-            if (_lost.Count < 1000) _lost.Enqueue($"rse_outage {outage.Rse}: {OneLine(e.Message)}");
-        }
-    }
-
-    /// <summary>Puts back every RSE availability an outage changed and has not restored yet (the run's end, Ctrl-C included).</summary>
-    public async Task<int> RestoreOutagesAsync(CancellationToken ct)
-    {
-        var restored = 0;
-        foreach (var rse in _outages.Keys.ToList())
-        {
-            if (!_outages.TryRemove(rse, out var change)) continue;
-            try
-            {
-                await _catalog.RestoreRseAvailabilityAsync(change, ct).ConfigureAwait(false);
-                restored++;
-            }
-            catch (Exception e) when (e is RucioException or RucioUnreachableException or HttpRequestException or JsonException or OperationCanceledException)
-            {
-                await _log.WriteLineAsync($"fdr: could not put back the availability of {rse} ({OneLine(e.Message)}): it is {change.After}, was {change.Before}").ConfigureAwait(false);
-            }
-        }
-        return restored;
     }
 }

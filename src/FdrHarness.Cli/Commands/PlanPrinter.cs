@@ -45,5 +45,5 @@ public static class PlanPrinter
         _ => 0,
     };
 
-    public static string Describe(ChaosAction c) => ChaosPlanning.For(c).Describe(c);
+    public static string Describe(ChaosAction c) => ChaosKind.For(c).Describe(c);
 }

@@ -111,7 +111,7 @@ public static class PlanWriter
                     w.WriteString("name", firing.Name);
                     w.WriteNumber("occurrence", firing.Occurrence);
                     if (firing.Edge != ChaosEdge.Instant) w.WriteString("edge", firing.Edge == ChaosEdge.Begin ? "begin" : "end");
-                    ChaosPlanning.For(firing.Spec).WriteFields(w, firing.Spec);
+                    ChaosKind.For(firing.Spec).WriteFields(w, firing.Spec);
                     w.WriteString("draw_key", firing.DrawKey.ToString("x16", CultureInfo.InvariantCulture));
                     if (live) Applied(w, plan, firing.Spec);
                     w.WriteEndObject();
@@ -154,7 +154,7 @@ public static class PlanWriter
     /// <summary>What a live run does with a chaos action: pod kills and limit changes need target.kubernetes, an RSE outage is Rucio's own availability change, a link degradation has no live action.</summary>
     private static void Applied(Utf8JsonWriter w, RunPlan plan, ChaosAction action)
     {
-        var (applied, note) = ChaosPlanning.For(action).Live(plan.Scenario);
+        var (applied, note) = ChaosKind.For(action).Live(plan.Scenario);
         w.WriteBoolean("applied", applied);
         if (note is not null) w.WriteString("note", note);
     }

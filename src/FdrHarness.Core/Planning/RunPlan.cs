@@ -200,7 +200,7 @@ public sealed partial class RunPlan
         {
             var action = Scenario.Chaos[i];
             var name = action.Name!;
-            foreach (var (at, occurrence, edge) in ChaosPlanning.For(action).Firings(action, Duration))
+            foreach (var (at, occurrence, edge) in ChaosKind.For(action).Firings(action, Duration))
                 firings.Add(new ChaosFiring(at, i, name, action, occurrence, edge, ChaosDraws.Key(Seed, name, occurrence)));
         }
         return [.. firings.OrderBy(f => f.At).ThenBy(f => f.Action).ThenBy(f => f.Edge)];

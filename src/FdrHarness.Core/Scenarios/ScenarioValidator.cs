@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using FdrHarness.Core.Chaos;
 using FdrHarness.Core.Diagnostics;
 using FdrHarness.Core.Observations;
+using FdrHarness.Core.Planning;
 using FdrHarness.Core.Quantities;
 using FdrHarness.Core.Rucio;
 using FdrHarness.Core.Scenarios.Model;
@@ -26,6 +27,11 @@ public sealed partial class ScenarioValidator
         _rses = scenario.Rses;
         _rseNames = scenario.Rses.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
     }
+
+    /// <summary>The scenario checked, and where its keys stand in the file (for the chaos kinds' checks).</summary>
+    internal Scenario Scenario => _s;
+    internal SourceMap Map => _map;
+    internal IReadOnlySet<string> RseNames => _rseNames;
 
     public static void Validate(Scenario scenario, SourceMap map, DiagnosticBag bag)
     {
@@ -294,97 +300,17 @@ public sealed partial class ScenarioValidator
         }
     }
 
+    // Each chaos kind checks its own fields (Planning/Chaos, one file per kind).
     private void Chaos()
     {
-        var declared = _s.Daemons.Select(d => d.Name).ToList();
-        foreach (var action in _s.Chaos)
-        {
-            switch (action)
-            {
-                case PodKill k:
-                    var sel = k.Selector;
-                    if (sel.Daemon is null && sel.Labels.Count == 0 && sel.Pods.Count == 0)
-                        Error(k, nameof(k.Selector), "pod_kill: the selector selects nothing", "give daemon, labels or pods");
-                    if (sel.Daemon is not null) Daemon(sel, nameof(sel.Daemon), sel.Daemon, declared);
-                    if (!_map.IsInvalid(sel)) Selector(sel);
-                    switch (k.Mode)
-                    {
-                        case SelectionMode.Fixed when k.Value is not { } v || v < 1 || v != Math.Floor(v):
-                            Error(k, k.Value is null ? nameof(k.Mode) : nameof(k.Value), "pod_kill: mode fixed needs value: a whole number of pods (at least 1)",
-                                k.Value is null ? "add 'value: 1'" : null);
-                            break;
-                        // Chaos Mesh reads the value as a whole number.
-                        case SelectionMode.FixedPercent or SelectionMode.RandomMaxPercent when k.Value is not (> 0 and <= 100) || k.Value != Math.Floor(k.Value.Value):
-                            Error(k, k.Value is null ? nameof(k.Mode) : nameof(k.Value), $"pod_kill: mode {ModelShape.EnumName(k.Mode.ToString())} needs value: a whole percentage above 0, at most 100");
-                            break;
-                    }
-                    if (!_map.IsInvalid(k)) Schedule(k.Schedule);
-                    break;
-                case LimitChange l:
-                    Daemon(l, nameof(l.Daemon), l.Daemon, declared);
-                    Within(l, nameof(l.At), l.At);
-                    if (l.Limits is null && l.Requests is null) Error(l, "", "limit_change changes nothing", "give limits or requests");
-                    break;
-                case RseOutage o:
-                    if (!_rseNames.Contains(o.Rse))
-                        Error(o, nameof(o.Rse), $"rse_outage: no RSE named '{o.Rse}'", Suggestions.DidYouMean(o.Rse, _rseNames));
-                    Within(o, nameof(o.From), o.From);
-                    Positive(o, nameof(o.During), o.During, ChaosKinds.RseOutage);
-                    if (o.Unavailable.Count == 0) Error(o, nameof(o.Unavailable), "rse_outage makes nothing unavailable", "list read, write or delete");
-                    break;
-                case LinkDegradation g:
-                    Expression(g.Source, g, nameof(g.Source));
-                    Expression(g.Destination, g, nameof(g.Destination));
-                    Within(g, nameof(g.From), g.From);
-                    Positive(g, nameof(g.During), g.During, ChaosKinds.LinkDegradation);
-                    Fraction(g, nameof(g.BandwidthFactor), g.BandwidthFactor);
-                    Probability(g, nameof(g.FailureProbability), g.FailureProbability);
-                    break;
-            }
-        }
+        foreach (var action in _s.Chaos) ChaosKind.For(action).Check(action, this);
     }
 
-    /// <summary>Names and labels as the Kubernetes API validates them, so a malformed one never becomes a selector.</summary>
-    private void Selector(PodSelector sel)
-    {
-        if (sel.Pods.Count > 0 && (sel.Daemon is not null || sel.Labels.Count > 0))
-            Error(sel, nameof(sel.Pods), "pod_kill: pods names the pods to kill; daemon and labels beside it would be ignored, as Chaos Mesh ignores them",
-                "give pods alone, or daemon and labels without pods");
-        foreach (var (key, value) in sel.Labels)
-        {
-            if (KubernetesNames.LabelKeyErrors(key) is { Count: > 0 } keyErrors)
-                ErrorAtItem(sel, nameof(sel.Labels), sel.Labels, key, $"label key '{key}' is not a Kubernetes label key: {string.Join("; ", keyErrors)}",
-                    "e.g. app, rucio-daemon, app.kubernetes.io/name");
-            if (KubernetesNames.LabelValueErrors(value) is { Count: > 0 } valueErrors)
-                ErrorAtItem(sel, nameof(sel.Labels), sel.Labels, key, $"label value '{value}' (of {key}) is not a Kubernetes label value: it {string.Join("; ", valueErrors)}");
-        }
-        KubernetesList(sel, nameof(sel.Namespaces), sel.Namespaces, "namespace", KubernetesNames.NamespaceErrors);
-        KubernetesList(sel, nameof(sel.Pods), sel.Pods, "pod name", KubernetesNames.PodNameErrors);
-    }
-
-    private void KubernetesList(object owner, string property, IReadOnlyList<string> names, string what, Func<string, IReadOnlyList<string>> errors)
+    internal void KubernetesList(object owner, string property, IReadOnlyList<string> names, string what, Func<string, IReadOnlyList<string>> errors)
     {
         for (var i = 0; i < names.Count; i++)
             if (errors(names[i]) is { Count: > 0 } found)
                 ErrorAtItem(owner, property, names, i, $"{what} '{names[i]}' is not valid in Kubernetes: it {string.Join("; ", found)}");
-    }
-
-    private void Schedule(Schedule s)
-    {
-        if (s.At is not null && s.Every is not null)
-        {
-            Error(s, nameof(s.Every), "a schedule takes at or every, not both", "'at: 2h' for once, 'every: 30m' (with from and until) to repeat");
-            return;
-        }
-        if (s.At is null && s.Every is null)
-        {
-            Error(s, "", "a schedule needs at or every", "e.g. 'at: 2h' or 'every: 30m'");
-            return;
-        }
-        if (s.At is { } at) Within(s, nameof(s.At), at);
-        if (s.Every is { } every && every <= TimeSpan.Zero) Error(s, nameof(s.Every), "every must be longer than 0");
-        if (s.At is not null && (s.From is not null || s.Until is not null)) Error(s, nameof(s.From), "from and until go with every, not with at");
-        if (s.From is { } f && s.Until is { } u && u < f) Error(s, nameof(s.Until), "until is before from");
     }
 
     private void Target()
@@ -428,7 +354,7 @@ public sealed partial class ScenarioValidator
     }
 
     /// <summary>An RSE expression must name declared RSEs and select at least <paramref name="copies"/> of them.</summary>
-    private void Expression(RseExpression? expression, object owner, string property, int copies = 1)
+    internal void Expression(RseExpression? expression, object owner, string property, int copies = 1)
     {
         if (expression is null) return;
         // An owner with another mistake (a misspelt key beside it) still had this expression read from the file: check it
@@ -482,20 +408,22 @@ public sealed partial class ScenarioValidator
         return null;
     }
 
-    private void Daemon(object owner, string property, string name, List<string> declared)
+    /// <summary>A daemon the daemons section declares.</summary>
+    internal void Daemon(object owner, string property, string name)
     {
+        var declared = _s.Daemons.Select(d => d.Name).ToList();
         if (declared.Contains(name)) return;
         Error(owner, property, $"no daemon named '{name}' in the daemons section",
             Suggestions.DidYouMean(name, declared.Count > 0 ? declared : RucioDaemons.All) ?? "declare it under daemons:");
     }
 
-    private void Within(object owner, string property, TimeSpan at)
+    internal void Within(object owner, string property, TimeSpan at)
     {
         if (at < TimeSpan.Zero || at > _s.Run.Duration)
             Error(owner, property, $"{Durations.Format(at)} is outside the run (0 to {Durations.Format(_s.Run.Duration)})");
     }
 
-    private void Positive(object owner, string property, TimeSpan value, string phase)
+    internal void Positive(object owner, string property, TimeSpan value, string phase)
     {
         if (value <= TimeSpan.Zero) Error(owner, property, $"{phase}: {ModelShape.KeyName(property)} must be longer than 0");
     }
@@ -505,24 +433,24 @@ public sealed partial class ScenarioValidator
         if (value < 0) Error(owner, property, $"phase {phase}: {ModelShape.KeyName(property)} cannot be negative");
     }
 
-    private void Fraction(object owner, string property, double value)
+    internal void Fraction(object owner, string property, double value)
     {
         if (value is < 0 or > 1) Error(owner, property, $"{ModelShape.KeyName(property)} goes from 0 to 1 (or 0% to 100%)");
     }
 
-    private void Probability(object owner, string property, double? value)
+    internal void Probability(object owner, string property, double? value)
     {
         if (value is < 0 or > 1) Error(owner, property, "failure_probability goes from 0 to 1");
     }
 
     /// <summary>Reports at the owner's property; objects whose binding already failed are skipped (their values are defaults).</summary>
-    private void Error(object owner, string property, string message, string? suggestion = null)
+    internal void Error(object owner, string property, string message, string? suggestion = null)
     {
         if (!_map.IsInvalid(owner)) _bag.Add(_map.Locate(owner, property), message, suggestion);
     }
 
     /// <summary>Reports at one item of a list or dictionary when its place is known, else at the owner's property.</summary>
-    private void ErrorAtItem(object owner, string property, object items, object item, string message, string? suggestion = null)
+    internal void ErrorAtItem(object owner, string property, object items, object item, string message, string? suggestion = null)
     {
         if (_map.IsInvalid(owner)) return;
         var part = Convert.ToString(item, System.Globalization.CultureInfo.InvariantCulture)!;

@@ -49,6 +49,15 @@ public static class ChaosPlanner
     public static ChaosPlan Build(Scenario scenario, SourceMap? map = null, int timesListed = DefaultTimesListed) =>
         Build(RunPlan.Create(scenario), map, timesListed);
 
+    // One line per cluster chaos kind (ChaosKind.Side is LiveSide.Cluster): what its dry run shows beside the kind's
+    // own when and firings. Adding one is its line here (and in ChaosExecutor's table).
+    internal static readonly IReadOnlyDictionary<Type, Func<PlannedAction, ChaosAction, Scenario, PlannedAction>> Planners =
+        new Dictionary<Type, Func<PlannedAction, ChaosAction, Scenario, PlannedAction>>
+        {
+            [typeof(PodKill)] = (planned, action, scenario) => Kill(planned, (PodKill)action, scenario),
+            [typeof(LimitChange)] = (planned, action, scenario) => Change(planned, (LimitChange)action, scenario),
+        };
+
     public static ChaosPlan Build(RunPlan runPlan, SourceMap? map = null, int timesListed = DefaultTimesListed)
     {
         var scenario = runPlan.Scenario;
@@ -57,61 +66,43 @@ public static class ChaosPlanner
         for (var i = 0; i < scenario.Chaos.Count; i++)
         {
             var action = scenario.Chaos[i];
-            var planned = new PlannedAction { Index = i, Kind = TargetResolver.KindOf(action), Name = action.Name! };
-            var firings = runPlan.ChaosFirings.Where(f => f.Action == i).ToList();
-            switch (action)
+            var kind = ChaosKind.For(action);
+            var planned = new PlannedAction { Index = i, Kind = TargetResolver.KindOf(action), Name = action.Name!, When = kind.When(action, duration) };
+            if (kind.Side == LiveSide.Cluster)
             {
-                case PodKill kill:
-                {
-                    var all = firings.Select(f => f.At).ToList();
-                    var target = TargetResolver.Pods(kill.Selector, scenario);
-                    planned = planned with
-                    {
-                        When = Describe(kill.Schedule, duration),
-                        Times = [.. all.Take(timesListed)],
-                        Occurrences = all.Count,
-                        Namespaces = target.Namespaces,
-                        Target = target.ToString(),
-                        Mode = ModeText(kill.Mode, kill.Value),
-                        Settings = $"grace period {(long)kill.GracePeriod.TotalSeconds}s",
-                    };
-                    break;
-                }
-                case LimitChange change:
-                {
-                    var target = TargetResolver.Deployment(change, scenario);
-                    var happens = firings.Count > 0;
-                    planned = planned with
-                    {
-                        When = "at " + Durations.Format(change.At),
-                        Times = happens ? [change.At] : [],
-                        Occurrences = happens ? 1 : 0,
-                        Namespaces = target.Namespaces,
-                        Target = target.ToString(),
-                        Settings = ResourcesText(change.Requests, change.Limits) + "; restored at the end",
-                    };
-                    break;
-                }
-                case RseOutage outage:
-                    planned = planned with
-                    {
-                        When = $"from {Durations.Format(outage.From)} for {Durations.Format(outage.During)}",
-                        IsClusterAction = false, Note = NotClusterAction, Target = outage.Rse,
-                    };
-                    break;
-                case LinkDegradation link:
-                    planned = planned with
-                    {
-                        When = $"from {Durations.Format(link.From)} for {Durations.Format(link.During)}",
-                        IsClusterAction = false, Note = NotClusterAction, Target = $"{link.Source}->{link.Destination}",
-                    };
-                    break;
+                var all = runPlan.ChaosFirings.Where(f => f.Action == i).Select(f => f.At).ToList();
+                planned = Planners[action.GetType()](planned with { Times = [.. all.Take(timesListed)], Occurrences = all.Count }, action, scenario);
             }
+            else
+                planned = planned with { IsClusterAction = false, Note = NotClusterAction, Target = kind.Target(action) };
             actions.Add(planned);
         }
         return new ChaosPlan(actions, TargetResolver.AllowList(scenario), NamespaceSafety.Check(scenario, map), duration)
         {
             OwnerKinds = scenario.Target.Kubernetes?.OwnerKinds ?? new KubernetesConnection().OwnerKinds,
+        };
+    }
+
+    private static PlannedAction Kill(PlannedAction planned, PodKill kill, Scenario scenario)
+    {
+        var target = TargetResolver.Pods(kill.Selector, scenario);
+        return planned with
+        {
+            Namespaces = target.Namespaces,
+            Target = target.ToString(),
+            Mode = ModeText(kill.Mode, kill.Value),
+            Settings = $"grace period {(long)kill.GracePeriod.TotalSeconds}s",
+        };
+    }
+
+    private static PlannedAction Change(PlannedAction planned, LimitChange change, Scenario scenario)
+    {
+        var target = TargetResolver.Deployment(change, scenario);
+        return planned with
+        {
+            Namespaces = target.Namespaces,
+            Target = target.ToString(),
+            Settings = ResourcesText(change.Requests, change.Limits) + "; restored at the end",
         };
     }
 
@@ -138,15 +129,6 @@ public static class ChaosPlanner
         }
         var text = string.Join(", ", new[] { One("requests", requests), One("limits", limits) }.Where(s => s is not null));
         return text.Length == 0 ? "no change" : text;
-    }
-
-    private static string Describe(Schedule s, TimeSpan duration)
-    {
-        var parts = new List<string>();
-        if (s.At is { } at) parts.Add("at " + Durations.Format(at));
-        if (s.Every is { } every)
-            parts.Add($"every {Durations.Format(every)} from {Durations.Format(s.From ?? every)} until {Durations.Format(s.Until is { } u && u < duration ? u : duration)}");
-        return parts.Count == 0 ? "never (no at or every)" : string.Join(", ", parts);
     }
 
     private static string Number(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);

@@ -11,7 +11,7 @@ namespace FdrHarness.Lake.Chaos;
 /// </summary>
 internal sealed class ChaosEngine(LakeParts lake)
 {
-    // One line per chaos kind: adding a kind is its file and its line here (and its plan stage in Core/Planning/Chaos).
+    // One line per chaos kind of Core's ChaosKind.All (the lake acts on every kind): its file and its line here.
     private static readonly Dictionary<Type, Action<ChaosFiring, LakeParts>> Actions = new()
     {
         [typeof(PodKill)] = PodKillAction.Fire,
@@ -19,6 +19,9 @@ internal sealed class ChaosEngine(LakeParts lake)
         [typeof(RseOutage)] = RseOutageAction.Fire,
         [typeof(LinkDegradation)] = LinkDegradationAction.Fire,
     };
+
+    /// <summary>The chaos kinds the lake acts on (their model records).</summary>
+    internal static IEnumerable<Type> Kinds => Actions.Keys;
 
     /// <summary>A firing of the plan, at its instant.</summary>
     public void Fire(ChaosFiring firing) => Actions[firing.Spec.GetType()](firing, lake);

@@ -26,11 +26,21 @@ public sealed class UnionCaseAttribute(string tag) : Attribute
     public string Tag { get; } = tag;
 }
 
-/// <summary>An abstract record whose cases are the listed types. Not inherited: a case is not itself a union.</summary>
+/// <summary>
+/// An abstract record whose cases are the listed types, or those <see cref="Registry"/> lists. Not inherited: a case
+/// is not itself a union.
+/// </summary>
 [AttributeUsage(AttributeTargets.Class, Inherited = false)]
 public sealed class UnionAttribute(params Type[] cases) : Attribute
 {
-    public Type[] Cases { get; } = cases;
+    /// <summary>
+    /// A class whose public static Cases property lists the cases: a kind registered once there is bound, validated
+    /// and planned from that one list (chaos and phase kinds).
+    /// </summary>
+    public Type? Registry { get; set; }
+
+    public IReadOnlyList<Type> Cases => Registry is null ? cases
+        : (IReadOnlyList<Type>)Registry.GetProperty("Cases", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)!.GetValue(null)!;
 }
 
 /// <summary>Documentation of a key, shown by editors through the JSON Schema.</summary>
