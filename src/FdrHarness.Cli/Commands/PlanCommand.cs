@@ -41,17 +41,11 @@ public static class PlanCommand
                     $"{N(c.NoiseFiles)} noise files, {N(c.ChaosFirings)} chaos firings within {Durations.Format(plan.Duration)}");
         foreach (var p in plan.Phases)
         {
+            var kind = PhaseKind.For(p.Spec);
             var when = p.Start is { } start
-                ? "from " + Durations.Format(start) + (p.Spec is InjectPhase ? p.End is { } end ? " to " + Durations.Format(end) : " past the run's end" : "")
+                ? "from " + Durations.Format(start) + (kind.EndsWithItsWork ? p.End is { } end ? " to " + Durations.Format(end) : " past the run's end" : "")
                 : "never (what it comes after does not end within the run)";
-            var what = p.Spec switch
-            {
-                InjectPhase => "files",
-                ReplicatePhase or QosTransitionPhase => "rules",
-                DeletePhase => "lifetimes",
-                _ => "noise files",
-            };
-            o.WriteLine($"  {p.Name,-20} {p.Kind,-15} {when}: {N(plan.PhaseOperations[p.Index])} {what}");
+            o.WriteLine($"  {p.Name,-20} {p.Kind,-15} {when}: {N(plan.PhaseOperations[p.Index])} {kind.Counted}");
         }
         foreach (var group in plan.ChaosFirings.Where(f => f.Edge != ChaosEdge.End).GroupBy(f => f.Name))
         {

@@ -3,15 +3,15 @@ using FdrHarness.Core.Synthetic;
 
 namespace FdrHarness.Core.Planning;
 
-// Rules and lifetimes: which DIDs each phase touches (fraction by one seeded rule) and when. Each rule phase kind
-// drafts its own rules in its own file (RunPlan.Replicate.cs, RunPlan.QosTransition.cs, RunPlan.Delete.cs); the order
-// they are drafted and numbered in stays here, shared, because the kinds depend on each other: a qos_transition
-// drafts from the rules of the phase it follows (itself a replicate or another transition), and a delete sets
-// lifetimes on the rules every other phase made, numbered once all are drafted.
+// Rules and lifetimes: which DIDs each phase touches (fraction by one seeded rule) and when. Each phase kind drafts its
+// own rules and lifetimes (PhaseKind.Rules and Lifetimes, in Phases/); the order they are drafted and numbered in stays
+// here, shared, because the kinds depend on each other: a qos_transition drafts from the rules of the phase it follows
+// (itself a replicate or another transition), and a delete sets lifetimes on the rules every other phase made,
+// numbered once all are drafted.
 public sealed partial class RunPlan
 {
     /// <summary>A rule before the plan numbers its rules.</summary>
-    private sealed record RuleDraft(int Phase, PlannedDid Did, RuleSpec Spec, RuleDraft? Replaces)
+    internal sealed record RuleDraft(int Phase, PlannedDid Did, RuleSpec Spec, RuleDraft? Replaces)
     {
         public TimeSpan At;
         public int Number = -1;
@@ -32,21 +32,15 @@ public sealed partial class RunPlan
     private List<PlannedOperation> PlanRules(out int rules, out int ruleLifetimes, out int didLifetimes)
     {
         var drafts = new List<RuleDraft>();
-        var byPhase = new Dictionary<int, List<RuleDraft>>();
-        foreach (var p in Phases)
-            if (p.Spec is ReplicatePhase r && p.Start is { } start)
-                drafts.AddRange(byPhase[p.Index] = Replicate(p, r, start));
-        // Transitions may replace the rules of another transition: plan each once its source phase is planned.
+        // A phase that never starts adds no rules; the others each once the phases they depend on are planned.
+        var byPhase = Phases.Where(p => p.Start is null).ToDictionary(p => p.Index, _ => new List<RuleDraft>());
         for (var changed = true; changed;)
         {
             changed = false;
             foreach (var p in Phases)
             {
-                if (p.Spec is not QosTransitionPhase q || byPhase.ContainsKey(p.Index) || p.Start is not { } start) continue;
-                var from = IndexOfPhase(q.From);
-                if (from >= 0 && Phases[from].Start is null) byPhase[from] = [];
-                if (from < 0 || !byPhase.TryGetValue(from, out var old)) continue;
-                drafts.AddRange(byPhase[p.Index] = Transition(p, q, start, old));
+                if (byPhase.ContainsKey(p.Index) || PhaseKind.For(p.Spec).Rules(this, p, byPhase) is not { } planned) continue;
+                drafts.AddRange(byPhase[p.Index] = planned);
                 changed = true;
             }
         }
@@ -61,8 +55,8 @@ public sealed partial class RunPlan
         ruleLifetimes = didLifetimes = 0;
         foreach (var p in Phases)
         {
-            if (p.Spec is not DeletePhase del || p.Start is not { } start) continue;
-            var lifetimes = Delete(p, del, start, kept);
+            if (p.Start is null) continue;
+            var lifetimes = PhaseKind.For(p.Spec).Lifetimes(this, p, kept);
             ruleLifetimes += lifetimes.Count(o => o is SetRuleLifetime);
             didLifetimes += lifetimes.Count(o => o is SetDidLifetime);
             operations.AddRange(lifetimes);
@@ -72,14 +66,6 @@ public sealed partial class RunPlan
         // Stable: at one instant, rules before lifetimes, each in planning order.
         return [.. operations.Where(o => o.At < Duration).Select((o, i) => (o, i)).OrderBy(x => x.o.At).ThenBy(x => x.i).Select(x => x.o)];
     }
-
-    private static IReadOnlyList<LoadSimulation> LoadOf(Phase phase) => phase switch
-    {
-        ReplicatePhase r => r.Load,
-        QosTransitionPhase q => q.Load,
-        DeletePhase d => d.Load,
-        _ => [],
-    };
 
     private static TimeSpan Later(TimeSpan start, long readyMs) => readyMs < 0 ? TimeSpan.MaxValue : TimeSpan.FromMilliseconds(Math.Max(Ms(start), readyMs));
 

@@ -50,9 +50,8 @@ public sealed partial class RunPlan
         Noise = new NoisePlan(this);
         _ruleOperations = PlanRules(out var rules, out var ruleLifetimes, out var didLifetimes);
         ChaosFirings = PlanChaos();
-        var perPhase = (long[])_injected.Clone();
+        var perPhase = Phases.Select(p => PhaseKind.For(p.Spec).StreamedCount(this, p)).ToArray();
         foreach (var o in _ruleOperations) perPhase[o.Phase]++;
-        foreach (var p in Phases.Where(p => p.Spec is NoisePhase)) perPhase[p.Index] = Noise.FilesOf(p.Index);
         PhaseOperations = perPhase;
         Counts = new PlanCounts(_injected.Sum(), Experiments.Sum(e => _datasetLastMs[e.Index].LongCount(t => t >= 0)), rules,
             ruleLifetimes, didLifetimes, Noise.Files, ChaosFirings.Count);
@@ -87,9 +86,9 @@ public sealed partial class RunPlan
     public IEnumerable<PlannedOperation> Operations()
     {
         var sources = new List<IEnumerator<PlannedOperation>> { ChaosFirings.GetEnumerator() };
-        foreach (var p in Phases.Where(p => p.Spec is InjectPhase)) sources.Add(Injection(p.Index).GetEnumerator());
+        foreach (var p in Phases.Where(p => !PhaseKind.For(p.Spec).StreamsAfterRules)) sources.Add(PhaseKind.For(p.Spec).Streamed(this, p).GetEnumerator());
         sources.Add(_ruleOperations.GetEnumerator());
-        foreach (var p in Phases.Where(p => p.Spec is NoisePhase)) sources.Add(Noise.Rounds(p.Index).GetEnumerator());
+        foreach (var p in Phases.Where(p => PhaseKind.For(p.Spec).StreamsAfterRules)) sources.Add(PhaseKind.For(p.Spec).Streamed(this, p).GetEnumerator());
         var queue = new PriorityQueue<int, (TimeSpan At, int Source)>();
         try
         {
@@ -161,7 +160,7 @@ public sealed partial class RunPlan
         {
             resolved[p] = true;
             start[p] = at is { } t && t < Duration ? t : null;
-            end[p] = start[p] is { } s && specs[p] is InjectPhase inject ? PlanInjection(p, inject, experiments[p], s) : start[p];
+            end[p] = start[p] is { } s ? PhaseKind.For(specs[p]).End(this, p, experiments[p], s) : null;
         }
 
         for (var p = 0; p < specs.Count; p++)
@@ -184,7 +183,7 @@ public sealed partial class RunPlan
             resolved[p] ? end[p] : null)).ToArray();
     }
 
-    private int IndexOfPhase(string name)
+    internal int IndexOfPhase(string name)
     {
         for (var i = 0; i < Scenario.Workload.Count; i++)
             if (Scenario.Workload[i].Name == name) return i;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using FdrHarness.Core.Diagnostics;
+using FdrHarness.Core.Planning;
 using FdrHarness.Core.Quantities;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Core.Scenarios.Yaml;
@@ -214,14 +215,7 @@ public sealed class ResourceBudget
             (object? Item, double Value) mostOperations = (null, -1), mostIntervals = (null, -1);
             foreach (var phase in s.Workload)
             {
-                IReadOnlyList<LoadSimulation> steps = phase switch
-                {
-                    InjectPhase p => p.Load,
-                    ReplicatePhase p => p.Load,
-                    QosTransitionPhase p => p.Load,
-                    DeletePhase p => p.Load,
-                    _ => [],
-                };
+                var steps = PhaseKind.For(phase).Load(phase);
                 double previousRate = 0, phaseOperations = 0, lastRate = 0, lastInterval = 1;
                 foreach (var step in steps)
                 {

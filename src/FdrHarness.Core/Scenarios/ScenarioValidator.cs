@@ -18,6 +18,9 @@ public sealed partial class ScenarioValidator
     private readonly DiagnosticBag _bag;
     private readonly IReadOnlyCollection<IRseAttributes> _rses;
     private readonly HashSet<string> _rseNames;
+    // The workload's phases above the one checked, by name, and whether every phase was read (none failed to bind).
+    private readonly Dictionary<string, Phase> _earlierPhases = new(StringComparer.Ordinal);
+    private bool _allPhases = true;
 
     private ScenarioValidator(Scenario scenario, SourceMap map, DiagnosticBag bag)
     {
@@ -158,10 +161,10 @@ public sealed partial class ScenarioValidator
 
     private void Workload()
     {
-        var byName = new Dictionary<string, Phase>(StringComparer.Ordinal);
+        var byName = _earlierPhases;
         var experiments = _s.Experiments.Select(e => e.Name).ToList();
         // A phase that failed to bind is missing from the list: a reference to it is not a second mistake.
-        var allPhases = !_map.IsInvalid(_s.Workload);
+        var allPhases = _allPhases = !_map.IsInvalid(_s.Workload);
         foreach (var phase in _s.Workload)
         {
             var name = phase.Name!;
@@ -186,46 +189,19 @@ public sealed partial class ScenarioValidator
                     ErrorAtItem(phase, nameof(phase.Experiments), phase.Experiments, i, $"phase {name}: no experiment named '{phase.Experiments[i]}'",
                         Suggestions.DidYouMean(phase.Experiments[i], experiments));
 
-            switch (phase)
-            {
-                case InjectPhase inject:
-                    if (inject.Load.Count == 0) Error(inject, nameof(inject.Load), $"phase {name}: an inject phase needs at least one load simulation");
-                    Load(inject.Load, name);
-                    break;
-                case ReplicatePhase r:
-                    Rule(r.Rule, name);
-                    Fraction(r, nameof(r.Fraction), r.Fraction);
-                    Load(r.Load, name);
-                    break;
-                case QosTransitionPhase q:
-                    RulePhase(q, nameof(q.From), q.From, name, byName, "from", allPhases);
-                    Rule(q.Rule, name);
-                    Fraction(q, nameof(q.Fraction), q.Fraction);
-                    Load(q.Load, name);
-                    break;
-                case DeletePhase d:
-                    foreach (var of in d.RulesOf) RulePhase(d, nameof(d.RulesOf), of, name, byName, "rules_of", allPhases);
-                    Fraction(d, nameof(d.Fraction), d.Fraction);
-                    Load(d.Load, name);
-                    break;
-                case NoisePhase n:
-                    if (n.Rses is not null) Expression(n.Rses, n, nameof(n.Rses), 2);
-                    else if (_s.Rses.Count < 2) Error(n, "", $"phase {name}: noise needs at least two RSEs");
-                    if (n.Every <= TimeSpan.Zero) Error(n, nameof(n.Every), $"phase {name}: every must be longer than 0");
-                    if (n.FileSize.Bytes <= 0) Error(n, nameof(n.FileSize), $"phase {name}: file_size must be above 0");
-                    break;
-            }
+            PhaseKind.For(phase).Check(phase, this);
             // Added after its checks: a phase cannot run after itself or replace its own rules.
             byName.TryAdd(name, phase);
         }
     }
 
-    /// <summary>A reference to an earlier phase that added rules (replicate or qos_transition).</summary>
-    private void RulePhase(Phase owner, string property, string reference, string name, Dictionary<string, Phase> earlier, string key, bool allPhases)
+    /// <summary>A reference from <paramref name="owner"/>'s <paramref name="key"/> to a phase above it that adds rules (replicate or qos_transition).</summary>
+    internal void RulePhase(Phase owner, string property, string reference, string key)
     {
-        if (earlier.TryGetValue(reference, out var target) && target is ReplicatePhase or QosTransitionPhase) return;
+        var (name, earlier, allPhases) = (owner.Name!, _earlierPhases, _allPhases);
+        if (earlier.TryGetValue(reference, out var target) && PhaseKind.For(target).AddsRules) return;
         if (target is null && !allPhases && _s.Workload.All(p => p.Name != reference)) return;
-        var candidates = earlier.Where(p => p.Value is ReplicatePhase or QosTransitionPhase).Select(p => p.Key).ToList();
+        var candidates = earlier.Where(p => PhaseKind.For(p.Value).AddsRules).Select(p => p.Key).ToList();
         var hint = candidates.Count > 0 ? $"phases above this one that add rules: {string.Join(", ", candidates)}" : "add a replicate phase above this one";
         if (target is not null)
             Error(owner, property, $"phase {name}: {key} '{reference}' is {Article(ScenarioLoader.PhaseKind(target))} phase, which adds no rules; " +
@@ -237,7 +213,7 @@ public sealed partial class ScenarioValidator
 
     private static string Article(string word) => "aeiou".Contains(word[0]) ? "an " + word : "a " + word;
 
-    private void Rule(RuleSpec? rule, string phase)
+    internal void Rule(RuleSpec? rule, string phase)
     {
         if (rule is null) return;
         if (rule.Copies < 1) Error(rule, nameof(rule.Copies), $"phase {phase}: copies must be at least 1");
@@ -247,7 +223,7 @@ public sealed partial class ScenarioValidator
         if (rule.Priority is < 1 or > 5) Error(rule, nameof(rule.Priority), $"phase {phase}: priority goes from 1 to 5");
     }
 
-    private void Load(IReadOnlyList<LoadSimulation> steps, string phase)
+    internal void Load(IReadOnlyList<LoadSimulation> steps, string phase)
     {
         foreach (var step in steps)
         {

@@ -1,11 +1,15 @@
+using FdrHarness.Core.Planning;
 using FdrHarness.Core.Quantities;
 using FdrHarness.Core.Rucio;
 using FdrHarness.Core.Scenarios.Yaml;
 
 namespace FdrHarness.Core.Scenarios.Model;
 
-/// <summary>A phase of work. It starts at <see cref="Start"/> or when the phase named by <see cref="After"/> ends.</summary>
-[Union(typeof(InjectPhase), typeof(ReplicatePhase), typeof(QosTransitionPhase), typeof(DeletePhase), typeof(NoisePhase))]
+/// <summary>
+/// A phase of work. It starts at <see cref="Start"/> or when the phase named by <see cref="After"/> ends. Its kinds, each a
+/// file of Planning/Phases, are those <see cref="PhaseKind.All"/> lists.
+/// </summary>
+[Union(Registry = typeof(PhaseKind))]
 public abstract record Phase
 {
     [Doc("Name other phases and thresholds refer to; defaults to the kind and its position, e.g. inject-1.")]
@@ -19,92 +23,6 @@ public abstract record Phase
 
     [Doc("Experiments the phase works on; all when omitted.")]
     public IReadOnlyList<string> Experiments { get; init; } = [];
-}
-
-[UnionCase("inject"), Doc("Write the experiments' files at the pace of the load simulations.")]
-public sealed record InjectPhase : Phase
-{
-    [RequiredKey, Doc("NBomber-style load simulations, one after another; rates are files per interval.")]
-    public IReadOnlyList<LoadSimulation> Load { get; init; } = [];
-}
-
-public enum RuleLevel { File, Dataset, Container }
-
-[UnionCase("replicate"), Doc("Add a rule on each injected dataset (or container, or file).")]
-public sealed record ReplicatePhase : Phase
-{
-    [RequiredKey, Doc("The rule to add.")]
-    public RuleSpec Rule { get; init; } = null!;
-
-    [Doc("The DIDs that receive the rule: file, dataset or container.")]
-    public RuleLevel Level { get; init; } = RuleLevel.Dataset;
-
-    [Doc("Share of the DIDs that receive the rule, 0 to 1.")]
-    public double Fraction { get; init; } = 1.0;
-
-    [Doc("Pace of rule creation; when omitted, a rule as soon as its DID is complete.")]
-    public IReadOnlyList<LoadSimulation> Load { get; init; } = [];
-}
-
-[UnionCase("qos_transition"), Doc("Move DIDs to another QoS class: a new rule, then the old rule removed.")]
-public sealed record QosTransitionPhase : Phase
-{
-    [RequiredKey, Doc("The replicate phase whose rules are replaced.")]
-    public string From { get; init; } = "";
-
-    [RequiredKey, Doc("The new rule.")]
-    public RuleSpec Rule { get; init; } = null!;
-
-    [Doc("Remove the old rule once the new one is OK.")]
-    public bool RemoveOld { get; init; } = true;
-
-    [Doc("Share of the rules that move, 0 to 1.")]
-    public double Fraction { get; init; } = 1.0;
-
-    public IReadOnlyList<LoadSimulation> Load { get; init; } = [];
-}
-
-[UnionCase("delete"), Doc("Expire or remove rules and DIDs; the cleaner, reaper and undertaker do the rest.")]
-public sealed record DeletePhase : Phase
-{
-    [Doc("Replicate or qos_transition phases whose rules are removed (all rules of the experiments when omitted).")]
-    public IReadOnlyList<string> RulesOf { get; init; } = [];
-
-    [Doc("Set this lifetime on the rules instead of removing them at once.")]
-    public TimeSpan? RuleLifetime { get; init; }
-
-    [Doc("Set this lifetime on the datasets: the undertaker deletes them when it runs out.")]
-    public TimeSpan? DidLifetime { get; init; }
-
-    [Doc("Share of the DIDs affected, 0 to 1.")]
-    public double Fraction { get; init; } = 1.0;
-
-    public IReadOnlyList<LoadSimulation> Load { get; init; } = [];
-}
-
-[UnionCase("noise"), Doc("ESCAPE's background: per ordered RSE pair a file written at the source and a 1-copy rule to the destination.")]
-public sealed record NoisePhase : Phase
-{
-    [Doc("Size of each noise file.")]
-    public ByteSize FileSize { get; init; } = new(100_000_000);
-
-    [Doc("How often a round of noise files is written.")]
-    public TimeSpan Every { get; init; } = TimeSpan.FromHours(1);
-
-    [Doc("Lifetime of each noise rule.")]
-    public TimeSpan Lifetime { get; init; } = TimeSpan.FromHours(1);
-
-    [Doc("RSEs that take part (an RSE expression).")]
-    public RseExpression? Rses { get; init; }
-
-    [Doc("Rule activity.")]
-    public string Activity { get; init; } = "Functional Test";
-
-    [Doc("Scope of the noise files.")]
-    public string Scope { get; init; } = "noise";
-
-    [Doc("How long the noise goes on; until the run ends when omitted.")]
-    public TimeSpan? During { get; init; }
 }
 
 public enum RuleGrouping { All, Dataset, None }

@@ -7,7 +7,7 @@ namespace FdrHarness.Core.Planning;
 public sealed partial class RunPlan
 {
     /// <summary>A new rule on the DID of each selected rule of the source phase, when that rule is planned.</summary>
-    private List<RuleDraft> Transition(PlannedPhase p, QosTransitionPhase q, TimeSpan start, List<RuleDraft> old)
+    internal List<RuleDraft> Transition(PlannedPhase p, QosTransitionPhase q, TimeSpan start, List<RuleDraft> old)
     {
         var ready = old.Where(o => o.At < Duration && Selected(p.Index, o.Did, q.Fraction))
             .Select(o => (Later(start, Ms(o.At)), new RuleDraft(p.Index, o.Did, q.Rule, q.RemoveOld ? o : null))).ToList();

@@ -10,7 +10,7 @@ public sealed partial class RunPlan
     /// Lifetimes on the rules of the named phases (all rules of the phase's experiments when none is named and no DID
     /// lifetime is set) and on the datasets, each when its rule or dataset exists.
     /// </summary>
-    private List<PlannedOperation> Delete(PlannedPhase p, DeletePhase d, TimeSpan start, List<RuleDraft> rules)
+    internal List<PlannedOperation> Delete(PlannedPhase p, DeletePhase d, TimeSpan start, List<RuleDraft> rules)
     {
         var ready = new List<(TimeSpan Ready, PlannedOperation Operation)>();
         if (d.RulesOf.Count > 0 || d.DidLifetime is null)
@@ -37,7 +37,7 @@ public sealed partial class RunPlan
             }
         }
         var sorted = ready.Select((x, i) => (x, i)).OrderBy(y => y.x.Ready).ThenBy(y => y.i).Select(y => y.x).ToList();
-        var at = PaceInstants(p, LoadOf(p.Spec), sorted.Select(x => x.Ready).ToList());
+        var at = PaceInstants(p, d.Load, sorted.Select(x => x.Ready).ToList());
         return [.. sorted.Select((x, i) => x.Operation with { At = at[i] })];
     }
 }

@@ -30,7 +30,7 @@ public sealed partial class RunPlan
     }
 
     /// <summary>Walks the phase's schedule once without making files: datasets' first and last instants, the phase's end.</summary>
-    private TimeSpan? PlanInjection(int phase, InjectPhase spec, int[] experiments, TimeSpan start)
+    internal TimeSpan? PlanInjection(int phase, InjectPhase spec, int[] experiments, TimeSpan start)
     {
         var picker = new Picker(experiments.Select(e => Experiments[e].FileCount).ToArray());
         if (picker.Total == 0) return start;
@@ -57,6 +57,9 @@ public sealed partial class RunPlan
         }
         return picker.Done ? last : null;
     }
+
+    /// <summary>The files an inject phase plans within the run.</summary>
+    internal long InjectedFiles(int phase) => _injected[phase];
 
     /// <summary>The batches of an inject phase: each tick's files, experiments interleaved so each progresses evenly.</summary>
     public IEnumerable<InjectFiles> Injection(int phase)

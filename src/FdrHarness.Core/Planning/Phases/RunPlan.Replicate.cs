@@ -7,7 +7,7 @@ namespace FdrHarness.Core.Planning;
 public sealed partial class RunPlan
 {
     /// <summary>A rule on each selected DID of the phase's experiments, once the DID is complete (its last file planned).</summary>
-    private List<RuleDraft> Replicate(PlannedPhase p, ReplicatePhase r, TimeSpan start)
+    internal List<RuleDraft> Replicate(PlannedPhase p, ReplicatePhase r, TimeSpan start)
     {
         var ready = new List<(TimeSpan Ready, RuleDraft Draft)>();
         foreach (var ei in p.Experiments)
