@@ -64,7 +64,15 @@ public sealed class CalibrationTests : IDisposable
     public void Predicted_intervals_at_scale_2_and_5_contain_the_hidden_lakes_peak_memory() =>
         ClosedLoop(Load("ci-smoke.yaml"), perturbed: true, checkFit: false, checkIntervals: true);
 
-    [Fact(Skip = "issue 16 not done: memory_per_item of the bulk daemons is fitted low (conveyor-submitter 38 KiB for 64 KiB even with the default models, reaper 55 for 64), and with hidden models moved ±50 % (seed 16) conveyor-poller's cost_per_item/cost_per_bulk and conveyor-submitter's cost_per_bulk are 30-55 % off; every other determined value is within tolerance")]
+    /// <summary>
+    /// With the default models the replay can reproduce the run exactly, so every value the run tells must come back:
+    /// this is the meter's own check (what it counts is what the models multiply, at the moments the samples see).
+    /// </summary>
+    [Fact]
+    public void Calibrated_from_a_run_of_the_default_models_every_fitted_value_is_within_tolerance() =>
+        ClosedLoop(Load("ci-smoke.yaml"), perturbed: false, checkFit: true);
+
+    [Fact(Skip = "issue 16 not done: with hidden models moved ±50 % (seeds 16-20) the replay cannot reproduce the run's transfers exactly (it draws failures with the fitted link probabilities, which moves failed transfers' end times and so the polls of the transfers FTS holds): conveyor-poller's cost_per_item and cost_per_bulk (variance inflation about 12: bulks are nearly one per thread and tick) come out 17-57 % off, conveyor-submitter's cost_per_bulk (3 % of its CPU) 17-47 %, and on seeds 17-20 the conveyors' memory_per_item 11-20 %; every other told value is within tolerance")]
     public void Calibrated_from_a_perturbed_run_every_fitted_value_is_within_tolerance_of_the_hidden_one() =>
         ClosedLoop(Load("ci-smoke.yaml"), perturbed: true, checkFit: true);
 

@@ -28,7 +28,7 @@ public static class CalibrationFile
 
     /// <summary>The fitted values as model keys (only what was fitted from the run; a kept default is not written).</summary>
     public static Dictionary<string, Dictionary<string, string>> ModelKeys(Calibration c) =>
-        c.Daemons.ToDictionary(d => d.Daemon, d => d.Values.Where(v => v.Determined).ToDictionary(v => v.Key, Format), StringComparer.Ordinal);
+        c.Daemons.ToDictionary(d => d.Daemon, d => d.Values.Where(v => v.Written).ToDictionary(v => v.Key, Format), StringComparer.Ordinal);
 
     public static Scenario Apply(Scenario s, Calibration c) =>
         Apply(s, ModelKeys(c), c.Links.Where(Told).Select(l => (l.Source, l.Destination, l.Probability)).ToList());
@@ -88,11 +88,11 @@ public static class CalibrationFile
         foreach (var d in c.Daemons)
         {
             sb.Append(C, $"  {d.Daemon}:  # {d.CpuRows} CPU samples (error {d.CpuError:P1}), {d.MemoryRows} memory samples (error {d.MemoryError:P1}){(d.Note is null ? "" : "; " + d.Note)}\n");
-            var written = d.Values.Where(v => v.Determined).ToList();
+            var written = d.Values.Where(v => v.Written).ToList();
             sb.Append(written.Count == 0 ? "    model: {}\n" : "    model:\n");
             foreach (var v in written)
-                sb.Append(C, $"      {v.Key}: {Format(v)}  # {Human(v.Key, v.Value)} ± {Human(v.Key, v.HalfWidth)}\n");
-            foreach (var v in d.Values.Where(v => !v.Determined))
+                sb.Append(C, $"      {v.Key}: {Format(v)}  # {Human(v.Key, v.Value)} ± {Human(v.Key, v.HalfWidth)}{(v.Combined ? "; " + v.Note : "")}\n");
+            foreach (var v in d.Values.Where(v => !v.Written))
                 sb.Append(C, $"      # {v.Key}: {v.Note}\n");
         }
         sb.Append("links:\n  overrides:\n");
@@ -116,7 +116,7 @@ public static class CalibrationFile
         sb.Append(C, $"{Core.Scenarios.ScenarioOverlay.CalibrationKey}:\n  run: {Quoted(runDir)}\n  scenario: {Quoted(c.Scenario)}\n  intervals:\n");
         foreach (var d in c.Daemons)
         {
-            var told = d.Values.Where(v => v.Determined && double.IsFinite(v.HalfWidth) && v.HalfWidth >= 0).ToList();
+            var told = d.Values.Where(v => v.Written && double.IsFinite(v.HalfWidth) && v.HalfWidth >= 0).ToList();
             sb.Append(C, $"    {d.Daemon}: {{{string.Join(", ", told.Select(v => $"{v.Key}: {Half(v)}"))}}}\n");
         }
         return sb.ToString();

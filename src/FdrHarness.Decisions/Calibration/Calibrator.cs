@@ -6,8 +6,16 @@ using MathNet.Numerics.LinearAlgebra;
 
 namespace FdrHarness.Decisions.Calibration;
 
-/// <summary>A fitted parameter: its value, the half-width of its 95 % interval, and whether the run could tell it (else it keeps its default and says why).</summary>
-public sealed record FittedValue(string Key, double Value, double HalfWidth, bool Determined, string? Note = null);
+/// <summary>
+/// A fitted parameter: its value, the half-width of its 95 % interval, and whether the run could tell it (else it keeps
+/// its default and says why). <paramref name="Combined"/>: the run told it only together with another key (their sum,
+/// when every bulk had the same units): it is written, so the sum holds, but it is not the parameter on its own.
+/// </summary>
+public sealed record FittedValue(string Key, double Value, double HalfWidth, bool Determined, string? Note = null, bool Combined = false)
+{
+    /// <summary>Whether the calibration file carries it: told alone, or told in a sum.</summary>
+    public bool Written => Determined || Combined;
+}
 
 /// <summary>One daemon's fit: its model keys, the rows it came from and its error on the run (relative RMS).</summary>
 public sealed record DaemonFit(string Daemon, IReadOnlyList<FittedValue> Values, int CpuRows, int MemoryRows, double CpuError, double MemoryError, string? Note);
@@ -114,7 +122,7 @@ public static class Calibrator
             var defaults = DaemonModel.Defaults(group.Key);
             var pairs = group.Where(w => observed.ContainsKey((w.Daemon, w.Ordinal, w.Time))).Select(w => (W: w, O: observed[(w.Daemon, w.Ordinal, w.Time)])).ToList();
             if (pairs.Count == 0) continue;
-            var worked = pairs.Any(p => p.W.ItemUnits > 0 || p.W.PeakInFlight > 0);
+            var worked = pairs.Any(p => p.W.ItemUnits > 0 || p.W.Moments.Any(m => m.InFlight > 0));
             var cpuRows = pairs.Where(p => p.O.Clean && p.W.RunSeconds > 0.5 * interval).ToList();
             var cpu = FitCpu(cpuRows, defaults, worked, interval);
             var memRows = pairs.Where(p => p.O.Running && (p.O.Limit is not { } l || p.O.Memory < l)).ToList();
@@ -145,11 +153,16 @@ public static class Calibrator
         (FittedValue[] Values, double Error) result = default;
         for (var iteration = 0; iteration < 4; iteration++)
         {
-            // The sample is the higher of the two moments under the current parameters.
+            // The sample is the highest of the interval's moments under the current parameters.
             var chosen = rows.Select(r =>
             {
-                double atPeak = m * r.W.PeakInFlight + Math.Min(k, c * r.W.CacheAtPeak), atSample = m * r.W.InFlightAtSample + Math.Min(k, c * r.W.CacheAtSample);
-                return atPeak >= atSample ? (U: (double)r.W.PeakInFlight, C: (double)r.W.CacheAtPeak) : (U: r.W.InFlightAtSample, C: r.W.CacheAtSample);
+                var best = (U: 0.0, C: 0.0, M: double.NegativeInfinity);
+                foreach (var moment in r.W.Moments)
+                {
+                    var at = m * moment.InFlight + Math.Min(k, c * moment.Finished);
+                    if (at > best.M) best = (moment.InFlight, moment.Finished, at);
+                }
+                return (best.U, best.C);
             }).ToList();
             var saturated = chosen.Select(u => c > 0 && c * u.C >= k).ToList();
             var x = chosen.Select((u, i) => saturated[i] ? new[] { 1.0, u.U, 0, 1 } : [1.0, u.U, u.C, 0]).ToArray();
@@ -175,6 +188,7 @@ public static class Calibrator
         var fixedAt = (double[])fallback.Clone();
         var isFree = (bool[])free.Clone();
         var notes = new string?[n];
+        var combined = new string?[n];
         for (var i = 0; i < n; i++)
             if (!isFree[i]) notes[i] = "the run could not tell it: default kept";
         var values = new double[n];
@@ -189,6 +203,19 @@ public static class Calibrator
             Array.Clear(half);
             if (cols.Length == 0 || x.Length <= cols.Length) break;
             var a = Matrix<double>.Build.Dense(x.Length, cols.Length, (r, j) => x[r][cols[j]]);
+            if (Collinear(a) is { } dependent)
+            {
+                // A column the others explain (bulk = 1: as many bulks as items) cannot be told apart: it keeps its
+                // default and the others take the rest (the columns are ordered so the per-bulk cost goes first).
+                var i = cols[dependent];
+                var partners = Enumerable.Range(0, dependent).Where(j => Collinear(a.SubMatrix(0, a.RowCount, j, 1).Append(a.SubMatrix(0, a.RowCount, dependent, 1))) is not null).ToList();
+                if (partners.Count == 0) partners = [.. Enumerable.Range(0, dependent)];
+                var with = string.Join(" and ", partners.Select(j => keys[cols[j]]));
+                (isFree[i], notes[i]) = (false, $"the run cannot tell it apart from {with}: every interval had them in the same proportion; default kept");
+                foreach (var j in partners)
+                    combined[cols[j]] = $"told only with {keys[i]} (every interval had them in the same proportion): written so that their sum holds with {keys[i]} at its default";
+                continue;
+            }
             var bv = Vector<double>.Build.Dense(rhs);
             var qr = a.QR();
             var beta = qr.Solve(bv);
@@ -213,6 +240,17 @@ public static class Calibrator
         var predicted = x.Select(r => Enumerable.Range(0, n).Sum(i => values[i] * r[i])).ToArray();
         var rms = Math.Sqrt(y.Zip(predicted).Sum(p => (p.First - p.Second) * (p.First - p.Second)) / Math.Max(1, y.Length));
         var mean = y.Length == 0 ? 0 : y.Average();
-        return (Enumerable.Range(0, n).Select(i => new FittedValue(keys[i], values[i], half[i], isFree[i], notes[i])).ToArray(), mean > 0 ? rms / mean : 0);
+        return (Enumerable.Range(0, n).Select(i => isFree[i] && combined[i] is { } c
+            ? new FittedValue(keys[i], values[i], half[i], false, c, Combined: true)
+            : new FittedValue(keys[i], values[i], half[i], isFree[i], notes[i])).ToArray(), mean > 0 ? rms / mean : 0);
+    }
+
+    /// <summary>The last column that the columns before it explain (to 1e-9 of its norm), or null when they are independent.</summary>
+    private static int? Collinear(Matrix<double> a)
+    {
+        var r = a.NormalizeColumns(2.0).QR(MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Thin).R;
+        for (var j = a.ColumnCount - 1; j > 0; j--)
+            if (Math.Abs(r[j, j]) < 1e-9) return j;
+        return null;
     }
 }

@@ -8,11 +8,15 @@ namespace FdrHarness.Decisions.Calibration;
 /// <summary>
 /// What one pod's work model multiplied by its parameters in one sample interval of a replayed run: the CPU-seconds'
 /// regressors (running seconds for idle_cpu, item units for cost_per_item, bulks for cost_per_bulk) and the memory's
-/// (units in flight for memory_per_item, units finished since the container started for cache_per_item) at the two
-/// moments the interval's highest working set can come from: the take with the most units in flight, and the sample.
+/// candidate moments: the units in flight (memory_per_item) and finished since the container started (cache_per_item)
+/// at each moment the lake looks at the working set (a take, and the sample), keeping only those no later moment
+/// outdoes in both (the cache only grows within an interval, so the highest working set is one of them).
 /// </summary>
 public readonly record struct PodWork(string Daemon, int Ordinal, DateTime Time, double RunSeconds, double ItemUnits, double Bulks,
-    long PeakInFlight, long CacheAtPeak, long InFlightAtSample, long CacheAtSample);
+    MemoryMoment[] Moments);
+
+/// <summary>Units in flight and units finished since the container started, at one moment the lake saw the pod's working set.</summary>
+public readonly record struct MemoryMoment(long InFlight, long Finished);
 
 /// <summary>
 /// Replays a run on the lake and records <see cref="PodWork"/> per pod sample, keyed as the run's samples are: daemon,
@@ -25,7 +29,8 @@ internal sealed class WorkProbe : IWorkMeter, IObservationSink
     {
         public int Restarts;
         public long Finished;
-        public long PeakInFlight, CacheAtPeak;
+        // The interval's moments so far, latest last; each has fewer units in flight than the one before it.
+        public readonly List<MemoryMoment> Moments = [];
         public double RateRun, RateUnits, RateBulks, Run, Units, Bulks, RunAt, UnitsAt, BulksAt;
         public long Since;
     }
@@ -57,8 +62,18 @@ internal sealed class WorkProbe : IWorkMeter, IObservationSink
     public void Took(Pod pod, long units)
     {
         var t = Of(pod);
-        var inFlight = InFlight(pod);
-        if (inFlight > t.PeakInFlight) (t.PeakInFlight, t.CacheAtPeak) = (inFlight, t.Finished);
+        Saw(t, InFlight(pod));
+    }
+
+    /// <summary>
+    /// The lake saw the working set (<see cref="Pod.SawMemory"/>): a moment with as many units in flight or more than an
+    /// earlier one of the interval outdoes it, as it has at least the same cache.
+    /// </summary>
+    private static void Saw(Tally t, long inFlight)
+    {
+        var m = t.Moments;
+        while (m.Count > 0 && m[^1].InFlight <= inFlight) m.RemoveAt(m.Count - 1);
+        m.Add(new MemoryMoment(inFlight, t.Finished));
     }
 
     public void Finished(Pod pod, long units) => Of(pod).Finished += units;
@@ -91,11 +106,12 @@ internal sealed class WorkProbe : IWorkMeter, IObservationSink
         var t = Of(e.Pod);
         var now = (long)Math.Round((s.Time - VirtualClock.Epoch).TotalMilliseconds);
         Settle(t, now);
-        var inFlight = InFlight(e.Pod);
-        Rows.Add(new PodWork(s.Daemon, ordinal, s.Time, t.Run - t.RunAt, t.Units - t.UnitsAt, t.Bulks - t.BulksAt,
-            t.PeakInFlight, t.CacheAtPeak, inFlight, t.Finished));
+        // The lake's sample sees the working set of a running pod, then starts the next interval's peak afresh: what
+        // was in flight at this sample counts in the next interval only if it is still there at a take or the next sample.
+        if (s.State == "Running") Saw(t, InFlight(e.Pod));
+        Rows.Add(new PodWork(s.Daemon, ordinal, s.Time, t.Run - t.RunAt, t.Units - t.UnitsAt, t.Bulks - t.BulksAt, [.. t.Moments]));
         (t.RunAt, t.UnitsAt, t.BulksAt) = (t.Run, t.Units, t.Bulks);
-        (t.PeakInFlight, t.CacheAtPeak) = (inFlight, t.Finished);
+        t.Moments.Clear();
     }
 
     public void Event(in HermesEvent e) { }
