@@ -2,9 +2,11 @@ using System.Diagnostics;
 using System.Globalization;
 
 /// <summary>
-/// main-job --base OLD/fdr.dll [--new NEW/fdr.dll] [--scenario S] [--runs N] [--verb run|report]: the main job run by two
-/// builds side by side, alternating (A B A B ...) so both see the same load, each measured by /usr/bin/time (wall, user
-/// and system CPU, peak RSS); medians and the ratio old/new; the outputs compared byte for byte.
+/// main-job --base OLD/fdr.dll [--new NEW/fdr.dll] [--scenario S] [--runs N] [--verb run|report|calibrate]: the main job
+/// run by two builds side by side, alternating (A B A B ...) so both see the same load, each measured by /usr/bin/time
+/// (wall, user and system CPU, peak RSS); medians and the ratio old/new; the outputs compared byte for byte. report
+/// rebuilds each build's own run's report; calibrate fits one run (made by the new build) with both builds, whose
+/// calibration files are expected to differ when the fit changed.
 /// </summary>
 /// <remarks>Copy a build's bin/Release/net10.0 folder aside before changing the code; that copy is --base.</remarks>
 internal static class MainJobBenchmark
@@ -22,7 +24,7 @@ internal static class MainJobBenchmark
         var baseDll = Arg("base");
         if (baseDll is null || !File.Exists(baseDll))
         {
-            Console.Error.WriteLine("usage: FdrHarness.Bench main-job --base OLD/fdr.dll [--new NEW/fdr.dll] [--scenario S] [--runs N] [--verb run|report]");
+            Console.Error.WriteLine("usage: FdrHarness.Bench main-job --base OLD/fdr.dll [--new NEW/fdr.dll] [--scenario S] [--runs N] [--verb run|report|calibrate]");
             return 2;
         }
         var newDll = Arg("new") ?? "src/FdrHarness.Cli/bin/Release/net10.0/fdr.dll";
@@ -34,15 +36,23 @@ internal static class MainJobBenchmark
         var figures = builds.ToDictionary(b => b.Item1, _ => new List<Figure>());
         try
         {
+            var shared = Path.Combine(root, "run");
             if (verb == "report")
                 foreach (var (name, dll) in builds) Measure(dll, ["run", scenario, "--out", Path.Combine(root, name)]);
+            else if (verb == "calibrate")
+                Measure(newDll, ["run", scenario, "--out", shared]);
             for (var r = 0; r < runs; r++)
             {
                 foreach (var (name, dll) in builds)
                 {
                     var dir = Path.Combine(root, name);
                     if (verb == "run" && Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-                    var f = Measure(dll, verb == "run" ? ["run", scenario, "--out", dir] : ["report", dir]);
+                    var f = Measure(dll, verb switch
+                    {
+                        "run" => ["run", scenario, "--out", dir],
+                        "calibrate" => ["calibrate", shared, "--out", Path.Combine(root, name + "-calibration.yaml")],
+                        _ => ["report", dir],
+                    });
                     figures[name].Add(f);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"  {name,-4} run {r + 1}: {f.Wall:0.00} s wall, {f.Cpu:0.00} s CPU, {f.RssMiB:0} MiB peak RSS (load {Load()})"));
@@ -50,10 +60,11 @@ internal static class MainJobBenchmark
             }
             var a = Median(figures["base"]);
             var b = Median(figures["new"]);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fdr {verb} {(verb == "run" ? scenario : "")}, medians of {runs} alternated runs:"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fdr {verb} {(verb == "report" ? "" : scenario)}, medians of {runs} alternated runs:"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  base {a.Wall:0.00} s wall, {a.Cpu:0.00} s CPU, {a.RssMiB:0} MiB"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  new  {b.Wall:0.00} s wall, {b.Cpu:0.00} s CPU, {b.RssMiB:0} MiB"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  base/new: {a.Wall / b.Wall:0.00}× wall, {a.Cpu / b.Cpu:0.00}× CPU"));
+            if (verb == "calibrate") return 0;
             var differ = Outputs.Where(o => !SameBytes(Path.Combine(root, "base", o), Path.Combine(root, "new", o))).ToList();
             Console.WriteLine(differ.Count == 0 ? $"  outputs identical ({string.Join(", ", Outputs)})" : $"  OUTPUTS DIFFER: {string.Join(", ", differ)}");
             return differ.Count == 0 ? 0 : 1;

@@ -36,7 +36,7 @@ static int Usage()
     Console.Error.WriteLine("  rucio-double   the Rucio double alone (RSE MOCK, scope cta): prints its port, serves until stdin closes");
     Console.Error.WriteLine("  validate <scenario.yaml> [--runs R]   read, bind, budget and validate a scenario in-process (what fdr validate does after start-up): median and slowest");
     Console.Error.WriteLine("  hermes-consume [--host H] [--port P] [--events N] [--runs R] [--prefetch N] [--broker-pid PID] [--persistent 0|1]   Hermes messages from ActiveMQ beside a raw reader (scripts/bench-rucio.sh starts the broker)");
-    Console.Error.WriteLine("  main-job --base OLD/fdr.dll [--new NEW/fdr.dll] [--scenario S] [--runs N] [--verb run|report]   the main job by two builds side by side (alternated): medians of wall, CPU, peak RSS, the ratio, outputs compared byte for byte");
+    Console.Error.WriteLine("  main-job --base OLD/fdr.dll [--new NEW/fdr.dll] [--scenario S] [--runs N] [--verb run|report|calibrate]   the main job (or fdr report, fdr calibrate) by two builds side by side (alternated): medians of wall, CPU, peak RSS, the ratio, outputs compared byte for byte");
     return 2;
 }
 

@@ -167,6 +167,10 @@ public sealed class CalibrationTests : IDisposable
         var (code, _, err) = Fdr("calibrate", "/nonexistent/run");
         Assert.Equal(2, code);
         Assert.Single(err.Trim().Split('\n'));
+        (code, _, err) = Fdr("calibrate", "/nonexistent/run", "--passes", "0");
+        Assert.Equal(2, code);
+        Assert.StartsWith("--passes 0: error", err, StringComparison.Ordinal);
+        Assert.Single(err.Trim().Split('\n'));
 
         var bad = Path.Combine(_dir, "bad.yaml");
         File.WriteAllText(bad, "daemons:\n  judge-evaluator:\n    model: {bulk: three}\n");

@@ -15,9 +15,10 @@ public static class CalibrateCommand
         var runDir = new Argument<string?>("run-dir") { Description = "A run directory (samples.parquet, events.parquet, scenario.yaml).", Arity = ArgumentArity.ZeroOrOne };
         var outFile = new Option<string?>("--out") { Description = "The calibration file to write (default: RUN_DIR/calibration.yaml)." };
         var reference = ReferenceCalibration.Options();
+        var passes = new Option<int>("--passes") { Description = $"Replays of the run: the defaults', then one per refit until the values settle (default {Calibrator.DefaultPasses}).", DefaultValueFactory = _ => Calibrator.DefaultPasses };
         var command = new Command("calibrate", "Fit the embedded lake's work models (daemons' memory and CPU) and links' failure probabilities to a run's observations, or (--reference) to a table of measured usage.")
         {
-            runDir, outFile, reference.Reference, reference.Scenario, reference.Matrix,
+            runDir, outFile, passes, reference.Reference, reference.Scenario, reference.Matrix,
         };
         command.SetAction(parse =>
         {
@@ -25,6 +26,11 @@ public static class CalibrateCommand
                 return reference.Run(parse, parse.GetValue(runDir), parse.GetValue(outFile), stdout, stderr);
             var dir = parse.GetValue(runDir) ?? "";
             var shown = dir.Length == 0 ? "''" : dir;
+            if (parse.GetValue(passes) is var n && n is < 1 or > 20)
+            {
+                stderr.WriteLine($"--passes {n}: error: give 1 to 20 replays");
+                return ExitCodes.InvalidInput;
+            }
             foreach (var needed in new[] { ParquetObservationSink.SamplesFile, ParquetObservationSink.EventsFile, RunDirectory.ScenarioFile })
                 if (string.IsNullOrWhiteSpace(dir) || !Directory.Exists(dir) || !File.Exists(Path.Combine(dir, needed)))
                 {
@@ -47,7 +53,7 @@ public static class CalibrateCommand
             var clock = System.Diagnostics.Stopwatch.StartNew();
             try
             {
-                calibration = Calibrator.Run(dir, loaded.Scenario!);
+                calibration = Calibrator.Run(dir, loaded.Scenario!, parse.GetValue(passes));
             }
             catch (Exception e) when (e is InvalidDataException or IOException or Parquet.ParquetException)
             {

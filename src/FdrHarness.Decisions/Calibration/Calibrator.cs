@@ -39,13 +39,22 @@ public static class Calibrator
     /// <summary>The model keys a calibration fits; every other key (tick, bulk, waits...) is the daemon's configuration and is kept.</summary>
     public static readonly string[] FittedKeys = ["idle_cpu", "cost_per_item", "cost_per_bulk", "base_memory", "memory_per_item", "cache_per_item", "cache_max"];
 
+    /// <summary>
+    /// Replays by default: the defaults', then one with the first fit. More passes move the replay's timing towards the
+    /// fitted costs (each about 3 CPU-s on ESCAPE), but as the replay draws failures with the fitted link probabilities
+    /// they do not converge on the run's own timing: on ci-smoke with hidden models (seeds 16-20) 6 passes left 19 values
+    /// out of tolerance and 2 passes 17, so the other passes cost time for nothing.
+    /// </summary>
+    public const int DefaultPasses = 2;
+
     private readonly record struct Observed(double Cpu, long Memory, long? Limit, bool Clean, bool Running);
 
-    public static Calibration Run(string runDir, Scenario scenario, int passes = 6)
+    public static Calibration Run(string runDir, Scenario scenario, int passes = DefaultPasses)
     {
-        var reader = new ObservationReader(runDir);
-        var observed = ReadSamples(reader);
-        var links = FitLinks(reader);
+        // events.parquet (the links) and samples.parquet are read side by side.
+        var linksRead = Task.Run(() => FitLinks(new ObservationReader(runDir)));
+        var observed = ReadSamples(new ObservationReader(runDir));
+        var links = linksRead.GetAwaiter().GetResult();
         var interval = scenario.Run.ObservationInterval.TotalSeconds;
         var baseScenario = CalibrationFile.Strip(scenario);
         List<DaemonFit> fits = [];
