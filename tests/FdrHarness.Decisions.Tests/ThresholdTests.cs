@@ -98,6 +98,22 @@ public sealed class ThresholdGateOnARun(SmokeRun run)
     }
 
     [Fact]
+    public void Unnamed_phases_are_known_by_the_names_the_plan_gives_them()
+    {
+        // inject, replicate, delete, noise without names: replicate-1 (its kind's first), as the plan and validator name it,
+        // not replicate-2 (its position among all phases).
+        var loaded = Load("ci-smoke.yaml");
+        var scenario = loaded with { Workload = [.. loaded.Workload.Select(p => p with { Name = null, After = null })] };
+        var named = Core.Planning.RunPlan.Create(scenario).Phases.Select(p => p.Name).ToList();
+
+        Assert.Equal(named, PhaseTimes.Names(scenario));
+        Assert.Contains("replicate-1", named);
+        var start = new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        Assert.NotNull(PhaseTimes.Of(scenario, "replicate-1", start, start.AddDays(1)));
+        Assert.Null(PhaseTimes.Of(scenario, "replicate-2", start, start.AddDays(1)));
+    }
+
+    [Fact]
     public void Live_monitor_aborts_when_a_watched_threshold_fails()
     {
         var scenario = Load("ci-smoke.yaml") with { Thresholds = [T("transfers.efficiency >= 100%") with { AbortOnFail = true }] };

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using FdrHarness.Core.Scenarios;
 using FdrHarness.Core.Scenarios.Model;
 
 namespace FdrHarness.Decisions.Thresholds;
@@ -132,15 +133,14 @@ public static class ThresholdEvaluator
 /// </summary>
 public static class PhaseTimes
 {
-    public static IEnumerable<string> Names(Scenario? scenario) => scenario?.Workload.Select((p, i) => NameOf(p, i)) ?? [];
-
-    private static string NameOf(Phase p, int i) => p.Name ?? $"{p.GetType().Name.Replace("Phase", "", StringComparison.Ordinal).ToLowerInvariant()}-{i + 1}";
+    /// <summary>The phases' names as the plan, the validator and the report make them (<see cref="DefaultNames"/>).</summary>
+    public static IEnumerable<string> Names(Scenario? scenario) => scenario is null ? [] : DefaultNames.Apply(scenario).Workload.Select(p => p.Name!);
 
     public static (DateTime From, DateTime To)? Of(Scenario? scenario, string phase, DateTime runStart, DateTime runEnd)
     {
         if (scenario is null) return null;
-        var phases = scenario.Workload;
-        var names = phases.Select((p, i) => NameOf(p, i)).ToList();
+        var phases = DefaultNames.Apply(scenario).Workload;
+        var names = phases.Select(p => p.Name!).ToList();
         var starts = new TimeSpan?[phases.Count];
         TimeSpan StartOf(int i, int depth = 0)
         {
