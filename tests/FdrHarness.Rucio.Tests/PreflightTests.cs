@@ -86,6 +86,22 @@ public sealed class PreflightTests
 public sealed class ScenarioPreflightTests
 {
     [Fact]
+    public void The_rules_checked_are_those_every_phase_asks_for()
+    {
+        var scenario = Core.Scenarios.ScenarioLoader.Load(RepoPaths.Scenario("ci-smoke.yaml")).Scenario!;
+        var request = PreflightRequest.ForScenario(scenario, Core.Scenarios.Model.InjectionMode.Register);
+
+        var replicate = scenario.Workload.OfType<Core.Scenarios.Model.ReplicatePhase>().ToList();
+        var noise = scenario.Workload.OfType<Core.Scenarios.Model.NoisePhase>().Single();
+        Assert.NotEmpty(replicate);
+        foreach (var r in replicate) Assert.Contains(request.Rules, x => x.Expression == r.Rule.RseExpression.Text && x.Copies == r.Rule.Copies);
+        // Noise: a 1-copy rule on each RSE it sends to, holding one noise file.
+        var noiseRses = scenario.Rses.Select(r => r.Name).Where(n => noise.Rses is null || noise.Rses.Evaluate(scenario.Rses).Contains(n)).Order().ToList();
+        Assert.Equal(noiseRses, request.Rules.Where(x => x.Bytes == noise.FileSize.Bytes).Select(x => x.Expression).Order().ToList());
+        Assert.Equal(replicate.Count + noiseRses.Count + scenario.Workload.OfType<Core.Scenarios.Model.QosTransitionPhase>().Count(), request.Rules.Count);
+    }
+
+    [Fact]
     public async Task The_escape_rehearsal_on_a_lake_set_up_as_it_declares_has_no_gap()
     {
         var escape = Core.Scenarios.ScenarioLoader.Load(RepoPaths.Scenario("escape-fdr-2020.yaml")).Scenario!;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FdrHarness.Core.Planning;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Rucio.Rest;
 
@@ -22,25 +23,15 @@ public sealed record PreflightRequest
     public IReadOnlyList<string> OutageRses { get; init; } = [];
 
     /// <summary>
-    /// What a scenario asks of Rucio: its experiments' write expressions (write_to, else QOS=qos) and scopes, the rules of
-    /// its replicate, qos_transition and noise phases with the bytes of one dataset (files_per_dataset × the mean file size,
+    /// What a scenario asks of Rucio: its experiments' write expressions (write_to, else QOS=qos) and scopes, the rules its
+    /// phases ask for (each phase kind's RuleTargets) with the bytes of one dataset (files_per_dataset × the mean file size,
     /// the largest over the experiments), its RSEs' attributes, and the RSEs of its rse_outage actions. Upload writes to
     /// the PFN Rucio derives, so it needs what explicit paths need.
     /// </summary>
     public static PreflightRequest ForScenario(Scenario scenario, InjectionMode injection, bool explicitPaths = false)
     {
         var dataset = scenario.Experiments.Count == 0 ? 0 : scenario.Experiments.Max(x => (long)(x.FilesPerDataset * MeanBytes(x.FileSize)));
-        var rules = new List<(string, int, long)>();
-        foreach (var phase in scenario.Workload)
-            switch (phase)
-            {
-                case ReplicatePhase r: rules.Add((r.Rule.RseExpression.Text, r.Rule.Copies, dataset)); break;
-                case QosTransitionPhase q: rules.Add((q.Rule.RseExpression.Text, q.Rule.Copies, dataset)); break;
-                case NoisePhase n:
-                    foreach (var rse in scenario.Rses.Where(r => n.Rses is null || n.Rses.Evaluate(scenario.Rses).Contains(r.Name)))
-                        rules.Add((rse.Name, 1, n.FileSize.Bytes));
-                    break;
-            }
+        var rules = scenario.Workload.SelectMany(p => PhaseKind.For(p).RuleTargets(p, scenario, dataset)).ToList();
         return new PreflightRequest
         {
             WriteExpressions = [.. scenario.Experiments.Select(x => x.WriteTo?.Text ?? (x.Qos is { } q ? "QOS=" + q : null)).OfType<string>().Distinct()],

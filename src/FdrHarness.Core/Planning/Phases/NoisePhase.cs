@@ -49,6 +49,10 @@ namespace FdrHarness.Core.Planning
             if (n.FileSize.Bytes <= 0) v.Error(n, nameof(n.FileSize), $"phase {n.Name}: file_size must be above 0");
         }
 
+        // One 1-copy rule per RSE it sends to, each holding one noise file.
+        protected override IEnumerable<(string Expression, int Copies, long Bytes)> RuleTargets(NoisePhase n, Scenario scenario, long datasetBytes) =>
+            scenario.Rses.Where(r => n.Rses is null || n.Rses.Evaluate(scenario.Rses).Contains(r.Name)).Select(r => (r.Name, 1, n.FileSize.Bytes));
+
         internal override IEnumerable<PlannedOperation> Streamed(RunPlan plan, PlannedPhase phase) => plan.Noise.Rounds(phase.Index);
 
         internal override long StreamedCount(RunPlan plan, PlannedPhase phase) => plan.Noise.FilesOf(phase.Index);

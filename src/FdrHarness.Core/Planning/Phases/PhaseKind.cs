@@ -40,6 +40,12 @@ public abstract class PhaseKind
     /// <summary>Its own checks beyond those every phase has, reported through the validator at the offending key.</summary>
     public abstract void Check(Phase phase, ScenarioValidator validator);
 
+    /// <summary>
+    /// The rules it will ask for, read from the scenario before any plan (a live target's preflight checks Rucio can
+    /// place them): RSE expression, copies and the bytes of the largest DID one rule holds, given one dataset's bytes.
+    /// </summary>
+    public virtual IEnumerable<(string Expression, int Copies, long Bytes)> RuleTargets(Phase phase, Scenario scenario, long datasetBytes) => [];
+
     /// <summary>When a phase that starts at <paramref name="start"/> ends (null: not within the run).</summary>
     internal virtual TimeSpan? End(RunPlan plan, int phase, int[] experiments, TimeSpan start) => start;
 
@@ -71,7 +77,12 @@ public abstract class PhaseKind<T> : PhaseKind where T : Phase
 
     public sealed override void Check(Phase phase, ScenarioValidator validator) => Check((T)phase, validator);
 
+    public sealed override IEnumerable<(string Expression, int Copies, long Bytes)> RuleTargets(Phase phase, Scenario scenario, long datasetBytes) =>
+        RuleTargets((T)phase, scenario, datasetBytes);
+
     protected virtual IReadOnlyList<LoadSimulation> Load(T phase) => [];
+
+    protected virtual IEnumerable<(string Expression, int Copies, long Bytes)> RuleTargets(T phase, Scenario scenario, long datasetBytes) => [];
 
     protected abstract void Check(T phase, ScenarioValidator v);
 }

@@ -36,6 +36,9 @@ namespace FdrHarness.Core.Planning
 
         protected override IReadOnlyList<LoadSimulation> Load(QosTransitionPhase phase) => phase.Load;
 
+        protected override IEnumerable<(string Expression, int Copies, long Bytes)> RuleTargets(QosTransitionPhase q, Scenario scenario, long datasetBytes) =>
+            [(q.Rule.RseExpression.Text, q.Rule.Copies, datasetBytes)];
+
         protected override void Check(QosTransitionPhase q, ScenarioValidator v)
         {
             v.RulePhase(q, nameof(q.From), q.From, "from");

@@ -36,6 +36,9 @@ namespace FdrHarness.Core.Planning
 
         protected override IReadOnlyList<LoadSimulation> Load(ReplicatePhase phase) => phase.Load;
 
+        protected override IEnumerable<(string Expression, int Copies, long Bytes)> RuleTargets(ReplicatePhase r, Scenario scenario, long datasetBytes) =>
+            [(r.Rule.RseExpression.Text, r.Rule.Copies, datasetBytes)];
+
         protected override void Check(ReplicatePhase r, ScenarioValidator v)
         {
             v.Rule(r.Rule, r.Name!);
