@@ -135,14 +135,8 @@ public static class ScenarioSettings
             IterationsForInject i => i with { Rate = i.Rate * f },
             _ => l,
         }).ToArray();
-        return phase switch
-        {
-            InjectPhase p => p with { Load = Of(p.Load) },
-            ReplicatePhase p => p with { Load = Of(p.Load) },
-            QosTransitionPhase p => p with { Load = Of(p.Load) },
-            DeletePhase p => p with { Load = Of(p.Load) },
-            _ => phase,
-        };
+        var kind = Core.Planning.PhaseKind.For(phase);
+        return kind.WithLoad(phase, Of(kind.Load(phase)));
     }
 
     private static Bandwidth? Scale(Bandwidth? b, double factor) => b is { } x ? new Bandwidth(x.BytesPerSecond * factor) : null;

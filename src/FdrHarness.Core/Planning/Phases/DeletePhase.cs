@@ -34,6 +34,8 @@ namespace FdrHarness.Core.Planning
 
         protected override IReadOnlyList<LoadSimulation> Load(DeletePhase phase) => phase.Load;
 
+        protected override DeletePhase WithLoad(DeletePhase phase, IReadOnlyList<LoadSimulation> load) => phase with { Load = load };
+
         protected override void Check(DeletePhase d, ScenarioValidator v)
         {
             foreach (var of in d.RulesOf) v.RulePhase(d, nameof(d.RulesOf), of, "rules_of");

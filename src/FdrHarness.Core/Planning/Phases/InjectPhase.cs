@@ -25,6 +25,8 @@ namespace FdrHarness.Core.Planning
 
         protected override IReadOnlyList<LoadSimulation> Load(InjectPhase phase) => phase.Load;
 
+        protected override InjectPhase WithLoad(InjectPhase phase, IReadOnlyList<LoadSimulation> load) => phase with { Load = load };
+
         protected override void Check(InjectPhase inject, ScenarioValidator v)
         {
             if (inject.Load.Count == 0) v.Error(inject, nameof(inject.Load), $"phase {inject.Name}: an inject phase needs at least one load simulation");

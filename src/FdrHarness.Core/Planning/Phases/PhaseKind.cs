@@ -37,6 +37,9 @@ public abstract class PhaseKind
     /// <summary>Its load simulations; empty when it has none.</summary>
     public abstract IReadOnlyList<LoadSimulation> Load(Phase phase);
 
+    /// <summary>The phase with <paramref name="load"/> instead of its own (unchanged for a kind without load).</summary>
+    public abstract Phase WithLoad(Phase phase, IReadOnlyList<LoadSimulation> load);
+
     /// <summary>Its own checks beyond those every phase has, reported through the validator at the offending key.</summary>
     public abstract void Check(Phase phase, ScenarioValidator validator);
 
@@ -75,12 +78,16 @@ public abstract class PhaseKind<T> : PhaseKind where T : Phase
 
     public sealed override IReadOnlyList<LoadSimulation> Load(Phase phase) => Load((T)phase);
 
+    public sealed override Phase WithLoad(Phase phase, IReadOnlyList<LoadSimulation> load) => WithLoad((T)phase, load);
+
     public sealed override void Check(Phase phase, ScenarioValidator validator) => Check((T)phase, validator);
 
     public sealed override IEnumerable<(string Expression, int Copies, long Bytes)> RuleTargets(Phase phase, Scenario scenario, long datasetBytes) =>
         RuleTargets((T)phase, scenario, datasetBytes);
 
     protected virtual IReadOnlyList<LoadSimulation> Load(T phase) => [];
+
+    protected virtual T WithLoad(T phase, IReadOnlyList<LoadSimulation> load) => phase;
 
     protected virtual IEnumerable<(string Expression, int Copies, long Bytes)> RuleTargets(T phase, Scenario scenario, long datasetBytes) => [];
 

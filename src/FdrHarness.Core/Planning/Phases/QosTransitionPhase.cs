@@ -36,6 +36,8 @@ namespace FdrHarness.Core.Planning
 
         protected override IReadOnlyList<LoadSimulation> Load(QosTransitionPhase phase) => phase.Load;
 
+        protected override QosTransitionPhase WithLoad(QosTransitionPhase phase, IReadOnlyList<LoadSimulation> load) => phase with { Load = load };
+
         protected override IEnumerable<(string Expression, int Copies, long Bytes)> RuleTargets(QosTransitionPhase q, Scenario scenario, long datasetBytes) =>
             [(q.Rule.RseExpression.Text, q.Rule.Copies, datasetBytes)];
 

@@ -36,6 +36,8 @@ namespace FdrHarness.Core.Planning
 
         protected override IReadOnlyList<LoadSimulation> Load(ReplicatePhase phase) => phase.Load;
 
+        protected override ReplicatePhase WithLoad(ReplicatePhase phase, IReadOnlyList<LoadSimulation> load) => phase with { Load = load };
+
         protected override IEnumerable<(string Expression, int Copies, long Bytes)> RuleTargets(ReplicatePhase r, Scenario scenario, long datasetBytes) =>
             [(r.Rule.RseExpression.Text, r.Rule.Copies, datasetBytes)];
 
