@@ -20,8 +20,6 @@ public sealed record FittedValue(string Key, double Value, double HalfWidth, boo
 /// <summary>One daemon's fit: its model keys, the rows it came from and its error on the run (relative RMS).</summary>
 public sealed record DaemonFit(string Daemon, IReadOnlyList<FittedValue> Values, int CpuRows, int MemoryRows, double CpuError, double MemoryError, string? Note);
 
-/// <summary>One link's failure probability: failures not caused by an unavailable RSE over the attempts that ended.</summary>
-public sealed record LinkFit(string Source, string Destination, long Attempts, long Failures, double Probability, double HalfWidth);
 
 public sealed record Calibration(string Scenario, IReadOnlyList<DaemonFit> Daemons, IReadOnlyList<LinkFit> Links, int Passes);
 
@@ -52,7 +50,7 @@ public static class Calibrator
     public static Calibration Run(string runDir, Scenario scenario, int passes = DefaultPasses)
     {
         // events.parquet (the links) and samples.parquet are read side by side.
-        var linksRead = Task.Run(() => FitLinks(new ObservationReader(runDir)));
+        var linksRead = Task.Run(() => LinkCalibration.Fit(new ObservationReader(runDir)));
         var observed = ReadSamples(new ObservationReader(runDir));
         var links = linksRead.GetAwaiter().GetResult();
         var interval = scenario.Run.ObservationInterval.TotalSeconds;
@@ -97,28 +95,6 @@ public static class Calibrator
                 rows[(s.Daemon, ordinal, s.Time)] = new Observed(s.CpuCores, s.MemoryBytes, s.MemoryLimit, clean, running);
             }
         return rows;
-    }
-
-    private static List<LinkFit> FitLinks(ObservationReader reader)
-    {
-        var counts = new SortedDictionary<(string, string), (long Attempts, long Failures)>();
-        foreach (var batch in reader.EventBatches(["event_type", "src_rse", "dst_rse", "reason"]))
-            foreach (var e in batch)
-            {
-                var failed = e.EventType == EventTypes.TransferFailed;
-                if (!failed && e.EventType != EventTypes.TransferDone) continue;
-                if (e.SrcRse is null || e.DstRse is null) continue;
-                // An RSE that was unavailable is an outage, not the link: FTS's reason says which.
-                if (failed && e.Reason?.Contains("unavailable", StringComparison.OrdinalIgnoreCase) == true) continue;
-                counts.TryGetValue((e.SrcRse, e.DstRse), out var c);
-                counts[(e.SrcRse, e.DstRse)] = (c.Attempts + 1, c.Failures + (failed ? 1 : 0));
-            }
-        return counts.Select(kv =>
-        {
-            var (n, f) = (kv.Value.Attempts, kv.Value.Failures);
-            var p = (double)f / n;
-            return new LinkFit(kv.Key.Item1, kv.Key.Item2, n, f, p, 1.96 * Math.Sqrt(Math.Max(p * (1 - p), 1.0 / n) / n));
-        }).ToList();
     }
 
     private static List<DaemonFit> FitDaemons(List<PodWork> work, Dictionary<(string, int, DateTime), Observed> observed, double interval, Scenario replay)
