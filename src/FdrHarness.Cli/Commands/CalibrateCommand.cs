@@ -75,7 +75,7 @@ public static class CalibrateCommand
         sb.Append($"{"daemon",-26} {"parameter",-16} {"fitted",14} {"± 95 %",12}  note\n");
         foreach (var d in c.Daemons)
             foreach (var v in d.Values)
-                sb.Append($"{d.Daemon,-26} {v.Key,-16} {CalibrationFile.Format(v),14} {(v.Written ? (v.HalfWidth / Math.Max(Math.Abs(v.Value), 1e-300)).ToString("P1", ci) : "-"),12}  {v.Note ?? d.Note}\n");
+                sb.Append($"{d.Daemon,-26} {v.Key,-16} {CalibrationFile.Format(v),14} {(v.Written ? (PredictionIntervals.HalfWidth(d, v) / Math.Max(Math.Abs(v.Value), 1e-300)).ToString("P1", ci) : "-"),12}  {v.Note ?? d.Note}\n");
         sb.Append($"\n{"link",-40} {"attempts",9} {"failed",8} {"p",9} {"± 95 %",9}\n");
         foreach (var l in c.Links)
             sb.Append(ci, $"{l.Source + " -> " + l.Destination,-40} {l.Attempts,9} {l.Failures,8} {l.Probability,9:0.0000} {l.HalfWidth * 100,7:0.00}pp\n");

@@ -91,7 +91,7 @@ public static class CalibrationFile
             var written = d.Values.Where(v => v.Written).ToList();
             sb.Append(written.Count == 0 ? "    model: {}\n" : "    model:\n");
             foreach (var v in written)
-                sb.Append(C, $"      {v.Key}: {Format(v)}  # {Human(v.Key, v.Value)} ± {Human(v.Key, v.HalfWidth)}{(v.Combined ? "; " + v.Note : "")}\n");
+                sb.Append(C, $"      {v.Key}: {Format(v)}  # {Human(v.Key, v.Value)} ± {Human(v.Key, PredictionIntervals.HalfWidth(d, v))}{(v.Combined ? "; " + v.Note : "")}\n");
             foreach (var v in d.Values.Where(v => !v.Written))
                 sb.Append(C, $"      # {v.Key}: {v.Note}\n");
         }
@@ -117,14 +117,14 @@ public static class CalibrationFile
         foreach (var d in c.Daemons)
         {
             var told = d.Values.Where(v => v.Written && double.IsFinite(v.HalfWidth) && v.HalfWidth >= 0).ToList();
-            sb.Append(C, $"    {d.Daemon}: {{{string.Join(", ", told.Select(v => $"{v.Key}: {Half(v)}"))}}}\n");
+            sb.Append(C, $"    {d.Daemon}: {{{string.Join(", ", told.Select(v => $"{v.Key}: {Half(v.Key, PredictionIntervals.HalfWidth(d, v))}"))}}}\n");
         }
         return sb.ToString();
     }
 
     /// <summary>A half-width in the value's unit (bytes, cores, seconds), to six significant digits: a narrow one must not round to 0.</summary>
-    private static string Half(FittedValue v) => v.Key is "base_memory" or "memory_per_item" or "cache_per_item" or "cache_max"
-        ? Math.Ceiling(v.HalfWidth).ToString("0", C) : v.HalfWidth.ToString("G6", C);
+    private static string Half(string key, double half) => key is "base_memory" or "memory_per_item" or "cache_per_item" or "cache_max"
+        ? Math.Ceiling(half).ToString("0", C) : half.ToString("G6", C);
 
     private static string Quoted(string text) => System.Text.Json.JsonSerializer.Serialize(text);
 }

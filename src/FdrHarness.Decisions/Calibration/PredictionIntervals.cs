@@ -41,6 +41,30 @@ public sealed class PredictionIntervals
         return result;
     }
 
+    /// <summary>The work-driven keys: their columns are the replay's counts of work (items, bulks, units in flight and finished).</summary>
+    private static readonly string[] CountDriven = ["cost_per_item", "cost_per_bulk", "memory_per_item", "cache_per_item"];
+
+    /// <summary>
+    /// The 95 % half-width fdr calibrate writes for a value: least squares' half-width and the error of the replay's work
+    /// counts, added in quadrature. Least squares treats the counts as exact and the samples' residuals as independent,
+    /// but the counts come from a replay of the run whose timing follows the fitted costs, not the run's: an error that
+    /// runs through the whole replay (items finishing a little earlier or later) does not average out over the samples,
+    /// so it is left out of least squares' interval (errors in variables). Its size is measured by the CPU fit's relative
+    /// RMS error on the run (<see cref="DaemonFit.CpuError"/>): CPU-seconds are linear in the counts with no other noise,
+    /// so on a replay that reproduces the run that error is zero (the default-model closed loop), and what remains is the
+    /// counts' relative error. A count-driven value (per item, per bulk, in flight, finished) moves by as much, relative:
+    /// σ = CpuError · |value|, 1.96 σ added in quadrature. base_memory, idle_cpu and cache_max keep least squares'.
+    /// </summary>
+    public static double HalfWidth(DaemonFit fit, FittedValue value)
+    {
+        ArgumentNullException.ThrowIfNull(fit);
+        ArgumentNullException.ThrowIfNull(value);
+        var ols = double.IsFinite(value.HalfWidth) ? value.HalfWidth : 0;
+        if (!CountDriven.Contains(value.Key) || !double.IsFinite(fit.CpuError)) return ols;
+        var counts = 1.96 * fit.CpuError * Math.Abs(value.Value);
+        return Math.Sqrt(ols * ols + counts * counts);
+    }
+
     private static CalibrationInputException Bad(YNode at, string message) => new($"{at.At}: {message}");
 
     private static string Unit(string key) => key switch

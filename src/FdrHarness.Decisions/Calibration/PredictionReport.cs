@@ -26,7 +26,7 @@ public static class PredictionReport
         var sb = new StringBuilder();
         sb.Append(C, $"fdr predict {p.Scenario}: the calibrated lake at scale {string.Join(", ", p.Scales.Select(S))}; ");
         sb.Append(p.Intervals
-            ? $"{p.Draws} draws of the calibrated values within their 95 % intervals: each peak is the fitted values' [lowest-highest draw]\n\n"
+            ? $"{p.Draws} draws of the calibrated values within their 95 % intervals: each peak is the fitted values' [95 % band from the draws]\n\n"
             : "no intervals in the overlays (none from fdr calibrate): one run per scale with the scenario's values\n\n");
         sb.Append($"{"daemon",-26} {"scale",6} {"peak memory Mi",-22} {"peak cpu",-22} {"limit",8} {"OOMKilled",10} {"set memory/cpu",-16}\n");
         foreach (var d in p.Daemons)
@@ -47,7 +47,7 @@ public static class PredictionReport
             sb.Append(C, $"{d.Daemon,-26} {(limit is { } l ? $"{l >> 20}Mi" : "none"),8} {(d.FirstOomScale is { } f ? S(f) : "none"),12} {(d.FirstOomScaleAnyDraw is { } a ? S(a) : "none"),12}\n");
         }
         var shape = p.NodeCpu is { } c && p.NodeMemory is { } m ? $" of {HelmRecommender.Cpu(c)} CPU / {HelmRecommender.Memory(m)}" : "";
-        sb.Append(C, $"\nNodes needed{shape} for the limits to set (peak of the highest draw × {Predictor.Headroom:0.00} memory, peak CPU): ");
+        sb.Append(C, $"\nNodes needed{shape} for the limits to set (the band's top peak memory × {Predictor.Headroom:0.00}, its top peak CPU): ");
         sb.Append(string.Join(", ", p.Nodes.Select(n => $"scale {S(n.Scale)}: {(n.Nodes is { } k ? k.ToString(C) : "?")}")));
         sb.Append(p.NodesAvailable is { } avail ? $" (the scenario has {avail})\n" : "\n");
         return sb.ToString();
@@ -78,7 +78,7 @@ public static class PredictionReport
         var at = p.Daemons.SelectMany(d => d.Points.Where(x => x.Scale == scale).Select(x => (d, x))).ToList();
         var nodes = p.Nodes.FirstOrDefault(n => n.Scale == scale)?.Nodes;
         var head = $"# values override for scale {S(scale)} of {p.Scenario}, predicted by fdr predict on the calibrated lake" +
-            (p.Intervals ? $" ({p.Draws} draws)" : "") + $"\n# memory: the highest draw's peak × {Predictor.Headroom.ToString("0.00", C)}; CPU request: its peak. Nodes needed: {nodes?.ToString(C) ?? "unknown (no node shape)"}\n";
+            (p.Intervals ? $" ({p.Draws} draws)" : "") + $"\n# memory: the top of the 95 % band of the peak × {Predictor.Headroom.ToString("0.00", C)}; CPU request: its peak. Nodes needed: {nodes?.ToString(C) ?? "unknown (no node shape)"}\n";
         var daemons = new StringBuilder(head);
         var files = new List<(string, string)>();
         foreach (var (d, x) in at)
@@ -121,8 +121,8 @@ public static class PredictionReport
             foreach (var (file, text) in Values(p, scale))
                 Put(Path.Combine("values", "scale-" + S(scale), file), text);
         Fonts.Default = "DejaVu Sans";
-        Save(dir, "predict-memory", Plot(p, "Peak memory per daemon against scale (band: lowest-highest draw)", x => x.Memory, 1.0 / 1048576, "MiB"), files);
-        Save(dir, "predict-cpu", Plot(p, "Peak CPU per daemon against scale (band: lowest-highest draw)", x => x.Cpu, 1, "cores"), files);
+        Save(dir, "predict-memory", Plot(p, "Peak memory per daemon against scale (band: 95 % from the draws)", x => x.Memory, 1.0 / 1048576, "MiB"), files);
+        Save(dir, "predict-cpu", Plot(p, "Peak CPU per daemon against scale (band: 95 % from the draws)", x => x.Cpu, 1, "cores"), files);
         return files;
     }
 
@@ -142,7 +142,7 @@ public static class PredictionReport
             var d = shown[i];
             var color = palette.GetColor(i);
             var xs = d.Points.Select(x => x.Scale).ToArray();
-            // The band first, under its line: the draws' lowest to highest.
+            // The band first, under its line: the 95 % band from the draws (Predictor.Band).
             if (p.Intervals && xs.Length > 1)
             {
                 var band = plot.Add.FillY(xs, [.. d.Points.Select(x => of(x).Low * unit)], [.. d.Points.Select(x => of(x).High * unit)]);

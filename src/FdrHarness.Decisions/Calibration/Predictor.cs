@@ -7,13 +7,13 @@ using FdrHarness.Reporting.Analysis;
 
 namespace FdrHarness.Decisions.Calibration;
 
-/// <summary>A figure from the draws: the central draw's (the fitted values) and the lowest and highest over every draw.</summary>
+/// <summary>A figure from the draws: the central draw's (the fitted values) and its 95 % band (<see cref="Predictor.Band"/>: the draws' range at least).</summary>
 public sealed record Spread(double Central, double Low, double High);
 
 /// <summary>
 /// One daemon at one scale. <paramref name="MemoryLimit"/>: the limit in force at the run's end (after any limit change);
 /// <paramref name="OomKilled"/>: how many draws had it OOMKilled; <paramref name="SetMemory"/>/<paramref name="SetCpu"/>:
-/// the limits to set (the highest draw's peak memory × 1.15, its peak CPU), a floor only when a draw was OOMKilled.
+/// the limits to set (the band's top peak memory × 1.15, its top peak CPU), a floor only when a draw was OOMKilled.
 /// </summary>
 public sealed record ScalePrediction(double Scale, Spread Memory, Spread Cpu, int OomKills, int OomKilled, long? MemoryLimit, double? CpuLimit, long SetMemory, double SetCpu);
 
@@ -33,7 +33,7 @@ public sealed record Prediction(string Scenario, IReadOnlyList<double> Scales, i
 /// </summary>
 public static class Predictor
 {
-    /// <summary>Headroom over the highest draw's peak memory in the limits to set (KRR's).</summary>
+    /// <summary>Headroom over the top of the peak memory's band in the limits to set (KRR's).</summary>
     public const double Headroom = 1.15;
 
     public static string Label(double scale, int draw) =>
@@ -93,6 +93,23 @@ public static class Predictor
         return calibrated with { Daemons = daemons };
     }
 
+    /// <summary>
+    /// A 95 % prediction interval from the draws: the draws are a sample of the figure's distribution under the values'
+    /// uncertainty, so the next draw falls within mean ± t(0.975, n−1) · s · √(1 + 1/n) (the normal prediction interval
+    /// for one more observation; a handful of draws gives a wide t). The draws' own lowest and highest are kept inside it;
+    /// with fewer than 3 draws it is their range. Never below 0.
+    /// </summary>
+    public static Spread Band(double central, IReadOnlyList<double> draws)
+    {
+        ArgumentNullException.ThrowIfNull(draws);
+        var (low, high) = (draws.Min(), draws.Max());
+        if (draws.Count < 3) return new Spread(central, low, high);
+        var mean = draws.Average();
+        var s = Math.Sqrt(draws.Sum(x => (x - mean) * (x - mean)) / (draws.Count - 1));
+        var half = MathNet.Numerics.Distributions.StudentT.InvCDF(0, 1, draws.Count - 1, 0.975) * s * Math.Sqrt(1 + 1.0 / draws.Count);
+        return new Spread(central, Math.Max(0, Math.Min(low, mean - half)), Math.Max(high, mean + half));
+    }
+
     /// <summary>The prediction from every point measured (one process's, or its shards' joined by fdr merge), in <see cref="Points"/>' order.</summary>
     public static Prediction From(Scenario calibrated, IReadOnlyList<double> scales, int draws, bool intervals, IReadOnlyList<SweepPoint> measured)
     {
@@ -111,8 +128,8 @@ public static class Predictor
                 var of = ps.Select(p => p.Observed.Daemons.GetValueOrDefault(name)).ToList();
                 if (of[0] is not { } central) continue;
                 var present = of.OfType<DaemonPeaks>().ToList();
-                var memory = new Spread(central.PeakMemory, present.Min(d => d.PeakMemory), present.Max(d => d.PeakMemory));
-                var cpu = new Spread(central.PeakCpu, present.Min(d => d.PeakCpu), present.Max(d => d.PeakCpu));
+                var memory = Band(central.PeakMemory, [.. present.Select(d => (double)d.PeakMemory)]);
+                var cpu = Band(central.PeakCpu, [.. present.Select(d => d.PeakCpu)]);
                 points.Add(new ScalePrediction(scale, memory, cpu, central.OomKills, present.Count(d => d.OomKills > 0), central.MemoryLimit, central.CpuLimit,
                     (long)Math.Ceiling(memory.High * Headroom), Math.Ceiling(Math.Max(cpu.High, 0.001) * 1000 - 1e-9) / 1000));
             }
