@@ -193,11 +193,14 @@ public sealed class RucioCatalog(RucioClient client, CatalogOptions? options = n
     /// Registers files with their replicas on one RSE in chunks of <see cref="CatalogOptions.ReplicaChunk"/>. Replicas already
     /// there are skipped by Rucio (201), so a chunk may be sent again safely. <see cref="PfnMode.Derived"/> sends no pfn (Rucio
     /// derives it); <see cref="PfnMode.Explicit"/> sends exactly the PFN Rucio derives (lfn2pfn of the RSE, port and scheme of
-    /// its protocol kept). A chunk refused for one file is halved until that file is alone.
+    /// its protocol kept). A chunk refused for one file is halved until that file is alone. The results are in the order of
+    /// <paramref name="files"/> (files of several scopes: grouped by scope), those tried again in later rounds last; they read
+    /// the files from the list given, which must not change while they are in use.
     /// </summary>
     public async Task<IReadOnlyList<ItemResult<NewReplica>>> RegisterReplicasAsync(string rse, IReadOnlyList<NewReplica> files, PfnMode mode = PfnMode.Derived,
         CancellationToken ct = default)
     {
+        if (files.Count == 0) return RunResults<NewReplica>.Empty;
         IReadOnlyList<NewReplica> prepared;
         if (mode == PfnMode.Explicit)
         {
@@ -205,45 +208,77 @@ public sealed class RucioCatalog(RucioClient client, CatalogOptions? options = n
             try { storage = await StorageAsync(rse, upload: false, ct).ConfigureAwait(false); }
             catch (Exception e) when (Handled(e))
             {
-                return [.. files.Select(f => new ItemResult<NewReplica>(f, Outcome.Failed, Why(e), RucioErrorMapping.IsTransient(e)))];
+                return new RunResults<NewReplica>([new(Window<NewReplica>.Of(files), Outcome.Failed, Why(e), RucioErrorMapping.IsTransient(e))]);
             }
             if (storage.WriteProtocol is null || !Lfn2Pfn.Supports(storage.Rse.Lfn2PfnAlgorithm))
-                return [.. files.Select(f => new ItemResult<NewReplica>(f, Outcome.Failed,
-                    storage.WriteProtocol is null ? $"RSE {rse} has no protocol to write with" : $"RSE {rse} uses lfn2pfn '{storage.Rse.Lfn2PfnAlgorithm}', which the harness cannot derive"))];
-            prepared = [.. files.Select(f => f with { Pfn = storage.Pfn(f.Scope, f.Name) })];
+                return new RunResults<NewReplica>([new(Window<NewReplica>.Of(files), Outcome.Failed,
+                    storage.WriteProtocol is null ? $"RSE {rse} has no protocol to write with" : $"RSE {rse} uses lfn2pfn '{storage.Rse.Lfn2PfnAlgorithm}', which the harness cannot derive")]);
+            var withPfn = new NewReplica[files.Count];
+            for (var i = 0; i < withPfn.Length; i++) withPfn[i] = files[i] with { Pfn = storage.Pfn(files[i].Scope, files[i].Name) };
+            prepared = withPfn;
         }
-        else prepared = files.Any(f => f.Pfn is not null) ? [.. files.Select(f => f with { Pfn = null })] : files;
+        else
+        {
+            prepared = files;
+            for (var i = 0; i < files.Count; i++)
+                if (files[i].Pfn is not null)
+                {
+                    var withoutPfn = new NewReplica[files.Count];
+                    for (var j = 0; j < withoutPfn.Length; j++) withoutPfn[j] = files[j] with { Pfn = null };
+                    prepared = withoutPfn;
+                    break;
+                }
+        }
 
         var size = Math.Clamp(_o.ReplicaChunk, 1, 1000);
-        return await InRoundsAsync(prepared, items =>
-            ParallelAsync<NewReplica, List<NewReplica>>(BySizeAndScope(items, size), c => RegisterAsync(rse, c, ct), ct)).ConfigureAwait(false);
+        var results = await RegisterPassAsync(rse, prepared, size, ct).ConfigureAwait(false);
+        for (var round = 1; round < _o.Rounds && results.AnyToRetry; round++)
+            results = results.Retried(await RegisterPassAsync(rse, results.ToRetry(), size, ct).ConfigureAwait(false));
+        return results;
     }
 
-    /// <summary>Chunks of one scope each (a missing scope then fails its own chunks only), without regrouping when there is one scope.</summary>
-    private static IEnumerable<List<NewReplica>> BySizeAndScope(IReadOnlyList<NewReplica> files, int size)
+    /// <summary>
+    /// One pass over the files: chunks of one scope each (a missing scope then fails its own chunks only), windows on the
+    /// list (no copy) when there is one scope, at most <see cref="CatalogOptions.Concurrency"/> calls in flight; the runs in
+    /// the chunks' order.
+    /// </summary>
+    private async Task<RunResults<NewReplica>> RegisterPassAsync(string rse, IReadOnlyList<NewReplica> files, int size, CancellationToken ct)
     {
-        var scope = files.Count > 0 ? files[0].Scope : "";
-        return files.All(f => f.Scope == scope) ? Chunks(files, size) : files.GroupBy(f => f.Scope).SelectMany(g => Chunks(g, size));
+        var chunks = new List<Window<NewReplica>>(files.Count / size + 1);
+        void Cut(IReadOnlyList<NewReplica> list)
+        {
+            for (var start = 0; start < list.Count; start += size) chunks.Add(new Window<NewReplica>(list, start, Math.Min(size, list.Count - start)));
+        }
+        var scope = files[0].Scope;
+        var oneScope = true;
+        for (var i = 1; i < files.Count && oneScope; i++) oneScope = string.Equals(files[i].Scope, scope, StringComparison.Ordinal);
+        if (oneScope) Cut(files);
+        else foreach (var g in files.GroupBy(f => f.Scope, StringComparer.Ordinal)) Cut(g.ToArray());
+
+        var parts = new List<RunResults<NewReplica>.Run>[chunks.Count];
+        await Parallel.ForAsync(0, chunks.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _o.Concurrency), CancellationToken = ct },
+            async (i, _) => parts[i] = await RegisterAsync(rse, chunks[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
+        return new RunResults<NewReplica>(parts.SelectMany(p => p));
     }
 
-    private async Task<List<ItemResult<NewReplica>>> RegisterAsync(string rse, List<NewReplica> chunk, CancellationToken ct)
+    private async Task<List<RunResults<NewReplica>.Run>> RegisterAsync(string rse, Window<NewReplica> chunk, CancellationToken ct)
     {
         try
         {
             await _client.AddReplicasAsync(rse, chunk, ct: ct).ConfigureAwait(false);
-            return [.. chunk.Select(f => new ItemResult<NewReplica>(f, Outcome.Done))];
+            return [new(chunk, Outcome.Done)];
         }
         catch (Exception e) when (chunk.Count > 1 && e is RucioException r && (!RucioErrorMapping.IsTransient(e) || r.ExceptionClass == "DatabaseException")
             && r.ExceptionClass is not ("RSENotFound" or "ScopeNotFound" or "ResourceTemporaryUnavailable"))
         {
             // A file at fault (a PFN, a scope) or a database that refuses the size (sqlite from 997 files): halve.
             var half = chunk.Count / 2;
-            return [.. await RegisterAsync(rse, chunk[..half], ct).ConfigureAwait(false), .. await RegisterAsync(rse, chunk[half..], ct).ConfigureAwait(false)];
+            return [.. await RegisterAsync(rse, chunk.Slice(0, half), ct).ConfigureAwait(false),
+                .. await RegisterAsync(rse, chunk.Slice(half, chunk.Count - half), ct).ConfigureAwait(false)];
         }
         catch (Exception e) when (Handled(e))
         {
-            var transient = RucioErrorMapping.IsTransient(e);
-            return [.. chunk.Select(f => new ItemResult<NewReplica>(f, Outcome.Failed, Why(e), transient))];
+            return [new(chunk, Outcome.Failed, Why(e), RucioErrorMapping.IsTransient(e))];
         }
     }
 

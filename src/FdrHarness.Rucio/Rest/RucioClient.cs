@@ -406,9 +406,10 @@ public sealed class RucioClient : IDisposable
         return buffer.WrittenMemory;
     }
 
-    private async Task<bool> CreateAsync(string op, HttpMethod method, string path, ReadOnlyMemory<byte>? body, CancellationToken ct)
+    private async Task<bool> CreateAsync(string op, HttpMethod method, string path, ReadOnlyMemory<byte>? body, CancellationToken ct,
+        Action<HttpRequestMessage>? extra = null)
     {
-        using var r = await SendAsync(op, method, path, body, false, true, ct).ConfigureAwait(false);
+        using var r = await SendAsync(op, method, path, body, false, true, ct, extra).ConfigureAwait(false);
         return r.StatusCode != HttpStatusCode.Conflict; // false: it was there already (resume)
     }
 
@@ -510,35 +511,111 @@ public sealed class RucioClient : IDisposable
             w.WriteEndArray();
         }), ct);
 
-    /// <summary>POST /replicas: registers files (their DIDs are created by this call) with their replicas on one RSE.</summary>
-    public Task<bool> AddReplicasAsync(string rse, IReadOnlyList<NewReplica> files, bool ignoreAvailability = false, CancellationToken ct = default) =>
-        CreateAsync("add_replicas", HttpMethod.Post, "/replicas", ReplicasBody(rse, files, ignoreAvailability), ct);
+    /// <summary>
+    /// POST /replicas: registers files (their DIDs are created by this call) with their replicas on one RSE. The body is
+    /// written into a buffer from the shared pool, given back once Rucio answered the call's only attempt with success
+    /// (it has read the body then); a buffer that an attempt given up on (timeout, reset) may still be reading is left to
+    /// the garbage collector instead.
+    /// </summary>
+    public async Task<bool> AddReplicasAsync(string rse, IReadOnlyList<NewReplica> files, bool ignoreAvailability = false, CancellationToken ct = default)
+    {
+        var body = new PooledBody(ReplicasBodySize(rse, files));
+        WriteReplicas(body, rse, files, ignoreAvailability);
+        var attempts = 0;
+        var created = await CreateAsync("add_replicas", HttpMethod.Post, "/replicas", body.Written, ct, _ => attempts++).ConfigureAwait(false);
+        if (created && attempts == 1) body.Return();
+        return created;
+    }
 
     /// <summary>POST /replicas with a body built ahead by <see cref="ReplicasBody"/> (serialisation off the request path).</summary>
     public Task<bool> AddReplicasAsync(ReadOnlyMemory<byte> body, CancellationToken ct = default) =>
         CreateAsync("add_replicas", HttpMethod.Post, "/replicas", body, ct);
 
     /// <summary>The JSON body of POST /replicas (public for benchmarks that replay it with other tools).</summary>
-    public static ReadOnlyMemory<byte> ReplicasBody(string rse, IReadOnlyList<NewReplica> files, bool ignoreAvailability) => Json(w =>
+    public static ReadOnlyMemory<byte> ReplicasBody(string rse, IReadOnlyList<NewReplica> files, bool ignoreAvailability)
     {
-        w.WriteStartObject();
-        w.WriteString("rse", rse);
-        w.WriteStartArray("files");
-        foreach (var f in files)
+        var buffer = new ArrayBufferWriter<byte>(ReplicasBodySize(rse, files));
+        WriteReplicas(buffer, rse, files, ignoreAvailability);
+        return buffer.WrittenMemory;
+    }
+
+    private static readonly JsonEncodedText RseProperty = JsonEncodedText.Encode("rse"), FilesProperty = JsonEncodedText.Encode("files"),
+        ScopeProperty = JsonEncodedText.Encode("scope"), NameProperty = JsonEncodedText.Encode("name"), BytesProperty = JsonEncodedText.Encode("bytes"),
+        Adler32Property = JsonEncodedText.Encode("adler32"), Md5Property = JsonEncodedText.Encode("md5"), PfnProperty = JsonEncodedText.Encode("pfn"),
+        IgnoreAvailabilityProperty = JsonEncodedText.Encode("ignore_availability");
+
+    /// <summary>The body's size when no character needs escaping (the buffer grows when one does).</summary>
+    private static int ReplicasBodySize(string rse, IReadOnlyList<NewReplica> files)
+    {
+        long size = 64 + rse.Length;
+        for (var i = 0; i < files.Count; i++)
         {
+            var f = files[i];
+            // {"scope":"","name":"","bytes":,"adler32":""},  and ,"md5":"" ,"pfn":""
+            size += 47 + 20 + f.Scope.Length + f.Name.Length + f.Adler32.Length + (f.Md5 is { } m ? 9 + m.Length : 0) + (f.Pfn is { } p ? 9 + p.Length : 0);
+        }
+        return (int)Math.Min(size, 1 << 30);
+    }
+
+    private static void WriteReplicas(IBufferWriter<byte> buffer, string rse, IReadOnlyList<NewReplica> files, bool ignoreAvailability)
+    {
+        using var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true });
+        w.WriteStartObject();
+        w.WriteString(RseProperty, rse);
+        w.WriteStartArray(FilesProperty);
+        for (var i = 0; i < files.Count; i++)
+        {
+            var f = files[i];
             w.WriteStartObject();
-            w.WriteString("scope", f.Scope);
-            w.WriteString("name", f.Name);
-            w.WriteNumber("bytes", f.Bytes);
-            w.WriteString("adler32", f.Adler32);
-            if (f.Md5 is not null) w.WriteString("md5", f.Md5);
-            if (f.Pfn is not null) w.WriteString("pfn", f.Pfn);
+            w.WriteString(ScopeProperty, f.Scope);
+            w.WriteString(NameProperty, f.Name);
+            w.WriteNumber(BytesProperty, f.Bytes);
+            w.WriteString(Adler32Property, f.Adler32);
+            if (f.Md5 is not null) w.WriteString(Md5Property, f.Md5);
+            if (f.Pfn is not null) w.WriteString(PfnProperty, f.Pfn);
             w.WriteEndObject();
         }
         w.WriteEndArray();
-        if (ignoreAvailability) w.WriteBoolean("ignore_availability", true);
+        if (ignoreAvailability) w.WriteBoolean(IgnoreAvailabilityProperty, true);
         w.WriteEndObject();
-    });
+    }
+
+    /// <summary>A request body written into a buffer rented from <see cref="ArrayPool{T}.Shared"/>.</summary>
+    private sealed class PooledBody(int sizeHint) : IBufferWriter<byte>
+    {
+        private byte[] _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(256, sizeHint));
+        private int _written;
+
+        public ReadOnlyMemory<byte> Written => _buffer.AsMemory(0, _written);
+
+        public void Advance(int count) => _written += count;
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => _buffer.AsMemory(Ensure(sizeHint));
+
+        public Span<byte> GetSpan(int sizeHint = 0) => _buffer.AsSpan(Ensure(sizeHint));
+
+        private int Ensure(int sizeHint)
+        {
+            sizeHint = Math.Max(sizeHint, 1);
+            if (_buffer.Length - _written < sizeHint)
+            {
+                var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _written + sizeHint));
+                _buffer.AsSpan(0, _written).CopyTo(bigger);
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = bigger;
+            }
+            return _written;
+        }
+
+        /// <summary>Gives the buffer back; the body must not be read any more.</summary>
+        public void Return()
+        {
+            var b = _buffer;
+            _buffer = [];
+            _written = 0;
+            ArrayPool<byte>.Shared.Return(b);
+        }
+    }
 
     /// <summary>POST /dids/{scope}/{name}/dids: attach children to one dataset or container.</summary>
     public Task<bool> AttachAsync(string scope, string name, IReadOnlyList<DidRef> children, string? rse = null, CancellationToken ct = default) =>
