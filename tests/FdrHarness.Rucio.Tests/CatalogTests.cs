@@ -231,6 +231,45 @@ public sealed class CatalogTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_chunk_split_to_single_files_gives_one_result_per_file_in_the_order_given()
+    {
+        _server.Behaviour.SqliteReplicaLimit = 1; // every call of more than one file refused: halved down to single files
+        using var client = DoubleWorld.Client(_server, retries: 1);
+        var files = Enumerable.Range(0, 37).Select(i => File("cta", $"one.{i:D2}", 100 + i)).ToArray();
+        var results = await new RucioCatalog(client, new CatalogOptions { ReplicaChunk = 8, Concurrency = 3 }).RegisterReplicasAsync("MOCK", files);
+        Assert.Equal(files, results.Select(r => r.Item));
+        Assert.Equal(files, Enumerable.Range(0, results.Count).Select(i => results[i].Item));
+        Assert.All(results, r => Assert.Equal((Outcome.Done, null, false), (r.Outcome, r.Reason, r.Transient)));
+        Assert.Equal(37, _server.Snapshot().Replicas.Count(r => r.Did.StartsWith("cta:one.", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Run_results_read_per_item_and_replace_the_transient_failures_when_retried()
+    {
+        string[] items = ["a", "b", "c", "d", "e", "f"];
+        var results = new RunResults<string>(
+        [
+            new(new Window<string>(items, 0, 2), Outcome.Done),
+            new(new Window<string>(items, 2, 0), Outcome.Done), // empty: left out
+            new(new Window<string>(items, 2, 1), Outcome.Failed, "500 Boom", Transient: true),
+            new(new Window<string>(items, 3, 1), Outcome.Failed, "400 InvalidPath"),
+            new(new Window<string>(items, 0, 6).Slice(4, 2), Outcome.Failed, "503 Busy", Transient: true),
+        ]);
+        Assert.Equal(6, results.Count);
+        Assert.Equal(items, results.Select(r => r.Item));
+        Assert.Equal(results.ToList(), Enumerable.Range(0, 6).Select(i => results[i]));
+        Assert.Equal(new ItemResult<string>("d", Outcome.Failed, "400 InvalidPath"), results[3]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => results[6]);
+        Assert.True(results.AnyToRetry);
+        Assert.Equal(["c", "e", "f"], results.ToRetry());
+
+        var again = results.Retried(new RunResults<string>([new(Window<string>.Of(results.ToRetry()), Outcome.Done)]));
+        Assert.False(again.AnyToRetry);
+        Assert.Equal(["a:Done", "b:Done", "d:Failed", "c:Done", "e:Done", "f:Done"], again.Select(r => $"{r.Item}:{r.Outcome}"));
+        Assert.Empty(RunResults<string>.Empty);
+    }
+
+    [Fact]
     public async Task An_rse_outage_is_Rucios_availability_recorded_and_restored()
     {
         await _client.Strict.AddReplicasAsync("MOCK", [File("cta", "f1")]);

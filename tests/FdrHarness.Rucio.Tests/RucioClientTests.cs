@@ -1,4 +1,6 @@
 using System.Net;
+using System.Text;
+using System.Text.Json;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Rucio.Double;
 using FdrHarness.Rucio.Rest;
@@ -128,6 +130,24 @@ public sealed class RucioClientTests : IAsyncLifetime
         Assert.Equal("""{"rse":"MOCK","files":[{"scope":"user.root","name":"file1","bytes":1024,"adler32":"0cc737eb"},{"scope":"user.root","name":"file2","bytes":2048,"adler32":"deadbeef","md5":"d41d8cd98f00b204e9800998ecf8427e"}]}""", r.Body);
         Assert.Equal("application/json", r.ContentType);
         Assert.Contains(("user.root:file2", "MOCK"), _server.Snapshot().Replicas);
+    }
+
+    [Fact]
+    public async Task Replica_bodies_longer_than_estimated_grow_and_pooled_buffers_carry_nothing_over()
+    {
+        using var c = Client();
+        // Names that the writer escapes (non-ASCII, '+', '<') make the body several times the size estimated for them.
+        var long1 = Enumerable.Range(0, 300).Select(i => new NewReplica("user.root", $"é+<{i}>" + new string('ü', 40), i, "0cc737eb")).ToList();
+        var short1 = new List<NewReplica> { new("user.root", "short", 1, "0cc737eb") };
+        foreach (var files in new[] { long1, short1, long1, short1 })
+        {
+            Assert.True(await c.AddReplicasAsync("MOCK", files));
+            var body = Last("POST", "/replicas").Body;
+            Assert.Equal(Encoding.UTF8.GetString(RucioClient.ReplicasBody("MOCK", files, false).Span), body);
+            using var doc = JsonDocument.Parse(body!);
+            Assert.Equal(files.Select(f => f.Name), doc.RootElement.GetProperty("files").EnumerateArray().Select(e => e.GetProperty("name").GetString()));
+        }
+        Assert.Contains(("user.root:" + long1[299].Name, "MOCK"), _server.Snapshot().Replicas);
     }
 
     [Fact]

@@ -590,9 +590,17 @@ public sealed class RucioClient : IDisposable
 
         public void Advance(int count) => _written += count;
 
-        public Memory<byte> GetMemory(int sizeHint = 0) => _buffer.AsMemory(Ensure(sizeHint));
+        public Memory<byte> GetMemory(int sizeHint = 0)
+        {
+            var at = Ensure(sizeHint); // first: it may change the buffer
+            return _buffer.AsMemory(at);
+        }
 
-        public Span<byte> GetSpan(int sizeHint = 0) => _buffer.AsSpan(Ensure(sizeHint));
+        public Span<byte> GetSpan(int sizeHint = 0)
+        {
+            var at = Ensure(sizeHint);
+            return _buffer.AsSpan(at);
+        }
 
         private int Ensure(int sizeHint)
         {
