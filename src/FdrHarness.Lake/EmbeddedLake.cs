@@ -156,13 +156,14 @@ public static class EmbeddedLake
     /// <summary>Repeats an action from <paramref name="first"/> every <paramref name="period"/> up to the end.</summary>
     private static void Every(LakeContext context, long first, long period, long end, Action action)
     {
-        void Run()
+        Action run = null!;
+        run = () =>
         {
             action();
             var next = context.Now + period;
-            if (next <= end) context.Queue.Schedule(next, Run);
-        }
-        if (first <= end) context.Queue.Schedule(first, Run);
+            if (next <= end) context.Queue.Schedule(next, run); // one delegate for every repetition, not one per tick
+        };
+        if (first <= end) context.Queue.Schedule(first, run);
     }
 
     /// <summary>

@@ -17,6 +17,9 @@ public sealed class LakeContext
 {
     private readonly ulong _idKey;
     private readonly ulong _pickKey;
+    // The id streams of the kinds events name millions of times, hashed once rather than per id.
+    private readonly ulong _requestKey;
+    private readonly ulong _ftsJobKey;
 
     internal LakeContext(long seed, IObservationSink sink, IWorkMeter? meter)
     {
@@ -25,6 +28,8 @@ public sealed class LakeContext
         Meter = meter;
         _idKey = StableHash.Of((ulong)seed, "ids");
         _pickKey = StableHash.Of((ulong)seed, "placement");
+        _requestKey = StableHash.Of(_idKey, "request");
+        _ftsJobKey = StableHash.Of(_idKey, "fts-job");
     }
 
     public long Seed { get; }
@@ -59,9 +64,14 @@ public sealed class LakeContext
     public static ulong Key(string what) => StableHash.Of(0, what);
 
     /// <summary>32 lower-case hex digits, derived from the seed, a kind of id and a number (request and rule ids).</summary>
-    public string Hex32(string kind, long id)
+    public string Hex32(string kind, long id) => Hex32Of(StableHash.Of(_idKey, kind), id);
+
+    /// <summary>A request's id: <see cref="Hex32"/> of ("request", <paramref name="request"/>).</summary>
+    public string RequestId(long request) => Hex32Of(_requestKey, request);
+
+    private static string Hex32Of(ulong kindKey, long id)
     {
-        var k = StableHash.Combine(StableHash.Of(_idKey, kind), (ulong)id);
+        var k = StableHash.Combine(kindKey, (ulong)id);
         return string.Create(32, (k, StableHash.Combine(k, 1)), static (span, v) =>
         {
             WriteHex(v.k, span);
@@ -72,7 +82,7 @@ public sealed class LakeContext
     /// <summary>An FTS job id in UUID form (8-4-4-4-12 of a <see cref="Hex32"/>), derived from the seed and the request.</summary>
     public string FtsJobId(int request)
     {
-        var k = StableHash.Combine(StableHash.Of(_idKey, "fts-job"), (ulong)request);
+        var k = StableHash.Combine(_ftsJobKey, (ulong)request);
         return string.Create(36, (k, StableHash.Combine(k, 1)), static (span, v) =>
         {
             Span<char> hex = stackalloc char[32];

@@ -16,6 +16,16 @@ public readonly record struct PlannedDid(DidKind Kind, int Experiment, long Inde
 /// <param name="Phase">Index of the phase in <see cref="RunPlan.Phases"/>; -1 for chaos.</param>
 public abstract record PlannedOperation(TimeSpan At, int Phase);
 
+/// <summary>What the plan's injected files carry.</summary>
+public enum FileDetail : byte
+{
+    /// <summary>Every field of <see cref="SyntheticFile"/>.</summary>
+    Full,
+    /// <summary><see cref="SyntheticFile.Name"/> left empty (""): the name costs a string per file, and a consumer that
+    /// names files only in some of its events makes it from the file's index (<see cref="SyntheticFileGenerator.FileName"/>).</summary>
+    WithoutNames,
+}
+
 /// <summary>A file of an injection batch, with the dataset it goes into and where the writer starts looking for room.</summary>
 /// <param name="Dataset">The dataset's index in its experiment (the container follows from it).</param>
 /// <param name="WriteRseStart">Index in the experiment's <see cref="PlannedExperiment.WriteRses"/> tried first; the next ones follow in order.</param>

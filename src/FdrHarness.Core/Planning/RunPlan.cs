@@ -83,12 +83,14 @@ public sealed partial class RunPlan
     public int RuleCount => Counts.Rules;
 
     /// <summary>Every operation of the run in time order (ties: chaos, injection, rules and lifetimes, noise), streamed.</summary>
-    public IEnumerable<PlannedOperation> Operations()
+    /// <param name="detail"><see cref="FileDetail.WithoutNames"/>: the injected files without their names (the embedded
+    /// lake names a file only when an event needs it); everything else is the same.</param>
+    public IEnumerable<PlannedOperation> Operations(FileDetail detail = FileDetail.Full)
     {
         var sources = new List<IEnumerator<PlannedOperation>> { ChaosFirings.GetEnumerator() };
-        foreach (var p in Phases.Where(p => !PhaseKind.For(p.Spec).StreamsAfterRules)) sources.Add(PhaseKind.For(p.Spec).Streamed(this, p).GetEnumerator());
+        foreach (var p in Phases.Where(p => !PhaseKind.For(p.Spec).StreamsAfterRules)) sources.Add(PhaseKind.For(p.Spec).Streamed(this, p, detail).GetEnumerator());
         sources.Add(_ruleOperations.GetEnumerator());
-        foreach (var p in Phases.Where(p => PhaseKind.For(p.Spec).StreamsAfterRules)) sources.Add(PhaseKind.For(p.Spec).Streamed(this, p).GetEnumerator());
+        foreach (var p in Phases.Where(p => PhaseKind.For(p.Spec).StreamsAfterRules)) sources.Add(PhaseKind.For(p.Spec).Streamed(this, p, detail).GetEnumerator());
         var queue = new PriorityQueue<int, (TimeSpan At, int Source)>();
         try
         {

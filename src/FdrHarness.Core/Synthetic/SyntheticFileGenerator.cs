@@ -100,9 +100,10 @@ public sealed class SyntheticFileGenerator : IEnumerable<SyntheticFile>
 
     /// <summary>
     /// Writes files [first, first + n) into <paramref name="buffer"/>, n = min(buffer length, Count − first), and returns n.
-    /// Consecutive files of a dataset share one dataset-name string.
+    /// Consecutive files of a dataset share one dataset-name string. Without <paramref name="names"/> the files' names are
+    /// left empty ("") and not made (<see cref="FileName"/> makes one when it is needed).
     /// </summary>
-    public int Fill(long first, Span<SyntheticFile> buffer)
+    public int Fill(long first, Span<SyntheticFile> buffer, bool names = true)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(first);
         if (first >= Count) return 0;
@@ -123,7 +124,7 @@ public sealed class SyntheticFileGenerator : IEnumerable<SyntheticFile>
                 container = ContainerNameOfDataset(d);
                 tier = Vocabulary.TierOf(d);
             }
-            buffer[k] = Make(index, datasetName, container, tier);
+            buffer[k] = Make(index, datasetName, container, tier, names);
         }
         return n;
     }
@@ -153,11 +154,11 @@ public sealed class SyntheticFileGenerator : IEnumerable<SyntheticFile>
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    private SyntheticFile Make(long index, string dataset, string? container, int tier)
+    private SyntheticFile Make(long index, string dataset, string? container, int tier, bool named = true)
     {
         var rng = FileRandom(index);
         var bytes = _sizes.Sample(ref rng);
-        var name = Vocabulary.FileName(index, tier, ref rng);
+        var name = named ? Vocabulary.FileName(index, tier, ref rng) : "";
         var adler = Content.ComputeAdler32(_contentKey, index, bytes);
         return new SyntheticFile(Scope, name, dataset, container, bytes, adler, index);
     }

@@ -17,6 +17,8 @@ public sealed class Worker
     public double WaitLeft;
     public long Memory;
     public bool Busy;
+    /// <summary>A <see cref="QueueDaemon{T}"/>'s bulk in flight (its List&lt;T&gt;), kept here rather than looked up per bulk.</summary>
+    internal object? Bulk;
 }
 
 /// <summary>
@@ -242,13 +244,13 @@ public abstract class QueueDaemon<T>(DaemonSpec spec, LakeContext context, Queue
     /// <summary>Moves work that became due (expired rules, DIDs) into the queue before a bulk is taken.</summary>
     protected virtual void Refill() { }
 
-    /// <summary>The thread's bulk; parallel to <see cref="Worker.Items"/>, which holds indexes into it.</summary>
-    private readonly Dictionary<Worker, List<T>> _inFlight = new(ReferenceEqualityComparer.Instance);
+    /// <summary>The thread's bulk (<see cref="Worker.Bulk"/>); parallel to <see cref="Worker.Items"/>, which holds indexes into it.</summary>
+    private static List<T> InFlight(Worker w) => (List<T>)(w.Bulk ??= new List<T>());
 
     protected override bool Take(Worker w, int bulk)
     {
         Refill();
-        if (!_inFlight.TryGetValue(w, out var items)) _inFlight[w] = items = [];
+        var items = InFlight(w);
         items.Clear();
         var n = Queue.Count;
         for (var i = 0; i < n && (bulk <= 0 || items.Count < bulk); i++)
@@ -268,15 +270,17 @@ public abstract class QueueDaemon<T>(DaemonSpec spec, LakeContext context, Queue
 
     protected override void Complete(Worker w)
     {
-        foreach (var item in _inFlight[w]) Apply(item);
-        _inFlight[w].Clear();
+        var items = InFlight(w);
+        foreach (var item in items) Apply(item);
+        items.Clear();
     }
 
     protected abstract void Apply(T item);
 
     protected override void Return(Worker w)
     {
-        foreach (var item in _inFlight[w]) Queue.Enqueue(item);
-        _inFlight[w].Clear();
+        var items = InFlight(w);
+        foreach (var item in items) Queue.Enqueue(item);
+        items.Clear();
     }
 }

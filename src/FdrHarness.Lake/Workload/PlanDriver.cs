@@ -26,14 +26,16 @@ internal sealed class PlanDriver(LakeParts lake, RunPlan plan, ChaosEngine chaos
     private readonly Dictionary<string, RseExpression> _toRse = new(StringComparer.Ordinal);
     private IEnumerator<PlannedOperation>? _operations;
     private bool _more;
+    private Action? _pump;
     // injections.parquet: the files registered, per observation interval, dataset and RSE.
     private readonly InjectionTally _injected = new(TimeSpan.FromMilliseconds(Math.Max(1000, plan.Scenario.Run.ObservationInterval.TotalMilliseconds)), lake.Context.Sink);
 
     public void Schedule()
     {
-        _operations = plan.Operations().GetEnumerator();
+        // The lake names files only in their events (Dids.FileName): the plan need not make a name per file.
+        _operations = plan.Operations(FileDetail.WithoutNames).GetEnumerator();
         _more = _operations.MoveNext();
-        if (_more) _context.Queue.Schedule(Ms(_operations.Current.At), Pump);
+        if (_more) _context.Queue.Schedule(Ms(_operations.Current.At), _pump ??= Pump);
         // The harness logs in once an hour per account (the auth server's load).
         var accounts = _dids.Experiments.Length;
         for (long t = 0; t < (long)plan.Duration.TotalMilliseconds; t += 3_600_000)
@@ -54,7 +56,7 @@ internal sealed class PlanDriver(LakeParts lake, RunPlan plan, ChaosEngine chaos
             Execute(_operations.Current);
             _more = _operations.MoveNext();
         }
-        if (_more) _context.Queue.Schedule(Ms(_operations!.Current.At), Pump);
+        if (_more) _context.Queue.Schedule(Ms(_operations!.Current.At), _pump ??= Pump);
         else _operations!.Dispose();
     }
 

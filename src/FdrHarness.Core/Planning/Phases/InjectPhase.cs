@@ -36,7 +36,7 @@ namespace FdrHarness.Core.Planning
         internal override TimeSpan? End(RunPlan plan, int phase, int[] experiments, TimeSpan start) =>
             plan.PlanInjection(phase, (InjectPhase)plan.Scenario.Workload[phase], experiments, start);
 
-        internal override IEnumerable<PlannedOperation> Streamed(RunPlan plan, PlannedPhase phase) => plan.Injection(phase.Index);
+        internal override IEnumerable<PlannedOperation> Streamed(RunPlan plan, PlannedPhase phase, FileDetail detail) => plan.Injection(phase.Index, detail);
 
         internal override long StreamedCount(RunPlan plan, PlannedPhase phase) => plan.InjectedFiles(phase.Index);
     }

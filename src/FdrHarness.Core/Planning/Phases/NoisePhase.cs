@@ -53,7 +53,7 @@ namespace FdrHarness.Core.Planning
         protected override IEnumerable<(string Expression, int Copies, long Bytes)> RuleTargets(NoisePhase n, Scenario scenario, long datasetBytes) =>
             scenario.Rses.Where(r => n.Rses is null || n.Rses.Evaluate(scenario.Rses).Contains(r.Name)).Select(r => (r.Name, 1, n.FileSize.Bytes));
 
-        internal override IEnumerable<PlannedOperation> Streamed(RunPlan plan, PlannedPhase phase) => plan.Noise.Rounds(phase.Index);
+        internal override IEnumerable<PlannedOperation> Streamed(RunPlan plan, PlannedPhase phase, FileDetail detail) => plan.Noise.Rounds(phase.Index);
 
         internal override long StreamedCount(RunPlan plan, PlannedPhase phase) => plan.Noise.FilesOf(phase.Index);
 

@@ -62,7 +62,7 @@ public abstract class PhaseKind
     internal virtual List<PlannedOperation> Lifetimes(RunPlan plan, PlannedPhase phase, List<RunPlan.RuleDraft> rules) => [];
 
     /// <summary>The operations a phase streams itself, in time order (injection batches, noise rounds).</summary>
-    internal virtual IEnumerable<PlannedOperation> Streamed(RunPlan plan, PlannedPhase phase) => [];
+    internal virtual IEnumerable<PlannedOperation> Streamed(RunPlan plan, PlannedPhase phase, FileDetail detail) => [];
 
     /// <summary>How many operations <see cref="Streamed"/> gives, counted without making them.</summary>
     internal virtual long StreamedCount(RunPlan plan, PlannedPhase phase) => 0;
