@@ -25,8 +25,28 @@ public class EventIdTests
         for (var f = 0; f < dids.Files.Count; f++)
         {
             dids.Files.Adler[f] = f < checksums.Length ? checksums[f] : (uint)(f * 2654435761u);
+            dids.Files.AdlerKnown[f] = true;
             Assert.Equal(dids.Files.Adler[f].ToString("x8", CultureInfo.InvariantCulture), dids.AdlerHex(f));
         }
+    }
+
+    [Fact]
+    public void ChecksumsMadeOnFirstUseAreTheGeneratorsChecksums()
+    {
+        var plan = RunPlan.Create(TestScenarios.Load("ci-smoke.yaml"));
+        var dids = new LakeParts(plan, new RecordingSink()).Dids;
+        var checkedFiles = 0;
+        foreach (var e in dids.Experiments.Where(e => e.Generator is not null))
+            for (var i = 0; i < e.Files; i += 13)
+            {
+                var file = e.Generator!.GetFile(i);
+                dids.Files.Bytes[e.FileOffset + i] = file.Bytes; // as registering the file sets it
+                Assert.False(dids.Files.AdlerKnown[e.FileOffset + i]);
+                Assert.Equal(file.Adler32, dids.Adler(e.FileOffset + i));
+                Assert.Equal(file.Adler32Hex, dids.AdlerHex(e.FileOffset + i)); // the kept one reads the same
+                checkedFiles++;
+            }
+        Assert.True(checkedFiles > 10);
     }
 
     [Fact]

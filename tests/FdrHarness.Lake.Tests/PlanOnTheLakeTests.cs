@@ -13,6 +13,34 @@ namespace FdrHarness.Lake.Tests;
 public sealed class PlanOnTheLakeTests
 {
     [Fact]
+    public void The_lean_plan_the_lake_runs_is_the_full_plan_without_file_names_and_checksums()
+    {
+        var plan = RunPlan.Create(TestScenarios.Load("ci-smoke.yaml"));
+        var full = plan.Operations().ToList();
+        var lean = plan.Operations(FileDetail.Lean).ToList();
+        Assert.Equal(full.Count, lean.Count);
+        var files = 0;
+        for (var i = 0; i < full.Count; i++)
+        {
+            Assert.Equal((full[i].GetType(), full[i].At, full[i].Phase), (lean[i].GetType(), lean[i].At, lean[i].Phase));
+            if (full[i] is not InjectFiles f) continue;
+            var l = Assert.IsType<InjectFiles>(lean[i]);
+            Assert.Equal((f.At, f.Phase, f.Files.Count), (l.At, l.Phase, l.Files.Count));
+            for (var k = 0; k < f.Files.Count; k++)
+            {
+                var (a, b) = (f.Files[k], l.Files[k]);
+                Assert.Equal("", b.File.Name);
+                Assert.Equal(0u, b.File.Adler32);
+                Assert.Equal(a with { File = a.File with { Name = "", Adler32 = 0 } }, b);
+                Assert.Equal(a.File.Name, plan.Experiments[a.Experiment].Files.FileName(a.File.Index));
+                Assert.Equal(a.File.Adler32, plan.Experiments[a.Experiment].Files.Adler32Of(a.File.Index, a.File.Bytes));
+                files++;
+            }
+        }
+        Assert.True(files > 100);
+    }
+
+    [Fact]
     public void The_lake_registers_exactly_the_plans_files_on_the_plans_rses_and_its_rules()
     {
         var loaded = ScenarioLoader.Load(Path.Combine(RepoPaths.Root, "tests", "Shared", "plan-on-both-targets.yaml"));

@@ -21,9 +21,11 @@ public enum FileDetail : byte
 {
     /// <summary>Every field of <see cref="SyntheticFile"/>.</summary>
     Full,
-    /// <summary><see cref="SyntheticFile.Name"/> left empty (""): the name costs a string per file, and a consumer that
-    /// names files only in some of its events makes it from the file's index (<see cref="SyntheticFileGenerator.FileName"/>).</summary>
-    WithoutNames,
+    /// <summary><see cref="SyntheticFile.Name"/> left empty ("") and <see cref="SyntheticFile.Adler32"/> 0: a name costs a
+    /// string per file and a checksum a lookup in the content's 4 MiB table; a consumer that needs them only for some
+    /// files makes them from the file's index (<see cref="SyntheticFileGenerator.FileName"/>,
+    /// <see cref="SyntheticFileGenerator.Adler32Of"/>).</summary>
+    Lean,
 }
 
 /// <summary>A file of an injection batch, with the dataset it goes into and where the writer starts looking for room.</summary>

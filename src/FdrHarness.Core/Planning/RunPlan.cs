@@ -83,8 +83,8 @@ public sealed partial class RunPlan
     public int RuleCount => Counts.Rules;
 
     /// <summary>Every operation of the run in time order (ties: chaos, injection, rules and lifetimes, noise), streamed.</summary>
-    /// <param name="detail"><see cref="FileDetail.WithoutNames"/>: the injected files without their names (the embedded
-    /// lake names a file only when an event needs it); everything else is the same.</param>
+    /// <param name="detail"><see cref="FileDetail.Lean"/>: the injected files without their names and checksums (the
+    /// embedded lake makes them only when an event needs them); everything else is the same.</param>
     public IEnumerable<PlannedOperation> Operations(FileDetail detail = FileDetail.Full)
     {
         var sources = new List<IEnumerator<PlannedOperation>> { ChaosFirings.GetEnumerator() };

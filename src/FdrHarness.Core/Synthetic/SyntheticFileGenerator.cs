@@ -98,12 +98,16 @@ public sealed class SyntheticFileGenerator : IEnumerable<SyntheticFile>
         return Vocabulary.FileName(index, Vocabulary.TierOf(DatasetIndexOf(index)), ref rng);
     }
 
+    /// <summary>The Adler-32 of file <paramref name="index"/> given its size, equal to <c>GetFile(index).Adler32</c>.</summary>
+    public uint Adler32Of(long index, long bytes) => Content.ComputeAdler32(_contentKey, index, bytes);
+
     /// <summary>
     /// Writes files [first, first + n) into <paramref name="buffer"/>, n = min(buffer length, Count − first), and returns n.
-    /// Consecutive files of a dataset share one dataset-name string. Without <paramref name="names"/> the files' names are
-    /// left empty ("") and not made (<see cref="FileName"/> makes one when it is needed).
+    /// Consecutive files of a dataset share one dataset-name string. With <paramref name="lean"/> the files' names are
+    /// left empty ("") and their checksums 0, neither made (<see cref="FileName"/> and <see cref="Adler32Of"/> make them
+    /// when they are needed).
     /// </summary>
-    public int Fill(long first, Span<SyntheticFile> buffer, bool names = true)
+    public int Fill(long first, Span<SyntheticFile> buffer, bool lean = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(first);
         if (first >= Count) return 0;
@@ -124,7 +128,7 @@ public sealed class SyntheticFileGenerator : IEnumerable<SyntheticFile>
                 container = ContainerNameOfDataset(d);
                 tier = Vocabulary.TierOf(d);
             }
-            buffer[k] = Make(index, datasetName, container, tier, names);
+            buffer[k] = Make(index, datasetName, container, tier, lean);
         }
         return n;
     }
@@ -154,11 +158,12 @@ public sealed class SyntheticFileGenerator : IEnumerable<SyntheticFile>
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    private SyntheticFile Make(long index, string dataset, string? container, int tier, bool named = true)
+    private SyntheticFile Make(long index, string dataset, string? container, int tier, bool lean = false)
     {
         var rng = FileRandom(index);
         var bytes = _sizes.Sample(ref rng);
-        var name = named ? Vocabulary.FileName(index, tier, ref rng) : "";
+        if (lean) return new SyntheticFile(Scope, "", dataset, container, bytes, 0, index);
+        var name = Vocabulary.FileName(index, tier, ref rng);
         var adler = Content.ComputeAdler32(_contentKey, index, bytes);
         return new SyntheticFile(Scope, name, dataset, container, bytes, adler, index);
     }

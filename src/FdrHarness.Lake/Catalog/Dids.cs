@@ -213,8 +213,25 @@ public sealed class Dids
         _ => ExperimentOfFile(did).Scope,
     };
 
+    /// <summary>
+    /// A file's Adler-32: made from its experiment's content on first use (the plan leaves it out, <see cref="FileDetail.Lean"/>)
+    /// and kept; a noise file's is the plan's.
+    /// </summary>
+    public uint Adler(int file)
+    {
+        if (Files.AdlerKnown[file]) return Files.Adler[file];
+        var e = ExperimentOfFile(file);
+        var adler = e.Generator!.Adler32Of(file - e.FileOffset, Files.Bytes[file]);
+        Files.Adler[file] = adler;
+        Files.AdlerKnown[file] = true;
+        return adler;
+    }
+
     /// <summary>A file's Adler-32 as Rucio writes it: 8 lower-case hex digits.</summary>
-    public string AdlerHex(int file) => string.Create(8, Files.Adler[file], static (span, a) =>
+    public string AdlerHex(int file) => Hex8(Adler(file));
+
+    /// <summary>8 lower-case hex digits (uint.ToString("x8") without parsing a format per call).</summary>
+    public static string Hex8(uint value) => string.Create(8, value, static (span, a) =>
     {
         Span<byte> bytes = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(bytes, a);

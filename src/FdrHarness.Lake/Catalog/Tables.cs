@@ -68,7 +68,9 @@ public sealed class FileTable(int count)
 {
     public readonly byte[] Experiment = new byte[count];
     public readonly long[] Bytes = new long[count];
+    /// <summary>A file's Adler-32 once <see cref="AdlerKnown"/> (made on first use: <see cref="Dids.Adler"/>).</summary>
     public readonly uint[] Adler = new uint[count];
+    public readonly bool[] AdlerKnown = new bool[count];
     public readonly FileState[] State = new FileState[count];
     public readonly int[] FirstReplica = CreateFilled(count);
     public int Count => Bytes.Length;

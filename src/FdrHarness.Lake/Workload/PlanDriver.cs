@@ -32,8 +32,9 @@ internal sealed class PlanDriver(LakeParts lake, RunPlan plan, ChaosEngine chaos
 
     public void Schedule()
     {
-        // The lake names files only in their events (Dids.FileName): the plan need not make a name per file.
-        _operations = plan.Operations(FileDetail.WithoutNames).GetEnumerator();
+        // The lake names files and writes their checksums only in their events (Dids.FileName, Dids.Adler): the plan
+        // need not make them for every file.
+        _operations = plan.Operations(FileDetail.Lean).GetEnumerator();
         _more = _operations.MoveNext();
         if (_more) _context.Queue.Schedule(Ms(_operations.Current.At), _pump ??= Pump);
         // The harness logs in once an hour per account (the auth server's load).
@@ -124,8 +125,7 @@ internal sealed class PlanDriver(LakeParts lake, RunPlan plan, ChaosEngine chaos
         var files = _dids.Files;
         var e = _dids.Experiments[planned.Experiment];
         var file = e.FileOffset + (int)planned.File.Index;
-        files.Bytes[file] = planned.File.Bytes;
-        files.Adler[file] = planned.File.Adler32;
+        files.Bytes[file] = planned.File.Bytes; // its checksum is made when an event needs it (Dids.Adler)
         var dataset = e.DatasetOffset + (int)planned.Dataset;
         var ds = _dids.Datasets;
         if (ds.FilesRegistered[dataset] == 0) _dids.CreateDataset(dataset);
@@ -190,6 +190,7 @@ internal sealed class PlanDriver(LakeParts lake, RunPlan plan, ChaosEngine chaos
         var files = _dids.Files;
         files.Bytes[file] = noise.Bytes;
         files.Adler[file] = noise.Adler32;
+        files.AdlerKnown[file] = true;
         if (!_rses[src].Fits(noise.Bytes) || !_rses[src].Write)
         {
             files.State[file] = FileState.Refused;

@@ -69,7 +69,7 @@ public sealed partial class RunPlan
         if (p.Spec is not InjectPhase || p.Start is not { } start) yield break;
         var experiments = p.Experiments.Select(i => Experiments[i]).ToArray();
         var picker = new Picker(experiments.Select(e => e.FileCount).ToArray());
-        var cursors = experiments.Select(e => new FileCursor(e.Files, detail == FileDetail.Full)).ToArray();
+        var cursors = experiments.Select(e => new FileCursor(e.Files, detail == FileDetail.Lean)).ToArray();
         foreach (var (at, n) in InjectionTicks(phase, start, picker.Total))
         {
             for (var left = n; left > 0;)
@@ -117,7 +117,7 @@ public sealed partial class RunPlan
     }
 
     /// <summary>Files of one experiment asked for in increasing order: generated a chunk at a time (dataset names shared).</summary>
-    private sealed class FileCursor(SyntheticFileGenerator files, bool names)
+    private sealed class FileCursor(SyntheticFileGenerator files, bool lean)
     {
         private readonly SyntheticFile[] _chunk = new SyntheticFile[256];
         private long _first = -1;
@@ -128,7 +128,7 @@ public sealed partial class RunPlan
             if (index < _first || index >= _first + _count)
             {
                 _first = index;
-                _count = files.Fill(index, _chunk, names);
+                _count = files.Fill(index, _chunk, lean);
             }
             return _chunk[index - _first];
         }
