@@ -30,13 +30,23 @@ public static class CalibrationFile
     public static Dictionary<string, Dictionary<string, string>> ModelKeys(Calibration c) =>
         c.Daemons.ToDictionary(d => d.Daemon, d => d.Values.Where(v => v.Written).ToDictionary(v => v.Key, Format), StringComparer.Ordinal);
 
+    /// <summary>
+    /// The scenario with the calibration's values: model keys, told failure probabilities, and the bandwidths and
+    /// ceilings the run contradicts the scenario on (<see cref="LinkCalibration.BandwidthToWrite"/>): the same links the
+    /// overlay writes.
+    /// </summary>
     public static Scenario Apply(Scenario s, Calibration c) =>
-        Apply(s, ModelKeys(c), c.Links.Where(Told).Select(l => (l.Source, l.Destination, l.Probability)).ToList());
+        Apply(s, ModelKeys(c), Overrides(c, s));
+
+    /// <summary>The link overrides a calibration writes over scenario <paramref name="s"/>: every link with a told value.</summary>
+    public static List<(string Source, string Destination, double? Probability, double? Bandwidth, int? MaxActive)> Overrides(Calibration c, Scenario? s) =>
+        [.. c.Links.Select(l => (l.Source, l.Destination, Told(l) ? (double?)l.Probability : null, LinkCalibration.BandwidthToWrite(l, s), LinkCalibration.MaxActiveToWrite(l, s)))
+            .Where(x => x.Item3 is not null || x.Item4 is not null || x.Item5 is not null)];
 
     /// <summary>A link whose attempts pin its probability within ±5 pp (95 %); fewer attempts leave the scenario's value.</summary>
     public static bool Told(LinkFit l) => l.HalfWidth <= 0.05;
 
-    public static Scenario Apply(Scenario s, IReadOnlyDictionary<string, Dictionary<string, string>> models, IReadOnlyList<(string Source, string Destination, double Probability)> links)
+    public static Scenario Apply(Scenario s, IReadOnlyDictionary<string, Dictionary<string, string>> models, IReadOnlyList<(string Source, string Destination, double? Probability, double? Bandwidth, int? MaxActive)> links)
     {
         var daemons = s.Daemons.ToList();
         foreach (var (name, keys) in models.OrderBy(kv => kv.Key, StringComparer.Ordinal))
@@ -52,9 +62,13 @@ public static class CalibrationFile
         }
         var rses = s.Rses.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
         var overrides = s.Links.Overrides.ToList();
-        foreach (var (src, dst, p) in links)
+        foreach (var (src, dst, p, bw, ma) in links)
             if (rses.Contains(src) && rses.Contains(dst))
-                overrides.Add(new LinkOverride { Source = RseExpression.Parse(src), Destination = RseExpression.Parse(dst), FailureProbability = p });
+                overrides.Add(new LinkOverride
+                {
+                    Source = RseExpression.Parse(src), Destination = RseExpression.Parse(dst), FailureProbability = p,
+                    Bandwidth = bw is { } b ? new Core.Quantities.Bandwidth(BandwidthValue(b).BytesPerSecond) : null, MaxActive = ma,
+                });
         return s with { Daemons = daemons, Links = s.Links with { Overrides = overrides } };
     }
 
@@ -84,7 +98,7 @@ public static class CalibrationFile
         sb.Append("# A scenario overlay: 'fdr run|predict|recommend ... --overlay FILE' merges it over a scenario (mappings key by key,\n");
         sb.Append("# lists replaced). Units: CPU in cores, costs in seconds, memory in bytes.\n");
         sb.Append("# Each value: its 95 % interval and the fit's error on the run (relative RMS of CPU-seconds / memory per sample).\n");
-        sb.Append("daemons:\n");
+        sb.Append(c.Daemons.Count == 0 ? "daemons: {}\n" : "daemons:\n");
         foreach (var d in c.Daemons)
         {
             sb.Append(C, $"  {d.Daemon}:  # {d.CpuRows} CPU samples (error {d.CpuError:P1}), {d.MemoryRows} memory samples (error {d.MemoryError:P1}){(d.Note is null ? "" : "; " + d.Note)}\n");
@@ -97,7 +111,8 @@ public static class CalibrationFile
         }
         sb.Append("links:\n  overrides:\n");
         var own = run?.Links.Overrides ?? [];
-        if (!c.Links.Any(Told) && own.Count == 0) sb.Append("    []  # no link had enough attempts to tell\n");
+        var linkOverrides = Overrides(c, run);
+        if (linkOverrides.Count == 0 && own.Count == 0) sb.Append("    []  # the run told no link value that differs from the scenario's\n");
         if (own.Count > 0) sb.Append("    # the run's own overrides, kept (this list replaces the scenario's):\n");
         foreach (var o in own)
         {
@@ -107,13 +122,43 @@ public static class CalibrationFile
             if (o.FailureProbability is { } fp) sb.Append(", failure_probability: ").Append(Core.Scenarios.Yaml.ScenarioWriter.Format(fp));
             sb.Append("}\n");
         }
-        foreach (var l in c.Links.Where(l => !Told(l)))
-            sb.Append(C, $"    # {l.Source} -> {l.Destination}: {l.Failures} of {l.Attempts} attempts failed (± {l.HalfWidth * 100:0.#} pp): too few to tell, not written\n");
-        foreach (var l in c.Links.Where(Told))
-            sb.Append(C, $"    - {{source: {Quoted(l.Source)}, destination: {Quoted(l.Destination)}, failure_probability: {l.Probability:0.######}}}  # {l.Failures} of {l.Attempts} attempts, ± {l.HalfWidth * 100:0.##} pp\n");
+        // Per link: what the run told (each value with its 95 % interval) and what it could not; a told bandwidth or
+        // ceiling the scenario already has (within the interval) is not written, the scenario's stands.
+        foreach (var l in c.Links)
+        {
+            var notes = new List<string>();
+            notes.Add(Told(l) ? $"{l.Failures} of {l.Attempts} attempts failed, ± {l.HalfWidth * 100:0.##} pp"
+                : $"failure probability: {l.Failures} of {l.Attempts} attempts failed (± {l.HalfWidth * 100:0.#} pp): too few to tell, not written");
+            var scenario = run is null ? default : LinkCalibration.InScenario(run, l.Source, l.Destination);
+            notes.Add(l.Bandwidth is { } b
+                ? $"bandwidth {MbPerSecond(b)} ± {l.BandwidthHalfWidth / 1e6:0.###} MB/s from {l.DoneTransfers} done transfers" +
+                  (LinkCalibration.BandwidthToWrite(l, run) is null ? $", the scenario's {MbPerSecond(scenario.Bandwidth)} within it: kept" : "")
+                : $"bandwidth: {l.BandwidthNote}; the scenario's kept");
+            notes.Add(l.MaxActive is { } m
+                ? $"max_active {m} (saturated: {l.Waited} transfers waited for a slot)" + (LinkCalibration.MaxActiveToWrite(l, run) is null ? ", the scenario's: kept" : "")
+                : $"max_active: {l.MaxActiveNote}; the scenario's kept");
+            var w = linkOverrides.FirstOrDefault(x => x.Source == l.Source && x.Destination == l.Destination);
+            if (w.Source is null)
+            {
+                sb.Append(C, $"    # {l.Source} -> {l.Destination}: {string.Join("; ", notes)}\n");
+                continue;
+            }
+            sb.Append(C, $"    - {{source: {Quoted(l.Source)}, destination: {Quoted(l.Destination)}");
+            if (w.Bandwidth is { } wb) sb.Append(C, $", bandwidth: {MbPerSecond(wb)}");
+            if (w.MaxActive is { } wm) sb.Append(C, $", max_active: {wm}");
+            if (w.Probability is { } wp) sb.Append(C, $", failure_probability: {wp:0.######}");
+            sb.Append(C, $"}}  # {string.Join("; ", notes)}\n");
+        }
+        if (run is not null)
+        {
+            var used = c.Links.Select(l => (l.Source, l.Destination)).ToHashSet();
+            var never = run.Rses.SelectMany(a => run.Rses.Where(b => b.Name != a.Name).Select(b => (a.Name, b.Name))).Where(x => !used.Contains(x)).ToList();
+            if (never.Count > 0)
+                sb.Append(C, $"    # never used in this run (no transfer ended on them): the scenario's values kept for {never.Count} links: {string.Join(", ", never.Select(x => x.Item1 + " -> " + x.Item2))}\n");
+        }
         sb.Append("# Not a scenario key: what the values were fitted from and their 95 % half-widths (bytes, cores, seconds), from which\n");
         sb.Append("# fdr predict draws; an overlay with it is labelled calibrated by fdr recommend and in run.json.\n");
-        sb.Append(C, $"{Core.Scenarios.ScenarioOverlay.CalibrationKey}:\n  run: {Quoted(runDir)}\n  scenario: {Quoted(c.Scenario)}\n  intervals:\n");
+        sb.Append(C, $"{Core.Scenarios.ScenarioOverlay.CalibrationKey}:\n  run: {Quoted(runDir)}\n  scenario: {Quoted(c.Scenario)}\n  intervals:{(c.Daemons.Count == 0 ? " {}" : "")}\n");
         foreach (var d in c.Daemons)
         {
             var told = d.Values.Where(v => v.Written && double.IsFinite(v.HalfWidth) && v.HalfWidth >= 0).ToList();
@@ -125,6 +170,17 @@ public static class CalibrationFile
     /// <summary>A half-width in the value's unit (bytes, cores, seconds), to six significant digits: a narrow one must not round to 0.</summary>
     private static string Half(string key, double half) => key is "base_memory" or "memory_per_item" or "cache_per_item" or "cache_max"
         ? Math.Ceiling(half).ToString("0", C) : half.ToString("G6", C);
+
+    /// <summary>A bandwidth as the overlay writes it: MB/s to 4 significant digits (the parsed value is what the replay uses).</summary>
+    public static Core.Quantities.Bandwidth BandwidthValue(double bytesPerSecond)
+    {
+        var mb = bytesPerSecond / 1e6;
+        var digits = Math.Max(0, 3 - (int)Math.Floor(Math.Log10(Math.Max(mb, 1e-9))));
+        return new Core.Quantities.Bandwidth(Math.Round(mb, Math.Min(digits, 9)) * 1e6);
+    }
+
+    /// <summary>"487.3 MB/s": the text of <see cref="BandwidthValue"/>, which parses back to it.</summary>
+    public static string MbPerSecond(double bytesPerSecond) => (BandwidthValue(bytesPerSecond).BytesPerSecond / 1e6).ToString("0.#########", C) + " MB/s";
 
     private static string Quoted(string text) => System.Text.Json.JsonSerializer.Serialize(text);
 }
