@@ -50,22 +50,36 @@ public static class CalibrateCommand
                 return ExitCodes.InvalidInput;
             }
             Calibration calibration;
+            IReadOnlyList<CallLatencyFit> server;
             var clock = System.Diagnostics.Stopwatch.StartNew();
             try
             {
                 calibration = Calibrator.Run(dir, loaded.Scenario!, parse.GetValue(passes));
+                server = ServerCalibration.Fit(dir);
             }
             catch (Exception e) when (e is InvalidDataException or IOException or Parquet.ParquetException)
             {
                 stderr.WriteLine($"{dir}: error: {e.Message.ReplaceLineEndings(" ")}");
                 return ExitCodes.InvalidInput;
             }
-            File.WriteAllText(output, CalibrationFile.Yaml(calibration, dir, loaded.Scenario));
+            File.WriteAllText(output, CalibrationFile.Yaml(calibration, dir, loaded.Scenario, server));
             stdout.Write(Text(calibration));
+            if (server.Count > 0) stdout.Write(ServerText(server));
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"\nCalibrated in {clock.Elapsed.TotalSeconds:0.0} s ({calibration.Passes} replay passes): {Path.GetFullPath(output)}"));
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    private static string ServerText(IReadOnlyList<CallLatencyFit> fits)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder($"\n{"server call (api-latency.csv)",-40} {"calls",9} {"median ms",10} {"± 95 %",8} {"sigma",7} {"p99 err",8}  (reported; the lake has one cost per call)\n");
+        foreach (var f in fits)
+            sb.Append(f.MedianMs is { } m
+                ? string.Create(ci, $"{f.Operation,-40} {f.Calls,9} {m,10:0.###} {f.MedianHalfWidthMs,8:0.###} {f.Sigma,7:0.###} {f.Error,8:P1}\n")
+                : string.Create(ci, $"{f.Operation,-40} {f.Calls,9} {f.Note}\n"));
+        return sb.ToString();
     }
 
     private static string Text(Calibration c)
@@ -76,9 +90,9 @@ public static class CalibrateCommand
         foreach (var d in c.Daemons)
             foreach (var v in d.Values)
                 sb.Append($"{d.Daemon,-26} {v.Key,-16} {CalibrationFile.Format(v),14} {(v.Written ? (PredictionIntervals.HalfWidth(d, v) / Math.Max(Math.Abs(v.Value), 1e-300)).ToString("P1", ci) : "-"),12}  {v.Note ?? d.Note}\n");
-        sb.Append($"\n{"link",-40} {"attempts",9} {"failed",8} {"p",9} {"± 95 %",9}\n");
+        sb.Append($"\n{"link",-40} {"attempts",9} {"failed",8} {"p",9} {"± 95 %",9} {"MB/s",9} {"± 95 %",8} {"max_active",10}\n");
         foreach (var l in c.Links)
-            sb.Append(ci, $"{l.Source + " -> " + l.Destination,-40} {l.Attempts,9} {l.Failures,8} {l.Probability,9:0.0000} {l.HalfWidth * 100,7:0.00}pp\n");
+            sb.Append(ci, $"{l.Source + " -> " + l.Destination,-40} {l.Attempts,9} {l.Failures,8} {l.Probability,9:0.0000} {l.HalfWidth * 100,7:0.00}pp {(l.Bandwidth is { } b ? (b / 1e6).ToString("0.0", ci) : "-"),9} {(l.Bandwidth is null ? "-" : (l.BandwidthHalfWidth / 1e6).ToString("0.00", ci)),8} {(l.MaxActive is { } m ? m.ToString(ci) : $">={l.PeakActive}"),10}\n");
         return sb.ToString();
     }
 }

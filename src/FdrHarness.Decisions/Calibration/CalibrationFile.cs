@@ -91,7 +91,7 @@ public static class CalibrationFile
     /// The overlay text. <paramref name="run"/>: the run's scenario, whose own link overrides are written first, so that
     /// the overlay's list (which replaces the scenario's, as Helm replaces lists) keeps them, the fitted ones after (later wins).
     /// </summary>
-    public static string Yaml(Calibration c, string runDir, Scenario? run = null)
+    public static string Yaml(Calibration c, string runDir, Scenario? run = null, IReadOnlyList<CallLatencyFit>? server = null)
     {
         var sb = new StringBuilder();
         sb.Append(C, $"# fdr calibrate {runDir}: the lake's work models fitted to the run's observations ({c.Passes} replay passes).\n");
@@ -164,6 +164,7 @@ public static class CalibrationFile
             var told = d.Values.Where(v => v.Written && double.IsFinite(v.HalfWidth) && v.HalfWidth >= 0).ToList();
             sb.Append(C, $"    {d.Daemon}: {{{string.Join(", ", told.Select(v => $"{v.Key}: {Half(v.Key, PredictionIntervals.HalfWidth(d, v))}"))}}}\n");
         }
+        if (server is not null) sb.Append(ServerCalibration.Yaml(server));
         return sb.ToString();
     }
 
