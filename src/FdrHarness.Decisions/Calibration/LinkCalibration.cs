@@ -6,7 +6,7 @@ namespace FdrHarness.Decisions.Calibration;
 /// <summary>
 /// One link's fit. Failure probability: failures not caused by an unavailable RSE over the attempts that ended.
 /// <see cref="Bandwidth"/> (bytes/s, null when not told, <see cref="BandwidthNote"/> says why): the median over its done
-/// transfers of active × bytes / (duration − overhead), the lake's law (the link's bandwidth shared by the transfers
+/// transfers (those longer than the overhead + 0.1 s) of active × bytes / (duration − overhead), the lake's law (the link's bandwidth shared by the transfers
 /// active when one starts); <see cref="BandwidthHalfWidth"/> the median's distribution-free 95 % interval (order
 /// statistics n/2 ± 1.96·√n/2) with ±0.5 % for the reconstruction added in quadrature. <see cref="MaxActive"/>: FTS's concurrency ceiling, told only when a transfer waited for
 /// a slot (the link was saturated): the most transfers active at an instant when a waiting one started; else null and
@@ -35,6 +35,12 @@ public static class LinkCalibration
 
     /// <summary>The reconstruction's relative error allowed for in a bandwidth's interval (see <see cref="FitOne"/>).</summary>
     public const double SystematicBandwidth = 0.005;
+
+    /// <summary>
+    /// Time beyond the overhead a done transfer needs to tell its share: durations are whole milliseconds, so a shorter
+    /// one's share is uncertain by more than 0.5 %.
+    /// </summary>
+    public const double MinSeconds = 0.1;
 
     private const byte Done = 0, LinkFailed = 1, Unavailable = 2;
 
@@ -82,7 +88,7 @@ public static class LinkCalibration
             // The transfers starting at the same instant were started one after another: the k-th saw base + k active.
             // Which order is not recorded; a transfer's share (bytes over its time) falls as more are active, so the done
             // ones are ranked by share, the failed ones (their time cut short) spread evenly among them.
-            var done = timed.GetRange(i, k).Where(a => a.Kind == Done && (a.Ended - a.Started) / 1000.0 > OverheadSeconds + 0.001)
+            var done = timed.GetRange(i, k).Where(a => a.Kind == Done && (a.Ended - a.Started) / 1000.0 >= OverheadSeconds + MinSeconds)
                 .Select(a => a.Bytes / ((a.Ended - a.Started) / 1000.0 - OverheadSeconds - 0.0005)).OrderDescending().ToList();
             for (var q = 0; q < done.Count; q++)
                 shares.Add(done[q] * (active + (q + 0.5) * k / done.Count + 0.5));
