@@ -8,7 +8,7 @@ namespace FdrHarness.Core.Synthetic;
 /// Adler-32 costs O(log size) without producing its bytes. A file is a 32-byte header (scope key, index and two
 /// mixed words, so every file of a scope differs) followed by one seed-derived random pattern repeated and cut
 /// to the file's size. A file shorter than the header is a prefix of the header.
-/// Immutable and thread-safe; build one per run seed and share it (it holds the pattern and 4 bytes per pattern byte).
+/// Immutable and thread-safe; build one per run seed and share it (it holds the pattern and a checksum per 64 pattern bytes).
 /// </summary>
 public sealed class SyntheticContent
 {
@@ -16,7 +16,11 @@ public sealed class SyntheticContent
     public const int DefaultPatternLength = 1 << 20;
 
     private readonly byte[] _pattern;
-    private readonly uint[] _prefixAdler;   // _prefixAdler[r] = adler32(pattern[..r])
+    // _blockAdler[k] = adler32(pattern[..(k × BlockLength)]): a prefix's checksum is the block's continued over at most
+    // 63 pattern bytes. A table of every prefix (4 bytes per pattern byte, 4 MiB) made each file's checksum a cache miss.
+    private const int BlockShift = 6, BlockLength = 1 << BlockShift;
+    private readonly uint[] _blockAdler;
+    private readonly int _patternShift; // log2 of the pattern's length, or -1 when it is not a power of two
     private readonly uint[] _powerAdler;    // _powerAdler[k] = adler32(pattern repeated 2^k times)
     private readonly uint[] _powerLengthMod; // (2^k × pattern length) mod 65521
     private readonly ulong _seedKey;
@@ -28,6 +32,7 @@ public sealed class SyntheticContent
         _seedKey = StableHash.Of((ulong)seed, "synthetic-content");
 
         _pattern = new byte[patternLength];
+        _patternShift = int.IsPow2(patternLength) ? int.Log2(patternLength) : -1;
         var rng = new Xoshiro256StarStar(StableHash.Combine(_seedKey, 1));
         var i = 0;
         for (; i + 8 <= patternLength; i += 8)
@@ -36,21 +41,22 @@ public sealed class SyntheticContent
         for (; i < patternLength; i++, last >>= 8)
             _pattern[i] = (byte)last;
 
-        _prefixAdler = new uint[patternLength + 1];
+        _blockAdler = new uint[(patternLength >> BlockShift) + 1];
         uint a = 1, b = 0;
-        _prefixAdler[0] = Adler32.Initial;
+        _blockAdler[0] = Adler32.Initial;
         for (var j = 0; j < patternLength; j++)
         {
             a += _pattern[j];
             if (a >= 65521) a -= 65521;
             b += a;
             if (b >= 65521) b -= 65521;
-            _prefixAdler[j + 1] = a | (b << 16);
+            if (((j + 1) & (BlockLength - 1)) == 0) _blockAdler[(j + 1) >> BlockShift] = a | (b << 16);
         }
+        var whole = a | (b << 16);
 
         _powerAdler = new uint[63];
         _powerLengthMod = new uint[63];
-        _powerAdler[0] = _prefixAdler[patternLength];
+        _powerAdler[0] = whole;
         _powerLengthMod[0] = Adler32.ReduceLength(patternLength);
         for (var k = 1; k < _powerAdler.Length; k++)
         {
@@ -82,16 +88,25 @@ public sealed class SyntheticContent
         if (bytes <= HeaderLength) return Adler32.Compute(header[..(int)bytes]);
 
         var body = bytes - HeaderLength;
-        var repeats = (ulong)(body / _pattern.Length);
-        var rest = (int)(body % _pattern.Length);
+        // The default pattern's length is a power of two: a shift and a mask instead of two 64-bit divisions.
+        var repeats = _patternShift >= 0 ? (ulong)body >> _patternShift : (ulong)(body / _pattern.Length);
+        var rest = _patternShift >= 0 ? (int)(body & (_pattern.Length - 1)) : (int)(body % _pattern.Length);
         var bodyAdler = Adler32.Initial;
         for (var k = 0; repeats != 0; k++, repeats >>= 1)
         {
             if ((repeats & 1) != 0)
                 bodyAdler = Adler32.CombineMod(bodyAdler, _powerAdler[k], _powerLengthMod[k]);
         }
-        bodyAdler = Adler32.CombineMod(bodyAdler, _prefixAdler[rest], (uint)rest % 65521);
+        bodyAdler = Adler32.CombineMod(bodyAdler, PrefixAdler(rest), (uint)rest % 65521);
         return Adler32.CombineMod(Adler32.Compute(header), bodyAdler, Adler32.ReduceLength(body));
+    }
+
+    /// <summary>adler32(pattern[..length]).</summary>
+    private uint PrefixAdler(int length)
+    {
+        var block = length >> BlockShift;
+        var from = block << BlockShift;
+        return Adler32.Update(_blockAdler[block], _pattern.AsSpan(from, length - from));
     }
 
     /// <summary>A read-only, seekable stream over the file's exact bytes (nothing is allocated per byte).</summary>
