@@ -23,7 +23,8 @@ public static class ReportBuilder
         if (!File.Exists(Path.Combine(runDir, ParquetObservationSink.EventsFile)))
             throw new ReportInputException($"not a run directory: it has no {ParquetObservationSink.EventsFile}");
         var clock = Stopwatch.StartNew();
-        var summary = SummaryBuilder.Build(runDir, options);
+        // The plots' first-use cost (code and fonts) is paid while the event pass still runs, not before the first plot.
+        var summary = SummaryBuilder.Build(runDir, options, options.Plots ? PlotExporter.WarmUp : null);
         var verdict = options.Judge?.Invoke(summary);
         var context = new ExportContext(summary, runDir, verdict, options);
         var files = ReportFormats.All.SelectMany(e => e.Export(context).ToList()).ToList();

@@ -8,7 +8,10 @@ namespace FdrHarness.Reporting.Analysis;
 /// <summary>Builds the <see cref="Summary"/> of a run directory from its observation files (plus run.json and the resolved scenario for names and declared context).</summary>
 public static class SummaryBuilder
 {
-    public static Summary Build(string runDir, ReportOptions? options = null)
+    public static Summary Build(string runDir, ReportOptions? options = null) => Build(runDir, options, null);
+
+    /// <param name="whileEventsRead">Work for this thread once its files are read, while the event pass (the longest) still runs.</param>
+    internal static Summary Build(string runDir, ReportOptions? options, Action? whileEventsRead)
     {
         options ??= new ReportOptions();
         var reader = new ObservationReader(runDir);
@@ -34,6 +37,7 @@ public static class SummaryBuilder
         {
             failed = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
         }
+        if (failed is null && !eventPass.IsCompleted) whileEventsRead?.Invoke();
         // The event pass's failure first (it is the file the report is about), then the others'.
         eventPass.GetAwaiter().GetResult();
         failed?.Throw();
