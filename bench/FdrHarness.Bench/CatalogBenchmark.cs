@@ -19,47 +19,87 @@ internal static class CatalogBenchmark
     public static int Run(string[] args)
     {
         var o = new Options(args);
+        if (args.Contains("--tune")) return Tune(o);
         var files = (int)o.Long("files", 100_000);
         var chunk = (int)o.Long("chunk", 500);
         var concurrency = (int)o.Long("concurrency", 8);
         var runs = (int)o.Long("runs", 5);
+        var targets = o.Text("targets", "rucio-double,http-sink").Split(',');
         Console.WriteLine($"rucio-catalog: {files:N0} files, chunks of {chunk}, concurrency {concurrency}, {Environment.ProcessorCount} cores, {runs} runs; servers in their own process, fresh for each measurement");
         var list = Enumerable.Range(0, files).Select(i => new NewReplica("cta", $"cta.raw.{i:D9}.fits", 1_000_000 + i, "0cc737eb")).ToList();
 
         // Warm-up (JIT up to tier 1, connections), not measured.
-        foreach (var target in new[] { "rucio-double", "http-sink" })
+        foreach (var target in targets)
             foreach (var catalog in new[] { false, true })
                 for (var w = 0; w < 3; w++)
                     Measure(target, catalog, list[..Math.Min(files, 100 * chunk)], chunk, concurrency);
 
         var results = new Dictionary<(string, bool), List<double>>();
         var cpu = new Dictionary<(string, bool), List<double>>();
+        var allocated = new Dictionary<(string, bool), List<double>>();
         for (var r = 0; r < runs; r++)
         {
             var line = new List<string>();
             // Alternated, so that a change in the machine's load falls on all four alike.
-            foreach (var target in new[] { "rucio-double", "http-sink" })
+            foreach (var target in targets)
                 foreach (var catalog in new[] { false, true })
                 {
-                    var (rate, cpuSeconds) = Measure(target, catalog, list, chunk, concurrency);
+                    var (rate, cpuSeconds, bytes) = Measure(target, catalog, list, chunk, concurrency);
+                    (allocated.TryGetValue((target, catalog), out var a) ? a : allocated[(target, catalog)] = []).Add((double)bytes / files);
                     (results.TryGetValue((target, catalog), out var l) ? l : results[(target, catalog)] = []).Add(rate);
                     (cpu.TryGetValue((target, catalog), out var c) ? c : cpu[(target, catalog)] = []).Add(cpuSeconds * 1e9 / files);
-                    line.Add($"{target} {(catalog ? "catalog" : "loop")} {rate:N0} ({cpu[(target, catalog)][^1]:N0} ns CPU/file)");
+                    line.Add($"{target} {(catalog ? "catalog" : "loop")} {rate:N0} ({cpu[(target, catalog)][^1]:N0} ns CPU, {allocated[(target, catalog)][^1]:N0} B allocated per file)");
                 }
             Console.WriteLine($"run {r + 1}: " + string.Join(", ", line) + " files/s");
         }
-        foreach (var target in new[] { "rucio-double", "http-sink" })
+        foreach (var target in targets)
         {
             var loop = Median(results[(target, false)]);
             var catalog = Median(results[(target, true)]);
             var (loopCpu, catalogCpu) = (Median(cpu[(target, false)]), Median(cpu[(target, true)]));
             Console.WriteLine($"median {target}: catalog {catalog:N0} files/s, plain loop {loop:N0} files/s (the ceiling): {catalog / loop:0.00}x; " +
-                $"client CPU {catalogCpu:N0} ns/file through the catalog, {loopCpu:N0} with the plain loop ({loopCpu / catalogCpu:0.00}x)");
+                $"client CPU {catalogCpu:N0} ns/file through the catalog, {loopCpu:N0} with the plain loop ({loopCpu / catalogCpu:0.00}x); " +
+                $"allocated {Median(allocated[(target, true)]):N0} B/file through the catalog, {Median(allocated[(target, false)]):N0} with the plain loop");
         }
         return 0;
     }
 
-    private static (double Rate, double CpuSeconds) Measure(string target, bool catalog, List<NewReplica> files, int chunk, int concurrency)
+    /// <summary>
+    /// `rucio-catalog --tune [--chunks 100,250,500,1000] [--concurrencies 1,2,4,8,16,32] [--files N] [--runs R] [--targets rucio-double,http-sink]`:
+    /// the catalog path alone at each chunk size and number of calls in flight, against each server (fresh per measurement),
+    /// the combinations alternated within each run: where the rate stops growing, the server is the limit.
+    /// </summary>
+    private static int Tune(Options o)
+    {
+        var files = (int)o.Long("files", 100_000);
+        var runs = (int)o.Long("runs", 3);
+        var chunks = o.Text("chunks", "100,250,500,1000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var concurrencies = o.Text("concurrencies", "1,2,4,8,16,32").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var targets = o.Text("targets", "rucio-double,http-sink").Split(',');
+        Console.WriteLine($"rucio-catalog --tune: {files:N0} files, chunks {string.Join('/', chunks)}, in flight {string.Join('/', concurrencies)}, {Environment.ProcessorCount} cores, {runs} runs");
+        var list = Enumerable.Range(0, files).Select(i => new NewReplica("cta", $"cta.raw.{i:D9}.fits", 1_000_000 + i, "0cc737eb")).ToList();
+        foreach (var target in targets) Measure(target, true, list[..Math.Min(files, 20_000)], 500, 8); // warm-up
+        var rates = new Dictionary<(string, int, int), List<(double Rate, double Cpu)>>();
+        for (var r = 0; r < runs; r++)
+            foreach (var target in targets)
+                foreach (var chunk in chunks)
+                    foreach (var c in concurrencies)
+                    {
+                        var (rate, cpu, _) = Measure(target, true, list, chunk, c);
+                        (rates.TryGetValue((target, chunk, c), out var l) ? l : rates[(target, chunk, c)] = []).Add((rate, cpu * 1e9 / files));
+                    }
+        foreach (var target in targets)
+        {
+            Console.WriteLine($"{target}: median files/s (client CPU ns/file) by chunk (rows) and calls in flight (columns)");
+            Console.WriteLine("chunk / in flight" + string.Join("", concurrencies.Select(c => $"{c,20}")));
+            foreach (var chunk in chunks)
+                Console.WriteLine($"{chunk,16}" + string.Join("", concurrencies.Select(c =>
+                    $"{$"{Median(rates[(target, chunk, c)].Select(x => x.Rate)):N0} ({Median(rates[(target, chunk, c)].Select(x => x.Cpu)):N0})",20}")));
+        }
+        return 0;
+    }
+
+    private static (double Rate, double CpuSeconds, long Allocated) Measure(string target, bool catalog, List<NewReplica> files, int chunk, int concurrency)
     {
         GC.Collect(); // the garbage of the measurement before is not this one's
         using var server = RucioBenchmarks.SinkProcess.Start(target);
@@ -76,6 +116,7 @@ internal static class CatalogBenchmark
         client.AuthenticateNowAsync().GetAwaiter().GetResult();
         using var self = Process.GetCurrentProcess();
         var cpu0 = self.TotalProcessorTime;
+        var allocated0 = GC.GetTotalAllocatedBytes(precise: true);
         var sw = Stopwatch.StartNew();
         if (catalog)
         {
@@ -90,7 +131,7 @@ internal static class CatalogBenchmark
         }
         var wall = sw.Elapsed.TotalSeconds;
         self.Refresh();
-        return (files.Count / wall, (self.TotalProcessorTime - cpu0).TotalSeconds);
+        return (files.Count / wall, (self.TotalProcessorTime - cpu0).TotalSeconds, GC.GetTotalAllocatedBytes(precise: true) - allocated0);
     }
 
     private static double Median(IEnumerable<double> values)
