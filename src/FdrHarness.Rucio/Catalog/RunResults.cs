@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Runtime.InteropServices;
 
 namespace FdrHarness.Rucio.Catalog;
 
@@ -29,6 +30,23 @@ internal sealed class Window<T> : IReadOnlyList<T>
     public T this[int index] => (uint)index < (uint)Count ? _source[_offset + index] : throw new ArgumentOutOfRangeException(nameof(index));
 
     public Window<T> Slice(int start, int count) => new(this, start, count);
+
+    /// <summary>The items as one span when the list underneath is an array or a List (read in place).</summary>
+    public bool TryGetSpan(out ReadOnlySpan<T> span)
+    {
+        switch (_source)
+        {
+            case T[] a:
+                span = a.AsSpan(_offset, Count);
+                return true;
+            case List<T> l:
+                span = CollectionsMarshal.AsSpan(l).Slice(_offset, Count);
+                return true;
+            default:
+                span = default;
+                return false;
+        }
+    }
 
     public IEnumerator<T> GetEnumerator()
     {

@@ -6,6 +6,7 @@ using System.Net.Http.Headers;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
@@ -519,12 +520,19 @@ public sealed class RucioClient : IDisposable
     /// </summary>
     public async Task<bool> AddReplicasAsync(string rse, IReadOnlyList<NewReplica> files, bool ignoreAvailability = false, CancellationToken ct = default)
     {
-        var body = new PooledBody(ReplicasBodySize(rse, files));
-        WriteReplicas(body, rse, files, ignoreAvailability);
+        var body = WriteReplicasPooled(rse, files, ignoreAvailability);
         var attempts = 0;
         var created = await CreateAsync("add_replicas", HttpMethod.Post, "/replicas", body.Written, ct, _ => attempts++).ConfigureAwait(false);
         if (created && attempts == 1) body.Return();
         return created;
+    }
+
+    private static PooledBody WriteReplicasPooled(string rse, IReadOnlyList<NewReplica> files, bool ignoreAvailability)
+    {
+        var span = AsSpan(files);
+        var body = new PooledBody(ReplicasBodySize(rse, span));
+        WriteReplicas(body, rse, span, ignoreAvailability);
+        return body;
     }
 
     /// <summary>POST /replicas with a body built ahead by <see cref="ReplicasBody"/> (serialisation off the request path).</summary>
@@ -534,8 +542,9 @@ public sealed class RucioClient : IDisposable
     /// <summary>The JSON body of POST /replicas (public for benchmarks that replay it with other tools).</summary>
     public static ReadOnlyMemory<byte> ReplicasBody(string rse, IReadOnlyList<NewReplica> files, bool ignoreAvailability)
     {
-        var buffer = new ArrayBufferWriter<byte>(ReplicasBodySize(rse, files));
-        WriteReplicas(buffer, rse, files, ignoreAvailability);
+        var span = AsSpan(files);
+        var buffer = new ArrayBufferWriter<byte>(ReplicasBodySize(rse, span));
+        WriteReplicas(buffer, rse, span, ignoreAvailability);
         return buffer.WrittenMemory;
     }
 
@@ -544,28 +553,35 @@ public sealed class RucioClient : IDisposable
         Adler32Property = JsonEncodedText.Encode("adler32"), Md5Property = JsonEncodedText.Encode("md5"), PfnProperty = JsonEncodedText.Encode("pfn"),
         IgnoreAvailabilityProperty = JsonEncodedText.Encode("ignore_availability");
 
+    /// <summary>The files as one span, read in place when they are held in an array, a List or a window on one.</summary>
+    private static ReadOnlySpan<NewReplica> AsSpan(IReadOnlyList<NewReplica> files) => files switch
+    {
+        NewReplica[] a => a,
+        List<NewReplica> l => CollectionsMarshal.AsSpan(l),
+        Catalog.Window<NewReplica> w when w.TryGetSpan(out var span) => span,
+        _ => files.ToArray(),
+    };
+
     /// <summary>The body's size when no character needs escaping (the buffer grows when one does).</summary>
-    private static int ReplicasBodySize(string rse, IReadOnlyList<NewReplica> files)
+    private static int ReplicasBodySize(string rse, ReadOnlySpan<NewReplica> files)
     {
         long size = 64 + rse.Length;
-        for (var i = 0; i < files.Count; i++)
+        foreach (ref readonly var f in files)
         {
-            var f = files[i];
             // {"scope":"","name":"","bytes":,"adler32":""},  and ,"md5":"" ,"pfn":""
             size += 47 + 20 + f.Scope.Length + f.Name.Length + f.Adler32.Length + (f.Md5 is { } m ? 9 + m.Length : 0) + (f.Pfn is { } p ? 9 + p.Length : 0);
         }
         return (int)Math.Min(size, 1 << 30);
     }
 
-    private static void WriteReplicas(IBufferWriter<byte> buffer, string rse, IReadOnlyList<NewReplica> files, bool ignoreAvailability)
+    private static void WriteReplicas(IBufferWriter<byte> buffer, string rse, ReadOnlySpan<NewReplica> files, bool ignoreAvailability)
     {
         using var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true });
         w.WriteStartObject();
         w.WriteString(RseProperty, rse);
         w.WriteStartArray(FilesProperty);
-        for (var i = 0; i < files.Count; i++)
+        foreach (ref readonly var f in files)
         {
-            var f = files[i];
             w.WriteStartObject();
             w.WriteString(ScopeProperty, f.Scope);
             w.WriteString(NameProperty, f.Name);
