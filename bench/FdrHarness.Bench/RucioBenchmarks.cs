@@ -92,7 +92,7 @@ internal static class RucioBenchmarks
             var list = new NewReplica[Math.Min(slice, files - first)];
             for (var i = 0; i < list.Length; i++) list[i] = file(first + i);
             var results = catalog.RegisterReplicasAsync("ALPHA-DISK", list).GetAwaiter().GetResult();
-            if (results.Count(r => !r.Ok) is var failed && failed > 0) throw new InvalidOperationException($"{failed} files not registered");
+            if (results.Failures.Count() is var failed && failed > 0) throw new InvalidOperationException($"{failed} files not registered");
             calls += (list.Length + batch - 1) / batch;
         }
         sw.Stop();

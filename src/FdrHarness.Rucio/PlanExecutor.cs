@@ -368,7 +368,7 @@ internal sealed partial class PlanExecutor
             }
             var results = await _catalog.RegisterReplicasAsync(rse, [.. group.Select(f => new NewReplica(f.File.Scope, f.File.Name, f.File.Bytes, f.File.Adler32Hex))],
                 PfnMode.Derived, ct).ConfigureAwait(false);
-            Check(results, r => r.Ok, r => r.Transient, r => $"{r.Item.Scope}:{r.Item.Name} on {rse}: {r.Reason}", r => refused.Add((r.Item.Scope, r.Item.Name)));
+            Check(results.Failures, r => r.Ok, r => r.Transient, r => $"{r.Item.Scope}:{r.Item.Name} on {rse}: {r.Reason}", r => refused.Add((r.Item.Scope, r.Item.Name)));
         }
         var attachments = files.Where(f => !refused.Contains((f.File.Scope, f.File.Name))).GroupBy(f => (f.Experiment, f.Dataset)).Select(d =>
         {

@@ -240,6 +240,8 @@ public sealed class CatalogTests : IAsyncLifetime
         Assert.Equal(files, results.Select(r => r.Item));
         Assert.Equal(files, Enumerable.Range(0, results.Count).Select(i => results[i].Item));
         Assert.All(results, r => Assert.Equal((Outcome.Done, null, false), (r.Outcome, r.Reason, r.Transient)));
+        Assert.True(results.AllOk);
+        Assert.Empty(results.Failures);
         Assert.Equal(37, _server.Snapshot().Replicas.Count(r => r.Did.StartsWith("cta:one.", StringComparison.Ordinal)));
     }
 
@@ -247,7 +249,7 @@ public sealed class CatalogTests : IAsyncLifetime
     public void Run_results_read_per_item_and_replace_the_transient_failures_when_retried()
     {
         string[] items = ["a", "b", "c", "d", "e", "f"];
-        var results = new RunResults<string>(
+        var results = new ItemResults<string>(
         [
             new(new Window<string>(items, 0, 2), Outcome.Done),
             new(new Window<string>(items, 2, 0), Outcome.Done), // empty: left out
@@ -260,13 +262,18 @@ public sealed class CatalogTests : IAsyncLifetime
         Assert.Equal(results.ToList(), Enumerable.Range(0, 6).Select(i => results[i]));
         Assert.Equal(new ItemResult<string>("d", Outcome.Failed, "400 InvalidPath"), results[3]);
         Assert.Throws<ArgumentOutOfRangeException>(() => results[6]);
+        Assert.False(results.AllOk);
+        Assert.Equal(["c", "d", "e", "f"], results.Failures.Select(r => r.Item));
+        Assert.Equal(results.Where(r => !r.Ok), results.Failures);
         Assert.True(results.AnyToRetry);
         Assert.Equal(["c", "e", "f"], results.ToRetry());
 
-        var again = results.Retried(new RunResults<string>([new(Window<string>.Of(results.ToRetry()), Outcome.Done)]));
+        var again = results.Retried(new ItemResults<string>([new(Window<string>.Of(results.ToRetry()), Outcome.Done)]));
         Assert.False(again.AnyToRetry);
+        Assert.Equal("d", Assert.Single(again.Failures).Item);
         Assert.Equal(["a:Done", "b:Done", "d:Failed", "c:Done", "e:Done", "f:Done"], again.Select(r => $"{r.Item}:{r.Outcome}"));
-        Assert.Empty(RunResults<string>.Empty);
+        Assert.Empty(ItemResults<string>.Empty);
+        Assert.True(ItemResults<string>.Empty.AllOk);
     }
 
     [Fact]

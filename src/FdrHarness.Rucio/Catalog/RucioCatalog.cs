@@ -197,10 +197,10 @@ public sealed class RucioCatalog(RucioClient client, CatalogOptions? options = n
     /// <paramref name="files"/> (files of several scopes: grouped by scope), those tried again in later rounds last; they read
     /// the files from the list given, which must not change while they are in use.
     /// </summary>
-    public async Task<IReadOnlyList<ItemResult<NewReplica>>> RegisterReplicasAsync(string rse, IReadOnlyList<NewReplica> files, PfnMode mode = PfnMode.Derived,
+    public async Task<ItemResults<NewReplica>> RegisterReplicasAsync(string rse, IReadOnlyList<NewReplica> files, PfnMode mode = PfnMode.Derived,
         CancellationToken ct = default)
     {
-        if (files.Count == 0) return RunResults<NewReplica>.Empty;
+        if (files.Count == 0) return ItemResults<NewReplica>.Empty;
         IReadOnlyList<NewReplica> prepared;
         if (mode == PfnMode.Explicit)
         {
@@ -208,10 +208,10 @@ public sealed class RucioCatalog(RucioClient client, CatalogOptions? options = n
             try { storage = await StorageAsync(rse, upload: false, ct).ConfigureAwait(false); }
             catch (Exception e) when (Handled(e))
             {
-                return new RunResults<NewReplica>([new(Window<NewReplica>.Of(files), Outcome.Failed, Why(e), RucioErrorMapping.IsTransient(e))]);
+                return new ItemResults<NewReplica>([new(Window<NewReplica>.Of(files), Outcome.Failed, Why(e), RucioErrorMapping.IsTransient(e))]);
             }
             if (storage.WriteProtocol is null || !Lfn2Pfn.Supports(storage.Rse.Lfn2PfnAlgorithm))
-                return new RunResults<NewReplica>([new(Window<NewReplica>.Of(files), Outcome.Failed,
+                return new ItemResults<NewReplica>([new(Window<NewReplica>.Of(files), Outcome.Failed,
                     storage.WriteProtocol is null ? $"RSE {rse} has no protocol to write with" : $"RSE {rse} uses lfn2pfn '{storage.Rse.Lfn2PfnAlgorithm}', which the harness cannot derive")]);
             var withPfn = new NewReplica[files.Count];
             for (var i = 0; i < withPfn.Length; i++) withPfn[i] = files[i] with { Pfn = storage.Pfn(files[i].Scope, files[i].Name) };
@@ -242,7 +242,7 @@ public sealed class RucioCatalog(RucioClient client, CatalogOptions? options = n
     /// list (no copy) when there is one scope, at most <see cref="CatalogOptions.Concurrency"/> calls in flight; the runs in
     /// the chunks' order.
     /// </summary>
-    private async Task<RunResults<NewReplica>> RegisterPassAsync(string rse, IReadOnlyList<NewReplica> files, int size, CancellationToken ct)
+    private async Task<ItemResults<NewReplica>> RegisterPassAsync(string rse, IReadOnlyList<NewReplica> files, int size, CancellationToken ct)
     {
         var chunks = new List<Window<NewReplica>>(files.Count / size + 1);
         void Cut(IReadOnlyList<NewReplica> list)
@@ -255,13 +255,13 @@ public sealed class RucioCatalog(RucioClient client, CatalogOptions? options = n
         if (oneScope) Cut(files);
         else foreach (var g in files.GroupBy(f => f.Scope, StringComparer.Ordinal)) Cut(g.ToArray());
 
-        var parts = new List<RunResults<NewReplica>.Run>[chunks.Count];
+        var parts = new List<ItemResults<NewReplica>.Run>[chunks.Count];
         await Parallel.ForAsync(0, chunks.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _o.Concurrency), CancellationToken = ct },
             async (i, _) => parts[i] = await RegisterAsync(rse, chunks[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
-        return new RunResults<NewReplica>(parts.SelectMany(p => p));
+        return new ItemResults<NewReplica>(parts.SelectMany(p => p));
     }
 
-    private async Task<List<RunResults<NewReplica>.Run>> RegisterAsync(string rse, Window<NewReplica> chunk, CancellationToken ct)
+    private async Task<List<ItemResults<NewReplica>.Run>> RegisterAsync(string rse, Window<NewReplica> chunk, CancellationToken ct)
     {
         try
         {

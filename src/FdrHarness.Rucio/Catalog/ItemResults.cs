@@ -61,7 +61,7 @@ internal sealed class Window<T> : IReadOnlyList<T>
 /// that Rucio took is one run). Reading it gives one <see cref="ItemResult{T}"/> per item, in the order of the runs; no
 /// object per item is made until it is read.
 /// </summary>
-internal sealed class RunResults<T> : IReadOnlyList<ItemResult<T>>
+public sealed class ItemResults<T> : IReadOnlyList<ItemResult<T>>
 {
     /// <summary>Items that share one outcome.</summary>
     internal readonly record struct Run(Window<T> Items, Outcome Outcome, string? Reason = null, bool Transient = false)
@@ -72,7 +72,7 @@ internal sealed class RunResults<T> : IReadOnlyList<ItemResult<T>>
     private readonly Run[] _runs;
     private readonly int[] _ends; // _ends[k]: the index after run k's last item
 
-    public RunResults(IEnumerable<Run> runs)
+    internal ItemResults(IEnumerable<Run> runs)
     {
         _runs = [.. runs.Where(r => r.Items.Count > 0)];
         _ends = new int[_runs.Length];
@@ -81,7 +81,7 @@ internal sealed class RunResults<T> : IReadOnlyList<ItemResult<T>>
         Count = end;
     }
 
-    public static readonly RunResults<T> Empty = new([]);
+    internal static readonly ItemResults<T> Empty = new([]);
 
     public int Count { get; }
 
@@ -99,11 +99,18 @@ internal sealed class RunResults<T> : IReadOnlyList<ItemResult<T>>
         }
     }
 
+    /// <summary>Whether every item is Done or AlreadyDone.</summary>
+    public bool AllOk => _runs.All(r => r.Outcome != Outcome.Failed);
+
+    /// <summary>The items that failed, with their reasons (nothing is read for the items that did not).</summary>
+    public IEnumerable<ItemResult<T>> Failures =>
+        _runs.Where(r => r.Outcome == Outcome.Failed).SelectMany(r => r.Items.Select(i => new ItemResult<T>(i, r.Outcome, r.Reason, r.Transient)));
+
     /// <summary>Whether some items failed for a passing reason (worth another round).</summary>
-    public bool AnyToRetry => _runs.Any(r => r.Retry);
+    internal bool AnyToRetry => _runs.Any(r => r.Retry);
 
     /// <summary>The items that failed for a passing reason, in one list.</summary>
-    public T[] ToRetry()
+    internal T[] ToRetry()
     {
         var items = new T[_runs.Where(r => r.Retry).Sum(r => r.Items.Count)];
         var n = 0;
@@ -113,7 +120,7 @@ internal sealed class RunResults<T> : IReadOnlyList<ItemResult<T>>
     }
 
     /// <summary>These results with the items that failed for a passing reason replaced by what became of them when tried again.</summary>
-    public RunResults<T> Retried(RunResults<T> again) => new([.. _runs.Where(r => !r.Retry), .. again._runs]);
+    internal ItemResults<T> Retried(ItemResults<T> again) => new([.. _runs.Where(r => !r.Retry), .. again._runs]);
 
     public IEnumerator<ItemResult<T>> GetEnumerator()
     {
