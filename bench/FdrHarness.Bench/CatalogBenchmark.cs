@@ -25,14 +25,20 @@ internal static class CatalogBenchmark
         var concurrency = (int)o.Long("concurrency", 8);
         var runs = (int)o.Long("runs", 5);
         var targets = o.Text("targets", "rucio-double,http-sink").Split(',');
+        var only = o.Text("only", "") is "catalog" or "loop" ? o.Text("only", "") : null; // one side alone (for a profiler)
         Console.WriteLine($"rucio-catalog: {files:N0} files, chunks of {chunk}, concurrency {concurrency}, {Environment.ProcessorCount} cores, {runs} runs; servers in their own process, fresh for each measurement");
         var list = Enumerable.Range(0, files).Select(i => new NewReplica("cta", $"cta.raw.{i:D9}.fits", 1_000_000 + i, "0cc737eb")).ToList();
 
-        // Warm-up (JIT up to tier 1, connections), not measured.
-        foreach (var target in targets)
-            foreach (var catalog in new[] { false, true })
-                for (var w = 0; w < 3; w++)
-                    Measure(target, catalog, list[..Math.Min(files, 100 * chunk)], chunk, concurrency);
+        // Warm-up, not measured: whole measurements, alternated like the measured ones, until the background JIT is done
+        // with both paths (tier 1 and PGO of every instantiation: at load 20-25 here that took about 20 rounds; with a
+        // shorter warm-up it was still compiling hundreds of methods a round during the measurements, and charged them).
+        WarmUp((int)o.Long("warmup", 40), () =>
+        {
+            foreach (var target in targets)
+                foreach (var catalog in new[] { false, true }.Where(c => only is null || c == (only == "catalog")))
+                    Measure(target, catalog, list, chunk, concurrency);
+        });
+        var jitBefore = System.Runtime.JitInfo.GetCompilationTime();
 
         var results = new Dictionary<(string, bool), List<double>>();
         var cpu = new Dictionary<(string, bool), List<double>>();
@@ -43,7 +49,7 @@ internal static class CatalogBenchmark
             // Alternated, so that a change in the machine's load falls on all four alike; the order of loop and catalog
             // turned round every other run (A B B A), so that what one measurement leaves behind falls on both alike.
             foreach (var target in targets)
-                foreach (var catalog in r % 2 == 0 ? new[] { false, true } : [true, false])
+                foreach (var catalog in (r % 2 == 0 ? new[] { false, true } : [true, false]).Where(c => only is null || c == (only == "catalog")))
                 {
                     var (rate, cpuSeconds, bytes) = Measure(target, catalog, list, chunk, concurrency);
                     (allocated.TryGetValue((target, catalog), out var a) ? a : allocated[(target, catalog)] = []).Add((double)bytes / files);
@@ -53,7 +59,8 @@ internal static class CatalogBenchmark
                 }
             Console.WriteLine($"run {r + 1}: " + string.Join(", ", line) + " files/s");
         }
-        foreach (var target in targets)
+        Console.WriteLine($"JIT during the measured runs: {(System.Runtime.JitInfo.GetCompilationTime() - jitBefore).TotalMilliseconds:N0} ms");
+        foreach (var target in only is null ? targets : [])
         {
             var loop = Median(results[(target, false)]);
             var catalog = Median(results[(target, true)]);
@@ -79,7 +86,7 @@ internal static class CatalogBenchmark
         var targets = o.Text("targets", "rucio-double,http-sink").Split(',');
         Console.WriteLine($"rucio-catalog --tune: {files:N0} files, chunks {string.Join('/', chunks)}, in flight {string.Join('/', concurrencies)}, {Environment.ProcessorCount} cores, {runs} runs");
         var list = Enumerable.Range(0, files).Select(i => new NewReplica("cta", $"cta.raw.{i:D9}.fits", 1_000_000 + i, "0cc737eb")).ToList();
-        foreach (var target in targets) Measure(target, true, list[..Math.Min(files, 20_000)], 500, 8); // warm-up
+        WarmUp((int)o.Long("warmup", 40), () => { foreach (var target in targets) Measure(target, true, list, 500, 8); });
         var rates = new Dictionary<(string, int, int), List<(double Rate, double Cpu)>>();
         for (var r = 0; r < runs; r++)
             foreach (var target in targets)
@@ -134,6 +141,29 @@ internal static class CatalogBenchmark
         var wall = sw.Elapsed.TotalSeconds;
         self.Refresh();
         return (files.Count / wall, (self.TotalProcessorTime - cpu0).TotalSeconds, GC.GetTotalAllocatedBytes(precise: true) - allocated0);
+    }
+
+    /// <summary>Rounds until one spends under 2 % of its CPU in the JIT, at most <paramref name="max"/>.</summary>
+    private static void WarmUp(int max, Action round)
+    {
+        for (var w = 0; w < max; w++)
+        {
+            var (jitStart, cpuStart, methodsStart) = (System.Runtime.JitInfo.GetCompilationTime(), CpuNow(), System.Runtime.JitInfo.GetCompiledMethodCount());
+            round();
+            var (jit, spent) = (System.Runtime.JitInfo.GetCompilationTime() - jitStart, CpuNow() - cpuStart);
+            var methods = System.Runtime.JitInfo.GetCompiledMethodCount() - methodsStart;
+            if (jit < spent * 0.02 || w == max - 1)
+            {
+                Console.WriteLine($"warm-up: {w + 1} rounds; the last {jit.TotalMilliseconds:N0} ms of {spent.TotalMilliseconds:N0} ms CPU in the JIT ({methods:N0} methods)");
+                return;
+            }
+        }
+    }
+
+    private static TimeSpan CpuNow()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime;
     }
 
     private static double Median(IEnumerable<double> values)
