@@ -3,8 +3,9 @@
 #   1. bulk replica registration through the catalog operations against a local HTTP sink, then Debian's wrk sending the same body to the same sink;
 #   2. Hermes events consumed from the ActiveMQ container built by scripts/containers.sh;
 #   3. replica registration through the catalog operations beside a plain loop of the same bulk calls, against the
-#      Rucio double and against the HTTP sink.
-# Usage: scripts/bench-rucio.sh [register|consume|catalog|all]
+#      Rucio double and against the HTTP sink;
+#   4. (tune, not part of all) the catalog path at each chunk size and number of calls in flight, against both servers.
+# Usage: scripts/bench-rucio.sh [register|consume|catalog|tune|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -20,6 +21,10 @@ fi
 
 if [ "$what" = catalog ] || [ "$what" = all ]; then
   bench rucio-catalog --files 100000 --chunk 500 --concurrency 8 --runs 5 || status=1
+fi
+
+if [ "$what" = tune ]; then
+  bench rucio-catalog --tune --files 100000 --chunks 100,250,500,1000 --concurrencies 1,2,4,8,16,32 --runs 3 || status=1
 fi
 
 if [ "$what" = consume ] || [ "$what" = all ]; then

@@ -26,7 +26,8 @@ internal static class CatalogBenchmark
         var runs = (int)o.Long("runs", 5);
         var targets = o.Text("targets", "rucio-double,http-sink").Split(',');
         var only = o.Text("only", "") is "catalog" or "loop" ? o.Text("only", "") : null; // one side alone (for a profiler)
-        Console.WriteLine($"rucio-catalog: {files:N0} files, chunks of {chunk}, concurrency {concurrency}, {Environment.ProcessorCount} cores, {runs} runs; servers in their own process, fresh for each measurement");
+        Console.WriteLine($"rucio-catalog: {files:N0} files, chunks of {chunk}, concurrency {concurrency}, {Environment.ProcessorCount} cores, {runs} runs; servers in their own process, fresh for each measurement" +
+            (Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") == "0" ? "; this process JIT-compiled fully optimised from the first call (DOTNET_TieredCompilation=0; the servers as by default)" : ""));
         var list = Enumerable.Range(0, files).Select(i => new NewReplica("cta", $"cta.raw.{i:D9}.fits", 1_000_000 + i, "0cc737eb")).ToList();
 
         // Warm-up, not measured: whole measurements, alternated like the measured ones, until the background JIT is done

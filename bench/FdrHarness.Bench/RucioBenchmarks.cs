@@ -164,6 +164,8 @@ internal static class RucioBenchmarks
             // Run as `dotnet FdrHarness.Bench.dll` or as the apphost: start the same way.
             if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet") psi.ArgumentList.Add(typeof(RucioBenchmarks).Assembly.Location);
             psi.ArgumentList.Add(verb);
+            // The servers run as the runtime's defaults have them, whatever the benchmark itself was started with.
+            psi.Environment.Remove("DOTNET_TieredCompilation");
             var p = Process.Start(psi)!;
             var port = int.Parse(p.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the sink process did not start"), CultureInfo.InvariantCulture);
             return new SinkProcess(p, port);
