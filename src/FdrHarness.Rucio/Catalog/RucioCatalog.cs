@@ -217,18 +217,13 @@ public sealed class RucioCatalog(RucioClient client, CatalogOptions? options = n
             for (var i = 0; i < withPfn.Length; i++) withPfn[i] = files[i] with { Pfn = storage.Pfn(files[i].Scope, files[i].Name) };
             prepared = withPfn;
         }
-        else
+        else if (AnyPfn(files))
         {
-            prepared = files;
-            for (var i = 0; i < files.Count; i++)
-                if (files[i].Pfn is not null)
-                {
-                    var withoutPfn = new NewReplica[files.Count];
-                    for (var j = 0; j < withoutPfn.Length; j++) withoutPfn[j] = files[j] with { Pfn = null };
-                    prepared = withoutPfn;
-                    break;
-                }
+            var withoutPfn = new NewReplica[files.Count];
+            for (var j = 0; j < withoutPfn.Length; j++) withoutPfn[j] = files[j] with { Pfn = null };
+            prepared = withoutPfn;
         }
+        else prepared = files;
 
         var size = Math.Clamp(_o.ReplicaChunk, 1, 1000);
         var results = await RegisterPassAsync(rse, prepared, size, ct).ConfigureAwait(false);
@@ -249,16 +244,41 @@ public sealed class RucioCatalog(RucioClient client, CatalogOptions? options = n
         {
             for (var start = 0; start < list.Count; start += size) chunks.Add(new Window<NewReplica>(list, start, Math.Min(size, list.Count - start)));
         }
-        var scope = files[0].Scope;
-        var oneScope = true;
-        for (var i = 1; i < files.Count && oneScope; i++) oneScope = string.Equals(files[i].Scope, scope, StringComparison.Ordinal);
-        if (oneScope) Cut(files);
+        if (OneScope(files)) Cut(files);
         else foreach (var g in files.GroupBy(f => f.Scope, StringComparer.Ordinal)) Cut(g.ToArray());
 
         var parts = new List<ItemResults<NewReplica>.Run>[chunks.Count];
-        await Parallel.ForAsync(0, chunks.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _o.Concurrency), CancellationToken = ct },
+        await Parallel.ForEachAsync(Enumerable.Range(0, chunks.Count), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _o.Concurrency), CancellationToken = ct },
             async (i, _) => parts[i] = await RegisterAsync(rse, chunks[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
         return new ItemResults<NewReplica>(parts.SelectMany(p => p));
+    }
+
+    private static bool AnyPfn(IReadOnlyList<NewReplica> files)
+    {
+        if (!TrySpan(files, out var span)) return files.Any(f => f.Pfn is not null);
+        foreach (ref readonly var f in span)
+            if (f.Pfn is not null) return true;
+        return false;
+    }
+
+    private static bool OneScope(IReadOnlyList<NewReplica> files)
+    {
+        var scope = files[0].Scope;
+        if (!TrySpan(files, out var span)) return files.All(f => string.Equals(f.Scope, scope, StringComparison.Ordinal));
+        foreach (ref readonly var f in span)
+            if (!string.Equals(f.Scope, scope, StringComparison.Ordinal)) return false;
+        return true;
+    }
+
+    /// <summary>The files in place when they are an array or a List (one pass without an interface call per file).</summary>
+    private static bool TrySpan(IReadOnlyList<NewReplica> files, out ReadOnlySpan<NewReplica> span)
+    {
+        switch (files)
+        {
+            case NewReplica[] a: span = a; return true;
+            case List<NewReplica> l: span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(l); return true;
+            default: span = default; return false;
+        }
     }
 
     private async Task<List<ItemResults<NewReplica>.Run>> RegisterAsync(string rse, Window<NewReplica> chunk, CancellationToken ct)
