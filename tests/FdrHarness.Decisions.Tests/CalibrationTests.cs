@@ -20,6 +20,9 @@ namespace FdrHarness.Decisions.Tests;
 public sealed class CalibrationTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "fdr-calibration-" + Guid.NewGuid().ToString("N"));
+    private readonly Xunit.Abstractions.ITestOutputHelper? _output;
+
+    public CalibrationTests(Xunit.Abstractions.ITestOutputHelper output) => _output = output;
 
     public void Dispose()
     {
@@ -78,9 +81,67 @@ public sealed class CalibrationTests : IDisposable
     public void Calibrated_from_a_run_of_the_default_models_every_fitted_value_is_within_tolerance() =>
         ClosedLoop(Load("ci-smoke.yaml"), perturbed: false, checkFit: true);
 
-    [Fact(Skip = "issue 16 not done: with hidden models moved ±50 % (seeds 16-20, 2 passes) the replay cannot reproduce the run's transfers exactly (it draws failures with the fitted link probabilities, which moves failed transfers' end times and so the polls of the transfers FTS holds): conveyor-poller's cost_per_item and cost_per_bulk (variance inflation about 12: bulks are nearly one per thread and tick) come out 18-57 % off, conveyor-submitter's cost_per_bulk (3 % of its CPU) 28-47 %, the conveyors' memory_per_item 11-41 % on seeds 17-18, judge-evaluator's cost_per_item 35 % on seed 17 (17 values in all; 19 with 6 passes); every other told value is within tolerance")]
-    public void Calibrated_from_a_perturbed_run_every_fitted_value_is_within_tolerance_of_the_hidden_one() =>
-        ClosedLoop(Load("ci-smoke.yaml"), perturbed: true, checkFit: true);
+    /// <summary>
+    /// Run + calibration only (the predictions are the other tests'): every value told, for every daemon that worked,
+    /// within tolerance of the hidden model, for several hidden models.
+    /// </summary>
+    [Theory]
+    [InlineData(16UL)]
+    [InlineData(17UL)]
+    [InlineData(18UL)]
+    [InlineData(19UL)]
+    [InlineData(20UL)]
+    public void Calibrated_from_a_perturbed_run_every_fitted_value_is_within_tolerance_of_the_hidden_one(ulong seed)
+    {
+        var scenario = Load("ci-smoke.yaml");
+        var hidden = Hidden(scenario, seed);
+        Directory.CreateDirectory(_dir);
+        using (var sink = new ParquetObservationSink(_dir))
+            EmbeddedLake.Run(hidden, sink);
+        var calibration = Calibrator.Run(_dir, scenario);
+        var (checkedValues, problems, worst) = FitProblems(calibration, hidden);
+        _output?.WriteLine($"seed {seed}: {checkedValues} values checked, {problems.Count} out of tolerance, {calibration.Passes} passes");
+        foreach (var (key, w) in worst) _output?.WriteLine($"  worst {key}: {w.Error:P1} ({w.Daemon})");
+        foreach (var p in problems) _output?.WriteLine("  " + p);
+        Assert.True(checkedValues >= 60, $"only {checkedValues} values were determined");
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    /// <summary>
+    /// Every value the calibration says it determined, against the hidden model: ±10 % memory, ±15 % CPU (cache_max
+    /// 10 %); how many were checked, those out of tolerance, and the worst relative error per key.
+    /// </summary>
+    private static (int Checked, List<string> Problems, SortedDictionary<string, (double Error, string Daemon)> Worst) FitProblems(FdrHarness.Decisions.Calibration.Calibration calibration, Scenario hidden)
+    {
+        var problems = new List<string>();
+        var worst = new SortedDictionary<string, (double Error, string Daemon)>(StringComparer.Ordinal);
+        var checkedValues = 0;
+        foreach (var fit in calibration.Daemons.Where(f => f.Note is null))
+        {
+            var truth = DaemonModel.For(hidden.Daemons.FirstOrDefault(d => d.Name == fit.Daemon) ?? new DaemonSpec { Name = fit.Daemon });
+            foreach (var v in fit.Values.Where(v => v.Determined))
+            {
+                double expected = v.Key switch
+                {
+                    "base_memory" => truth.BaseMemory, "memory_per_item" => truth.MemoryPerItem, "cache_per_item" => truth.CachePerItem,
+                    "cache_max" => truth.CacheMax, "idle_cpu" => truth.IdleCpu, "cost_per_item" => truth.CostPerItem, _ => truth.CostPerBulk,
+                };
+                var tolerance = MemoryKeys.Contains(v.Key) ? 0.10 : CpuKeys.Contains(v.Key) ? 0.15 : 0.10;
+                // idle_cpu is whole millicores in a scenario: half a millicore is its resolution; a byte is memory's. A
+                // hidden per-bulk cost of zero: within 1 % of one item's cost, so under 1 % of any bulk's CPU.
+                var slack = v.Key == "idle_cpu" ? 0.0005 : MemoryKeys.Contains(v.Key) ? 1 : v.Key == "cost_per_bulk" && expected == 0 ? 0.01 * truth.CostPerItem : 0;
+                checkedValues++;
+                var error = expected > 0 ? Math.Abs(v.Value - expected) / expected : 0;
+                if (!worst.TryGetValue(v.Key, out var w) || error > w.Error) worst[v.Key] = (error, fit.Daemon);
+                if (Math.Abs(v.Value - expected) > tolerance * expected + slack)
+                    problems.Add($"{fit.Daemon}.{v.Key}: fitted {v.Value:G4}, hidden {expected:G4} ({error:P0} off)");
+            }
+            // What drives a working daemon's memory is always told.
+            foreach (var key in new[] { "base_memory", "memory_per_item" })
+                if (!fit.Values.Single(v => v.Key == key).Determined) problems.Add($"{fit.Daemon}.{key}: not determined ({fit.Values.Single(v => v.Key == key).Note})");
+        }
+        return (checkedValues, problems, worst);
+    }
 
     private const int Draws = 5;
 
@@ -97,31 +158,8 @@ public sealed class CalibrationTests : IDisposable
         // Only the unperturbed scenario is given: the hidden models are in the observation files alone.
         var calibration = Calibrator.Run(_dir, scenario);
 
-        var problems = new List<string>();
-        var checkedValues = 0;
-        foreach (var fit in calibration.Daemons.Where(f => f.Note is null))
-        {
-            var truth = DaemonModel.For(hidden.Daemons.FirstOrDefault(d => d.Name == fit.Daemon) ?? new DaemonSpec { Name = fit.Daemon });
-            foreach (var v in fit.Values.Where(v => v.Determined))
-            {
-                double expected = v.Key switch
-                {
-                    "base_memory" => truth.BaseMemory, "memory_per_item" => truth.MemoryPerItem, "cache_per_item" => truth.CachePerItem,
-                    "cache_max" => truth.CacheMax, "idle_cpu" => truth.IdleCpu, "cost_per_item" => truth.CostPerItem, _ => truth.CostPerBulk,
-                };
-                var tolerance = MemoryKeys.Contains(v.Key) ? 0.10 : CpuKeys.Contains(v.Key) ? 0.15 : 0.10;
-                // idle_cpu is whole millicores in a scenario: half a millicore is its resolution; a byte is memory's.
-                var slack = v.Key == "idle_cpu" ? 0.0005 : MemoryKeys.Contains(v.Key) ? 1 : 0;
-                checkedValues++;
-                if (Math.Abs(v.Value - expected) > tolerance * expected + slack)
-                    problems.Add($"{fit.Daemon}.{v.Key}: fitted {v.Value:G4}, hidden {expected:G4}");
-            }
-            // What drives a working daemon's memory is always told.
-            foreach (var key in new[] { "base_memory", "memory_per_item" })
-                if (!fit.Values.Single(v => v.Key == key).Determined) problems.Add($"{fit.Daemon}.{key}: not determined ({fit.Values.Single(v => v.Key == key).Note})");
-        }
+        var (checkedValues, fitProblems, _) = FitProblems(calibration, hidden);
         if (checkFit) Assert.True(checkedValues >= 60, $"only {checkedValues} values were determined");
-        var fitProblems = problems.ToList();
 
         var linkProblems = new List<string>();
         var rses = scenario.Rses.Select(r => r.Name).ToList();

@@ -46,18 +46,23 @@ public static class LinkCalibration
 
     private readonly record struct Attempt(long Submitted, long Started, long Ended, long Bytes, byte Kind);
 
-    public static List<LinkFit> Fit(ObservationReader reader)
+    public static List<LinkFit> Fit(ObservationReader reader) => Fit(reader, null);
+
+    /// <summary>The links' fits; with <paramref name="transfers"/>, the same pass also collects each attempt for calibrate's replay.</summary>
+    internal static List<LinkFit> Fit(ObservationReader reader, RunTransfers? transfers)
     {
         ArgumentNullException.ThrowIfNull(reader);
         var attempts = new SortedDictionary<(string, string), List<Attempt>>();
-        foreach (var batch in reader.EventBatches(["event_type", "src_rse", "dst_rse", "reason", "bytes", "submitted_at", "started_at", "transferred_at"]))
+        string[] columns = ["event_type", "src_rse", "dst_rse", "reason", "bytes", "submitted_at", "started_at", "transferred_at"];
+        foreach (var batch in reader.EventBatches(transfers is null ? columns : [.. columns, "scope", "name", "duration"]))
             foreach (var e in batch)
             {
                 var failed = e.EventType == EventTypes.TransferFailed;
                 if (!failed && e.EventType != EventTypes.TransferDone) continue;
-                if (e.SrcRse is null || e.DstRse is null) continue;
                 // An RSE that was unavailable is an outage, not the link: FTS's reason says which.
                 var kind = !failed ? Done : e.Reason?.Contains("unavailable", StringComparison.OrdinalIgnoreCase) == true ? Unavailable : LinkFailed;
+                transfers?.Add(e, kind == LinkFailed);
+                if (e.SrcRse is null || e.DstRse is null) continue;
                 if (!attempts.TryGetValue((e.SrcRse, e.DstRse), out var list)) attempts[(e.SrcRse, e.DstRse)] = list = [];
                 list.Add(new Attempt(Ms(e.SubmittedAt), Ms(e.StartedAt), Ms(e.TransferredAt), e.Bytes ?? 0, kind));
             }

@@ -1,4 +1,5 @@
 using FdrHarness.Core.Observations;
+using FdrHarness.Core.Synthetic;
 using FdrHarness.Lake.Cluster;
 using FdrHarness.Lake.Daemons;
 using FdrHarness.Lake.Simulation;
@@ -23,8 +24,11 @@ public readonly record struct MemoryMoment(long InFlight, long Finished);
 /// the pod's ordinal among its daemon's pods (names come from a counter shared by all daemons) and time. It mirrors
 /// <see cref="Pod.UseCpu"/>: a tick's work is spread over the period until the pod's next tick.
 /// </summary>
-internal sealed class WorkProbe : IWorkMeter, IObservationSink
+internal sealed class WorkProbe(RunTransfers? transfers = null) : IWorkMeter, IObservationSink
 {
+    /// <summary>The run's transfer attempts, which the replay follows (each replay from the first attempt).</summary>
+    public ITransferOutcomes? Outcomes { get; } = transfers?.Replay();
+
     private sealed class Tally
     {
         public int Restarts;
@@ -119,4 +123,72 @@ internal sealed class WorkProbe : IWorkMeter, IObservationSink
     public void Fault(in FaultRecord f) { }
     public void Injection(in InjectionRecord r) { }
     public void ApiLatency(IReadOnlyList<ApiLatencyRow> rows) { }
+}
+
+/// <summary>
+/// The transfer attempts a run observed (transfer-done and transfer-failed in events.parquet), per file and destination
+/// in the order they started: whether the link failed each (a failure not caused by unavailable storage) and its
+/// duration. The replay takes them in turn (<see cref="ITransferOutcomes"/>), so its transfers end as the run's did
+/// instead of being drawn again with the fitted link probabilities, which moved failed transfers' end times and with
+/// them the conveyors' work. Files are keyed by a 64-bit hash of scope, name and destination.
+/// </summary>
+internal sealed class RunTransfers
+{
+    private readonly List<(ulong Key, long Started, bool LinkFailed, long Milliseconds)> _read = [];
+    private Dictionary<ulong, int>? _first;
+    private (bool LinkFailed, long Milliseconds)[] _attempts = [];
+
+    private static ulong Key(string scope, string name, string destination) =>
+        StableHash.Combine(StableHash.Combine(StableHash.Of(0, scope), StableHash.Of(1, name)), StableHash.Of(2, destination));
+
+    /// <summary>A transfer-done or transfer-failed event (with scope, name, dst_rse, duration, started_at).</summary>
+    public void Add(in HermesEvent e, bool linkFailed)
+    {
+        if (e.Scope is null || e.Name is null || e.DstRse is null) return;
+        // A duration the run did not know (-1) leaves the replay's own.
+        var ms = e.Duration is { } d && d >= 0 ? (long)Math.Round(d * 1000) : -1;
+        _read.Add((Key(e.Scope, e.Name, e.DstRse), e.StartedAt?.Ticks ?? 0, linkFailed, ms));
+    }
+
+    /// <summary>A cursor over the attempts for one replay.</summary>
+    public ITransferOutcomes Replay()
+    {
+        if (_first is null)
+        {
+            // Stable: attempts that started at the same instant keep the run's order.
+            var sorted = _read.Select((a, i) => (a, i)).OrderBy(p => p.a.Key).ThenBy(p => p.a.Started).ThenBy(p => p.i).Select(p => p.a).ToList();
+            _first = [];
+            var attempts = new List<(bool, long)>(sorted.Count + 1);
+            for (var i = 0; i < sorted.Count; i++)
+            {
+                if (i == 0 || sorted[i].Key != sorted[i - 1].Key)
+                {
+                    if (i > 0) attempts.Add((false, long.MinValue)); // the end of the previous file's attempts
+                    _first[sorted[i].Key] = attempts.Count;
+                }
+                attempts.Add((sorted[i].LinkFailed, sorted[i].Milliseconds));
+            }
+            attempts.Add((false, long.MinValue));
+            _attempts = [.. attempts];
+            _read.Clear();
+            _read.TrimExcess();
+        }
+        return new Cursor(_first, _attempts);
+    }
+
+    private sealed class Cursor(Dictionary<ulong, int> first, (bool LinkFailed, long Milliseconds)[] attempts) : ITransferOutcomes
+    {
+        private readonly Dictionary<ulong, int> _next = [];
+
+        public bool Next(string scope, string name, string destination, out bool linkFailed, out long milliseconds)
+        {
+            var key = Key(scope, name, destination);
+            (linkFailed, milliseconds) = (false, -1);
+            if (!_next.TryGetValue(key, out var i) && !first.TryGetValue(key, out i)) return false;
+            if (attempts[i].Milliseconds == long.MinValue) return false;
+            (linkFailed, milliseconds) = attempts[i];
+            _next[key] = i + 1;
+            return true;
+        }
+    }
 }

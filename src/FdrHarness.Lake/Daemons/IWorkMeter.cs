@@ -20,4 +20,21 @@ public interface IWorkMeter
     /// bulks in flight), as <see cref="Pod.UseCpu"/> spreads it.
     /// </summary>
     void Ticked(Pod pod, long now, double seconds, double itemUnits, double bulks);
+
+    /// <summary>The run's own transfer outcomes for a replay that follows them; null: the lake draws them.</summary>
+    ITransferOutcomes? Outcomes => null;
+}
+
+/// <summary>
+/// A run's transfer attempts as it observed them (fdr calibrate's replay): FTS takes each attempt's verdict and duration
+/// from here instead of drawing them, so the replay's transfers end when the run's did whatever the link parameters.
+/// </summary>
+public interface ITransferOutcomes
+{
+    /// <summary>
+    /// The run's next attempt to copy file <paramref name="scope"/>:<paramref name="name"/> to <paramref name="destination"/>
+    /// (attempts in the order they started): whether the link failed it (not unavailable storage) and how long it took, in
+    /// ms. False when the run has no further attempt for it.
+    /// </summary>
+    bool Next(string scope, string name, string destination, out bool linkFailed, out long milliseconds);
 }

@@ -1,6 +1,7 @@
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Core.Synthetic;
 using FdrHarness.Lake.Catalog;
+using FdrHarness.Lake.Daemons;
 
 namespace FdrHarness.Lake.Transfers;
 
@@ -32,6 +33,7 @@ public sealed class Fts
     private readonly int _n;
     private readonly PriorityQueue<int, (long At, int Request)> _running = new();
     private readonly ulong _failKey;
+    private readonly ITransferOutcomes? _outcomes;
 
     internal Fts(LakeContext context, Dids dids, Rses lakeRses, Requests requests, IReadOnlyList<RseSpec> rses, LinkSettings settings)
     {
@@ -42,6 +44,7 @@ public sealed class Fts
         _n = rses.Count;
         _links = new Link[_n * _n];
         _failKey = StableHash.Of((ulong)context.Seed, "fts-failures");
+        _outcomes = context.Meter?.Outcomes;
         var d = settings.Defaults;
         for (var i = 0; i < _links.Length; i++)
             _links[i] = new Link
@@ -101,7 +104,18 @@ public sealed class Fts
         // A failed attempt gives up part way through; one refused by unavailable storage after the overhead only.
         if (unavailable != TransferFailure.None) seconds = OverheadSeconds;
         else if (r.Failure[request] != TransferFailure.None) seconds = OverheadSeconds + (seconds - OverheadSeconds) * u / Math.Max(p, 1e-9);
-        _running.Enqueue(request, (at + (long)Math.Ceiling(seconds * 1000), request));
+        var ms = (long)Math.Ceiling(seconds * 1000);
+        if (_outcomes is not null) Follow(request, file, dst, unavailable, ref ms);
+        _running.Enqueue(request, (at + ms, request));
+    }
+
+    /// <summary>A calibration's replay: the run's verdict and duration for this attempt (storage down now still refuses it).</summary>
+    private void Follow(int request, int file, RseState dst, TransferFailure unavailable, ref long ms)
+    {
+        if (!_outcomes!.Next(_dids.ExperimentOfFile(file).Scope, _dids.FileName(file), dst.Name, out var linkFailed, out var observed)
+            || unavailable != TransferFailure.None) return;
+        _requests.Table.Failure[request] = linkFailed ? TransferFailure.Link : TransferFailure.None;
+        if (observed >= 0) ms = observed;
     }
 
     /// <summary>Ends every transfer due by now; each freed slot starts the link's next transfer at that instant.</summary>
