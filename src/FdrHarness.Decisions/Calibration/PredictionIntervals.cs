@@ -41,6 +41,9 @@ public sealed class PredictionIntervals
         return result;
     }
 
+    /// <summary>The least half-width, relative to the value, calibrate writes (see <see cref="HalfWidth"/>).</summary>
+    public const double MinRelativeHalfWidth = 0.005;
+
     /// <summary>The work-driven keys: their columns are the replay's counts of work (items, bulks, units in flight and finished).</summary>
     private static readonly string[] CountDriven = ["cost_per_item", "cost_per_bulk", "memory_per_item", "cache_per_item"];
 
@@ -60,9 +63,12 @@ public sealed class PredictionIntervals
         ArgumentNullException.ThrowIfNull(fit);
         ArgumentNullException.ThrowIfNull(value);
         var ols = double.IsFinite(value.HalfWidth) ? value.HalfWidth : 0;
-        if (!CountDriven.Contains(value.Key) || !double.IsFinite(fit.CpuError)) return ols;
+        // Since the replay follows the run's transfers it settles on the run's timing and both errors can be ~0 while
+        // the prediction still differs slightly (keys told only in a sum, values settled to 1 %): at least ±0.5 %.
+        var floor = MinRelativeHalfWidth * Math.Abs(value.Value);
+        if (!CountDriven.Contains(value.Key) || !double.IsFinite(fit.CpuError)) return Math.Max(ols, floor);
         var counts = 1.96 * fit.CpuError * Math.Abs(value.Value);
-        return Math.Sqrt(ols * ols + counts * counts);
+        return Math.Max(Math.Sqrt(ols * ols + counts * counts), floor);
     }
 
     private static CalibrationInputException Bad(YNode at, string message) => new($"{at.At}: {message}");
