@@ -52,7 +52,8 @@ public static class LinkCalibration
     internal static List<LinkFit> Fit(ObservationReader reader, RunTransfers? transfers)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        var attempts = new SortedDictionary<(string, string), List<Attempt>>();
+        var attempts = new Dictionary<(string, string), List<Attempt>>();
+        (string? Src, string? Dst, List<Attempt>? List) last = default;
         string[] columns = ["event_type", "src_rse", "dst_rse", "reason", "bytes", "submitted_at", "started_at", "transferred_at"];
         foreach (var batch in reader.EventBatches(transfers is null ? columns : [.. columns, "scope", "name", "duration"]))
             foreach (var e in batch)
@@ -63,10 +64,15 @@ public static class LinkCalibration
                 var kind = !failed ? Done : e.Reason?.Contains("unavailable", StringComparison.OrdinalIgnoreCase) == true ? Unavailable : LinkFailed;
                 transfers?.Add(e, kind == LinkFailed);
                 if (e.SrcRse is null || e.DstRse is null) continue;
-                if (!attempts.TryGetValue((e.SrcRse, e.DstRse), out var list)) attempts[(e.SrcRse, e.DstRse)] = list = [];
+                if (last.List is not { } list || !string.Equals(last.Src, e.SrcRse, StringComparison.Ordinal) || !string.Equals(last.Dst, e.DstRse, StringComparison.Ordinal))
+                {
+                    if (!attempts.TryGetValue((e.SrcRse, e.DstRse), out list)) attempts[(e.SrcRse, e.DstRse)] = list = [];
+                    last = (e.SrcRse, e.DstRse, list);
+                }
                 list.Add(new Attempt(Ms(e.SubmittedAt), Ms(e.StartedAt), Ms(e.TransferredAt), e.Bytes ?? 0, kind));
             }
-        return [.. attempts.Select(kv => FitOne(kv.Key.Item1, kv.Key.Item2, kv.Value))];
+        // In the order a SortedDictionary of the pairs kept them (the default comparer).
+        return [.. attempts.OrderBy(kv => kv.Key).Select(kv => FitOne(kv.Key.Item1, kv.Key.Item2, kv.Value))];
     }
 
     private static long Ms(DateTime? t) => t is { } v ? v.Ticks / TimeSpan.TicksPerMillisecond : long.MinValue;

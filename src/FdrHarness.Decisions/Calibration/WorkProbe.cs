@@ -134,12 +134,33 @@ internal sealed class WorkProbe(RunTransfers? transfers = null) : IWorkMeter, IO
 /// </summary>
 internal sealed class RunTransfers
 {
-    private readonly List<(ulong Key, long Started, bool LinkFailed, long Milliseconds)> _read = [];
-    private Dictionary<ulong, int>? _first;
-    private (bool LinkFailed, long Milliseconds)[] _attempts = [];
+    // As read: per attempt its key, start (ticks) and outcome ((ms << 1) | link failed; ms -1 when unknown).
+    private ulong[] _keys = new ulong[1 << 16];
+    private long[] _started = new long[1 << 16];
+    private long[] _outcomes = new long[1 << 16];
+    private int _count;
+    // After the first replay asked: the attempts per file and destination in the order they started, each file's run
+    // ended by End; an open-addressing table from key to the file's first attempt and the current replay's next one.
+    private long[]? _attempts;
+    private Entry[] _table = [];
+    private int _mask;
+    private bool _empty = true;
 
-    private static ulong Key(string scope, string name, string destination) =>
-        StableHash.Combine(StableHash.Combine(StableHash.Of(0, scope), StableHash.Of(1, name)), StableHash.Of(2, destination));
+    private struct Entry
+    {
+        public ulong Key;
+        public int First; // the first attempt's index + 1; 0: an empty entry
+        public int Next;  // the current replay's next attempt
+    }
+
+    private const long End = long.MinValue;
+
+    // The last scope and destination hashed (few distinct strings): their hashes are reused.
+    private string? _scope, _destination;
+    private ulong _scopeHash, _destinationHash;
+
+    private static ulong Key(ulong scope, string name, ulong destination) =>
+        StableHash.Combine(StableHash.Combine(scope, StableHash.Of(1, name)), destination);
 
     /// <summary>A transfer-done or transfer-failed event (with scope, name, dst_rse, duration, started_at).</summary>
     public void Add(in HermesEvent e, bool linkFailed)
@@ -147,47 +168,94 @@ internal sealed class RunTransfers
         if (e.Scope is null || e.Name is null || e.DstRse is null) return;
         // A duration the run did not know (-1) leaves the replay's own.
         var ms = e.Duration is { } d && d >= 0 ? (long)Math.Round(d * 1000) : -1;
-        _read.Add((Key(e.Scope, e.Name, e.DstRse), e.StartedAt?.Ticks ?? 0, linkFailed, ms));
+        if (!string.Equals(e.Scope, _scope, StringComparison.Ordinal)) (_scope, _scopeHash) = (e.Scope, StableHash.Of(0, e.Scope));
+        if (!string.Equals(e.DstRse, _destination, StringComparison.Ordinal)) (_destination, _destinationHash) = (e.DstRse, StableHash.Of(2, e.DstRse));
+        if (_count == _keys.Length)
+        {
+            Array.Resize(ref _keys, _count * 2);
+            Array.Resize(ref _started, _count * 2);
+            Array.Resize(ref _outcomes, _count * 2);
+        }
+        _keys[_count] = Key(_scopeHash, e.Name, _destinationHash);
+        _started[_count] = e.StartedAt?.Ticks ?? 0;
+        _outcomes[_count] = (ms << 1) | (linkFailed ? 1L : 0L);
+        _count++;
     }
 
-    /// <summary>A cursor over the attempts for one replay.</summary>
+    private readonly record struct Read(ulong Key, long Started, int Index) : IComparable<Read>
+    {
+        // Stable: attempts that started at the same instant keep the run's order.
+        public int CompareTo(Read other) =>
+            Key != other.Key ? Key.CompareTo(other.Key) : Started != other.Started ? Started.CompareTo(other.Started) : Index.CompareTo(other.Index);
+    }
+
+    /// <summary>A cursor over the attempts for one replay (one replay at a time: a new cursor starts every file afresh).</summary>
     public ITransferOutcomes Replay()
     {
-        if (_first is null)
-        {
-            // Stable: attempts that started at the same instant keep the run's order.
-            var sorted = _read.Select((a, i) => (a, i)).OrderBy(p => p.a.Key).ThenBy(p => p.a.Started).ThenBy(p => p.i).Select(p => p.a).ToList();
-            _first = [];
-            var attempts = new List<(bool, long)>(sorted.Count + 1);
-            for (var i = 0; i < sorted.Count; i++)
-            {
-                if (i == 0 || sorted[i].Key != sorted[i - 1].Key)
-                {
-                    if (i > 0) attempts.Add((false, long.MinValue)); // the end of the previous file's attempts
-                    _first[sorted[i].Key] = attempts.Count;
-                }
-                attempts.Add((sorted[i].LinkFailed, sorted[i].Milliseconds));
-            }
-            attempts.Add((false, long.MinValue));
-            _attempts = [.. attempts];
-            _read.Clear();
-            _read.TrimExcess();
-        }
-        return new Cursor(_first, _attempts);
+        if (_attempts is null) Index();
+        for (var h = 0; h < _table.Length; h++) _table[h].Next = _table[h].First - 1;
+        return new Cursor(this);
     }
 
-    private sealed class Cursor(Dictionary<ulong, int> first, (bool LinkFailed, long Milliseconds)[] attempts) : ITransferOutcomes
+    private void Index()
     {
-        private readonly Dictionary<ulong, int> _next = [];
+        var sorted = new Read[_count];
+        for (var i = 0; i < _count; i++) sorted[i] = new Read(_keys[i], _started[i], i);
+        Array.Sort(sorted);
+        var distinct = 0;
+        for (var i = 0; i < _count; i++) if (i == 0 || sorted[i].Key != sorted[i - 1].Key) distinct++;
+        var capacity = 16;
+        while (capacity < 2 * distinct) capacity <<= 1;
+        (_table, _mask, _empty) = (new Entry[capacity], capacity - 1, _count == 0);
+        var attempts = new long[_count + distinct];
+        var n = 0;
+        for (var i = 0; i < _count; i++)
+        {
+            if (i == 0 || sorted[i].Key != sorted[i - 1].Key)
+            {
+                if (i > 0) attempts[n++] = End; // the end of the previous file's attempts
+                var h = Home(sorted[i].Key);
+                while (_table[h].First != 0) h = (h + 1) & _mask;
+                _table[h] = new Entry { Key = sorted[i].Key, First = n + 1 };
+            }
+            attempts[n++] = _outcomes[sorted[i].Index];
+        }
+        if (_count > 0) attempts[n] = End;
+        _attempts = attempts;
+        (_keys, _started, _outcomes) = ([], [], []);
+    }
+
+    private int Home(ulong key) => (int)((key * 0x9E3779B97F4A7C15UL) >> 32) & _mask;
+
+    /// <summary>The next attempt of a file and destination in the current replay.</summary>
+    private bool Take(ulong key, out long outcome)
+    {
+        outcome = End;
+        if (_empty) return false;
+        for (var h = Home(key); ; h = (h + 1) & _mask)
+        {
+            ref var e = ref _table[h];
+            if (e.First == 0) return false;
+            if (e.Key != key) continue;
+            outcome = _attempts![e.Next];
+            if (outcome == End) return false;
+            e.Next++;
+            return true;
+        }
+    }
+
+    private sealed class Cursor(RunTransfers run) : ITransferOutcomes
+    {
+        private string? _scope, _destination;
+        private ulong _scopeHash, _destinationHash;
 
         public bool Next(string scope, string name, string destination, out bool linkFailed, out long milliseconds)
         {
-            var key = Key(scope, name, destination);
+            if (!ReferenceEquals(scope, _scope)) (_scope, _scopeHash) = (scope, StableHash.Of(0, scope));
+            if (!ReferenceEquals(destination, _destination)) (_destination, _destinationHash) = (destination, StableHash.Of(2, destination));
             (linkFailed, milliseconds) = (false, -1);
-            if (!_next.TryGetValue(key, out var i) && !first.TryGetValue(key, out i)) return false;
-            if (attempts[i].Milliseconds == long.MinValue) return false;
-            (linkFailed, milliseconds) = attempts[i];
-            _next[key] = i + 1;
+            if (!run.Take(Key(_scopeHash, name, _destinationHash), out var v)) return false;
+            (linkFailed, milliseconds) = ((v & 1) != 0, v >> 1);
             return true;
         }
     }
