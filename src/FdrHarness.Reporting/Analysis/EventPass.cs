@@ -37,14 +37,65 @@ internal sealed class EventPass
     public readonly PerSecond DoneFiles = new(), DoneBytes = new(), Deletions = new();
 
     public sealed class LinkAcc { public long Submitted, Done, Failed, BytesDone; }
-    public sealed class ScopeAcc { public long Datasets, Containers, Bytes, TransfersDone, DeletionsDone, Erased; public readonly HashSet<ulong> Files = []; }
+    public sealed class ScopeAcc { public long Datasets, Containers, Bytes, TransfersDone, DeletionsDone, Erased; public readonly HashSet64 Files = new(); }
     public sealed class RseAcc { public long BytesIn, FilesIn, BytesOut, BytesDeleted, FilesDeleted; }
+
+    // Per row the accumulators are found by symbol id + 1 (0 = null) in arrays, not dictionaries: the dictionaries above
+    // are filled from them once, after the pass (same keys: those seen at least once).
+    private long[] _byType = [];
+    private long[][] _byScopeType = [], _byProtocolType = [];
+    private PerSecond?[] _typeSeries = [], _scopeSeries = [], _protocolSeries = [];
+    private ScopeAcc?[] _scopes = [];
 
     public void Run(string runDir)
     {
         foreach (var block in Reader.Blocks(EventColumnReader.PathIn(runDir)))
             Add(block);
+        Finish();
     }
+
+    private void Finish()
+    {
+        for (var t = 0; t < _byType.Length; t++)
+            if (_byType[t] > 0) ByType[t - 1] = _byType[t];
+        Pairs(_byScopeType, ByScopeType);
+        Pairs(_byProtocolType, ByProtocolType);
+        Fill(_typeSeries, TypeSeries);
+        Fill(_scopeSeries, ScopeSeries);
+        Fill(_protocolSeries, ProtocolSeries);
+        for (var i = 0; i < _scopes.Length; i++)
+            if (_scopes[i] is { } acc) Scopes[i - 1] = acc;
+
+        static void Pairs(long[][] counts, Dictionary<(int, int), long> into)
+        {
+            for (var k = 0; k < counts.Length; k++)
+                if (counts[k] is { } row)
+                    for (var t = 0; t < row.Length; t++)
+                        if (row[t] > 0) into[(k - 1, t - 1)] = row[t];
+        }
+
+        static void Fill(PerSecond?[] series, Dictionary<int, PerSecond> into)
+        {
+            for (var i = 0; i < series.Length; i++)
+                if (series[i] is { } s) into[i - 1] = s;
+        }
+    }
+
+    private static ref T Slot<T>(ref T[] array, int id)
+    {
+        var i = id + 1;
+        if (i >= array.Length) Array.Resize(ref array, Math.Max(i + 1, array.Length * 2));
+        return ref array[i];
+    }
+
+    private static void Count(ref long[][] counts, int key, int type)
+    {
+        ref var row = ref Slot(ref counts, key);
+        row ??= [];
+        Slot(ref row, type)++;
+    }
+
+    private static PerSecond SeriesOf(ref PerSecond?[] series, int id) => Slot(ref series, id) ??= new PerSecond();
 
     private Kind KindOf(int type)
     {
@@ -88,14 +139,15 @@ internal sealed class EventPass
             Total++;
             if (ticks < MinTicks) MinTicks = ticks;
             if (ticks > MaxTicks) MaxTicks = ticks;
-            Increment(ByType, type);
-            Increment(ByScopeType, (scope, type));
-            Increment(ByProtocolType, (b.Protocol[i], type));
-            Series(TypeSeries, type).Add(second, 1);
-            Series(ScopeSeries, scope).Add(second, 1);
-            Series(ProtocolSeries, b.Protocol[i]).Add(second, 1);
+            var protocol = b.Protocol[i];
+            Slot(ref _byType, type)++;
+            Count(ref _byScopeType, scope, type);
+            Count(ref _byProtocolType, protocol, type);
+            SeriesOf(ref _typeSeries, type).Add(second, 1);
+            SeriesOf(ref _scopeSeries, scope).Add(second, 1);
+            SeriesOf(ref _protocolSeries, protocol).Add(second, 1);
 
-            var s = ScopeOf(scope);
+            var s = Slot(ref _scopes, scope) ??= new ScopeAcc();
             // A file is counted once per scope, with its size from the first event that carries one.
             if (bytes >= 0 && b.NameHash[i] != 0 && s.Files.Add(b.NameHash[i])) s.Bytes += bytes;
 
@@ -165,21 +217,6 @@ internal sealed class EventPass
         }
     }
 
-    private static void Increment<TKey>(Dictionary<TKey, long> d, TKey key) where TKey : notnull =>
-        System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(d, key, out _)++;
-
-    private static PerSecond Series(Dictionary<int, PerSecond> d, int key)
-    {
-        ref var s = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(d, key, out _);
-        return s ??= new PerSecond();
-    }
-
-    private ScopeAcc ScopeOf(int scope)
-    {
-        ref var s = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(Scopes, scope, out _);
-        return s ??= new ScopeAcc();
-    }
-
     private RseAcc RseOf(int rse)
     {
         ref var s = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(Rses, rse, out _);
@@ -220,5 +257,50 @@ internal sealed class EventPass
         if (ticks < RuleOk[rule]) RuleOk[rule] = ticks;
         if (RuleScope[rule] < 0) RuleScope[rule] = scope;
         if (scope >= 0) NotifyingScopes.Add(scope);
+    }
+}
+
+/// <summary>
+/// A set of non-zero 64-bit hashes (open addressing, linear probing): the per-scope file set takes a few hundred
+/// thousand names per run, and this non-generic type is compiled ahead with the assembly where HashSet&lt;ulong&gt; starts
+/// interpreted-slow at tier 0 and spends its time re-hashing as it grows.
+/// </summary>
+internal sealed class HashSet64
+{
+    private ulong[] _slots = new ulong[1024];
+    private int _mask = 1023;
+
+    public int Count { get; private set; }
+
+    /// <returns>Whether <paramref name="hash"/> (not 0) was not yet in the set.</returns>
+    public bool Add(ulong hash)
+    {
+        var i = (int)(Mix(hash) & (uint)_mask);
+        while (true)
+        {
+            var slot = _slots[i];
+            if (slot == hash) return false;
+            if (slot == 0) break;
+            i = (i + 1) & _mask;
+        }
+        _slots[i] = hash;
+        if (++Count * 2 > _slots.Length) Grow();
+        return true;
+    }
+
+    private static ulong Mix(ulong h) => (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9UL >> 32;
+
+    private void Grow()
+    {
+        var old = _slots;
+        _slots = new ulong[old.Length * 2];
+        _mask = _slots.Length - 1;
+        foreach (var h in old)
+        {
+            if (h == 0) continue;
+            var i = (int)(Mix(h) & (uint)_mask);
+            while (_slots[i] != 0) i = (i + 1) & _mask;
+            _slots[i] = h;
+        }
     }
 }
