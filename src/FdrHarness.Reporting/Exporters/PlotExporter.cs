@@ -7,7 +7,7 @@ using static FdrHarness.Reporting.Exporters.ReportFiles;
 namespace FdrHarness.Reporting.Exporters;
 
 /// <summary>plots/*.png and *.svg: the seed's panels, drawn so the problem is visible without reading numbers.</summary>
-public sealed class PlotExporter : IExporter
+public sealed partial class PlotExporter : IExporter
 {
     public IEnumerable<string> Export(ExportContext context)
     {
@@ -124,7 +124,11 @@ public sealed class PlotExporter : IExporter
         return new PlotFile(spec.Name, spec.Title, png);
     }
 
-    private static readonly Regex ClipPathId = new(@"(?<=id=""|url\(#)cl_[0-9a-f]+\b", RegexOptions.Compiled | RegexOptions.CultureInvariant);
+    // Generated at build time (compiled ahead with the assembly): RegexOptions.Compiled emitted and JIT-compiled it per process.
+    [GeneratedRegex(@"(?<=id=""|url\(#)cl_[0-9a-f]+\b", RegexOptions.CultureInvariant)]
+    private static partial Regex ClipPathIdRegex();
+
+    private static readonly Regex ClipPathId = ClipPathIdRegex();
 
     /// <summary>
     /// Skia names an SVG's clip paths from one counter per process, so with plots drawn in parallel the names would depend
