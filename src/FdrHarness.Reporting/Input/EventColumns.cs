@@ -27,7 +27,20 @@ internal sealed class Symbols
         return id;
     }
 
-    public int Id(string value) => Id(value.AsSpan());
+    public int Id(string value)
+    {
+        ref var id = ref CollectionsMarshal.GetValueRefOrAddDefault(_ids, value, out var exists);
+        if (exists) return id;
+        id = _names.Count;
+        _names.Add(value);
+        return id;
+    }
+
+    public void Clear()
+    {
+        _ids.Clear();
+        _names.Clear();
+    }
     public int Find(string value) => _ids.GetValueOrDefault(value, -1);
 }
 
@@ -41,6 +54,9 @@ internal sealed class EventBlock
     public int[] RetryCount = [];      // -1 = null
     public ulong[] NameHash = [];      // 0 = null
 
+    // While decoded: the ids are this block's own (first appearance in the block), turned into the reader's by Remap.
+    internal readonly Symbols LocalTypes = new(), LocalScopes = new(), LocalRses = new(), LocalProtocols = new(), LocalRules = new();
+
     public void Resize(int rows)
     {
         Rows = rows;
@@ -53,7 +69,10 @@ internal sealed class EventBlock
 
 /// <summary>
 /// Reads events.parquet column by column straight into <see cref="EventBlock"/>s: the generic row reader builds a
-/// 27-field struct and a string per cell, which alone takes most of the 10 s budget on a 1.5 M-event run.
+/// 27-field struct and a string per cell, which alone takes most of the 10 s budget on a 1.5 M-event run. The row
+/// groups are decoded on up to one thread per core (each with its own reader of the file) and handed out in file order,
+/// their string ids numbered as one thread reading the file in order would (first appearance), so what the report
+/// computes from them does not depend on the threads.
 /// </summary>
 internal sealed class EventColumnReader
 {
@@ -63,93 +82,212 @@ internal sealed class EventColumnReader
     public Symbols Protocols { get; } = new();
     public Symbols Rules { get; } = new();
 
-    private ReadOnlyMemory<char>[] _values = [];
-    private int[] _levels = [];
-    private long?[] _longs = [];
-    private int?[] _ints = [];
-    private DateTime[] _times = [];
+    /// <summary>Decoding threads at most (each holds a few row groups' columns).</summary>
+    public static int MaxDecoders { get; set; } = Math.Clamp(Environment.ProcessorCount, 1, 4);
 
-    /// <summary>Every row group in file order, the same block instance refilled each time.</summary>
+    private int[] _map = [];
+
+    /// <summary>Every row group in file order; a block is valid until the next one is asked for.</summary>
     public IEnumerable<EventBlock> Blocks(string path) => ObservationReader.Guard(Unguarded(path), path);
 
     private IEnumerable<EventBlock> Unguarded(string path)
     {
-        using var stream = File.OpenRead(path);
-        var reader = ParquetReader.CreateAsync(stream).GetAwaiter().GetResult();
+        int groups;
+        using (var probe = new Decoder(path)) groups = probe.RowGroupCount;
+        var workers = Math.Clamp(Math.Min(MaxDecoders, groups), 1, 64);
+        if (workers == 1)
+        {
+            using var decoder = new Decoder(path);
+            var block = new EventBlock();
+            for (var g = 0; g < groups; g++)
+            {
+                decoder.Decode(g, block);
+                Remap(block);
+                yield return block;
+            }
+            yield break;
+        }
+
+        // Worker w decodes row groups w, w + workers, …; two decoded blocks wait at most per worker, then it blocks.
+        var ready = new System.Collections.Concurrent.BlockingCollection<EventBlock>[workers];
+        var free = new System.Collections.Concurrent.ConcurrentQueue<EventBlock>[workers];
+        var tasks = new Task[workers];
+        using var stop = new CancellationTokenSource();
+        for (var w = 0; w < workers; w++)
+        {
+            var (mine, queue, spare) = (w, ready[w] = new(boundedCapacity: 2), free[w] = new());
+            tasks[w] = Task.Run(() =>
+            {
+                try
+                {
+                    using var decoder = new Decoder(path);
+                    for (var g = mine; g < groups; g += workers)
+                    {
+                        var block = spare.TryDequeue(out var b) ? b : new EventBlock();
+                        decoder.Decode(g, block);
+                        queue.Add(block, stop.Token);
+                    }
+                }
+                finally
+                {
+                    queue.CompleteAdding();
+                }
+            });
+        }
         try
         {
-            foreach (var block in Blocks(reader, path))
+            for (var g = 0; g < groups; g++)
+            {
+                var w = g % workers;
+                if (!ready[w].TryTake(out var block, Timeout.Infinite))
+                {
+                    tasks[w].GetAwaiter().GetResult(); // the worker's failure, as it was thrown
+                    throw new InvalidDataException($"{path}: row group {g} was not read");
+                }
+                Remap(block);
                 yield return block;
+                free[w].Enqueue(block);
+            }
         }
         finally
         {
-            reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            stop.Cancel();
+            foreach (var q in ready) while (q.TryTake(out _)) { } // unblock a worker waiting to add
+            try { Task.WaitAll(tasks); }
+            catch (AggregateException) { } // failures after the last block asked for (or cancellations) are not the caller's
+            foreach (var q in ready) q.Dispose();
         }
     }
 
-    private IEnumerable<EventBlock> Blocks(ParquetReader reader, string path)
+    /// <summary>The block's own string ids turned into this reader's, new strings numbered in the block's order of appearance.</summary>
+    private void Remap(EventBlock b)
     {
-        var fields = reader.Schema.GetDataFields().ToDictionary(f => f.Name);
-        DataField F(string name) => fields.TryGetValue(name, out var f) ? f : throw new InvalidDataException($"{path} has no column {name}");
-        var (type, created, scope, name, src, dst, rse, rule, bytes, protocol, retry) = (F("event_type"), F("created_at"), F("scope"),
-            F("name"), F("src_rse"), F("dst_rse"), F("rse"), F("rule_id"), F("bytes"), F("protocol"), F("retry_count"));
-        var block = new EventBlock();
-        for (var g = 0; g < reader.RowGroupCount; g++)
+        Remap(b.LocalTypes, Types, b.Rows, b.Type);
+        Remap(b.LocalScopes, Scopes, b.Rows, b.Scope);
+        Remap(b.LocalRses, Rses, b.Rows, b.Src, b.Dst, b.Rse);
+        Remap(b.LocalRules, Rules, b.Rows, b.Rule);
+        Remap(b.LocalProtocols, Protocols, b.Rows, b.Protocol);
+    }
+
+    private void Remap(Symbols local, Symbols global, int rows, params ReadOnlySpan<int[]> columns)
+    {
+        if (_map.Length < local.Count) _map = new int[Math.Max(local.Count, _map.Length * 2)];
+        var identity = true;
+        for (var l = 0; l < local.Count; l++)
         {
-            using var group = reader.OpenRowGroupReader(g);
-            var rows = ObservationReader.RowsOf(group, path);
-            block.Resize(rows);
-            Grow(rows);
-            Strings(group, type, rows, Types, block.Type);
-            Strings(group, scope, rows, Scopes, block.Scope);
-            Strings(group, src, rows, Rses, block.Src);
-            Strings(group, dst, rows, Rses, block.Dst);
-            Strings(group, rse, rows, Rses, block.Rse);
-            Strings(group, rule, rows, Rules, block.Rule);
-            Strings(group, protocol, rows, Protocols, block.Protocol);
-            Hashes(group, name, rows, block.NameHash);
-            group.ReadAsync(created, _times.AsMemory(0, rows)).AsTask().GetAwaiter().GetResult();
-            for (var i = 0; i < rows; i++) block.Ticks[i] = _times[i].Ticks;
-            group.ReadAsync(bytes, _longs.AsMemory(0, rows)).AsTask().GetAwaiter().GetResult();
-            for (var i = 0; i < rows; i++) block.Bytes[i] = _longs[i] ?? -1;
-            group.ReadAsync(retry, _ints.AsMemory(0, rows)).AsTask().GetAwaiter().GetResult();
-            for (var i = 0; i < rows; i++) block.RetryCount[i] = _ints[i] ?? -1;
-            yield return block;
+            _map[l] = global.Id(local[l]);
+            identity &= _map[l] == l;
         }
+        if (identity) return;
+        foreach (var ids in columns)
+            for (var i = 0; i < rows; i++)
+                if (ids[i] >= 0) ids[i] = _map[ids[i]];
     }
 
     public static string PathIn(string runDir) => Path.Combine(runDir, ParquetObservationSink.EventsFile);
 
-    private void Grow(int rows)
+    /// <summary>One reader of the file and its scratch buffers: one per decoding thread.</summary>
+    private sealed class Decoder : IDisposable
     {
-        if (_values.Length >= rows) return;
-        _values = new ReadOnlyMemory<char>[rows]; _levels = new int[rows]; _longs = new long?[rows]; _ints = new int?[rows];
-        _times = new DateTime[rows];
-    }
+        private readonly FileStream _stream;
+        private readonly ParquetReader _reader;
+        private readonly string _path;
+        private readonly DataField _type, _created, _scope, _name, _src, _dst, _rse, _rule, _bytes, _protocol, _retry;
+        private ReadOnlyMemory<char>[] _values = [];
+        private int[] _levels = [];
+        private long?[] _longs = [];
+        private int?[] _ints = [];
+        private DateTime[] _times = [];
 
-    private void Strings(ParquetRowGroupReader group, DataField field, int rows, Symbols symbols, int[] ids)
-    {
-        group.ReadRawAsync(field, _values.AsMemory(0, rows), _levels.AsMemory(0, rows), null).AsTask().GetAwaiter().GetResult();
-        // Runs of the same value are common (a block of transfers to one RSE): skip the lookup for them.
-        ReadOnlySpan<char> last = default;
-        var lastId = -2;
-        for (int i = 0, v = 0; i < rows; i++)
+        public Decoder(string path)
         {
-            if (_levels[i] == 0) { ids[i] = -1; continue; }
-            var span = _values[v++].Span;
-            if (lastId >= 0 && span.SequenceEqual(last)) { ids[i] = lastId; continue; }
-            ids[i] = lastId = symbols.Id(span);
-            last = span;
+            _path = path;
+            _stream = File.OpenRead(path);
+            try
+            {
+                _reader = ParquetReader.CreateAsync(_stream).GetAwaiter().GetResult();
+            }
+            catch
+            {
+                _stream.Dispose();
+                throw;
+            }
+            try
+            {
+                var fields = _reader.Schema.GetDataFields().ToDictionary(f => f.Name);
+                DataField F(string name) => fields.TryGetValue(name, out var f) ? f : throw new InvalidDataException($"{path} has no column {name}");
+                (_type, _created, _scope, _name, _src, _dst, _rse, _rule, _bytes, _protocol, _retry) = (F("event_type"), F("created_at"), F("scope"),
+                    F("name"), F("src_rse"), F("dst_rse"), F("rse"), F("rule_id"), F("bytes"), F("protocol"), F("retry_count"));
+            }
+            catch
+            {
+                Dispose();
+                throw;
+            }
         }
-        Array.Clear(_values, 0, rows);
-    }
 
-    private void Hashes(ParquetRowGroupReader group, DataField field, int rows, ulong[] hashes)
-    {
-        group.ReadRawAsync(field, _values.AsMemory(0, rows), _levels.AsMemory(0, rows), null).AsTask().GetAwaiter().GetResult();
-        for (int i = 0, v = 0; i < rows; i++)
-            hashes[i] = _levels[i] == 0 ? 0 : NameHash(_values[v++].Span);
-        Array.Clear(_values, 0, rows);
+        public int RowGroupCount => _reader.RowGroupCount;
+
+        public void Dispose()
+        {
+            try { _reader.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
+            finally { _stream.Dispose(); }
+        }
+
+        public void Decode(int g, EventBlock block)
+        {
+            using var group = _reader.OpenRowGroupReader(g);
+            var rows = ObservationReader.RowsOf(group, _path);
+            block.Resize(rows);
+            Grow(rows);
+            block.LocalTypes.Clear(); block.LocalScopes.Clear(); block.LocalRses.Clear(); block.LocalProtocols.Clear(); block.LocalRules.Clear();
+            Strings(group, _type, rows, block.LocalTypes, block.Type);
+            Strings(group, _scope, rows, block.LocalScopes, block.Scope);
+            Strings(group, _src, rows, block.LocalRses, block.Src);
+            Strings(group, _dst, rows, block.LocalRses, block.Dst);
+            Strings(group, _rse, rows, block.LocalRses, block.Rse);
+            Strings(group, _rule, rows, block.LocalRules, block.Rule);
+            Strings(group, _protocol, rows, block.LocalProtocols, block.Protocol);
+            Hashes(group, _name, rows, block.NameHash);
+            group.ReadAsync(_created, _times.AsMemory(0, rows)).AsTask().GetAwaiter().GetResult();
+            for (var i = 0; i < rows; i++) block.Ticks[i] = _times[i].Ticks;
+            group.ReadAsync(_bytes, _longs.AsMemory(0, rows)).AsTask().GetAwaiter().GetResult();
+            for (var i = 0; i < rows; i++) block.Bytes[i] = _longs[i] ?? -1;
+            group.ReadAsync(_retry, _ints.AsMemory(0, rows)).AsTask().GetAwaiter().GetResult();
+            for (var i = 0; i < rows; i++) block.RetryCount[i] = _ints[i] ?? -1;
+        }
+
+        private void Grow(int rows)
+        {
+            if (_values.Length >= rows) return;
+            _values = new ReadOnlyMemory<char>[rows]; _levels = new int[rows]; _longs = new long?[rows]; _ints = new int?[rows];
+            _times = new DateTime[rows];
+        }
+
+        private void Strings(ParquetRowGroupReader group, DataField field, int rows, Symbols symbols, int[] ids)
+        {
+            group.ReadRawAsync(field, _values.AsMemory(0, rows), _levels.AsMemory(0, rows), null).AsTask().GetAwaiter().GetResult();
+            // Runs of the same value are common (a block of transfers to one RSE): skip the lookup for them.
+            ReadOnlySpan<char> last = default;
+            var lastId = -2;
+            for (int i = 0, v = 0; i < rows; i++)
+            {
+                if (_levels[i] == 0) { ids[i] = -1; continue; }
+                var span = _values[v++].Span;
+                if (lastId >= 0 && span.SequenceEqual(last)) { ids[i] = lastId; continue; }
+                ids[i] = lastId = symbols.Id(span);
+                last = span;
+            }
+            Array.Clear(_values, 0, rows);
+        }
+
+        private void Hashes(ParquetRowGroupReader group, DataField field, int rows, ulong[] hashes)
+        {
+            group.ReadRawAsync(field, _values.AsMemory(0, rows), _levels.AsMemory(0, rows), null).AsTask().GetAwaiter().GetResult();
+            for (int i = 0, v = 0; i < rows; i++)
+                hashes[i] = _levels[i] == 0 ? 0 : NameHash(_values[v++].Span);
+            Array.Clear(_values, 0, rows);
+        }
     }
 
     /// <summary>
