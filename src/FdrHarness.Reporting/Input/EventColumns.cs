@@ -116,7 +116,9 @@ internal sealed class EventColumnReader
         for (var w = 0; w < workers; w++)
         {
             var (mine, queue, spare) = (w, ready[w] = new(boundedCapacity: 2), free[w] = new());
-            tasks[w] = Task.Run(() =>
+            // Own threads, not the pool's: the caller blocks a pool thread waiting for them, and on 2 cores the pool would
+            // add a thread for the second worker only after its starvation delay.
+            tasks[w] = Task.Factory.StartNew(() =>
             {
                 try
                 {
@@ -132,7 +134,7 @@ internal sealed class EventColumnReader
                 {
                     queue.CompleteAdding();
                 }
-            });
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
         try
         {
