@@ -20,7 +20,8 @@ public sealed record JournalHeader
     public static JournalHeader Of(RunPlan plan, DateTime startedUtc) => new()
     {
         Scenario = plan.Scenario.Run.Name, Seed = plan.Scenario.Run.Seed, StartedUtc = startedUtc,
-        Operations = plan.Operations().LongCount(), Files = plan.Counts.Files, Rules = plan.RuleCount,
+        // Only counted: the files' names and checksums are not made.
+        Operations = plan.Operations(FileDetail.Lean).LongCount(), Files = plan.Counts.Files, Rules = plan.RuleCount,
     };
 
     /// <summary>Why <paramref name="plan"/> is not the plan this journal records, or null when it is.</summary>

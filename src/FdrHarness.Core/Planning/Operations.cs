@@ -22,7 +22,7 @@ public enum FileDetail : byte
     /// <summary>Every field of <see cref="SyntheticFile"/>.</summary>
     Full,
     /// <summary><see cref="SyntheticFile.Name"/> left empty ("") and <see cref="SyntheticFile.Adler32"/> 0: a name costs a
-    /// string per file and a checksum a lookup in the content's 4 MiB table; a consumer that needs them only for some
+    /// string per file and a checksum a pass over the content's table; a consumer that needs them only for some
     /// files makes them from the file's index (<see cref="SyntheticFileGenerator.FileName"/>,
     /// <see cref="SyntheticFileGenerator.Adler32Of"/>).</summary>
     Lean,
