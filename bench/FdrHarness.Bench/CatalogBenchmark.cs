@@ -4,6 +4,7 @@ using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Rucio.Catalog;
 using FdrHarness.Rucio.Double;
 using FdrHarness.Rucio.Rest;
+using MathNet.Numerics.Statistics;
 
 /// <summary>
 /// rucio-catalog: files registered through <see cref="RucioCatalog.RegisterReplicasAsync"/> (chunks, rounds, splitting)
@@ -63,12 +64,12 @@ internal static class CatalogBenchmark
         Console.WriteLine($"JIT during the measured runs: {(System.Runtime.JitInfo.GetCompilationTime() - jitBefore).TotalMilliseconds:N0} ms");
         foreach (var target in only is null ? targets : [])
         {
-            var loop = Median(results[(target, false)]);
-            var catalog = Median(results[(target, true)]);
-            var (loopCpu, catalogCpu) = (Median(cpu[(target, false)]), Median(cpu[(target, true)]));
+            var loop = Statistics.Median(results[(target, false)]);
+            var catalog = Statistics.Median(results[(target, true)]);
+            var (loopCpu, catalogCpu) = (Statistics.Median(cpu[(target, false)]), Statistics.Median(cpu[(target, true)]));
             Console.WriteLine($"median {target}: catalog {catalog:N0} files/s, plain loop {loop:N0} files/s (the ceiling): {catalog / loop:0.00}x; " +
                 $"client CPU {catalogCpu:N0} ns/file through the catalog, {loopCpu:N0} with the plain loop ({loopCpu / catalogCpu:0.00}x); " +
-                $"allocated {Median(allocated[(target, true)]):N0} B/file through the catalog, {Median(allocated[(target, false)]):N0} with the plain loop");
+                $"allocated {Statistics.Median(allocated[(target, true)]):N0} B/file through the catalog, {Statistics.Median(allocated[(target, false)]):N0} with the plain loop");
         }
         return 0;
     }
@@ -103,7 +104,7 @@ internal static class CatalogBenchmark
             Console.WriteLine("chunk / in flight" + string.Join("", concurrencies.Select(c => $"{c,20}")));
             foreach (var chunk in chunks)
                 Console.WriteLine($"{chunk,16}" + string.Join("", concurrencies.Select(c =>
-                    $"{$"{Median(rates[(target, chunk, c)].Select(x => x.Rate)):N0} ({Median(rates[(target, chunk, c)].Select(x => x.Cpu)):N0})",20}")));
+                    $"{$"{Statistics.Median(rates[(target, chunk, c)].Select(x => x.Rate)):N0} ({Statistics.Median(rates[(target, chunk, c)].Select(x => x.Cpu)):N0})",20}")));
         }
         return 0;
     }
@@ -165,12 +166,6 @@ internal static class CatalogBenchmark
     {
         using var self = Process.GetCurrentProcess();
         return self.TotalProcessorTime;
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     /// <summary>`rucio-double`: the double with RSE MOCK (davs, QOS=FAST) and scope cta, its port on stdout, until stdin closes.</summary>

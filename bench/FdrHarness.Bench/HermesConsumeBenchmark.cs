@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using FdrHarness.Core.Observations;
 using FdrHarness.Rucio.Stomp;
+using MathNet.Numerics.Statistics;
 
 /// <summary>
 /// hermes-consume: Hermes messages from ActiveMQ into a counting sink, beside the broker's ceiling. Each run, on fresh
@@ -28,7 +29,7 @@ internal static class HermesConsumeBenchmark
         var prefetch = (int)o.Long("prefetch", 5000);
         var brokerPid = (int)o.Long("broker-pid", 0);
         var persistent = o.Long("persistent", 0) == 1;
-        Console.WriteLine($"hermes-consume: {runs} runs of {n:N0} Hermes messages ({(persistent ? "persistent" : "non-persistent")}) through ActiveMQ at {host}:{port}, prefetch {prefetch}, {Environment.ProcessorCount} cores, load {Load()}");
+        Console.WriteLine($"hermes-consume: {runs} runs of {n:N0} Hermes messages ({(persistent ? "persistent" : "non-persistent")}) through ActiveMQ at {host}:{port}, prefetch {prefetch}, {Environment.ProcessorCount} cores, load {Machine.LoadAverage(3)}");
 
         // Warm-up, not counted: a freshly started broker's JIT makes its first 100 k deliveries about half as fast (and ours too).
         var warmUp = $"/queue/fdr.bench.{Environment.ProcessId}.warm-up";
@@ -60,8 +61,8 @@ internal static class HermesConsumeBenchmark
             Console.WriteLine($"run {r}: harness, while publishing:    {rate,8:N0} events/s  {cpu.Report(n)}  (duplicates {consumer.Duplicates}, connections {consumer.Connects}{Error(consumer)})");
         }
 
-        double filledMedian = Median(filled), ceilingMedian = Median(ceiling), concurrentMedian = Median(concurrent);
-        Console.WriteLine($"medians of {runs}, load {Load()}: harness {filledMedian:N0} events/s (queue filled first), raw reader {ceilingMedian:N0} (ceiling), " +
+        double filledMedian = Statistics.Median(filled), ceilingMedian = Statistics.Median(ceiling), concurrentMedian = Statistics.Median(concurrent);
+        Console.WriteLine($"medians of {runs}, load {Machine.LoadAverage(3)}: harness {filledMedian:N0} events/s (queue filled first), raw reader {ceilingMedian:N0} (ceiling), " +
                           $"harness/raw = {filledMedian / ceilingMedian:0.00}; harness while publishing {concurrentMedian:N0}");
         var ok = filledMedian >= Target;
         Console.WriteLine(ok ? $"PASS: >= {Target:N0} events/s" : $"BELOW TARGET: {Target:N0} events/s");
@@ -79,7 +80,7 @@ internal static class HermesConsumeBenchmark
             Destination = destination,
             Scopes = new HashSet<string> { "cta" },
             Prefetch = prefetch,
-        }, new CountingSink());
+        }, new EventCountingSink());
         using var stop = new CancellationTokenSource();
         var run = consumer.RunAsync(stop.Token);
         consumer.Subscribed.Wait(TimeSpan.FromMinutes(1));
@@ -108,14 +109,6 @@ internal static class HermesConsumeBenchmark
         }
         await p.DisconnectAsync();
     }
-
-    private static double Median(List<double> xs)
-    {
-        var s = xs.Order().ToArray();
-        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
-    }
-
-    private static string Load() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
 
     /// <summary>CPU seconds used by this process and by the broker's JVM (from /proc) since Start.</summary>
     private sealed class Cpu
@@ -149,17 +142,5 @@ internal static class HermesConsumeBenchmark
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
             return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
         }
-    }
-
-    private sealed class CountingSink : IObservationSink
-    {
-        public void ApiLatency(IReadOnlyList<FdrHarness.Core.Observations.ApiLatencyRow> rows) { }
-
-        public long Events;
-        public void Event(in HermesEvent e) => Events++;
-        public void Sample(in PodSample s) { }
-        public void Lifecycle(in PodLifecycleEvent e) { }
-        public void Fault(in FaultRecord f) { }
-        public void Injection(in InjectionRecord r) { }
     }
 }

@@ -5,6 +5,7 @@ using FdrHarness.Core.Quantities;
 using FdrHarness.Core.Scenarios;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Lake;
+using MathNet.Numerics.Statistics;
 
 /// <summary>
 /// lake-scaling &lt;scenario.yaml&gt; [--scales 0.1,0.2,0.5,1,2,5,10] [--runs N] [--scale-capacity]: the embedded lake at each
@@ -34,7 +35,7 @@ internal static class LakeScalingBenchmark
 
         var scales = (Arg("scales") ?? "0.1,0.2,0.5,1,2,5,10").Split(',').Select(s => double.Parse(s, inv)).ToArray();
         var runs = int.Parse(Arg("runs") ?? "3", inv);
-        Console.WriteLine(string.Create(inv, $"lake-scaling: {args[0]}, scales {string.Join(", ", scales.Select(s => s.ToString(inv)))}, {runs} runs each (medians){(capacity ? ", daemons, links and nodes scaled too" : "")}, {Environment.ProcessorCount} cores, load {LoadAverage()}"));
+        Console.WriteLine(string.Create(inv, $"lake-scaling: {args[0]}, scales {string.Join(", ", scales.Select(s => s.ToString(inv)))}, {runs} runs each (medians){(capacity ? ", daemons, links and nodes scaled too" : "")}, {Environment.ProcessorCount} cores, load {Machine.LoadAverage()}"));
         var points = new List<(double Scale, long Events, double Wall, double Cpu, double PeakMiB)>();
         foreach (var scale in scales)
         {
@@ -44,15 +45,15 @@ internal static class LakeScalingBenchmark
                 if (Child(args[0], scale, capacity) is not { } s) return 1;
                 samples.Add(s);
             }
-            var wall = Median(samples.Select(s => s.Wall));
-            var cpu = Median(samples.Select(s => s.Cpu));
-            var peak = Median(samples.Select(s => s.PeakMiB));
+            var wall = Statistics.Median(samples.Select(s => s.Wall));
+            var cpu = Statistics.Median(samples.Select(s => s.Cpu));
+            var peak = Statistics.Median(samples.Select(s => s.PeakMiB));
             points.Add((scale, samples[0].Events, wall, cpu, peak));
             Console.WriteLine(string.Create(inv, $"  scale {scale,5}: {samples[0].Events,12:N0} events, wall {wall,7:0.00} s, CPU {cpu,7:0.00} s, {samples[0].Events / wall,10:N0} events/s, peak {peak,6:0} MiB"));
         }
         var (slope, r2) = Fit(points.Select(p => (Math.Log(p.Events), Math.Log(p.Wall))).ToList());
         var (cpuSlope, cpuR2) = Fit(points.Select(p => (Math.Log(p.Events), Math.Log(p.Cpu))).ToList());
-        Console.WriteLine(string.Create(inv, $"  log-log fit of wall on events: slope {slope:0.000}, R² {r2:0.0000}; of CPU: slope {cpuSlope:0.000}, R² {cpuR2:0.0000}; load {LoadAverage()}"));
+        Console.WriteLine(string.Create(inv, $"  log-log fit of wall on events: slope {slope:0.000}, R² {r2:0.0000}; of CPU: slope {cpuSlope:0.000}, R² {cpuR2:0.0000}; load {Machine.LoadAverage()}"));
         // The same points as fixed cost + cost per event: what a run pays whatever its size (start-up, JIT, the
         // daemons' ticks over the whole duration) and what each event adds.
         var (perEvent, fixedWall) = Line(points.Select(p => ((double)p.Events, p.Wall)).ToList());
@@ -97,7 +98,7 @@ internal static class LakeScalingBenchmark
             Rses = [.. s.Rses.Select(r => r with { Quota = new ByteSize((long)(r.Quota.Bytes * Math.Max(1, scale))), Watermark = new ByteSize((long)(r.Watermark.Bytes * Math.Max(1, scale))) })],
         };
         if (capacity) s = WithCapacity(s, Math.Max(1, scale));
-        var sink = new CountingSink();
+        var sink = new EventCountingSink();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
         EmbeddedLake.Run(s, sink);
@@ -153,28 +154,5 @@ internal static class LakeScalingBenchmark
         var my = points.Average(p => p.Y);
         var slope = points.Sum(p => (p.X - mx) * (p.Y - my)) / points.Sum(p => (p.X - mx) * (p.X - mx));
         return (slope, my - slope * mx);
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var v = values.Order().ToArray();
-        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
-    }
-
-    private static string LoadAverage()
-    {
-        try { return File.ReadAllText("/proc/loadavg").Split(' ')[0]; }
-        catch (IOException) { return "?"; }
-    }
-
-    private sealed class CountingSink : IObservationSink
-    {
-        public long Events;
-        public void Event(in HermesEvent e) => Events++;
-        public void Sample(in PodSample s) { }
-        public void Lifecycle(in PodLifecycleEvent e) { }
-        public void Fault(in FaultRecord f) { }
-        public void Injection(in InjectionRecord r) { }
-        public void ApiLatency(IReadOnlyList<ApiLatencyRow> rows) { }
     }
 }

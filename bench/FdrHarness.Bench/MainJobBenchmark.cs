@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using MathNet.Numerics.Statistics;
 
 /// <summary>
 /// main-job --base OLD/fdr.dll [--new NEW/fdr.dll] [--scenario S] [--runs N] [--verb run|report|calibrate]: the main job
@@ -55,7 +56,7 @@ internal static class MainJobBenchmark
                     });
                     figures[name].Add(f);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  {name,-4} run {r + 1}: {f.Wall:0.00} s wall, {f.Cpu:0.00} s CPU, {f.RssMiB:0} MiB peak RSS (load {Load()})"));
+                        $"  {name,-4} run {r + 1}: {f.Wall:0.00} s wall, {f.Cpu:0.00} s CPU, {f.RssMiB:0} MiB peak RSS (load {Machine.LoadAverage()})"));
                 }
             }
             var a = Median(figures["base"]);
@@ -77,13 +78,7 @@ internal static class MainJobBenchmark
 
     private readonly record struct Figure(double Wall, double Cpu, double RssMiB);
 
-    private static Figure Median(List<Figure> f) => new(Median(f.Select(x => x.Wall)), Median(f.Select(x => x.Cpu)), Median(f.Select(x => x.RssMiB)));
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var v = values.Order().ToArray();
-        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
-    }
+    private static Figure Median(List<Figure> f) => new(f.Select(x => x.Wall).Median(), f.Select(x => x.Cpu).Median(), f.Select(x => x.RssMiB).Median());
 
     private static Figure Measure(string dll, string[] args)
     {
@@ -109,6 +104,4 @@ internal static class MainJobBenchmark
 
     private static bool SameBytes(string a, string b) =>
         File.Exists(a) && File.Exists(b) && File.ReadAllBytes(a).AsSpan().SequenceEqual(File.ReadAllBytes(b));
-
-    private static string Load() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
 }

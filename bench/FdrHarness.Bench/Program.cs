@@ -3,6 +3,7 @@ using System.Globalization;
 using FdrHarness.Core.Quantities;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Core.Synthetic;
+using MathNet.Numerics.Statistics;
 
 // Micro-benchmarks of FdrHarness.Core, one verb each: dotnet run -c Release --project bench/FdrHarness.Bench -- <verb> [options]
 return args.Length == 0 ? Usage() : args[0] switch
@@ -103,7 +104,7 @@ internal static class SyntheticBench
             baseline.Add(Measure(() => Baseline(seed, scale, content, full: false).Digest));
             count = gens.Sum(g => g.Count);
         }
-        double Rate(List<double> seconds) => count / Median(seconds);
+        double Rate(List<double> seconds) => count / Statistics.Median(seconds);
 
         // Untimed verification: full hashes of every field.
         var first = FullChecksum(Ours());
@@ -113,9 +114,9 @@ internal static class SyntheticBench
         var sample = random.GetFile(random.Count / 2);
         var spot = random.Enumerate(random.Count / 2, 1).Single() == sample;
 
-        Console.WriteLine($"  ours (Fill, 4096-file chunks)   median {Rate(ours),13:N0} files/s  ({Median(ours) * 1000:0.0} ms per run)");
-        Console.WriteLine($"  ours (IEnumerable)              median {Rate(enumerated),13:N0} files/s  ({Median(enumerated) * 1000:0.0} ms per run)");
-        Console.WriteLine($"  baseline (System.Random, $\"\")   median {Rate(baseline),13:N0} files/s  ({Median(baseline) * 1000:0.0} ms per run)");
+        Console.WriteLine($"  ours (Fill, 4096-file chunks)   median {Rate(ours),13:N0} files/s  ({Statistics.Median(ours) * 1000:0.0} ms per run)");
+        Console.WriteLine($"  ours (IEnumerable)              median {Rate(enumerated),13:N0} files/s  ({Statistics.Median(enumerated) * 1000:0.0} ms per run)");
+        Console.WriteLine($"  baseline (System.Random, $\"\")   median {Rate(baseline),13:N0} files/s  ({Statistics.Median(baseline) * 1000:0.0} ms per run)");
         Console.WriteLine($"  ratio ours/baseline             {Rate(ours) / Rate(baseline):0.00}x (IEnumerable {Rate(enumerated) / Rate(baseline):0.00}x)");
         Console.WriteLine($"  files: ours {first.Count:N0}, baseline {basic.Count:N0} {(first.Count == basic.Count ? "(same count)" : "(COUNTS DIFFER)")}");
         Console.WriteLine($"  checksum ours run 1 {first.Hash:x16}, run 2 {second.Hash:x16} {(first == second ? "(identical)" : "(DIFFERENT)")}; baseline {basic.Digest:x16}");
@@ -130,12 +131,6 @@ internal static class SyntheticBench
         sw.Stop();
         GC.KeepAlive(digest);
         return sw.Elapsed.TotalSeconds;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     // Cheap fold of every field so nothing is optimised away; the same for both sides.

@@ -10,6 +10,7 @@ using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Rucio.Catalog;
 using FdrHarness.Rucio.Rest;
 using FdrHarness.Rucio.Stomp;
+using MathNet.Numerics.Statistics;
 
 /// <summary>
 /// rucio-register: bulk replica registration (POST /replicas, 1000 files a call) against a local HTTP sink, then wrk sending
@@ -62,14 +63,14 @@ internal static class RucioBenchmarks
             var line = $"run {r + 1}: harness {building[^1].Files:N0} files/s = {building[^1].Rps:N0} requests/s building each body, {prebuilt[^1]:N0} requests/s with the body built ahead";
             Console.WriteLine(wrk.Count > r ? line + $"; wrk {wrk[^1]:N0} requests/s" : line);
         }
-        var (filesPerSecond, harnessRps, rawRps) = (Median(building.Select(b => b.Files)), Median(building.Select(b => b.Rps)), Median(prebuilt));
+        var (filesPerSecond, harnessRps, rawRps) = (Statistics.Median(building.Select(b => b.Files)), Statistics.Median(building.Select(b => b.Rps)), Statistics.Median(prebuilt));
         Console.WriteLine($"median: harness {filesPerSecond:N0} files/s, {harnessRps:N0} requests/s building each body, {rawRps:N0} requests/s with the body built ahead");
         if (wrk.Count == 0)
         {
             Console.WriteLine("wrk: not installed (scripts/bench-rucio.sh installs Debian's wrk)");
             return filesPerSecond >= 100_000 ? 0 : 1;
         }
-        var wrkRps = Median(wrk);
+        var wrkRps = Statistics.Median(wrk);
         Console.WriteLine($"median: wrk {wrkRps:N0} requests/s; harness/wrk = {harnessRps / wrkRps:0.00} building each body, {rawRps / wrkRps:0.00} with the body built ahead (same body, same sink, {concurrency} connections)");
         var ok = filesPerSecond >= 100_000 && rawRps >= 0.5 * wrkRps;
         Console.WriteLine(ok ? "PASS: >= 100,000 files/s and >= 0.5x wrk's request rate (same body)" : "BELOW TARGET: 100,000 files/s and 0.5x wrk (same body)");
@@ -131,12 +132,6 @@ internal static class RucioBenchmarks
         {
             return null;
         }
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     /// <summary>`http-sink`: the sink in this process, its port on stdout, until stdin closes (the parent ended).</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FdrHarness.Core.Observations;
+using MathNet.Numerics.Statistics;
 
 /// <summary>
 /// `sink`: writes transfer-like Hermes events (queued, submitted, done or failed per request, as the conveyor emits
@@ -81,9 +82,9 @@ internal static class SinkBench
             var projected = Stopwatch.StartNew();
             var some = new ObservationReader(Path.Combine(root, "0")).Events(["event_type", "created_at", "src_rse", "dst_rse", "bytes"]).LongCount();
             projected.Stop();
-            var median = Median(seconds);
-            Console.WriteLine($"  median {events / median,13:N0} events/s  ({median:0.000} s wall, {Median(cpu):0.000} s CPU of {Environment.ProcessorCount} cores per {events:N0} events)");
-            Console.WriteLine($"  producer thread (Event calls, waits excluded) median {Median(producer):0.000} s = {Median(producer) / events * 1e9:0} ns/event");
+            var median = Statistics.Median(seconds);
+            Console.WriteLine($"  median {events / median,13:N0} events/s  ({median:0.000} s wall, {Statistics.Median(cpu):0.000} s CPU of {Environment.ProcessorCount} cores per {events:N0} events)");
+            Console.WriteLine($"  producer thread (Event calls, waits excluded) median {Statistics.Median(producer):0.000} s = {Statistics.Median(producer) / events * 1e9:0} ns/event");
             Console.WriteLine($"  events.parquet {bytes:N0} bytes, {bytes / (double)events:0.0} bytes/event; read back {check:N0} events in {read.Elapsed.TotalSeconds:0.00} s (5 columns: {projected.Elapsed.TotalSeconds:0.00} s)");
             return check == events && some == events ? 0 : 1;
         }
@@ -134,9 +135,4 @@ internal static class SinkBench
         }
     }
 
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
 }
