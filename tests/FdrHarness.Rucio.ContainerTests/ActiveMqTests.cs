@@ -78,7 +78,7 @@ public sealed class ActiveMqTests : BrokerTests
             .Concat(Enumerable.Range(0, 200).Select(i => Body("cta", i * 7)));
         var publishing = PublishAsync(Port, destination, bodies);
 
-        await Engine.Until(() => first.Written >= n / 3, TimeSpan.FromSeconds(60), () => $"first consumer wrote {first.Written}");
+        await Engine.When([first], () => first.Written >= n / 3, TimeSpan.FromSeconds(60), () => $"first consumer wrote {first.Written}");
         first.DropConnection();  // the kill: no DISCONNECT, un-acked messages stay with the broker
         await stop1.CancelAsync();
         await run1;
@@ -88,7 +88,7 @@ public sealed class ActiveMqTests : BrokerTests
         var run2 = second.RunAsync(stop2.Token);
         await publishing;
         // Everything published has come through: the run's events, the other scope's 500 (+1 end marker) and the 200 resends.
-        await Engine.Until(() => first.Written + second.Written == n && first.Filtered + second.Filtered >= 501 && first.Duplicates + second.Duplicates >= 200,
+        await Engine.When([first, second], () => first.Written + second.Written == n && first.Filtered + second.Filtered >= 501 && first.Duplicates + second.Duplicates >= 200,
             TimeSpan.FromSeconds(120),
             () => $"written {first.Written}+{second.Written} of {n}, filtered {first.Filtered}+{second.Filtered}, duplicates {first.Duplicates}+{second.Duplicates}");
         await stop2.CancelAsync();
@@ -113,7 +113,7 @@ public sealed class ActiveMqTests : BrokerTests
         using var stop = new CancellationTokenSource();
         var run = consumer.RunAsync(stop.Token);
 
-        await Engine.Until(() => consumer.Written == n, TimeSpan.FromSeconds(120),
+        await Engine.When([consumer], () => consumer.Written == n, TimeSpan.FromSeconds(120),
             () => $"written {consumer.Written} of {n}, connects {consumer.Connects}, last error {consumer.LastError?.Message}");
         await stop.CancelAsync();
         await run;
@@ -136,12 +136,12 @@ public sealed class ActiveMqTests : BrokerTests
         await consumer.Subscribed.WaitAsync(TimeSpan.FromSeconds(60));
 
         await PublishAsync(Port, destination, Enumerable.Range(0, n / 2).Select(i => Body("cta", i)));
-        await Engine.Until(() => consumer.Written >= n / 6, TimeSpan.FromSeconds(60), () => $"wrote {consumer.Written}");
+        await Engine.When([consumer], () => consumer.Written >= n / 6, TimeSpan.FromSeconds(60), () => $"wrote {consumer.Written}");
         await Broker.StopAsync();   // persistent messages and the durable subscription survive in the container's KahaDB
         await Broker.StartAsync();
         await PublishAsync(Port, destination, Enumerable.Range(n / 2, n / 2).Select(i => Body("cta", i)));
 
-        await Engine.Until(() => consumer.Written == n, TimeSpan.FromSeconds(120),
+        await Engine.When([consumer], () => consumer.Written == n, TimeSpan.FromSeconds(120),
             () => $"written {consumer.Written} of {n}, duplicates {consumer.Duplicates}, connects {consumer.Connects}, last error {consumer.LastError?.Message}");
         await stop.CancelAsync();
         await run;
@@ -181,7 +181,7 @@ public sealed class ActiveMqTests : BrokerTests
         var runA = a.RunAsync(CancellationToken.None);
         await a.Subscribed.WaitAsync(TimeSpan.FromSeconds(60));
         await SendAllAsync(publisher, Enumerable.Range(0, 300).Select(i => BodyAt($"a{i:D4}", startA.AddMilliseconds(i))));
-        await Engine.Until(() => a.Written == 300, TimeSpan.FromSeconds(60), () => $"run A wrote {a.Written} of 300");
+        await Engine.When([a], () => a.Written == 300, TimeSpan.FromSeconds(60), () => $"run A wrote {a.Written} of 300");
 
         // The last events of A: one on the broker as the run ends, one that hermes sends while A is already finishing.
         await SendAllAsync(publisher, [BodyAt("a-at-the-end", startA.AddMinutes(9))]);
@@ -211,7 +211,7 @@ public sealed class ActiveMqTests : BrokerTests
         var runB = b.RunAsync(CancellationToken.None);
         await b.Subscribed.WaitAsync(TimeSpan.FromSeconds(60));
         await SendAllAsync(publisher, [BodyAt("a-straggler", startA.AddMinutes(5)), .. Enumerable.Range(0, 200).Select(i => BodyAt($"b{i:D4}", startB.AddMilliseconds(i)))]);
-        await Engine.Until(() => b.Written == 200 && b.OutOfWindow == 1, TimeSpan.FromSeconds(60),
+        await Engine.When([b], () => b.Written == 200 && b.OutOfWindow == 1, TimeSpan.FromSeconds(60),
             () => $"run B wrote {b.Written} of 200, {b.OutOfWindow} out of its window");
         await b.FinishAsync(startB.AddMinutes(10), unsubscribe: true);
         await runB;
@@ -227,7 +227,7 @@ public sealed class ActiveMqTests : BrokerTests
         var runAgain = again.RunAsync(CancellationToken.None);
         await again.Subscribed.WaitAsync(TimeSpan.FromSeconds(60));
         await SendAllAsync(publisher, [BodyAt("marker", startB)]);
-        await Engine.Until(() => again.Written >= 1 && again.Filtered >= 1, TimeSpan.FromSeconds(60), () => $"received {again.Received}");
+        await Engine.When([again], () => again.Written >= 1 && again.Filtered >= 1, TimeSpan.FromSeconds(60), () => $"received {again.Received}");
         Assert.Equal(2, again.Received); // the marker and its receipt marker; had A's subscription survived, its 100 late events would have come first
         await again.FinishAsync(startB, unsubscribe: true);
         await runAgain;

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using DotNet.Testcontainers.Builders;
 using DotNet.Testcontainers.Configurations;
 using DotNet.Testcontainers.Containers;
+using FdrHarness.Rucio.Stomp;
 
 namespace FdrHarness.Rucio.ContainerTests;
 
@@ -37,14 +38,28 @@ internal static class Engine
         .WithWaitStrategy(Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(80).ForPath("/")))
         .Build();
 
-    /// <summary>Waits for real work of a real service, polling; fails with <paramref name="what"/> after the timeout.</summary>
-    public static async Task Until(Func<bool> condition, TimeSpan timeout, Func<string> what)
+    /// <summary>
+    /// Waits until <paramref name="holds"/> is true, checked now and after every message any of
+    /// <paramref name="consumers"/> handles: as long as the work takes, never a fixed pace. <paramref name="bound"/> only
+    /// turns a state that never comes into a failure naming <paramref name="what"/>.
+    /// </summary>
+    public static async Task When(IReadOnlyList<HermesConsumer> consumers, Func<bool> holds, TimeSpan bound, Func<string> what)
     {
-        var end = DateTime.UtcNow + timeout;
-        while (!condition())
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Check() { if (holds()) done.TrySetResult(); }
+        foreach (var c in consumers) c.Handled += Check;
+        try
         {
-            if (DateTime.UtcNow > end) Assert.Fail($"timed out after {timeout.TotalSeconds:0} s: {what()}");
-            await Task.Delay(20);
+            Check();
+            await done.Task.WaitAsync(bound);
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"not within {bound.TotalSeconds:0} s: {what()}");
+        }
+        finally
+        {
+            foreach (var c in consumers) c.Handled -= Check;
         }
     }
 }

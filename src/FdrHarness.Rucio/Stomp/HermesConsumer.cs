@@ -153,6 +153,9 @@ public sealed class HermesConsumer(HermesConsumerOptions options, IObservationSi
     /// <summary>The run's durable subscription was removed from the broker by <see cref="FinishAsync"/>.</summary>
     public bool Unsubscribed => _unsubscribed;
 
+    /// <summary>Raised on the consumer's thread after each MESSAGE frame has been handled (written or dropped, counted, ACKed).</summary>
+    public event Action? Handled;
+
     /// <summary>Completes when the first subscription is confirmed by the broker.</summary>
     public Task Subscribed => _subscribed.Task;
     private readonly TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -356,6 +359,7 @@ public sealed class HermesConsumer(HermesConsumerOptions options, IObservationSi
         else Handle(m.Body);
         // Handed to the sink (or deliberately dropped): only now may the broker forget it.
         if (ack && m["ack"] is { } ackId) client.Ack(ackId);
+        Handled?.Invoke();
     }
 
     private void Handle(ReadOnlyMemory<byte> body)
