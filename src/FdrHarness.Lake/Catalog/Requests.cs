@@ -43,7 +43,7 @@ public sealed class Requests
     /// <summary>A QUEUED request for a lock (transfer-queued).</summary>
     internal void Queue(int lockId, byte retry, int previous)
     {
-        var request = Table.Add(lockId, retry, previous, _context.Now);
+        var request = Table.Add(lockId, retry, previous);
         Locks.Request[lockId] = request;
         _context.Counters.TransfersQueued++;
         Queued.Enqueue(request);

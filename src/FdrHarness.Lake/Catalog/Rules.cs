@@ -23,8 +23,6 @@ public sealed class Rules
     private readonly Dictionary<(DidKind, int), List<Rule>> _rulesOfDid = [];
     /// <summary>Extra locks waiting on a replica another rule is already copying there.</summary>
     private readonly Dictionary<int, List<int>> _waitingLocks = [];
-    /// <summary>The lock whose request is copying a replica (the first lock made for it).</summary>
-    private readonly Dictionary<int, int> _replicaOwner = [];
 
     internal Rules(LakeContext context, Dids dids, Rses rses, Replicas replicas)
     {
@@ -208,7 +206,7 @@ public sealed class Rules
         {
             LockOk(rule, lockId, notify: false);
         }
-        else if (_replicaOwner.TryGetValue(replica, out var other) && other != lockId)
+        else if (replicas.Owner[replica] is var other && other >= 0 && other != lockId)
         {
             // Another rule is already copying this replica: wait for it.
             if (!_waitingLocks.TryGetValue(replica, out var waiting)) _waitingLocks[replica] = waiting = [];
@@ -225,7 +223,7 @@ public sealed class Rules
     {
         Requests.Queue(lockId, retry, previous);
         Locks.State[lockId] = LockState.Replicating;
-        _replicaOwner[Locks.Replica[lockId]] = lockId;
+        _replicas.Table.Owner[Locks.Replica[lockId]] = lockId;
     }
 
     private void LockOk(Rule rule, int lockId, bool notify = true)
@@ -347,7 +345,7 @@ public sealed class Rules
     private void HandOverOrDrop(int replica, int lockId)
     {
         var replicas = _replicas.Table;
-        if (_waitingLocks.TryGetValue(replica, out var waiting))
+        if (_waitingLocks.Count > 0 && _waitingLocks.TryGetValue(replica, out var waiting))
         {
             while (waiting.Count > 0)
             {
@@ -364,13 +362,13 @@ public sealed class Rules
             var file = replicas.File[replica];
             replicas.State[replica] = ReplicaState.Deleted;
             _rses[replicas.Rse[replica]].Reserved -= _dids.Files.Bytes[file];
-            _replicaOwner.Remove(replica);
+            replicas.Owner[replica] = -1;
             // The copy that was the file's last hope (its source reaped meanwhile): the file is gone.
             if (_dids.Files.State[file] == FileState.Present && !_replicas.HasLiveReplica(file)) _dids.Files.State[file] = FileState.Deleted;
         }
-        else if (_replicaOwner.TryGetValue(replica, out var owner) && owner == lockId)
+        else if (replicas.Owner[replica] == lockId)
         {
-            _replicaOwner.Remove(replica);
+            replicas.Owner[replica] = -1;
         }
     }
 
@@ -392,9 +390,9 @@ public sealed class Rules
                 _rses[replicas.Rse[replica]].Reserved -= _dids.Files.Bytes[file];
                 _replicas.Arrived(replica);
             }
-            _replicaOwner.Remove(replica);
+            replicas.Owner[replica] = -1;
             if (live) LockOk(rule, lockId);
-            if (_waitingLocks.Remove(replica, out var waiting))
+            if (_waitingLocks.Count > 0 && _waitingLocks.Remove(replica, out var waiting))
                 foreach (var w in waiting)
                     if (Locks.State[w] != LockState.Removed) LockOk(_rules[Locks.Rule[w]], w);
             if (replicas.Locks[replica] == 0 && !replicas.Primary[replica]) _replicas.Tombstone(replica);

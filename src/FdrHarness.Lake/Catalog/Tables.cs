@@ -95,6 +95,8 @@ public sealed class ReplicaTable
     public int[] Next = new int[1024];
     /// <summary>Written by the harness (an upload), not by a transfer: only the undertaker gives it a tombstone.</summary>
     public bool[] Primary = new bool[1024];
+    /// <summary>The lock whose request is copying the replica (the first lock made for it), or -1.</summary>
+    public int[] Owner = new int[1024];
     public int Count;
 
     public int Add(FileTable files, int file, byte rse, ReplicaState state, bool primary = false)
@@ -104,6 +106,7 @@ public sealed class ReplicaTable
             var n = Count * 2;
             Columns.Grow(ref File, n); Columns.Grow(ref Rse, n); Columns.Grow(ref State, n);
             Columns.Grow(ref Locks, n); Columns.Grow(ref Tombstone, n); Columns.Grow(ref Next, n); Columns.Grow(ref Primary, n);
+            Columns.Grow(ref Owner, n);
         }
         var id = Count++;
         File[id] = file;
@@ -112,6 +115,7 @@ public sealed class ReplicaTable
         Locks[id] = 0;
         Tombstone[id] = long.MaxValue;
         Primary[id] = primary;
+        Owner[id] = -1;
         Next[id] = files.FirstReplica[file];
         files.FirstReplica[file] = id;
         return id;
@@ -164,7 +168,6 @@ public sealed class RequestTable
     public RequestState[] State = new RequestState[1024];
     public byte[] Retry = new byte[1024];
     public int[] Previous = new int[1024];
-    public long[] QueuedAt = new long[1024];
     public long[] SubmittedAt = new long[1024];
     public long[] StartedAt = new long[1024];
     public long[] TransferredAt = new long[1024];
@@ -172,13 +175,13 @@ public sealed class RequestTable
     public TransferFailure[] Failure = new TransferFailure[1024];
     public int Count;
 
-    public int Add(int lockId, byte retry, int previous, long now)
+    public int Add(int lockId, byte retry, int previous)
     {
         if (Count == Lock.Length)
         {
             var n = Count * 2;
             Columns.Grow(ref Lock, n); Columns.Grow(ref Source, n); Columns.Grow(ref State, n); Columns.Grow(ref Retry, n);
-            Columns.Grow(ref Previous, n); Columns.Grow(ref QueuedAt, n); Columns.Grow(ref SubmittedAt, n);
+            Columns.Grow(ref Previous, n); Columns.Grow(ref SubmittedAt, n);
             Columns.Grow(ref StartedAt, n); Columns.Grow(ref TransferredAt, n); Columns.Grow(ref Failure, n);
         }
         var id = Count++;
@@ -187,7 +190,6 @@ public sealed class RequestTable
         State[id] = RequestState.Queued;
         Retry[id] = retry;
         Previous[id] = previous;
-        QueuedAt[id] = now;
         SubmittedAt[id] = StartedAt[id] = TransferredAt[id] = -1;
         Failure[id] = TransferFailure.None;
         return id;

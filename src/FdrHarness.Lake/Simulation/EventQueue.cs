@@ -6,32 +6,24 @@ namespace FdrHarness.Lake.Simulation;
 /// </summary>
 public sealed class EventQueue
 {
-    private readonly PriorityQueue<Action, (long At, long Seq)> _queue = new();
+    // Mostly the daemons' and FTS's periodic ticks: a few dozen pending at a time, popped hundreds of thousands of times.
+    private readonly TimedHeap<Action> _queue = new();
     private long _seq;
 
     public int Count => _queue.Count;
 
-    public void Schedule(long atMs, Action action) => _queue.Enqueue(action, (atMs, _seq++));
+    public void Schedule(long atMs, Action action) => _queue.Enqueue(atMs, _seq++, action);
 
-    public bool TryPeekTime(out long atMs)
-    {
-        if (_queue.TryPeek(out _, out var p))
-        {
-            atMs = p.At;
-            return true;
-        }
-        atMs = 0;
-        return false;
-    }
+    public bool TryPeekTime(out long atMs) => _queue.TryPeek(out atMs, out _);
 
     /// <summary>Runs every action due at or before <paramref name="untilMs"/>, advancing the clock to each one.</summary>
     public void RunUntil(VirtualClock clock, long untilMs, CancellationToken ct)
     {
         var n = 0;
-        while (_queue.TryPeek(out _, out var p) && p.At <= untilMs)
+        while (_queue.TryPeek(out var at, out var action) && at <= untilMs)
         {
-            var action = _queue.Dequeue();
-            clock.AdvanceTo(p.At);
+            _queue.RemoveFirst();
+            clock.AdvanceTo(at);
             action();
             if ((++n & 4095) == 0) ct.ThrowIfCancellationRequested();
         }

@@ -2,6 +2,7 @@ using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Core.Synthetic;
 using FdrHarness.Lake.Catalog;
 using FdrHarness.Lake.Daemons;
+using FdrHarness.Lake.Simulation;
 
 namespace FdrHarness.Lake.Transfers;
 
@@ -31,7 +32,8 @@ public sealed class Fts
     private readonly Requests _requests;
     private readonly Link[] _links;
     private readonly int _n;
-    private readonly PriorityQueue<int, (long At, int Request)> _running = new();
+    /// <summary>Running transfers by when they end (then by request id).</summary>
+    private readonly TimedHeap<int> _running = new();
     private readonly ulong _failKey;
     private readonly ITransferOutcomes? _outcomes;
 
@@ -106,7 +108,7 @@ public sealed class Fts
         else if (r.Failure[request] != TransferFailure.None) seconds = OverheadSeconds + (seconds - OverheadSeconds) * u / Math.Max(p, 1e-9);
         var ms = (long)Math.Ceiling(seconds * 1000);
         if (_outcomes is not null) Follow(request, file, dst, unavailable, ref ms);
-        _running.Enqueue(request, (at + ms, request));
+        _running.Enqueue(at + ms, request, request);
     }
 
     /// <summary>A calibration's replay: the run's verdict and duration for this attempt (storage down now still refuses it).</summary>
@@ -121,20 +123,20 @@ public sealed class Fts
     /// <summary>Ends every transfer due by now; each freed slot starts the link's next transfer at that instant.</summary>
     public void Advance(long now)
     {
-        while (_running.TryPeek(out var request, out var due) && due.At <= now)
+        while (_running.TryPeek(out var dueAt, out var request) && dueAt <= now)
         {
-            _running.Dequeue();
+            _running.RemoveFirst();
             var r = _requests.Table;
-            r.TransferredAt[request] = due.At;
+            r.TransferredAt[request] = dueAt;
             var lockId = r.Lock[request];
             // Storage that went down while the transfer ran fails it when it ends (the write or the read is cut).
-            if (r.Failure[request] == TransferFailure.None && Down(r.Source[request], _requests.Locks.Rse[lockId], due.At) is var cut && cut != TransferFailure.None)
+            if (r.Failure[request] == TransferFailure.None && Down(r.Source[request], _requests.Locks.Rse[lockId], dueAt) is var cut && cut != TransferFailure.None)
                 r.Failure[request] = cut;
             var l = LinkOf(r.Source[request], _requests.Locks.Rse[lockId]);
             l.Active--;
             Active--;
             _requests.Ended.Enqueue(request);
-            if (l.Waiting.Count > 0 && l.Active < l.MaxActive) Start(l.Waiting.Dequeue(), l, due.At);
+            if (l.Waiting.Count > 0 && l.Active < l.MaxActive) Start(l.Waiting.Dequeue(), l, dueAt);
         }
     }
 
