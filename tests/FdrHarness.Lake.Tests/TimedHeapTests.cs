@@ -1,7 +1,6 @@
 using FdrHarness.Lake.Simulation;
-using Xunit;
 
-namespace FdrHarness.Lake.Tests.Simulation;
+namespace FdrHarness.Lake.Tests;
 
 public class TimedHeapTests
 {
