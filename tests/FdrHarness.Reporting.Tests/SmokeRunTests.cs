@@ -92,9 +92,14 @@ public sealed class SmokeRunTests(SmokeRun run) : IClassFixture<SmokeRun>
         {
             var png = File.ReadAllBytes(Path.Combine(run.Dir, "plots", p + ".png"));
             Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
-            Assert.Contains("<svg xmlns=\"http://www.w3.org/2000/svg\"", File.ReadAllText(Path.Combine(run.Dir, "plots", p + ".svg")));
+            var svg = File.ReadAllText(Path.Combine(run.Dir, "plots", p + ".svg"));
+            Assert.Contains("<svg xmlns=\"http://www.w3.org/2000/svg\"", svg);
+            // Scales when shown at another size (report.html shows the SVG at the page's width).
+            Assert.Matches("<svg [^>]*width=\"([0-9]+)\" height=\"([0-9]+)\" viewBox=\"0 0 \\1 \\2\">", svg);
         }
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(run.Dir, "plots"), "memory-*.png"));
+        // The heatmap is a bitmap of a pixel per cell inside the SVG: drawn pixelated, or a viewer blurs it across cells.
+        Assert.Contains("<image style=\"image-rendering:pixelated\" ", File.ReadAllText(Path.Combine(run.Dir, "plots", "transfer-matrix.svg")));
         // Fits a pull-request comment (GitHub's limit is 65,536 characters).
         Assert.True(File.ReadAllText(Path.Combine(run.Dir, "report.md")).Length < 20_000);
     }
@@ -168,7 +173,8 @@ public sealed class SmokeRunTests(SmokeRun run) : IClassFixture<SmokeRun>
         var dom = await Chromium(chromium, "--dump-dom", report);
         foreach (var section in HtmlExporter.Sections)
             Assert.Contains($">{section}</h2>", dom);
-        var images = System.Text.RegularExpressions.Regex.Matches(dom, "<img [^>]*src=\"data:image/png;base64,").Count;
+        // The plots' SVG inline, as data: URLs (each its own document: the plots' clip-path ids do not collide).
+        var images = System.Text.RegularExpressions.Regex.Matches(dom, "<img [^>]*src=\"data:image/svg\\+xml,%3Csvg ").Count;
         Assert.True(images >= 7, $"{images} inline images in the rendered page");
         Assert.DoesNotContain("src=\"http", dom); // opens offline: nothing fetched
 

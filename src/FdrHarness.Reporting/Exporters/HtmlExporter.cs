@@ -5,7 +5,7 @@ using static FdrHarness.Reporting.Exporters.ReportFiles;
 
 namespace FdrHarness.Reporting.Exporters;
 
-/// <summary>report.html: one self-contained file (styles inline, plots as base64 PNG) that opens offline.</summary>
+/// <summary>report.html: one self-contained file (styles inline, plots as SVG data: URLs) that opens offline.</summary>
 public sealed class HtmlExporter : IExporter
 {
     public IEnumerable<string> Export(ExportContext context)
@@ -159,8 +159,33 @@ public sealed class HtmlExporter : IExporter
 
     private static void Image(StringBuilder b, Dictionary<string, PlotExporter.PlotFile> plots, string name, string? cls = null)
     {
-        if (plots.TryGetValue(name, out var p))
-            b.Append($"<img{(cls is null ? "" : $" class=\"{cls}\"")} alt=\"{E(p.Title)}\" title=\"{E(p.Title)}\" src=\"data:image/png;base64,{Convert.ToBase64String(p.Png)}\">\n");
+        if (!plots.TryGetValue(name, out var p)) return;
+        b.Append($"<img{(cls is null ? "" : $" class=\"{cls}\"")} alt=\"{E(p.Title)}\" title=\"{E(p.Title)}\" src='data:image/svg+xml,");
+        AppendSvgUrl(b, p.Svg);
+        b.Append("'>\n");
+    }
+
+    /// <summary>
+    /// The plot's SVG as the body of a data: URL in a single-quoted attribute: the characters that would end the attribute,
+    /// start an HTML character reference or a URL's fragment, or be read as an escape are percent-encoded; the XML
+    /// declaration and the newlines and tabs that indent the elements are left out (a URL parser drops them anyway).
+    /// Plain text, not base64: a third smaller, and it stays vector (sharp at any zoom).
+    /// </summary>
+    internal static void AppendSvgUrl(StringBuilder b, string svg)
+    {
+        var start = svg.StartsWith("<?xml", StringComparison.Ordinal) ? svg.IndexOf("?>", StringComparison.Ordinal) + 2 : 0;
+        foreach (var c in svg.AsSpan(start))
+            switch (c)
+            {
+                case '\n' or '\r' or '\t': break;
+                case '%': b.Append("%25"); break;
+                case '#': b.Append("%23"); break;
+                case '&': b.Append("%26"); break;
+                case '\'': b.Append("%27"); break;
+                case '<': b.Append("%3C"); break;
+                case '>': b.Append("%3E"); break;
+                default: b.Append(c); break;
+            }
     }
 
     private static void Table(StringBuilder b, IEnumerable<string> header, IEnumerable<string[]> rows, bool totalLast = false, Func<int, string?>? rowClass = null)

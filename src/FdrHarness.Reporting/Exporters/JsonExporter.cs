@@ -1,6 +1,9 @@
+using System.Buffers;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using FdrHarness.Reporting.Analysis;
 
 namespace FdrHarness.Reporting.Exporters;
@@ -17,6 +20,10 @@ public sealed class JsonExporter : IExporter
 
     public const string FileName = "summary.json";
 
+    /// <summary>
+    /// summary.json's settings, for readers of the summary as JSON (the thresholds' figures): the source-generated
+    /// metadata for <see cref="Summary"/> (no reflection), reflection for any other type.
+    /// </summary>
     public static readonly JsonSerializerOptions Options = new()
     {
         WriteIndented = true,
@@ -24,9 +31,35 @@ public sealed class JsonExporter : IExporter
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(SummaryJsonContext.Default, new DefaultJsonTypeInfoResolver()),
     };
 
-    public static string ToJson(Summary summary) => JsonSerializer.Serialize(summary, Options) + "\n";
+    /// <summary>
+    /// The same text as <c>JsonSerializer.Serialize(summary, Options)</c>, written by the source-generated serializer
+    /// (compiled ahead with the assembly: no reflection, no emitted accessors, none of System.Text.Json's generic
+    /// converters to JIT). Its fast path needs options without an encoder, so the relaxed escaping is the writer's.
+    /// </summary>
+    public static string ToJson(Summary summary) => Encoding.UTF8.GetString(ToUtf8(summary)) + "\n";
+
+    internal static ReadOnlySpan<byte> ToUtf8(Summary summary)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512 * 1024);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+            JsonSerializer.Serialize(writer, summary, SummaryJsonContext.Default.Summary);
+        return buffer.WrittenSpan;
+    }
+
+    private static readonly JsonWriterOptions WriterOptions = new()
+    {
+        Indented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = true,
+    };
 
     public static void Write(Summary summary, string dir) => ReportFiles.Write(Path.Combine(dir, FileName), ToJson(summary));
 }
+
+/// <summary>summary.json's shape, generated at build time; the settings are <see cref="JsonExporter.Options"/>' (no encoder: see ToJson).</summary>
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(Summary))]
+internal sealed partial class SummaryJsonContext : JsonSerializerContext;

@@ -1,0 +1,74 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
+using FdrHarness.Reporting.Analysis;
+using FdrHarness.Reporting.Exporters;
+
+namespace FdrHarness.Reporting.Tests;
+
+/// <summary>The exporters' shortcuts give what the plain way gives: summary.json's text, the SVG in report.html, the plots' threads.</summary>
+public sealed class ExporterTests(SmokeRun run) : IClassFixture<SmokeRun>
+{
+    /// <summary>summary.json's settings with reflection only: how summary.json was written before the generated serializer.</summary>
+    private static readonly JsonSerializerOptions Reflection = new(JsonExporter.Options) { TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
+
+    private Summary Smoke() => SummaryBuilder.Build(run.Dir, new ReportOptions { Plots = false });
+
+    [Fact]
+    public void SummaryJsonIsTheReflectionSerializersText()
+    {
+        var s = Smoke();
+        Assert.True(s.Resources.Count > 0 && s.TransferMatrix.Links.Count > 0, "the smoke summary is empty: the comparison would prove little");
+        Assert.Equal(JsonSerializer.Serialize(s, Reflection) + "\n", JsonExporter.ToJson(s));
+    }
+
+    [Fact]
+    public void SummaryJsonEscapesStringsAsTheRelaxedEncoderDid()
+    {
+        // Every kind of character the two escapings could treat differently: HTML-sensitive, quotes and backslash,
+        // control characters, non-ASCII of the BMP, a surrogate pair.
+        const string odd = "é<b>&'\"\\ a+b `x` \n\t\u0001\u007f →≤ 😀 \u2028";
+        var s = Smoke();
+        s = s with
+        {
+            Run = s.Run with { Scenario = odd, Target = odd },
+            Incidents = [.. s.Incidents, new PodIncident(s.Run.Start, odd, odd, odd, odd)],
+        };
+        var json = JsonExporter.ToJson(s);
+        Assert.Equal(JsonSerializer.Serialize(s, Reflection) + "\n", json);
+        Assert.Equal(odd, JsonDocument.Parse(json).RootElement.GetProperty("run").GetProperty("scenario").GetString());
+    }
+
+    [Fact]
+    public void TheThresholdsSeeTheSameSummary()
+    {
+        // The thresholds read the summary as a JsonNode through JsonExporter.Options (now on the generated metadata).
+        var s = Smoke();
+        Assert.True(JsonNode.DeepEquals(JsonSerializer.SerializeToNode(s, Reflection), JsonSerializer.SerializeToNode(s, JsonExporter.Options)));
+    }
+
+    [Fact]
+    public void SvgInADataUrlDecodesToTheSvg()
+    {
+        const string svg = "<?xml version=\"1.0\" encoding=\"utf-8\" ?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"5\" viewBox=\"0 0 10 5\">\n"
+            + "\t<path fill=\"#2e7d32\" clip-path=\"url(#cl_0)\" d=\"M1 2L3 4\"/>\n\t<text x=\"1, 2, \">\n\t\t\tA &amp; B's 100% → 5\n\t</text>\n</svg>";
+        var b = new StringBuilder();
+        HtmlExporter.AppendSvgUrl(b, svg);
+        var url = b.ToString();
+        foreach (var c in "'#&<>\n\t") Assert.DoesNotContain(c, url);
+        Assert.Equal("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"5\" viewBox=\"0 0 10 5\">"
+            + "<path fill=\"#2e7d32\" clip-path=\"url(#cl_0)\" d=\"M1 2L3 4\"/><text x=\"1, 2, \">A &amp; B's 100% → 5</text></svg>", Uri.UnescapeDataString(url));
+    }
+
+    [Fact]
+    public void PlotsRunEachIndexOnceAndRethrowTheFailure()
+    {
+        var seen = new int[100];
+        PlotExporter.OnEveryCore(seen.Length, i => Interlocked.Increment(ref seen[i]));
+        Assert.All(seen, n => Assert.Equal(1, n));
+
+        var e = Assert.Throws<IOException>(() => PlotExporter.OnEveryCore(50, i => { if (i == 7) throw new IOException("disk full"); }));
+        Assert.Equal("disk full", e.Message);
+    }
+}
