@@ -17,18 +17,25 @@ internal static class CatalogBenchmark
 {
     private const string Password = "bench-password";
 
+    /// <summary>One measurement: one side against a fresh server.</summary>
+    private readonly record struct Sample(double Rate, double ClientNs, double ServerNs, double Bytes, (long Requests, long Connections, long Bytes)? Received);
+
     public static int Run(string[] args)
     {
         var o = new Options(args);
+        if (o.Text("server-jit", "default") == "full") ServerEnvironment = new Dictionary<string, string> { ["DOTNET_TieredCompilation"] = "0" };
         if (args.Contains("--tune")) return Tune(o);
         var files = (int)o.Long("files", 100_000);
         var chunk = (int)o.Long("chunk", 500);
         var concurrency = (int)o.Long("concurrency", 8);
-        var runs = (int)o.Long("runs", 5);
+        var pairs = (int)o.Long("pairs", o.Long("runs", 9));
+        var aa = o.Long("aa", 1) != 0; // a control pair (the plain loop on both sides) beside every pair: the bench's own spread
         var targets = o.Text("targets", "rucio-double,http-sink").Split(',');
         var only = o.Text("only", "") is "catalog" or "loop" ? o.Text("only", "") : null; // one side alone (for a profiler)
-        Console.WriteLine($"rucio-catalog: {files:N0} files, chunks of {chunk}, concurrency {concurrency}, {Environment.ProcessorCount} cores, {runs} runs; servers in their own process, fresh for each measurement" +
-            (Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") == "0" ? "; this process JIT-compiled fully optimised from the first call (DOTNET_TieredCompilation=0; the servers as by default)" : ""));
+        Console.WriteLine($"rucio-catalog: {files:N0} files, chunks of {chunk}, concurrency {concurrency}, {Environment.ProcessorCount} cores, {pairs} pairs{(aa ? " and as many A/A control pairs" : "")}; " +
+            $"servers in their own process, fresh for each measurement and warmed with {ServerWarmupChunks(concurrency)} unmeasured calls of other files; load {Machine.LoadAverage(3)}" +
+            (Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") == "0" ? "; this process JIT-compiled fully optimised from the first call (DOTNET_TieredCompilation=0)" : "") +
+            (ServerEnvironment is null ? "; the servers' JIT as by default (tiered)" : "; the servers JIT-compiled fully optimised from the first call (--server-jit full)"));
         var list = Enumerable.Range(0, files).Select(i => new NewReplica("cta", $"cta.raw.{i:D9}.fits", 1_000_000 + i, "0cc737eb")).ToList();
 
         // Warm-up, not measured: whole measurements, alternated like the measured ones, until the background JIT is done
@@ -42,37 +49,78 @@ internal static class CatalogBenchmark
         });
         var jitBefore = System.Runtime.JitInfo.GetCompilationTime();
 
-        var results = new Dictionary<(string, bool), List<double>>();
-        var cpu = new Dictionary<(string, bool), List<double>>();
-        var allocated = new Dictionary<(string, bool), List<double>>();
-        for (var r = 0; r < runs; r++)
+        // Pairs: the two measurements of a pair run back to back, so that the load they meet is as alike as it gets; the
+        // order within a pair turns round every other pair (A B, B A), so that what the first leaves behind (or the load's
+        // drift) falls on both sides alike; the ratio is taken within each pair. The control pairs run the plain loop in
+        // both places, in the same order and alternation: their ratios are what the bench reads when there is no difference.
+        var ab = targets.ToDictionary(t => t, _ => new List<(Sample Loop, Sample Catalog)>());
+        var control = targets.ToDictionary(t => t, _ => new List<(Sample Loop, Sample Catalog)>());
+        for (var r = 0; r < pairs; r++)
         {
             var line = new List<string>();
-            // Alternated, so that a change in the machine's load falls on all four alike; the order of loop and catalog
-            // turned round every other run (A B B A), so that what one measurement leaves behind falls on both alike.
             foreach (var target in targets)
-                foreach (var catalog in (r % 2 == 0 ? new[] { false, true } : [true, false]).Where(c => only is null || c == (only == "catalog")))
+            {
+                if (only is not null)
                 {
-                    var (rate, cpuSeconds, bytes) = Measure(target, catalog, list, chunk, concurrency);
-                    (allocated.TryGetValue((target, catalog), out var a) ? a : allocated[(target, catalog)] = []).Add((double)bytes / files);
-                    (results.TryGetValue((target, catalog), out var l) ? l : results[(target, catalog)] = []).Add(rate);
-                    (cpu.TryGetValue((target, catalog), out var c) ? c : cpu[(target, catalog)] = []).Add(cpuSeconds * 1e9 / files);
-                    line.Add($"{target} {(catalog ? "catalog" : "loop")} {rate:N0} ({cpu[(target, catalog)][^1]:N0} ns CPU, {allocated[(target, catalog)][^1]:N0} B allocated per file)");
+                    var one = Measure(target, only == "catalog", list, chunk, concurrency);
+                    line.Add($"{target} {only} {one.Rate:N0} files/s");
+                    continue;
                 }
-            Console.WriteLine($"run {r + 1}: " + string.Join(", ", line) + " files/s");
+                foreach (var isControl in (r % 4 < 2 ? new[] { false, true } : [true, false]).Where(c => aa || !c))
+                {
+                    Sample loop, catalog;
+                    if (r % 2 == 0)
+                    {
+                        loop = Measure(target, false, list, chunk, concurrency);
+                        catalog = Measure(target, !isControl, list, chunk, concurrency);
+                    }
+                    else
+                    {
+                        catalog = Measure(target, !isControl, list, chunk, concurrency);
+                        loop = Measure(target, false, list, chunk, concurrency);
+                    }
+                    (isControl ? control : ab)[target].Add((loop, catalog));
+                    line.Add($"{target}{(isControl ? " A/A" : "")} {(r % 2 == 0 ? "loop first" : "second first")}: loop {Describe(loop)}, {(isControl ? "loop again" : "catalog")} {Describe(catalog)}, {catalog.Rate / loop.Rate:0.00}x");
+                }
+            }
+            Console.WriteLine($"pair {r + 1} (load {Machine.LoadAverage()}): " + string.Join("; ", line));
         }
-        Console.WriteLine($"JIT during the measured runs: {(System.Runtime.JitInfo.GetCompilationTime() - jitBefore).TotalMilliseconds:N0} ms");
+        Console.WriteLine($"JIT during the measured runs: {(System.Runtime.JitInfo.GetCompilationTime() - jitBefore).TotalMilliseconds:N0} ms; load {Machine.LoadAverage(3)}");
         foreach (var target in only is null ? targets : [])
         {
-            var loop = Statistics.Median(results[(target, false)]);
-            var catalog = Statistics.Median(results[(target, true)]);
-            var (loopCpu, catalogCpu) = (Statistics.Median(cpu[(target, false)]), Statistics.Median(cpu[(target, true)]));
-            Console.WriteLine($"median {target}: catalog {catalog:N0} files/s, plain loop {loop:N0} files/s (the ceiling): {catalog / loop:0.00}x; " +
-                $"client CPU {catalogCpu:N0} ns/file through the catalog, {loopCpu:N0} with the plain loop ({loopCpu / catalogCpu:0.00}x); " +
-                $"allocated {Statistics.Median(allocated[(target, true)]):N0} B/file through the catalog, {Statistics.Median(allocated[(target, false)]):N0} with the plain loop");
+            var p = ab[target];
+            Console.WriteLine($"{target}, {p.Count} pairs: catalog/loop by rate {Spread(p.Select(x => x.Catalog.Rate / x.Loop.Rate))}, catalog faster in {p.Count(x => x.Catalog.Rate > x.Loop.Rate)} of {p.Count}" +
+                (control[target] is { Count: > 0 } c ? $"; A/A (loop/loop) {Spread(c.Select(x => x.Catalog.Rate / x.Loop.Rate))}" : ""));
+            Console.WriteLine($"  rates (medians): catalog {Statistics.Median(p.Select(x => x.Catalog.Rate)):N0} files/s, loop {Statistics.Median(p.Select(x => x.Loop.Rate)):N0}");
+            Console.WriteLine($"  client CPU ns/file: catalog {Statistics.Median(p.Select(x => x.Catalog.ClientNs)):N0}, loop {Statistics.Median(p.Select(x => x.Loop.ClientNs)):N0}, per pair catalog/loop {Spread(p.Select(x => x.Catalog.ClientNs / x.Loop.ClientNs))}" +
+                (control[target] is { Count: > 0 } c1 ? $"; A/A {Spread(c1.Select(x => x.Catalog.ClientNs / x.Loop.ClientNs))}" : ""));
+            Console.WriteLine($"  server CPU ns/file: catalog {Statistics.Median(p.Select(x => x.Catalog.ServerNs)):N0}, loop {Statistics.Median(p.Select(x => x.Loop.ServerNs)):N0}, per pair catalog/loop {Spread(p.Select(x => x.Catalog.ServerNs / x.Loop.ServerNs))}" +
+                (control[target] is { Count: > 0 } c2 ? $"; A/A {Spread(c2.Select(x => x.Catalog.ServerNs / x.Loop.ServerNs))}" : ""));
+            Console.WriteLine($"  allocated B/file: catalog {Statistics.Median(p.Select(x => x.Catalog.Bytes)):N0}, loop {Statistics.Median(p.Select(x => x.Loop.Bytes)):N0}");
+            if (p.Select(x => x.Catalog.Received).FirstOrDefault() is not null)
+            {
+                var calls = p.SelectMany(x => new[] { x.Catalog.Received!.Value, x.Loop.Received!.Value }).ToList();
+                var same = p.All(x => x.Catalog.Received!.Value.Requests == x.Loop.Received!.Value.Requests && x.Catalog.Received.Value.Bytes == x.Loop.Received.Value.Bytes);
+                Console.WriteLine($"  the sink received: catalog {Statistics.Median(p.Select(x => (double)x.Catalog.Received!.Value.Requests)):N0} requests, {Statistics.Median(p.Select(x => (double)x.Catalog.Received!.Value.Bytes)):N0} bytes, {Statistics.Median(p.Select(x => (double)x.Catalog.Received!.Value.Connections)):N0} connections; " +
+                    $"loop {Statistics.Median(p.Select(x => (double)x.Loop.Received!.Value.Requests)):N0} requests, {Statistics.Median(p.Select(x => (double)x.Loop.Received!.Value.Bytes)):N0} bytes, {Statistics.Median(p.Select(x => (double)x.Loop.Received!.Value.Connections)):N0} connections" +
+                    (same ? " (the same requests and bytes in every pair)" : " (NOT the same requests and bytes)"));
+            }
         }
         return 0;
     }
+
+    private static string Describe(Sample s) =>
+        $"{s.Rate:N0} files/s ({s.ClientNs:N0} ns client CPU, {s.ServerNs:N0} ns server CPU, {s.Bytes:N0} B allocated per file)";
+
+    /// <summary>"0.98x (quartiles 0.93-1.04, range 0.81-1.20)": the median of the ratios and how far they spread.</summary>
+    private static string Spread(IEnumerable<double> ratios)
+    {
+        var r = ratios.ToArray();
+        return $"{Statistics.Median(r):0.00}x (quartiles {Statistics.LowerQuartile(r):0.00}-{Statistics.UpperQuartile(r):0.00}, range {r.Min():0.00}-{r.Max():0.00})";
+    }
+
+    /// <summary>Unmeasured calls to a fresh server before the measured ones: its connections open and its code compiled.</summary>
+    private static int ServerWarmupChunks(int concurrency) => 2 * concurrency;
 
     /// <summary>
     /// `rucio-catalog --tune [--chunks 100,250,500,1000] [--concurrencies 1,2,4,8,16,32] [--files N] [--runs R] [--targets rucio-double,http-sink]`:
@@ -95,8 +143,8 @@ internal static class CatalogBenchmark
                 foreach (var chunk in chunks)
                     foreach (var c in concurrencies)
                     {
-                        var (rate, cpu, _) = Measure(target, true, list, chunk, c);
-                        (rates.TryGetValue((target, chunk, c), out var l) ? l : rates[(target, chunk, c)] = []).Add((rate, cpu * 1e9 / files));
+                        var m = Measure(target, true, list, chunk, c);
+                        (rates.TryGetValue((target, chunk, c), out var l) ? l : rates[(target, chunk, c)] = []).Add((m.Rate, m.ClientNs));
                     }
         foreach (var target in targets)
         {
@@ -109,10 +157,10 @@ internal static class CatalogBenchmark
         return 0;
     }
 
-    private static (double Rate, double CpuSeconds, long Allocated) Measure(string target, bool catalog, List<NewReplica> files, int chunk, int concurrency)
+    private static Sample Measure(string target, bool catalog, List<NewReplica> files, int chunk, int concurrency)
     {
         GC.Collect(); // the garbage of the measurement before is not this one's
-        using var server = RucioBenchmarks.SinkProcess.Start(target);
+        using var server = RucioBenchmarks.SinkProcess.Start(target, ServerEnvironment);
         var url = new Uri($"http://127.0.0.1:{server.Port}");
         using var client = new RucioClient(new RucioClientOptions
         {
@@ -124,11 +172,28 @@ internal static class CatalogBenchmark
             MaxConnections = concurrency * 2,
         });
         client.AuthenticateNowAsync().GetAwaiter().GetResult();
-        using var self = Process.GetCurrentProcess();
-        var cpu0 = self.TotalProcessorTime;
-        var allocated0 = GC.GetTotalAllocatedBytes(precise: true);
+        // The fresh server's first calls (its JIT, its connections) are not the measurement: the same unmeasured calls, of
+        // other files, through the same path, before either side.
+        var warm = Enumerable.Range(0, ServerWarmupChunks(concurrency) * chunk).Select(i => new NewReplica("cta", $"cta.warm.{i:D9}.fits", 1_000 + i, "0cc737eb")).ToList();
+        Send(client, catalog, warm, chunk, concurrency);
+        var before = server.Stats();
+        var (cpu0, allocated0) = (Environment.CpuUsage.TotalTime, GC.GetTotalAllocatedBytes(precise: true));
         var sw = Stopwatch.StartNew();
-        if (catalog && Environment.GetEnvironmentVariable("FDR_BENCH_AA") is null) // FDR_BENCH_AA: both sides the plain loop (the bench's own bias)
+        Send(client, catalog, files, chunk, concurrency);
+        var wall = sw.Elapsed.TotalSeconds;
+        var (cpu, allocated) = (Environment.CpuUsage.TotalTime - cpu0, GC.GetTotalAllocatedBytes(precise: true) - allocated0);
+        var after = server.Stats();
+        (long, long, long)? received = after.Received is { } a && before.Received is { } b ? (a.Requests - b.Requests, a.Connections - b.Connections, a.Bytes - b.Bytes) : null;
+        return new Sample(files.Count / wall, cpu.TotalSeconds * 1e9 / files.Count, (after.Cpu - before.Cpu).TotalSeconds * 1e9 / files.Count, (double)allocated / files.Count, received);
+    }
+
+    /// <summary>The servers' JIT: as the runtime's defaults have it, or fully optimised from the first call with --server-jit full.</summary>
+    internal static IReadOnlyDictionary<string, string>? ServerEnvironment;
+
+    /// <summary>The files through the catalog operations (as PlanExecutor calls them) or through the plain loop of the same calls.</summary>
+    private static void Send(RucioClient client, bool catalog, List<NewReplica> files, int chunk, int concurrency)
+    {
+        if (catalog)
         {
             var results = new RucioCatalog(client, new CatalogOptions { ReplicaChunk = chunk, Concurrency = concurrency })
                 .RegisterReplicasAsync("MOCK", files).GetAwaiter().GetResult();
@@ -140,9 +205,6 @@ internal static class CatalogBenchmark
             Parallel.ForEachAsync(Enumerable.Range(0, (files.Count + chunk - 1) / chunk), new ParallelOptions { MaxDegreeOfParallelism = concurrency },
                 async (i, ct) => await client.AddReplicasAsync("MOCK", files.GetRange(i * chunk, Math.Min(chunk, files.Count - i * chunk)), ct: ct)).GetAwaiter().GetResult();
         }
-        var wall = sw.Elapsed.TotalSeconds;
-        self.Refresh();
-        return (files.Count / wall, (self.TotalProcessorTime - cpu0).TotalSeconds, GC.GetTotalAllocatedBytes(precise: true) - allocated0);
     }
 
     /// <summary>Rounds until one spends under 2 % of its CPU in the JIT, at most <paramref name="max"/>.</summary>
@@ -162,11 +224,7 @@ internal static class CatalogBenchmark
         }
     }
 
-    private static TimeSpan CpuNow()
-    {
-        using var self = Process.GetCurrentProcess();
-        return self.TotalProcessorTime;
-    }
+    private static TimeSpan CpuNow() => Environment.CpuUsage.TotalTime;
 
     /// <summary>`rucio-double`: the double with RSE MOCK (davs, QOS=FAST) and scope cta, its port on stdout, until stdin closes.</summary>
     public static int ServeDouble()
@@ -176,7 +234,7 @@ internal static class CatalogBenchmark
         server.AddScope("cta");
         Console.WriteLine(server.Url.Port.ToString(CultureInfo.InvariantCulture));
         Console.Out.Flush();
-        while (Console.In.Read() >= 0) { }
+        RucioBenchmarks.AnswerStats();
         server.DisposeAsync().AsTask().GetAwaiter().GetResult();
         return 0;
     }

@@ -135,13 +135,35 @@ internal static class RucioBenchmarks
     }
 
     /// <summary>`http-sink`: the sink in this process, its port on stdout, until stdin closes (the parent ended).</summary>
+    /// <summary>
+    /// `http-sink`: the sink in this process, its port on stdout, until stdin closes (the parent ended). A line "stats" on
+    /// stdin is answered with its CPU time so far (ticks of 100 ns, from getrusage) and what it received: requests,
+    /// connections accepted, request bytes (heads and bodies).
+    /// </summary>
     public static int ServeSink()
     {
         using var sink = new HttpSink();
         Console.WriteLine(sink.Port.ToString(CultureInfo.InvariantCulture));
         Console.Out.Flush();
-        while (Console.In.Read() >= 0) { }
+        while (Console.In.ReadLine() is { } line)
+            if (line == "stats")
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{Environment.CpuUsage.TotalTime.Ticks} {Interlocked.Read(ref sink.Requests)} {Interlocked.Read(ref sink.Connections)} {Interlocked.Read(ref sink.Bytes)}"));
+                Console.Out.Flush();
+            }
         return 0;
+    }
+
+    /// <summary>Answers "stats" lines on stdin with this process's CPU time (getrusage: microseconds), until stdin closes.</summary>
+    internal static void AnswerStats()
+    {
+        while (Console.In.ReadLine() is { } line)
+            if (line == "stats")
+            {
+                Console.WriteLine(Environment.CpuUsage.TotalTime.Ticks.ToString(CultureInfo.InvariantCulture));
+                Console.Out.Flush();
+            }
     }
 
     /// <summary>This benchmark program started again as a server verb (`http-sink`, `rucio-double`); ended with the benchmark.</summary>
@@ -153,7 +175,21 @@ internal static class RucioBenchmarks
 
         public int Port { get; }
 
-        public static SinkProcess Start(string verb = "http-sink")
+        /// <summary>
+        /// The server's CPU time so far (user + system, getrusage's microseconds: /proc's ticks of 10 ms are too coarse for
+        /// a sink that spends 100 ns a file) and, from the sink, what it received: requests, connections accepted, request
+        /// bytes; null for a server that does not count them.
+        /// </summary>
+        public (TimeSpan Cpu, (long Requests, long Connections, long Bytes)? Received) Stats()
+        {
+            _process.StandardInput.WriteLine("stats");
+            _process.StandardInput.Flush();
+            var f = (_process.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the server process ended")).Split(' ');
+            long N(int i) => long.Parse(f[i], CultureInfo.InvariantCulture);
+            return (TimeSpan.FromTicks(N(0)), f.Length >= 4 ? (N(1), N(2), N(3)) : null);
+        }
+
+        public static SinkProcess Start(string verb = "http-sink", IReadOnlyDictionary<string, string>? environment = null)
         {
             var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardInput = true, RedirectStandardOutput = true };
             // Run as `dotnet FdrHarness.Bench.dll` or as the apphost: start the same way.
@@ -161,6 +197,7 @@ internal static class RucioBenchmarks
             psi.ArgumentList.Add(verb);
             // The servers run as the runtime's defaults have them, whatever the benchmark itself was started with.
             psi.Environment.Remove("DOTNET_TieredCompilation");
+            foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
             var p = Process.Start(psi)!;
             var port = int.Parse(p.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the sink process did not start"), CultureInfo.InvariantCulture);
             return new SinkProcess(p, port);
@@ -180,6 +217,7 @@ internal static class RucioBenchmarks
             "HTTP/1.1 201 CREATED\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 7\r\n\r\nCreated");
         private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
         private readonly CancellationTokenSource _cts = new();
+        public long Requests, Connections, Bytes; // what came in (Interlocked)
 
         public HttpSink()
         {
@@ -198,11 +236,12 @@ internal static class RucioBenchmarks
                 try { s = await _listener.AcceptSocketAsync(_cts.Token); }
                 catch (Exception) { return; }
                 s.NoDelay = true;
+                Interlocked.Increment(ref Connections);
                 _ = Task.Run(() => ServeAsync(s));
             }
         }
 
-        private static async Task ServeAsync(Socket socket)
+        private async Task ServeAsync(Socket socket)
         {
             await using var stream = new NetworkStream(socket, ownsSocket: true);
             var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 128 * 1024));
@@ -231,6 +270,8 @@ internal static class RucioBenchmarks
                         buffer = buffer.Slice(end + 4);
                         var i = head.IndexOf("Content-Length:", StringComparison.OrdinalIgnoreCase);
                         skip = i < 0 ? 0 : long.Parse(head.AsSpan(i + 15, head.IndexOf('\r', i) is var e && e > 0 ? e - i - 15 : head.Length - i - 15).Trim(), CultureInfo.InvariantCulture);
+                        Interlocked.Increment(ref Requests);
+                        Interlocked.Add(ref Bytes, end + 4 + skip);
                         if (skip == 0) answers++;
                     }
                     reader.AdvanceTo(buffer.Start, buffer.End);
