@@ -23,20 +23,20 @@ internal static class CatalogBenchmark
     public static int Run(string[] args)
     {
         var o = new Options(args);
-        if (o.Text("server-jit", "default") == "full") ServerEnvironment = new Dictionary<string, string> { ["DOTNET_TieredCompilation"] = "0" };
         if (args.Contains("--tune")) return Tune(o);
         var files = (int)o.Long("files", 100_000);
         var chunk = (int)o.Long("chunk", 500);
         var concurrency = (int)o.Long("concurrency", 8);
         var pairs = (int)o.Long("pairs", o.Long("runs", 9));
+        var repeat = (int)o.Long("repeat", 1); // the list sent this many times a measurement (the sink only: the double would skip what it has)
         var aa = o.Long("aa", 1) != 0; // a control pair (the plain loop on both sides) beside every pair: the bench's own spread
         var targets = o.Text("targets", "rucio-double,http-sink").Split(',');
         var only = o.Text("only", "") is "catalog" or "loop" ? o.Text("only", "") : null; // one side alone (for a profiler)
-        Console.WriteLine($"rucio-catalog: {files:N0} files, chunks of {chunk}, concurrency {concurrency}, {Environment.ProcessorCount} cores, {pairs} pairs{(aa ? " and as many A/A control pairs" : "")}; " +
+        Console.WriteLine($"rucio-catalog: {files:N0} files{(repeat > 1 ? $" (sent {repeat} times a measurement to the sink)" : "")}, chunks of {chunk}, concurrency {concurrency}, {Environment.ProcessorCount} cores, {pairs} pairs{(aa ? " and as many A/A control pairs" : "")}; " +
             $"servers in their own process, fresh for each measurement and warmed with {ServerWarmupChunks(concurrency)} unmeasured calls of other files; load {Machine.LoadAverage(3)}" +
-            (Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") == "0" ? "; this process JIT-compiled fully optimised from the first call (DOTNET_TieredCompilation=0)" : "") +
-            (ServerEnvironment is null ? "; the servers' JIT as by default (tiered)" : "; the servers JIT-compiled fully optimised from the first call (--server-jit full)"));
+            (Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") == "0" ? "; this process JIT-compiled fully optimised from the first call (DOTNET_TieredCompilation=0; the servers as by default)" : ""));
         var list = Enumerable.Range(0, files).Select(i => new NewReplica("cta", $"cta.raw.{i:D9}.fits", 1_000_000 + i, "0cc737eb")).ToList();
+        Sample M(string target, bool catalog) => Measure(target, catalog, list, chunk, concurrency, target == "http-sink" ? repeat : 1);
 
         // Warm-up, not measured: whole measurements, alternated like the measured ones, until the background JIT is done
         // with both paths (tier 1 and PGO of every instantiation: at load 20-25 here that took about 20 rounds; with a
@@ -45,7 +45,7 @@ internal static class CatalogBenchmark
         {
             foreach (var target in targets)
                 foreach (var catalog in new[] { false, true }.Where(c => only is null || c == (only == "catalog")))
-                    Measure(target, catalog, list, chunk, concurrency);
+                    M(target, catalog);
         });
         var jitBefore = System.Runtime.JitInfo.GetCompilationTime();
 
@@ -62,7 +62,7 @@ internal static class CatalogBenchmark
             {
                 if (only is not null)
                 {
-                    var one = Measure(target, only == "catalog", list, chunk, concurrency);
+                    var one = M(target, only == "catalog");
                     line.Add($"{target} {only} {one.Rate:N0} files/s");
                     continue;
                 }
@@ -71,13 +71,13 @@ internal static class CatalogBenchmark
                     Sample loop, catalog;
                     if (r % 2 == 0)
                     {
-                        loop = Measure(target, false, list, chunk, concurrency);
-                        catalog = Measure(target, !isControl, list, chunk, concurrency);
+                        loop = M(target, false);
+                        catalog = M(target, !isControl);
                     }
                     else
                     {
-                        catalog = Measure(target, !isControl, list, chunk, concurrency);
-                        loop = Measure(target, false, list, chunk, concurrency);
+                        catalog = M(target, !isControl);
+                        loop = M(target, false);
                     }
                     (isControl ? control : ab)[target].Add((loop, catalog));
                     line.Add($"{target}{(isControl ? " A/A" : "")} {(r % 2 == 0 ? "loop first" : "second first")}: loop {Describe(loop)}, {(isControl ? "loop again" : "catalog")} {Describe(catalog)}, {catalog.Rate / loop.Rate:0.00}x");
@@ -112,11 +112,29 @@ internal static class CatalogBenchmark
     private static string Describe(Sample s) =>
         $"{s.Rate:N0} files/s ({s.ClientNs:N0} ns client CPU, {s.ServerNs:N0} ns server CPU, {s.Bytes:N0} B allocated per file)";
 
-    /// <summary>"0.98x (quartiles 0.93-1.04, range 0.81-1.20)": the median of the ratios and how far they spread.</summary>
+    /// <summary>
+    /// "0.98x (95 % CI 0.95-1.01; quartiles 0.93-1.04, range 0.81-1.20)": the median of the per-pair ratios, a 95 % confidence
+    /// interval of that median (bootstrap: 4,000 resamples of the pairs, seeded), and how far the ratios spread.
+    /// </summary>
     private static string Spread(IEnumerable<double> ratios)
     {
         var r = ratios.ToArray();
-        return $"{Statistics.Median(r):0.00}x (quartiles {Statistics.LowerQuartile(r):0.00}-{Statistics.UpperQuartile(r):0.00}, range {r.Min():0.00}-{r.Max():0.00})";
+        var (low, high) = MedianInterval(r);
+        return $"{Statistics.Median(r):0.00}x (95 % CI {low:0.00}-{high:0.00}; quartiles {Statistics.LowerQuartile(r):0.00}-{Statistics.UpperQuartile(r):0.00}, range {r.Min():0.00}-{r.Max():0.00})";
+    }
+
+    private static (double Low, double High) MedianInterval(double[] r)
+    {
+        var random = new Random(18);
+        var medians = new double[4000];
+        var sample = new double[r.Length];
+        for (var b = 0; b < medians.Length; b++)
+        {
+            for (var i = 0; i < sample.Length; i++) sample[i] = r[random.Next(r.Length)];
+            medians[b] = Statistics.Median(sample);
+        }
+        Array.Sort(medians);
+        return (medians[(int)(0.025 * medians.Length)], medians[(int)(0.975 * medians.Length) - 1]);
     }
 
     /// <summary>Unmeasured calls to a fresh server before the measured ones: its connections open and its code compiled.</summary>
@@ -157,10 +175,10 @@ internal static class CatalogBenchmark
         return 0;
     }
 
-    private static Sample Measure(string target, bool catalog, List<NewReplica> files, int chunk, int concurrency)
+    private static Sample Measure(string target, bool catalog, List<NewReplica> files, int chunk, int concurrency, int repeat = 1)
     {
         GC.Collect(); // the garbage of the measurement before is not this one's
-        using var server = RucioBenchmarks.SinkProcess.Start(target, ServerEnvironment);
+        using var server = RucioBenchmarks.SinkProcess.Start(target);
         var url = new Uri($"http://127.0.0.1:{server.Port}");
         using var client = new RucioClient(new RucioClientOptions
         {
@@ -179,16 +197,14 @@ internal static class CatalogBenchmark
         var before = server.Stats();
         var (cpu0, allocated0) = (Environment.CpuUsage.TotalTime, GC.GetTotalAllocatedBytes(precise: true));
         var sw = Stopwatch.StartNew();
-        Send(client, catalog, files, chunk, concurrency);
+        for (var k = 0; k < repeat; k++) Send(client, catalog, files, chunk, concurrency);
         var wall = sw.Elapsed.TotalSeconds;
         var (cpu, allocated) = (Environment.CpuUsage.TotalTime - cpu0, GC.GetTotalAllocatedBytes(precise: true) - allocated0);
         var after = server.Stats();
         (long, long, long)? received = after.Received is { } a && before.Received is { } b ? (a.Requests - b.Requests, a.Connections - b.Connections, a.Bytes - b.Bytes) : null;
-        return new Sample(files.Count / wall, cpu.TotalSeconds * 1e9 / files.Count, (after.Cpu - before.Cpu).TotalSeconds * 1e9 / files.Count, (double)allocated / files.Count, received);
+        var sent = (double)files.Count * repeat;
+        return new Sample(sent / wall, cpu.TotalSeconds * 1e9 / sent, (after.Cpu - before.Cpu).TotalSeconds * 1e9 / sent, allocated / sent, received);
     }
-
-    /// <summary>The servers' JIT: as the runtime's defaults have it, or fully optimised from the first call with --server-jit full.</summary>
-    internal static IReadOnlyDictionary<string, string>? ServerEnvironment;
 
     /// <summary>The files through the catalog operations (as PlanExecutor calls them) or through the plain loop of the same calls.</summary>
     private static void Send(RucioClient client, bool catalog, List<NewReplica> files, int chunk, int concurrency)

@@ -189,7 +189,7 @@ internal static class RucioBenchmarks
             return (TimeSpan.FromTicks(N(0)), f.Length >= 4 ? (N(1), N(2), N(3)) : null);
         }
 
-        public static SinkProcess Start(string verb = "http-sink", IReadOnlyDictionary<string, string>? environment = null)
+        public static SinkProcess Start(string verb = "http-sink")
         {
             var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardInput = true, RedirectStandardOutput = true };
             // Run as `dotnet FdrHarness.Bench.dll` or as the apphost: start the same way.
@@ -197,7 +197,6 @@ internal static class RucioBenchmarks
             psi.ArgumentList.Add(verb);
             // The servers run as the runtime's defaults have them, whatever the benchmark itself was started with.
             psi.Environment.Remove("DOTNET_TieredCompilation");
-            foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
             var p = Process.Start(psi)!;
             var port = int.Parse(p.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the sink process did not start"), CultureInfo.InvariantCulture);
             return new SinkProcess(p, port);
