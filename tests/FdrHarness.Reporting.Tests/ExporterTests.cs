@@ -71,4 +71,29 @@ public sealed class ExporterTests(SmokeRun run) : IClassFixture<SmokeRun>
         var e = Assert.Throws<IOException>(() => PlotExporter.OnEveryCore(50, i => { if (i == 7) throw new IOException("disk full"); }));
         Assert.Equal("disk full", e.Message);
     }
+
+    [Fact]
+    public void APlotLaidOutFirstIsDrawnAsBeforeInOnePass()
+    {
+        // ScottPlot draws a plot twice on its first render; Layout spends that first render on a picture thrown away.
+        static ScottPlot.Plot Sample()
+        {
+            var p = new ScottPlot.Plot();
+            p.Add.ScatterLine(new double[] { 0, 1, 2, 3 }, new double[] { 1, 3, 2, 4 }).LegendText = "a";
+            p.Add.VerticalLine(1.5);
+            p.Add.Text("1.0 % →", 1, 1);
+            p.ShowLegend(ScottPlot.Edge.Right);
+            p.Title("sample");
+            p.XLabel("hours");
+            return p;
+        }
+        var (before, after) = (Sample(), Sample());
+        var png = PlotExporter.Png(before, 640, 320);
+        Assert.Equal(2, before.RenderManager.RenderCount);
+        PlotExporter.Layout(after, 640, 320);
+        var renders = after.RenderManager.RenderCount;
+        Assert.Equal(png, PlotExporter.Png(after, 640, 320));
+        Assert.Equal(renders + 1, after.RenderManager.RenderCount);
+        Assert.Equal(PlotExporter.Svg(before, 640, 320), PlotExporter.Svg(after, 640, 320));
+    }
 }
