@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using FdrHarness.Core.Observations;
 using FdrHarness.Core.Planning;
 
@@ -231,10 +230,5 @@ public sealed class Dids
     public string AdlerHex(int file) => Hex8(Adler(file));
 
     /// <summary>8 lower-case hex digits (uint.ToString("x8") without parsing a format per call).</summary>
-    public static string Hex8(uint value) => string.Create(8, value, static (span, a) =>
-    {
-        Span<byte> bytes = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(bytes, a);
-        Convert.TryToHexStringLower(bytes, span, out _);
-    });
+    public static string Hex8(uint value) => string.Create(8, value, static (span, a) => LakeContext.WriteHex(a, span));
 }

@@ -43,8 +43,42 @@ internal sealed class PlanDriver(LakeParts lake, RunPlan plan, ChaosEngine chaos
             _context.Queue.Schedule(t, () => lake.Logins.Add(accounts));
     }
 
+    // Consecutive registrations mostly go to the same dataset and RSE within an interval: they are summed here and
+    // handed to the tally as one Add (its sums are additive and its rows sorted, so the file is the same).
+    private long _runStart = long.MinValue;
+    private int _runDataset = -1;
+    private int _runRse = -1;
+    private DateTime _runTime;
+    private string? _runScope;
+    private long _runFiles, _runBytes;
+    private readonly long _intervalTicks = TimeSpan.FromMilliseconds(Math.Max(1000, plan.Scenario.Run.ObservationInterval.TotalMilliseconds)).Ticks;
+
     /// <summary>Writes the last interval's injections (the run's end, or its interruption).</summary>
-    public void Finish() => _injected.Flush();
+    public void Finish()
+    {
+        FlushRegistered();
+        _injected.Flush();
+    }
+
+    private void Registered(string scope, int dataset, int rse, long bytes)
+    {
+        var time = _context.UtcNow;
+        var start = time.Ticks - time.Ticks % _intervalTicks;
+        if (_runFiles > 0 && (start != _runStart || dataset != _runDataset || rse != _runRse)) FlushRegistered();
+        if (_runFiles == 0)
+        {
+            (_runStart, _runDataset, _runRse, _runTime, _runScope) = (start, dataset, rse, time, scope);
+        }
+        _runFiles++;
+        _runBytes += bytes;
+    }
+
+    private void FlushRegistered()
+    {
+        if (_runFiles == 0) return;
+        _injected.Add(_runTime, _runScope!, _dids.DatasetName(_runDataset), _rses[_runRse].Name, _runFiles, _runBytes);
+        _runFiles = _runBytes = 0;
+    }
 
     private static long Ms(TimeSpan t) => (long)t.TotalMilliseconds;
 
@@ -147,7 +181,7 @@ internal sealed class PlanDriver(LakeParts lake, RunPlan plan, ChaosEngine chaos
         _rules.Attached(_dids.DatasetOfFile(file));
         _context.Counters.FilesInjected++;
         if (_dids.InPart(file)) _context.Part.FilesInjected++;
-        _injected.Add(_context.UtcNow, e.Scope, _dids.DatasetName(dataset), _rses[rse].Name, 1, planned.File.Bytes);
+        Registered(e.Scope, dataset, rse, planned.File.Bytes);
     }
 
     private int WriteRse(ExperimentInfo e, int start, long bytes)
@@ -204,6 +238,7 @@ internal sealed class PlanDriver(LakeParts lake, RunPlan plan, ChaosEngine chaos
         _replicas.Arrived(replica);
         _context.Counters.FilesInjected++;
         if (_dids.InPart(file)) _context.Part.FilesInjected++;
+        FlushRegistered(); // keeps the tally's calls in time order
         _injected.Add(_context.UtcNow, noise.Scope, noise.Name, _rses[src].Name, 1, noise.Bytes);
         _dids.NewDids.Add(1);
         _dids.ExpireAt(Dids.EncodeFile(file), _context.Now + Ms(plan.Noise.PhaseOf(noise.Index).Lifetime));
