@@ -9,7 +9,7 @@ namespace FdrHarness.Lake.Catalog;
 /// </summary>
 public sealed class Replicas(LakeContext context, Dids dids, Rses rses)
 {
-    public ReplicaTable Table { get; } = new();
+    public ReplicaTable Table { get; } = new(dids.Files.Count);
 
     /// <summary>Replicas given a tombstone, in the order they got it: the reaper's queue.</summary>
     public Queue<int> Tombstoned { get; } = new();

@@ -28,9 +28,10 @@ public sealed class Requests
         _rses = rses;
         _replicas = replicas;
         _rules = rules;
+        Table = new RequestTable(dids.Files.Count);
     }
 
-    public RequestTable Table { get; } = new();
+    public RequestTable Table { get; }
     public LockTable Locks => _rules.Locks;
 
     /// <summary>QUEUED requests: the conveyor-submitter's queue.</summary>

@@ -30,11 +30,12 @@ public sealed class Rules
         _dids = dids;
         _rses = rses;
         _replicas = replicas;
+        Locks = new LockTable(dids.Files.Count);
         Requests = new Requests(context, dids, rses, replicas, this);
     }
 
     public Requests Requests { get; }
-    public LockTable Locks { get; } = new();
+    public LockTable Locks { get; }
     public IReadOnlyList<Rule> All => _rules;
     public Rule this[int id] => _rules[id];
 
