@@ -64,6 +64,12 @@ internal static class LakeBenchmark
         Console.WriteLine(string.Create(inv, $"  deletions {result.Deletions:N0} ({result.BytesDeleted / 1e12:0.000} TB); rules {result.RulesCreated:N0}: OK {result.RulesOk:N0}, stuck {result.RulesStuck:N0}, replicating {result.RulesReplicating:N0}, removed {result.RulesRemoved:N0}; quota refusals {result.QuotaRefusals:N0}"));
         // The reference beside it: a bare discrete-event loop popping and pushing as many events, 100 k pending.
         Console.WriteLine(string.Create(inv, $"  allocated {allocated / 1048576.0:N0} MiB ({(double)allocated / Math.Max(1, sink.Events):0} bytes per event), collections gen0/1/2 {collections[0]}/{collections[1]}/{collections[2]}"));
+        // The heap at the lake's end (where the main job's memory peaks): what the GC held, then what is still live.
+        var info = GC.GetGCMemoryInfo();
+        GC.KeepAlive(result);
+        var held = GC.GetTotalMemory(forceFullCollection: false);
+        var live = GC.GetTotalMemory(forceFullCollection: true);
+        Console.WriteLine(string.Create(inv, $"  heap at the end {held / 1048576.0:0} MiB ({info.HeapSizeBytes / 1048576.0:0} MiB after the last GC, committed {info.TotalCommittedBytes / 1048576.0:0} MiB), live after a full GC {live / 1048576.0:0} MiB"));
         var bare = BareLoop(sink.Events);
         Console.WriteLine(string.Create(inv, $"  bare loop (PriorityQueue, 100 k pending) {bare:N0} events/s; the lake {sink.Events / watch.Elapsed.TotalSeconds / bare:0.00}× of it"));
         if (args.Contains("--matrix")) sink.PrintMatrix();

@@ -51,8 +51,8 @@ public sealed class Replicas(LakeContext context, Dids dids, Rses rses)
 
     public void Tombstone(int replica)
     {
-        if (Table.Tombstone[replica] != long.MaxValue || Table.State[replica] == ReplicaState.Deleted) return;
-        Table.Tombstone[replica] = context.Now;
+        if (Table.Tombstone[replica] || Table.State[replica] == ReplicaState.Deleted) return;
+        Table.Tombstone[replica] = true;
         Tombstoned.Enqueue(replica);
     }
 
@@ -69,9 +69,9 @@ public sealed class Replicas(LakeContext context, Dids dids, Rses rses)
     /// <summary>Whether the reaper may delete the replica now (false: it waits); a replica no longer to delete is ready (to be dropped).</summary>
     public bool ReadyToDelete(int replica, bool greedy)
     {
-        if (Table.State[replica] == ReplicaState.Deleted || Table.Locks[replica] > 0 || Table.Tombstone[replica] == long.MaxValue) return true; // dropped
+        if (Table.State[replica] == ReplicaState.Deleted || Table.Locks[replica] > 0 || !Table.Tombstone[replica]) return true; // dropped
         var rse = rses[Table.Rse[replica]];
-        if (!rse.Delete || Table.Tombstone[replica] > context.Now) return false;
+        if (!rse.Delete) return false;
         return greedy || rse.Quota - rse.Used < rse.Spec.Watermark.Bytes;
     }
 
@@ -81,7 +81,7 @@ public sealed class Replicas(LakeContext context, Dids dids, Rses rses)
     /// </summary>
     public bool Delete(int replica, TimeSpan deletionTime)
     {
-        if (Table.State[replica] != ReplicaState.Available || Table.Locks[replica] > 0 || Table.Tombstone[replica] > context.Now) return true;
+        if (Table.State[replica] != ReplicaState.Available || Table.Locks[replica] > 0 || !Table.Tombstone[replica]) return true;
         var file = Table.File[replica];
         var bytes = dids.Files.Bytes[file];
         var rse = rses[Table.Rse[replica]];

@@ -201,7 +201,7 @@ public sealed class Rules
         }
         var lockId = Locks.Add(rule.Id, file, rse, replica);
         replicas.Locks[replica]++;
-        replicas.Tombstone[replica] = long.MaxValue;
+        replicas.Tombstone[replica] = false;
         if (rule.PendingPerDataset is { } pending) pending[datasetSlot]++;
         if (replicas.State[replica] == ReplicaState.Available)
         {

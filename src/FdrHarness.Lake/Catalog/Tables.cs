@@ -95,8 +95,8 @@ public sealed class ReplicaTable(int capacity = 1024)
     public byte[] Rse = new byte[Math.Max(16, capacity)];
     public ReplicaState[] State = new ReplicaState[Math.Max(16, capacity)];
     public int[] Locks = new int[Math.Max(16, capacity)];
-    /// <summary>When the reaper may delete it (ms); long.MaxValue: no tombstone.</summary>
-    public long[] Tombstone = new long[Math.Max(16, capacity)];
+    /// <summary>Given a tombstone: the reaper may delete it (a tombstone is always the moment it was set, never later).</summary>
+    public bool[] Tombstone = new bool[Math.Max(16, capacity)];
     public int[] Next = new int[Math.Max(16, capacity)];
     /// <summary>Written by the harness (an upload), not by a transfer: only the undertaker gives it a tombstone.</summary>
     public bool[] Primary = new bool[Math.Max(16, capacity)];
@@ -118,7 +118,7 @@ public sealed class ReplicaTable(int capacity = 1024)
         Rse[id] = rse;
         State[id] = state;
         Locks[id] = 0;
-        Tombstone[id] = long.MaxValue;
+        Tombstone[id] = false;
         Primary[id] = primary;
         Owner[id] = -1;
         Next[id] = files.FirstReplica[file];
