@@ -43,6 +43,26 @@ public sealed class RegistrationPathTests
         Assert.Equal(seen[0], seen[1]);
     }
 
+    [Fact]
+    public async Task Files_of_several_scopes_or_with_pfns_go_in_chunks_of_one_scope_without_the_pfns()
+    {
+        await using var server = await DoubleWorld.StartAsync();
+        using var client = DoubleWorld.Client(server);
+        // Scopes interleaved, one file carrying a pfn (Derived mode sends none), another scope that does not exist.
+        var files = Enumerable.Range(0, 9).Select(i => new NewReplica(i % 3 == 0 ? "virgo" : i % 3 == 1 ? "cta" : "nosuch", $"mixed.{i}", 10 + i, "0cc737eb",
+            Pfn: i == 4 ? "davs://elsewhere/x" : null)).ToList();
+        var results = await new RucioCatalog(client, new CatalogOptions { ReplicaChunk = 2, Concurrency = 2 }).RegisterReplicasAsync("MOCK", files);
+        Assert.Equal(["virgo", "virgo", "virgo", "cta", "cta", "cta", "nosuch", "nosuch", "nosuch"], results.Select(r => r.Item.Scope));
+        Assert.All(results.Take(6), r => Assert.Equal(Outcome.Done, r.Outcome));
+        Assert.All(results.Skip(6), r => Assert.StartsWith("404 ScopeNotFound", r.Reason, StringComparison.Ordinal));
+        Assert.All(server.Requests.Where(r => r.PathAndQuery == "/replicas"), r =>
+        {
+            Assert.DoesNotContain("\"pfn\"", r.Body, StringComparison.Ordinal);
+            Assert.Single(files.Select(f => f.Scope).Distinct(), scope => r.Body.Contains($"\"scope\":\"{scope}\"", StringComparison.Ordinal));
+        });
+        Assert.Equal(6, server.Snapshot().Replicas.Count(r => r.Did.Contains(":mixed.", StringComparison.Ordinal)));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
