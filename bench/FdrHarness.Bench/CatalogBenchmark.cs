@@ -91,6 +91,18 @@ internal static class CatalogBenchmark
             var p = ab[target];
             Console.WriteLine($"{target}, {p.Count} pairs: catalog/loop by rate {Spread(p.Select(x => x.Catalog.Rate / x.Loop.Rate))}, catalog faster in {p.Count(x => x.Catalog.Rate > x.Loop.Rate)} of {p.Count}" +
                 (control[target] is { Count: > 0 } c ? $"; A/A (loop/loop) {Spread(c.Select(x => x.Catalog.Rate / x.Loop.Rate))}" : ""));
+            if (control[target] is { Count: > 0 } yardstick)
+            {
+                // The A/A pairs are the yardstick: a ratio inside their middle half is what the bench reads with no difference
+                // at all. (Under a changing load the pairs are not independent: the bootstrap interval is then too narrow,
+                // and the A/A median itself wanders, e.g. 0.83x and 1.17x in two 30-pair runs at load 12-20.)
+                var aaRatios = yardstick.Select(x => x.Catalog.Rate / x.Loop.Rate).ToArray();
+                var median = Statistics.Median(p.Select(x => x.Catalog.Rate / x.Loop.Rate));
+                var (low, high) = (Statistics.LowerQuartile(aaRatios), Statistics.UpperQuartile(aaRatios));
+                Console.WriteLine(median < low ? $"  verdict: the catalog is slower than the plain loop beyond the bench's own spread ({median:0.00}x < the A/A's lower quartile {low:0.00}x)"
+                    : median > high ? $"  verdict: the catalog is faster than the plain loop beyond the bench's own spread ({median:0.00}x > the A/A's upper quartile {high:0.00}x)"
+                    : $"  verdict: no difference the bench can see ({median:0.00}x is within the A/A's quartiles {low:0.00}-{high:0.00}x)");
+            }
             Console.WriteLine($"  rates (medians): catalog {Statistics.Median(p.Select(x => x.Catalog.Rate)):N0} files/s, loop {Statistics.Median(p.Select(x => x.Loop.Rate)):N0}");
             Console.WriteLine($"  client CPU ns/file: catalog {Statistics.Median(p.Select(x => x.Catalog.ClientNs)):N0}, loop {Statistics.Median(p.Select(x => x.Loop.ClientNs)):N0}, per pair catalog/loop {Spread(p.Select(x => x.Catalog.ClientNs / x.Loop.ClientNs))}" +
                 (control[target] is { Count: > 0 } c1 ? $"; A/A {Spread(c1.Select(x => x.Catalog.ClientNs / x.Loop.ClientNs))}" : ""));
