@@ -93,15 +93,18 @@ internal static class CatalogBenchmark
                 (control[target] is { Count: > 0 } c ? $"; A/A (loop/loop) {Spread(c.Select(x => x.Catalog.Rate / x.Loop.Rate))}" : ""));
             if (control[target] is { Count: > 0 } yardstick)
             {
-                // The A/A pairs are the yardstick: a ratio inside their middle half is what the bench reads with no difference
-                // at all. (Under a changing load the pairs are not independent: the bootstrap interval is then too narrow,
-                // and the A/A median itself wanders, e.g. 0.83x and 1.17x in two 30-pair runs at load 12-20.)
+                // The A/A pairs, measured interleaved with the others under the same load, are the yardstick: their ratios are
+                // what the bench reads with no difference at all. The catalog's ratios are compared with them as two samples
+                // (Mann-Whitney U, normal approximation); under a changing load the pairs are not independent, so the bootstrap
+                // interval above is too narrow (the A/A median wandered from 0.83x to 1.17x between two 30-pair runs at load 12-20).
+                var abRatios = p.Select(x => x.Catalog.Rate / x.Loop.Rate).ToArray();
                 var aaRatios = yardstick.Select(x => x.Catalog.Rate / x.Loop.Rate).ToArray();
-                var median = Statistics.Median(p.Select(x => x.Catalog.Rate / x.Loop.Rate));
-                var (low, high) = (Statistics.LowerQuartile(aaRatios), Statistics.UpperQuartile(aaRatios));
-                Console.WriteLine(median < low ? $"  verdict: the catalog is slower than the plain loop beyond the bench's own spread ({median:0.00}x < the A/A's lower quartile {low:0.00}x)"
-                    : median > high ? $"  verdict: the catalog is faster than the plain loop beyond the bench's own spread ({median:0.00}x > the A/A's upper quartile {high:0.00}x)"
-                    : $"  verdict: no difference the bench can see ({median:0.00}x is within the A/A's quartiles {low:0.00}-{high:0.00}x)");
+                var u = abRatios.Sum(x => aaRatios.Sum(y => x > y ? 1.0 : x == y ? 0.5 : 0.0));
+                var (n1, n2) = ((double)abRatios.Length, (double)aaRatios.Length);
+                var z = (u - n1 * n2 / 2) / Math.Sqrt(n1 * n2 * (n1 + n2 + 1) / 12);
+                var shift = Statistics.Median(abRatios) / Statistics.Median(aaRatios);
+                Console.WriteLine($"  verdict: catalog/loop over the A/A's median {shift:0.00}x; Mann-Whitney z = {z:0.0} against the A/A ratios: " +
+                    (z <= -1.96 ? "the catalog is slower beyond the bench's own spread" : z >= 1.96 ? "the catalog is faster beyond the bench's own spread" : "no difference the bench can tell from its own spread"));
             }
             Console.WriteLine($"  rates (medians): catalog {Statistics.Median(p.Select(x => x.Catalog.Rate)):N0} files/s, loop {Statistics.Median(p.Select(x => x.Loop.Rate)):N0}");
             Console.WriteLine($"  client CPU ns/file: catalog {Statistics.Median(p.Select(x => x.Catalog.ClientNs)):N0}, loop {Statistics.Median(p.Select(x => x.Loop.ClientNs)):N0}, per pair catalog/loop {Spread(p.Select(x => x.Catalog.ClientNs / x.Loop.ClientNs))}" +
