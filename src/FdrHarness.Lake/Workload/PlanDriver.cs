@@ -43,15 +43,14 @@ internal sealed class PlanDriver(LakeParts lake, RunPlan plan, ChaosEngine chaos
             _context.Queue.Schedule(t, () => lake.Logins.Add(accounts));
     }
 
-    // Consecutive registrations mostly go to the same dataset and RSE within an interval: they are summed here and
-    // handed to the tally as one Add (its sums are additive and its rows sorted, so the file is the same).
-    private long _runStart = long.MinValue;
-    private int _runDataset = -1;
-    private int _runRse = -1;
-    private DateTime _runTime;
-    private string? _runScope;
-    private long _runFiles, _runBytes;
+    // Registrations are summed per (dataset, RSE) within the current interval and handed to the tally when the interval
+    // ends (its sums are additive and its rows sorted per interval, so the file is the same): an integer key per file
+    // instead of the tally's key of three strings (consecutive files alternate over their experiment's RSEs).
     private readonly long _intervalTicks = TimeSpan.FromMilliseconds(Math.Max(1000, plan.Scenario.Run.ObservationInterval.TotalMilliseconds)).Ticks;
+    private long _runStart = long.MinValue;
+    private DateTime _runTime;
+    private readonly Dictionary<long, int> _runSlot = [];
+    private readonly List<(string Scope, int Dataset, int Rse, long Files, long Bytes)> _runSums = [];
 
     /// <summary>Writes the last interval's injections (the run's end, or its interruption).</summary>
     public void Finish()
@@ -64,20 +63,30 @@ internal sealed class PlanDriver(LakeParts lake, RunPlan plan, ChaosEngine chaos
     {
         var time = _context.UtcNow;
         var start = time.Ticks - time.Ticks % _intervalTicks;
-        if (_runFiles > 0 && (start != _runStart || dataset != _runDataset || rse != _runRse)) FlushRegistered();
-        if (_runFiles == 0)
+        if (start != _runStart)
         {
-            (_runStart, _runDataset, _runRse, _runTime, _runScope) = (start, dataset, rse, time, scope);
+            FlushRegistered();
+            (_runStart, _runTime) = (start, time);
         }
-        _runFiles++;
-        _runBytes += bytes;
+        var key = (long)dataset << 8 | (uint)rse;
+        if (_runSlot.TryGetValue(key, out var slot))
+        {
+            var s = _runSums[slot];
+            _runSums[slot] = s with { Files = s.Files + 1, Bytes = s.Bytes + bytes };
+        }
+        else
+        {
+            _runSlot[key] = _runSums.Count;
+            _runSums.Add((scope, dataset, rse, 1, bytes));
+        }
     }
 
     private void FlushRegistered()
     {
-        if (_runFiles == 0) return;
-        _injected.Add(_runTime, _runScope!, _dids.DatasetName(_runDataset), _rses[_runRse].Name, _runFiles, _runBytes);
-        _runFiles = _runBytes = 0;
+        foreach (var (scope, dataset, rse, files, bytes) in _runSums)
+            _injected.Add(_runTime, scope, _dids.DatasetName(dataset), _rses[rse].Name, files, bytes);
+        _runSums.Clear();
+        _runSlot.Clear();
     }
 
     private static long Ms(TimeSpan t) => (long)t.TotalMilliseconds;
