@@ -95,5 +95,9 @@ public sealed class ExporterTests(SmokeRun run) : IClassFixture<SmokeRun>
         Assert.Equal(png, PlotExporter.Png(after, 640, 320));
         Assert.Equal(renders + 1, after.RenderManager.RenderCount);
         Assert.Equal(PlotExporter.Svg(before, 640, 320), PlotExporter.Svg(after, 640, 320));
+        // The SVG written into Skia's own stream is ScottPlot's GetSvgXml, byte for byte (clip paths named per file:
+        // Skia numbers them per process).
+        Assert.Equal(PlotExporter.NumberClipPaths(after.GetSvgXml(640, 320)), PlotExporter.NumberClipPaths(PlotExporter.SvgXml(after, 640, 320)));
+        Assert.True(after.RenderManager.ClearCanvasBeforeEachRender, "the plot's setting is restored");
     }
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.RegularExpressions;
 using FdrHarness.Core.Observations;
 using FdrHarness.Reporting.Analysis;
@@ -155,10 +156,33 @@ public sealed partial class PlotExporter : IExporter
     /// </summary>
     internal static string Svg(Plot plot, int width, int height)
     {
-        var svg = NumberClipPaths(plot.GetSvgXml(width, height)).Replace("<image ", "<image style=\"image-rendering:pixelated\" ", StringComparison.Ordinal);
+        var svg = NumberClipPaths(SvgXml(plot, width, height)).Replace("<image ", "<image style=\"image-rendering:pixelated\" ", StringComparison.Ordinal);
         var size = $" width=\"{width.ToString(C)}\" height=\"{height.ToString(C)}\">";
         var at = svg.IndexOf(size, StringComparison.Ordinal);
         return at < 0 ? svg : svg.Insert(at + size.Length - 1, $" viewBox=\"0 0 {width.ToString(C)} {height.ToString(C)}\"");
+    }
+
+    /// <summary>
+    /// What ScottPlot's GetSvgXml returns (drawn without clearing the canvas first, which an SVG would keep as a black
+    /// rectangle; the canvas closed; its text), written into Skia's own memory stream: GetSvgXml hands Skia a .NET
+    /// MemoryStream, so every token of the XML was a call from native code back into managed code.
+    /// </summary>
+    internal static string SvgXml(Plot plot, int width, int height)
+    {
+        using var stream = new SKDynamicMemoryWStream();
+        var clear = plot.RenderManager.ClearCanvasBeforeEachRender;
+        plot.RenderManager.ClearCanvasBeforeEachRender = false;
+        try
+        {
+            using (var canvas = SKSvgCanvas.Create(new SKRect(0, 0, width, height), stream))
+                plot.Render(canvas, width, height);
+        }
+        finally
+        {
+            plot.RenderManager.ClearCanvasBeforeEachRender = clear;
+        }
+        using var data = stream.DetachAsData();
+        return Encoding.UTF8.GetString(data.AsSpan());
     }
 
     /// <summary>
