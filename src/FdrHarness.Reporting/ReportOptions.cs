@@ -17,4 +17,10 @@ public sealed record ReportOptions
 
     /// <summary>The thresholds' verdict on the summary, shown at the top of the report; null: none (report without a scenario's thresholds).</summary>
     public Func<Analysis.Summary, ReportVerdict?>? Judge { get; init; }
+
+    /// <summary>
+    /// The run's events as its sink wrote them (fdr run): the event pass is then taken from it instead of decoding
+    /// events.parquet again, when it saw exactly the file's rows; null (or a feed that did not): the file is read.
+    /// </summary>
+    public Input.ObservationFeed? Feed { get; init; }
 }

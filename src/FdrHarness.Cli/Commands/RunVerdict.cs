@@ -10,9 +10,10 @@ namespace FdrHarness.Cli.Commands;
 public static class RunVerdict
 {
     /// <summary>Builds the report of <paramref name="runDir"/> and judges it; returns 0, or 99 when a threshold fails.</summary>
-    public static int ReportAndJudge(Scenario scenario, string runDir, TextWriter stdout, RunMetrics? metrics = null)
+    /// <param name="feed">The run's events as its sink wrote them (<see cref="ReportOptions.Feed"/>), or null: the files are read.</param>
+    public static int ReportAndJudge(Scenario scenario, string runDir, TextWriter stdout, RunMetrics? metrics = null, Reporting.Input.ObservationFeed? feed = null)
     {
-        var (report, verdict) = ThresholdGate.ReportAndJudge(scenario, runDir);
+        var (report, verdict) = ThresholdGate.ReportAndJudge(scenario, runDir, new ReportOptions { Feed = feed });
         stdout.WriteLine($"Report: {Path.Combine(report.Directory, "report.html")} (and report.md, summary.json, CSVs, plots/)");
         if (scenario.Thresholds.Count == 0) return ExitCodes.Success;
         ThresholdGate.Write(verdict, runDir, stdout);

@@ -18,6 +18,49 @@ public sealed record ParquetSinkOptions
 
     /// <summary>Page compression. Zstd (fastest level): a third smaller than Snappy on transfer events for the same CPU.</summary>
     public ObservationCompression Compression { get; init; } = ObservationCompression.Zstd;
+
+    /// <summary>Shown every row group once it is written, on the sink's writer thread; null: none.</summary>
+    public IObservationRowGroupObserver? Observer { get; init; }
+}
+
+/// <summary>
+/// Sees each row group of the observation files as the sink's writer thread wrote it (per file in file order, after the
+/// row group is encoded): a reader of the files that does not decode them again. Called on the writer thread, so the
+/// producer waits only if the observer is slower than the writer; it must not throw (the run's files would fail).
+/// </summary>
+public interface IObservationRowGroupObserver
+{
+    void Written(ObservationRowGroup rows);
+}
+
+/// <summary>
+/// One row group as the sink holds it: the values of its columns as written (strings as the producer's string instances,
+/// times as they were given), valid only during <see cref="IObservationRowGroupObserver.Written"/>.
+/// </summary>
+public readonly struct ObservationRowGroup
+{
+    private readonly ObservationColumn[] _columns;
+    private readonly Array[] _arrays;
+
+    internal ObservationRowGroup(string file, ObservationColumn[] columns, Array[] arrays, int rows) =>
+        (File, _columns, _arrays, Rows) = (file, columns, arrays, rows);
+
+    /// <summary>The file the rows went to (<see cref="ParquetObservationSink.EventsFile"/>, ...).</summary>
+    public string File { get; }
+    public int Rows { get; }
+
+    /// <summary>
+    /// The column named <paramref name="name"/> as in the file (e.g. "event_type"): string?, DateTime, DateTime?, long?,
+    /// int?, double?, or the value type of a required column.
+    /// </summary>
+    public ReadOnlySpan<T> Column<T>(string name)
+    {
+        for (var c = 0; c < _columns.Length; c++)
+            if (_columns[c].Field.Name == name)
+                return _arrays[c] is T[] values ? values.AsSpan(0, Rows)
+                    : throw new InvalidCastException($"{File}: column {name} holds {_arrays[c].GetType().GetElementType()}, not {typeof(T)}");
+        throw new ArgumentException($"{File} has no column {name}", nameof(name));
+    }
 }
 
 public enum ObservationCompression { None, Snappy, Zstd }
@@ -83,11 +126,12 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
         var opened = new List<IFileWriter>();
         try
         {
-            opened.Add(_events = new FileWriter<EventBatch>(directory, EventsFile, ObservationSchemas.Events(), parquet));
-            opened.Add(_samples = new FileWriter<SampleBatch>(directory, SamplesFile, ObservationSchemas.Samples(), parquet));
-            opened.Add(_lifecycle = new FileWriter<LifecycleBatch>(directory, LifecycleFile, ObservationSchemas.Lifecycle(), parquet));
-            opened.Add(_faults = new FileWriter<FaultBatch>(directory, FaultsFile, ObservationSchemas.Faults(), parquet));
-            opened.Add(_injections = new FileWriter<InjectionBatch>(directory, InjectionsFile, ObservationSchemas.Injections(), parquet));
+            var observer = options.Observer;
+            opened.Add(_events = new FileWriter<EventBatch>(directory, EventsFile, ObservationSchemas.Events(), parquet, observer));
+            opened.Add(_samples = new FileWriter<SampleBatch>(directory, SamplesFile, ObservationSchemas.Samples(), parquet, observer));
+            opened.Add(_lifecycle = new FileWriter<LifecycleBatch>(directory, LifecycleFile, ObservationSchemas.Lifecycle(), parquet, observer));
+            opened.Add(_faults = new FileWriter<FaultBatch>(directory, FaultsFile, ObservationSchemas.Faults(), parquet, observer));
+            opened.Add(_injections = new FileWriter<InjectionBatch>(directory, InjectionsFile, ObservationSchemas.Injections(), parquet, observer));
         }
         catch
         {
@@ -291,15 +335,19 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
         public TBatch Current = new();
         public long Rows;
         public int RowGroups;
+        private readonly string _name;
         private readonly string _final;
         private readonly string _temp;
+        private readonly IObservationRowGroupObserver? _observer;
         private readonly FileStream _stream;
         private readonly ParquetWriter _writer;
         private bool _closed;
 
-        public FileWriter(string directory, string name, ObservationColumn[] columns, ParquetOptions options)
+        public FileWriter(string directory, string name, ObservationColumn[] columns, ParquetOptions options, IObservationRowGroupObserver? observer)
         {
             Columns = columns;
+            _name = name;
+            _observer = observer;
             _final = Path.Combine(directory, name);
             _temp = _final + TempSuffix;
             if (File.Exists(_final)) throw new IOException($"{_final} already exists; observations are never appended to an earlier run");
@@ -345,6 +393,7 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
                     await Columns[c].WriteAsync(rg, batch.Arrays[c], batch.Count).ConfigureAwait(false);
                 rg.CompleteValidate();
             }
+            _observer?.Written(new ObservationRowGroup(_name, Columns, batch.Arrays, batch.Count));
             batch.Reset();
             Free.Enqueue((TBatch)batch);
         }

@@ -33,8 +33,9 @@ internal sealed class EventPass
     public readonly HashSet<int> NotifyingScopes = [];
     public long MinTicks = long.MaxValue, MaxTicks = long.MinValue;
 
-    public readonly Dictionary<int, PerSecond> TypeSeries = [], ScopeSeries = [], ProtocolSeries = [];
-    public readonly PerSecond DoneFiles = new(), DoneBytes = new(), Deletions = new();
+    public readonly Dictionary<int, PerSecond<int>> TypeSeries = [], ScopeSeries = [], ProtocolSeries = [];
+    public readonly PerSecond<int> DoneFiles = new(), Deletions = new();
+    public readonly PerSecond<long> DoneBytes = new();
 
     public sealed class LinkAcc { public long Submitted, Done, Failed, BytesDone; }
     public sealed class ScopeAcc { public long Datasets, Containers, Bytes, TransfersDone, DeletionsDone, Erased; public readonly HashSet64 Files = new(); }
@@ -44,8 +45,22 @@ internal sealed class EventPass
     // are filled from them once, after the pass (same keys: those seen at least once).
     private long[] _byType = [];
     private long[][] _byScopeType = [], _byProtocolType = [];
-    private PerSecond?[] _typeSeries = [], _scopeSeries = [], _protocolSeries = [];
+    private PerSecond<int>?[] _typeSeries = [], _scopeSeries = [], _protocolSeries = [];
     private ScopeAcc?[] _scopes = [];
+
+    /// <summary>
+    /// Once the events span more than this, every bin the summary can choose by itself is a whole number of minutes from a
+    /// whole minute (<see cref="Stats.NiceBinSeconds"/> of more than 6,000 s is at least 60 s), so the series are kept per minute.
+    /// </summary>
+    internal const long MinutesAfterTicks = 6060 * TimeSpan.TicksPerSecond;
+
+    /// <param name="binSeconds">The report's bin length if it names one (<see cref="ReportOptions.BinSeconds"/>): the series stay per second unless it is whole minutes.</param>
+    public EventPass(double? binSeconds = null) => _minutesAllowed = binSeconds is not { } b || b % 60 == 0;
+
+    private readonly bool _minutesAllowed;
+
+    /// <summary>Whether the series went per minute (the summary's bins must then be whole minutes).</summary>
+    public bool SeriesPerMinute => DoneFiles.Minutes;
 
     public void Run(string runDir)
     {
@@ -54,7 +69,8 @@ internal sealed class EventPass
         Finish();
     }
 
-    private void Finish()
+    /// <summary>The dictionaries filled from the per-id arrays: once, after the last block.</summary>
+    internal void Finish()
     {
         for (var t = 0; t < _byType.Length; t++)
             if (_byType[t] > 0) ByType[t - 1] = _byType[t];
@@ -74,7 +90,7 @@ internal sealed class EventPass
                         if (row[t] > 0) into[(k - 1, t - 1)] = row[t];
         }
 
-        static void Fill(PerSecond?[] series, Dictionary<int, PerSecond> into)
+        static void Fill(PerSecond<int>?[] series, Dictionary<int, PerSecond<int>> into)
         {
             for (var i = 0; i < series.Length; i++)
                 if (series[i] is { } s) into[i - 1] = s;
@@ -95,7 +111,16 @@ internal sealed class EventPass
         Slot(ref row, type)++;
     }
 
-    private static PerSecond SeriesOf(ref PerSecond?[] series, int id) => Slot(ref series, id) ??= new PerSecond();
+    private PerSecond<int> SeriesOf(ref PerSecond<int>?[] series, int id)
+    {
+        ref var s = ref Slot(ref series, id);
+        if (s is null)
+        {
+            s = new PerSecond<int>();
+            if (DoneFiles.Minutes) s.ToMinutes(); // a series first seen after the others went per minute
+        }
+        return s;
+    }
 
     private Kind KindOf(int type)
     {
@@ -126,7 +151,8 @@ internal sealed class EventPass
         _ => Kind.Other,
     };
 
-    private void Add(EventBlock b)
+    /// <summary>One row group's events, in file order (decoded from the file, or as the run's sink wrote them).</summary>
+    internal void Add(EventBlock b)
     {
         for (var i = 0; i < b.Rows; i++)
         {
@@ -215,6 +241,18 @@ internal sealed class EventPass
                     break;
             }
         }
+        MinutesOnceLong();
+    }
+
+    /// <summary>After each block: the series per minute once the run is long enough for it.</summary>
+    private void MinutesOnceLong()
+    {
+        if (!_minutesAllowed || DoneFiles.Minutes || MaxTicks - MinTicks <= MinutesAfterTicks) return;
+        foreach (var series in (PerSecond<int>?[][])[_typeSeries, _scopeSeries, _protocolSeries])
+            foreach (var s in series) s?.ToMinutes();
+        DoneFiles.ToMinutes();
+        Deletions.ToMinutes();
+        DoneBytes.ToMinutes();
     }
 
     private RseAcc RseOf(int rse)
@@ -263,44 +301,48 @@ internal sealed class EventPass
 /// <summary>
 /// A set of non-zero 64-bit hashes (open addressing, linear probing): the per-scope file set takes a few hundred
 /// thousand names per run, and this non-generic type is compiled ahead with the assembly where HashSet&lt;ulong&gt; starts
-/// interpreted-slow at tier 0 and spends its time re-hashing as it grows.
+/// interpreted-slow at tier 0 and spends its time re-hashing as it grows. Filled up to 3/4 and grown by half (a slot is
+/// found by multiplying, so any size works): about 1.6 slots a name where powers of two filled to half took 2.8 — the
+/// fed event pass holds these sets through the lake, so their size is part of the run's peak memory.
 /// </summary>
 internal sealed class HashSet64
 {
     private ulong[] _slots = new ulong[1024];
-    private int _mask = 1023;
 
     public int Count { get; private set; }
 
     /// <returns>Whether <paramref name="hash"/> (not 0) was not yet in the set.</returns>
     public bool Add(ulong hash)
     {
-        var i = (int)(Mix(hash) & (uint)_mask);
+        var slots = _slots;
+        var i = Home(hash, slots.Length);
         while (true)
         {
-            var slot = _slots[i];
+            var slot = slots[i];
             if (slot == hash) return false;
             if (slot == 0) break;
-            i = (i + 1) & _mask;
+            if (++i == slots.Length) i = 0;
         }
-        _slots[i] = hash;
-        if (++Count * 2 > _slots.Length) Grow();
+        slots[i] = hash;
+        if (++Count > slots.Length / 4 * 3) Grow();
         return true;
     }
 
-    private static ulong Mix(ulong h) => (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9UL >> 32;
+    /// <summary>The first slot to try: the mixed hash's top 32 bits scaled to the table (Lemire's multiply-shift).</summary>
+    private static int Home(ulong h, int length) => (int)((((h ^ (h >> 29)) * 0xbf58476d1ce4e5b9UL >> 32) * (ulong)length) >> 32);
 
     private void Grow()
     {
         var old = _slots;
-        _slots = new ulong[old.Length * 2];
-        _mask = _slots.Length - 1;
+        var slots = new ulong[old.Length + old.Length / 2];
         foreach (var h in old)
         {
             if (h == 0) continue;
-            var i = (int)(Mix(h) & (uint)_mask);
-            while (_slots[i] != 0) i = (i + 1) & _mask;
-            _slots[i] = h;
+            var i = Home(h, slots.Length);
+            while (slots[i] != 0)
+                if (++i == slots.Length) i = 0;
+            slots[i] = h;
         }
+        _slots = slots;
     }
 }

@@ -18,40 +18,69 @@ internal static class Stats
     }
 }
 
-/// <summary>Counts per second on a growable axis (events may arrive slightly out of order, or before the first sample).</summary>
-internal sealed class PerSecond
+/// <summary>
+/// Counts (or sums) per second on an axis that grows either way (events may arrive slightly out of order, or before the
+/// first sample), in chunks made as they are first touched; or, once <see cref="ToMinutes"/> folded them, per minute,
+/// which bins of whole minutes from a whole minute sum to the same figures. Counts take 4 bytes a cell. The fed event
+/// pass holds these through the lake: their memory is part of the run's peak (27 series of a day: 9 MB per second,
+/// 0.4 MB per minute).
+/// </summary>
+internal sealed class PerSecond<T> where T : struct, System.Numerics.IBinaryInteger<T>
 {
-    private long _origin = long.MinValue;
-    private double[] _data = new double[4096];
+    private const int Shift = 12, Size = 1 << Shift;
+    private Dictionary<long, T[]> _chunks = [];
+    private long _lastKey = long.MinValue;
+    private T[] _last = [];
 
-    public void Add(long second, double value)
+    /// <summary>Cells are minutes, not seconds.</summary>
+    public bool Minutes { get; private set; }
+
+    public void Add(long second, T value)
     {
-        if (_origin == long.MinValue) _origin = second - 60;
-        var i = second - _origin;
-        if (i < 0)
-        {
-            var grow = (int)Math.Max(-i, _data.Length / 2);
-            var data = new double[_data.Length + grow];
-            Array.Copy(_data, 0, data, grow, _data.Length);
-            _data = data;
-            _origin -= grow;
-            i = second - _origin;
-        }
-        else if (i >= _data.Length)
-            Array.Resize(ref _data, (int)Math.Max(i + 1, _data.Length * 2L));
-        _data[i] += value;
+        var cell = Minutes ? second / 60 : second;
+        var key = cell >> Shift;
+        if (key != _lastKey) Touch(key);
+        _last[(int)(cell & (Size - 1))] += value;
     }
 
-    /// <summary>Sums into bins of <paramref name="binSeconds"/> starting at <paramref name="startSecond"/>.</summary>
+    private void Touch(long key)
+    {
+        ref var chunk = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_chunks, key, out _);
+        _last = chunk ??= new T[Size];
+        _lastKey = key;
+    }
+
+    /// <summary>From now on per minute: the seconds so far summed into their minutes.</summary>
+    public void ToMinutes()
+    {
+        if (Minutes) return;
+        var seconds = _chunks;
+        (_chunks, _lastKey, Minutes) = ([], long.MinValue, true);
+        foreach (var (key, chunk) in seconds)
+            for (var i = 0; i < chunk.Length; i++)
+                if (chunk[i] != T.Zero) Add((key << Shift) + i, chunk[i]);
+    }
+
+    /// <summary>
+    /// Sums into bins of <paramref name="binSeconds"/> starting at <paramref name="startSecond"/>, cell by cell in time
+    /// order. Per minute, the start and the bins must be whole minutes (every second of a minute falls in one bin).
+    /// </summary>
     public double[] Bin(long startSecond, double binSeconds, int bins)
     {
+        var width = Minutes ? 60 : 1;
+        if (Minutes && (startSecond % 60 != 0 || binSeconds % 60 != 0))
+            throw new InvalidOperationException($"counts kept per minute cannot go into bins of {binSeconds} s from second {startSecond}");
         var result = new double[bins];
-        if (_origin == long.MinValue) return result;
-        for (var i = 0; i < _data.Length; i++)
+        foreach (var key in _chunks.Keys.Order())
         {
-            if (_data[i] == 0) continue;
-            var b = (long)Math.Floor((_origin + i - startSecond) / binSeconds);
-            result[Math.Clamp(b, 0, bins - 1)] += _data[i];
+            var chunk = _chunks[key];
+            var first = (key << Shift) * width;
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                if (chunk[i] == T.Zero) continue;
+                var b = (long)Math.Floor((first + (long)i * width - startSecond) / binSeconds);
+                result[Math.Clamp(b, 0, bins - 1)] += double.CreateTruncating(chunk[i]);
+            }
         }
         return result;
     }

@@ -15,9 +15,14 @@ public static class SummaryBuilder
     {
         options ??= new ReportOptions();
         var reader = new ObservationReader(runDir);
-        // events.parquet is most of the reading: its pass runs beside the other files' (each pass owns its state).
-        var events = new EventPass();
-        var eventPass = Task.Run(() => events.Run(runDir));
+        // events.parquet is most of the reading: its pass runs beside the other files' (each pass owns its state), unless
+        // the run's sink fed it as it wrote the file.
+        var fed = options.Feed?.Take(runDir, options);
+        var events = fed ?? new EventPass(options.BinSeconds);
+        var eventPass = fed is not null ? Task.CompletedTask : Task.Run(() => events.Run(runDir));
+        // With the events done already, the other core does the plots' first use while this thread reads the other files.
+        var warmUp = fed is not null && whileEventsRead is not null ? Task.Factory.StartNew(whileEventsRead, CancellationToken.None,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default) : null;
         Scenario? scenario = null;
         RunInfo? info = null;
         var resources = new ResourceAnalysis();
@@ -38,6 +43,7 @@ public static class SummaryBuilder
             failed = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
         }
         if (failed is null && !eventPass.IsCompleted) whileEventsRead?.Invoke();
+        warmUp?.GetAwaiter().GetResult();
         // The event pass's failure first (it is the file the report is about), then the others'.
         eventPass.GetAwaiter().GetResult();
         failed?.Throw();
@@ -214,9 +220,9 @@ public static class SummaryBuilder
         var bins = Math.Max(1, (int)Math.Ceiling(span / bin + 1e-9));
         if (start.AddSeconds(bins * bin) <= end) bins++;
         var s0 = start.Ticks / TimeSpan.TicksPerSecond;
-        SortedDictionary<string, long[]> Binned(Dictionary<int, PerSecond> series, Input.Symbols symbols) =>
+        SortedDictionary<string, long[]> Binned(Dictionary<int, PerSecond<int>> series, Input.Symbols symbols) =>
             new(series.ToDictionary(kv => Name(symbols, kv.Key), kv => kv.Value.Bin(s0, bin, bins).Select(x => (long)x).ToArray()), StringComparer.Ordinal);
-        double[] Rate(PerSecond p) => p.Bin(s0, bin, bins).Select(x => Stats.Round(x / bin, 6)).ToArray();
+        double[] Rate<T>(PerSecond<T> p) where T : struct, System.Numerics.IBinaryInteger<T> => p.Bin(s0, bin, bins).Select(x => Stats.Round(x / bin, 6)).ToArray();
         var backlog = new SortedDictionary<string, long[]>(StringComparer.Ordinal);
         var cpu = new SortedDictionary<string, double[]>(StringComparer.Ordinal);
         var memory = new SortedDictionary<string, long[]>(StringComparer.Ordinal);

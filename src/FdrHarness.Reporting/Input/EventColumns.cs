@@ -44,6 +44,48 @@ internal sealed class Symbols
     public int Find(string value) => _ids.GetValueOrDefault(value, -1);
 }
 
+/// <summary>
+/// The columns the report reads of one row group of events.parquet as the run's sink wrote it (its values, not decoded
+/// from the file), copied off the sink's writer thread.
+/// </summary>
+internal sealed class WrittenEvents
+{
+    public int Count;
+    public string?[] Type = [], Scope = [], Name = [], Src = [], Dst = [], Rse = [], Rule = [], Protocol = [];
+    public DateTime[] Created = [];
+    public long?[] Bytes = [];
+    public int?[] Retry = [];
+
+    public void CopyFrom(ObservationRowGroup rows)
+    {
+        var n = Count = rows.Rows;
+        if (Type.Length < n)
+        {
+            Type = new string?[n]; Scope = new string?[n]; Name = new string?[n]; Src = new string?[n]; Dst = new string?[n];
+            Rse = new string?[n]; Rule = new string?[n]; Protocol = new string?[n]; Created = new DateTime[n]; Bytes = new long?[n];
+            Retry = new int?[n];
+        }
+        rows.Column<string?>("event_type").CopyTo(Type);
+        rows.Column<string?>("scope").CopyTo(Scope);
+        rows.Column<string?>("name").CopyTo(Name);
+        rows.Column<string?>("src_rse").CopyTo(Src);
+        rows.Column<string?>("dst_rse").CopyTo(Dst);
+        rows.Column<string?>("rse").CopyTo(Rse);
+        rows.Column<string?>("rule_id").CopyTo(Rule);
+        rows.Column<string?>("protocol").CopyTo(Protocol);
+        rows.Column<DateTime>("created_at").CopyTo(Created);
+        rows.Column<long?>("bytes").CopyTo(Bytes);
+        rows.Column<int?>("retry_count").CopyTo(Retry);
+    }
+
+    /// <summary>Lets the strings go once the rows are accumulated.</summary>
+    public void Clear()
+    {
+        foreach (var column in (string?[][])[Type, Scope, Name, Src, Dst, Rse, Rule, Protocol]) Array.Clear(column, 0, Count);
+        Count = 0;
+    }
+}
+
 /// <summary>One row group of events.parquet, only the columns the report needs, strings as <see cref="Symbols"/> ids (-1 = null).</summary>
 internal sealed class EventBlock
 {
@@ -187,6 +229,66 @@ internal sealed class EventColumnReader
     }
 
     public static string PathIn(string runDir) => Path.Combine(runDir, ParquetObservationSink.EventsFile);
+
+    /// <summary>
+    /// A row group of events.parquet as the run's sink wrote it, into <paramref name="block"/> with this reader's ids, as
+    /// <see cref="Blocks"/> would give it once the file is read back (to be given in file order, like the file's). False
+    /// when some string would not read back the same (a lone UTF-16 surrogate: UTF-8 cannot hold it); the block is
+    /// then not to be used.
+    /// </summary>
+    public bool FromWritten(WrittenEvents rows, EventBlock block)
+    {
+        var n = rows.Count;
+        block.Resize(n);
+        var faithful = Ids(rows.Type.AsSpan(0, n), Types, block.Type)
+            & Ids(rows.Scope.AsSpan(0, n), Scopes, block.Scope)
+            & Ids(rows.Src.AsSpan(0, n), Rses, block.Src)
+            & Ids(rows.Dst.AsSpan(0, n), Rses, block.Dst)
+            & Ids(rows.Rse.AsSpan(0, n), Rses, block.Rse)
+            & Ids(rows.Rule.AsSpan(0, n), Rules, block.Rule)
+            & Ids(rows.Protocol.AsSpan(0, n), Protocols, block.Protocol);
+        var names = rows.Name;
+        for (var i = 0; i < n; i++)
+        {
+            var name = names[i];
+            if (name is null) block.NameHash[i] = 0;
+            else
+            {
+                faithful &= !HasSurrogate(name);
+                block.NameHash[i] = NameHash(name);
+            }
+        }
+        var times = rows.Created;
+        // As the file holds it: UTC (a local time is converted when written).
+        for (var i = 0; i < n; i++) block.Ticks[i] = times[i].Kind == DateTimeKind.Local ? times[i].ToUniversalTime().Ticks : times[i].Ticks;
+        var bytes = rows.Bytes;
+        for (var i = 0; i < n; i++) block.Bytes[i] = bytes[i] ?? -1;
+        var retries = rows.Retry;
+        for (var i = 0; i < n; i++) block.RetryCount[i] = retries[i] ?? -1;
+        return faithful;
+    }
+
+    /// <summary>Ids of a string column, new strings numbered in order of appearance (as <see cref="Remap"/> numbers them).</summary>
+    private static bool Ids(ReadOnlySpan<string?> values, Symbols symbols, int[] ids)
+    {
+        var faithful = true;
+        string? last = null;
+        var lastId = -1;
+        for (var i = 0; i < values.Length; i++)
+        {
+            var s = values[i];
+            if (s is null) { ids[i] = -1; continue; }
+            // Runs of the same value are common, and mostly the same string instance.
+            if (last is not null && (ReferenceEquals(s, last) || s == last)) { ids[i] = lastId; continue; }
+            var before = symbols.Count;
+            ids[i] = lastId = symbols.Id(s);
+            last = s;
+            if (symbols.Count != before) faithful &= !HasSurrogate(s);
+        }
+        return faithful;
+    }
+
+    private static bool HasSurrogate(string s) => s.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF');
 
     /// <summary>One reader of the file and its scratch buffers: one per decoding thread.</summary>
     private sealed class Decoder : IDisposable
