@@ -310,16 +310,22 @@ public sealed class RunDirectory
     public ObservationReader Observations() => new(Path);
 
     /// <summary>Writes <paramref name="text"/> (UTF-8, no BOM) as PATH.tmp, flushes it to disk, then renames it to PATH.</summary>
-    public static void WriteAtomically(string path, string text)
+    public static void WriteAtomically(string path, string text) => WriteAtomically(path, new UTF8Encoding(false).GetBytes(text), durable: true);
+
+    /// <summary>
+    /// Writes <paramref name="bytes"/> as PATH.tmp, then renames it to PATH: a reader never sees half a file. With
+    /// <paramref name="durable"/> the bytes are flushed to disk before the rename (what a power cut must not lose); without,
+    /// for files made again from the observations (the plots), the rename alone.
+    /// </summary>
+    public static void WriteAtomically(string path, ReadOnlySpan<byte> bytes, bool durable)
     {
         var temp = path + ParquetObservationSink.TempSuffix;
         try
         {
             using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
             {
-                var bytes = new UTF8Encoding(false).GetBytes(text);
                 stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
+                stream.Flush(flushToDisk: durable);
             }
             File.Move(temp, path, overwrite: true);
         }

@@ -113,9 +113,10 @@ public sealed partial class PlotExporter : IExporter
     {
         var plot = spec.Draw();
         Layout(plot, spec.Width, spec.Height);
-        File.WriteAllBytes(Path.Combine(folder, spec.Name + ".png"), Png(plot, spec.Width, spec.Height));
+        // Atomic like every file of a run, not flushed to disk: `fdr report` makes them again from the observations.
+        RunDirectory.WriteAtomically(Path.Combine(folder, spec.Name + ".png"), Png(plot, spec.Width, spec.Height), durable: false);
         var svg = Svg(plot, spec.Width, spec.Height);
-        File.WriteAllText(Path.Combine(folder, spec.Name + ".svg"), svg);
+        RunDirectory.WriteAtomically(Path.Combine(folder, spec.Name + ".svg"), Encoding.UTF8.GetBytes(svg), durable: false);
         return new PlotFile(spec.Name, spec.Title, svg);
     }
 
