@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace FdrHarness.Core.Synthetic;
 
@@ -49,6 +51,42 @@ public static class Adler32
             b %= Mod;
         }
         return a | (b << 16);
+    }
+
+    /// <summary>The most bytes <see cref="UpdateShort"/> continues over.</summary>
+    internal const int ShortMax = 64;
+
+    /// <summary>
+    /// <see cref="Update"/> over the first <paramref name="length"/> (0 … 64) bytes at <paramref name="data"/>, in closed
+    /// form: after L bytes p[0..L), A' = A + Σ p[i] and B' = B + L·A + Σ (L − i)·p[i], both sums taken at once over 64
+    /// bytes with the weights max(L − i, 0) (SSSE3's byte multiply-add). Reads 64 bytes at <paramref name="data"/> whatever
+    /// the length: the caller guarantees them readable; the bytes from <paramref name="length"/> on weigh 0.
+    /// <paramref name="adler"/> must be reduced (both halves below 65521), as every checksum is.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static uint UpdateShort(uint adler, ref byte data, int length)
+    {
+        if (!Ssse3.IsSupported) return Update(adler, MemoryMarshal.CreateReadOnlySpan(ref data, length));
+        var l = Vector128.Create((byte)length);
+        var iota = Vector128.Create((byte)0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        var sixteen = Vector128.Create((byte)16);
+        var oneByte = Vector128.Create((byte)1);
+        var oneShort = Vector128.Create((short)1);
+        var sums = Vector128<int>.Zero;
+        var weighted = Vector128<int>.Zero;
+        for (var j = 0; j < ShortMax / 16; j++, iota += sixteen)
+        {
+            var v = Vector128.LoadUnsafe(ref data, (nuint)(16 * j));
+            var w = Sse2.SubtractSaturate(l, iota); // max(L − i, 0) ≤ 64: pairs of products stay below 2^15
+            var m = Sse2.Min(w, oneByte);           // i < L
+            weighted += Sse2.MultiplyAddAdjacent(Ssse3.MultiplyAddAdjacent(v, w.AsSByte()), oneShort);
+            sums += Sse2.MultiplyAddAdjacent(Ssse3.MultiplyAddAdjacent(v, m.AsSByte()), oneShort);
+        }
+        uint a = adler & 0xFFFF, b = adler >> 16;
+        // a, b < 65521, L ≤ 64, Σ p ≤ 64 × 255, Σ (L − i) p ≤ 255 × 64 × 65 / 2: nothing overflows 32 bits.
+        var newA = (a + (uint)Vector128.Sum(sums)) % Mod;
+        var newB = (b + (uint)length * a + (uint)Vector128.Sum(weighted)) % Mod;
+        return newA | (newB << 16);
     }
 
     /// <summary>The Adler-32 of A followed by B, given adler(A), adler(B) and the length of B (zlib's adler32_combine).</summary>

@@ -79,6 +79,18 @@ public sealed class FileSizeSampler
 
     public FileSizeDistribution Distribution { get; }
 
+    /// <summary>
+    /// How many words <see cref="Sample{T}"/> takes from its source, always the same for a sampler: none for a fixed size
+    /// (or a lognormal with sigma 0), one for a lognormal, two for a histogram. Lets a caller that needs the words after
+    /// the size skip it without computing it (<see cref="SplitMix64.Skip"/>).
+    /// </summary>
+    public int DrawsPerSample => _kind switch
+    {
+        Kind.Fixed => 0,
+        Kind.Lognormal => _sigma == 0 ? 0 : 1,
+        _ => 2,
+    };
+
     public long Sample<T>(ref T rng) where T : struct, IRandomSource
     {
         switch (_kind)

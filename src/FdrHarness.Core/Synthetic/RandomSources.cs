@@ -17,6 +17,10 @@ public struct SplitMix64 : IRandomSource
 
     public SplitMix64(ulong seed) => _state = seed;
 
+    /// <summary>Moves the stream on by <paramref name="draws"/> words, exactly as that many <see cref="NextUInt64"/> calls would.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Skip(int draws) => _state += (ulong)draws * Gamma;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong NextUInt64()
     {

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace FdrHarness.Core.Synthetic;
 
@@ -83,9 +84,11 @@ public sealed class SyntheticContent
     public uint ComputeAdler32(ulong scopeKey, long index, long bytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
-        Span<byte> header = stackalloc byte[HeaderLength];
+        // Adler32.UpdateShort reads 64 bytes whatever the length: the header and 32 bytes that weigh nothing.
+        Span<byte> header = stackalloc byte[Adler32.ShortMax];
         WriteHeader(header, scopeKey, index);
-        if (bytes <= HeaderLength) return Adler32.Compute(header[..(int)bytes]);
+        ref var headerStart = ref MemoryMarshal.GetReference(header);
+        if (bytes <= HeaderLength) return Adler32.UpdateShort(Adler32.Initial, ref headerStart, (int)bytes);
 
         var body = bytes - HeaderLength;
         // The default pattern's length is a power of two: a shift and a mask instead of two 64-bit divisions.
@@ -98,7 +101,7 @@ public sealed class SyntheticContent
                 bodyAdler = Adler32.CombineMod(bodyAdler, _powerAdler[k], _powerLengthMod[k]);
         }
         bodyAdler = Adler32.CombineMod(bodyAdler, PrefixAdler(rest), (uint)rest % 65521);
-        return Adler32.CombineMod(Adler32.Compute(header), bodyAdler, Adler32.ReduceLength(body));
+        return Adler32.CombineMod(Adler32.UpdateShort(Adler32.Initial, ref headerStart, HeaderLength), bodyAdler, Adler32.ReduceLength(body));
     }
 
     /// <summary>adler32(pattern[..length]).</summary>
@@ -106,7 +109,10 @@ public sealed class SyntheticContent
     {
         var block = length >> BlockShift;
         var from = block << BlockShift;
-        return Adler32.Update(_blockAdler[block], _pattern.AsSpan(from, length - from));
+        // UpdateShort reads a whole block from `from`: there is one unless the pattern's length is not a multiple of it.
+        return from + Adler32.ShortMax <= _pattern.Length
+            ? Adler32.UpdateShort(_blockAdler[block], ref _pattern[from], length - from)
+            : Adler32.Update(_blockAdler[block], _pattern.AsSpan(from, length - from));
     }
 
     /// <summary>A read-only, seekable stream over the file's exact bytes (nothing is allocated per byte).</summary>

@@ -15,6 +15,7 @@ public sealed class SyntheticFileGenerator : IEnumerable<SyntheticFile>
     private readonly ulong _fileKey;
     private readonly ulong _contentKey;
     private readonly FileSizeSampler _sizes;
+    private readonly int _sizeDraws;
 
     /// <param name="runSeed">The scenario's seed.</param>
     /// <param name="scale">Multiplies the experiment's file count (rounded to the nearest file).</param>
@@ -37,6 +38,7 @@ public sealed class SyntheticFileGenerator : IEnumerable<SyntheticFile>
         Content = content ?? new SyntheticContent(runSeed);
         Vocabulary = FileNameVocabulary.Create(runSeed, experiment.Name, Scope);
         _sizes = new FileSizeSampler(experiment.FileSize);
+        _sizeDraws = _sizes.DrawsPerSample;
         // Per-experiment stream: a stable hash of (seed, scope), never string.GetHashCode (randomised per process).
         _fileKey = StableHash.Of(StableHash.Of((ulong)runSeed, "files"), Scope);
         _contentKey = Content.ScopeKey(Scope);
@@ -94,7 +96,8 @@ public sealed class SyntheticFileGenerator : IEnumerable<SyntheticFile>
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
         var rng = FileRandom(index);
-        _sizes.Sample(ref rng); // the size comes first from the file's stream, the name after it
+        // The size comes first from the file's stream, the name after it: skip the size's words without computing it.
+        rng.Skip(_sizeDraws);
         return Vocabulary.FileName(index, Vocabulary.TierOf(DatasetIndexOf(index)), ref rng);
     }
 

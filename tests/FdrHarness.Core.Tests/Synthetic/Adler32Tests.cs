@@ -114,4 +114,21 @@ public class Adler32Tests
         var repeated = Enumerable.Repeat(block, count).SelectMany(b => b).ToArray();
         Assert.Equal(Adler32.Compute(repeated), Adler32.Repeat(Adler32.Compute(block), block.Length, count));
     }
+
+    public static TheoryData<uint> ReducedStarts => new() { Adler32.Initial, 0, 65520u | (65520u << 16), 12345u | (54321u << 16) };
+
+    // UpdateShort (the closed form over at most 64 bytes) equals Update byte by byte for every length, start and content.
+    [Theory]
+    [MemberData(nameof(ReducedStarts))]
+    public void UpdateShortEqualsUpdateForEveryLength(uint start)
+    {
+        var ff = new byte[Adler32.ShortMax];
+        Array.Fill(ff, (byte)0xFF);
+        var contents = new[] { ff, new byte[Adler32.ShortMax], RandomBytes(11, Adler32.ShortMax), RandomBytes(12, Adler32.ShortMax) };
+        foreach (var data in contents)
+        {
+            for (var length = 0; length <= Adler32.ShortMax; length++)
+                Assert.Equal(Adler32.Update(start, data.AsSpan(0, length)), Adler32.UpdateShort(start, ref data[0], length));
+        }
+    }
 }

@@ -109,4 +109,36 @@ public class FileSizeSamplerTests
         Assert.Throws<ArgumentException>(() => new FileSizeSampler(new HistogramSize { Bins = [] }));
         Assert.Throws<ArgumentException>(() => new FileSizeSampler(new HistogramSize { Bins = [new HistogramBin { UpTo = new ByteSize(10), Weight = 0 }] }));
     }
+
+    private static readonly (FileSizeDistribution Distribution, int Draws)[] Distributions =
+    [
+        (new FixedSize { Size = new ByteSize(10) }, 0),
+        (new LognormalSize { Mean = new ByteSize(1000), Sigma = 0 }, 0),
+        (new LognormalSize { Mean = new ByteSize(1000), Sigma = 1.5 }, 1),
+        (new HistogramSize { Bins = [new HistogramBin { UpTo = new ByteSize(100), Weight = 1 }] }, 2),
+        (new HistogramSize { Bins = Enumerable.Range(1, 20).Select(i => new HistogramBin { UpTo = new ByteSize(i * 100), Weight = i }).ToArray() }, 2),
+    ];
+
+    // SyntheticFileGenerator.FileName skips a file's size with SplitMix64.Skip(DrawsPerSample): the stream must then be
+    // exactly where Sample leaves it.
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void SkippingDrawsPerSampleLeavesTheStreamWhereSampleDoes(int which)
+    {
+        var (distribution, draws) = Distributions[which];
+        var sampler = new FileSizeSampler(distribution);
+        Assert.Equal(draws, sampler.DrawsPerSample);
+        for (var seed = 0UL; seed < 1000; seed++)
+        {
+            var sampled = new SplitMix64(seed * 0x9E3779B97F4A7C15UL);
+            var skipped = sampled;
+            sampler.Sample(ref sampled);
+            skipped.Skip(sampler.DrawsPerSample);
+            Assert.Equal(sampled.NextUInt64(), skipped.NextUInt64());
+        }
+    }
 }

@@ -118,4 +118,45 @@ public class SyntheticContentTests
             body);
         Assert.Equal(expected, content.ComputeAdler32(File(size)));
     }
+
+    // A file of n bytes is the first n bytes of the same (scope, index) file of any larger size: one pass over a long file's
+    // bytes gives the byte-by-byte Adler-32 of every size up to it, to check the O(log n) checksum against at each.
+    private static void AssertEveryPrefix(SyntheticContent content, long length, Func<long, bool> check)
+    {
+        var bytes = ReadAll(content, File(length, index: 123_456_789));
+        var key = content.ScopeKey("cta");
+        uint a = 1, b = 0;
+        var checkedSizes = 0;
+        for (var n = 0L; ; n++)
+        {
+            if (check(n))
+            {
+                Assert.Equal(a | (b << 16), content.ComputeAdler32(key, 123_456_789, n));
+                checkedSizes++;
+            }
+            if (n == length) break;
+            a = (a + bytes[n]) % 65521;
+            b = (b + a) % 65521;
+        }
+        Assert.True(checkedSizes > 1000);
+    }
+
+    [Fact]
+    public void ChecksumOfEverySizeUpToTwoPatternsEqualsTheBytes() =>
+        // 0, 1, the header's end, every block boundary of the pattern (its prefix table has one every 64 bytes), its end.
+        AssertEveryPrefix(Default, SyntheticContent.HeaderLength + 2L * SyntheticContent.DefaultPatternLength + 200, _ => true);
+
+    [Theory]
+    [InlineData(1000)]  // not a multiple of the 64-byte block: the last block's prefix is summed byte by byte
+    [InlineData(1024)]
+    [InlineData(64)]
+    [InlineData(63)]
+    [InlineData(1)]
+    public void ChecksumOfEverySizeOfSmallPatternsEqualsTheBytes(int patternLength) =>
+        AssertEveryPrefix(new SyntheticContent(42, patternLength), SyntheticContent.HeaderLength + 70L * patternLength + 3000, _ => true);
+
+    [Fact]
+    public void ChecksumOfLargeSizesEqualsTheBytes() =>
+        // Sizes past 65521 pattern repeats of a small pattern (the lengths' reductions modulo 65521 wrap), sampled.
+        AssertEveryPrefix(new SyntheticContent(42, 100), SyntheticContent.HeaderLength + 100L * 65_521 * 2 + 777, n => n % 4999 == 0 || n % 100 is 0 or 1 or 31 or 32 or 33 or 99);
 }

@@ -100,6 +100,25 @@ public class SyntheticFileGeneratorTests
     }
 
     [Theory]
+    [InlineData("fixed")]
+    [InlineData("sigma0")]
+    [InlineData("histogram")]
+    public void FileNameEqualsTheStreamedFilesNameWhateverTheSizes(string sizes)
+    {
+        FileSizeDistribution size = sizes switch
+        {
+            "fixed" => new FixedSize { Size = ByteSize.Parse("1 MB") },
+            "sigma0" => new LognormalSize { Mean = ByteSize.Parse("1 MB"), Sigma = 0 },
+            _ => new HistogramSize { Bins = [new HistogramBin { UpTo = ByteSize.Parse("1 MB"), Weight = 1 }, new HistogramBin { UpTo = ByteSize.Parse("1 GB"), Weight = 2 }] },
+        };
+        foreach (var science in new[] { "CTA", "LSST", "MAGIC", "Einstein-Telescope" })
+        {
+            var g = Generator(Experiment(science, 2_000, size, perDataset: 37));
+            foreach (var file in g) Assert.Equal(file.Name, g.FileName(file.Index));
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(Sciences))]
     public void FileNameEqualsTheStreamedFilesName(string science)
     {
