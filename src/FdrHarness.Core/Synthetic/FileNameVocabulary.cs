@@ -14,6 +14,10 @@ public sealed class FileNameVocabulary
 {
     private const int MaxNameLength = 512;
 
+    // A file name's buffer: a stackalloc'd one is zeroed on every call (1 KiB, a tenth of a name's cost), this one is not;
+    // each thread has its own, and a name is copied out of it (NameBuilder.ToString) before FileName returns.
+    [ThreadStatic] private static char[]? t_nameBuffer;
+
     // LSSTCam's 21 science rafts × 9 sensors = 189 CCDs per visit.
     private static readonly string[] LsstRafts =
         ["R01", "R02", "R03", "R10", "R11", "R12", "R13", "R14", "R20", "R21", "R22", "R23", "R24", "R30", "R31", "R32", "R33", "R34", "R41", "R42", "R43"];
@@ -227,7 +231,7 @@ public sealed class FileNameVocabulary
     public string FileName(long index, int tier, ref SplitMix64 rng)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
-        var b = new NameBuilder(stackalloc char[MaxNameLength]);
+        var b = new NameBuilder(t_nameBuffer ??= new char[MaxNameLength]);
         var tierWord = _tiers[tier];
         var ext = _extensions[tier];
         switch (Style)

@@ -89,29 +89,49 @@ public sealed partial class RunPlan
     }
 
     /// <summary>The experiment furthest behind its share goes next (ties: the first listed), so each progresses evenly.</summary>
-    private sealed class Picker(long[] counts)
+    private sealed class Picker
     {
-        private readonly long[] _next = new long[counts.Length];
-        public long Total { get; } = counts.Sum();
+        private readonly long[] _counts;
+        private readonly long[] _next;
+        // (next + 0.5) / count of each experiment, +∞ once it has given every file: only the one picked changes per pick.
+        private readonly double[] _progress;
         private long _given;
+
+        public Picker(long[] counts)
+        {
+            _counts = counts;
+            _next = new long[counts.Length];
+            _progress = new double[counts.Length];
+            for (var i = 0; i < counts.Length; i++) _progress[i] = Progress(i);
+            Total = counts.Sum();
+        }
+
+        public long Total { get; }
         public bool Done => _given == Total;
+
+        private double Progress(int i) => _next[i] >= _counts[i] ? double.PositiveInfinity : (_next[i] + 0.5) / _counts[i];
 
         public int Next(out long index)
         {
             var best = -1;
-            var bestProgress = double.MaxValue;
-            for (var i = 0; i < counts.Length; i++)
+            var bestProgress = double.MaxValue; // above any progress (< 1), below +∞: exhausted experiments are never picked
+            var progress = _progress;
+            for (var i = 0; i < progress.Length; i++)
             {
-                if (_next[i] >= counts[i]) continue;
-                var progress = (_next[i] + 0.5) / counts[i];
-                if (progress < bestProgress)
+                if (progress[i] < bestProgress)
                 {
-                    bestProgress = progress;
+                    bestProgress = progress[i];
                     best = i;
                 }
             }
-            index = best < 0 ? -1 : _next[best]++;
-            if (best >= 0) _given++;
+            if (best < 0)
+            {
+                index = -1;
+                return -1;
+            }
+            index = _next[best]++;
+            progress[best] = Progress(best);
+            _given++;
             return best;
         }
     }
