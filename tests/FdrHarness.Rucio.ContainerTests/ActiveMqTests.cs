@@ -15,7 +15,7 @@ public sealed class ActiveMqTests : BrokerTests
     /// <summary>Publishes like Hermes (persistent, event_type header); a receipt every 500 messages keeps the broker in step.</summary>
     internal static async Task PublishAsync(int port, string destination, IEnumerable<byte[]> bodies, bool persistent = true)
     {
-        await using var p = await ConnectWithRetryAsync(port);
+        await using var p = await ConnectAsync(port);
         var n = 0;
         foreach (var b in bodies)
         {
@@ -26,14 +26,9 @@ public sealed class ActiveMqTests : BrokerTests
         await p.DisconnectAsync();
     }
 
-    internal static async Task<StompClient> ConnectWithRetryAsync(int port)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            try { return await StompClient.ConnectAsync(new StompConnectOptions { Host = "127.0.0.1", Port = port, HeartBeatSend = TimeSpan.FromSeconds(5), HeartBeatReceive = TimeSpan.FromSeconds(5) }); }
-            catch (Exception) when (attempt < 100) { await Task.Delay(200); }
-        }
-    }
+    /// <summary>A STOMP connection to a broker that is up: started by its wait strategy, or seen accepting the consumer again.</summary>
+    internal static Task<StompClient> ConnectAsync(int port) =>
+        StompClient.ConnectAsync(new StompConnectOptions { Host = "127.0.0.1", Port = port, HeartBeatSend = TimeSpan.FromSeconds(5), HeartBeatReceive = TimeSpan.FromSeconds(5) });
 
     private HermesConsumer Consumer(string destination, IObservationSink sink, SeenMessages? seen = null) => new(Options(destination), sink, seen);
 
@@ -139,6 +134,10 @@ public sealed class ActiveMqTests : BrokerTests
         await Engine.When([consumer], () => consumer.Written >= n / 6, TimeSpan.FromSeconds(60), () => $"wrote {consumer.Written}");
         await Broker.StopAsync();   // persistent messages and the durable subscription survive in the container's KahaDB
         await Broker.StartAsync();
+        // The restarted container's log already holds "started" from its first start: the broker is up once it takes
+        // the consumer's subscription again.
+        await Engine.When([consumer], () => consumer.Connects >= 2, TimeSpan.FromSeconds(120),
+            () => $"connects {consumer.Connects}, last error {consumer.LastError?.Message}");
         await PublishAsync(Port, destination, Enumerable.Range(n / 2, n / 2).Select(i => Body("cta", i)));
 
         await Engine.When([consumer], () => consumer.Written == n, TimeSpan.FromSeconds(120),
@@ -167,7 +166,7 @@ public sealed class ActiveMqTests : BrokerTests
         var destination = "/topic/rucio.events";
         var startA = new DateTime(2026, 11, 25, 10, 0, 0, DateTimeKind.Utc);
         var startB = startA.AddHours(1);
-        await using var publisher = await ConnectWithRetryAsync(Port);
+        await using var publisher = await ConnectAsync(Port);
 
         // Run A of the scenario: its own durable subscription, its window.
         var dirA = Directory.CreateTempSubdirectory("fdr-amq-run-a").FullName;

@@ -39,15 +39,15 @@ internal static class Engine
         .Build();
 
     /// <summary>
-    /// Waits until <paramref name="holds"/> is true, checked now and after every message any of
-    /// <paramref name="consumers"/> handles: as long as the work takes, never a fixed pace. <paramref name="bound"/> only
+    /// Waits until <paramref name="holds"/> is true, checked now and after every change of any of
+    /// <paramref name="consumers"/> (a message handled, a subscription made): as long as the work takes, never a fixed pace. <paramref name="bound"/> only
     /// turns a state that never comes into a failure naming <paramref name="what"/>.
     /// </summary>
     public static async Task When(IReadOnlyList<HermesConsumer> consumers, Func<bool> holds, TimeSpan bound, Func<string> what)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         void Check() { if (holds()) done.TrySetResult(); }
-        foreach (var c in consumers) c.Handled += Check;
+        foreach (var c in consumers) c.Changed += Check;
         try
         {
             Check();
@@ -59,7 +59,7 @@ internal static class Engine
         }
         finally
         {
-            foreach (var c in consumers) c.Handled -= Check;
+            foreach (var c in consumers) c.Changed -= Check;
         }
     }
 }

@@ -42,7 +42,7 @@ public sealed class HermesToBrokerTests : BrokerTests
     [Fact]
     public async Task The_double_sends_each_message_as_hermes_does_and_subscribers_get_the_recorded_frame()
     {
-        await using var subscriber = await ActiveMqTests.ConnectWithRetryAsync(Port);
+        await using var subscriber = await ActiveMqTests.ConnectAsync(Port);
         await subscriber.SubscribeAsync("B-sub", "/topic/rucio.events", "client-individual");
         await using var rucio = await RucioDouble.StartAsync();
         rucio.AddScope("user.root");

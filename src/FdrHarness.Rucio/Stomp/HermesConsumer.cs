@@ -153,8 +153,11 @@ public sealed class HermesConsumer(HermesConsumerOptions options, IObservationSi
     /// <summary>The run's durable subscription was removed from the broker by <see cref="FinishAsync"/>.</summary>
     public bool Unsubscribed => _unsubscribed;
 
-    /// <summary>Raised on the consumer's thread after each MESSAGE frame has been handled (written or dropped, counted, ACKed).</summary>
-    public event Action? Handled;
+    /// <summary>
+    /// Raised on the consumer's thread after its counters changed: a MESSAGE frame handled (written or dropped, counted,
+    /// ACKed), a subscription confirmed (<see cref="Connects"/>).
+    /// </summary>
+    public event Action? Changed;
 
     /// <summary>Completes when the first subscription is confirmed by the broker.</summary>
     public Task Subscribed => _subscribed.Task;
@@ -268,6 +271,7 @@ public sealed class HermesConsumer(HermesConsumerOptions options, IObservationSi
                 Interlocked.Increment(ref _connects);
                 attempt = 0;
                 _subscribed.TrySetResult();
+                Changed?.Invoke();
                 await PumpAsync(client, stop).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -359,7 +363,7 @@ public sealed class HermesConsumer(HermesConsumerOptions options, IObservationSi
         else Handle(m.Body);
         // Handed to the sink (or deliberately dropped): only now may the broker forget it.
         if (ack && m["ack"] is { } ackId) client.Ack(ackId);
-        Handled?.Invoke();
+        Changed?.Invoke();
     }
 
     private void Handle(ReadOnlyMemory<byte> body)
