@@ -100,25 +100,18 @@ public sealed class LakeContext
         });
     }
 
-    // ulong.ToString("x16") without parsing a format per call: events format millions of ids. Two digits per byte from
-    // a table, written as one 32-bit store (little-endian: the high digit first in memory).
-    internal static void WriteHex(ulong value, Span<char> destination)
-    {
-        var pairs = MemoryMarshal.Cast<char, uint>(destination[..16]);
-        var table = HexPairs;
-        for (var i = 7; i >= 0; i--)
-        {
-            pairs[i] = table[(int)(value & 0xff)];
-            value >>= 8;
-        }
-    }
+    // ulong.ToString("x16") without parsing a format per call: events format millions of ids.
+    internal static void WriteHex(ulong value, Span<char> destination) => WriteHex(value, destination, bytes: 8);
 
     /// <summary>uint.ToString("x8"), as <see cref="WriteHex(ulong, Span{char})"/>.</summary>
-    internal static void WriteHex(uint value, Span<char> destination)
+    internal static void WriteHex(uint value, Span<char> destination) => WriteHex(value, destination, bytes: 4);
+
+    // Two digits per byte from a table, written as one 32-bit store (little-endian: the high digit first in memory).
+    private static void WriteHex(ulong value, Span<char> destination, int bytes)
     {
-        var pairs = MemoryMarshal.Cast<char, uint>(destination[..8]);
+        var pairs = MemoryMarshal.Cast<char, uint>(destination[..(2 * bytes)]);
         var table = HexPairs;
-        for (var i = 3; i >= 0; i--)
+        for (var i = bytes - 1; i >= 0; i--)
         {
             pairs[i] = table[(int)(value & 0xff)];
             value >>= 8;
