@@ -14,12 +14,12 @@ internal static class ObservationSchemas
 
     public static ObservationColumn[] Events() =>
     [
-        Columns.String("event_type"), Columns.Time("created_at"), Columns.String("scope"), Columns.String("name"),
+        Columns.String("event_type"), Columns.Time("created_at"), Columns.String("scope"), Columns.UniqueString("name"),
         Columns.String("dataset_scope"), Columns.String("dataset"), Columns.String("src_rse"), Columns.String("dst_rse"),
-        Columns.String("rse"), Columns.String("request_id"), Columns.String("previous_request_id"), Columns.String("rule_id"),
-        Columns.String("activity"), Columns.Nullable<long>("bytes"), Columns.String("checksum_adler"), Columns.String("protocol"),
+        Columns.String("rse"), Columns.UniqueString("request_id"), Columns.UniqueString("previous_request_id"), Columns.String("rule_id"),
+        Columns.String("activity"), Columns.Nullable<long>("bytes"), Columns.UniqueString("checksum_adler"), Columns.String("protocol"),
         Columns.Nullable<double>("duration"), Columns.String("reason"), Columns.Nullable<int>("retry_count"),
-        Columns.String("transfer_id"), Columns.String("external_host"), Columns.String("account"), Columns.String("state"),
+        Columns.UniqueString("transfer_id"), Columns.String("external_host"), Columns.String("account"), Columns.String("state"),
         Columns.Nullable<double>("progress"), Columns.NullableTime("submitted_at"), Columns.NullableTime("started_at"),
         Columns.NullableTime("transferred_at"),
     ];
@@ -46,7 +46,7 @@ internal static class ObservationSchemas
 
     public static ObservationColumn[] Injections() =>
     [
-        Columns.Time("time"), Columns.String("scope"), Columns.String("name"), Columns.String("rse"),
+        Columns.Time("time"), Columns.String("scope"), Columns.UniqueString("name"), Columns.String("rse"),
         Columns.Value<long>("files"), Columns.Value<long>("bytes"),
     ];
 }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Text;
 using Parquet;
 using Parquet.Schema;
 
@@ -22,25 +23,38 @@ internal abstract class ObservationColumn(DataField field)
 }
 
 /// <summary>Nullable UTF-8 string; nulls become definition level 0.</summary>
-internal sealed class StringColumn(string name) : ObservationColumn(new DataField(name, typeof(string), isNullable: true))
+/// <remarks>
+/// <paramref name="dictionary"/>: few distinct values (event types, RSEs), dictionary-encoded by Parquet.Net. Otherwise
+/// (names, ids: near-unique) the values are encoded to UTF-8 here and handed over as bytes through a binary field of the
+/// same name: Parquet.Net matches a written column to the file's schema by name only, so the file still declares a
+/// UTF-8 string, while its string path (a dictionary probe, min/max statistics by char comparison, narrowing per value)
+/// is skipped. Such columns carry no min/max statistics.
+/// </remarks>
+internal sealed class StringColumn(string name, bool dictionary) : ObservationColumn(new DataField(name, typeof(string), isNullable: true))
 {
     private ReadOnlyMemory<char>[] _values = [];
     private int[] _levels = [];
+
+    // Plain write side: the binary alias (attached to a schema of its own for its levels), reused UTF-8 bytes and slices.
+    private readonly DataField? _binary = dictionary ? null : BinaryAlias(name);
+    private byte[] _utf8 = [];
+    private ReadOnlyMemory<byte>[] _bytes = [];
 
     // Read side: repeated values (event types, RSEs) share one string instead of one per row.
     private readonly Dictionary<string, string> _interned = new(StringComparer.Ordinal);
     private const int MaxInterned = 1 << 16;
     private bool _intern = true;
 
-    public override bool Dictionary => true;
+    public override bool Dictionary => dictionary;
 
     public override Array NewBuffer(int capacity) => new string?[capacity];
 
     public override Task WriteAsync(ParquetRowGroupWriter writer, Array buffer, int rows)
     {
         var source = ((string?[])buffer).AsSpan(0, rows);
-        Grow(ref _values, rows);
         Grow(ref _levels, rows);
+        if (_binary is not null) return WriteBytesAsync(writer, source, rows);
+        Grow(ref _values, rows);
         var n = 0;
         for (var i = 0; i < source.Length; i++)
         {
@@ -53,6 +67,45 @@ internal sealed class StringColumn(string name) : ObservationColumn(new DataFiel
             }
         }
         return writer.WriteAllPartsAsync<ReadOnlyMemory<char>>(Field, _values.AsMemory(0, n), _levels.AsMemory(0, rows), null, CancellationToken.None);
+    }
+
+    private Task WriteBytesAsync(ParquetRowGroupWriter writer, ReadOnlySpan<string?> source, int rows)
+    {
+        Grow(ref _bytes, rows);
+        var chars = 0;
+        foreach (var s in source) chars += s?.Length ?? 0;
+        // One byte per char fits ASCII (ids, names); anything else starts again with room for the worst case.
+        Grow(ref _utf8, chars);
+        int n;
+        while (!TryEncode(source, out n)) _utf8 = new byte[Math.Max(_utf8.Length * 2, chars * 3)];
+        return writer.WriteAllPartsAsync<ReadOnlyMemory<byte>>(_binary!, _bytes.AsMemory(0, n), _levels.AsMemory(0, rows), null, CancellationToken.None);
+    }
+
+    private bool TryEncode(ReadOnlySpan<string?> source, out int n)
+    {
+        n = 0;
+        var at = 0;
+        for (var i = 0; i < source.Length; i++)
+        {
+            var s = source[i];
+            if (s is null)
+            {
+                _levels[i] = 0;
+                continue;
+            }
+            _levels[i] = 1;
+            if (!Encoding.UTF8.TryGetBytes(s, _utf8.AsSpan(at), out var length)) return false;
+            _bytes[n++] = new ReadOnlyMemory<byte>(_utf8, at, length);
+            at += length;
+        }
+        return true;
+    }
+
+    private static DataField BinaryAlias(string name)
+    {
+        var field = new DataField(name, typeof(byte[]), isNullable: true);
+        _ = new ParquetSchema(field);
+        return field;
     }
 
     public override async ValueTask<Array> ReadAsync(ParquetRowGroupReader reader, int rows, DataField field)
@@ -152,7 +205,10 @@ internal sealed class NullableColumn<T>(DataField field) : ObservationColumn(fie
 /// <summary>Column constructors with the file conventions: UTC timestamps in nanoseconds (exact for .NET ticks).</summary>
 internal static class Columns
 {
-    public static StringColumn String(string name) => new(name);
+    public static StringColumn String(string name) => new(name, dictionary: true);
+
+    /// <summary>A string column of mostly distinct values (names, ids): stored plain.</summary>
+    public static StringColumn UniqueString(string name) => new(name, dictionary: false);
     public static ValueColumn<T> Value<T>(string name) where T : struct => new(new DataField(name, typeof(T), isNullable: false));
     public static NullableColumn<T> Nullable<T>(string name) where T : struct => new(new DataField(name, typeof(T), isNullable: true));
     public static ValueColumn<DateTime> Time(string name) => new(TimeField(name, nullable: false));

@@ -116,6 +116,35 @@ public class ParquetObservationSinkTests
     }
 
     [Fact]
+    public async Task Mostly_distinct_strings_are_stored_plain_as_utf8_strings_non_ascii_included()
+    {
+        using var tmp = new TempFolder();
+        // Past ASCII (2-, 3- and 4-byte UTF-8) and empty: the plain columns encode UTF-8 themselves and must grow for it.
+        string[] odd = ["dätä/ñame-€", "", "𝄞 clef", "plain"];
+        var events = Enumerable.Range(0, 3_000).Select(i => ObservationFixtures.Event(i) with
+        {
+            Name = i % 7 == 0 ? null : odd[i % odd.Length] + i, RequestId = i % 5 == 0 ? odd[i % odd.Length] : $"{i:x32}",
+        }).ToArray();
+        using (var sink = new ParquetObservationSink(tmp.Path, new ParquetSinkOptions { RowGroupSize = 1_000 }))
+            foreach (var e in events) sink.Event(e);
+
+        Assert.Equal(events, new ObservationReader(tmp.Path).Events());
+        await using var reader = await ParquetReader.CreateAsync(Path.Combine(tmp.Path, ParquetObservationSink.EventsFile));
+        var eventType = reader.Schema.GetDataFields().Single(f => f.Name == "event_type");
+        foreach (var column in new[] { "name", "request_id", "checksum_adler", "transfer_id" })
+        {
+            var field = reader.Schema.GetDataFields().Single(f => f.Name == column);
+            Assert.Equal(eventType.ClrType, field.ClrType);
+            Assert.True(field.IsNullable);
+            var element = reader.Metadata!.Schema.Single(e => e.Name == column);
+            Assert.NotNull(element.LogicalType?.STRING);
+            using var group = reader.OpenRowGroupReader(0);
+            Assert.DoesNotContain(group.GetMetadata(field)!.MetaData!.Encodings,
+                e => e is Parquet.Meta.Encoding.PLAIN_DICTIONARY or Parquet.Meta.Encoding.RLE_DICTIONARY);
+        }
+    }
+
+    [Fact]
     public void Same_observations_give_byte_identical_files_and_different_ones_differ()
     {
         using var tmp = new TempFolder();
@@ -253,7 +282,7 @@ public class ParquetObservationSinkTests
         Assert.True(actual == PinnedEventsSha256, $"events.parquet SHA-256 is {actual}, pinned {PinnedEventsSha256}");
     }
 
-    private const string PinnedEventsSha256 = "82F0550ECC9793FD6BCA9B7D2B26EABF4833860C571E0674BC56695DA98E0C70";
+    private const string PinnedEventsSha256 = "07070503CC4AD77E2C07ADB664D955FB703DDF822AD4E7AA611650FCD19C4AAB";
 
     private static string Hash(string dir, string file) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(Path.Combine(dir, file))));
 }
