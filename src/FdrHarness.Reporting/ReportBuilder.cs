@@ -25,9 +25,20 @@ public static class ReportBuilder
         var clock = Stopwatch.StartNew();
         // The plots' first-use cost (code and fonts) is paid while the event pass still runs, not before the first plot.
         var summary = SummaryBuilder.Build(runDir, options, options.Plots ? PlotExporter.WarmUp : null);
-        var verdict = options.Judge?.Invoke(summary);
-        var context = new ExportContext(summary, runDir, verdict, options);
-        var files = ReportFormats.All.SelectMany(e => e.Export(context).ToList()).ToList();
+        // The plots (most of the exporters' time) start on the other cores while this thread judges and writes the text formats.
+        var drawing = options.Plots ? PlotExporter.Start(summary, runDir) : null;
+        ReportVerdict? verdict;
+        List<string> files;
+        try
+        {
+            verdict = options.Judge?.Invoke(summary);
+            var context = new ExportContext(summary, runDir, verdict, options) { Drawing = drawing };
+            files = ReportFormats.All.SelectMany(e => e.Export(context).ToList()).ToList();
+        }
+        finally
+        {
+            drawing?.Stop();
+        }
         // report.html first: it is what a user opens.
         files = [.. files.Where(f => f == HtmlExporter.FileName), .. files.Where(f => f != HtmlExporter.FileName)];
         return new ReportResult(Path.GetFullPath(runDir), summary, files, clock.Elapsed, verdict);

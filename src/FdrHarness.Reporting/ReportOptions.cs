@@ -23,4 +23,10 @@ public sealed record ReportOptions
     /// events.parquet again, when it saw exactly the file's rows; null (or a feed that did not): the file is read.
     /// </summary>
     public Input.ObservationFeed? Feed { get; init; }
+
+    /// <summary>
+    /// The run's scenario for a caller that needs it too (fdr report judges with it), loaded once when the summary first
+    /// asks for it, after the event pass has started; null: the summary loads the run's scenario.yaml itself.
+    /// </summary>
+    public Lazy<FdrHarness.Core.Scenarios.Model.Scenario?>? Scenario { get; init; }
 }

@@ -33,15 +33,18 @@ public static class ReportCommand
             Decisions.Thresholds.ThresholdVerdict? verdict = null;
             try
             {
-                // The verdict at the report's top comes from the run's own scenario.yaml, when it has one.
-                var scenarioFile = Path.Combine(dir, Core.Observations.RunDirectory.ScenarioFile);
-                var scenario = File.Exists(scenarioFile) ? Core.Scenarios.ScenarioLoader.Load(scenarioFile, Core.Scenarios.ResourceBudget.Unlimited).Scenario : null;
-                if (scenario is null) result = ReportBuilder.Build(dir, new ReportOptions { LinkTarget = target });
-                else
+                // The verdict at the report's top comes from the run's own scenario.yaml, when it has one: loaded by the
+                // summary once the event pass runs, not before it, and judged as ThresholdGate.ReportAndJudge does.
+                var scenario = new Lazy<Core.Scenarios.Model.Scenario?>(() => Reporting.Analysis.SummaryBuilder.LoadScenario(dir));
+                Decisions.Thresholds.ThresholdVerdict? judged = null;
+                result = ReportBuilder.Build(dir, new ReportOptions
                 {
-                    (result, var judged) = Decisions.Thresholds.ThresholdGate.ReportAndJudge(scenario, dir, new ReportOptions { LinkTarget = target });
-                    if (scenario.Thresholds.Count > 0) verdict = judged;
-                }
+                    LinkTarget = target, Scenario = scenario,
+                    Judge = summary => scenario.Value is { } s
+                        ? Decisions.Thresholds.ThresholdGate.ToReport(judged = Decisions.Thresholds.ThresholdGate.Evaluate(s, summary, dir))
+                        : null,
+                });
+                if (scenario.Value is { Thresholds.Count: > 0 }) verdict = judged;
             }
             catch (Exception e) when (e is IOException or InvalidDataException or Parquet.ParquetException)
             {

@@ -28,15 +28,23 @@ public static class SummaryBuilder
         var resources = new ResourceAnalysis();
         List<FaultRecord> faults = [];
         Injections? injections = null;
+        List<ResourceUsage> usage = [];
+        Takeaway? takeaway = null;
+        List<FaultRecovery> recoveries = [];
+        IReadOnlyList<ApiLatencyRow> apiLatency = [];
         System.Runtime.ExceptionServices.ExceptionDispatchInfo? failed = null;
         try
         {
-            scenario = LoadScenario(runDir);
+            scenario = options.Scenario is { } given ? given.Value : LoadScenario(runDir);
             try { info = RunDirectory.Open(runDir).ReadRunInfo(); }
             catch (Exception e) when (e is IOException or System.Text.Json.JsonException or UnauthorizedAccessException) { }
             resources.Run(reader, runDir);
             if (File.Exists(Path.Combine(runDir, ParquetObservationSink.FaultsFile))) faults = reader.Faults().ToList();
             injections = Injections.Read(reader);
+            // What needs no events, while the event pass runs.
+            (usage, takeaway) = ResourcesOf(resources, scenario);
+            recoveries = faults.OrderBy(f => f.Start).ThenBy(f => f.Name, StringComparer.Ordinal).Select(f => Faults.Recovery(f, resources)).ToList();
+            apiLatency = ApiLatency.Read(runDir);
         }
         catch (Exception e)
         {
@@ -55,12 +63,6 @@ public static class SummaryBuilder
         // Whole minutes: bins then fall on round times (00:10, 00:20…) as on the seed's dashboards.
         var start = new DateTime(minTicks - minTicks % TimeSpan.TicksPerMinute, DateTimeKind.Utc);
         var end = new DateTime(maxTicks, DateTimeKind.Utc);
-
-        var threads = scenario?.Daemons.ToDictionary(d => d.Name, d => d.Threads) ?? [];
-        var firstSample = resources.MinSampleTicks == long.MaxValue ? (DateTime?)null : new DateTime(resources.MinSampleTicks, DateTimeKind.Utc);
-        var usage = resources.Daemons.Values.Select(d => ResourceAnalysis.Usage(d, threads.TryGetValue(d.Daemon, out var t) ? t : null, firstSample)).ToList();
-        var recommendations = usage.Select(Recommendations.For).ToList();
-        var pool = scenario?.Cluster.Nodes.OrderByDescending(n => n.Cpu.Cores * n.Memory.Bytes).FirstOrDefault();
 
         return new Summary
         {
@@ -86,14 +88,26 @@ public static class SummaryBuilder
             Rules = RulesOf(events),
             OverTime = OverTimeOf(events, resources, start, end, options),
             Resources = usage,
-            Takeaway = Recommendations.Totals(recommendations, pool?.Cpu.Cores, pool?.Memory.Bytes, pool?.Count),
-            Faults = faults.OrderBy(f => f.Start).ThenBy(f => f.Name, StringComparer.Ordinal).Select(f => Faults.Recovery(f, resources)).ToList(),
+            Takeaway = takeaway!,
+            Faults = recoveries,
             Incidents = resources.Incidents,
-            ApiLatency = ApiLatency.Read(runDir),
+            ApiLatency = apiLatency,
         };
     }
 
-    private static Scenario? LoadScenario(string runDir)
+    /// <summary>The usage table per daemon and the takeaway of its recommendations (samples and scenario only).</summary>
+    private static (List<ResourceUsage>, Takeaway) ResourcesOf(ResourceAnalysis resources, Scenario? scenario)
+    {
+        var threads = scenario?.Daemons.ToDictionary(d => d.Name, d => d.Threads) ?? [];
+        var firstSample = resources.MinSampleTicks == long.MaxValue ? (DateTime?)null : new DateTime(resources.MinSampleTicks, DateTimeKind.Utc);
+        var usage = resources.Daemons.Values.Select(d => ResourceAnalysis.Usage(d, threads.TryGetValue(d.Daemon, out var t) ? t : null, firstSample)).ToList();
+        var recommendations = usage.Select(Recommendations.For).ToList();
+        var pool = scenario?.Cluster.Nodes.OrderByDescending(n => n.Cpu.Cores * n.Memory.Bytes).FirstOrDefault();
+        return (usage, Recommendations.Totals(recommendations, pool?.Cpu.Cores, pool?.Memory.Bytes, pool?.Count));
+    }
+
+    /// <summary>The run's scenario.yaml, or null when the folder has none.</summary>
+    public static Scenario? LoadScenario(string runDir)
     {
         var path = Path.Combine(runDir, RunDirectory.ScenarioFile);
         return File.Exists(path) ? ScenarioLoader.Load(path, ResourceBudget.Unlimited).Scenario : null;

@@ -13,6 +13,8 @@ public sealed class ExportContext(Summary summary, string runDir, ReportVerdict?
     public ReportVerdict? Verdict { get; } = verdict;
     public ReportOptions Options { get; } = options;
     public IReadOnlyList<PlotExporter.PlotFile> Plots { get; set; } = [];
+    /// <summary>The plots when they were started before the exporters ran (<see cref="ReportBuilder"/>); else the plot exporter draws them.</summary>
+    internal PlotExporter.Drawing? Drawing { get; init; }
 }
 
 /// <summary>One report format; writes its files into the run directory and returns their paths relative to it.</summary>

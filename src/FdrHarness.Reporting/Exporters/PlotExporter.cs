@@ -14,7 +14,7 @@ public sealed partial class PlotExporter : IExporter
     public IEnumerable<string> Export(ExportContext context)
     {
         if (!context.Options.Plots) return [];
-        context.Plots = Write(context.Summary, context.RunDir);
+        context.Plots = (context.Drawing ?? Start(context.Summary, context.RunDir)).Finish();
         return context.Plots.SelectMany(p => new[] { $"{Folder}/{p.Name}.png", $"{Folder}/{p.Name}.svg" });
     }
 
@@ -27,7 +27,29 @@ public sealed partial class PlotExporter : IExporter
     /// <summary>One plot written as PNG and SVG; <see cref="Svg"/> is kept for inlining into report.html.</summary>
     public sealed record PlotFile(string Name, string Title, string Svg);
 
-    public static IReadOnlyList<PlotFile> Write(Summary s, string dir)
+    public static IReadOnlyList<PlotFile> Write(Summary s, string dir) => Start(s, dir).Finish();
+
+    /// <summary>Plots being drawn by the other cores; <see cref="Finish"/> draws the rest on this thread too.</summary>
+    public sealed class Drawing
+    {
+        internal Drawing(PlotFile[] files, CoreWork work) => (_files, _work) = (files, work);
+
+        private readonly PlotFile[] _files;
+        private readonly CoreWork _work;
+
+        /// <summary>Every plot, once all are written; the first failure as it was thrown.</summary>
+        public IReadOnlyList<PlotFile> Finish()
+        {
+            _work.Finish();
+            return _files;
+        }
+
+        /// <summary>No more plots started; returns when the ones being drawn are written (nothing writes after the report failed).</summary>
+        public void Stop() => _work.Stop();
+    }
+
+    /// <summary>Starts the plots on a dedicated thread per other core: they need only the summary, not the verdict or the other formats.</summary>
+    public static Drawing Start(Summary s, string dir)
     {
         // Text must render the same on every machine: one font that Debian ships (fonts-dejavu-core).
         Fonts.Default = "DejaVu Sans";
@@ -52,8 +74,7 @@ public sealed partial class PlotExporter : IExporter
         }
         // Each plot is drawn on its own canvas (ScottPlot caches typefaces thread-safely): on every core, in the list's order.
         var files = new PlotFile[plots.Count];
-        OnEveryCore(plots.Count, i => files[i] = Save(folder, plots[i]));
-        return files;
+        return new Drawing(files, new CoreWork(plots.Count, i => files[i] = Save(folder, plots[i])));
     }
 
     /// <summary>
@@ -186,30 +207,54 @@ public sealed partial class PlotExporter : IExporter
         return Encoding.UTF8.GetString(data.AsSpan());
     }
 
+    /// <summary>Runs <paramref name="work"/>(0..count-1) on this thread and one dedicated thread per other core (<see cref="CoreWork"/>).</summary>
+    internal static void OnEveryCore(int count, Action<int> work) => new CoreWork(count, work).Finish();
+
     /// <summary>
-    /// Runs <paramref name="work"/>(0..count-1) on this thread and one dedicated thread per other core, each taking the
-    /// next index in order. Not the thread pool: on 2 cores a pool thread busy elsewhere leaves the work waiting for the
-    /// pool's starvation delay. The first failure is rethrown as it was thrown (an IOException for a full disk).
+    /// <paramref name="work"/>(0..count-1) on one dedicated thread per other core from now on, and on the thread that calls
+    /// <see cref="Finish"/> from then on, each taking the next index in order. Not the thread pool: on 2 cores a pool
+    /// thread busy elsewhere leaves the work waiting for the pool's starvation delay. The first failure is rethrown as it
+    /// was thrown (an IOException for a full disk).
     /// </summary>
-    internal static void OnEveryCore(int count, Action<int> work)
+    internal sealed class CoreWork
     {
-        var next = -1;
-        Exception? failure = null;
-        void Loop()
+        private static readonly Exception Stopped = new OperationCanceledException();
+        private readonly int _count;
+        private readonly Action<int> _work;
+        private readonly List<Thread> _helpers;
+        private int _next = -1;
+        private Exception? _failure;
+
+        public CoreWork(int count, Action<int> work)
+        {
+            (_count, _work) = (count, work);
+            _helpers = Enumerable.Range(0, Math.Min(Environment.ProcessorCount, count) - 1)
+                .Select(_ => new Thread(Loop) { IsBackground = true, Name = "fdr plots" }).ToList();
+            foreach (var t in _helpers) t.Start();
+        }
+
+        private void Loop()
         {
             int i;
-            while (Volatile.Read(ref failure) is null && (i = Interlocked.Increment(ref next)) < count)
+            while (Volatile.Read(ref _failure) is null && (i = Interlocked.Increment(ref _next)) < _count)
             {
-                try { work(i); }
-                catch (Exception e) { Interlocked.CompareExchange(ref failure, e, null); }
+                try { _work(i); }
+                catch (Exception e) { Interlocked.CompareExchange(ref _failure, e, null); }
             }
         }
-        var helpers = Enumerable.Range(0, Math.Min(Environment.ProcessorCount, count) - 1)
-            .Select(_ => new Thread(Loop) { IsBackground = true, Name = "fdr plots" }).ToList();
-        foreach (var t in helpers) t.Start();
-        Loop();
-        foreach (var t in helpers) t.Join();
-        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+
+        public void Finish()
+        {
+            Loop();
+            foreach (var t in _helpers) t.Join();
+            if (_failure is { } failure && failure != Stopped) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+        }
+
+        public void Stop()
+        {
+            Interlocked.CompareExchange(ref _failure, Stopped, null);
+            foreach (var t in _helpers) t.Join();
+        }
     }
 
     // Generated at build time (compiled ahead with the assembly): RegexOptions.Compiled emitted and JIT-compiled it per process.
