@@ -17,7 +17,53 @@ internal sealed class ResourceAnalysis
         public int RestartEvents;
         /// <summary>Per sample instant: max CPU, max memory over the pods, backlog, and the limits in force.</summary>
         public readonly List<Instant> Timeline = [];
+        /// <summary>Indexes of <see cref="Samples"/> by time, then by index (the order a stable sort by time gives).</summary>
+        public int[] InTimeOrder = [];
     }
+
+    // The samples are walked by loops, not LINQ: PodSample is a struct from another assembly, so LINQ's code over it
+    // is not compiled ahead with this one and was JIT-compiled (about 120 methods) on every report.
+
+    /// <summary>The daemon's samples in time order and its timeline, once its samples are all in.</summary>
+    internal static void Prepare(DaemonSamples d)
+    {
+        d.InTimeOrder = InTimeOrder(d.Samples);
+        Instants(d);
+    }
+
+    private static int[] InTimeOrder(List<PodSample> samples)
+    {
+        var ticks = new long[samples.Count];
+        var order = new int[samples.Count];
+        for (var i = 0; i < ticks.Length; i++) (ticks[i], order[i]) = (samples[i].Time.Ticks, i);
+        Array.Sort(order, (a, b) => ticks[a] != ticks[b] ? ticks[a].CompareTo(ticks[b]) : a.CompareTo(b));
+        return order;
+    }
+
+    /// <summary>The timeline: per distinct sample time, in time order, the maxima over its samples (as LINQ's Max: NaN and null only when all are).</summary>
+    private static void Instants(DaemonSamples d)
+    {
+        var samples = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(d.Samples);
+        var order = d.InTimeOrder;
+        for (var k = 0; k < order.Length;)
+        {
+            ref readonly var s = ref samples[order[k]];
+            var (time, cpu, memory, backlog, cpuLimit, memoryLimit, pods) = (s.Time, s.CpuCores, s.MemoryBytes, s.Backlog, s.CpuLimit, s.MemoryLimit, 1);
+            for (k++; k < order.Length && samples[order[k]].Time == time; k++, pods++)
+            {
+                ref readonly var x = ref samples[order[k]];
+                cpu = Max(cpu, x.CpuCores);
+                memory = Math.Max(memory, x.MemoryBytes);
+                backlog = Math.Max(backlog, x.Backlog);
+                cpuLimit = x.CpuLimit is not { } c ? cpuLimit : cpuLimit is not { } l ? c : Max(l, c);
+                memoryLimit = x.MemoryLimit is not { } m ? memoryLimit : memoryLimit is not { } ml ? m : Math.Max(ml, m);
+            }
+            d.Timeline.Add(new Instant(time, cpu, memory, backlog, cpuLimit, memoryLimit, pods));
+        }
+    }
+
+    /// <summary>LINQ's Max of two doubles: NaN only while every value was NaN.</summary>
+    private static double Max(double value, double x) => x > value || double.IsNaN(value) ? x : value;
 
     public readonly record struct Instant(DateTime Time, double Cpu, long Memory, long Backlog, double? CpuLimit, long? MemoryLimit, int Pods);
 
@@ -50,10 +96,7 @@ internal sealed class ResourceAnalysis
                     Incidents.Add(incident);
                 }
             }
-        foreach (var d in Daemons.Values)
-            d.Timeline.AddRange(d.Samples.GroupBy(s => s.Time).OrderBy(g => g.Key).Select(g => new Instant(g.Key,
-                g.Max(s => s.CpuCores), g.Max(s => s.MemoryBytes), g.Max(s => s.Backlog),
-                g.Max(s => s.CpuLimit), g.Max(s => s.MemoryLimit), g.Count())));
+        foreach (var d in Daemons.Values) Prepare(d);
         Incidents.Sort((a, b) => a.Time != b.Time ? a.Time.CompareTo(b.Time) : string.CompareOrdinal(a.Pod, b.Pod));
     }
 
@@ -65,32 +108,41 @@ internal sealed class ResourceAnalysis
 
     public static ResourceUsage Usage(DaemonSamples d, int? threads, DateTime? runStart = null)
     {
-        var running = d.Samples.Where(s => s.State == "Running").ToList();
-        var cpu = running.Select(s => s.CpuCores).Order().ToArray();
-        var mem = running.Select(s => (double)s.MemoryBytes).Order().ToArray();
+        var samples = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(d.Samples);
+        var (cpus, mems) = (new List<double>(), new List<double>());
+        foreach (ref readonly var s in samples)
+            if (s.State == "Running") { cpus.Add(s.CpuCores); mems.Add(s.MemoryBytes); }
+        var (cpu, mem) = (cpus.ToArray(), mems.ToArray());
+        Array.Sort(cpu);
+        Array.Sort(mem);
         var interval = Interval(d.Timeline);
         var last = d.Samples.Count > 0 ? d.Samples[^1] : default;
         var first = d.Samples.Count > 0 ? d.Samples[0] : default;
         var oom = d.Incidents.Count(i => i.Event == LifecycleEvents.OomKilled);
         var chaos = d.Incidents.Count(i => i.Event == LifecycleEvents.Killed && (i.Reason ?? "").StartsWith("chaos:", StringComparison.Ordinal));
         var other = d.Incidents.Count(i => i.Event == LifecycleEvents.Killed) - chaos;
-        var restarts = d.RestartEvents > 0 ? d.RestartEvents : d.Samples.GroupBy(s => s.Pod).Sum(g => g.Max(s => s.Restarts));
+        var restarts = d.RestartEvents > 0 ? d.RestartEvents : MostRestartsSummed(samples);
         long? memAtOom = null;
         foreach (var i in d.Incidents.Where(i => i.Event == LifecycleEvents.OomKilled))
         {
             // The pod was at its limit when killed: the limit in force then, or the largest working set seen before it.
-            var before = d.Samples.Where(s => s.Time <= i.Time).ToList();
-            var used = Math.Max(before.LastOrDefault(s => s.MemoryLimit is not null).MemoryLimit ?? 0, before.Count > 0 ? before.Max(s => s.MemoryBytes) : 0);
-            memAtOom = Math.Max(memAtOom ?? 0, used);
+            long? limit = null, most = null;
+            foreach (ref readonly var s in samples)
+            {
+                if (s.Time > i.Time) continue;
+                if (s.MemoryLimit is not null) limit = s.MemoryLimit;
+                most = most is { } m ? Math.Max(m, s.MemoryBytes) : s.MemoryBytes;
+            }
+            memAtOom = Math.Max(memAtOom ?? 0, Math.Max(limit ?? 0, most ?? 0));
         }
         var pending = PendingInstants(d, runStart) * interval;
         // Time with some pod crash-looping, not the pods' times added up.
-        var crash = d.Samples.Where(s => s.State == "CrashLoopBackOff").Select(s => s.Time).Distinct().Count() * interval;
+        var crash = DistinctTimes(d, "CrashLoopBackOff") * interval;
         var status = oom > 0 || chaos > 0 || other > 0 || restarts > 0 ? "Restarted" : pending > 0 ? "Pending" : "OK";
         return new ResourceUsage
         {
             Daemon = d.Daemon,
-            Replicas = d.Timeline.Count > 0 ? d.Timeline.Max(t => t.Pods) : 0,
+            Replicas = (int)Most(d.Timeline, t => t.Pods),
             Threads = threads,
             CpuRequest = last.CpuRequest, CpuLimit = last.CpuLimit, MemoryRequest = last.MemoryRequest, MemoryLimit = last.MemoryLimit,
             InitialCpuLimit = first.CpuLimit != last.CpuLimit ? first.CpuLimit : null,
@@ -103,7 +155,7 @@ internal sealed class ResourceAnalysis
             Restarts = restarts, OomKilled = oom, KilledByChaos = chaos, KilledOther = other,
             PendingSeconds = Stats.Round(pending, 3), CrashLoopSeconds = Stats.Round(crash, 3),
             MemoryAtOom = memAtOom,
-            PeakBacklog = d.Timeline.Count > 0 ? d.Timeline.Max(t => t.Backlog) : 0,
+            PeakBacklog = Most(d.Timeline, t => t.Backlog),
             SustainedBacklog = SustainedBacklog(d.Timeline, SustainedWindow),
             Status = status,
         };
@@ -117,19 +169,52 @@ internal sealed class ResourceAnalysis
     /// </summary>
     private static int PendingInstants(DaemonSamples d, DateTime? runStart)
     {
-        var first = runStart ?? (d.Samples.Count > 0 ? d.Samples.Min(s => s.Time) : default);
-        var instants = new HashSet<DateTime>();
-        foreach (var pod in d.Samples.GroupBy(s => s.Pod))
+        var samples = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(d.Samples);
+        var first = runStart ?? (d.InTimeOrder.Length > 0 ? samples[d.InTimeOrder[0]].Time : default);
+        // Per pod, its samples in time order: whether its first came after the start and it has not yet run.
+        var waiting = new Dictionary<string, bool>(StringComparer.Ordinal);
+        var (instants, lastTime) = (0, (DateTime?)null);
+        foreach (var i in d.InTimeOrder)
         {
-            var samples = pod.OrderBy(s => s.Time).ToList();
-            if (samples[0].Time <= first) continue;
-            foreach (var s in samples)
-            {
-                if (s.State == "Running") break;
-                if (s.State == "Pending") instants.Add(s.Time);
-            }
+            ref readonly var s = ref samples[i];
+            ref var pending = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(waiting, s.Pod, out var seen);
+            if (!seen) pending = s.Time > first;
+            if (!pending) continue;
+            if (s.State == "Running") pending = false;
+            else if (s.State == "Pending" && s.Time != lastTime) (instants, lastTime) = (instants + 1, s.Time); // times come in order: distinct = changes
         }
-        return instants.Count;
+        return instants;
+    }
+
+    /// <summary>Distinct times at which some pod was in <paramref name="state"/>.</summary>
+    private static int DistinctTimes(DaemonSamples d, string state)
+    {
+        var samples = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(d.Samples);
+        var (count, lastTime) = (0, (DateTime?)null);
+        foreach (var i in d.InTimeOrder)
+            if (samples[i].State == state && samples[i].Time != lastTime) (count, lastTime) = (count + 1, samples[i].Time);
+        return count;
+    }
+
+    /// <summary>Per pod its largest restart count, summed over the pods.</summary>
+    private static int MostRestartsSummed(ReadOnlySpan<PodSample> samples)
+    {
+        var most = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (ref readonly var s in samples)
+        {
+            ref var m = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(most, s.Pod, out var seen);
+            m = seen ? Math.Max(m, s.Restarts) : s.Restarts;
+        }
+        var sum = 0;
+        foreach (var m in most.Values) sum = checked(sum + m);
+        return sum;
+    }
+
+    private static long Most(List<Instant> timeline, Func<Instant, long> value)
+    {
+        long most = 0;
+        for (var i = 0; i < timeline.Count; i++) most = i == 0 ? value(timeline[i]) : Math.Max(most, value(timeline[i]));
+        return most;
     }
 
     /// <summary>How long a queue must stay long to count as the daemon's sustained backlog.</summary>
@@ -146,7 +231,12 @@ internal sealed class ResourceAnalysis
     public static long SustainedBacklog(IReadOnlyList<Instant> timeline, TimeSpan window)
     {
         if (timeline.Count == 0) return 0;
-        if (timeline[^1].Time - timeline[0].Time < window) return timeline.Min(t => t.Backlog);
+        if (timeline[^1].Time - timeline[0].Time < window)
+        {
+            var least = timeline[0].Backlog;
+            foreach (var t in timeline) least = Math.Min(least, t.Backlog);
+            return least;
+        }
         // Sliding minimum over (t − window, t]: a deque of indexes with increasing backlogs.
         var deque = new LinkedList<int>();
         long best = 0;
@@ -164,7 +254,16 @@ internal sealed class ResourceAnalysis
     public static double Interval(List<Instant> timeline)
     {
         if (timeline.Count < 2) return 0;
-        return timeline.Zip(timeline.Skip(1), (a, b) => (b.Time - a.Time).TotalSeconds)
-            .GroupBy(x => x).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).First().Key;
+        var gaps = new double[timeline.Count - 1];
+        for (var i = 0; i < gaps.Length; i++) gaps[i] = (timeline[i + 1].Time - timeline[i].Time).TotalSeconds;
+        Array.Sort(gaps);
+        // The longest run of equal gaps; of equally long runs the smallest gap.
+        var (best, bestRun) = (gaps[0], 0);
+        for (int i = 0, j; i < gaps.Length; i = j)
+        {
+            for (j = i + 1; j < gaps.Length && gaps[j].Equals(gaps[i]); j++) { }
+            if (j - i > bestRun) (best, bestRun) = (gaps[i], j - i);
+        }
+        return best;
     }
 }
