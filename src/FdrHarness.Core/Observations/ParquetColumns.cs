@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Parquet;
@@ -14,9 +16,6 @@ internal abstract class ObservationColumn(DataField field)
 {
     public DataField Field { get; } = field;
 
-    /// <summary>Dictionary encoding pays for repetitive strings only.</summary>
-    public virtual bool Dictionary => false;
-
     public abstract Array NewBuffer(int capacity);
     public abstract Task WriteAsync(ParquetRowGroupWriter writer, Array buffer, int rows);
     public abstract ValueTask<Array> ReadAsync(ParquetRowGroupReader reader, int rows, DataField field);
@@ -24,16 +23,28 @@ internal abstract class ObservationColumn(DataField field)
 
 /// <summary>Nullable UTF-8 string; nulls become definition level 0.</summary>
 /// <remarks>
-/// <paramref name="dictionary"/>: few distinct values (event types, RSEs), dictionary-encoded by Parquet.Net. Otherwise
-/// (names, ids: near-unique) the values are encoded to UTF-8 here and handed over as bytes through a binary field of the
-/// same name: Parquet.Net matches a written column to the file's schema by name only, so the file still declares a
-/// UTF-8 string, while its string path (a dictionary probe, min/max statistics by char comparison, narrowing per value)
-/// is skipped. Such columns carry no min/max statistics.
+/// <para><paramref name="dictionary"/>: few distinct values (event types, RSEs). The dictionary is built here, by string
+/// (non-randomised hashing, a run of one instance costs a reference compare, the table kept across row groups), and handed
+/// to Parquet.Net with the column (<see cref="PrebuiltDictionary"/>): its own builder hashed every value with Marvin into
+/// a table of one entry per row, allocated per column and row group. Same dictionary order and fallback rule as
+/// Parquet.Net's, so the same bytes.</para>
+/// <para>Otherwise (names, ids: near-unique) the values are encoded to UTF-8 here and handed over as bytes through a
+/// binary field of the same name: Parquet.Net matches a written column to the file's schema by name only, so the file
+/// still declares a UTF-8 string, while its string path (min/max statistics by char comparison, narrowing per value) is
+/// skipped. Such columns carry no min/max statistics.</para>
 /// </remarks>
 internal sealed class StringColumn(string name, bool dictionary) : ObservationColumn(new DataField(name, typeof(string), isNullable: true))
 {
+    /// <summary>A dictionary column with more distinct values than this share of its values is stored plain.</summary>
+    public const double DictionaryThreshold = 0.2;
+
     private ReadOnlyMemory<char>[] _values = [];
     private int[] _levels = [];
+
+    // Dictionary write side: value -> index, the values in index order, an index per value.
+    private readonly Dictionary<string, int>? _ids = dictionary ? new(StringComparer.Ordinal) : null;
+    private readonly PrebuiltDictionary.Owner<ReadOnlyMemory<char>> _dictionary = new();
+    private readonly PrebuiltDictionary.Owner<int> _indexes = new();
 
     // Plain write side: the binary alias (attached to a schema of its own for its levels), reused UTF-8 bytes and slices.
     private readonly DataField? _binary = dictionary ? null : BinaryAlias(name);
@@ -44,8 +55,6 @@ internal sealed class StringColumn(string name, bool dictionary) : ObservationCo
     private readonly Dictionary<string, string> _interned = new(StringComparer.Ordinal);
     private const int MaxInterned = 1 << 16;
     private bool _intern = true;
-
-    public override bool Dictionary => dictionary;
 
     public override Array NewBuffer(int capacity) => new string?[capacity];
 
@@ -66,7 +75,43 @@ internal sealed class StringColumn(string name, bool dictionary) : ObservationCo
                 _values[n++] = s.AsMemory();
             }
         }
-        return writer.WriteAllPartsAsync<ReadOnlyMemory<char>>(Field, _values.AsMemory(0, n), _levels.AsMemory(0, rows), null, CancellationToken.None);
+        var values = _values.AsMemory(0, n);
+        var levels = _levels.AsMemory(0, rows);
+        return BuildDictionary(source, n)
+            ? PrebuiltDictionary.WriteAsync(writer, Field, values, levels, _dictionary, _indexes)
+            : writer.WriteAllPartsAsync<ReadOnlyMemory<char>>(Field, values, levels, null, CancellationToken.None);
+    }
+
+    /// <summary>Parquet.Net's rule: none for no values, or once distinct values would reach the threshold's share.</summary>
+    private bool BuildDictionary(ReadOnlySpan<string?> source, int values)
+    {
+        var ids = _ids!;
+        ids.Clear();
+        if (values == 0) return false;
+        var maxDistinct = (int)(values * DictionaryThreshold);
+        var indexes = _indexes.Rent(values);
+        var dictionary = _dictionary.Rent(values);
+        string? last = null;
+        int lastId = 0, n = 0;
+        foreach (var s in source)
+        {
+            if (s is null) continue;
+            if (!ReferenceEquals(s, last))
+            {
+                if (!ids.TryGetValue(s, out lastId))
+                {
+                    if (ids.Count >= maxDistinct) return false;
+                    lastId = ids.Count;
+                    ids.Add(s, lastId);
+                    dictionary[lastId] = s.AsMemory();
+                }
+                last = s;
+            }
+            indexes[n++] = lastId;
+        }
+        _dictionary.Length = ids.Count;
+        _indexes.Length = n;
+        return true;
     }
 
     private Task WriteBytesAsync(ParquetRowGroupWriter writer, ReadOnlySpan<string?> source, int rows)
@@ -199,6 +244,59 @@ internal sealed class NullableColumn<T>(DataField field) : ObservationColumn(fie
         var result = new T?[rows];
         await reader.ReadAsync(field, result.AsMemory());
         return result;
+    }
+}
+
+/// <summary>
+/// Hands Parquet.Net 6.1.0 a string column whose dictionary is already built, through its internals (no public API takes
+/// one): the column object it makes from values and levels gets the dictionary and indexes set, and goes to the row
+/// group's private writer, which then writes a dictionary page and the indexes as its own builder's result. The members
+/// are looked up once; a Parquet.Net without them fails the first file at once (the sink tests pin the bytes).
+/// </summary>
+internal static class PrebuiltDictionary
+{
+    private const BindingFlags Private = BindingFlags.NonPublic | BindingFlags.Instance;
+    private static readonly Type Column = typeof(ParquetRowGroupWriter).Assembly.GetType("Parquet.WritingColumn`1", throwOnError: true)!
+        .MakeGenericType(typeof(ReadOnlyMemory<char>));
+    private static readonly MethodInfo NewColumn = Member(Column.GetMethod("NewWritingColumn", BindingFlags.Public | BindingFlags.Static,
+        [typeof(DataField), typeof(ReadOnlyMemory<ReadOnlyMemory<char>>), typeof(ReadOnlyMemory<int>?), typeof(ReadOnlyMemory<int>?)]));
+    private static readonly FieldInfo DictionaryField = Member(Column.GetField("_dictionary", Private));
+    private static readonly FieldInfo IndexesField = Member(Column.GetField("_dictionaryIndexes", Private));
+    private static readonly MethodInfo WriteColumn = Member(typeof(ParquetRowGroupWriter).GetMethod("WriteAsyncInternal", Private))
+        .MakeGenericMethod(typeof(ReadOnlyMemory<char>));
+
+    public static async Task WriteAsync(ParquetRowGroupWriter writer, DataField field, ReadOnlyMemory<ReadOnlyMemory<char>> values,
+        ReadOnlyMemory<int> levels, Owner<ReadOnlyMemory<char>> dictionary, Owner<int> indexes)
+    {
+        var column = (IDisposable)NewColumn.Invoke(null, [field, values, (ReadOnlyMemory<int>?)levels, null])!;
+        using (column)
+        {
+            DictionaryField.SetValue(column, dictionary);
+            IndexesField.SetValue(column, indexes);
+            await ((Task)WriteColumn.Invoke(writer, [field, column, null, CancellationToken.None])!).ConfigureAwait(false);
+        }
+    }
+
+    private static T Member<T>(T? member) where T : MemberInfo =>
+        member ?? throw new MissingMemberException("Parquet.Net's column writer is not the one this sink was built for (6.1.0)");
+
+    /// <summary>A reused array handed out as memory; the column's disposal must not release it.</summary>
+    public sealed class Owner<T> : IMemoryOwner<T>
+    {
+        private T[] _array = [];
+        public int Length;
+
+        public Memory<T> Memory => _array.AsMemory(0, Length);
+
+        public T[] Rent(int capacity)
+        {
+            StringColumn.Grow(ref _array, capacity);
+            return _array;
+        }
+
+        public void Dispose()
+        {
+        }
     }
 }
 

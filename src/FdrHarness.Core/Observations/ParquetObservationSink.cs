@@ -311,12 +311,9 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
                 _ => CompressionMethod.Snappy,
             },
             CompressionLevel = System.IO.Compression.CompressionLevel.Fastest,
-            // Dictionaries only for columns with few distinct values (event types, RSEs, activities). Names and request
-            // ids repeat only a few times per row group: stored plain (StringColumn), Zstd finds the repeats as well
-            // (measured smaller) without a hash table per row group. The threshold only guards a dictionary column
-            // that turns out diverse; no sample first, which hashed the first 4096 values twice.
-            DictionaryEncodingThreshold = 0.2,
-            DictionaryEncodingSampleSize = 0,
+            // Dictionaries are built by StringColumn, only for columns with few distinct values (event types, RSEs,
+            // activities). Names and request ids repeat only a few times per row group: stored plain, Zstd finds the
+            // repeats as well (measured smaller) without a hash table per row group.
         };
         return o;
     }
@@ -356,8 +353,6 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
             _final = Path.Combine(directory, name);
             _temp = _final + TempSuffix;
             if (File.Exists(_final)) throw new IOException($"{_final} already exists; observations are never appended to an earlier run");
-            foreach (var c in columns)
-                if (c.Dictionary) options.ColumnEncodingHints[c.Field.Path.ToString()] = EncodingHint.Dictionary;
             _stream = new FileStream(_temp, FileMode.Create, FileAccess.ReadWrite, FileShare.Read, 1 << 16);
             try
             {
