@@ -49,9 +49,16 @@ public sealed record RehearsalOptions
 /// </summary>
 public static class Rehearsal
 {
-    public static async Task<int> RunAsync(RunPlan plan, IRehearsalTarget target, RehearsalOptions options, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    public static Task<int> RunAsync(RunPlan plan, IRehearsalTarget target, RehearsalOptions options, TextWriter stdout, TextWriter stderr, CancellationToken ct) =>
+        RunAsync(plan.Scenario, Task.FromResult(plan), target, options, stdout, stderr, ct);
+
+    /// <summary>
+    /// As above, with the plan of <paramref name="scenario"/> (its phases and chaos named: <see cref="RunPlan.Scenario"/>)
+    /// still being made: the run folder and the sink are set up meanwhile, and the plan is awaited only when the target needs it.
+    /// </summary>
+    public static async Task<int> RunAsync(Core.Scenarios.Model.Scenario scenario, Task<RunPlan> planning, IRehearsalTarget target, RehearsalOptions options,
+        TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
-        var scenario = plan.Scenario;
         RunDirectory dir;
         RunInfo info;
         try
@@ -75,15 +82,16 @@ public static class Rehearsal
         TargetOutcome? outcome = null;
         var exit = ExitCodes.Success;
         // --shard 0/1 is the whole plan (a one-pod Indexed Job): a whole run, with its report and thresholds.
-        var shard = options.Shard is { IsWhole: false } spec ? new PlanShard(plan, spec) : null;
-        if (shard is not null) await stdout.WriteLineAsync($"Shard {shard.Spec}: its part of the plan; the thresholds and the report come from fdr merge").ConfigureAwait(false);
+        var shardSpec = options.Shard is { IsWhole: false } spec ? spec : (ShardSpec?)null;
+        if (shardSpec is { } announced) await stdout.WriteLineAsync($"Shard {announced}: its part of the plan; the thresholds and the report come from fdr merge").ConfigureAwait(false);
+        PlanShard? shard = null;
         // Abort-on-fail watches a live run on its wall clock; the lake is judged once, at its end; a shard sees only its part.
-        var abort = target.Kind == "embedded" || shard is not null ? null : RunVerdict.AbortOnFail(scenario, stdout)?.Invoke(info.StartedUtc);
+        var abort = target.Kind == "embedded" || shardSpec is not null ? null : RunVerdict.AbortOnFail(scenario, stdout)?.Invoke(info.StartedUtc);
         string? abortReason = null;
         // The report's event pass fed as the sink writes events.parquet, so the report does not decode it again: for a run
         // that writes its files whole (not a shard, not a resumed run); the report checks the file holds what it saw.
-        var feed = shard is null && options.Resume is null ? options.ReportFeed ?? new ObservationFeed() : null;
-        if (feed is null) options.ReportFeed?.Drop(shard is not null ? "a shard writes a part of the run's observations" : "a resumed run's files were begun by another process");
+        var feed = shardSpec is null && options.Resume is null ? options.ReportFeed ?? new ObservationFeed() : null;
+        if (feed is null) options.ReportFeed?.Drop(shardSpec is not null ? "a shard writes a part of the run's observations" : "a resumed run's files were begun by another process");
         // One full row group waiting for the writer, not two: the fed pass's accumulators (about 15 MB on the main job) live
         // through the run now, and one event row group less (≈ 9 MB and its strings) keeps the run's peak where it was
         // (README benchmarks). The writer is the slower of the two: a deeper queue did not shorten the run.
@@ -101,6 +109,8 @@ public static class Rehearsal
             var watching = abortWith is null ? Task.CompletedTask : WatchAsync(abort!, options.Time, abortWith, stop.Token);
             try
             {
+                var plan = await planning.ConfigureAwait(false);
+                if (shardSpec is { } part) shard = new PlanShard(plan, part);
                 outcome = await WithProgress(stdout, target, options, pods, progress =>
                     target.ExecuteAsync(plan, new RehearsalContext(dir.Path, info.StartedUtc, sink, stdout, progress, shard, abortWith), stop.Token)).ConfigureAwait(false);
             }
@@ -130,7 +140,7 @@ public static class Rehearsal
         }
         // The report reads only the observation files, so an interrupted or aborted run gets its report too. A shard's
         // observations are a part of the run's: its report and thresholds come from the merged shards.
-        if (shard is null)
+        if (shardSpec is null)
         {
             // The lake's state is garbage now: hand its memory back before the report reads the files, so the peaks of the
             // two phases don't add up (the main job's peak RSS: README benchmarks; without it, with the fed event pass,
@@ -140,9 +150,9 @@ public static class Rehearsal
             var verdict = RunVerdict.ReportAndJudge(scenario, dir.Path, stdout, options.Metrics, feed);
             if (exit == ExitCodes.Success) exit = verdict;
         }
-        else if (outcome is not null)
+        else if (outcome is not null && shardSpec is { } done)
         {
-            await stdout.WriteLineAsync($"Shard {shard.Spec} finished: join the {shard.Spec.Count} shards' folders with fdr merge RUN_DIR... --out DIR").ConfigureAwait(false);
+            await stdout.WriteLineAsync($"Shard {done} finished: join the {done.Count} shards' folders with fdr merge RUN_DIR... --out DIR").ConfigureAwait(false);
         }
         dir.Finish(info, exit, outcome?.Counters, options.Time);
         if (outcome is null) await stderr.WriteLineAsync($"Interrupted after {wall.Elapsed.TotalSeconds:0.0} s; the partial report is {Path.Combine(dir.Path, "report.html")}").ConfigureAwait(false);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using FdrHarness.Cli.Metrics;
 using FdrHarness.Core;
 using FdrHarness.Core.Planning;
+using FdrHarness.Core.Scenarios;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Lake;
 using FdrHarness.Rucio;
@@ -59,7 +60,12 @@ public static class RunCommand
                     Plain = parse.GetValue(noColor) || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR")),
                 };
                 if (s.Target.Kind == TargetKind.Embedded)
-                    return Rehearsal.RunAsync(RunPlan.Create(s), new EmbeddedTarget(), options, stdout, stderr, signals.Token).GetAwaiter().GetResult();
+                {
+                    // The plan (a walk over every planned file) on another core while the run folder and the sink are set up.
+                    var named = DefaultNames.Apply(s);
+                    return Rehearsal.RunAsync(named, Task.Run(() => RunPlan.Create(named)), new EmbeddedTarget(), options, stdout, stderr, signals.Token)
+                        .GetAwaiter().GetResult();
+                }
                 return RunLive(s, map!, parse.GetValue(rucioUrl), options, stdout, stderr, signals.Token).GetAwaiter().GetResult();
             }));
         });
