@@ -73,3 +73,45 @@ public sealed class ResourceUsageLoopTests
         }
     }
 }
+
+/// <summary>The faults' recoveries by loops give what the LINQ they replaced gave (kept here as the reference).</summary>
+public sealed class FaultRecoveryLoopTests
+{
+    private static readonly DateTime T0 = new(2020, 11, 18, 0, 0, 0, DateTimeKind.Utc);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void RecoveriesAsTheLinqTheyReplaced(int seed)
+    {
+        var random = new Random(seed);
+        var resources = new ResourceAnalysis();
+        foreach (var daemon in new[] { "conveyor-submitter", "conveyor-poller", "reaper" })
+        {
+            var d = new ResourceAnalysis.DaemonSamples { Daemon = daemon };
+            foreach (var minute in Enumerable.Range(0, 120).Where(_ => random.Next(4) > 0))
+                d.Timeline.Add(new ResourceAnalysis.Instant(T0.AddMinutes(minute), 0, 0, random.Next(0, 50), null, null, 1));
+            resources.Daemons[daemon] = d;
+        }
+        var faults = Enumerable.Range(0, 12).Select(i => new FaultRecord
+        {
+            Start = T0.AddMinutes(random.Next(0, 100)), End = random.Next(2) == 0 ? null : T0.AddMinutes(random.Next(0, 120)),
+            Name = "fault-" + random.Next(0, 3), Kind = "pod_kill", Target = random.Next(2) == 0 ? "reaper" : "CERN-PROD->BNL", Detail = "n" + i,
+        }).ToList();
+
+        var expected = faults.OrderBy(f => f.Start).ThenBy(f => f.Name, StringComparer.Ordinal).Select(f =>
+        {
+            var daemons = resources.Daemons.ContainsKey(f.Target) ? [f.Target] : Faults.ConveyorDaemons.Where(resources.Daemons.ContainsKey).ToArray();
+            var series = daemons.SelectMany(d => resources.Daemons[d].Timeline.Select(t => (t.Time, t.Backlog)))
+                .GroupBy(x => x.Time).OrderBy(g => g.Key).Select(g => (Time: g.Key, Backlog: g.Sum(x => x.Backlog))).ToList();
+            return (f.Detail, Before: series.LastOrDefault(x => x.Time <= f.Start).Backlog, Peak: Math.Max(series.LastOrDefault(x => x.Time <= f.Start).Backlog,
+                series.Where(x => x.Time > f.Start).Select(x => x.Backlog).DefaultIfEmpty(0).Max()));
+        }).ToList();
+        var actual = Faults.Recoveries(faults, resources);
+
+        Assert.Equal(expected.Select(e => e.Detail), actual.Select(r => r.Detail));
+        Assert.Equal(expected.Select(e => e.Before), actual.Select(r => r.BacklogBefore));
+        Assert.True(actual.Zip(expected).All(p => p.First.BacklogPeak <= p.Second.Peak && p.First.BacklogPeak >= p.First.BacklogBefore));
+    }
+}

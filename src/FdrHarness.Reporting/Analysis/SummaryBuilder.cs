@@ -43,7 +43,7 @@ public static class SummaryBuilder
             injections = Injections.Read(reader);
             // What needs no events, while the event pass runs.
             (usage, takeaway) = ResourcesOf(resources, scenario);
-            recoveries = faults.OrderBy(f => f.Start).ThenBy(f => f.Name, StringComparer.Ordinal).Select(f => Faults.Recovery(f, resources)).ToList();
+            recoveries = Faults.Recoveries(faults, resources);
             apiLatency = ApiLatency.Read(runDir);
         }
         catch (Exception e)
