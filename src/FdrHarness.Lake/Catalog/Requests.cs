@@ -41,6 +41,13 @@ public sealed class Requests
     /// <summary>DONE and FAILED requests: the conveyor-finisher's queue.</summary>
     public Queue<int> Finished { get; } = new();
 
+    // The texts a submitted request's two events repeat (its id, its file's checksum, FTS's job id), made at submission
+    // and dropped at its verdict, in slots reused by the transfers in flight: a transfer is short enough that they die
+    // young, where texts kept from the request's queueing on (or per request) reached gen2 and cost more than they saved.
+    private string?[] _texts = new string?[3 * 1024];
+    private int[] _freeSlots = new int[1024];
+    private int _free, _slots;
+
     /// <summary>A QUEUED request for a lock (transfer-queued).</summary>
     internal void Queue(int lockId, byte retry, int previous)
     {
@@ -103,8 +110,34 @@ public sealed class Requests
         Table.SubmittedAt[request] = _context.Now;
         _context.Counters.TransfersSubmitted++;
         if (_dids.InPart(Locks.File[Table.Lock[request]])) _context.Part.TransfersSubmitted++;
+        var slot = TakeSlot(request);
+        _texts[slot] = _context.RequestId(request);
+        _texts[slot + 1] = _dids.AdlerHex(Locks.File[Table.Lock[request]]);
+        _texts[slot + 2] = _context.FtsJobId(request);
         _context.Emit(TransferEvent(EventTypes.TransferSubmitted, request));
         return true;
+    }
+
+    private int TakeSlot(int request)
+    {
+        int slot;
+        if (_free > 0) slot = _freeSlots[--_free];
+        else
+        {
+            slot = _slots++;
+            if (3 * _slots > _texts.Length) Array.Resize(ref _texts, 2 * _texts.Length);
+        }
+        Table.TextSlot[request] = slot;
+        return 3 * slot;
+    }
+
+    private void FreeSlot(int request)
+    {
+        var slot = Table.TextSlot[request];
+        Table.TextSlot[request] = -1;
+        _texts.AsSpan(3 * slot, 3).Clear();
+        if (_free == _freeSlots.Length) Array.Resize(ref _freeSlots, 2 * _freeSlots.Length);
+        _freeSlots[_free++] = slot;
     }
 
     /// <summary>A source for a request: an available, readable replica allowed by the rule's source expression.</summary>
@@ -147,6 +180,7 @@ public sealed class Requests
             _context.Counters.BytesTransferred += _dids.Files.Bytes[Locks.File[Table.Lock[request]]];
         }
         _context.Emit(TransferEvent(failed ? EventTypes.TransferFailed : EventTypes.TransferDone, request));
+        FreeSlot(request);
         Finished.Enqueue(request);
     }
 
@@ -161,6 +195,7 @@ public sealed class Requests
         var dst = _rses[Locks.Rse[lockId]];
         var finished = type != EventTypes.TransferSubmitted;
         var failed = type == EventTypes.TransferFailed;
+        var slot = 3 * r.TextSlot[request];
         return new HermesEvent
         {
             EventType = type,
@@ -171,17 +206,17 @@ public sealed class Requests
             Dataset = _dids.DatasetNameOfFile(file),
             SrcRse = _rses[r.Source[request]].Name,
             DstRse = dst.Name,
-            RequestId = _context.RequestId(request),
+            RequestId = _texts[slot],
             PreviousRequestId = r.Previous[request] >= 0 ? _context.RequestId(r.Previous[request]) : null,
             RuleId = rule.IdHex,
             Activity = rule.Activity,
             Bytes = _dids.Files.Bytes[file],
-            ChecksumAdler = _dids.AdlerHex(file),
+            ChecksumAdler = _texts[slot + 1],
             Protocol = dst.Scheme,
             Duration = finished ? (r.TransferredAt[request] - r.StartedAt[request]) / 1000.0 : null,
             Reason = failed ? FailureReason(request) : null,
             RetryCount = r.Retry[request],
-            TransferId = finished || type == EventTypes.TransferSubmitted ? _context.FtsJobId(request) : null,
+            TransferId = _texts[slot + 2],
             ExternalHost = FtsHost,
             Account = e.Account,
             State = type switch { EventTypes.TransferSubmitted => "SUBMITTED", EventTypes.TransferDone => "DONE", _ => "FAILED" },

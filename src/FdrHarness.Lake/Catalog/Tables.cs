@@ -57,10 +57,20 @@ public sealed class RowQueue
     }
 }
 
-/// <summary>Grows every column together.</summary>
+/// <summary>
+/// The growing tables' columns: not zeroed, since Add writes every column of a row before anything reads it. Zeroing
+/// them was the GC's memset over every slot at once, pages the run might never use faulted in up front.
+/// </summary>
 internal static class Columns
 {
-    public static void Grow<T>(ref T[] a, int size) => Array.Resize(ref a, size);
+    public static T[] New<T>(int size) => GC.AllocateUninitializedArray<T>(Math.Max(16, size));
+
+    public static void Grow<T>(ref T[] a, int size)
+    {
+        var grown = GC.AllocateUninitializedArray<T>(size);
+        a.CopyTo(grown, 0);
+        a = grown;
+    }
 }
 
 /// <summary>Files by global id: experiment e owns ids [FileOffset(e), FileOffset(e) + Count(e)); noise files come last.</summary>
@@ -86,22 +96,22 @@ public sealed class FileTable(int count)
 // The growing tables start at the scenario's file count (Catalog's constructors): a run has at least a replica per file
 // and, on the scenarios measured, about as many locks and requests, so the columns are not copied a dozen times on the
 // way (a third of the lake's allocated bytes, and the gen-2 collections the large-object heap's growth set off). Slots
-// not yet used are fresh memory the process has not touched.
+// not yet used are memory the process has not touched (Columns does not zero them).
 
 /// <summary>Replicas: a linked list per file (FirstReplica → Next), at most one live replica per (file, RSE).</summary>
 public sealed class ReplicaTable(int capacity = 1024)
 {
-    public int[] File = new int[Math.Max(16, capacity)];
-    public byte[] Rse = new byte[Math.Max(16, capacity)];
-    public ReplicaState[] State = new ReplicaState[Math.Max(16, capacity)];
-    public int[] Locks = new int[Math.Max(16, capacity)];
+    public int[] File = Columns.New<int>(capacity);
+    public byte[] Rse = Columns.New<byte>(capacity);
+    public ReplicaState[] State = Columns.New<ReplicaState>(capacity);
+    public int[] Locks = Columns.New<int>(capacity);
     /// <summary>Given a tombstone: the reaper may delete it (a tombstone is always the moment it was set, never later).</summary>
-    public bool[] Tombstone = new bool[Math.Max(16, capacity)];
-    public int[] Next = new int[Math.Max(16, capacity)];
+    public bool[] Tombstone = Columns.New<bool>(capacity);
+    public int[] Next = Columns.New<int>(capacity);
     /// <summary>Written by the harness (an upload), not by a transfer: only the undertaker gives it a tombstone.</summary>
-    public bool[] Primary = new bool[Math.Max(16, capacity)];
+    public bool[] Primary = Columns.New<bool>(capacity);
     /// <summary>The lock whose request is copying the replica (the first lock made for it), or -1.</summary>
-    public int[] Owner = new int[Math.Max(16, capacity)];
+    public int[] Owner = Columns.New<int>(capacity);
     public int Count;
 
     public int Add(FileTable files, int file, byte rse, ReplicaState state, bool primary = false)
@@ -138,12 +148,12 @@ public sealed class ReplicaTable(int capacity = 1024)
 /// <summary>Replica locks: one per (rule, file, RSE). A rule's locks are one contiguous id range.</summary>
 public sealed class LockTable(int capacity = 1024)
 {
-    public int[] Rule = new int[Math.Max(16, capacity)];
-    public int[] File = new int[Math.Max(16, capacity)];
-    public byte[] Rse = new byte[Math.Max(16, capacity)];
-    public LockState[] State = new LockState[Math.Max(16, capacity)];
-    public int[] Replica = new int[Math.Max(16, capacity)];
-    public int[] Request = new int[Math.Max(16, capacity)];
+    public int[] Rule = Columns.New<int>(capacity);
+    public int[] File = Columns.New<int>(capacity);
+    public byte[] Rse = Columns.New<byte>(capacity);
+    public LockState[] State = Columns.New<LockState>(capacity);
+    public int[] Replica = Columns.New<int>(capacity);
+    public int[] Request = Columns.New<int>(capacity);
     public int Count;
 
     public int Add(int rule, int file, byte rse, int replica)
@@ -168,16 +178,18 @@ public sealed class LockTable(int capacity = 1024)
 /// <summary>Transfer requests, one per attempt: a retry is a new request whose Previous is the failed one.</summary>
 public sealed class RequestTable(int capacity = 1024)
 {
-    public int[] Lock = new int[Math.Max(16, capacity)];
-    public byte[] Source = new byte[Math.Max(16, capacity)];
-    public RequestState[] State = new RequestState[Math.Max(16, capacity)];
-    public byte[] Retry = new byte[Math.Max(16, capacity)];
-    public int[] Previous = new int[Math.Max(16, capacity)];
-    public long[] SubmittedAt = new long[Math.Max(16, capacity)];
-    public long[] StartedAt = new long[Math.Max(16, capacity)];
-    public long[] TransferredAt = new long[Math.Max(16, capacity)];
+    public int[] Lock = Columns.New<int>(capacity);
+    public byte[] Source = Columns.New<byte>(capacity);
+    public RequestState[] State = Columns.New<RequestState>(capacity);
+    public byte[] Retry = Columns.New<byte>(capacity);
+    public int[] Previous = Columns.New<int>(capacity);
+    public long[] SubmittedAt = Columns.New<long>(capacity);
+    public long[] StartedAt = Columns.New<long>(capacity);
+    public long[] TransferredAt = Columns.New<long>(capacity);
     /// <summary>FTS's verdict once the transfer ended: None when it succeeded, else why it failed.</summary>
-    public TransferFailure[] Failure = new TransferFailure[Math.Max(16, capacity)];
+    public TransferFailure[] Failure = Columns.New<TransferFailure>(capacity);
+    /// <summary>Where the texts of a submitted request are kept (<see cref="Requests"/>); -1 before and once it ended.</summary>
+    public int[] TextSlot = Columns.New<int>(capacity);
     public int Count;
 
     public int Add(int lockId, byte retry, int previous)
@@ -188,6 +200,7 @@ public sealed class RequestTable(int capacity = 1024)
             Columns.Grow(ref Lock, n); Columns.Grow(ref Source, n); Columns.Grow(ref State, n); Columns.Grow(ref Retry, n);
             Columns.Grow(ref Previous, n); Columns.Grow(ref SubmittedAt, n);
             Columns.Grow(ref StartedAt, n); Columns.Grow(ref TransferredAt, n); Columns.Grow(ref Failure, n);
+            Columns.Grow(ref TextSlot, n);
         }
         var id = Count++;
         Lock[id] = lockId;
@@ -197,6 +210,7 @@ public sealed class RequestTable(int capacity = 1024)
         Previous[id] = previous;
         SubmittedAt[id] = StartedAt[id] = TransferredAt[id] = -1;
         Failure[id] = TransferFailure.None;
+        TextSlot[id] = -1;
         return id;
     }
 }
