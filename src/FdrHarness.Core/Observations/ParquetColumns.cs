@@ -16,6 +16,9 @@ internal abstract class ObservationColumn(DataField field)
 {
     public DataField Field { get; } = field;
 
+    /// <summary>Dictionary-encoded: repetitive strings only.</summary>
+    public virtual bool Dictionary => false;
+
     public abstract Array NewBuffer(int capacity);
     public abstract Task WriteAsync(ParquetRowGroupWriter writer, Array buffer, int rows);
     public abstract ValueTask<Array> ReadAsync(ParquetRowGroupReader reader, int rows, DataField field);
@@ -56,6 +59,8 @@ internal sealed class StringColumn(string name, bool dictionary) : ObservationCo
     private const int MaxInterned = 1 << 16;
     private bool _intern = true;
 
+    public override bool Dictionary => dictionary;
+
     public override Array NewBuffer(int capacity) => new string?[capacity];
 
     public override Task WriteAsync(ParquetRowGroupWriter writer, Array buffer, int rows)
@@ -77,7 +82,7 @@ internal sealed class StringColumn(string name, bool dictionary) : ObservationCo
         }
         var values = _values.AsMemory(0, n);
         var levels = _levels.AsMemory(0, rows);
-        return BuildDictionary(source, n)
+        return PrebuiltDictionary.Available && BuildDictionary(source, n)
             ? PrebuiltDictionary.WriteAsync(writer, Field, values, levels, _dictionary, _indexes)
             : writer.WriteAllPartsAsync<ReadOnlyMemory<char>>(Field, values, levels, null, CancellationToken.None);
     }
@@ -251,34 +256,42 @@ internal sealed class NullableColumn<T>(DataField field) : ObservationColumn(fie
 /// Hands Parquet.Net 6.1.0 a string column whose dictionary is already built, through its internals (no public API takes
 /// one): the column object it makes from values and levels gets the dictionary and indexes set, and goes to the row
 /// group's private writer, which then writes a dictionary page and the indexes as its own builder's result. The members
-/// are looked up once; a Parquet.Net without them fails the first file at once (the sink tests pin the bytes).
+/// are looked up once; with a Parquet.Net that lacks them <see cref="Available"/> is false and the sink takes the public
+/// path (same bytes, Parquet.Net's own dictionary builder), so a version bump costs speed, never a run
+/// (ParquetObservationSinkTests pins that 6.1.0 has them).
 /// </summary>
 internal static class PrebuiltDictionary
 {
     private const BindingFlags Private = BindingFlags.NonPublic | BindingFlags.Instance;
-    private static readonly Type Column = typeof(ParquetRowGroupWriter).Assembly.GetType("Parquet.WritingColumn`1", throwOnError: true)!
-        .MakeGenericType(typeof(ReadOnlyMemory<char>));
-    private static readonly MethodInfo NewColumn = Member(Column.GetMethod("NewWritingColumn", BindingFlags.Public | BindingFlags.Static,
-        [typeof(DataField), typeof(ReadOnlyMemory<ReadOnlyMemory<char>>), typeof(ReadOnlyMemory<int>?), typeof(ReadOnlyMemory<int>?)]));
-    private static readonly FieldInfo DictionaryField = Member(Column.GetField("_dictionary", Private));
-    private static readonly FieldInfo IndexesField = Member(Column.GetField("_dictionaryIndexes", Private));
-    private static readonly MethodInfo WriteColumn = Member(typeof(ParquetRowGroupWriter).GetMethod("WriteAsyncInternal", Private))
-        .MakeGenericMethod(typeof(ReadOnlyMemory<char>));
+    private static readonly (MethodInfo NewColumn, FieldInfo Dictionary, FieldInfo Indexes, MethodInfo Write)? Members = Find();
+
+    public static bool Available => Members is not null;
 
     public static async Task WriteAsync(ParquetRowGroupWriter writer, DataField field, ReadOnlyMemory<ReadOnlyMemory<char>> values,
         ReadOnlyMemory<int> levels, Owner<ReadOnlyMemory<char>> dictionary, Owner<int> indexes)
     {
-        var column = (IDisposable)NewColumn.Invoke(null, [field, values, (ReadOnlyMemory<int>?)levels, null])!;
+        var m = Members ?? throw new InvalidOperationException("check PrebuiltDictionary.Available first");
+        var column = (IDisposable)m.NewColumn.Invoke(null, [field, values, (ReadOnlyMemory<int>?)levels, null])!;
         using (column)
         {
-            DictionaryField.SetValue(column, dictionary);
-            IndexesField.SetValue(column, indexes);
-            await ((Task)WriteColumn.Invoke(writer, [field, column, null, CancellationToken.None])!).ConfigureAwait(false);
+            m.Dictionary.SetValue(column, dictionary);
+            m.Indexes.SetValue(column, indexes);
+            await ((Task)m.Write.Invoke(writer, [field, column, null, CancellationToken.None])!).ConfigureAwait(false);
         }
     }
 
-    private static T Member<T>(T? member) where T : MemberInfo =>
-        member ?? throw new MissingMemberException("Parquet.Net's column writer is not the one this sink was built for (6.1.0)");
+    private static (MethodInfo, FieldInfo, FieldInfo, MethodInfo)? Find()
+    {
+        var column = typeof(ParquetRowGroupWriter).Assembly.GetType("Parquet.WritingColumn`1")?.MakeGenericType(typeof(ReadOnlyMemory<char>));
+        var newColumn = column?.GetMethod("NewWritingColumn", BindingFlags.Public | BindingFlags.Static,
+            [typeof(DataField), typeof(ReadOnlyMemory<ReadOnlyMemory<char>>), typeof(ReadOnlyMemory<int>?), typeof(ReadOnlyMemory<int>?)]);
+        var dictionary = column?.GetField("_dictionary", Private);
+        var indexes = column?.GetField("_dictionaryIndexes", Private);
+        var write = typeof(ParquetRowGroupWriter).GetMethod("WriteAsyncInternal", Private);
+        if (column is null || newColumn is null || dictionary is null || indexes is null || write is not { IsGenericMethodDefinition: true })
+            return null;
+        return (newColumn, dictionary, indexes, write.MakeGenericMethod(typeof(ReadOnlyMemory<char>)));
+    }
 
     /// <summary>A reused array handed out as memory; the column's disposal must not release it.</summary>
     public sealed class Owner<T> : IMemoryOwner<T>

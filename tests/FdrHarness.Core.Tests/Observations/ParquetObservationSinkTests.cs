@@ -282,6 +282,14 @@ public class ParquetObservationSinkTests
         Assert.True(actual == PinnedEventsSha256, $"events.parquet SHA-256 is {actual}, pinned {PinnedEventsSha256}");
     }
 
+    [Fact]
+    public void The_pinned_Parquet_Net_takes_the_sinks_own_dictionaries()
+    {
+        // Without these internals the sink falls back to Parquet.Net's own dictionary builder: the same bytes (the pin
+        // above holds either way), only slower. A version bump that removes them must be noticed here.
+        Assert.True(PrebuiltDictionary.Available, "Parquet.Net no longer has the column writer internals PrebuiltDictionary sets");
+    }
+
     private const string PinnedEventsSha256 = "07070503CC4AD77E2C07ADB664D955FB703DDF822AD4E7AA611650FCD19C4AAB";
 
     private static string Hash(string dir, string file) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(Path.Combine(dir, file))));
