@@ -30,7 +30,7 @@ public sealed class JsonExporter : IExporter
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower), new SummaryConverter() },
         TypeInfoResolver = JsonTypeInfoResolver.Combine(SummaryJsonContext.Default, new DefaultJsonTypeInfoResolver()),
     };
 
@@ -57,6 +57,20 @@ public sealed class JsonExporter : IExporter
     };
 
     public static void Write(Summary summary, string dir) => ReportFiles.Write(Path.Combine(dir, FileName), ToJson(summary));
+}
+
+/// <summary>
+/// A <see cref="Summary"/> through <see cref="JsonExporter.Options"/> (the thresholds read it as a JsonNode) written as
+/// summary.json is, by the generated serializer: through the options, the generated metadata of every type under
+/// Summary was built and its generic code JIT-compiled (about 400 methods) on each report.
+/// </summary>
+internal sealed class SummaryConverter : JsonConverter<Summary>
+{
+    public override Summary Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        throw new NotSupportedException("summary.json is read as JSON (Figures.Load), not into a Summary");
+
+    public override void Write(Utf8JsonWriter writer, Summary value, JsonSerializerOptions options) =>
+        JsonSerializer.Serialize(writer, value, SummaryJsonContext.Default.Summary);
 }
 
 /// <summary>summary.json's shape, generated at build time; the settings are <see cref="JsonExporter.Options"/>' (no encoder: see ToJson).</summary>
