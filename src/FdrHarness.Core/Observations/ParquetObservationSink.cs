@@ -357,8 +357,10 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
             _final = Path.Combine(directory, name);
             _temp = _final + TempSuffix;
             if (File.Exists(_final)) throw new IOException($"{_final} already exists; observations are never appended to an earlier run");
-            foreach (var c in columns)
-                if (c.Dictionary) options.ColumnEncodingHints[c.Field.Path.ToString()] = EncodingHint.Dictionary;
+            // Parquet.Net's own builder only where the sink cannot hand it a dictionary (it would build one again).
+            if (!PrebuiltDictionary.Available)
+                foreach (var c in columns)
+                    if (c.Dictionary) options.ColumnEncodingHints[c.Field.Path.ToString()] = EncodingHint.Dictionary;
             _stream = new FileStream(_temp, FileMode.Create, FileAccess.ReadWrite, FileShare.Read, 1 << 16);
             try
             {
