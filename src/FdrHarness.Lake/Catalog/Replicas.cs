@@ -9,7 +9,9 @@ namespace FdrHarness.Lake.Catalog;
 /// </summary>
 public sealed class Replicas(LakeContext context, Dids dids, Rses rses)
 {
-    public ReplicaTable Table { get; } = new(dids.Files.Count);
+    // Two per file: its upload and, on the scenarios measured, most of a copy each; room not used is never touched
+    // (Columns), where growing at the file count copied every column once.
+    public ReplicaTable Table { get; } = new(2 * dids.Files.Count);
 
     /// <summary>Replicas given a tombstone, in the order they got it: the reaper's queue.</summary>
     public Queue<int> Tombstoned { get; } = new();
