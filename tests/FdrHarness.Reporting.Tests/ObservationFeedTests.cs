@@ -9,8 +9,16 @@ namespace FdrHarness.Reporting.Tests;
 /// The report's event pass fed by the run's sink as it writes events.parquet: the summary must be the one read from the
 /// file, and whenever the feed did not see what the file holds, the report reads the file.
 /// </summary>
-public sealed class ObservationFeedTests(SmokeRun run) : IClassFixture<SmokeRun>
+public sealed class ObservationFeedTests(SmokeRun run) : IClassFixture<SmokeRun>, IDisposable
 {
+    private readonly List<string> _dirs = [];
+
+    public void Dispose()
+    {
+        foreach (var dir in _dirs)
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+    }
+
     /// <summary>
     /// A copy of the smoke run whose events.parquet is written anew from <paramref name="events"/> by a sink that shows
     /// its row groups (97 rows each: many) to <paramref name="feed"/>.
@@ -18,6 +26,7 @@ public sealed class ObservationFeedTests(SmokeRun run) : IClassFixture<SmokeRun>
     private string Rewritten(string name, IEnumerable<HermesEvent> events, ObservationFeed feed)
     {
         var dir = Repo.TempDir(name);
+        _dirs.Add(dir);
         foreach (var file in Directory.GetFiles(run.Dir).Where(f => !f.EndsWith(ParquetObservationSink.EventsFile, StringComparison.Ordinal)))
             File.Copy(file, Path.Combine(dir, Path.GetFileName(file)));
         var scratch = Path.Combine(dir, "sink");
@@ -39,19 +48,13 @@ public sealed class ObservationFeedTests(SmokeRun run) : IClassFixture<SmokeRun>
         using var feed = new ObservationFeed();
         var events = Events();
         var dir = Rewritten("feed", events, feed);
-        try
-        {
-            var fed = Json(dir, new ReportOptions { Feed = feed });
 
-            Assert.True(feed.Fed, feed.Unusable);
-            Assert.Equal(events.Count, feed.EventRows);
-            Assert.Equal(Json(dir), fed);
-            Assert.Equal(Json(run.Dir), fed); // and the sink's own row groups give it too
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        var fed = Json(dir, new ReportOptions { Feed = feed });
+
+        Assert.True(feed.Fed, feed.Unusable);
+        Assert.Equal(events.Count, feed.EventRows);
+        Assert.Equal(Json(dir), fed);
+        Assert.Equal(Json(run.Dir), fed); // and the sink's own row groups give it too
     }
 
     [Fact]
@@ -61,20 +64,14 @@ public sealed class ObservationFeedTests(SmokeRun run) : IClassFixture<SmokeRun>
         using var feed = new ObservationFeed();
         var events = Events();
         var dir = Rewritten("feed-half", events.Take(events.Count / 2), feed);
-        try
-        {
-            File.Copy(Path.Combine(run.Dir, ParquetObservationSink.EventsFile), Path.Combine(dir, ParquetObservationSink.EventsFile), overwrite: true);
 
-            var summary = Json(dir, new ReportOptions { Feed = feed });
+        File.Copy(Path.Combine(run.Dir, ParquetObservationSink.EventsFile), Path.Combine(dir, ParquetObservationSink.EventsFile), overwrite: true);
 
-            Assert.False(feed.Fed);
-            Assert.Contains("events.parquet does not hold the rows", feed.Unusable);
-            Assert.Equal(Json(run.Dir), summary);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        var summary = Json(dir, new ReportOptions { Feed = feed });
+
+        Assert.False(feed.Fed);
+        Assert.Contains("events.parquet does not hold the rows", feed.Unusable);
+        Assert.Equal(Json(run.Dir), summary);
     }
 
     [Fact]
@@ -87,19 +84,13 @@ public sealed class ObservationFeedTests(SmokeRun run) : IClassFixture<SmokeRun>
         var index = events.FindIndex(e => e.Scope is not null);
         events[index] = events[index] with { Scope = events[index].Scope + "\uD800" };
         var dir = Rewritten("feed-surrogate", events, feed);
-        try
-        {
-            var summary = Json(dir, new ReportOptions { Feed = feed });
 
-            Assert.False(feed.Fed);
-            Assert.Contains("would not read back", feed.Unusable);
-            Assert.Equal(Json(dir), summary);
-            Assert.Contains(new ObservationReader(dir).Events().Select(e => e.Scope), s => s is not null && s.EndsWith('\uFFFD'));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        var summary = Json(dir, new ReportOptions { Feed = feed });
+
+        Assert.False(feed.Fed);
+        Assert.Contains("would not read back", feed.Unusable);
+        Assert.Equal(Json(dir), summary);
+        Assert.Contains(new ObservationReader(dir).Events().Select(e => e.Scope), s => s is not null && s.EndsWith('\uFFFD'));
     }
 
     [Fact]
@@ -108,20 +99,14 @@ public sealed class ObservationFeedTests(SmokeRun run) : IClassFixture<SmokeRun>
         // The smoke run is 2 h long: the fed series go per minute, which bins of 45 s cannot be made from.
         using var feed = new ObservationFeed();
         var dir = Rewritten("feed-bins", Events(), feed);
-        try
-        {
-            var options = new ReportOptions { BinSeconds = 45 };
-            var summary = Json(dir, options with { Feed = feed });
 
-            Assert.False(feed.Fed);
-            Assert.Contains("bins of 45 s", feed.Unusable);
-            Assert.Equal(Json(dir, options), summary);
-            Assert.Equal(45, (double)System.Text.Json.Nodes.JsonNode.Parse(summary)!["over_time"]!["bin_seconds"]!);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        var options = new ReportOptions { BinSeconds = 45 };
+        var summary = Json(dir, options with { Feed = feed });
+
+        Assert.False(feed.Fed);
+        Assert.Contains("bins of 45 s", feed.Unusable);
+        Assert.Equal(Json(dir, options), summary);
+        Assert.Equal(45, (double)System.Text.Json.Nodes.JsonNode.Parse(summary)!["over_time"]!["bin_seconds"]!);
     }
 
     [Fact]
@@ -129,18 +114,12 @@ public sealed class ObservationFeedTests(SmokeRun run) : IClassFixture<SmokeRun>
     {
         using var feed = new ObservationFeed();
         var dir = Rewritten("feed-dropped", Events(), feed);
-        try
-        {
-            feed.Drop("the run did not finish");
 
-            Assert.Equal(Json(dir), Json(dir, new ReportOptions { Feed = feed }));
-            Assert.False(feed.Fed);
-            Assert.Equal("the run did not finish", feed.Unusable);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        feed.Drop("the run did not finish");
+
+        Assert.Equal(Json(dir), Json(dir, new ReportOptions { Feed = feed }));
+        Assert.False(feed.Fed);
+        Assert.Equal("the run did not finish", feed.Unusable);
     }
 }
 
