@@ -130,8 +130,8 @@ public sealed class PerSecondTests
     public void SeriesFoldedIntoMinutesBinAsPerSecond()
     {
         var random = new Random(18);
-        var perSecond = new PerSecond<long>();
-        var folded = new PerSecond<long>();
+        var perSecond = new PerSecond();
+        var folded = new PerSecond();
         const long origin = 63_699_999_960; // seconds since year 1: late 2019, a whole minute
         var adds = Enumerable.Range(0, 20_000).Select(_ => (Second: origin + random.NextInt64(-300, 3 * 86_400), Value: random.NextInt64(0, 5_000_000_000))).ToList();
         for (var i = 0; i < adds.Count; i++)

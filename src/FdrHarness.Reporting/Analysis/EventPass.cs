@@ -33,9 +33,9 @@ internal sealed class EventPass
     public readonly HashSet<int> NotifyingScopes = [];
     public long MinTicks = long.MaxValue, MaxTicks = long.MinValue;
 
-    public readonly Dictionary<int, PerSecond<int>> TypeSeries = [], ScopeSeries = [], ProtocolSeries = [];
-    public readonly PerSecond<int> DoneFiles = new(), Deletions = new();
-    public readonly PerSecond<long> DoneBytes = new();
+    public readonly Dictionary<int, PerSecond> TypeSeries = [], ScopeSeries = [], ProtocolSeries = [];
+    public readonly PerSecond DoneFiles = new(), Deletions = new();
+    public readonly PerSecond DoneBytes = new();
 
     public sealed class LinkAcc { public long Submitted, Done, Failed, BytesDone; }
     public sealed class ScopeAcc { public long Datasets, Containers, Bytes, TransfersDone, DeletionsDone, Erased; public readonly HashSet64 Files = new(); }
@@ -45,8 +45,10 @@ internal sealed class EventPass
     // are filled from them once, after the pass (same keys: those seen at least once).
     private long[] _byType = [];
     private long[][] _byScopeType = [], _byProtocolType = [];
-    private PerSecond<int>?[] _typeSeries = [], _scopeSeries = [], _protocolSeries = [];
+    private PerSecond?[] _typeSeries = [], _scopeSeries = [], _protocolSeries = [];
     private ScopeAcc?[] _scopes = [];
+    private RseAcc?[] _rses = [];
+    private LinkAcc?[][] _links = []; // [src + 1][dst + 1]
 
     /// <summary>
     /// Once the events span more than this, every bin the summary can choose by itself is a whole number of minutes from a
@@ -81,6 +83,12 @@ internal sealed class EventPass
         Fill(_protocolSeries, ProtocolSeries);
         for (var i = 0; i < _scopes.Length; i++)
             if (_scopes[i] is { } acc) Scopes[i - 1] = acc;
+        for (var i = 0; i < _rses.Length; i++)
+            if (_rses[i] is { } acc) Rses[i - 1] = acc;
+        for (var s = 0; s < _links.Length; s++)
+            if (_links[s] is { } row)
+                for (var d = 0; d < row.Length; d++)
+                    if (row[d] is { } acc) Links[(s - 1, d - 1)] = acc;
 
         static void Pairs(long[][] counts, Dictionary<(int, int), long> into)
         {
@@ -90,7 +98,7 @@ internal sealed class EventPass
                         if (row[t] > 0) into[(k - 1, t - 1)] = row[t];
         }
 
-        static void Fill(PerSecond<int>?[] series, Dictionary<int, PerSecond<int>> into)
+        static void Fill(PerSecond?[] series, Dictionary<int, PerSecond> into)
         {
             for (var i = 0; i < series.Length; i++)
                 if (series[i] is { } s) into[i - 1] = s;
@@ -111,12 +119,12 @@ internal sealed class EventPass
         Slot(ref row, type)++;
     }
 
-    private PerSecond<int> SeriesOf(ref PerSecond<int>?[] series, int id)
+    private PerSecond SeriesOf(ref PerSecond?[] series, int id)
     {
         ref var s = ref Slot(ref series, id);
         if (s is null)
         {
-            s = new PerSecond<int>();
+            s = new PerSecond();
             if (DoneFiles.Minutes) s.ToMinutes(); // a series first seen after the others went per minute
         }
         return s;
@@ -248,23 +256,20 @@ internal sealed class EventPass
     private void MinutesOnceLong()
     {
         if (!_minutesAllowed || DoneFiles.Minutes || MaxTicks - MinTicks <= MinutesAfterTicks) return;
-        foreach (var series in (PerSecond<int>?[][])[_typeSeries, _scopeSeries, _protocolSeries])
+        foreach (var series in (PerSecond?[][])[_typeSeries, _scopeSeries, _protocolSeries])
             foreach (var s in series) s?.ToMinutes();
         DoneFiles.ToMinutes();
         Deletions.ToMinutes();
         DoneBytes.ToMinutes();
     }
 
-    private RseAcc RseOf(int rse)
-    {
-        ref var s = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(Rses, rse, out _);
-        return s ??= new RseAcc();
-    }
+    private RseAcc RseOf(int rse) => Slot(ref _rses, rse) ??= new RseAcc();
 
     private LinkAcc LinkOf(int src, int dst)
     {
-        ref var s = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(Links, (src, dst), out _);
-        return s ??= new LinkAcc();
+        ref var row = ref Slot(ref _links, src);
+        row ??= [];
+        return Slot(ref row, dst) ??= new LinkAcc();
     }
 
     private void EnsureRule(int rule)

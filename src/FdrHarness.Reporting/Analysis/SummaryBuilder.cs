@@ -234,9 +234,9 @@ public static class SummaryBuilder
         var bins = Math.Max(1, (int)Math.Ceiling(span / bin + 1e-9));
         if (start.AddSeconds(bins * bin) <= end) bins++;
         var s0 = start.Ticks / TimeSpan.TicksPerSecond;
-        SortedDictionary<string, long[]> Binned(Dictionary<int, PerSecond<int>> series, Input.Symbols symbols) =>
+        SortedDictionary<string, long[]> Binned(Dictionary<int, PerSecond> series, Input.Symbols symbols) =>
             new(series.ToDictionary(kv => Name(symbols, kv.Key), kv => kv.Value.Bin(s0, bin, bins).Select(x => (long)x).ToArray()), StringComparer.Ordinal);
-        double[] Rate<T>(PerSecond<T> p) where T : struct, System.Numerics.IBinaryInteger<T> => p.Bin(s0, bin, bins).Select(x => Stats.Round(x / bin, 6)).ToArray();
+        double[] Rate(PerSecond p) => p.Bin(s0, bin, bins).Select(x => Stats.Round(x / bin, 6)).ToArray();
         var backlog = new SortedDictionary<string, long[]>(StringComparer.Ordinal);
         var cpu = new SortedDictionary<string, double[]>(StringComparer.Ordinal);
         var memory = new SortedDictionary<string, long[]>(StringComparer.Ordinal);
