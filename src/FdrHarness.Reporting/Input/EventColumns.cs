@@ -255,7 +255,7 @@ internal sealed class EventColumnReader
             else
             {
                 faithful &= !HasSurrogate(name);
-                block.NameHash[i] = NameHash(name);
+                block.NameHash[i] = NameHash(MemoryMarshal.AsBytes(name.AsSpan()));
             }
         }
         var times = rows.Created;
@@ -296,8 +296,9 @@ internal sealed class EventColumnReader
         private readonly FileStream _stream;
         private readonly ParquetReader _reader;
         private readonly string _path;
-        private readonly DataField _type, _created, _scope, _name, _src, _dst, _rse, _rule, _bytes, _protocol, _retry;
+        private readonly DataField _type, _created, _scope, _name, _src, _dst, _rse, _rule, _size, _protocol, _retry;
         private ReadOnlyMemory<char>[] _values = [];
+        private ReadOnlyMemory<byte>[] _bytes = [];
         private int[] _levels = [];
         private long?[] _longs = [];
         private int?[] _ints = [];
@@ -320,8 +321,8 @@ internal sealed class EventColumnReader
             {
                 var fields = _reader.Schema.GetDataFields().ToDictionary(f => f.Name);
                 DataField F(string name) => fields.TryGetValue(name, out var f) ? f : throw new InvalidDataException($"{path} has no column {name}");
-                (_type, _created, _scope, _name, _src, _dst, _rse, _rule, _bytes, _protocol, _retry) = (F("event_type"), F("created_at"), F("scope"),
-                    F("name"), F("src_rse"), F("dst_rse"), F("rse"), F("rule_id"), F("bytes"), F("protocol"), F("retry_count"));
+                (_type, _created, _scope, _name, _src, _dst, _rse, _rule, _size, _protocol, _retry) = (F("event_type"), F("created_at"), F("scope"),
+                    Binary(F("name")), F("src_rse"), F("dst_rse"), F("rse"), F("rule_id"), F("bytes"), F("protocol"), F("retry_count"));
             }
             catch
             {
@@ -355,7 +356,7 @@ internal sealed class EventColumnReader
             Hashes(group, _name, rows, block.NameHash);
             group.ReadAsync(_created, _times.AsMemory(0, rows)).AsTask().GetAwaiter().GetResult();
             for (var i = 0; i < rows; i++) block.Ticks[i] = _times[i].Ticks;
-            group.ReadAsync(_bytes, _longs.AsMemory(0, rows)).AsTask().GetAwaiter().GetResult();
+            group.ReadAsync(_size, _longs.AsMemory(0, rows)).AsTask().GetAwaiter().GetResult();
             for (var i = 0; i < rows; i++) block.Bytes[i] = _longs[i] ?? -1;
             group.ReadAsync(_retry, _ints.AsMemory(0, rows)).AsTask().GetAwaiter().GetResult();
             for (var i = 0; i < rows; i++) block.RetryCount[i] = _ints[i] ?? -1;
@@ -364,7 +365,7 @@ internal sealed class EventColumnReader
         private void Grow(int rows)
         {
             if (_values.Length >= rows) return;
-            _values = new ReadOnlyMemory<char>[rows]; _levels = new int[rows]; _longs = new long?[rows]; _ints = new int?[rows];
+            _values = new ReadOnlyMemory<char>[rows]; _bytes = new ReadOnlyMemory<byte>[rows]; _levels = new int[rows]; _longs = new long?[rows]; _ints = new int?[rows];
             _times = new DateTime[rows];
         }
 
@@ -387,21 +388,32 @@ internal sealed class EventColumnReader
 
         private void Hashes(ParquetRowGroupReader group, DataField field, int rows, ulong[] hashes)
         {
-            group.ReadRawAsync(field, _values.AsMemory(0, rows), _levels.AsMemory(0, rows), null).AsTask().GetAwaiter().GetResult();
+            group.ReadRawAsync(field, _bytes.AsMemory(0, rows), _levels.AsMemory(0, rows), null).AsTask().GetAwaiter().GetResult();
             for (int i = 0, v = 0; i < rows; i++)
-                hashes[i] = _levels[i] == 0 ? 0 : NameHash(_values[v++].Span);
-            Array.Clear(_values, 0, rows);
+                hashes[i] = _levels[i] == 0 ? 0 : NameHash(_bytes[v++].Span);
+            Array.Clear(_bytes, 0, rows);
+        }
+
+        /// <summary>
+        /// A string column read as its UTF-8 bytes: Parquet.Net finds a column by name, and a binary field of the same
+        /// name skips the decoding to UTF-16 (the names are only hashed).
+        /// </summary>
+        private static DataField Binary(DataField field)
+        {
+            var binary = new DataField(field.Name, typeof(byte[]), field.IsNullable);
+            _ = new ParquetSchema(binary);
+            return binary;
         }
     }
 
     /// <summary>
-    /// A 64-bit hash of a name, 8 bytes a step (MurmurHash3's x64 mixing on one lane, its finaliser at the end): stable
+    /// A 64-bit hash of a name's bytes (UTF-8 as the file holds it, UTF-16 as the sink's strings: each pass hashes every
+    /// name one way), 8 bytes a step (MurmurHash3's x64 mixing on one lane, its finaliser at the end): stable
     /// across processes (string.GetHashCode is not), collisions negligible at a few million names, never 0 (0 = null).
     /// </summary>
-    public static ulong NameHash(ReadOnlySpan<char> s)
+    public static ulong NameHash(ReadOnlySpan<byte> bytes)
     {
         const ulong c1 = 0x87c37b91114253d5UL, c2 = 0x4cf5ad432745937fUL;
-        var bytes = MemoryMarshal.AsBytes(s);
         var h = 0x9e3779b97f4a7c15UL ^ (ulong)bytes.Length;
         var i = 0;
         for (; i + 8 <= bytes.Length; i += 8)
