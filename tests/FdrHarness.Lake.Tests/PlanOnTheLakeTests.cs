@@ -13,7 +13,7 @@ namespace FdrHarness.Lake.Tests;
 public sealed class PlanOnTheLakeTests
 {
     [Fact]
-    public void The_lean_plan_the_lake_runs_is_the_full_plan_without_file_names_and_checksums()
+    public void The_lean_plan_the_lake_runs_is_the_full_plan_without_names_and_checksums()
     {
         var plan = RunPlan.Create(TestScenarios.Load("ci-smoke.yaml"));
         var full = plan.Operations().ToList();
@@ -29,11 +29,11 @@ public sealed class PlanOnTheLakeTests
             for (var k = 0; k < f.Files.Count; k++)
             {
                 var (a, b) = (f.Files[k], l.Files[k]);
-                Assert.Equal("", b.File.Name);
-                Assert.Equal(0u, b.File.Adler32);
-                Assert.Equal(a with { File = a.File with { Name = "", Adler32 = 0 } }, b);
+                Assert.Equal(("", "", null, 0u), (b.File.Name, b.File.Dataset, b.File.Container, b.File.Adler32));
+                Assert.Equal(a with { File = a.File with { Name = "", Dataset = "", Container = null, Adler32 = 0 } }, b);
                 Assert.Equal(a.File.Name, plan.Experiments[a.Experiment].Files.FileName(a.File.Index));
                 Assert.Equal(a.File.Adler32, plan.Experiments[a.Experiment].Files.Adler32Of(a.File.Index, a.File.Bytes));
+                Assert.Equal(a.File.Dataset, plan.Experiments[a.Experiment].DatasetName(a.Dataset));
                 files++;
             }
         }

@@ -21,10 +21,11 @@ public enum FileDetail : byte
 {
     /// <summary>Every field of <see cref="SyntheticFile"/>.</summary>
     Full,
-    /// <summary><see cref="SyntheticFile.Name"/> left empty ("") and <see cref="SyntheticFile.Adler32"/> 0: a name costs a
-    /// string per file and a checksum a pass over the content's table; a consumer that needs them only for some
-    /// files makes them from the file's index (<see cref="SyntheticFileGenerator.FileName"/>,
-    /// <see cref="SyntheticFileGenerator.Adler32Of"/>).</summary>
+    /// <summary><see cref="SyntheticFile.Name"/> and <see cref="SyntheticFile.Dataset"/> left empty (""),
+    /// <see cref="SyntheticFile.Container"/> null and <see cref="SyntheticFile.Adler32"/> 0: a name costs a string per
+    /// file and a checksum a pass over the content's table; a consumer that needs them only for some files makes them
+    /// from the file's index (<see cref="SyntheticFileGenerator.FileName"/>, <see cref="SyntheticFileGenerator.Adler32Of"/>,
+    /// <see cref="PlannedExperiment.DatasetName"/>).</summary>
     Lean,
 }
 

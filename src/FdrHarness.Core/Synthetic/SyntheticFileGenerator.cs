@@ -101,16 +101,23 @@ public sealed class SyntheticFileGenerator : IEnumerable<SyntheticFile>
         return Vocabulary.FileName(index, Vocabulary.TierOf(DatasetIndexOf(index)), ref rng);
     }
 
+    /// <summary>The size of file <paramref name="index"/>, equal to <c>GetFile(index).Bytes</c>, without its name or checksum.</summary>
+    public long Size(long index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+        var rng = FileRandom(index);
+        return _sizes.Sample(ref rng);
+    }
+
     /// <summary>The Adler-32 of file <paramref name="index"/> given its size, equal to <c>GetFile(index).Adler32</c>.</summary>
     public uint Adler32Of(long index, long bytes) => Content.ComputeAdler32(_contentKey, index, bytes);
 
     /// <summary>
     /// Writes files [first, first + n) into <paramref name="buffer"/>, n = min(buffer length, Count − first), and returns n.
-    /// Consecutive files of a dataset share one dataset-name string. With <paramref name="lean"/> the files' names are
-    /// left empty ("") and their checksums 0, neither made (<see cref="FileName"/> and <see cref="Adler32Of"/> make them
-    /// when they are needed).
+    /// Consecutive files of a dataset share one dataset-name string.
     /// </summary>
-    public int Fill(long first, Span<SyntheticFile> buffer, bool lean = false)
+    public int Fill(long first, Span<SyntheticFile> buffer)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(first);
         if (first >= Count) return 0;
@@ -131,7 +138,7 @@ public sealed class SyntheticFileGenerator : IEnumerable<SyntheticFile>
                 container = ContainerNameOfDataset(d);
                 tier = Vocabulary.TierOf(d);
             }
-            buffer[k] = Make(index, datasetName, container, tier, lean);
+            buffer[k] = Make(index, datasetName, container, tier);
         }
         return n;
     }
@@ -161,11 +168,10 @@ public sealed class SyntheticFileGenerator : IEnumerable<SyntheticFile>
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    private SyntheticFile Make(long index, string dataset, string? container, int tier, bool lean = false)
+    private SyntheticFile Make(long index, string dataset, string? container, int tier)
     {
         var rng = FileRandom(index);
         var bytes = _sizes.Sample(ref rng);
-        if (lean) return new SyntheticFile(Scope, "", dataset, container, bytes, 0, index);
         var name = Vocabulary.FileName(index, tier, ref rng);
         var adler = Content.ComputeAdler32(_contentKey, index, bytes);
         return new SyntheticFile(Scope, name, dataset, container, bytes, adler, index);

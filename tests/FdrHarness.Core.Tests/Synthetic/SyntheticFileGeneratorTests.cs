@@ -103,7 +103,7 @@ public class SyntheticFileGeneratorTests
     [InlineData("fixed")]
     [InlineData("sigma0")]
     [InlineData("histogram")]
-    public void FileNameEqualsTheStreamedFilesNameWhateverTheSizes(string sizes)
+    public void FileNameAndSizeEqualTheStreamedFilesWhateverTheSizes(string sizes)
     {
         FileSizeDistribution size = sizes switch
         {
@@ -114,7 +114,7 @@ public class SyntheticFileGeneratorTests
         foreach (var science in new[] { "CTA", "LSST", "MAGIC", "Einstein-Telescope" })
         {
             var g = Generator(Experiment(science, 2_000, size, perDataset: 37));
-            foreach (var file in g) Assert.Equal(file.Name, g.FileName(file.Index));
+            foreach (var file in g) Assert.Equal((file.Name, file.Bytes), (g.FileName(file.Index), g.Size(file.Index)));
         }
     }
 
@@ -126,6 +126,7 @@ public class SyntheticFileGeneratorTests
         foreach (var file in g) Assert.Equal(file.Name, g.FileName(file.Index));
         Assert.Throws<ArgumentOutOfRangeException>(() => g.FileName(g.Count));
         Assert.Throws<ArgumentOutOfRangeException>(() => g.FileName(-1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => g.Size(g.Count));
     }
 
     [Fact]
