@@ -51,6 +51,8 @@ public abstract class Daemon
     /// <summary>Highest memory of any of its pods when taking work, and the longest queue seen at a tick.</summary>
     public long PeakMemory;
     public long PeakBacklog;
+    // Threads holding a bulk, over every pod: with none and nothing queued a tick only idles (IdleTick).
+    private int _busy;
 
     /// <summary>Items waiting in the daemon's queue (not counting the ones in flight).</summary>
     public abstract long Backlog { get; }
@@ -82,6 +84,7 @@ public abstract class Daemon
             Return(w);
             w.Items.Clear();
             w.Busy = false;
+            _busy--;
             w.Units = 0;
         }
     }
@@ -96,6 +99,11 @@ public abstract class Daemon
         var backlog = Backlog;
         if (backlog > PeakBacklog) PeakBacklog = backlog;
         var now = Context.Now;
+        if (backlog == 0 && _busy == 0)
+        {
+            IdleTick(seconds, now);
+            return;
+        }
         // Rucio partitions a daemon's queue over all its threads (hash of the id modulo the thread count): each
         // thread takes its share of the backlog, at most a bulk, so the work spreads over every pod.
         var threadsRunning = 0;
@@ -108,18 +116,10 @@ public abstract class Daemon
         {
             var pod = Pods[i];
             if (pod.Phase != PodPhase.Running) continue;
-            // A pod whose base and caches alone exceed the limit dies even when it has no work.
-            if (pod.MemoryLimit is { } idleLimit && pod.Memory > idleLimit)
-            {
-                if (pod.Memory > PeakMemory) PeakMemory = pod.Memory;
-                Cluster.OomKill(pod, pod.Memory);
-                continue;
-            }
-            // The CFS quota covers everything the container does: its idle loop (polling, heartbeats) comes out of
-            // the same budget as its work, so the pod never uses more than its limit.
+            if (KilledIdle(pod)) continue;
             var threads = pod.Workers.Length;
-            var capacity = Math.Min(pod.Cores, threads) * seconds;
-            var idle = Math.Min(Model.IdleCpu * seconds, capacity);
+            var capacity = Capacity(pod, seconds);
+            var idle = IdleCpu(capacity, seconds);
             var left = capacity - idle;
             var used = idle;
             double meteredUnits = 0, meteredBulks = 0;
@@ -139,6 +139,7 @@ public abstract class Daemon
                         w.Units = 0;
                         if (!Take(w, bulk)) break;
                         w.Busy = true;
+                        _busy++;
                         w.CpuLeft = w.CpuTotal = Model.CostPerBulk + w.Units * Model.CostPerItem;
                         w.WaitLeft = Model.WaitPerBulk + w.Units * Model.WaitPerItem;
                         w.Memory = w.Units * Model.MemoryPerItem;
@@ -178,6 +179,7 @@ public abstract class Daemon
                         Context.Meter?.Finished(pod, w.Units);
                         pod.Cache = Math.Min(Model.CacheMax, pod.Cache + w.Units * Model.CachePerItem);
                         w.Busy = false;
+                        _busy--;
                         w.Items.Clear();
                         w.Units = 0;
                     }
@@ -191,6 +193,37 @@ public abstract class Daemon
         nextPod:;
         }
     }
+
+    /// <summary>
+    /// <see cref="Tick"/> when nothing is queued and no thread holds a bulk: every thread would find nothing to take,
+    /// so each running pod spends only its idle CPU (the same figures as the full tick, without asking each thread).
+    /// </summary>
+    private void IdleTick(double seconds, long now)
+    {
+        for (var i = 0; i < Pods.Count; i++)
+        {
+            var pod = Pods[i];
+            if (pod.Phase != PodPhase.Running || KilledIdle(pod)) continue;
+            pod.UseCpu(IdleCpu(Capacity(pod, seconds), seconds) / seconds, now);
+            Context.Meter?.Ticked(pod, now, seconds, 0, 0);
+        }
+    }
+
+    /// <summary>A pod whose base and caches alone exceed the limit dies even when it has no work.</summary>
+    private bool KilledIdle(Pod pod)
+    {
+        if (pod.MemoryLimit is not { } limit || pod.Memory <= limit) return false;
+        if (pod.Memory > PeakMemory) PeakMemory = pod.Memory;
+        Cluster.OomKill(pod, pod.Memory);
+        return true;
+    }
+
+    /// <summary>CPU-seconds the pod may use in a tick: its cores, at most one per thread.</summary>
+    private static double Capacity(Pod pod, double seconds) => Math.Min(pod.Cores, pod.Workers.Length) * seconds;
+
+    // The CFS quota covers everything the container does: its idle loop (polling, heartbeats) comes out of the same
+    // budget as its work, so the pod never uses more than its limit.
+    private double IdleCpu(double capacity, double seconds) => Math.Min(Model.IdleCpu * seconds, capacity);
 }
 
 /// <summary>A daemon whose queue is a count of identical rows (messages, counter updates, logins): it folds them, nothing more.</summary>
