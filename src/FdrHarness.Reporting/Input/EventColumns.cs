@@ -295,6 +295,8 @@ internal sealed class EventColumnReader
     {
         private readonly FileStream _stream;
         private readonly ParquetReader _reader;
+        private readonly ColumnChunks _chunks;
+        private readonly bool _nanos; // created_at holds INT64 nanoseconds since 1970
         private readonly string _path;
         private readonly DataField _type, _created, _scope, _name, _src, _dst, _rse, _rule, _size, _protocol, _retry;
         private ReadOnlyMemory<char>[] _values = [];
@@ -303,6 +305,7 @@ internal sealed class EventColumnReader
         private long?[] _longs = [];
         private int?[] _ints = [];
         private DateTime[] _times = [];
+        private long[] _numbers = [];
 
         public Decoder(string path)
         {
@@ -311,14 +314,18 @@ internal sealed class EventColumnReader
             try
             {
                 _reader = ParquetReader.CreateAsync(_stream).GetAwaiter().GetResult();
+                _chunks = new ColumnChunks(path);
             }
             catch
             {
+                _reader?.DisposeAsync().AsTask().GetAwaiter().GetResult();
                 _stream.Dispose();
                 throw;
             }
             try
             {
+                foreach (var e in _reader.Metadata?.Schema ?? [])
+                    if (e.Name == "created_at") _nanos = e is { Type: Parquet.Meta.Type.INT64, LogicalType.TIMESTAMP.Unit.NANOS: not null };
                 var fields = _reader.Schema.GetDataFields().ToDictionary(f => f.Name);
                 DataField F(string name) => fields.TryGetValue(name, out var f) ? f : throw new InvalidDataException($"{path} has no column {name}");
                 (_type, _created, _scope, _name, _src, _dst, _rse, _rule, _size, _protocol, _retry) = (F("event_type"), F("created_at"), F("scope"),
@@ -336,7 +343,11 @@ internal sealed class EventColumnReader
         public void Dispose()
         {
             try { _reader.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
-            finally { _stream.Dispose(); }
+            finally
+            {
+                _chunks.Dispose();
+                _stream.Dispose();
+            }
         }
 
         public void Decode(int g, EventBlock block)
@@ -354,23 +365,53 @@ internal sealed class EventColumnReader
             Strings(group, _rule, rows, block.LocalRules, block.Rule);
             Strings(group, _protocol, rows, block.LocalProtocols, block.Protocol);
             Hashes(group, _name, rows, block.NameHash);
-            group.ReadAsync(_created, _times.AsMemory(0, rows)).AsTask().GetAwaiter().GetResult();
-            for (var i = 0; i < rows; i++) block.Ticks[i] = _times[i].Ticks;
-            group.ReadAsync(_size, _longs.AsMemory(0, rows)).AsTask().GetAwaiter().GetResult();
-            for (var i = 0; i < rows; i++) block.Bytes[i] = _longs[i] ?? -1;
-            group.ReadAsync(_retry, _ints.AsMemory(0, rows)).AsTask().GetAwaiter().GetResult();
-            for (var i = 0; i < rows; i++) block.RetryCount[i] = _ints[i] ?? -1;
+            if (_nanos && Chunk(group, _created, Parquet.Meta.Type.INT64) is { } created)
+                _chunks.Numbers(created, _created.MaxDefinitionLevel, rows, -1, nanosToTicks: true, block.Ticks);
+            else
+            {
+                group.ReadAsync(_created, _times.AsMemory(0, rows)).AsTask().GetAwaiter().GetResult();
+                for (var i = 0; i < rows; i++) block.Ticks[i] = _times[i].Ticks;
+            }
+            if (Chunk(group, _size, Parquet.Meta.Type.INT64) is { } size)
+                _chunks.Numbers(size, _size.MaxDefinitionLevel, rows, -1, nanosToTicks: false, block.Bytes);
+            else
+            {
+                group.ReadAsync(_size, _longs.AsMemory(0, rows)).AsTask().GetAwaiter().GetResult();
+                for (var i = 0; i < rows; i++) block.Bytes[i] = _longs[i] ?? -1;
+            }
+            if (Chunk(group, _retry, Parquet.Meta.Type.INT32) is { } retry)
+            {
+                _chunks.Numbers(retry, _retry.MaxDefinitionLevel, rows, -1, nanosToTicks: false, _numbers);
+                for (var i = 0; i < rows; i++) block.RetryCount[i] = (int)_numbers[i];
+            }
+            else
+            {
+                group.ReadAsync(_retry, _ints.AsMemory(0, rows)).AsTask().GetAwaiter().GetResult();
+                for (var i = 0; i < rows; i++) block.RetryCount[i] = _ints[i] ?? -1;
+            }
+        }
+
+        /// <summary>The column's chunk in this row group when <see cref="ColumnChunks"/> can decode it, else null (Parquet.Net reads it).</summary>
+        private static Parquet.Meta.ColumnChunk? Chunk(ParquetRowGroupReader group, DataField field, Parquet.Meta.Type type, bool dictionary = false)
+        {
+            var chunk = group.GetMetadata(field);
+            return ColumnChunks.Supported(chunk, type, field.MaxDefinitionLevel, field.MaxRepetitionLevel, dictionary) ? chunk : null;
         }
 
         private void Grow(int rows)
         {
             if (_values.Length >= rows) return;
             _values = new ReadOnlyMemory<char>[rows]; _bytes = new ReadOnlyMemory<byte>[rows]; _levels = new int[rows]; _longs = new long?[rows]; _ints = new int?[rows];
-            _times = new DateTime[rows];
+            _times = new DateTime[rows]; _numbers = new long[rows];
         }
 
         private void Strings(ParquetRowGroupReader group, DataField field, int rows, Symbols symbols, int[] ids)
         {
+            if (Chunk(group, field, Parquet.Meta.Type.BYTE_ARRAY, dictionary: true) is { } chunk)
+            {
+                _chunks.Ids(chunk, field.MaxDefinitionLevel, rows, symbols, ids);
+                return;
+            }
             group.ReadRawAsync(field, _values.AsMemory(0, rows), _levels.AsMemory(0, rows), null).AsTask().GetAwaiter().GetResult();
             // Runs of the same value are common (a block of transfers to one RSE): skip the lookup for them.
             ReadOnlySpan<char> last = default;
@@ -388,6 +429,11 @@ internal sealed class EventColumnReader
 
         private void Hashes(ParquetRowGroupReader group, DataField field, int rows, ulong[] hashes)
         {
+            if (Chunk(group, field, Parquet.Meta.Type.BYTE_ARRAY, dictionary: true) is { } chunk)
+            {
+                _chunks.Hashes(chunk, field.MaxDefinitionLevel, rows, hashes);
+                return;
+            }
             group.ReadRawAsync(field, _bytes.AsMemory(0, rows), _levels.AsMemory(0, rows), null).AsTask().GetAwaiter().GetResult();
             for (int i = 0, v = 0; i < rows; i++)
                 hashes[i] = _levels[i] == 0 ? 0 : NameHash(_bytes[v++].Span);
