@@ -94,6 +94,24 @@ public sealed class ObservationFeedTests(SmokeRun run) : IClassFixture<SmokeRun>
     }
 
     [Fact]
+    public void ANameIsFedAsTheFileHoldsIt()
+    {
+        // Names reach the feed as the UTF-8 bytes the sink writes: a lone surrogate is the file's replacement
+        // character on both paths, so the fed pass is taken and counts the name as the file does.
+        using var feed = new ObservationFeed();
+        var events = Events();
+        var index = events.FindIndex(e => e.Name is not null);
+        events[index] = events[index] with { Name = events[index].Name + "\uD800" };
+        var dir = Rewritten("feed-name-surrogate", events, feed);
+
+        var summary = Json(dir, new ReportOptions { Feed = feed });
+
+        Assert.True(feed.Fed, feed.Unusable);
+        Assert.Equal(Json(dir), summary);
+        Assert.Contains(new ObservationReader(dir).Events().Select(e => e.Name), s => s is not null && s.EndsWith('\uFFFD'));
+    }
+
+    [Fact]
     public void AReportAskingForBinsOfSecondsReadsTheFileWhenTheFedSeriesWentPerMinute()
     {
         // The smoke run is 2 h long: the fed series go per minute, which bins of 45 s cannot be made from.

@@ -107,7 +107,7 @@ public sealed class ObservationReader(string directory)
             var count = RowsOf(group, Path.Combine(Directory, file));
             var arrays = new Array[columns.Length];
             for (var c = 0; c < columns.Length; c++)
-                arrays[c] = wanted[c] ? ReadColumn(columns[c], bound[c], group, count) : columns[c].NewBuffer(count);
+                arrays[c] = wanted[c] ? ReadColumn(columns[c], bound[c], group, count) : columns[c].Unread(count);
             yield return rows(arrays, count);
         }
     }

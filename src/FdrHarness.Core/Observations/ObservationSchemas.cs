@@ -51,12 +51,15 @@ internal static class ObservationSchemas
     ];
 }
 
-/// <summary>Row buffers of events.parquet; the field order is the column order of <see cref="ObservationSchemas.Events"/>.</summary>
+/// <summary>
+/// Row buffers of events.parquet; the field order is the column order of <see cref="ObservationSchemas.Events"/>. The
+/// near-unique strings are held as UTF-8 (<see cref="ColumnBatch.Text"/>); read back, every string column is string?[].
+/// </summary>
 internal sealed class EventBatch : ColumnBatch
 {
-    private string?[] _eventType = [], _scope = [], _name = [], _datasetScope = [], _dataset = [], _srcRse = [], _dstRse = [],
-        _rse = [], _requestId = [], _previousRequestId = [], _ruleId = [], _activity = [], _checksum = [], _protocol = [],
-        _reason = [], _transferId = [], _externalHost = [], _account = [], _state = [];
+    private string?[] _eventType = [], _scope = [], _datasetScope = [], _dataset = [], _srcRse = [], _dstRse = [], _rse = [],
+        _ruleId = [], _activity = [], _protocol = [], _reason = [], _externalHost = [], _account = [], _state = [];
+    private ReadOnlyMemory<byte>[] _name = [], _requestId = [], _previousRequestId = [], _checksum = [], _transferId = [];
     private DateTime[] _createdAt = [];
     private long?[] _bytes = [];
     private double?[] _duration = [], _progress = [];
@@ -66,43 +69,50 @@ internal sealed class EventBatch : ColumnBatch
     protected override void Bind()
     {
         var a = Arrays;
-        _eventType = As<string?>(a[0]); _createdAt = As<DateTime>(a[1]); _scope = As<string?>(a[2]); _name = As<string?>(a[3]);
+        _eventType = As<string?>(a[0]); _createdAt = As<DateTime>(a[1]); _scope = As<string?>(a[2]); _name = As<ReadOnlyMemory<byte>>(a[3]);
         _datasetScope = As<string?>(a[4]); _dataset = As<string?>(a[5]); _srcRse = As<string?>(a[6]); _dstRse = As<string?>(a[7]);
-        _rse = As<string?>(a[8]); _requestId = As<string?>(a[9]); _previousRequestId = As<string?>(a[10]); _ruleId = As<string?>(a[11]);
-        _activity = As<string?>(a[12]); _bytes = As<long?>(a[13]); _checksum = As<string?>(a[14]); _protocol = As<string?>(a[15]);
-        _duration = As<double?>(a[16]); _reason = As<string?>(a[17]); _retryCount = As<int?>(a[18]); _transferId = As<string?>(a[19]);
-        _externalHost = As<string?>(a[20]); _account = As<string?>(a[21]); _state = As<string?>(a[22]); _progress = As<double?>(a[23]);
-        _submittedAt = As<DateTime?>(a[24]); _startedAt = As<DateTime?>(a[25]); _transferredAt = As<DateTime?>(a[26]);
+        _rse = As<string?>(a[8]); _requestId = As<ReadOnlyMemory<byte>>(a[9]); _previousRequestId = As<ReadOnlyMemory<byte>>(a[10]);
+        _ruleId = As<string?>(a[11]); _activity = As<string?>(a[12]); _bytes = As<long?>(a[13]); _checksum = As<ReadOnlyMemory<byte>>(a[14]);
+        _protocol = As<string?>(a[15]); _duration = As<double?>(a[16]); _reason = As<string?>(a[17]); _retryCount = As<int?>(a[18]);
+        _transferId = As<ReadOnlyMemory<byte>>(a[19]); _externalHost = As<string?>(a[20]); _account = As<string?>(a[21]);
+        _state = As<string?>(a[22]); _progress = As<double?>(a[23]); _submittedAt = As<DateTime?>(a[24]); _startedAt = As<DateTime?>(a[25]);
+        _transferredAt = As<DateTime?>(a[26]);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(in HermesEvent e)
     {
         var i = Count++;
-        _eventType[i] = e.EventType; _createdAt[i] = e.CreatedAt; _scope[i] = e.Scope; _name[i] = e.Name;
+        _eventType[i] = e.EventType; _createdAt[i] = e.CreatedAt; _scope[i] = e.Scope; _name[i] = Text.Add(e.Name);
         _datasetScope[i] = e.DatasetScope; _dataset[i] = e.Dataset; _srcRse[i] = e.SrcRse; _dstRse[i] = e.DstRse;
-        _rse[i] = e.Rse; _requestId[i] = e.RequestId; _previousRequestId[i] = e.PreviousRequestId; _ruleId[i] = e.RuleId;
-        _activity[i] = e.Activity; _bytes[i] = e.Bytes; _checksum[i] = e.ChecksumAdler; _protocol[i] = e.Protocol;
-        _duration[i] = e.Duration; _reason[i] = e.Reason; _retryCount[i] = e.RetryCount; _transferId[i] = e.TransferId;
+        _rse[i] = e.Rse; _requestId[i] = Text.Add(e.RequestId); _previousRequestId[i] = Text.Add(e.PreviousRequestId); _ruleId[i] = e.RuleId;
+        _activity[i] = e.Activity; _bytes[i] = e.Bytes; _checksum[i] = Text.Add(e.ChecksumAdler); _protocol[i] = e.Protocol;
+        _duration[i] = e.Duration; _reason[i] = e.Reason; _retryCount[i] = e.RetryCount; _transferId[i] = Text.Add(e.TransferId);
         _externalHost[i] = e.ExternalHost; _account[i] = e.Account; _state[i] = e.State; _progress[i] = e.Progress;
         _submittedAt[i] = e.SubmittedAt; _startedAt[i] = e.StartedAt; _transferredAt[i] = e.TransferredAt;
     }
 
+    /// <summary>The rows of a row group read back (<see cref="ObservationColumn.ReadAsync"/>'s arrays).</summary>
     public static HermesEvent[] Rows(Array[] a, int rows)
     {
-        var b = new EventBatch { Arrays = a };
-        b.Bind();
+        var eventType = (string?[])a[0]; var createdAt = (DateTime[])a[1]; var scope = (string?[])a[2]; var name = (string?[])a[3];
+        var datasetScope = (string?[])a[4]; var dataset = (string?[])a[5]; var srcRse = (string?[])a[6]; var dstRse = (string?[])a[7];
+        var rse = (string?[])a[8]; var requestId = (string?[])a[9]; var previousRequestId = (string?[])a[10]; var ruleId = (string?[])a[11];
+        var activity = (string?[])a[12]; var bytes = (long?[])a[13]; var checksum = (string?[])a[14]; var protocol = (string?[])a[15];
+        var duration = (double?[])a[16]; var reason = (string?[])a[17]; var retryCount = (int?[])a[18]; var transferId = (string?[])a[19];
+        var externalHost = (string?[])a[20]; var account = (string?[])a[21]; var state = (string?[])a[22]; var progress = (double?[])a[23];
+        var submittedAt = (DateTime?[])a[24]; var startedAt = (DateTime?[])a[25]; var transferredAt = (DateTime?[])a[26];
         var result = new HermesEvent[rows];
         for (var i = 0; i < rows; i++)
             result[i] = new HermesEvent
             {
-                EventType = b._eventType[i]!, CreatedAt = b._createdAt[i], Scope = b._scope[i], Name = b._name[i],
-                DatasetScope = b._datasetScope[i], Dataset = b._dataset[i], SrcRse = b._srcRse[i], DstRse = b._dstRse[i],
-                Rse = b._rse[i], RequestId = b._requestId[i], PreviousRequestId = b._previousRequestId[i], RuleId = b._ruleId[i],
-                Activity = b._activity[i], Bytes = b._bytes[i], ChecksumAdler = b._checksum[i], Protocol = b._protocol[i],
-                Duration = b._duration[i], Reason = b._reason[i], RetryCount = b._retryCount[i], TransferId = b._transferId[i],
-                ExternalHost = b._externalHost[i], Account = b._account[i], State = b._state[i], Progress = b._progress[i],
-                SubmittedAt = b._submittedAt[i], StartedAt = b._startedAt[i], TransferredAt = b._transferredAt[i],
+                EventType = eventType[i]!, CreatedAt = createdAt[i], Scope = scope[i], Name = name[i],
+                DatasetScope = datasetScope[i], Dataset = dataset[i], SrcRse = srcRse[i], DstRse = dstRse[i],
+                Rse = rse[i], RequestId = requestId[i], PreviousRequestId = previousRequestId[i], RuleId = ruleId[i],
+                Activity = activity[i], Bytes = bytes[i], ChecksumAdler = checksum[i], Protocol = protocol[i],
+                Duration = duration[i], Reason = reason[i], RetryCount = retryCount[i], TransferId = transferId[i],
+                ExternalHost = externalHost[i], Account = account[i], State = state[i], Progress = progress[i],
+                SubmittedAt = submittedAt[i], StartedAt = startedAt[i], TransferredAt = transferredAt[i],
             };
         return result;
     }
@@ -222,32 +232,31 @@ internal sealed class FaultBatch : ColumnBatch
 internal sealed class InjectionBatch : ColumnBatch
 {
     private DateTime[] _time = [];
-    private string?[] _scope = [], _name = [], _rse = [];
+    private string?[] _scope = [], _rse = [];
+    private ReadOnlyMemory<byte>[] _name = [];
     private long[] _files = [], _bytes = [];
 
     protected override void Bind()
     {
         var a = Arrays;
-        _time = As<DateTime>(a[0]); _scope = As<string?>(a[1]); _name = As<string?>(a[2]); _rse = As<string?>(a[3]);
+        _time = As<DateTime>(a[0]); _scope = As<string?>(a[1]); _name = As<ReadOnlyMemory<byte>>(a[2]); _rse = As<string?>(a[3]);
         _files = As<long>(a[4]); _bytes = As<long>(a[5]);
     }
 
     public void Add(in InjectionRecord r)
     {
         var i = Count++;
-        _time[i] = r.Time; _scope[i] = r.Scope; _name[i] = r.Name; _rse[i] = r.Rse; _files[i] = r.Files; _bytes[i] = r.Bytes;
+        _time[i] = r.Time; _scope[i] = r.Scope; _name[i] = Text.Add(r.Name); _rse[i] = r.Rse; _files[i] = r.Files; _bytes[i] = r.Bytes;
     }
 
+    /// <summary>The rows of a row group read back.</summary>
     public static InjectionRecord[] Rows(Array[] a, int rows)
     {
-        var b = new InjectionBatch { Arrays = a };
-        b.Bind();
+        var time = (DateTime[])a[0]; var scope = (string?[])a[1]; var name = (string?[])a[2]; var rse = (string?[])a[3];
+        var files = (long[])a[4]; var bytes = (long[])a[5];
         var result = new InjectionRecord[rows];
         for (var i = 0; i < rows; i++)
-            result[i] = new InjectionRecord
-            {
-                Time = b._time[i], Scope = b._scope[i]!, Name = b._name[i]!, Rse = b._rse[i]!, Files = b._files[i], Bytes = b._bytes[i],
-            };
+            result[i] = new InjectionRecord { Time = time[i], Scope = scope[i]!, Name = name[i]!, Rse = rse[i]!, Files = files[i], Bytes = bytes[i] };
         return result;
     }
 }

@@ -19,7 +19,11 @@ internal abstract class ObservationColumn(DataField field)
     /// <summary>Dictionary-encoded: repetitive strings only.</summary>
     public virtual bool Dictionary => false;
 
+    /// <summary>The write side's buffer of a batch (<see cref="ColumnBatch"/>).</summary>
     public abstract Array NewBuffer(int capacity);
+
+    /// <summary>A column not read back: the array <see cref="ReadAsync"/> would give, all nulls or defaults.</summary>
+    public virtual Array Unread(int rows) => NewBuffer(rows);
     public abstract Task WriteAsync(ParquetRowGroupWriter writer, Array buffer, int rows);
     public abstract ValueTask<Array> ReadAsync(ParquetRowGroupReader reader, int rows, DataField field);
 }
@@ -31,10 +35,11 @@ internal abstract class ObservationColumn(DataField field)
 /// to Parquet.Net with the column (<see cref="PrebuiltDictionary"/>): its own builder hashed every value with Marvin into
 /// a table of one entry per row, allocated per column and row group. Same dictionary order and fallback rule as
 /// Parquet.Net's, so the same bytes.</para>
-/// <para>Otherwise (names, ids: near-unique) the values are encoded to UTF-8 here and handed over as bytes through a
-/// binary field of the same name: Parquet.Net matches a written column to the file's schema by name only, so the file
-/// still declares a UTF-8 string, while its string path (min/max statistics by char comparison, narrowing per value) is
-/// skipped. Such columns carry no min/max statistics.</para>
+/// <para>Otherwise (names, ids: near-unique) the producer's batch holds the values as UTF-8 already (<see cref="Utf8Arena"/>:
+/// the strings die young instead of outliving a GC or two in a pending row group), and they are handed over as bytes
+/// through a binary field of the same name: Parquet.Net matches a written column to the file's schema by name only, so
+/// the file still declares a UTF-8 string, while its string path (min/max statistics by char comparison, narrowing per
+/// value) is skipped. Such columns carry no min/max statistics.</para>
 /// </remarks>
 internal sealed class StringColumn(string name, bool dictionary) : ObservationColumn(new DataField(name, typeof(string), isNullable: true))
 {
@@ -49,9 +54,8 @@ internal sealed class StringColumn(string name, bool dictionary) : ObservationCo
     private readonly PrebuiltDictionary.Owner<ReadOnlyMemory<char>> _dictionary = new();
     private readonly PrebuiltDictionary.Owner<int> _indexes = new();
 
-    // Plain write side: the binary alias (attached to a schema of its own for its levels), reused UTF-8 bytes and slices.
+    // Plain write side: the binary alias (attached to a schema of its own for its levels) and the non-null values.
     private readonly DataField? _binary = dictionary ? null : BinaryAlias(name);
-    private byte[] _utf8 = [];
     private ReadOnlyMemory<byte>[] _bytes = [];
 
     // Read side: repeated values (event types, RSEs) share one string instead of one per row.
@@ -61,13 +65,16 @@ internal sealed class StringColumn(string name, bool dictionary) : ObservationCo
 
     public override bool Dictionary => dictionary;
 
-    public override Array NewBuffer(int capacity) => new string?[capacity];
+    /// <summary>Near-unique columns: UTF-8 slices of the batch's <see cref="Utf8Arena"/>, default for null.</summary>
+    public override Array NewBuffer(int capacity) => _binary is null ? new string?[capacity] : new ReadOnlyMemory<byte>[capacity];
+
+    public override Array Unread(int rows) => new string?[rows];
 
     public override Task WriteAsync(ParquetRowGroupWriter writer, Array buffer, int rows)
     {
-        var source = ((string?[])buffer).AsSpan(0, rows);
         Grow(ref _levels, rows);
-        if (_binary is not null) return WriteBytesAsync(writer, source, rows);
+        if (_binary is not null) return WriteBytesAsync(writer, ((ReadOnlyMemory<byte>[])buffer).AsSpan(0, rows), rows);
+        var source = ((string?[])buffer).AsSpan(0, rows);
         Grow(ref _values, rows);
         var n = 0;
         for (var i = 0; i < source.Length; i++)
@@ -119,36 +126,20 @@ internal sealed class StringColumn(string name, bool dictionary) : ObservationCo
         return true;
     }
 
-    private Task WriteBytesAsync(ParquetRowGroupWriter writer, ReadOnlySpan<string?> source, int rows)
+    private Task WriteBytesAsync(ParquetRowGroupWriter writer, ReadOnlySpan<ReadOnlyMemory<byte>> source, int rows)
     {
         Grow(ref _bytes, rows);
-        var chars = 0;
-        foreach (var s in source) chars += s?.Length ?? 0;
-        // One byte per char fits ASCII (ids, names); anything else starts again with room for the worst case.
-        Grow(ref _utf8, chars);
-        int n;
-        while (!TryEncode(source, out n)) _utf8 = new byte[Math.Max(_utf8.Length * 2, chars * 3)];
-        return writer.WriteAllPartsAsync<ReadOnlyMemory<byte>>(_binary!, _bytes.AsMemory(0, n), _levels.AsMemory(0, rows), null, CancellationToken.None);
-    }
-
-    private bool TryEncode(ReadOnlySpan<string?> source, out int n)
-    {
-        n = 0;
-        var at = 0;
+        var n = 0;
         for (var i = 0; i < source.Length; i++)
         {
-            var s = source[i];
-            if (s is null)
+            if (Utf8Arena.IsNull(source[i])) _levels[i] = 0;
+            else
             {
-                _levels[i] = 0;
-                continue;
+                _levels[i] = 1;
+                _bytes[n++] = source[i];
             }
-            _levels[i] = 1;
-            if (!Encoding.UTF8.TryGetBytes(s, _utf8.AsSpan(at), out var length)) return false;
-            _bytes[n++] = new ReadOnlyMemory<byte>(_utf8, at, length);
-            at += length;
         }
-        return true;
+        return writer.WriteAllPartsAsync<ReadOnlyMemory<byte>>(_binary!, _bytes.AsMemory(0, n), _levels.AsMemory(0, rows), null, CancellationToken.None);
     }
 
     private static DataField BinaryAlias(string name)
@@ -346,6 +337,45 @@ internal static class Columns
 }
 
 /// <summary>
+/// The UTF-8 bytes of a batch's near-unique strings (names, ids), in chunks kept from row group to row group: a value is
+/// encoded when the row is added, so the producer's string dies young, and the chunks are reused, not garbage.
+/// </summary>
+internal sealed class Utf8Arena
+{
+    private const int ChunkSize = 1 << 20;
+    private readonly List<byte[]> _chunks = [];
+    private byte[] _current = [];
+    private int _next, _used;
+
+    /// <summary>The value's bytes, valid until <see cref="Clear"/>; default for null (an empty string is not default).</summary>
+    public ReadOnlyMemory<byte> Add(string? s)
+    {
+        if (s is null) return default;
+        var most = s.Length * 3; // UTF-8 bytes per UTF-16 unit, at most
+        if (_current.Length - _used < most) Next(most);
+        var n = Encoding.UTF8.GetBytes(s, _current.AsSpan(_used));
+        var value = new ReadOnlyMemory<byte>(_current, _used, n);
+        _used += n;
+        return value;
+    }
+
+    public static bool IsNull(in ReadOnlyMemory<byte> value) => value.Equals(default);
+
+    public void Clear()
+    {
+        _current = [];
+        _next = _used = 0;
+    }
+
+    private void Next(int size)
+    {
+        if (_next == _chunks.Count || _chunks[_next].Length < size) _chunks.Insert(_next, new byte[Math.Max(ChunkSize, size)]);
+        _current = _chunks[_next++];
+        _used = 0;
+    }
+}
+
+/// <summary>
 /// A row group being filled: one array per column (<see cref="Arrays"/> in schema order), grown by doubling up to the
 /// row-group size so rarely used kinds (faults) stay small.
 /// </summary>
@@ -353,6 +383,9 @@ internal abstract class ColumnBatch
 {
     public int Count;
     public Array[] Arrays = [];
+
+    /// <summary>The UTF-8 bytes of the near-unique string columns' values.</summary>
+    public readonly Utf8Arena Text = new();
     public int Capacity => Arrays.Length == 0 ? 0 : Arrays[0].Length;
 
     /// <summary>Re-reads the typed fields from <see cref="Arrays"/> after they were replaced.</summary>
@@ -375,6 +408,7 @@ internal abstract class ColumnBatch
     {
         foreach (var a in Arrays)
             if (!a.GetType().GetElementType()!.IsValueType) Array.Clear(a, 0, Count);
+        Text.Clear();
         Count = 0;
     }
 

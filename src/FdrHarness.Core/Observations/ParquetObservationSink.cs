@@ -55,7 +55,9 @@ public readonly struct ObservationRowGroup
 
     /// <summary>
     /// The column named <paramref name="name"/> as in the file (e.g. "event_type"): string?, DateTime, DateTime?, long?,
-    /// int?, double?, or the value type of a required column.
+    /// int?, double?, or the value type of a required column. The near-unique string columns (name, request_id,
+    /// previous_request_id, checksum_adler, transfer_id) are given as their UTF-8 bytes, ReadOnlyMemory&lt;byte&gt;, default
+    /// for null (<see cref="IsNull"/>).
     /// </summary>
     public ReadOnlySpan<T> Column<T>(string name)
     {
@@ -65,6 +67,9 @@ public readonly struct ObservationRowGroup
                     : throw new InvalidCastException($"{File}: column {name} holds {_arrays[c].GetType().GetElementType()}, not {typeof(T)}");
         throw new ArgumentException($"{File} has no column {name}", nameof(name));
     }
+
+    /// <summary>Whether a value of a UTF-8 column is null.</summary>
+    public static bool IsNull(in ReadOnlyMemory<byte> value) => Utf8Arena.IsNull(value);
 }
 
 public enum ObservationCompression { None, Snappy, Zstd }

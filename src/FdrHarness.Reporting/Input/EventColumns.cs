@@ -51,7 +51,8 @@ internal sealed class Symbols
 internal sealed class WrittenEvents
 {
     public int Count;
-    public string?[] Type = [], Scope = [], Name = [], Src = [], Dst = [], Rse = [], Rule = [], Protocol = [];
+    public string?[] Type = [], Scope = [], Src = [], Dst = [], Rse = [], Rule = [], Protocol = [];
+    public ulong[] NameHash = [];
     public DateTime[] Created = [];
     public long?[] Bytes = [];
     public int?[] Retry = [];
@@ -61,13 +62,15 @@ internal sealed class WrittenEvents
         var n = Count = rows.Rows;
         if (Type.Length < n)
         {
-            Type = new string?[n]; Scope = new string?[n]; Name = new string?[n]; Src = new string?[n]; Dst = new string?[n];
+            Type = new string?[n]; Scope = new string?[n]; NameHash = new ulong[n]; Src = new string?[n]; Dst = new string?[n];
             Rse = new string?[n]; Rule = new string?[n]; Protocol = new string?[n]; Created = new DateTime[n]; Bytes = new long?[n];
             Retry = new int?[n];
         }
         rows.Column<string?>("event_type").CopyTo(Type);
         rows.Column<string?>("scope").CopyTo(Scope);
-        rows.Column<string?>("name").CopyTo(Name);
+        // Hashed here: the sink reuses the names' bytes once this returns.
+        var names = rows.Column<ReadOnlyMemory<byte>>("name");
+        for (var i = 0; i < n; i++) NameHash[i] = ObservationRowGroup.IsNull(names[i]) ? 0 : EventColumnReader.NameHash(names[i].Span);
         rows.Column<string?>("src_rse").CopyTo(Src);
         rows.Column<string?>("dst_rse").CopyTo(Dst);
         rows.Column<string?>("rse").CopyTo(Rse);
@@ -81,7 +84,7 @@ internal sealed class WrittenEvents
     /// <summary>Lets the strings go once the rows are accumulated.</summary>
     public void Clear()
     {
-        foreach (var column in (string?[][])[Type, Scope, Name, Src, Dst, Rse, Rule, Protocol]) Array.Clear(column, 0, Count);
+        foreach (var column in (string?[][])[Type, Scope, Src, Dst, Rse, Rule, Protocol]) Array.Clear(column, 0, Count);
         Count = 0;
     }
 }
@@ -247,17 +250,7 @@ internal sealed class EventColumnReader
             & Ids(rows.Rse.AsSpan(0, n), Rses, block.Rse)
             & Ids(rows.Rule.AsSpan(0, n), Rules, block.Rule)
             & Ids(rows.Protocol.AsSpan(0, n), Protocols, block.Protocol);
-        var names = rows.Name;
-        for (var i = 0; i < n; i++)
-        {
-            var name = names[i];
-            if (name is null) block.NameHash[i] = 0;
-            else
-            {
-                faithful &= !HasSurrogate(name);
-                block.NameHash[i] = NameHash(MemoryMarshal.AsBytes(name.AsSpan()));
-            }
-        }
+        rows.NameHash.AsSpan(0, n).CopyTo(block.NameHash);
         var times = rows.Created;
         // As the file holds it: UTC (a local time is converted when written).
         for (var i = 0; i < n; i++) block.Ticks[i] = times[i].Kind == DateTimeKind.Local ? times[i].ToUniversalTime().Ticks : times[i].Ticks;
@@ -453,9 +446,9 @@ internal sealed class EventColumnReader
     }
 
     /// <summary>
-    /// A 64-bit hash of a name's bytes (UTF-8 as the file holds it, UTF-16 as the sink's strings: each pass hashes every
-    /// name one way), 8 bytes a step (MurmurHash3's x64 mixing on one lane, its finaliser at the end): stable
-    /// across processes (string.GetHashCode is not), collisions negligible at a few million names, never 0 (0 = null).
+    /// A 64-bit hash of a name's UTF-8 bytes (as the file holds them, and as the sink hands them to the feed), 8 bytes a
+    /// step (MurmurHash3's x64 mixing on one lane, its finaliser at the end): stable across processes (string.GetHashCode
+    /// is not), collisions negligible at a few million names, never 0 (0 = null).
     /// </summary>
     public static ulong NameHash(ReadOnlySpan<byte> bytes)
     {

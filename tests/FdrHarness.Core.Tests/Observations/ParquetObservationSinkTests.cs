@@ -145,6 +145,22 @@ public class ParquetObservationSinkTests
     }
 
     [Fact]
+    public void Strings_longer_than_the_batchs_byte_chunks_round_trip_as_the_batches_are_reused()
+    {
+        using var tmp = new TempFolder();
+        // Names past the 1 MiB chunks the batch's UTF-8 bytes are kept in (a 3-byte character each: 2.4 MiB), between
+        // short ones, over many reused batches of a few rows.
+        var events = Enumerable.Range(0, 40).Select(i => ObservationFixtures.Event(i) with
+        {
+            Name = i % 9 == 4 ? new string('€', 800_000 + i) : $"short-{i}", TransferId = i % 9 == 5 ? new string('x', 1_100_000) : null,
+        }).ToArray();
+        using (var sink = new ParquetObservationSink(tmp.Path, new ParquetSinkOptions { RowGroupSize = 4 }))
+            foreach (var e in events) sink.Event(e);
+
+        Assert.Equal(events, new ObservationReader(tmp.Path).Events());
+    }
+
+    [Fact]
     public void Same_observations_give_byte_identical_files_and_different_ones_differ()
     {
         using var tmp = new TempFolder();
