@@ -98,8 +98,10 @@ public static class Rehearsal
         await using (var parquet = dir.OpenSink(new ParquetSinkOptions { Observer = feed, MaxPendingRowGroups = 1 }))
         {
             var pods = new PodIncidents();
-            var sink = new SynchronizedSink(options.Metrics is { } m ? new TeeSink(parquet, m) : parquet, abort?.Observe,
+            IObservationSink sink = new ObservedSink(options.Metrics is { } m ? new TeeSink(parquet, m) : parquet, abort?.Observe,
                 e => { pods.Observe(e); abort?.ObservePod?.Invoke(e); });
+            // The lake calls the sink from its one thread; a live run's producers (broker, cluster) are several.
+            if (target.Kind != "embedded") sink = new SynchronizedSink(sink);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             Action<string>? abortWith = abort is null ? null : reason =>
             {

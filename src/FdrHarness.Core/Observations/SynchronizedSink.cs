@@ -1,22 +1,17 @@
 namespace FdrHarness.Core.Observations;
 
 /// <summary>
-/// One sink for several producers of a live run (the broker's events, the cluster's pods and samples): each call
-/// holds a lock, because the Parquet sink underneath takes one producer. <paramref name="onEvent"/> and
-/// <paramref name="onLifecycle"/> see every event and pod change written, after it is written, under the same lock
-/// (abort-on-fail watches them).
+/// One sink for several producers of a live run (the broker's events, the cluster's pods and samples): each call holds a
+/// lock, because the Parquet sink underneath takes one producer. Hooks of an <see cref="ObservedSink"/> inside run under
+/// the same lock. The lake, one thread, goes without it.
 /// </summary>
-public sealed class SynchronizedSink(IObservationSink inner, Action<HermesEvent>? onEvent = null, Action<PodLifecycleEvent>? onLifecycle = null) : IObservationSink
+public sealed class SynchronizedSink(IObservationSink inner) : IObservationSink
 {
     private readonly Lock _gate = new();
 
     public void Event(in HermesEvent e)
     {
-        lock (_gate)
-        {
-            inner.Event(e);
-            onEvent?.Invoke(e);
-        }
+        lock (_gate) inner.Event(e);
     }
 
     public void Sample(in PodSample s)
@@ -26,11 +21,7 @@ public sealed class SynchronizedSink(IObservationSink inner, Action<HermesEvent>
 
     public void Lifecycle(in PodLifecycleEvent e)
     {
-        lock (_gate)
-        {
-            inner.Lifecycle(e);
-            onLifecycle?.Invoke(e);
-        }
+        lock (_gate) inner.Lifecycle(e);
     }
 
     public void Fault(in FaultRecord f)

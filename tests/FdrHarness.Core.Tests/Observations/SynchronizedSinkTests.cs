@@ -11,7 +11,7 @@ public class SynchronizedSinkTests
         var seen = 0;
         await using (var parquet = new ParquetObservationSink(tmp.Path, new ParquetSinkOptions { RowGroupSize = 500 }))
         {
-            var sink = new SynchronizedSink(parquet, _ => seen++); // the hook runs under the lock: a plain ++ is safe
+            var sink = new SynchronizedSink(new ObservedSink(parquet, _ => seen++)); // the hook runs under the lock: a plain ++ is safe
             await Task.WhenAll(
                 Task.Run(() => { for (var i = 0; i < 20_000; i++) sink.Event(ObservationFixtures.Event(i)); }),
                 Task.Run(() => { for (var i = 0; i < 20_000; i++) sink.Event(ObservationFixtures.Event(i, salt: 1)); }),
