@@ -58,16 +58,20 @@ public sealed class RowQueue
 }
 
 /// <summary>
-/// The growing tables' columns: not zeroed, since Add writes every column of a row before anything reads it. Zeroing
-/// them was the GC's memset over every slot at once, pages the run might never use faulted in up front.
+/// The tables' columns, on the pinned-object heap: they live as long as the run, and below the process's large-object
+/// threshold (16 MiB) they were allocated in gen0 and copied by the gen0 and gen1 collections on their way to gen2
+/// (ESCAPE: most of the bytes those collections promoted). The growing tables' columns are not zeroed, since Add
+/// writes every column of a row before anything reads it: zeroing them faulted in pages the run might never use.
 /// </summary>
 internal static class Columns
 {
-    public static T[] New<T>(int size) => GC.AllocateUninitializedArray<T>(Math.Max(16, size));
+    public static T[] New<T>(int size) => GC.AllocateUninitializedArray<T>(Math.Max(16, size), pinned: true);
+
+    public static T[] Zeroed<T>(int size) => GC.AllocateArray<T>(size, pinned: true);
 
     public static void Grow<T>(ref T[] a, int size)
     {
-        var grown = GC.AllocateUninitializedArray<T>(size);
+        var grown = GC.AllocateUninitializedArray<T>(size, pinned: true);
         a.CopyTo(grown, 0);
         a = grown;
     }
@@ -76,18 +80,18 @@ internal static class Columns
 /// <summary>Files by global id: experiment e owns ids [FileOffset(e), FileOffset(e) + Count(e)); noise files come last.</summary>
 public sealed class FileTable(int count)
 {
-    public readonly byte[] Experiment = new byte[count];
-    public readonly long[] Bytes = new long[count];
+    public readonly byte[] Experiment = Columns.Zeroed<byte>(count);
+    public readonly long[] Bytes = Columns.Zeroed<long>(count);
     /// <summary>A file's Adler-32 once <see cref="AdlerKnown"/> (made on first use: <see cref="Dids.Adler"/>).</summary>
-    public readonly uint[] Adler = new uint[count];
-    public readonly bool[] AdlerKnown = new bool[count];
-    public readonly FileState[] State = new FileState[count];
+    public readonly uint[] Adler = Columns.Zeroed<uint>(count);
+    public readonly bool[] AdlerKnown = Columns.Zeroed<bool>(count);
+    public readonly FileState[] State = Columns.Zeroed<FileState>(count);
     public readonly int[] FirstReplica = CreateFilled(count);
     public int Count => Bytes.Length;
 
     private static int[] CreateFilled(int n)
     {
-        var a = new int[n];
+        var a = Columns.Zeroed<int>(n);
         Array.Fill(a, -1);
         return a;
     }
