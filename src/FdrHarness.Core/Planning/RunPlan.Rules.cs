@@ -46,7 +46,9 @@ public sealed partial class RunPlan
         }
 
         // Rules within the run, numbered in time order.
-        var kept = drafts.Where(d => d.At < Duration).OrderBy(d => d.At).ThenBy(d => d.Phase).ToList();
+        var within = drafts.FindAll(d => d.At < Duration);
+        var kept = InOrder(within, StableOrder(within.Count, (a, b) =>
+            within[a].At != within[b].At ? within[a].At.CompareTo(within[b].At) : within[a].Phase.CompareTo(within[b].Phase)));
         for (var i = 0; i < kept.Count; i++) kept[i].Number = i;
         var operations = new List<PlannedOperation>(kept.Count);
         foreach (var d in kept)
@@ -62,19 +64,56 @@ public sealed partial class RunPlan
             operations.AddRange(lifetimes);
         }
         rules = kept.Count;
-        _ruleDids = [.. kept.Select(d => d.Did)];
+        _ruleDids = new PlannedDid[kept.Count];
+        for (var i = 0; i < kept.Count; i++) _ruleDids[i] = kept[i].Did;
         // Stable: at one instant, rules before lifetimes, each in planning order.
-        return [.. operations.Where(o => o.At < Duration).Select((o, i) => (o, i)).OrderBy(x => x.o.At).ThenBy(x => x.i).Select(x => x.o)];
+        var timed = operations.FindAll(o => o.At < Duration);
+        return InOrder(timed, StableOrder(timed.Count, (a, b) => timed[a].At.CompareTo(timed[b].At)));
     }
 
     private static TimeSpan Later(TimeSpan start, long readyMs) => readyMs < 0 ? TimeSpan.MaxValue : TimeSpan.FromMilliseconds(Math.Max(Ms(start), readyMs));
 
-    private List<RuleDraft> Pace(PlannedPhase p, IReadOnlyList<LoadSimulation> load, List<(TimeSpan Ready, RuleDraft Draft)> ready)
+    /// <summary>Drafts whose <see cref="RuleDraft.At"/> is when they become ready, in that order, then paced by the load.</summary>
+    private List<RuleDraft> Pace(PlannedPhase p, IReadOnlyList<LoadSimulation> load, List<RuleDraft> ready)
     {
-        var sorted = ready.Select((x, i) => (x, i)).OrderBy(y => y.x.Ready).ThenBy(y => y.i).Select(y => y.x).ToList();
-        var at = PaceInstants(p, load, sorted.Select(x => x.Ready).ToList());
-        for (var i = 0; i < sorted.Count; i++) sorted[i].Draft.At = at[i];
-        return [.. sorted.Select(x => x.Draft)];
+        var sorted = InOrder(ready, StableOrder(ready.Count, (a, b) => ready[a].At.CompareTo(ready[b].At)));
+        var readyAt = new TimeSpan[sorted.Count];
+        for (var i = 0; i < readyAt.Length; i++) readyAt[i] = sorted[i].At;
+        var at = PaceInstants(p, load, readyAt);
+        for (var i = 0; i < sorted.Count; i++) sorted[i].At = at[i];
+        return sorted;
+    }
+
+    /// <summary>
+    /// Indices 0 … count − 1 in the order of <paramref name="compare"/>, ties in index order (a bottom-up merge sort).
+    /// LINQ's OrderBy over the plan's tuples and instants was compiled at run time (ReadyToRun holds no instantiation
+    /// of it over them): some hundred methods at tier 0 whenever a plan was made.
+    /// </summary>
+    internal static int[] StableOrder(int count, Comparison<int> compare)
+    {
+        var order = new int[count];
+        for (var i = 0; i < count; i++) order[i] = i;
+        var merged = new int[count];
+        for (var width = 1; width < count; width *= 2)
+        {
+            for (var lo = 0; lo < count; lo += 2 * width)
+            {
+                int mid = Math.Min(lo + width, count), hi = Math.Min(lo + 2 * width, count);
+                int a = lo, b = mid, k = lo;
+                while (a < mid && b < hi) merged[k++] = compare(order[b], order[a]) < 0 ? order[b++] : order[a++];
+                while (a < mid) merged[k++] = order[a++];
+                while (b < hi) merged[k++] = order[b++];
+            }
+            (order, merged) = (merged, order);
+        }
+        return order;
+    }
+
+    private static List<T> InOrder<T>(List<T> items, int[] order)
+    {
+        var sorted = new List<T>(order.Length);
+        foreach (var i in order) sorted.Add(items[i]);
+        return sorted;
     }
 
     /// <summary>
@@ -82,13 +121,13 @@ public sealed partial class RunPlan
     /// each tick of the load sends up to its count of the calls waiting (oldest first), and whatever still waits when
     /// the load ends goes then (or when it becomes ready).
     /// </summary>
-    private TimeSpan[] PaceInstants(PlannedPhase p, IReadOnlyList<LoadSimulation> load, List<TimeSpan> ready)
+    private TimeSpan[] PaceInstants(PlannedPhase p, IReadOnlyList<LoadSimulation> load, TimeSpan[] ready)
     {
-        var at = new TimeSpan[ready.Count];
+        var at = new TimeSpan[ready.Length];
         var start = p.Start!.Value;
         if (load.Count == 0)
         {
-            for (var i = 0; i < ready.Count; i++) at[i] = ready[i];
+            for (var i = 0; i < ready.Length; i++) at[i] = ready[i];
             return at;
         }
         var next = 0;
@@ -98,10 +137,10 @@ public sealed partial class RunPlan
             var t = start + tick.At;
             if (t >= Duration) break;
             last = t;
-            for (var n = tick.Operations; n > 0 && next < ready.Count && ready[next] <= t; n--) at[next++] = t;
+            for (var n = tick.Operations; n > 0 && next < ready.Length && ready[next] <= t; n--) at[next++] = t;
         }
         var after = last + TimeSpan.FromMilliseconds(1);
-        for (; next < ready.Count; next++) at[next] = ready[next] > after ? ready[next] : after;
+        for (; next < ready.Length; next++) at[next] = ready[next] > after ? ready[next] : after;
         return at;
     }
 }

@@ -50,11 +50,17 @@ public sealed partial class RunPlan
         Noise = new NoisePlan(this);
         _ruleOperations = PlanRules(out var rules, out var ruleLifetimes, out var didLifetimes);
         ChaosFirings = PlanChaos();
-        var perPhase = Phases.Select(p => PhaseKind.For(p.Spec).StreamedCount(this, p)).ToArray();
+        // Loops, not LINQ's Sum and Count over longs: those are compiled at run time (not in the ReadyToRun image).
+        var perPhase = new long[Phases.Count];
+        for (var i = 0; i < perPhase.Length; i++) perPhase[i] = PhaseKind.For(Phases[i].Spec).StreamedCount(this, Phases[i]);
         foreach (var o in _ruleOperations) perPhase[o.Phase]++;
         PhaseOperations = perPhase;
-        Counts = new PlanCounts(_injected.Sum(), Experiments.Sum(e => _datasetLastMs[e.Index].LongCount(t => t >= 0)), rules,
-            ruleLifetimes, didLifetimes, Noise.Files, ChaosFirings.Count);
+        long files = 0, datasets = 0;
+        foreach (var n in _injected) files += n;
+        foreach (var last in _datasetLastMs)
+            foreach (var t in last)
+                if (t >= 0) datasets++;
+        Counts = new PlanCounts(files, datasets, rules, ruleLifetimes, didLifetimes, Noise.Files, ChaosFirings.Count);
     }
 
     /// <summary>The plan of a scenario whose seed and scale are already set (command-line overrides applied).</summary>
@@ -135,7 +141,7 @@ public sealed partial class RunPlan
     private static long[] Filled(long n)
     {
         var a = new long[n];
-        Array.Fill(a, -1L);
+        for (var i = 0; i < a.Length; i++) a[i] = -1;
         return a;
     }
 
@@ -151,9 +157,8 @@ public sealed partial class RunPlan
     {
         var specs = Scenario.Workload;
         var names = Scenario.Experiments.Select(e => e.Name).ToList();
-        var experiments = specs.Select(ph => ph.Experiments.Count == 0
-            ? Enumerable.Range(0, names.Count).ToArray()
-            : ph.Experiments.Select(n => names.IndexOf(n)).Where(i => i >= 0).Distinct().ToArray()).ToArray();
+        var experiments = new int[specs.Count][];
+        for (var p = 0; p < specs.Count; p++) experiments[p] = ExperimentsOf(specs[p], names);
         var start = new TimeSpan?[specs.Count];
         var end = new TimeSpan?[specs.Count];
         var resolved = new bool[specs.Count];
@@ -185,6 +190,28 @@ public sealed partial class RunPlan
             resolved[p] ? end[p] : null)).ToArray();
     }
 
+    /// <summary>The phase's experiments by index (every one when it names none), each once, in the order named.</summary>
+    private static int[] ExperimentsOf(Phase phase, List<string> names)
+    {
+        var picked = new int[phase.Experiments.Count == 0 ? names.Count : phase.Experiments.Count];
+        var n = 0;
+        if (phase.Experiments.Count == 0)
+            for (; n < names.Count; n++) picked[n] = n;
+        else
+        {
+            var seen = new bool[names.Count];
+            foreach (var name in phase.Experiments)
+                if (names.IndexOf(name) is >= 0 and var i && !seen[i])
+                {
+                    seen[i] = true;
+                    picked[n++] = i;
+                }
+        }
+        var experiments = new int[n];
+        for (var k = 0; k < n; k++) experiments[k] = picked[k];
+        return experiments;
+    }
+
     internal int IndexOfPhase(string name)
     {
         for (var i = 0; i < Scenario.Workload.Count; i++)
@@ -204,7 +231,11 @@ public sealed partial class RunPlan
             foreach (var (at, occurrence, edge) in ChaosKind.For(action).Firings(action, Duration))
                 firings.Add(new ChaosFiring(at, i, name, action, occurrence, edge, ChaosDraws.Key(Seed, name, occurrence)));
         }
-        return [.. firings.OrderBy(f => f.At).ThenBy(f => f.Action).ThenBy(f => f.Edge)];
+        return InOrder(firings, StableOrder(firings.Count, (a, b) =>
+        {
+            var (x, y) = (firings[a], firings[b]);
+            return x.At != y.At ? x.At.CompareTo(y.At) : x.Action != y.Action ? x.Action.CompareTo(y.Action) : ((byte)x.Edge).CompareTo((byte)y.Edge);
+        }));
     }
 
     /// <summary>The offsets at which a schedule fires within the run: at, then every period from `from` (default: one period) until `until`.</summary>

@@ -12,15 +12,18 @@ public sealed partial class RunPlan
     /// </summary>
     internal List<PlannedOperation> Delete(PlannedPhase p, DeletePhase d, TimeSpan start, List<RuleDraft> rules)
     {
-        var ready = new List<(TimeSpan Ready, PlannedOperation Operation)>();
+        // Each operation at the instant it becomes ready, paced below.
+        var ready = new List<PlannedOperation>();
         if (d.RulesOf.Count > 0 || d.DidLifetime is null)
         {
-            var phases = d.RulesOf.Select(IndexOfPhase).ToHashSet();
+            var phases = new bool[Phases.Count];
+            foreach (var name in d.RulesOf)
+                if (IndexOfPhase(name) is >= 0 and var i) phases[i] = true;
             foreach (var rule in rules)
             {
-                var mine = d.RulesOf.Count > 0 ? phases.Contains(rule.Phase) : p.Experiments.Contains(rule.Did.Experiment);
+                var mine = d.RulesOf.Count > 0 ? phases[rule.Phase] : p.Experiments.Contains(rule.Did.Experiment);
                 if (mine && Selected(p.Index, rule.Did, d.Fraction))
-                    ready.Add((Later(start, Ms(rule.At)), new SetRuleLifetime(default, p.Index, rule.Number, d.RuleLifetime)));
+                    ready.Add(new SetRuleLifetime(Later(start, Ms(rule.At)), p.Index, rule.Number, d.RuleLifetime));
             }
         }
         if (d.DidLifetime is { } lifetime)
@@ -32,12 +35,15 @@ public sealed partial class RunPlan
                 {
                     var did = new PlannedDid(DidKind.Dataset, ei, ds);
                     if (first[ds] >= 0 && Selected(p.Index, did, d.Fraction))
-                        ready.Add((Later(start, first[ds]), new SetDidLifetime(default, p.Index, did, lifetime)));
+                        ready.Add(new SetDidLifetime(Later(start, first[ds]), p.Index, did, lifetime));
                 }
             }
         }
-        var sorted = ready.Select((x, i) => (x, i)).OrderBy(y => y.x.Ready).ThenBy(y => y.i).Select(y => y.x).ToList();
-        var at = PaceInstants(p, d.Load, sorted.Select(x => x.Ready).ToList());
-        return [.. sorted.Select((x, i) => x.Operation with { At = at[i] })];
+        var sorted = InOrder(ready, StableOrder(ready.Count, (a, b) => ready[a].At.CompareTo(ready[b].At)));
+        var readyAt = new TimeSpan[sorted.Count];
+        for (var i = 0; i < readyAt.Length; i++) readyAt[i] = sorted[i].At;
+        var at = PaceInstants(p, d.Load, readyAt);
+        for (var i = 0; i < sorted.Count; i++) sorted[i] = sorted[i] with { At = at[i] };
+        return sorted;
     }
 }

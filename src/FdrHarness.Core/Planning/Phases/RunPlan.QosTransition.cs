@@ -9,8 +9,10 @@ public sealed partial class RunPlan
     /// <summary>A new rule on the DID of each selected rule of the source phase, when that rule is planned.</summary>
     internal List<RuleDraft> Transition(PlannedPhase p, QosTransitionPhase q, TimeSpan start, List<RuleDraft> old)
     {
-        var ready = old.Where(o => o.At < Duration && Selected(p.Index, o.Did, q.Fraction))
-            .Select(o => (Later(start, Ms(o.At)), new RuleDraft(p.Index, o.Did, q.Rule, q.RemoveOld ? o : null))).ToList();
+        var ready = new List<RuleDraft>();
+        foreach (var o in old)
+            if (o.At < Duration && Selected(p.Index, o.Did, q.Fraction))
+                ready.Add(new RuleDraft(p.Index, o.Did, q.Rule, q.RemoveOld ? o : null) { At = Later(start, Ms(o.At)) });
         return Pace(p, q.Load, ready);
     }
 }

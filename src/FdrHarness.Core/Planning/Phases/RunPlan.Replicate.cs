@@ -9,7 +9,7 @@ public sealed partial class RunPlan
     /// <summary>A rule on each selected DID of the phase's experiments, once the DID is complete (its last file planned).</summary>
     internal List<RuleDraft> Replicate(PlannedPhase p, ReplicatePhase r, TimeSpan start)
     {
-        var ready = new List<(TimeSpan Ready, RuleDraft Draft)>();
+        var ready = new List<RuleDraft>();
         foreach (var ei in p.Experiments)
         {
             var e = Experiments[ei];
@@ -19,7 +19,7 @@ public sealed partial class RunPlan
             {
                 var did = new PlannedDid(kind, ei, index);
                 if (readyMs >= 0 && Selected(p.Index, did, r.Fraction))
-                    ready.Add((Later(start, readyMs), new RuleDraft(p.Index, did, r.Rule, null)));
+                    ready.Add(new RuleDraft(p.Index, did, r.Rule, null) { At = Later(start, readyMs) });
             }
             if (level == RuleLevel.Container)
             {
