@@ -105,28 +105,29 @@ internal sealed class EventPass
         }
     }
 
-    private static ref T Slot<T>(ref T[] array, int id)
+    /// <summary>
+    /// Makes room for symbol id <paramref name="id"/> at index id + 1. The callers index their own typed arrays: a
+    /// generic slot returned by reference made the shared code of a class-typed array look its type up on every row.
+    /// </summary>
+    private static T[] Room<T>(ref T[] array, int id)
     {
-        var i = id + 1;
-        if (i >= array.Length) Array.Resize(ref array, Math.Max(i + 1, array.Length * 2));
-        return ref array[i];
+        if (id + 1 >= array.Length) Array.Resize(ref array, Math.Max(id + 2, array.Length * 2));
+        return array;
     }
 
     private static void Count(ref long[][] counts, int key, int type)
     {
-        ref var row = ref Slot(ref counts, key);
+        ref var row = ref Room(ref counts, key)[key + 1];
         row ??= [];
-        Slot(ref row, type)++;
+        Room(ref row, type)[type + 1]++;
     }
 
     private PerSecond SeriesOf(ref PerSecond?[] series, int id)
     {
-        ref var s = ref Slot(ref series, id);
-        if (s is null)
-        {
-            s = new PerSecond();
-            if (DoneFiles.Minutes) s.ToMinutes(); // a series first seen after the others went per minute
-        }
+        var all = Room(ref series, id);
+        if (all[id + 1] is { } s) return s;
+        s = all[id + 1] = new PerSecond();
+        if (DoneFiles.Minutes) s.ToMinutes(); // a series first seen after the others went per minute
         return s;
     }
 
@@ -174,14 +175,14 @@ internal sealed class EventPass
             if (ticks < MinTicks) MinTicks = ticks;
             if (ticks > MaxTicks) MaxTicks = ticks;
             var protocol = b.Protocol[i];
-            Slot(ref _byType, type)++;
+            Room(ref _byType, type)[type + 1]++;
             Count(ref _byScopeType, scope, type);
             Count(ref _byProtocolType, protocol, type);
             SeriesOf(ref _typeSeries, type).Add(second, 1);
             SeriesOf(ref _scopeSeries, scope).Add(second, 1);
             SeriesOf(ref _protocolSeries, protocol).Add(second, 1);
 
-            var s = Slot(ref _scopes, scope) ??= new ScopeAcc();
+            var s = Room(ref _scopes, scope)[scope + 1] ??= new ScopeAcc();
             // A file is counted once per scope, with its size from the first event that carries one.
             if (bytes >= 0 && b.NameHash[i] != 0 && s.Files.Add(b.NameHash[i])) s.Bytes += bytes;
 
@@ -263,13 +264,13 @@ internal sealed class EventPass
         DoneBytes.ToMinutes();
     }
 
-    private RseAcc RseOf(int rse) => Slot(ref _rses, rse) ??= new RseAcc();
+    private RseAcc RseOf(int rse) => Room(ref _rses, rse)[rse + 1] ??= new RseAcc();
 
     private LinkAcc LinkOf(int src, int dst)
     {
-        ref var row = ref Slot(ref _links, src);
+        ref var row = ref Room(ref _links, src)[src + 1];
         row ??= [];
-        return Slot(ref row, dst) ??= new LinkAcc();
+        return Room(ref row, dst)[dst + 1] ??= new LinkAcc();
     }
 
     private void EnsureRule(int rule)
