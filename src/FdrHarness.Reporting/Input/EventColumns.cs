@@ -137,12 +137,13 @@ internal sealed class EventColumnReader
 
     private IEnumerable<EventBlock> Unguarded(string path)
     {
-        int groups;
-        using (var probe = new Decoder(path)) groups = probe.RowGroupCount;
+        // The reader that counts the row groups decodes them too (worker 0's): each reader parses the file's footer.
+        var first = new Decoder(path);
+        var groups = first.RowGroupCount;
         var workers = Math.Clamp(Math.Min(MaxDecoders, groups), 1, 64);
         if (workers == 1)
         {
-            using var decoder = new Decoder(path);
+            using var decoder = first;
             var block = new EventBlock();
             for (var g = 0; g < groups; g++)
             {
@@ -160,14 +161,14 @@ internal sealed class EventColumnReader
         using var stop = new CancellationTokenSource();
         for (var w = 0; w < workers; w++)
         {
-            var (mine, queue, spare) = (w, ready[w] = new(boundedCapacity: 2), free[w] = new());
+            var (mine, queue, spare, own) = (w, ready[w] = new(boundedCapacity: 2), free[w] = new(), w == 0 ? first : null);
             // Own threads, not the pool's: the caller blocks a pool thread waiting for them, and on 2 cores the pool would
             // add a thread for the second worker only after its starvation delay.
             tasks[w] = Task.Factory.StartNew(() =>
             {
                 try
                 {
-                    using var decoder = new Decoder(path);
+                    using var decoder = own ?? new Decoder(path);
                     for (var g = mine; g < groups; g += workers)
                     {
                         var block = spare.TryDequeue(out var b) ? b : new EventBlock();
