@@ -30,8 +30,15 @@ public sealed class Rses
     /// <summary>The ids of the RSEs an expression matches, in id order.</summary>
     public byte[] Select(RseExpression expression)
     {
+        // A loop: LINQ's Select to bytes was compiled at run time (not in the ReadyToRun image).
         var names = expression.Evaluate(_specs);
-        return All.Where(r => names.Contains(r.Name)).Select(r => r.Id).ToArray();
+        var ids = new byte[All.Length];
+        var n = 0;
+        foreach (var r in All)
+            if (names.Contains(r.Name)) ids[n++] = r.Id;
+        var matched = new byte[n];
+        Array.Copy(ids, matched, n);
+        return matched;
     }
 }
 

@@ -121,7 +121,7 @@ public sealed class Rules
             return;
         }
         var files = _dids.Files;
-        var ranges = _dids.FileRanges(rule.Kind, rule.Did).ToArray();
+        var ranges = _dids.FileRanges(rule.Kind, rule.Did);
         if (rule.Kind == DidKind.Container && ranges.Length > 0)
         {
             rule.FirstDataset = _dids.DatasetOfFile(ranges[0].First);

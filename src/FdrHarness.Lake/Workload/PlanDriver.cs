@@ -50,7 +50,15 @@ internal sealed class PlanDriver(LakeParts lake, RunPlan plan, ChaosEngine chaos
     private long _runStart = long.MinValue;
     private DateTime _runTime;
     private readonly Dictionary<long, int> _runSlot = [];
-    private readonly List<(string Scope, int Dataset, int Rse, long Files, long Bytes)> _runSums = [];
+    private readonly List<RunSum> _runSums = [];
+
+    // A class, not a tuple: List over a struct is compiled at run time (ReadyToRun holds no instantiation of it).
+    private sealed class RunSum(string scope, int dataset, int rse)
+    {
+        public readonly string Scope = scope;
+        public readonly int Dataset = dataset, Rse = rse;
+        public long Files, Bytes;
+    }
 
     /// <summary>Writes the last interval's injections (the run's end, or its interruption).</summary>
     public void Finish()
@@ -72,19 +80,20 @@ internal sealed class PlanDriver(LakeParts lake, RunPlan plan, ChaosEngine chaos
         if (_runSlot.TryGetValue(key, out var slot))
         {
             var s = _runSums[slot];
-            _runSums[slot] = s with { Files = s.Files + 1, Bytes = s.Bytes + bytes };
+            s.Files++;
+            s.Bytes += bytes;
         }
         else
         {
             _runSlot[key] = _runSums.Count;
-            _runSums.Add((scope, dataset, rse, 1, bytes));
+            _runSums.Add(new RunSum(scope, dataset, rse) { Files = 1, Bytes = bytes });
         }
     }
 
     private void FlushRegistered()
     {
-        foreach (var (scope, dataset, rse, files, bytes) in _runSums)
-            _injected.Add(_runTime, scope, _dids.DatasetName(dataset), _rses[rse].Name, files, bytes);
+        foreach (var s in _runSums)
+            _injected.Add(_runTime, s.Scope, _dids.DatasetName(s.Dataset), _rses[s.Rse].Name, s.Files, s.Bytes);
         _runSums.Clear();
         _runSlot.Clear();
     }
