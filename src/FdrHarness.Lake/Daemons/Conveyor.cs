@@ -5,7 +5,7 @@ using FdrHarness.Lake.Transfers;
 namespace FdrHarness.Lake.Daemons;
 
 /// <summary>conveyor-submitter: picks a source for each QUEUED request and submits it to FTS (transfer-submitted).</summary>
-public sealed class ConveyorSubmitter(DaemonSpec spec, LakeContext context, Requests requests, Fts fts) : QueueDaemon<int>(spec, context, requests.Queued)
+public sealed class ConveyorSubmitter(DaemonSpec spec, LakeContext context, Requests requests, Fts fts) : QueueDaemon(spec, context, requests.Queued)
 {
     protected override bool Ready(int request) => requests.ReadyToSubmit(request);
 
@@ -22,7 +22,7 @@ public sealed class ConveyorSubmitter(DaemonSpec spec, LakeContext context, Requ
 /// transfer-done / transfer-failed for those that ended. Its work grows with the transfers FTS holds, not only with
 /// those that end: the polls of transfers still running are counted, not queued one by one.
 /// </summary>
-public sealed class ConveyorPoller(DaemonSpec spec, LakeContext context, Requests requests, Fts fts) : QueueDaemon<int>(spec, context, requests.Ended)
+public sealed class ConveyorPoller(DaemonSpec spec, LakeContext context, Requests requests, Fts fts) : QueueDaemon(spec, context, requests.Ended)
 {
     private const double PollEverySeconds = 60;
     private double _polls;
@@ -58,7 +58,7 @@ public sealed class ConveyorPoller(DaemonSpec spec, LakeContext context, Request
 }
 
 /// <summary>conveyor-finisher: applies finished transfers to replicas, locks and rules; failed ones are retried as new requests.</summary>
-public sealed class ConveyorFinisher(DaemonSpec spec, LakeContext context, Rules rules) : QueueDaemon<int>(spec, context, rules.Requests.Finished)
+public sealed class ConveyorFinisher(DaemonSpec spec, LakeContext context, Rules rules) : QueueDaemon(spec, context, rules.Requests.Finished)
 {
     protected override void Apply(int request) => rules.TransferEnded(request, Model.MaxRetries);
 }

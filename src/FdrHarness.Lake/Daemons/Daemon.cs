@@ -17,8 +17,8 @@ public sealed class Worker
     public double WaitLeft;
     public long Memory;
     public bool Busy;
-    /// <summary>A <see cref="QueueDaemon{T}"/>'s bulk in flight (its List&lt;T&gt;), kept here rather than looked up per bulk.</summary>
-    internal object? Bulk;
+    /// <summary>A <see cref="QueueDaemon"/>'s bulk in flight, kept here rather than looked up per bulk.</summary>
+    internal List<int>? Bulk;
 }
 
 /// <summary>
@@ -245,14 +245,15 @@ public sealed class CountingDaemon(DaemonSpec spec, LakeContext context, RowQueu
 
 /// <summary>
 /// A daemon whose queue is a FIFO of work items kept by the catalog module it works on (as a Rucio daemon selects its
-/// rows from a table); one entry is one item unless <see cref="UnitsOf"/> says otherwise.
+/// rows from a table), each an id; one entry is one item unless <see cref="UnitsOf"/> says otherwise. Not generic: the
+/// daemons' ticks run it from the start of a run, and ReadyToRun compiles no instantiation of it over int ahead.
 /// </summary>
-public abstract class QueueDaemon<T>(DaemonSpec spec, LakeContext context, Queue<T> queue) : Daemon(spec, context) where T : struct
+public abstract class QueueDaemon(DaemonSpec spec, LakeContext context, Queue<int> queue) : Daemon(spec, context)
 {
-    protected readonly Queue<T> Queue = queue;
+    protected readonly Queue<int> Queue = queue;
 
     // Items found not ready wait here until the next tick, so one tick looks at each of them once, not once per thread.
-    private readonly List<T> _deferred = [];
+    private readonly List<int> _deferred = [];
 
     public override long Backlog
     {
@@ -269,16 +270,16 @@ public abstract class QueueDaemon<T>(DaemonSpec spec, LakeContext context, Queue
         _deferred.Clear();
     }
 
-    protected virtual long UnitsOf(T item) => 1;
+    protected virtual long UnitsOf(int item) => 1;
 
     /// <summary>False when the item cannot be worked on now (e.g. its RSE is unavailable); it stays queued.</summary>
-    protected virtual bool Ready(T item) => true;
+    protected virtual bool Ready(int item) => true;
 
     /// <summary>Moves work that became due (expired rules, DIDs) into the queue before a bulk is taken.</summary>
     protected virtual void Refill() { }
 
     /// <summary>The thread's bulk (<see cref="Worker.Bulk"/>); parallel to <see cref="Worker.Items"/>, which holds indexes into it.</summary>
-    private static List<T> InFlight(Worker w) => (List<T>)(w.Bulk ??= new List<T>());
+    private static List<int> InFlight(Worker w) => w.Bulk ??= [];
 
     protected override bool Take(Worker w, int bulk)
     {
@@ -308,7 +309,7 @@ public abstract class QueueDaemon<T>(DaemonSpec spec, LakeContext context, Queue
         items.Clear();
     }
 
-    protected abstract void Apply(T item);
+    protected abstract void Apply(int item);
 
     protected override void Return(Worker w)
     {

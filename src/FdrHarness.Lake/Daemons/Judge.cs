@@ -4,7 +4,7 @@ using FdrHarness.Lake.Catalog;
 namespace FdrHarness.Lake.Daemons;
 
 /// <summary>judge-injector: creates the locks of rules submitted with asynchronous=true by handing them to the evaluator. An item is a file of the rule's DID (its memory scales with the DID, #3461).</summary>
-public sealed class JudgeInjector(DaemonSpec spec, LakeContext context, Dids dids, Rules rules) : QueueDaemon<int>(spec, context, rules.ToInject)
+public sealed class JudgeInjector(DaemonSpec spec, LakeContext context, Dids dids, Rules rules) : QueueDaemon(spec, context, rules.ToInject)
 {
     protected override long UnitsOf(int rule) => dids.FileCountOf(rules[rule].Kind, rules[rule].Did);
 
@@ -17,7 +17,7 @@ public sealed class JudgeInjector(DaemonSpec spec, LakeContext context, Dids did
 /// works: large datasets make big pods. A bulk is one DID: its cost_per_bulk is the evaluation's fixed work (the
 /// DID, its rules and those of its parents, the RSE selector), its cost_per_item the work per lock.
 /// </summary>
-public sealed class JudgeEvaluator(DaemonSpec spec, LakeContext context, Dids dids, Rules rules) : QueueDaemon<int>(spec, context, rules.ToEvaluate)
+public sealed class JudgeEvaluator(DaemonSpec spec, LakeContext context, Dids dids, Rules rules) : QueueDaemon(spec, context, rules.ToEvaluate)
 {
     // Rules as their id, attachments as -(dataset + 1).
     protected override long UnitsOf(int item) =>
@@ -31,7 +31,7 @@ public sealed class JudgeEvaluator(DaemonSpec spec, LakeContext context, Dids di
 }
 
 /// <summary>judge-repairer: gives the stuck locks of a rule new requests once the rule has been STUCK for stuck_delay.</summary>
-public sealed class JudgeRepairer(DaemonSpec spec, LakeContext context, Rules rules) : QueueDaemon<int>(spec, context, rules.Stuck)
+public sealed class JudgeRepairer(DaemonSpec spec, LakeContext context, Rules rules) : QueueDaemon(spec, context, rules.Stuck)
 {
     protected override bool Ready(int rule) => rules.ReadyToRepair(rule, Model.StuckDelay);
 
@@ -42,7 +42,7 @@ public sealed class JudgeRepairer(DaemonSpec spec, LakeContext context, Rules ru
 }
 
 /// <summary>judge-cleaner: removes rules whose lifetime ran out (expires_at ≤ now). An item is a lock of the rule.</summary>
-public sealed class JudgeCleaner(DaemonSpec spec, LakeContext context, Rules rules) : QueueDaemon<int>(spec, context, new Queue<int>())
+public sealed class JudgeCleaner(DaemonSpec spec, LakeContext context, Rules rules) : QueueDaemon(spec, context, new Queue<int>())
 {
     protected override void Refill()
     {

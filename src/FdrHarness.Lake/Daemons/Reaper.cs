@@ -7,7 +7,7 @@ namespace FdrHarness.Lake.Daemons;
 /// reaper: deletes replicas that have a tombstone and no locks, RSE by RSE as the RSE allows deletion; greedy by
 /// default, else only while the RSE has less free space than its watermark. It holds its deletion batch in memory.
 /// </summary>
-public sealed class Reaper(DaemonSpec spec, LakeContext context, Replicas replicas) : QueueDaemon<int>(spec, context, replicas.Tombstoned)
+public sealed class Reaper(DaemonSpec spec, LakeContext context, Replicas replicas) : QueueDaemon(spec, context, replicas.Tombstoned)
 {
     protected override bool Ready(int replica) => replicas.ReadyToDelete(replica, Model.Greedy);
 

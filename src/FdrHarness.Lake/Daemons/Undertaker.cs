@@ -8,7 +8,7 @@ namespace FdrHarness.Lake.Daemons;
 /// gives their files' replicas tombstones (the reaper deletes them) and emits ERASE. A pass holds the DIDs and the
 /// files attached to them: an item is a DID or one of its files.
 /// </summary>
-public sealed class Undertaker(DaemonSpec spec, LakeContext context, Dids dids, Replicas replicas, Rules rules) : QueueDaemon<int>(spec, context, new Queue<int>())
+public sealed class Undertaker(DaemonSpec spec, LakeContext context, Dids dids, Replicas replicas, Rules rules) : QueueDaemon(spec, context, new Queue<int>())
 {
     protected override void Refill()
     {
