@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Parquet;
@@ -9,12 +7,14 @@ namespace FdrHarness.Core.Observations;
 
 /// <summary>
 /// One Parquet column of an observation file: how its buffer (one array, filled row by row on the simulation thread)
-/// is encoded into a row group, and how a row group's column is read back into an array of the same shape.
-/// Instances carry scratch buffers, so each writer or reader owns its own.
+/// is encoded into a row group (<see cref="ParquetFileWriter"/>), and how a row group's column is read back into an
+/// array of the same shape (Parquet.Net). Instances carry scratch buffers, so each writer or reader owns its own.
 /// </summary>
-internal abstract class ObservationColumn(DataField field)
+internal abstract class ObservationColumn(DataField field, ParquetKind kind)
 {
     public DataField Field { get; } = field;
+
+    public ParquetKind Kind { get; } = kind;
 
     /// <summary>Dictionary-encoded: repetitive strings only.</summary>
     public virtual bool Dictionary => false;
@@ -24,24 +24,23 @@ internal abstract class ObservationColumn(DataField field)
 
     /// <summary>A column not read back: the array <see cref="ReadAsync"/> would give, all nulls or defaults.</summary>
     public virtual Array Unread(int rows) => NewBuffer(rows);
-    public abstract Task WriteAsync(ParquetRowGroupWriter writer, Array buffer, int rows);
+    public abstract void Write(ParquetFileWriter file, Array buffer, int rows);
     public abstract ValueTask<Array> ReadAsync(ParquetRowGroupReader reader, int rows, DataField field);
+
+    public static ParquetKind KindOf(Type t) =>
+        t == typeof(int) ? ParquetKind.Int32 : t == typeof(long) ? ParquetKind.Int64 : t == typeof(double) ? ParquetKind.Double
+        : t == typeof(DateTime) ? ParquetKind.Timestamp : throw new ArgumentException($"no Parquet column for {t}");
 }
 
 /// <summary>Nullable UTF-8 string; nulls become definition level 0.</summary>
 /// <remarks>
 /// <para><paramref name="dictionary"/>: few distinct values (event types, RSEs). The dictionary is built here, by string
-/// (non-randomised hashing, a run of one instance costs a reference compare, the table kept across row groups), and handed
-/// to Parquet.Net with the column (<see cref="PrebuiltDictionary"/>): its own builder hashed every value with Marvin into
-/// a table of one entry per row, allocated per column and row group. Same dictionary order and fallback rule as
-/// Parquet.Net's, so the same bytes.</para>
+/// (non-randomised hashing, a run of one instance costs a reference compare, the table kept across row groups), with
+/// Parquet.Net's order and fallback rule (its files read the same).</para>
 /// <para>Otherwise (names, ids: near-unique) the producer's batch holds the values as UTF-8 already (<see cref="Utf8Arena"/>:
-/// the strings die young instead of outliving a GC or two in a pending row group), and they are handed over as bytes
-/// through a binary field of the same name: Parquet.Net matches a written column to the file's schema by name only, so
-/// the file still declares a UTF-8 string, while its string path (min/max statistics by char comparison, narrowing per
-/// value) is skipped. Such columns carry no min/max statistics.</para>
+/// the strings die young instead of outliving a GC or two in a pending row group), written as they are.</para>
 /// </remarks>
-internal sealed class StringColumn(string name, bool dictionary) : ObservationColumn(new DataField(name, typeof(string), isNullable: true))
+internal sealed class StringColumn(string name, bool dictionary) : ObservationColumn(new DataField(name, typeof(string), isNullable: true), ParquetKind.String)
 {
     /// <summary>A dictionary column with more distinct values than this share of its values is stored plain.</summary>
     public const double DictionaryThreshold = 0.2;
@@ -49,13 +48,12 @@ internal sealed class StringColumn(string name, bool dictionary) : ObservationCo
     private ReadOnlyMemory<char>[] _values = [];
     private int[] _levels = [];
 
-    // Dictionary write side: value -> index, the values in index order, an index per value.
+    // Dictionary write side: value -> index, the values in index order, an index per non-null value.
     private readonly Dictionary<string, int>? _ids = dictionary ? new(StringComparer.Ordinal) : null;
-    private readonly PrebuiltDictionary.Owner<ReadOnlyMemory<char>> _dictionary = new();
-    private readonly PrebuiltDictionary.Owner<int> _indexes = new();
+    private ReadOnlyMemory<char>[] _entries = [];
+    private int[] _indexes = [];
 
-    // Plain write side: the binary alias (attached to a schema of its own for its levels) and the non-null values.
-    private readonly DataField? _binary = dictionary ? null : BinaryAlias(name);
+    // Near-unique write side: the non-null values.
     private ReadOnlyMemory<byte>[] _bytes = [];
 
     // Read side: repeated values (event types, RSEs) share one string instead of one per row.
@@ -66,43 +64,58 @@ internal sealed class StringColumn(string name, bool dictionary) : ObservationCo
     public override bool Dictionary => dictionary;
 
     /// <summary>Near-unique columns: UTF-8 slices of the batch's <see cref="Utf8Arena"/>, default for null.</summary>
-    public override Array NewBuffer(int capacity) => _binary is null ? new string?[capacity] : new ReadOnlyMemory<byte>[capacity];
+    public override Array NewBuffer(int capacity) => dictionary ? new string?[capacity] : new ReadOnlyMemory<byte>[capacity];
 
     public override Array Unread(int rows) => new string?[rows];
 
-    public override Task WriteAsync(ParquetRowGroupWriter writer, Array buffer, int rows)
+    public override void Write(ParquetFileWriter file, Array buffer, int rows)
     {
         Grow(ref _levels, rows);
-        if (_binary is not null) return WriteBytesAsync(writer, ((ReadOnlyMemory<byte>[])buffer).AsSpan(0, rows), rows);
+        var levels = _levels.AsSpan(0, rows);
+        if (!dictionary)
+        {
+            var utf8 = ((ReadOnlyMemory<byte>[])buffer).AsSpan(0, rows);
+            Grow(ref _bytes, rows);
+            var m = 0;
+            for (var i = 0; i < utf8.Length; i++)
+            {
+                if (Utf8Arena.IsNull(utf8[i])) levels[i] = 0;
+                else
+                {
+                    levels[i] = 1;
+                    _bytes[m++] = utf8[i];
+                }
+            }
+            file.Bytes(levels, _bytes.AsSpan(0, m));
+            return;
+        }
         var source = ((string?[])buffer).AsSpan(0, rows);
         Grow(ref _values, rows);
         var n = 0;
         for (var i = 0; i < source.Length; i++)
         {
             var s = source[i];
-            if (s is null) _levels[i] = 0;
+            if (s is null) levels[i] = 0;
             else
             {
-                _levels[i] = 1;
+                levels[i] = 1;
                 _values[n++] = s.AsMemory();
             }
         }
-        var values = _values.AsMemory(0, n);
-        var levels = _levels.AsMemory(0, rows);
-        return PrebuiltDictionary.Available && BuildDictionary(source, n)
-            ? PrebuiltDictionary.WriteAsync(writer, Field, values, levels, _dictionary, _indexes)
-            : writer.WriteAllPartsAsync<ReadOnlyMemory<char>>(Field, values, levels, null, CancellationToken.None);
+        if (BuildDictionary(source, n, out var entries)) file.Dictionary(levels, _entries.AsSpan(0, entries), _indexes.AsSpan(0, n));
+        else file.Strings(levels, _values.AsSpan(0, n));
     }
 
     /// <summary>Parquet.Net's rule: none for no values, or once distinct values would reach the threshold's share.</summary>
-    private bool BuildDictionary(ReadOnlySpan<string?> source, int values)
+    private bool BuildDictionary(ReadOnlySpan<string?> source, int values, out int entries)
     {
         var ids = _ids!;
         ids.Clear();
+        entries = 0;
         if (values == 0) return false;
         var maxDistinct = (int)(values * DictionaryThreshold);
-        var indexes = _indexes.Rent(values);
-        var dictionary = _dictionary.Rent(values);
+        Grow(ref _indexes, values);
+        Grow(ref _entries, values);
         string? last = null;
         int lastId = 0, n = 0;
         foreach (var s in source)
@@ -115,38 +128,14 @@ internal sealed class StringColumn(string name, bool dictionary) : ObservationCo
                     if (ids.Count >= maxDistinct) return false;
                     lastId = ids.Count;
                     ids.Add(s, lastId);
-                    dictionary[lastId] = s.AsMemory();
+                    _entries[lastId] = s.AsMemory();
                 }
                 last = s;
             }
-            indexes[n++] = lastId;
+            _indexes[n++] = lastId;
         }
-        _dictionary.Length = ids.Count;
-        _indexes.Length = n;
+        entries = ids.Count;
         return true;
-    }
-
-    private Task WriteBytesAsync(ParquetRowGroupWriter writer, ReadOnlySpan<ReadOnlyMemory<byte>> source, int rows)
-    {
-        Grow(ref _bytes, rows);
-        var n = 0;
-        for (var i = 0; i < source.Length; i++)
-        {
-            if (Utf8Arena.IsNull(source[i])) _levels[i] = 0;
-            else
-            {
-                _levels[i] = 1;
-                _bytes[n++] = source[i];
-            }
-        }
-        return writer.WriteAllPartsAsync<ReadOnlyMemory<byte>>(_binary!, _bytes.AsMemory(0, n), _levels.AsMemory(0, rows), null, CancellationToken.None);
-    }
-
-    private static DataField BinaryAlias(string name)
-    {
-        var field = new DataField(name, typeof(byte[]), isNullable: true);
-        _ = new ParquetSchema(field);
-        return field;
     }
 
     public override async ValueTask<Array> ReadAsync(ParquetRowGroupReader reader, int rows, DataField field)
@@ -189,14 +178,20 @@ internal sealed class StringColumn(string name, bool dictionary) : ObservationCo
 }
 
 /// <summary>A required value column (never null): written straight from the buffer.</summary>
-internal sealed class ValueColumn<T>(DataField field) : ObservationColumn(field) where T : struct
+internal sealed class ValueColumn<T>(DataField field) : ObservationColumn(field, KindOf(typeof(T))) where T : unmanaged
 {
     public override Array NewBuffer(int capacity) => new T[capacity];
 
-    public override Task WriteAsync(ParquetRowGroupWriter writer, Array buffer, int rows)
+    public override void Write(ParquetFileWriter file, Array buffer, int rows)
     {
-        if (typeof(T) == typeof(DateTime)) Columns.CheckTimes(Field.Name, ((DateTime[])buffer).AsSpan(0, rows));
-        return writer.WriteAsync(Field, new ReadOnlyMemory<T>((T[])buffer, 0, rows));
+        var values = ((T[])buffer).AsSpan(0, rows);
+        if (typeof(T) == typeof(DateTime))
+        {
+            var times = ((DateTime[])buffer).AsSpan(0, rows);
+            Columns.CheckTimes(Field.Name, times);
+            file.Times(default, times, optional: false);
+        }
+        else file.Required<T>(values);
     }
 
     public override async ValueTask<Array> ReadAsync(ParquetRowGroupReader reader, int rows, DataField field)
@@ -208,14 +203,14 @@ internal sealed class ValueColumn<T>(DataField field) : ObservationColumn(field)
 }
 
 /// <summary>An optional value column: nulls become definition level 0, the rest are packed.</summary>
-internal sealed class NullableColumn<T>(DataField field) : ObservationColumn(field) where T : struct
+internal sealed class NullableColumn<T>(DataField field) : ObservationColumn(field, KindOf(typeof(T))) where T : unmanaged
 {
     private T[] _values = [];
     private int[] _levels = [];
 
     public override Array NewBuffer(int capacity) => new T?[capacity];
 
-    public override Task WriteAsync(ParquetRowGroupWriter writer, Array buffer, int rows)
+    public override void Write(ParquetFileWriter file, Array buffer, int rows)
     {
         var source = ((T?[])buffer).AsSpan(0, rows);
         StringColumn.Grow(ref _values, rows);
@@ -231,8 +226,14 @@ internal sealed class NullableColumn<T>(DataField field) : ObservationColumn(fie
             }
             else _levels[i] = 0;
         }
-        if (typeof(T) == typeof(DateTime)) Columns.CheckTimes(Field.Name, ((DateTime[])(object)_values).AsSpan(0, n));
-        return writer.WriteAllPartsAsync<T>(Field, _values.AsMemory(0, n), _levels.AsMemory(0, rows), null, CancellationToken.None);
+        var levels = _levels.AsSpan(0, rows);
+        if (typeof(T) == typeof(DateTime))
+        {
+            var times = ((DateTime[])(object)_values).AsSpan(0, n);
+            Columns.CheckTimes(Field.Name, times);
+            file.Times(levels, times, optional: true);
+        }
+        else file.Optional<T>(levels, _values.AsSpan(0, n));
     }
 
     public override async ValueTask<Array> ReadAsync(ParquetRowGroupReader reader, int rows, DataField field)
@@ -243,67 +244,6 @@ internal sealed class NullableColumn<T>(DataField field) : ObservationColumn(fie
     }
 }
 
-/// <summary>
-/// Hands Parquet.Net 6.1.0 a string column whose dictionary is already built, through its internals (no public API takes
-/// one): the column object it makes from values and levels gets the dictionary and indexes set, and goes to the row
-/// group's private writer, which then writes a dictionary page and the indexes as its own builder's result. The members
-/// are looked up once; with a Parquet.Net that lacks them <see cref="Available"/> is false and the sink takes the public
-/// path (same bytes, Parquet.Net's own dictionary builder), so a version bump costs speed, never a run
-/// (ParquetObservationSinkTests pins that 6.1.0 has them).
-/// </summary>
-internal static class PrebuiltDictionary
-{
-    private const BindingFlags Private = BindingFlags.NonPublic | BindingFlags.Instance;
-    private static readonly (MethodInfo NewColumn, FieldInfo Dictionary, FieldInfo Indexes, MethodInfo Write)? Members = Find();
-
-    public static bool Available => Members is not null;
-
-    public static async Task WriteAsync(ParquetRowGroupWriter writer, DataField field, ReadOnlyMemory<ReadOnlyMemory<char>> values,
-        ReadOnlyMemory<int> levels, Owner<ReadOnlyMemory<char>> dictionary, Owner<int> indexes)
-    {
-        var m = Members ?? throw new InvalidOperationException("check PrebuiltDictionary.Available first");
-        var column = (IDisposable)m.NewColumn.Invoke(null, [field, values, (ReadOnlyMemory<int>?)levels, null])!;
-        using (column)
-        {
-            m.Dictionary.SetValue(column, dictionary);
-            m.Indexes.SetValue(column, indexes);
-            await ((Task)m.Write.Invoke(writer, [field, column, null, CancellationToken.None])!).ConfigureAwait(false);
-        }
-    }
-
-    private static (MethodInfo, FieldInfo, FieldInfo, MethodInfo)? Find()
-    {
-        var column = typeof(ParquetRowGroupWriter).Assembly.GetType("Parquet.WritingColumn`1")?.MakeGenericType(typeof(ReadOnlyMemory<char>));
-        var newColumn = column?.GetMethod("NewWritingColumn", BindingFlags.Public | BindingFlags.Static,
-            [typeof(DataField), typeof(ReadOnlyMemory<ReadOnlyMemory<char>>), typeof(ReadOnlyMemory<int>?), typeof(ReadOnlyMemory<int>?)]);
-        var dictionary = column?.GetField("_dictionary", Private);
-        var indexes = column?.GetField("_dictionaryIndexes", Private);
-        var write = typeof(ParquetRowGroupWriter).GetMethod("WriteAsyncInternal", Private);
-        if (column is null || newColumn is null || dictionary is null || indexes is null || write is not { IsGenericMethodDefinition: true })
-            return null;
-        return (newColumn, dictionary, indexes, write.MakeGenericMethod(typeof(ReadOnlyMemory<char>)));
-    }
-
-    /// <summary>A reused array handed out as memory; the column's disposal must not release it.</summary>
-    public sealed class Owner<T> : IMemoryOwner<T>
-    {
-        private T[] _array = [];
-        public int Length;
-
-        public Memory<T> Memory => _array.AsMemory(0, Length);
-
-        public T[] Rent(int capacity)
-        {
-            StringColumn.Grow(ref _array, capacity);
-            return _array;
-        }
-
-        public void Dispose()
-        {
-        }
-    }
-}
-
 /// <summary>Column constructors with the file conventions: UTC timestamps in nanoseconds (exact for .NET ticks).</summary>
 internal static class Columns
 {
@@ -311,8 +251,8 @@ internal static class Columns
 
     /// <summary>A string column of mostly distinct values (names, ids): stored plain.</summary>
     public static StringColumn UniqueString(string name) => new(name, dictionary: false);
-    public static ValueColumn<T> Value<T>(string name) where T : struct => new(new DataField(name, typeof(T), isNullable: false));
-    public static NullableColumn<T> Nullable<T>(string name) where T : struct => new(new DataField(name, typeof(T), isNullable: true));
+    public static ValueColumn<T> Value<T>(string name) where T : unmanaged => new(new DataField(name, typeof(T), isNullable: false));
+    public static NullableColumn<T> Nullable<T>(string name) where T : unmanaged => new(new DataField(name, typeof(T), isNullable: true));
     public static ValueColumn<DateTime> Time(string name) => new(TimeField(name, nullable: false));
     public static NullableColumn<DateTime> NullableTime(string name) => new(TimeField(name, nullable: true));
 

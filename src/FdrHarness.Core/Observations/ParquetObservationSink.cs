@@ -132,16 +132,16 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
         Directory = directory;
         System.IO.Directory.CreateDirectory(directory);
         _rowGroupSize = options.RowGroupSize;
-        var parquet = ParquetOptionsFor(options.Compression);
+        var compression = options.Compression;
         var opened = new List<IFileWriter>();
         try
         {
             var observer = options.Observer;
-            opened.Add(_events = new FileWriter<EventBatch>(directory, EventsFile, ObservationSchemas.Events(), parquet, observer));
-            opened.Add(_samples = new FileWriter<SampleBatch>(directory, SamplesFile, ObservationSchemas.Samples(), parquet, observer));
-            opened.Add(_lifecycle = new FileWriter<LifecycleBatch>(directory, LifecycleFile, ObservationSchemas.Lifecycle(), parquet, observer));
-            opened.Add(_faults = new FileWriter<FaultBatch>(directory, FaultsFile, ObservationSchemas.Faults(), parquet, observer));
-            opened.Add(_injections = new FileWriter<InjectionBatch>(directory, InjectionsFile, ObservationSchemas.Injections(), parquet, observer));
+            opened.Add(_events = new FileWriter<EventBatch>(directory, EventsFile, ObservationSchemas.Events(), compression, observer));
+            opened.Add(_samples = new FileWriter<SampleBatch>(directory, SamplesFile, ObservationSchemas.Samples(), compression, observer));
+            opened.Add(_lifecycle = new FileWriter<LifecycleBatch>(directory, LifecycleFile, ObservationSchemas.Lifecycle(), compression, observer));
+            opened.Add(_faults = new FileWriter<FaultBatch>(directory, FaultsFile, ObservationSchemas.Faults(), compression, observer));
+            opened.Add(_injections = new FileWriter<InjectionBatch>(directory, InjectionsFile, ObservationSchemas.Injections(), compression, observer));
         }
         catch
         {
@@ -262,7 +262,7 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
         try
         {
             await foreach (var work in _pending.Reader.ReadAllAsync().ConfigureAwait(false))
-                await work.File.WriteRowGroupAsync(work.Batch).ConfigureAwait(false);
+                work.File.WriteRowGroup(work.Batch);
         }
         catch (Exception e)
         {
@@ -306,33 +306,12 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
 
     public void Dispose() => CompleteAsync().GetAwaiter().GetResult();
 
-    private static ParquetOptions ParquetOptionsFor(ObservationCompression compression)
-    {
-        var o = new ParquetOptions
-        {
-            CompressionMethod = compression switch
-            {
-                ObservationCompression.None => CompressionMethod.None,
-                ObservationCompression.Zstd => CompressionMethod.Zstd,
-                _ => CompressionMethod.Snappy,
-            },
-            CompressionLevel = System.IO.Compression.CompressionLevel.Fastest,
-            // Dictionaries are built by StringColumn, only for columns with few distinct values (event types, RSEs,
-            // activities). Names and request ids repeat only a few times per row group: stored plain, Zstd finds the
-            // repeats as well (measured smaller) without a hash table per row group. The hints and rule below are
-            // Parquet.Net's own builder's, taken where PrebuiltDictionary is not available: the same bytes either way.
-            DictionaryEncodingThreshold = StringColumn.DictionaryThreshold,
-            DictionaryEncodingSampleSize = 0,
-        };
-        return o;
-    }
-
     private readonly record struct Work(IFileWriter File, ColumnBatch Batch);
 
     private interface IFileWriter
     {
         ColumnBatch DetachCurrent();
-        Task WriteRowGroupAsync(ColumnBatch batch);
+        void WriteRowGroup(ColumnBatch batch);
         Task CloseAsync();
         void Publish();
         void Abandon();
@@ -351,10 +330,10 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
         private readonly string _temp;
         private readonly IObservationRowGroupObserver? _observer;
         private readonly FileStream _stream;
-        private readonly ParquetWriter _writer;
+        private readonly ParquetFileWriter _writer;
         private bool _closed;
 
-        public FileWriter(string directory, string name, ObservationColumn[] columns, ParquetOptions options, IObservationRowGroupObserver? observer)
+        public FileWriter(string directory, string name, ObservationColumn[] columns, ObservationCompression compression, IObservationRowGroupObserver? observer)
         {
             Columns = columns;
             _name = name;
@@ -362,20 +341,10 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
             _final = Path.Combine(directory, name);
             _temp = _final + TempSuffix;
             if (File.Exists(_final)) throw new IOException($"{_final} already exists; observations are never appended to an earlier run");
-            // Parquet.Net's own builder only where the sink cannot hand it a dictionary (it would build one again).
-            if (!PrebuiltDictionary.Available)
-                foreach (var c in columns)
-                    if (c.Dictionary) options.ColumnEncodingHints[c.Field.Path.ToString()] = EncodingHint.Dictionary;
             _stream = new FileStream(_temp, FileMode.Create, FileAccess.ReadWrite, FileShare.Read, 1 << 16);
             try
             {
-                _writer = ParquetWriter.CreateAsync(new ParquetSchema(columns.Select(c => (Field)c.Field).ToArray()), _stream, options)
-                    .GetAwaiter().GetResult();
-                _writer.CustomMetadata = new Dictionary<string, string>
-                {
-                    ["fdr.format"] = ObservationSchemas.FormatVersion,
-                    ["fdr.file"] = name,
-                };
+                _writer = new ParquetFileWriter(_stream, [.. columns.Select(c => (c.Field.Name, c.Kind, c.Field.IsNullable))], compression);
             }
             catch
             {
@@ -398,14 +367,11 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
             return b;
         }
 
-        public async Task WriteRowGroupAsync(ColumnBatch batch)
+        public void WriteRowGroup(ColumnBatch batch)
         {
-            using (var rg = _writer.CreateRowGroup())
-            {
-                for (var c = 0; c < Columns.Length; c++)
-                    await Columns[c].WriteAsync(rg, batch.Arrays[c], batch.Count).ConfigureAwait(false);
-                rg.CompleteValidate();
-            }
+            _writer.BeginRowGroup(batch.Count);
+            for (var c = 0; c < Columns.Length; c++) Columns[c].Write(_writer, batch.Arrays[c], batch.Count);
+            _writer.EndRowGroup();
             _observer?.Written(new ObservationRowGroup(_name, Columns, batch.Arrays, batch.Count));
             batch.Reset();
             Free.Enqueue((TBatch)batch);
@@ -413,7 +379,8 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
 
         public async Task CloseAsync()
         {
-            await _writer.DisposeAsync().ConfigureAwait(false);
+            _writer.Close(new Dictionary<string, string> { ["fdr.format"] = ObservationSchemas.FormatVersion, ["fdr.file"] = _name });
+            _writer.Dispose();
             await _stream.FlushAsync().ConfigureAwait(false);
             _stream.Flush(flushToDisk: true);
             await _stream.DisposeAsync().ConfigureAwait(false);
