@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Parquet;
@@ -293,7 +294,9 @@ internal sealed class Utf8Arena
         if (s is null) return default;
         var most = s.Length * 3; // UTF-8 bytes per UTF-16 unit, at most
         if (_current.Length - _used < most) Next(most);
-        var n = Encoding.UTF8.GetBytes(s, _current.AsSpan(_used));
+        var room = _current.AsSpan(_used);
+        // Names and ids are ASCII: narrowing skips UTF-8's validation and per-call set-up.
+        if (Ascii.FromUtf16(s, room, out var n) != OperationStatus.Done) n = Encoding.UTF8.GetBytes(s, room);
         var value = new ReadOnlyMemory<byte>(_current, _used, n);
         _used += n;
         return value;
