@@ -1,5 +1,6 @@
 using FdrHarness.Core.Observations;
 using FdrHarness.Core.Planning;
+using FdrHarness.Lake.Simulation;
 
 namespace FdrHarness.Lake.Catalog;
 
@@ -59,12 +60,12 @@ public sealed class Dids
     public ContainerTable Containers { get; }
 
     /// <summary>DIDs with a lifetime, by when it runs out: datasets as their id, files (noise) as -(id + 1).</summary>
-    public PriorityQueue<int, (long At, int Did)> Expiries { get; } = new();
+    internal TimedHeap<int> Expiries { get; } = new();
 
     /// <summary>New datasets, containers and noise files, which the transmogrifier matches against subscriptions.</summary>
     public RowQueue NewDids { get; } = new();
 
-    public void ExpireAt(int encodedDid, long at) => Expiries.Enqueue(encodedDid, (at, encodedDid));
+    public void ExpireAt(int encodedDid, long at) => Expiries.Enqueue(at, encodedDid, encodedDid);
 
     public static int EncodeFile(int file) => -(file + 1);
 

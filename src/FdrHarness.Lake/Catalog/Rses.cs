@@ -8,7 +8,8 @@ namespace FdrHarness.Lake.Catalog;
 public sealed class Rses
 {
     private readonly IReadOnlyList<RseSpec> _specs;
-    private readonly Dictionary<string, byte> _index = new(StringComparer.Ordinal);
+    // int, not byte: Dictionary over string and byte is compiled at run time (not in the ReadyToRun image).
+    private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
 
     internal Rses(IReadOnlyList<RseSpec> specs, VirtualClock clock)
     {
@@ -16,14 +17,14 @@ public sealed class Rses
         _specs = specs;
         // An RSE reads the clock to date its availability changes.
         All = specs.Select((r, i) => new RseState(r, (byte)i, () => clock.NowMs)).ToArray();
-        for (var i = 0; i < All.Length; i++) _index[All[i].Name] = (byte)i;
+        for (var i = 0; i < All.Length; i++) _index[All[i].Name] = i;
     }
 
     public RseState[] All { get; }
     public int Count => All.Length;
     public RseState this[int id] => All[id];
 
-    public byte Id(string name) => _index[name];
+    public byte Id(string name) => (byte)_index[name];
 
     public bool Exists(string name) => _index.ContainsKey(name);
 

@@ -1,5 +1,6 @@
 using FdrHarness.Core.Observations;
 using FdrHarness.Core.Scenarios.Model;
+using FdrHarness.Lake.Simulation;
 
 namespace FdrHarness.Lake.Catalog;
 
@@ -46,7 +47,7 @@ public sealed class Rules
     /// <summary>Rules that became STUCK: the judge-repairer's queue.</summary>
     public Queue<int> Stuck { get; } = new();
     /// <summary>Rules with a lifetime, by when it runs out: the judge-cleaner's.</summary>
-    public PriorityQueue<int, (long At, int Rule)> Expiries { get; } = new();
+    internal TimedHeap<int> Expiries { get; } = new();
 
     /// <summary>An upload attached a file to its dataset: Rucio queues the dataset for the judge-evaluator (updated_dids).</summary>
     public void Attached(int dataset) => ToEvaluate.Enqueue(-(dataset + 1));
@@ -86,7 +87,7 @@ public sealed class Rules
     {
         if (rule.State == RuleState.Removed || at >= rule.ExpiresAt) return;
         rule.ExpiresAt = at;
-        Expiries.Enqueue(rule.Id, (at, rule.Id));
+        Expiries.Enqueue(at, rule.Id, rule.Id);
     }
 
     /// <summary>The judge-injector's work: an asynchronous rule goes to the evaluator.</summary>

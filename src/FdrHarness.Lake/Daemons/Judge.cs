@@ -46,9 +46,9 @@ public sealed class JudgeCleaner(DaemonSpec spec, LakeContext context, Rules rul
 {
     protected override void Refill()
     {
-        while (rules.Expiries.TryPeek(out var rule, out var p) && p.At <= Context.Now)
+        while (rules.Expiries.TryPeek(out var at, out var rule) && at <= Context.Now)
         {
-            rules.Expiries.Dequeue();
+            rules.Expiries.RemoveFirst();
             Queue.Enqueue(rule);
         }
     }

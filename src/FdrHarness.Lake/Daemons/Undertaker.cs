@@ -12,9 +12,9 @@ public sealed class Undertaker(DaemonSpec spec, LakeContext context, Dids dids, 
 {
     protected override void Refill()
     {
-        while (dids.Expiries.TryPeek(out var did, out var p) && p.At <= Context.Now)
+        while (dids.Expiries.TryPeek(out var at, out var did) && at <= Context.Now)
         {
-            dids.Expiries.Dequeue();
+            dids.Expiries.RemoveFirst();
             Queue.Enqueue(did);
         }
     }

@@ -21,7 +21,13 @@ internal sealed class TimedHeap<T>
 
     public void Enqueue(long at, long tie, T item)
     {
-        if (_count == _heap.Length) Array.Resize(ref _heap, _count * 2);
+        if (_count == _heap.Length)
+        {
+            // Array.Copy, not Array.Resize: Resize over Entry is compiled at run time (not in the ReadyToRun image).
+            var grown = new Entry[_count * 2];
+            Array.Copy(_heap, grown, _count);
+            _heap = grown;
+        }
         var heap = _heap;
         // Sift up: parents move down until the new entry's place is found.
         var i = _count++;
