@@ -17,9 +17,6 @@ internal abstract class ObservationColumn(DataField field, ParquetKind kind)
 
     public ParquetKind Kind { get; } = kind;
 
-    /// <summary>Dictionary-encoded: repetitive strings only.</summary>
-    public virtual bool Dictionary => false;
-
     /// <summary>The write side's buffer of a batch (<see cref="ColumnBatch"/>).</summary>
     public abstract Array NewBuffer(int capacity);
 
@@ -36,8 +33,8 @@ internal abstract class ObservationColumn(DataField field, ParquetKind kind)
 /// <summary>Nullable UTF-8 string; nulls become definition level 0.</summary>
 /// <remarks>
 /// <para><paramref name="dictionary"/>: few distinct values (event types, RSEs). The dictionary is built here, by string
-/// (non-randomised hashing, a run of one instance costs a reference compare, the table kept across row groups), with
-/// Parquet.Net's order and fallback rule (its files read the same).</para>
+/// (non-randomised hashing, a run of one instance costs a reference compare, the table kept across row groups), in
+/// order of first appearance and given up past <see cref="DictionaryThreshold"/>, as Parquet.Net's writer did.</para>
 /// <para>Otherwise (names, ids: near-unique) the producer's batch holds the values as UTF-8 already (<see cref="Utf8Arena"/>:
 /// the strings die young instead of outliving a GC or two in a pending row group), written as they are.</para>
 /// </remarks>
@@ -61,8 +58,6 @@ internal sealed class StringColumn(string name, bool dictionary) : ObservationCo
     private readonly Dictionary<string, string> _interned = new(StringComparer.Ordinal);
     private const int MaxInterned = 1 << 16;
     private bool _intern = true;
-
-    public override bool Dictionary => dictionary;
 
     /// <summary>Near-unique columns: UTF-8 slices of the batch's <see cref="Utf8Arena"/>, default for null.</summary>
     public override Array NewBuffer(int capacity) => dictionary ? new string?[capacity] : new ReadOnlyMemory<byte>[capacity];
