@@ -89,23 +89,31 @@ public sealed partial class RunPlan
     public int RuleCount => Counts.Rules;
 
     /// <summary>Every operation of the run in time order (ties: chaos, injection, rules and lifetimes, noise), streamed.</summary>
-    /// <param name="detail"><see cref="FileDetail.Lean"/>: the injected files without their names and checksums (the
-    /// embedded lake makes them only when an event needs them); everything else is the same.</param>
+    /// <param name="detail"><see cref="FileDetail.Lean"/>: the injected files without their names, their datasets' and
+    /// containers' names and their checksums (the embedded lake makes them only when an event needs them); everything
+    /// else is the same.</param>
     public IEnumerable<PlannedOperation> Operations(FileDetail detail = FileDetail.Full)
     {
         var sources = new List<IEnumerator<PlannedOperation>> { ChaosFirings.GetEnumerator() };
         foreach (var p in Phases.Where(p => !PhaseKind.For(p.Spec).StreamsAfterRules)) sources.Add(PhaseKind.For(p.Spec).Streamed(this, p, detail).GetEnumerator());
         sources.Add(_ruleOperations.GetEnumerator());
         foreach (var p in Phases.Where(p => PhaseKind.For(p.Spec).StreamsAfterRules)) sources.Add(PhaseKind.For(p.Spec).Streamed(this, p, detail).GetEnumerator());
-        var queue = new PriorityQueue<int, (TimeSpan At, int Source)>();
+        // The earliest source's operation next, ties to the first source: a scan of a few sources, not a PriorityQueue
+        // over a tuple (compiled at run time, not in the ReadyToRun image).
+        var live = new bool[sources.Count];
+        var at = new TimeSpan[sources.Count]; // each live source's next instant
         try
         {
             for (var i = 0; i < sources.Count; i++)
-                if (sources[i].MoveNext()) queue.Enqueue(i, (sources[i].Current.At, i));
-            while (queue.TryDequeue(out var i, out _))
+                if (live[i] = sources[i].MoveNext()) at[i] = sources[i].Current.At;
+            while (true)
             {
-                yield return sources[i].Current;
-                if (sources[i].MoveNext()) queue.Enqueue(i, (sources[i].Current.At, i));
+                var next = -1;
+                for (var i = 0; i < at.Length; i++)
+                    if (live[i] && (next < 0 || at[i] < at[next])) next = i;
+                if (next < 0) break;
+                yield return sources[next].Current;
+                if (live[next] = sources[next].MoveNext()) at[next] = sources[next].Current.At;
             }
         }
         finally

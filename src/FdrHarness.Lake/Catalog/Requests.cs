@@ -158,7 +158,14 @@ public sealed class Requests
             found[n++] = rse;
         }
         if (n == 0) return -1;
-        found[..n].Sort();
+        // An insertion sort of a few ids: Span<byte>.Sort is compiled at run time (not in the ReadyToRun image).
+        for (var i = 1; i < n; i++)
+        {
+            var id = found[i];
+            var j = i - 1;
+            for (; j >= 0 && found[j] > id; j--) found[j + 1] = found[j];
+            found[j + 1] = id;
+        }
         return found[(int)(_context.Pick(PickSource, request) % (ulong)n)];
     }
 

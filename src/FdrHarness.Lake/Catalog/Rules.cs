@@ -21,7 +21,7 @@ public sealed class Rules
     private readonly List<Rule> _rules = [];
 
     /// <summary>Rules by DID (kind, id) in creation order: the undertaker removes them with their DID.</summary>
-    private readonly Dictionary<(DidKind, int), List<Rule>> _rulesOfDid = [];
+    private readonly Dictionary<long, List<Rule>> _rulesOfDid = [];
     /// <summary>Extra locks waiting on a replica another rule is already copying there.</summary>
     private readonly Dictionary<int, List<int>> _waitingLocks = [];
 
@@ -52,6 +52,9 @@ public sealed class Rules
     /// <summary>An upload attached a file to its dataset: Rucio queues the dataset for the judge-evaluator (updated_dids).</summary>
     public void Attached(int dataset) => ToEvaluate.Enqueue(-(dataset + 1));
 
+    // A long, not a tuple, as the key: Dictionary over a tuple is compiled at run time (not in the ReadyToRun image).
+    private static long DidKey(DidKind kind, int did) => (long)kind << 32 | (uint)did;
+
     public Rule Create(int phase, RuleSpec spec, DidKind kind, int did, Rule? replaces)
     {
         var now = _context.Now;
@@ -75,7 +78,7 @@ public sealed class Rules
         };
         if (spec.Lifetime is { } lifetime) ExpireAt(rule, now + (long)lifetime.TotalMilliseconds);
         _rules.Add(rule);
-        if (!_rulesOfDid.TryGetValue((kind, did), out var list)) _rulesOfDid[(kind, did)] = list = [];
+        if (!_rulesOfDid.TryGetValue(DidKey(kind, did), out var list)) _rulesOfDid[DidKey(kind, did)] = list = [];
         list.Add(rule);
         _context.Counters.RulesCreated++;
         if (spec.Asynchronous) ToInject.Enqueue(id);
@@ -309,7 +312,7 @@ public sealed class Rules
     /// <summary>The undertaker's work on a DID it erases: its rules go.</summary>
     public void RemoveRulesOf(DidKind kind, int did)
     {
-        if (_rulesOfDid.TryGetValue((kind, did), out var rules))
+        if (_rulesOfDid.TryGetValue(DidKey(kind, did), out var rules))
             foreach (var rule in rules) Remove(rule);
     }
 
