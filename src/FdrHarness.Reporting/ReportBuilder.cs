@@ -23,10 +23,13 @@ public static class ReportBuilder
         if (!File.Exists(Path.Combine(runDir, ParquetObservationSink.EventsFile)))
             throw new ReportInputException($"not a run directory: it has no {ParquetObservationSink.EventsFile}");
         var clock = Stopwatch.StartNew();
-        // The plots' first-use cost (code and fonts) is paid while the event pass still runs, not before the first plot.
-        var summary = SummaryBuilder.Build(runDir, options, options.Plots ? PlotExporter.WarmUp : null);
+        // The plots that need no events are drawn while the event pass still runs (paying the plots' first-use cost, code
+        // and fonts, there too); with the events fed by the run's sink, the other core warms up while this one reads the files.
+        PlotExporter.Early? early = null;
+        var summary = SummaryBuilder.Build(runDir, options, options.Plots ? PlotExporter.WarmUp : null,
+            options.Plots ? (withoutEvents, eventsDone) => early = PlotExporter.DrawEarly(withoutEvents, eventsDone) : null);
         // The plots (most of the exporters' time) start on the other cores while this thread judges and writes the text formats.
-        var drawing = options.Plots ? PlotExporter.Start(summary, runDir) : null;
+        var drawing = options.Plots ? PlotExporter.Start(summary, runDir, early) : null;
         ReportVerdict? verdict;
         List<string> files;
         try

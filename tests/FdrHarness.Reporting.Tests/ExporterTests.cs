@@ -107,4 +107,41 @@ public sealed class ExporterTests(SmokeRun run) : IClassFixture<SmokeRun>
         Assert.Equal(PlotExporter.NumberClipPaths(after.GetSvgXml(640, 320)), PlotExporter.NumberClipPaths(PlotExporter.SvgXml(after, 640, 320)));
         Assert.True(after.RenderManager.ClearCanvasBeforeEachRender, "the plot's setting is restored");
     }
+
+    [Fact]
+    public void PlotsDrawnWhileTheEventsAreReadAreTheOnesDrawnAfter()
+    {
+        var s = Smoke();
+        var plain = Written(s, null);
+        var name = Path.GetFileNameWithoutExtension(plain.First(f => f.StartsWith("cpu-", StringComparison.Ordinal)).Split(' ')[0]);
+        var early = PlotExporter.DrawEarly(s, () => false);
+        Assert.Equal(plain, Written(s, early));
+
+        // Drawn on another time axis than the events' (the events began earlier): drawn again.
+        var shifted = PlotExporter.DrawEarly(s with { OverTime = s.OverTime with { Start = s.OverTime.Start.AddMinutes(-10) } }, () => false);
+        Assert.NotEqual(early.Drawn[name].Svg, shifted.Drawn[name].Svg);
+        Assert.Equal(plain, Written(s, shifted));
+
+        // On the events' axis: written as drawn, not drawn again.
+        early.Drawn[name] = shifted.Drawn[name];
+        Assert.Contains($"{name}.svg {Hash(Encoding.UTF8.GetBytes(shifted.Drawn[name].Svg))}", Written(s, early));
+    }
+
+    /// <summary>Each file of plots/ as its name and a hash of its bytes, in name order.</summary>
+    private static List<string> Written(Summary s, PlotExporter.Early? early)
+    {
+        var dir = Repo.TempDir("plots");
+        try
+        {
+            PlotExporter.Start(s, dir, early).Finish();
+            return Directory.GetFiles(Path.Combine(dir, PlotExporter.Folder)).Order(StringComparer.Ordinal)
+                .Select(f => $"{Path.GetFileName(f)} {Hash(File.ReadAllBytes(f))}").ToList();
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static string Hash(byte[] bytes) => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes));
 }

@@ -8,10 +8,14 @@ namespace FdrHarness.Reporting.Analysis;
 /// <summary>Builds the <see cref="Summary"/> of a run directory from its observation files (plus run.json and the resolved scenario for names and declared context).</summary>
 public static class SummaryBuilder
 {
-    public static Summary Build(string runDir, ReportOptions? options = null) => Build(runDir, options, null);
+    public static Summary Build(string runDir, ReportOptions? options = null) => Build(runDir, options, null, null);
 
-    /// <param name="whileEventsRead">Work for this thread once its files are read, while the event pass (the longest) still runs.</param>
-    internal static Summary Build(string runDir, ReportOptions? options, Action? whileEventsRead)
+    /// <param name="warmUp">Work for the other core while this thread reads the files, when the run's sink fed the events.</param>
+    /// <param name="whileEventsRead">
+    /// Work for this thread once its files are read, while the event pass (the longest) still runs: handed the summary as
+    /// if events.parquet were empty, and whether the pass is done.
+    /// </param>
+    internal static Summary Build(string runDir, ReportOptions? options, Action? warmUp, Action<Summary, Func<bool>>? whileEventsRead)
     {
         options ??= new ReportOptions();
         var reader = new ObservationReader(runDir);
@@ -21,7 +25,7 @@ public static class SummaryBuilder
         var events = fed ?? new EventPass(options.BinSeconds);
         var eventPass = fed is not null ? Task.CompletedTask : Task.Run(() => events.Run(runDir));
         // With the events done already, the other core does the plots' first use while this thread reads the other files.
-        var warmUp = fed is not null && whileEventsRead is not null ? Task.Factory.StartNew(whileEventsRead, CancellationToken.None,
+        var warming = fed is not null && warmUp is not null ? Task.Factory.StartNew(warmUp, CancellationToken.None,
             TaskCreationOptions.LongRunning, TaskScheduler.Default) : null;
         Scenario? scenario = null;
         RunInfo? info = null;
@@ -50,49 +54,54 @@ public static class SummaryBuilder
         {
             failed = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
         }
-        if (failed is null && !eventPass.IsCompleted) whileEventsRead?.Invoke();
-        warmUp?.GetAwaiter().GetResult();
+        if (failed is null && !eventPass.IsCompleted && whileEventsRead is not null)
+            whileEventsRead(Compose(new EventPass(options.BinSeconds)), () => eventPass.IsCompleted);
+        warming?.GetAwaiter().GetResult();
         // The event pass's failure first (it is the file the report is about), then the others'.
         eventPass.GetAwaiter().GetResult();
         failed?.Throw();
+        return Compose(events);
 
-        var minTicks = Math.Min(events.MinTicks, resources.MinTicks);
-        var maxTicks = Math.Max(events.MaxTicks, resources.MaxTicks);
-        foreach (var f in faults) { minTicks = Math.Min(minTicks, f.Start.Ticks); maxTicks = Math.Max(maxTicks, (f.End ?? f.Start).Ticks); }
-        if (minTicks == long.MaxValue) minTicks = maxTicks = 0;
-        // Whole minutes: bins then fall on round times (00:10, 00:20…) as on the seed's dashboards.
-        var start = new DateTime(minTicks - minTicks % TimeSpan.TicksPerMinute, DateTimeKind.Utc);
-        var end = new DateTime(maxTicks, DateTimeKind.Utc);
-
-        return new Summary
+        Summary Compose(EventPass events)
         {
-            Run = new RunFacts
+            var minTicks = Math.Min(events.MinTicks, resources.MinTicks);
+            var maxTicks = Math.Max(events.MaxTicks, resources.MaxTicks);
+            foreach (var f in faults) { minTicks = Math.Min(minTicks, f.Start.Ticks); maxTicks = Math.Max(maxTicks, (f.End ?? f.Start).Ticks); }
+            if (minTicks == long.MaxValue) minTicks = maxTicks = 0;
+            // Whole minutes: bins then fall on round times (00:10, 00:20…) as on the seed's dashboards.
+            var start = new DateTime(minTicks - minTicks % TimeSpan.TicksPerMinute, DateTimeKind.Utc);
+            var end = new DateTime(maxTicks, DateTimeKind.Utc);
+
+            return new Summary
             {
-                Scenario = info?.Scenario ?? scenario?.Run.Name ?? Path.GetFileName(Path.GetFullPath(runDir)),
-                Seed = info?.Seed ?? scenario?.Run.Seed, Target = info?.Target ?? scenario?.Target.Kind.ToString().ToLowerInvariant() ?? "",
-                Scale = info?.Scale ?? scenario?.Run.Scale, Start = start, End = end,
-            },
-            Transfers = new TransferTotals
-            {
-                Queued = events.Queued, Submitted = events.Submitted, Done = events.Done, Failed = events.Failed,
-                SubmissionFailed = events.SubmissionFailed, Lost = events.Lost, Retries = events.Retries,
-                BytesSubmitted = events.BytesSubmitted, BytesDone = events.BytesDone,
-                DoneOverSubmitted = Stats.Ratio(events.Done, events.Submitted),
-                Efficiency = Stats.Ratio(events.Done, events.Done + events.Failed + events.SubmissionFailed),
-            },
-            Events = EventStatsOf(events),
-            Injected = injections is null ? null : new InjectionTotals(injections.Files, injections.Bytes),
-            Experiments = ExperimentsOf(events, injections),
-            Rses = RsesOf(events, injections, scenario),
-            TransferMatrix = MatrixOf(events, options.LinkTarget ?? ReportOptions.DefaultLinkTarget, scenario?.Rses.Select(r => r.Name)),
-            Rules = RulesOf(events),
-            OverTime = OverTimeOf(events, resources, start, end, options),
-            Resources = usage,
-            Takeaway = takeaway!,
-            Faults = recoveries,
-            Incidents = resources.Incidents,
-            ApiLatency = apiLatency,
-        };
+                Run = new RunFacts
+                {
+                    Scenario = info?.Scenario ?? scenario?.Run.Name ?? Path.GetFileName(Path.GetFullPath(runDir)),
+                    Seed = info?.Seed ?? scenario?.Run.Seed, Target = info?.Target ?? scenario?.Target.Kind.ToString().ToLowerInvariant() ?? "",
+                    Scale = info?.Scale ?? scenario?.Run.Scale, Start = start, End = end,
+                },
+                Transfers = new TransferTotals
+                {
+                    Queued = events.Queued, Submitted = events.Submitted, Done = events.Done, Failed = events.Failed,
+                    SubmissionFailed = events.SubmissionFailed, Lost = events.Lost, Retries = events.Retries,
+                    BytesSubmitted = events.BytesSubmitted, BytesDone = events.BytesDone,
+                    DoneOverSubmitted = Stats.Ratio(events.Done, events.Submitted),
+                    Efficiency = Stats.Ratio(events.Done, events.Done + events.Failed + events.SubmissionFailed),
+                },
+                Events = EventStatsOf(events),
+                Injected = injections is null ? null : new InjectionTotals(injections.Files, injections.Bytes),
+                Experiments = ExperimentsOf(events, injections),
+                Rses = RsesOf(events, injections, scenario),
+                TransferMatrix = MatrixOf(events, options.LinkTarget ?? ReportOptions.DefaultLinkTarget, scenario?.Rses.Select(r => r.Name)),
+                Rules = RulesOf(events),
+                OverTime = OverTimeOf(events, resources, start, end, options),
+                Resources = usage,
+                Takeaway = takeaway!,
+                Faults = recoveries,
+                Incidents = resources.Incidents,
+                ApiLatency = apiLatency,
+            };
+        }
     }
 
     /// <summary>The usage table per daemon and the takeaway of its recommendations (samples and scenario only).</summary>

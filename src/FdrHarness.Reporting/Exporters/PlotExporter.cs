@@ -49,16 +49,28 @@ public sealed partial class PlotExporter : IExporter
     }
 
     /// <summary>Starts the plots on a dedicated thread per other core: they need only the summary, not the verdict or the other formats.</summary>
-    public static Drawing Start(Summary s, string dir)
+    /// <param name="early">Plots drawn while the event pass ran (<see cref="DrawEarly"/>): those still valid are only written.</param>
+    internal static Drawing Start(Summary s, string dir, Early? early = null)
+    {
+        var folder = Path.Combine(dir, Folder);
+        Directory.CreateDirectory(folder);
+        var plots = Specs(s);
+        // Each plot is drawn on its own canvas (ScottPlot caches typefaces thread-safely): on every core, in the list's order.
+        var files = new PlotFile[plots.Count];
+        return new Drawing(files, new CoreWork(plots.Count, i => files[i] = Save(folder, plots[i], Valid(early, plots[i], s.OverTime) ?? Draw(plots[i]))));
+    }
+
+    /// <summary>What a plot is drawn from: the summary's figures of the other files only, with its time axis, or with the events.</summary>
+    private enum Needs { NoEvents, TimeAxis, Events }
+
+    private static List<PlotSpec> Specs(Summary s)
     {
         // Text must render the same on every machine: one font that Debian ships (fonts-dejavu-core).
         Fonts.Default = "DejaVu Sans";
-        var folder = Path.Combine(dir, Folder);
-        Directory.CreateDirectory(folder);
         var plots = new List<PlotSpec>
         {
             new("transfer-matrix", "Transfer matrix: done/submitted", () => Matrix(s), MatrixSize(s), MatrixSize(s) - 100),
-            new("memory-vs-limit", "Peak memory against the limit, per daemon", () => MemoryVsLimit(s), Wide, 220 + 26 * s.Resources.Count),
+            new("memory-vs-limit", "Peak memory against the limit, per daemon", () => MemoryVsLimit(s), Wide, 220 + 26 * s.Resources.Count, Needs.NoEvents),
             new("events-over-time", "Events by type over time", () => EventsOverTime(s), Wide, 440),
             new("events-by-scope", "Events by scope over time", () => Series(s, s.OverTime.EventsByScope, "events per minute by scope"), Wide, 400),
             new("events-by-protocol", "Transfer and deletion events by protocol over time", () => Series(s, s.OverTime.EventsByProtocol.Where(kv => kv.Key != "-").ToDictionary(), "events per minute by protocol"), Wide, 400),
@@ -69,13 +81,39 @@ public sealed partial class PlotExporter : IExporter
         };
         foreach (var u in WorthAPlot(s))
         {
-            plots.Add(new($"cpu-{u.Daemon}", $"{u.Daemon}: CPU", () => Resource(s, u, memory: false), 760, 300));
-            plots.Add(new($"memory-{u.Daemon}", $"{u.Daemon}: memory", () => Resource(s, u, memory: true), 760, 300));
+            plots.Add(new($"cpu-{u.Daemon}", $"{u.Daemon}: CPU", () => Resource(s, u, memory: false), 760, 300, Needs.TimeAxis));
+            plots.Add(new($"memory-{u.Daemon}", $"{u.Daemon}: memory", () => Resource(s, u, memory: true), 760, 300, Needs.TimeAxis));
         }
-        // Each plot is drawn on its own canvas (ScottPlot caches typefaces thread-safely): on every core, in the list's order.
-        var files = new PlotFile[plots.Count];
-        return new Drawing(files, new CoreWork(plots.Count, i => files[i] = Save(folder, plots[i])));
+        return plots;
     }
+
+    /// <summary>
+    /// The plots that need no events, drawn (not written: a failed report writes none) from the summary without the
+    /// events while the event pass runs, until it is done. A daemon's CPU and memory use the time axis guessed from the
+    /// other files; they are drawn again if the events widen it.
+    /// </summary>
+    internal static Early DrawEarly(Summary withoutEvents, Func<bool> eventsDone)
+    {
+        var early = new Early(withoutEvents.OverTime);
+        foreach (var spec in Specs(withoutEvents).Where(p => p.Needs != Needs.Events))
+        {
+            if (eventsDone()) return early;
+            early.Drawn[spec.Name] = Draw(spec);
+        }
+        // Time left: the elements only the event plots use (the matrix's heatmap) get their first use too.
+        if (!eventsDone()) WarmUp();
+        return early;
+    }
+
+    /// <summary>Plots drawn before the events were read, and the time axis they were drawn on.</summary>
+    internal sealed record Early(OverTime Axis)
+    {
+        internal Dictionary<string, (byte[] Png, string Svg)> Drawn { get; } = new(StringComparer.Ordinal);
+    }
+
+    private static (byte[] Png, string Svg)? Valid(Early? early, PlotSpec spec, OverTime final) =>
+        early is not null && early.Drawn.TryGetValue(spec.Name, out var drawn) && (spec.Needs == Needs.NoEvents
+            || spec.Needs == Needs.TimeAxis && (early.Axis.Start, early.Axis.BinSeconds, early.Axis.Bins) == (final.Start, final.BinSeconds, final.Bins)) ? drawn : null;
 
     /// <summary>
     /// Draws a small throwaway plot with the elements the report's plots use (lines with a legend, dashed lines, text,
@@ -116,7 +154,7 @@ public sealed partial class PlotExporter : IExporter
         }
     }
 
-    private sealed record PlotSpec(string Name, string Title, Func<Plot> Draw, int Width, int Height);
+    private sealed record PlotSpec(string Name, string Title, Func<Plot> Draw, int Width, int Height, Needs Needs = Needs.Events);
 
     /// <summary>Plots are drawn as wide as report.html shows them (full width), so text is not shrunk.</summary>
     private const int Wide = 1500;
@@ -130,15 +168,19 @@ public sealed partial class PlotExporter : IExporter
     public static IEnumerable<ResourceUsage> WorthAPlot(Summary s) => s.Resources.Where(u =>
         u.OomKilled + u.KilledByChaos + u.KilledOther + u.Restarts > 0 || u.InitialCpuLimit is not null || u.InitialMemoryLimit is not null || u.PeakBacklog > 0);
 
-    private static PlotFile Save(string folder, PlotSpec spec)
+    private static (byte[] Png, string Svg) Draw(PlotSpec spec)
     {
         var plot = spec.Draw();
         Layout(plot, spec.Width, spec.Height);
+        return (Png(plot, spec.Width, spec.Height), Svg(plot, spec.Width, spec.Height));
+    }
+
+    private static PlotFile Save(string folder, PlotSpec spec, (byte[] Png, string Svg) drawn)
+    {
         // Atomic like every file of a run, not flushed to disk: `fdr report` makes them again from the observations.
-        RunDirectory.WriteAtomically(Path.Combine(folder, spec.Name + ".png"), Png(plot, spec.Width, spec.Height), durable: false);
-        var svg = Svg(plot, spec.Width, spec.Height);
-        RunDirectory.WriteAtomically(Path.Combine(folder, spec.Name + ".svg"), Encoding.UTF8.GetBytes(svg), durable: false);
-        return new PlotFile(spec.Name, spec.Title, svg);
+        RunDirectory.WriteAtomically(Path.Combine(folder, spec.Name + ".png"), drawn.Png, durable: false);
+        RunDirectory.WriteAtomically(Path.Combine(folder, spec.Name + ".svg"), Encoding.UTF8.GetBytes(drawn.Svg), durable: false);
+        return new PlotFile(spec.Name, spec.Title, drawn.Svg);
     }
 
     /// <summary>
