@@ -29,6 +29,7 @@ internal sealed class ParquetFileWriter : IDisposable
     private int _length;
     private long _position;
     private RowGroup? _current;
+    private bool _disposed;
 
     public ParquetFileWriter(Stream stream, (string Name, ParquetKind Kind, bool Optional)[] columns, ObservationCompression compression)
     {
@@ -38,7 +39,12 @@ internal sealed class ParquetFileWriter : IDisposable
         Append(Magic);
     }
 
-    public void Dispose() => _zstd?.Dispose();
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _zstd?.Dispose();
+    }
 
     public void BeginRowGroup(int rows)
     {

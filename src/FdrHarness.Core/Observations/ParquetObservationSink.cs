@@ -389,6 +389,7 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
 
         public void Abandon()
         {
+            _writer.Dispose(); // its compressor's native memory
             try
             {
                 if (!_closed) _stream.Dispose();
