@@ -177,7 +177,7 @@ internal sealed class ParquetFileWriter : IDisposable
     private static void SchemaElement(Thrift t, string name, ParquetKind kind, bool optional)
     {
         t.Begin();
-        t.I32(1, kind switch { ParquetKind.Int32 => 1, ParquetKind.Int64 or ParquetKind.Timestamp => 2, ParquetKind.Double => 5, _ => 6 });
+        t.I32(1, PhysicalType(kind));
         t.I32(3, optional ? 1 : 0);
         t.Binary(4, name);
         if (kind is ParquetKind.String or ParquetKind.Int32 or ParquetKind.Int64) t.I32(6, kind switch { ParquetKind.String => 0, ParquetKind.Int32 => 17, _ => 18 }); // converted type UTF8, INT_32, INT_64
@@ -216,7 +216,7 @@ internal sealed class ParquetFileWriter : IDisposable
         t.I64(2, k.Offset);
         t.Field(3, Thrift.Struct);
         t.Begin();
-        t.I32(1, column.Kind switch { ParquetKind.Int32 => 1, ParquetKind.Int64 or ParquetKind.Timestamp => 2, ParquetKind.Double => 5, _ => 6 });
+        t.I32(1, PhysicalType(column.Kind));
         Encoding[] encodings = k.DictionaryPageOffset >= 0 ? [Encoding.PlainDictionary, Encoding.Rle] : [Encoding.Plain, Encoding.Rle];
         t.List(2, Thrift.I32Type, encodings.Length);
         foreach (var e in encodings) t.Varint((int)e);
@@ -231,6 +231,10 @@ internal sealed class ParquetFileWriter : IDisposable
         t.End();
         t.End();
     }
+
+    /// <summary>INT32, INT64, DOUBLE or BYTE_ARRAY.</summary>
+    private static int PhysicalType(ParquetKind kind) =>
+        kind switch { ParquetKind.Int32 => 1, ParquetKind.Int64 or ParquetKind.Timestamp => 2, ParquetKind.Double => 5, _ => 6 };
 
     private static int CodecOf(ObservationCompression c) => c switch { ObservationCompression.Zstd => 6, ObservationCompression.Snappy => 1, _ => 0 };
 

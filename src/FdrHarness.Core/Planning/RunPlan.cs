@@ -215,9 +215,7 @@ public sealed partial class RunPlan
                     picked[n++] = i;
                 }
         }
-        var experiments = new int[n];
-        for (var k = 0; k < n; k++) experiments[k] = picked[k];
-        return experiments;
+        return picked[..n];
     }
 
     internal int IndexOfPhase(string name)
