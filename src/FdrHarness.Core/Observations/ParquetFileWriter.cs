@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 
 namespace FdrHarness.Core.Observations;
@@ -326,6 +327,44 @@ internal sealed class ParquetFileWriter : IDisposable
     {
         var groups = (values.Length + 7) / 8;
         Varint((uint)groups << 1 | 1);
+        if (width > 8)
+        {
+            BitPackedWide(values, width, groups);
+            return;
+        }
+        // A group of 8 values of up to 8 bits is one 64-bit word, stored whole: 8 bytes of slack after the run.
+        var bytes = Room(groups * width + 8);
+        var full = values.Length / 8;
+        var at = 0;
+        if (width == 1 && Vector256.IsHardwareAccelerated)
+        {
+            // Definition levels: a group's bits are its values' low bits, one compare-free mask per 8 values.
+            for (var g = 0; g < full; g++)
+                bytes[at++] = (byte)Vector256.ExtractMostSignificantBits(Vector256.ShiftLeft(Vector256.Create(values.Slice(g * 8, 8)), 31));
+        }
+        else
+        {
+            for (var g = 0; g < full; g++)
+            {
+                var group = values.Slice(g * 8, 8);
+                ulong word = 0;
+                for (var j = 0; j < 8; j++) word |= (ulong)(uint)group[j] << (j * width);
+                BinaryPrimitives.WriteUInt64LittleEndian(bytes[at..], word);
+                at += width;
+            }
+        }
+        if (full < groups)
+        {
+            ulong word = 0;
+            for (var j = full * 8; j < values.Length; j++) word |= (ulong)(uint)values[j] << ((j - full * 8) * width);
+            BinaryPrimitives.WriteUInt64LittleEndian(bytes[at..], word);
+            at += width;
+        }
+        _length += at;
+    }
+
+    private void BitPackedWide(ReadOnlySpan<int> values, int width, int groups)
+    {
         var bytes = Room(groups * width);
         int at = 0, bits = 0;
         ulong acc = 0;
