@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using FdrHarness.Core.Observations;
 using FdrHarness.Core.Planning;
 using FdrHarness.Lake.Simulation;
@@ -167,10 +169,14 @@ public sealed class Dids
     // --- names, materialised only for events ---
 
     // A file's events come close together (queued, submitted, done): a small direct-mapped cache of names saves
-    // regenerating them; the cache is bounded, so memory does not grow with the number of files.
+    // regenerating them; the cache is bounded, so memory does not grow with the number of files. It holds the names'
+    // bytes, not strings: a cached string lived long enough to be promoted to gen2 (most of what the gen0 and gen1
+    // collections copied, and the gen2 pages they faulted in), where a string made per event dies in gen0.
     private const int NameCacheSize = 1 << 16;
+    private const int NameStride = 128;
     private readonly int[] _nameCacheFile = CreateEmptyCache();
-    private readonly string?[] _nameCache = new string?[NameCacheSize];
+    private readonly byte[] _nameLength = new byte[NameCacheSize];
+    private readonly byte[] _nameBytes = GC.AllocateUninitializedArray<byte>(NameCacheSize * NameStride, pinned: true);
     private string?[] _datasetNames = [];
 
     private static int[] CreateEmptyCache()
@@ -183,11 +189,16 @@ public sealed class Dids
     public string FileName(int file)
     {
         var slot = file & (NameCacheSize - 1);
-        if (_nameCacheFile[slot] == file) return _nameCache[slot]!;
+        if (_nameCacheFile[slot] == file) return Encoding.Latin1.GetString(_nameBytes, slot * NameStride, _nameLength[slot]);
         var e = ExperimentOfFile(file);
         var name = e.Generator is { } g ? g.FileName(file - e.FileOffset) : Noise.File(file - e.FileOffset).Name;
-        _nameCacheFile[slot] = file;
-        _nameCache[slot] = name;
+        // Names are ASCII; one that is not, or is longer than a slot, is made again each time.
+        if (name.Length <= NameStride && Ascii.FromUtf16(name, _nameBytes.AsSpan(slot * NameStride, NameStride), out _) == OperationStatus.Done)
+        {
+            _nameCacheFile[slot] = file;
+            _nameLength[slot] = (byte)name.Length;
+        }
+        else _nameCacheFile[slot] = -1;
         return name;
     }
 

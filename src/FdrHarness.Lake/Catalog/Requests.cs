@@ -41,10 +41,11 @@ public sealed class Requests
     /// <summary>DONE and FAILED requests: the conveyor-finisher's queue.</summary>
     public Queue<int> Finished { get; } = new();
 
-    // The texts a submitted request's two events repeat (its id, its file's checksum, FTS's job id), made at submission
+    // The texts a submitted request's two events repeat (its id, its file's checksum, FTS's job id, its file's name), made at submission
     // and dropped at its verdict, in slots reused by the transfers in flight: a transfer is short enough that they die
     // young, where texts kept from the request's queueing on (or per request) reached gen2 and cost more than they saved.
-    private string?[] _texts = new string?[3 * 1024];
+    private const int TextsPerSlot = 4;
+    private string?[] _texts = new string?[TextsPerSlot * 1024];
     private int[] _freeSlots = new int[1024];
     private int _free, _slots;
 
@@ -114,6 +115,7 @@ public sealed class Requests
         _texts[slot] = _context.RequestId(request);
         _texts[slot + 1] = _dids.AdlerHex(Locks.File[Table.Lock[request]]);
         _texts[slot + 2] = _context.FtsJobId(request);
+        _texts[slot + 3] = _dids.FileName(Locks.File[Table.Lock[request]]);
         _context.Emit(TransferEvent(EventTypes.TransferSubmitted, request));
         return true;
     }
@@ -125,17 +127,17 @@ public sealed class Requests
         else
         {
             slot = _slots++;
-            if (3 * _slots > _texts.Length) Array.Resize(ref _texts, 2 * _texts.Length);
+            if (TextsPerSlot * _slots > _texts.Length) Array.Resize(ref _texts, 2 * _texts.Length);
         }
         Table.TextSlot[request] = slot;
-        return 3 * slot;
+        return TextsPerSlot * slot;
     }
 
     private void FreeSlot(int request)
     {
         var slot = Table.TextSlot[request];
         Table.TextSlot[request] = -1;
-        _texts.AsSpan(3 * slot, 3).Clear();
+        _texts.AsSpan(TextsPerSlot * slot, TextsPerSlot).Clear();
         if (_free == _freeSlots.Length) Array.Resize(ref _freeSlots, 2 * _freeSlots.Length);
         _freeSlots[_free++] = slot;
     }
@@ -202,13 +204,13 @@ public sealed class Requests
         var dst = _rses[Locks.Rse[lockId]];
         var finished = type != EventTypes.TransferSubmitted;
         var failed = type == EventTypes.TransferFailed;
-        var slot = 3 * r.TextSlot[request];
+        var slot = TextsPerSlot * r.TextSlot[request];
         return new HermesEvent
         {
             EventType = type,
             CreatedAt = _context.UtcNow,
             Scope = e.Scope,
-            Name = _dids.FileName(file),
+            Name = _texts[slot + 3],
             DatasetScope = e.Generator is null ? null : e.Scope,
             Dataset = _dids.DatasetNameOfFile(file),
             SrcRse = _rses[r.Source[request]].Name,
