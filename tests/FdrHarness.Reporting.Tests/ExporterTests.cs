@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using FdrHarness.Reporting.Analysis;
 using FdrHarness.Reporting.Exporters;
+using SkiaSharp;
 
 namespace FdrHarness.Reporting.Tests;
 
@@ -80,9 +81,9 @@ public sealed class ExporterTests(SmokeRun run) : IClassFixture<SmokeRun>
     }
 
     [Fact]
-    public void APlotLaidOutFirstIsDrawnAsBeforeInOnePass()
+    public void APlotRecordedOnceGivesThePngAndSvgScottPlotDraws()
     {
-        // ScottPlot draws a plot twice on its first render; Layout spends that first render on a picture thrown away.
+        // The PNG and the SVG are played back from one recording of the plot; ScottPlot draws each itself.
         static ScottPlot.Plot Sample()
         {
             var p = new ScottPlot.Plot();
@@ -94,18 +95,21 @@ public sealed class ExporterTests(SmokeRun run) : IClassFixture<SmokeRun>
             p.XLabel("hours");
             return p;
         }
-        var (before, after) = (Sample(), Sample());
-        var png = PlotExporter.Png(before, 640, 320);
-        Assert.Equal(2, before.RenderManager.RenderCount);
-        PlotExporter.Layout(after, 640, 320);
-        var renders = after.RenderManager.RenderCount;
-        Assert.Equal(png, PlotExporter.Png(after, 640, 320));
-        Assert.Equal(renders + 1, after.RenderManager.RenderCount);
-        Assert.Equal(PlotExporter.Svg(before, 640, 320), PlotExporter.Svg(after, 640, 320));
+        var (direct, recorded) = (Sample(), Sample());
+        using var surface = SKSurface.Create(new SKImageInfo(640, 320, SKColorType.Rgba8888, SKAlphaType.Premul));
+        direct.Render(surface.Canvas, 640, 320);
+        Assert.Equal(2, direct.RenderManager.RenderCount);
+        using var picture = PlotExporter.Picture(recorded, 640, 320);
+        Assert.Equal(3, recorded.RenderManager.RenderCount);
+        using var image = surface.Snapshot();
+        using var drawn = image.Encode(SKEncodedImageFormat.Png, 100);
+        using var expected = SKBitmap.Decode(drawn);
+        using var played = SKBitmap.Decode(PlotExporter.Png(picture, 640, 320));
+        Assert.Equal(expected.GetPixelSpan().ToArray(), played.GetPixelSpan().ToArray());
         // The SVG written into Skia's own stream is ScottPlot's GetSvgXml, byte for byte (clip paths named per file:
         // Skia numbers them per process).
-        Assert.Equal(PlotExporter.NumberClipPaths(after.GetSvgXml(640, 320)), PlotExporter.NumberClipPaths(PlotExporter.SvgXml(after, 640, 320)));
-        Assert.True(after.RenderManager.ClearCanvasBeforeEachRender, "the plot's setting is restored");
+        Assert.Equal(PlotExporter.NumberClipPaths(direct.GetSvgXml(640, 320)), PlotExporter.NumberClipPaths(PlotExporter.SvgXml(picture, 640, 320)));
+        Assert.True(recorded.RenderManager.ClearCanvasBeforeEachRender, "the plot's setting is restored");
     }
 
     [Fact]

@@ -73,7 +73,11 @@ internal sealed class SummaryConverter : JsonConverter<Summary>
         JsonSerializer.Serialize(writer, value, SummaryJsonContext.Default.Summary);
 }
 
-/// <summary>summary.json's shape, generated at build time; the settings are <see cref="JsonExporter.Options"/>' (no encoder: see ToJson).</summary>
-[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+/// <summary>
+/// summary.json's shape, generated at build time; the settings are <see cref="JsonExporter.Options"/>' (no encoder: see
+/// ToJson). Serialization only: the generated writer needs no property metadata, whose generic code (about 120 methods
+/// over the framework's value types, which ReadyToRun does not hold) was JIT-compiled on every report; nothing reads a Summary.
+/// </summary>
+[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Serialization, WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(Summary))]
 internal sealed partial class SummaryJsonContext : JsonSerializerContext;

@@ -145,8 +145,9 @@ public sealed partial class PlotExporter : IExporter
             p.Title("warm-up");
             p.XLabel("hours");
             p.YLabel("events");
-            Png(p, 320, 200);
-            Svg(p, 320, 200);
+            using var picture = Picture(p, 320, 200);
+            Png(picture, 320, 200);
+            Svg(picture, 320, 200);
         }
         catch (Exception)
         {
@@ -170,9 +171,8 @@ public sealed partial class PlotExporter : IExporter
 
     private static (byte[] Png, string Svg) Draw(PlotSpec spec)
     {
-        var plot = spec.Draw();
-        Layout(plot, spec.Width, spec.Height);
-        return (Png(plot, spec.Width, spec.Height), Svg(plot, spec.Width, spec.Height));
+        using var picture = Picture(spec.Draw(), spec.Width, spec.Height);
+        return (Png(picture, spec.Width, spec.Height), Svg(picture, spec.Width, spec.Height));
     }
 
     private static PlotFile Save(string folder, PlotSpec spec, (byte[] Png, string Svg) drawn)
@@ -184,15 +184,29 @@ public sealed partial class PlotExporter : IExporter
     }
 
     /// <summary>
-    /// ScottPlot draws a plot twice the first time it renders it (the second pass with the layout the first measured):
-    /// that first time is recorded into an SKPicture that is thrown away, so the PNG's raster surface (the costly one)
-    /// and the SVG are each drawn once: the same PNG and SVG bytes as drawing it twice (cmp on the ESCAPE run's 82 files).
+    /// The plot's drawing, recorded once and played back onto the PNG's raster surface and the SVG canvas: ScottPlot's
+    /// layout, ticks and text measuring run once for both (the same PNG and SVG bytes as rendering the plot onto each,
+    /// cmp on the ESCAPE run's 82 files). ScottPlot draws a plot twice the first time it renders it (the second pass with
+    /// the layout the first measured): that first time is recorded into a picture thrown away. Recorded without clearing
+    /// the canvas (an SVG would keep the clear as a black rectangle); the raster surface is cleared as ScottPlot clears it.
     /// </summary>
-    internal static void Layout(Plot plot, int width, int height)
+    internal static SKPicture Picture(Plot plot, int width, int height)
     {
+        var bounds = new SKRect(0, 0, width, height);
         using var recorder = new SKPictureRecorder();
-        plot.Render(recorder.BeginRecording(new SKRect(0, 0, width, height)), width, height);
+        plot.Render(recorder.BeginRecording(bounds), width, height);
         recorder.EndRecording().Dispose();
+        var clear = plot.RenderManager.ClearCanvasBeforeEachRender;
+        plot.RenderManager.ClearCanvasBeforeEachRender = false;
+        try
+        {
+            plot.Render(recorder.BeginRecording(bounds), width, height);
+        }
+        finally
+        {
+            plot.RenderManager.ClearCanvasBeforeEachRender = clear;
+        }
+        return recorder.EndRecording();
     }
 
     /// <summary>
@@ -203,11 +217,12 @@ public sealed partial class PlotExporter : IExporter
     private static readonly SKPngEncoderOptions PngOptions = new(SKPngEncoderFilterFlags.Up, zLibLevel: 3);
 
     /// <summary>The plot as ScottPlot's GetImageBytes draws it (RGBA, premultiplied), encoded with <see cref="PngOptions"/>.</summary>
-    internal static byte[] Png(Plot plot, int width, int height)
+    internal static byte[] Png(SKPicture picture, int width, int height)
     {
         using var surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul))
             ?? throw new InvalidOperationException($"Skia could not make a {width}x{height} surface");
-        plot.Render(surface.Canvas, width, height);
+        surface.Canvas.Clear();
+        surface.Canvas.DrawPicture(picture);
         using var pixels = surface.PeekPixels() ?? throw new InvalidOperationException("Skia gave no pixels for a raster surface");
         using var data = pixels.Encode(PngOptions) ?? throw new InvalidOperationException("Skia could not encode the plot as PNG");
         return data.ToArray();
@@ -218,33 +233,23 @@ public sealed partial class PlotExporter : IExporter
     /// scales when shown at another size, as report.html shows it; and its bitmaps (the matrix's heatmap, a colour bar:
     /// a pixel per cell, scaled up) drawn pixelated, as the PNG draws them, not blurred across cells by the viewer.
     /// </summary>
-    internal static string Svg(Plot plot, int width, int height)
+    internal static string Svg(SKPicture picture, int width, int height)
     {
-        var svg = NumberClipPaths(SvgXml(plot, width, height)).Replace("<image ", "<image style=\"image-rendering:pixelated\" ", StringComparison.Ordinal);
+        var svg = NumberClipPaths(SvgXml(picture, width, height)).Replace("<image ", "<image style=\"image-rendering:pixelated\" ", StringComparison.Ordinal);
         var size = $" width=\"{width.ToString(C)}\" height=\"{height.ToString(C)}\">";
         var at = svg.IndexOf(size, StringComparison.Ordinal);
         return at < 0 ? svg : svg.Insert(at + size.Length - 1, $" viewBox=\"0 0 {width.ToString(C)} {height.ToString(C)}\"");
     }
 
     /// <summary>
-    /// What ScottPlot's GetSvgXml returns (drawn without clearing the canvas first, which an SVG would keep as a black
-    /// rectangle; the canvas closed; its text), written into Skia's own memory stream: GetSvgXml hands Skia a .NET
-    /// MemoryStream, so every token of the XML was a call from native code back into managed code.
+    /// What ScottPlot's GetSvgXml returns (the canvas closed; its text), written into Skia's own memory stream: GetSvgXml
+    /// hands Skia a .NET MemoryStream, so every token of the XML was a call from native code back into managed code.
     /// </summary>
-    internal static string SvgXml(Plot plot, int width, int height)
+    internal static string SvgXml(SKPicture picture, int width, int height)
     {
         using var stream = new SKDynamicMemoryWStream();
-        var clear = plot.RenderManager.ClearCanvasBeforeEachRender;
-        plot.RenderManager.ClearCanvasBeforeEachRender = false;
-        try
-        {
-            using (var canvas = SKSvgCanvas.Create(new SKRect(0, 0, width, height), stream))
-                plot.Render(canvas, width, height);
-        }
-        finally
-        {
-            plot.RenderManager.ClearCanvasBeforeEachRender = clear;
-        }
+        using (var canvas = SKSvgCanvas.Create(new SKRect(0, 0, width, height), stream))
+            canvas.DrawPicture(picture);
         using var data = stream.DetachAsData();
         return Encoding.UTF8.GetString(data.AsSpan());
     }
