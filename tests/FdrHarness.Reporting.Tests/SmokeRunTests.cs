@@ -228,4 +228,32 @@ public sealed class SmokeRunTests(SmokeRun run) : IClassFixture<SmokeRun>
             try { Directory.Delete(profile, recursive: true); } catch (IOException) { }
         }
     }
+
+    [Fact]
+    public void TheRunFactsAreRunJsonsAsItsDeserializerReadsThem()
+    {
+        var copy = Repo.TempDir("run-json");
+        try
+        {
+            foreach (var f in Directory.GetFiles(run.Dir).Where(f => f.EndsWith(".parquet", StringComparison.Ordinal) || f.EndsWith(".yaml", StringComparison.Ordinal)))
+                File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
+            var written = File.ReadAllText(Path.Combine(run.Dir, RunDirectory.RunFile));
+            // As written by a run; other values; every field absent; a field of the wrong kind (then as if there were no run.json).
+            foreach (var json in new[] { written, """{"scenario":"other","seed":7,"target":"rucio","scale":0.5,"host":"h"}""", "{}", """{"seed":"7"}""" })
+            {
+                File.WriteAllText(Path.Combine(copy, RunDirectory.RunFile), json);
+                RunInfo? info;
+                try { info = RunDirectory.Open(copy).ReadRunInfo(); }
+                catch (JsonException) { info = null; }
+                var scenario = Analysis.SummaryBuilder.LoadScenario(copy)!;
+                var facts = Analysis.SummaryBuilder.Build(copy, new ReportOptions { Plots = false }).Run;
+                Assert.Equal((info?.Scenario ?? scenario.Run.Name, info?.Seed ?? scenario.Run.Seed, info?.Target ?? "embedded", info?.Scale ?? scenario.Run.Scale),
+                    (facts.Scenario, facts.Seed, facts.Target, facts.Scale));
+            }
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
 }

@@ -28,7 +28,7 @@ public static class SummaryBuilder
         var warming = fed is not null && warmUp is not null ? Task.Factory.StartNew(warmUp, CancellationToken.None,
             TaskCreationOptions.LongRunning, TaskScheduler.Default) : null;
         Scenario? scenario = null;
-        RunInfo? info = null;
+        RunJson? info = null;
         var resources = new ResourceAnalysis();
         List<FaultRecord> faults = [];
         Injections? injections = null;
@@ -40,8 +40,7 @@ public static class SummaryBuilder
         try
         {
             scenario = options.Scenario is { } given ? given.Value : LoadScenario(runDir);
-            try { info = RunDirectory.Open(runDir).ReadRunInfo(); }
-            catch (Exception e) when (e is IOException or System.Text.Json.JsonException or UnauthorizedAccessException) { }
+            info = ReadRunInfo(runDir);
             resources.Run(reader, runDir);
             if (File.Exists(Path.Combine(runDir, ParquetObservationSink.FaultsFile))) faults = reader.Faults().ToList();
             injections = Injections.Read(reader);
@@ -113,6 +112,33 @@ public static class SummaryBuilder
         var recommendations = usage.Select(Recommendations.For).ToList();
         var pool = scenario?.Cluster.Nodes.OrderByDescending(n => n.Cpu.Cores * n.Memory.Bytes).FirstOrDefault();
         return (usage, Recommendations.Totals(recommendations, pool?.Cpu.Cores, pool?.Memory.Bytes, pool?.Count));
+    }
+
+    /// <summary>What the summary takes of run.json (<see cref="RunInfo"/>).</summary>
+    private readonly record struct RunJson(string? Scenario, long Seed, string? Target, double Scale);
+
+    /// <summary>
+    /// run.json's scenario, seed, target and scale, read as a JSON document: deserializing a whole RunInfo built its
+    /// generated metadata, about 200 generic methods JIT-compiled on every report, for four fields. As that deserializer
+    /// reads them: a field absent is its type's default (it sets init-only properties so), and null when run.json is
+    /// missing or not a RunInfo.
+    /// </summary>
+    private static RunJson? ReadRunInfo(string runDir)
+    {
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(runDir, RunDirectory.RunFile)));
+            var root = json.RootElement;
+            return new RunJson(
+                root.TryGetProperty("scenario", out var scenario) ? scenario.GetString() : null,
+                root.TryGetProperty("seed", out var seed) ? seed.GetInt64() : 0,
+                root.TryGetProperty("target", out var target) ? target.GetString() : null,
+                root.TryGetProperty("scale", out var scale) ? scale.GetDouble() : 0);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidOperationException or FormatException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The run's scenario.yaml, or null when the folder has none.</summary>
