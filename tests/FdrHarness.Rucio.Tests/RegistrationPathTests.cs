@@ -63,6 +63,26 @@ public sealed class RegistrationPathTests
         Assert.Equal(6, server.Snapshot().Replicas.Count(r => r.Did.Contains(":mixed.", StringComparison.Ordinal)));
     }
 
+    [Fact]
+    public async Task A_list_of_one_scope_that_changes_later_is_sent_as_if_grouped_by_scope_from_the_start()
+    {
+        await using var server = await DoubleWorld.StartAsync();
+        using var client = DoubleWorld.Client(server);
+        // Chunks of 2 taken as the calls go out: the first two as given, then a file of another scope and one with a pfn.
+        var files = Enumerable.Range(0, 8).Select(i => new NewReplica(i == 4 ? "virgo" : "cta", $"late.{i}", 10 + i, "0cc737eb",
+            Pfn: i == 6 ? "davs://elsewhere/x" : null)).ToList();
+        var results = await new RucioCatalog(client, new CatalogOptions { ReplicaChunk = 2, Concurrency = 2 }).RegisterReplicasAsync("MOCK", files);
+        Assert.Equal([0, 1, 2, 3, 5, 6, 7, 4], results.Select(r => files.FindIndex(f => f.Name == r.Item.Name)));
+        Assert.True(results.AllOk);
+        Assert.Null(results[5].Item.Pfn);
+        // The calls of chunks of one scope cut from the list grouped by scope: cta 0-1, 2-3, 5-6, 7; virgo 4.
+        var calls = server.Requests.Where(r => r.PathAndQuery == "/replicas")
+            .Select(r => string.Join(",", Enumerable.Range(0, 8).Where(i => r.Body.Contains($"\"late.{i}\"", StringComparison.Ordinal))))
+            .Order(StringComparer.Ordinal);
+        Assert.Equal(["0,1", "2,3", "4", "5,6", "7"], calls);
+        Assert.All(server.Requests.Where(r => r.PathAndQuery == "/replicas"), r => Assert.DoesNotContain("\"pfn\"", r.Body, StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
