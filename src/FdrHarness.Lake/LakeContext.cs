@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using FdrHarness.Core.Observations;
 using FdrHarness.Core.Synthetic;
 using FdrHarness.Lake.Catalog;
@@ -64,71 +63,22 @@ public sealed class LakeContext
     public static ulong Key(string what) => StableHash.Of(0, what);
 
     /// <summary>32 lower-case hex digits, derived from the seed, a kind of id and a number (request and rule ids).</summary>
-    public string Hex32(string kind, long id) => Hex32Of(StableHash.Of(_idKey, kind), id);
+    public string Hex32(string kind, long id) => Hex32Of(StableHash.Of(_idKey, kind), id).Text!;
 
-    /// <summary>A request's id: <see cref="Hex32"/> of ("request", <paramref name="request"/>).</summary>
-    public string RequestId(long request) => Hex32Of(_requestKey, request);
+    /// <summary>A request's id: <see cref="Hex32"/> of ("request", <paramref name="request"/>), as its number.</summary>
+    public HexId RequestId(long request) => Hex32Of(_requestKey, request);
 
-    private static string Hex32Of(ulong kindKey, long id)
+    private static HexId Hex32Of(ulong kindKey, long id)
     {
         var k = StableHash.Combine(kindKey, (ulong)id);
-        return string.Create(32, (k, StableHash.Combine(k, 1)), static (span, v) =>
-        {
-            WriteHex(v.k, span);
-            WriteHex(v.Item2, span[16..]);
-        });
+        return HexId.Hex32(k, StableHash.Combine(k, 1));
     }
 
     /// <summary>An FTS job id in UUID form (8-4-4-4-12 of a <see cref="Hex32"/>), derived from the seed and the request.</summary>
-    public string FtsJobId(int request)
+    public HexId FtsJobId(int request)
     {
         var k = StableHash.Combine(_ftsJobKey, (ulong)request);
-        return string.Create(36, (k, StableHash.Combine(k, 1)), static (span, v) =>
-        {
-            Span<char> hex = stackalloc char[32];
-            WriteHex(v.k, hex);
-            WriteHex(v.Item2, hex[16..]);
-            hex[..8].CopyTo(span);
-            span[8] = '-';
-            hex[8..12].CopyTo(span[9..]);
-            span[13] = '-';
-            hex[12..16].CopyTo(span[14..]);
-            span[18] = '-';
-            hex[16..20].CopyTo(span[19..]);
-            span[23] = '-';
-            hex[20..].CopyTo(span[24..]);
-        });
-    }
-
-    // ulong.ToString("x16") without parsing a format per call: events format millions of ids.
-    internal static void WriteHex(ulong value, Span<char> destination) => WriteHex(value, destination, bytes: 8);
-
-    /// <summary>uint.ToString("x8"), as <see cref="WriteHex(ulong, Span{char})"/>.</summary>
-    internal static void WriteHex(uint value, Span<char> destination) => WriteHex(value, destination, bytes: 4);
-
-    // Two digits per byte from a table, written as one 32-bit store (little-endian: the high digit first in memory).
-    private static void WriteHex(ulong value, Span<char> destination, int bytes)
-    {
-        var pairs = MemoryMarshal.Cast<char, uint>(destination[..(2 * bytes)]);
-        var table = HexPairs;
-        for (var i = bytes - 1; i >= 0; i--)
-        {
-            pairs[i] = table[(int)(value & 0xff)];
-            value >>= 8;
-        }
-    }
-
-    private static readonly uint[] HexPairs = MakeHexPairs();
-
-    private static uint[] MakeHexPairs()
-    {
-        const string digits = "0123456789abcdef";
-        var table = new uint[256];
-        for (var b = 0; b < 256; b++)
-            table[b] = BitConverter.IsLittleEndian
-                ? digits[b >> 4] | (uint)digits[b & 15] << 16
-                : (uint)digits[b >> 4] << 16 | digits[b & 15];
-        return table;
+        return HexId.Uuid(k, StableHash.Combine(k, 1));
     }
 }
 

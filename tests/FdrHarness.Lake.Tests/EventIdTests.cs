@@ -17,7 +17,7 @@ public class EventIdTests
             var id = ids.Hex32("request", i);
             Assert.Matches("^[0-9a-f]{32}$", id);
             Assert.NotEqual(id, ids.Hex32("request", i + 1));
-            var job = ids.FtsJobId(i);
+            var job = ids.FtsJobId(i).Text;
             var h = ids.Hex32("fts-job", i);
             Assert.Equal($"{h[..8]}-{h[8..12]}-{h[12..16]}-{h[16..20]}-{h[20..]}", job);
         }

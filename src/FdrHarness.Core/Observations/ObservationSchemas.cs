@@ -85,9 +85,10 @@ internal sealed class EventBatch : ColumnBatch
         var i = Count++;
         _eventType[i] = e.EventType; _createdAt[i] = e.CreatedAt; _scope[i] = e.Scope; _name[i] = Text.Add(e.Name);
         _datasetScope[i] = e.DatasetScope; _dataset[i] = e.Dataset; _srcRse[i] = e.SrcRse; _dstRse[i] = e.DstRse;
-        _rse[i] = e.Rse; _requestId[i] = Text.Add(e.RequestId); _previousRequestId[i] = Text.Add(e.PreviousRequestId); _ruleId[i] = e.RuleId;
-        _activity[i] = e.Activity; _bytes[i] = e.Bytes; _checksum[i] = Text.Add(e.ChecksumAdler); _protocol[i] = e.Protocol;
-        _duration[i] = e.Duration; _reason[i] = e.Reason; _retryCount[i] = e.RetryCount; _transferId[i] = Text.Add(e.TransferId);
+        _rse[i] = e.Rse; _requestId[i] = Text.Add(e.RequestIdHex, e.RequestIdString); _previousRequestId[i] = Text.Add(e.PreviousRequestIdHex, e.PreviousRequestIdString);
+        _ruleId[i] = e.RuleId; _activity[i] = e.Activity; _bytes[i] = e.Bytes; _checksum[i] = Text.Add(e.ChecksumAdlerHex, e.ChecksumAdlerString);
+        _protocol[i] = e.Protocol; _duration[i] = e.Duration; _reason[i] = e.Reason; _retryCount[i] = e.RetryCount;
+        _transferId[i] = Text.Add(e.TransferIdHex, e.TransferIdString);
         _externalHost[i] = e.ExternalHost; _account[i] = e.Account; _state[i] = e.State; _progress[i] = e.Progress;
         _submittedAt[i] = e.SubmittedAt; _startedAt[i] = e.StartedAt; _transferredAt[i] = e.TransferredAt;
     }

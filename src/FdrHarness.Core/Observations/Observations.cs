@@ -15,17 +15,17 @@ public record struct HermesEvent
     public string? SrcRse;
     public string? DstRse;
     public string? Rse;               // deletion-* events
-    public string? RequestId;
-    public string? PreviousRequestId; // set on a retry
+    public string? RequestId { readonly get => RequestIdHex.Text ?? _requestId; set => (_requestId, RequestIdHex) = (value, default); }
+    public string? PreviousRequestId { readonly get => PreviousRequestIdHex.Text ?? _previousRequestId; set => (_previousRequestId, PreviousRequestIdHex) = (value, default); } // set on a retry
     public string? RuleId;
     public string? Activity;
     public long? Bytes;
-    public string? ChecksumAdler;
+    public string? ChecksumAdler { readonly get => ChecksumAdlerHex.Text ?? _checksumAdler; set => (_checksumAdler, ChecksumAdlerHex) = (value, default); }
     public string? Protocol;          // scheme of the destination (transfers) or of the deleted URL
     public double? Duration;          // seconds; -1 when unknown
     public string? Reason;
     public int? RetryCount;
-    public string? TransferId;        // FTS job id
+    public string? TransferId { readonly get => TransferIdHex.Text ?? _transferId; set => (_transferId, TransferIdHex) = (value, default); } // FTS job id
     public string? ExternalHost;      // FTS server
     public string? Account;
     public string? State;
@@ -33,6 +33,98 @@ public record struct HermesEvent
     public DateTime? SubmittedAt;
     public DateTime? StartedAt;
     public DateTime? TransferredAt;
+
+    // The ids a target derives from numbers (the embedded lake's request ids, FTS job ids, checksums) may be given as
+    // their numbers instead of text: events.parquet writes their digits straight into its batch, and a string is made
+    // only for a reader of the property. The lake emits millions: their strings were most of what it allocated.
+    public HexId RequestIdHex, PreviousRequestIdHex, ChecksumAdlerHex, TransferIdHex;
+    private string? _requestId, _previousRequestId, _checksumAdler, _transferId;
+
+    /// <summary>The property's string as given (null when given as a <see cref="HexId"/>): what <see cref="EventBatch"/> encodes.</summary>
+    internal readonly string? RequestIdString => _requestId;
+    internal readonly string? PreviousRequestIdString => _previousRequestId;
+    internal readonly string? ChecksumAdlerString => _checksumAdler;
+    internal readonly string? TransferIdString => _transferId;
+}
+
+/// <summary>How a <see cref="HexId"/> reads: none (no id), 8 or 32 lower-case hex digits, or a UUID (8-4-4-4-12).</summary>
+public enum HexForm : byte { None, Hex8, Hex32, Uuid }
+
+/// <summary>
+/// An id written as lower-case hex digits: the 64-bit <see cref="High"/> then <see cref="Low"/> (Hex32, Uuid), or the
+/// low 32 bits of <see cref="Low"/> (Hex8). Formatted on demand, as UTF-16 (<see cref="Text"/>) or ASCII (<see cref="Write"/>).
+/// </summary>
+public readonly record struct HexId(ulong High, ulong Low, HexForm Form)
+{
+    public static HexId Hex8(uint value) => new(0, value, HexForm.Hex8);
+
+    public static HexId Hex32(ulong high, ulong low) => new(high, low, HexForm.Hex32);
+
+    public static HexId Uuid(ulong high, ulong low) => new(high, low, HexForm.Uuid);
+
+    public int Length => Form switch { HexForm.Hex8 => 8, HexForm.Hex32 => 32, HexForm.Uuid => 36, _ => 0 };
+
+    /// <summary>The id's text; null for <see cref="HexForm.None"/>.</summary>
+    public string? Text => Form == HexForm.None ? null : string.Create(Length, this, static (span, id) =>
+    {
+        Span<byte> ascii = stackalloc byte[36];
+        id.Write(ascii);
+        for (var i = 0; i < span.Length; i++) span[i] = (char)ascii[i];
+    });
+
+    /// <summary>Writes the id's <see cref="Length"/> ASCII digits (and dashes) to <paramref name="destination"/>.</summary>
+    public void Write(Span<byte> destination)
+    {
+        switch (Form)
+        {
+            case HexForm.Hex8:
+                WriteHex(Low, destination[..8], bytes: 4);
+                break;
+            case HexForm.Hex32:
+                WriteHex(High, destination[..16], bytes: 8);
+                WriteHex(Low, destination.Slice(16, 16), bytes: 8);
+                break;
+            case HexForm.Uuid:
+                Span<byte> hex = stackalloc byte[32];
+                WriteHex(High, hex[..16], bytes: 8);
+                WriteHex(Low, hex[16..], bytes: 8);
+                hex[..8].CopyTo(destination);
+                destination[8] = (byte)'-';
+                hex[8..12].CopyTo(destination[9..]);
+                destination[13] = (byte)'-';
+                hex[12..16].CopyTo(destination[14..]);
+                destination[18] = (byte)'-';
+                hex[16..20].CopyTo(destination[19..]);
+                destination[23] = (byte)'-';
+                hex[20..].CopyTo(destination[24..]);
+                break;
+        }
+    }
+
+    // Two digits per byte from a table, written as one 16-bit store (little-endian: the high digit first in memory).
+    private static void WriteHex(ulong value, Span<byte> destination, int bytes)
+    {
+        var pairs = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(destination[..(2 * bytes)]);
+        var table = HexPairs;
+        for (var i = bytes - 1; i >= 0; i--)
+        {
+            pairs[i] = table[(int)(value & 0xff)];
+            value >>= 8;
+        }
+    }
+
+    private static readonly ushort[] HexPairs = MakeHexPairs();
+
+    private static ushort[] MakeHexPairs()
+    {
+        const string digits = "0123456789abcdef";
+        var table = new ushort[256];
+        for (var b = 0; b < 256; b++)
+            table[b] = BitConverter.IsLittleEndian
+                ? (ushort)(digits[b >> 4] | digits[b & 15] << 8)
+                : (ushort)(digits[b >> 4] << 8 | digits[b & 15]);
+        return table;
+    }
 }
 
 /// <summary>One pod's resources at one observation instant.</summary>

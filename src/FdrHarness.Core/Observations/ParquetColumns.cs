@@ -297,6 +297,18 @@ internal sealed class Utf8Arena
         return value;
     }
 
+    /// <summary>An id given as its number (its digits written here, no string made), else its string.</summary>
+    public ReadOnlyMemory<byte> Add(in HexId id, string? text)
+    {
+        if (id.Form == HexForm.None) return Add(text);
+        var n = id.Length;
+        if (_current.Length - _used < n) Next(n);
+        id.Write(_current.AsSpan(_used, n));
+        var value = new ReadOnlyMemory<byte>(_current, _used, n);
+        _used += n;
+        return value;
+    }
+
     public static bool IsNull(in ReadOnlyMemory<byte> value) => value.Equals(default);
 
     public void Clear()

@@ -252,8 +252,8 @@ public sealed class Dids
     }
 
     /// <summary>A file's Adler-32 as Rucio writes it: 8 lower-case hex digits.</summary>
-    public string AdlerHex(int file) => Hex8(Adler(file));
+    public string AdlerHex(int file) => AdlerId(file).Text!;
 
-    /// <summary>8 lower-case hex digits (uint.ToString("x8") without parsing a format per call).</summary>
-    public static string Hex8(uint value) => string.Create(8, value, static (span, a) => LakeContext.WriteHex(a, span));
+    /// <summary><see cref="AdlerHex"/> as its number.</summary>
+    public HexId AdlerId(int file) => HexId.Hex8(Adler(file));
 }

@@ -41,14 +41,6 @@ public sealed class Requests
     /// <summary>DONE and FAILED requests: the conveyor-finisher's queue.</summary>
     public Queue<int> Finished { get; } = new();
 
-    // The texts a submitted request's two events repeat (its id, its file's checksum, FTS's job id, its file's name), made at submission
-    // and dropped at its verdict, in slots reused by the transfers in flight: a transfer is short enough that they die
-    // young, where texts kept from the request's queueing on (or per request) reached gen2 and cost more than they saved.
-    private const int TextsPerSlot = 4;
-    private string?[] _texts = new string?[TextsPerSlot * 1024];
-    private int[] _freeSlots = new int[1024];
-    private int _free, _slots;
-
     /// <summary>A QUEUED request for a lock (transfer-queued).</summary>
     internal void Queue(int lockId, byte retry, int previous)
     {
@@ -66,12 +58,12 @@ public sealed class Requests
             Scope = e.Scope,
             Name = _dids.FileName(file),
             DstRse = _rses[Locks.Rse[lockId]].Name,
-            RequestId = _context.RequestId(request),
-            PreviousRequestId = previous >= 0 ? _context.RequestId(previous) : null,
+            RequestIdHex = _context.RequestId(request),
+            PreviousRequestIdHex = previous >= 0 ? _context.RequestId(previous) : default,
             RuleId = rule.IdHex,
             Activity = rule.Activity,
             Bytes = _dids.Files.Bytes[file],
-            ChecksumAdler = _dids.AdlerHex(file),
+            ChecksumAdlerHex = _dids.AdlerId(file),
             RetryCount = retry,
             State = "QUEUED",
             Account = e.Account,
@@ -111,35 +103,8 @@ public sealed class Requests
         Table.SubmittedAt[request] = _context.Now;
         _context.Counters.TransfersSubmitted++;
         if (_dids.InPart(Locks.File[Table.Lock[request]])) _context.Part.TransfersSubmitted++;
-        var slot = TakeSlot(request);
-        _texts[slot] = _context.RequestId(request);
-        _texts[slot + 1] = _dids.AdlerHex(Locks.File[Table.Lock[request]]);
-        _texts[slot + 2] = _context.FtsJobId(request);
-        _texts[slot + 3] = _dids.FileName(Locks.File[Table.Lock[request]]);
         _context.Emit(TransferEvent(EventTypes.TransferSubmitted, request));
         return true;
-    }
-
-    private int TakeSlot(int request)
-    {
-        int slot;
-        if (_free > 0) slot = _freeSlots[--_free];
-        else
-        {
-            slot = _slots++;
-            if (TextsPerSlot * _slots > _texts.Length) Array.Resize(ref _texts, 2 * _texts.Length);
-        }
-        Table.TextSlot[request] = slot;
-        return TextsPerSlot * slot;
-    }
-
-    private void FreeSlot(int request)
-    {
-        var slot = Table.TextSlot[request];
-        Table.TextSlot[request] = -1;
-        _texts.AsSpan(TextsPerSlot * slot, TextsPerSlot).Clear();
-        if (_free == _freeSlots.Length) Array.Resize(ref _freeSlots, 2 * _freeSlots.Length);
-        _freeSlots[_free++] = slot;
     }
 
     /// <summary>A source for a request: an available, readable replica allowed by the rule's source expression.</summary>
@@ -189,11 +154,12 @@ public sealed class Requests
             _context.Counters.BytesTransferred += _dids.Files.Bytes[Locks.File[Table.Lock[request]]];
         }
         _context.Emit(TransferEvent(failed ? EventTypes.TransferFailed : EventTypes.TransferDone, request));
-        FreeSlot(request);
         Finished.Enqueue(request);
     }
 
     /// <summary>A transfer-submitted / -done / -failed event with the payload fields of core/request.py.</summary>
+    // Ids as numbers (HexId), and the file's name made per event (Dids' cache holds its bytes): strings kept from the
+    // submission to the verdict were most of what each gen0 collection promoted.
     private HermesEvent TransferEvent(string type, int request)
     {
         var r = Table;
@@ -204,28 +170,27 @@ public sealed class Requests
         var dst = _rses[Locks.Rse[lockId]];
         var finished = type != EventTypes.TransferSubmitted;
         var failed = type == EventTypes.TransferFailed;
-        var slot = TextsPerSlot * r.TextSlot[request];
         return new HermesEvent
         {
             EventType = type,
             CreatedAt = _context.UtcNow,
             Scope = e.Scope,
-            Name = _texts[slot + 3],
+            Name = _dids.FileName(file),
             DatasetScope = e.Generator is null ? null : e.Scope,
             Dataset = _dids.DatasetNameOfFile(file),
             SrcRse = _rses[r.Source[request]].Name,
             DstRse = dst.Name,
-            RequestId = _texts[slot],
-            PreviousRequestId = r.Previous[request] >= 0 ? _context.RequestId(r.Previous[request]) : null,
+            RequestIdHex = _context.RequestId(request),
+            PreviousRequestIdHex = r.Previous[request] >= 0 ? _context.RequestId(r.Previous[request]) : default,
             RuleId = rule.IdHex,
             Activity = rule.Activity,
             Bytes = _dids.Files.Bytes[file],
-            ChecksumAdler = _texts[slot + 1],
+            ChecksumAdlerHex = _dids.AdlerId(file),
             Protocol = dst.Scheme,
             Duration = finished ? (r.TransferredAt[request] - r.StartedAt[request]) / 1000.0 : null,
             Reason = failed ? FailureReason(request) : null,
             RetryCount = r.Retry[request],
-            TransferId = _texts[slot + 2],
+            TransferIdHex = _context.FtsJobId(request),
             ExternalHost = FtsHost,
             Account = e.Account,
             State = type switch { EventTypes.TransferSubmitted => "SUBMITTED", EventTypes.TransferDone => "DONE", _ => "FAILED" },

@@ -192,8 +192,6 @@ public sealed class RequestTable(int capacity = 1024)
     public long[] TransferredAt = Columns.New<long>(capacity);
     /// <summary>FTS's verdict once the transfer ended: None when it succeeded, else why it failed.</summary>
     public TransferFailure[] Failure = Columns.New<TransferFailure>(capacity);
-    /// <summary>Where the texts of a submitted request are kept (<see cref="Requests"/>); -1 before and once it ended.</summary>
-    public int[] TextSlot = Columns.New<int>(capacity);
     public int Count;
 
     public int Add(int lockId, byte retry, int previous)
@@ -204,7 +202,6 @@ public sealed class RequestTable(int capacity = 1024)
             Columns.Grow(ref Lock, n); Columns.Grow(ref Source, n); Columns.Grow(ref State, n); Columns.Grow(ref Retry, n);
             Columns.Grow(ref Previous, n); Columns.Grow(ref SubmittedAt, n);
             Columns.Grow(ref StartedAt, n); Columns.Grow(ref TransferredAt, n); Columns.Grow(ref Failure, n);
-            Columns.Grow(ref TextSlot, n);
         }
         var id = Count++;
         Lock[id] = lockId;
@@ -214,7 +211,6 @@ public sealed class RequestTable(int capacity = 1024)
         Previous[id] = previous;
         SubmittedAt[id] = StartedAt[id] = TransferredAt[id] = -1;
         Failure[id] = TransferFailure.None;
-        TextSlot[id] = -1;
         return id;
     }
 }

@@ -62,13 +62,34 @@ public class ParquetObservationSinkTests
     {
         // Guards the round-trip test: a field that is never null (or always null) would not prove much.
         var events = Enumerable.Range(0, 5_003).Select(i => ObservationFixtures.Event(i)).ToArray();
-        foreach (var f in typeof(HermesEvent).GetFields())
+        // The columns: the fields and the id properties (their HexId forms are another way to give the same column).
+        var columns = typeof(HermesEvent).GetFields().Where(f => f.FieldType != typeof(HexId)).Select(f => (f.Name, Get: (Func<object, object?>)f.GetValue))
+            .Concat(typeof(HermesEvent).GetProperties().Select(p => (p.Name, Get: (Func<object, object?>)p.GetValue)));
+        foreach (var (name, get) in columns)
         {
-            var values = events.Select(e => f.GetValue(e)).ToArray();
-            if (f.Name != nameof(HermesEvent.EventType) && f.Name != nameof(HermesEvent.CreatedAt))
-                Assert.True(values.Any(v => v is null), $"{f.Name} is never null");
-            Assert.True(values.Distinct().Count() > 1, $"{f.Name} never varies");
+            var values = events.Select(e => get(e)).ToArray();
+            if (name != nameof(HermesEvent.EventType) && name != nameof(HermesEvent.CreatedAt))
+                Assert.True(values.Any(v => v is null), $"{name} is never null");
+            Assert.True(values.Distinct().Count() > 1, $"{name} never varies");
         }
+    }
+
+    [Fact]
+    public void Ids_given_as_numbers_are_written_as_their_text()
+    {
+        using var tmp = new TempFolder();
+        var e = ObservationFixtures.Event(3) with
+        {
+            RequestIdHex = HexId.Hex32(0x0123456789abcdef, 0xfedcba9876543210), PreviousRequestIdHex = HexId.Hex32(1, 2),
+            ChecksumAdlerHex = HexId.Hex8(0xdeadbeef), TransferIdHex = HexId.Uuid(0x0123456789abcdef, 0xfedcba9876543210),
+        };
+        Assert.Equal("0123456789abcdeffedcba9876543210", e.RequestId);
+        Assert.Equal("deadbeef", e.ChecksumAdler);
+        Assert.Equal("01234567-89ab-cdef-fedc-ba9876543210", e.TransferId);
+        using (var sink = new ParquetObservationSink(tmp.Path)) sink.Event(e);
+        var back = Assert.Single(new ObservationReader(tmp.Path).Events());
+        Assert.Equal((e.RequestId, e.PreviousRequestId, e.ChecksumAdler, e.TransferId), (back.RequestId, back.PreviousRequestId, back.ChecksumAdler, back.TransferId));
+        Assert.Equal("00000000000000010000000000000002", back.PreviousRequestId);
     }
 
     [Fact]
@@ -95,7 +116,8 @@ public class ParquetObservationSinkTests
         ];
         var schema = await ParquetReader.ReadSchemaAsync(Path.Combine(tmp.Path, ParquetObservationSink.EventsFile));
         Assert.Equal(expected, schema.GetDataFields().Select(f => f.Name));
-        Assert.Equal(typeof(HermesEvent).GetFields().Length, expected.Length);
+        // A column per field, and per id property (whose HexId field is the same column given as a number).
+        Assert.Equal(typeof(HermesEvent).GetFields().Count(f => f.FieldType != typeof(HexId)) + typeof(HermesEvent).GetProperties().Length, expected.Length);
     }
 
     [Fact]
