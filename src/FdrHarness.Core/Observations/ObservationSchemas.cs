@@ -83,7 +83,7 @@ internal sealed class EventBatch : ColumnBatch
     public void Add(in HermesEvent e)
     {
         var i = Count++;
-        _eventType[i] = e.EventType; _createdAt[i] = e.CreatedAt; _scope[i] = e.Scope; _name[i] = Text.Add(e.Name);
+        _eventType[i] = e.EventType; _createdAt[i] = e.CreatedAt; _scope[i] = e.Scope; _name[i] = Text.Add(e.NameRef, e.NameString);
         _datasetScope[i] = e.DatasetScope; _dataset[i] = e.Dataset; _srcRse[i] = e.SrcRse; _dstRse[i] = e.DstRse;
         _rse[i] = e.Rse; _requestId[i] = Text.Add(e.RequestIdHex, e.RequestIdString); _previousRequestId[i] = Text.Add(e.PreviousRequestIdHex, e.PreviousRequestIdString);
         _ruleId[i] = e.RuleId; _activity[i] = e.Activity; _bytes[i] = e.Bytes; _checksum[i] = Text.Add(e.ChecksumAdlerHex, e.ChecksumAdlerString);

@@ -9,7 +9,7 @@ public record struct HermesEvent
     public string EventType;          // transfer-queued, transfer-submitted, transfer-done, transfer-failed, deletion-done, RULE_OK, ...
     public DateTime CreatedAt;
     public string? Scope;
-    public string? Name;
+    public string? Name { readonly get => NameRef.Source is { } s ? s.Name(NameRef.Index) : _name; set => (_name, NameRef) = (value, default); }
     public string? DatasetScope;
     public string? Dataset;
     public string? SrcRse;
@@ -38,14 +38,32 @@ public record struct HermesEvent
     // their numbers instead of text: events.parquet writes their digits straight into its batch, and a string is made
     // only for a reader of the property. The lake emits millions: their strings were most of what it allocated.
     public HexId RequestIdHex, PreviousRequestIdHex, ChecksumAdlerHex, TransferIdHex;
-    private string? _requestId, _previousRequestId, _checksumAdler, _transferId;
+    /// <summary>The name as a reference to the target's names (the lake's files), for <see cref="Name"/>.</summary>
+    public NameRef NameRef;
+    private string? _name, _requestId, _previousRequestId, _checksumAdler, _transferId;
 
     /// <summary>The property's string as given (null when given as a <see cref="HexId"/>): what <see cref="EventBatch"/> encodes.</summary>
+    internal readonly string? NameString => _name;
     internal readonly string? RequestIdString => _requestId;
     internal readonly string? PreviousRequestIdString => _previousRequestId;
     internal readonly string? ChecksumAdlerString => _checksumAdler;
     internal readonly string? TransferIdString => _transferId;
 }
+
+/// <summary>Names a target makes from an index (the embedded lake's file names, a pure function of the file).</summary>
+public interface INameSource
+{
+    /// <summary>The longest name <see cref="TryWrite"/> writes.</summary>
+    int MaxLength { get; }
+
+    string Name(long index);
+
+    /// <summary>Writes the name's ASCII bytes; false (nothing written) for a name it does not hold as ASCII.</summary>
+    bool TryWrite(long index, Span<byte> destination, out int written);
+}
+
+/// <summary>A name given as its source and index: made a string only for a reader of <see cref="HermesEvent.Name"/>.</summary>
+public readonly record struct NameRef(INameSource? Source, long Index);
 
 /// <summary>How a <see cref="HexId"/> reads: none (no id), 8 or 32 lower-case hex digits, or a UUID (8-4-4-4-12).</summary>
 public enum HexForm : byte { None, Hex8, Hex32, Uuid }

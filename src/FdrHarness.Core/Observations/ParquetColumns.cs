@@ -309,6 +309,18 @@ internal sealed class Utf8Arena
         return value;
     }
 
+    /// <summary>A name given by reference, written by its source here (no string made), else its string.</summary>
+    public ReadOnlyMemory<byte> Add(in NameRef name, string? text)
+    {
+        if (name.Source is not { } source) return Add(text);
+        var most = source.MaxLength;
+        if (_current.Length - _used < most) Next(most);
+        if (!source.TryWrite(name.Index, _current.AsSpan(_used, most), out var n)) return Add(source.Name(name.Index));
+        var value = new ReadOnlyMemory<byte>(_current, _used, n);
+        _used += n;
+        return value;
+    }
+
     public static bool IsNull(in ReadOnlyMemory<byte> value) => value.Equals(default);
 
     public void Clear()

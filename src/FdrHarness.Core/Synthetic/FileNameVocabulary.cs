@@ -228,7 +228,10 @@ public sealed class FileNameVocabulary
     /// The name of file <paramref name="index"/> whose dataset has tier <paramref name="tier"/>; decorations that carry
     /// no identity (telescope, wobble, checksum-like suffixes) come from <paramref name="rng"/>.
     /// </summary>
-    public string FileName(long index, int tier, ref SplitMix64 rng)
+    public string FileName(long index, int tier, ref SplitMix64 rng) => new(FileNameChars(index, tier, ref rng));
+
+    /// <summary><see cref="FileName"/> in this thread's name buffer: valid until the thread's next name.</summary>
+    public ReadOnlySpan<char> FileNameChars(long index, int tier, scoped ref SplitMix64 rng)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         var b = new NameBuilder(t_nameBuffer ??= new char[MaxNameLength]);
@@ -422,7 +425,7 @@ public sealed class FileNameVocabulary
                 break;
             }
         }
-        return b.ToString();
+        return b.Text;
     }
 
     private static int Below(ulong hash, int n) => (int)Math.BigMul(hash, (ulong)n, out _);

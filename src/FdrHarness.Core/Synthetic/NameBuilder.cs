@@ -48,5 +48,8 @@ internal ref struct NameBuilder(Span<char> buffer)
         _length += digits;
     }
 
+    /// <summary>The text so far, in the builder's buffer.</summary>
+    public readonly ReadOnlySpan<char> Text => _buffer[.._length];
+
     public readonly override string ToString() => new(_buffer[.._length]);
 }

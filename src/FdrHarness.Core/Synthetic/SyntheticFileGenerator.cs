@@ -91,14 +91,17 @@ public sealed class SyntheticFileGenerator : IEnumerable<SyntheticFile>
     /// The name of file <paramref name="index"/>, equal to <c>GetFile(index).Name</c> without the checksum and the dataset
     /// and container names GetFile also makes: the lake names files in its events on the hot path.
     /// </summary>
-    public string FileName(long index)
+    public string FileName(long index) => new(FileNameChars(index));
+
+    /// <summary><see cref="FileName"/> in this thread's name buffer, valid until the thread's next name: no string made.</summary>
+    public ReadOnlySpan<char> FileNameChars(long index)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
         var rng = FileRandom(index);
         // The size comes first from the file's stream, the name after it: skip the size's words without computing it.
         rng.Skip(_sizeDraws);
-        return Vocabulary.FileName(index, Vocabulary.TierOf(DatasetIndexOf(index)), ref rng);
+        return Vocabulary.FileNameChars(index, Vocabulary.TierOf(DatasetIndexOf(index)), ref rng);
     }
 
     /// <summary>The size of file <paramref name="index"/>, equal to <c>GetFile(index).Bytes</c>, without its name or checksum.</summary>

@@ -11,7 +11,7 @@ namespace FdrHarness.Lake.Catalog;
 /// plan, noise files last), their names (regenerated from the seed when an event needs them, never stored), their
 /// lifetimes (the undertaker's queue) and the new DIDs the transmogrifier reads.
 /// </summary>
-public sealed class Dids
+public sealed class Dids : INameSource
 {
     private readonly LakeContext _context;
 
@@ -188,18 +188,47 @@ public sealed class Dids
 
     public string FileName(int file)
     {
-        var slot = file & (NameCacheSize - 1);
-        if (_nameCacheFile[slot] == file) return Encoding.Latin1.GetString(_nameBytes, slot * NameStride, _nameLength[slot]);
+        var slot = NameSlot(file);
+        if (slot >= 0) return Encoding.Latin1.GetString(_nameBytes, slot * NameStride, _nameLength[slot]);
         var e = ExperimentOfFile(file);
-        var name = e.Generator is { } g ? g.FileName(file - e.FileOffset) : Noise.File(file - e.FileOffset).Name;
-        // Names are ASCII; one that is not, or is longer than a slot, is made again each time.
+        return e.Generator is { } g ? g.FileName(file - e.FileOffset) : Noise.File(file - e.FileOffset).Name;
+    }
+
+    /// <summary>The cache slot holding the file's name, made if need be; -1 for a name longer than a slot or not ASCII.</summary>
+    private int NameSlot(int file)
+    {
+        var slot = file & (NameCacheSize - 1);
+        if (_nameCacheFile[slot] == file) return slot;
+        var e = ExperimentOfFile(file);
+        var name = e.Generator is { } g ? g.FileNameChars(file - e.FileOffset) : Noise.File(file - e.FileOffset).Name;
         if (name.Length <= NameStride && Ascii.FromUtf16(name, _nameBytes.AsSpan(slot * NameStride, NameStride), out _) == OperationStatus.Done)
         {
             _nameCacheFile[slot] = file;
             _nameLength[slot] = (byte)name.Length;
+            return slot;
         }
-        else _nameCacheFile[slot] = -1;
-        return name;
+        _nameCacheFile[slot] = -1;
+        return -1;
+    }
+
+    /// <summary>A file's name for an event: written into events.parquet from the cache, a string only if read.</summary>
+    public NameRef FileNameRef(int file) => new(this, file);
+
+    int INameSource.MaxLength => NameStride;
+
+    string INameSource.Name(long index) => FileName((int)index);
+
+    bool INameSource.TryWrite(long index, Span<byte> destination, out int written)
+    {
+        var slot = NameSlot((int)index);
+        if (slot < 0)
+        {
+            written = 0;
+            return false;
+        }
+        written = _nameLength[slot];
+        _nameBytes.AsSpan(slot * NameStride, written).CopyTo(destination);
+        return true;
     }
 
     public string? DatasetNameOfFile(int file)

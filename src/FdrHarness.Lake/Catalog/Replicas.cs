@@ -95,13 +95,12 @@ public sealed class Replicas(LakeContext context, Dids dids, Rses rses)
         context.Counters.BytesDeleted += bytes;
         CountersChanged(file);
         var e = dids.ExperimentOfFile(file);
-        var name = dids.FileName(file);
         context.Emit(new HermesEvent
         {
             EventType = EventTypes.DeletionDone,
             CreatedAt = context.UtcNow,
             Scope = e.Scope,
-            Name = name,
+            NameRef = dids.FileNameRef(file),
             Rse = rse.Name,
             Bytes = bytes,
             Protocol = rse.Scheme,

@@ -56,7 +56,7 @@ public sealed class Requests
             EventType = EventTypes.TransferQueued,
             CreatedAt = _context.UtcNow,
             Scope = e.Scope,
-            Name = _dids.FileName(file),
+            NameRef = _dids.FileNameRef(file),
             DstRse = _rses[Locks.Rse[lockId]].Name,
             RequestIdHex = _context.RequestId(request),
             PreviousRequestIdHex = previous >= 0 ? _context.RequestId(previous) : default,
@@ -158,8 +158,8 @@ public sealed class Requests
     }
 
     /// <summary>A transfer-submitted / -done / -failed event with the payload fields of core/request.py.</summary>
-    // Ids as numbers (HexId), and the file's name made per event (Dids' cache holds its bytes): strings kept from the
-    // submission to the verdict were most of what each gen0 collection promoted.
+    // Ids as numbers (HexId) and the file's name as a reference (Dids' cache holds its bytes), made per event: strings
+    // kept from the submission to the verdict were most of what each gen0 collection promoted.
     private HermesEvent TransferEvent(string type, int request)
     {
         var r = Table;
@@ -175,7 +175,7 @@ public sealed class Requests
             EventType = type,
             CreatedAt = _context.UtcNow,
             Scope = e.Scope,
-            Name = _dids.FileName(file),
+            NameRef = _dids.FileNameRef(file),
             DatasetScope = e.Generator is null ? null : e.Scope,
             Dataset = _dids.DatasetNameOfFile(file),
             SrcRse = _rses[r.Source[request]].Name,

@@ -63,7 +63,7 @@ public class ParquetObservationSinkTests
         // Guards the round-trip test: a field that is never null (or always null) would not prove much.
         var events = Enumerable.Range(0, 5_003).Select(i => ObservationFixtures.Event(i)).ToArray();
         // The columns: the fields and the id properties (their HexId forms are another way to give the same column).
-        var columns = typeof(HermesEvent).GetFields().Where(f => f.FieldType != typeof(HexId)).Select(f => (f.Name, Get: (Func<object, object?>)f.GetValue))
+        var columns = typeof(HermesEvent).GetFields().Where(f => f.FieldType != typeof(HexId) && f.FieldType != typeof(NameRef)).Select(f => (f.Name, Get: (Func<object, object?>)f.GetValue))
             .Concat(typeof(HermesEvent).GetProperties().Select(p => (p.Name, Get: (Func<object, object?>)p.GetValue)));
         foreach (var (name, get) in columns)
         {
@@ -92,6 +92,28 @@ public class ParquetObservationSinkTests
         Assert.Equal("00000000000000010000000000000002", back.PreviousRequestId);
     }
 
+    private sealed class Names : INameSource
+    {
+        public int MaxLength => 16;
+        public string Name(long index) => index == 2 ? "non-ascii-é" : $"file-{index}";
+
+        public bool TryWrite(long index, Span<byte> destination, out int written)
+        {
+            written = 0;
+            return index != 2 && System.Text.Ascii.FromUtf16(Name(index), destination, out written) == System.Buffers.OperationStatus.Done;
+        }
+    }
+
+    [Fact]
+    public void Names_given_by_reference_are_written_as_their_text()
+    {
+        using var tmp = new TempFolder();
+        var names = new Names();
+        using (var sink = new ParquetObservationSink(tmp.Path))
+            for (var i = 0; i < 3; i++) sink.Event(ObservationFixtures.Event(i) with { NameRef = new NameRef(names, i) });
+        Assert.Equal(["file-0", "file-1", "non-ascii-é"], new ObservationReader(tmp.Path).Events().Select(e => e.Name));
+    }
+
     [Fact]
     public void Times_come_back_as_utc_with_every_tick()
     {
@@ -117,7 +139,7 @@ public class ParquetObservationSinkTests
         var schema = await ParquetReader.ReadSchemaAsync(Path.Combine(tmp.Path, ParquetObservationSink.EventsFile));
         Assert.Equal(expected, schema.GetDataFields().Select(f => f.Name));
         // A column per field, and per id property (whose HexId field is the same column given as a number).
-        Assert.Equal(typeof(HermesEvent).GetFields().Count(f => f.FieldType != typeof(HexId)) + typeof(HermesEvent).GetProperties().Length, expected.Length);
+        Assert.Equal(typeof(HermesEvent).GetFields().Count(f => f.FieldType != typeof(HexId) && f.FieldType != typeof(NameRef)) + typeof(HermesEvent).GetProperties().Length, expected.Length);
     }
 
     [Fact]
