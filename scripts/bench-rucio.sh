@@ -20,8 +20,8 @@ if [ "$what" = register ] || [ "$what" = all ]; then
 fi
 
 if [ "$what" = catalog ] || [ "$what" = all ]; then
-  # The client JIT-compiles fully optimised from the start (the servers keep the default): with tiered compilation its
-  # background JIT ran through the measurements for about 20 rounds and was charged to whichever side ran then.
+  # The client JIT-compiles fully optimised from the start (the bench starts the servers so too): with tiered compilation
+  # its background JIT ran through the measurements for about 20 rounds and was charged to whichever side ran then.
   # 18 pairs (catalog and loop back to back, A B / B A) and 18 A/A control pairs each, about 3 minutes a server; the sink
   # gets 4 M files a measurement (its 1 M-file list sent 4 times): at 3-4 M files/s a shorter one is mostly the scheduler's
   # noise. The verdict: the catalog's ratio over the A/A's with its 95 % interval; ">= 1.0x" needs the interval above 1.0,

@@ -189,14 +189,16 @@ internal static class RucioBenchmarks
             return (TimeSpan.FromTicks(N(0)), f.Length >= 4 ? (N(1), N(2), N(3)) : null);
         }
 
-        public static SinkProcess Start(string verb = "http-sink")
+        /// <param name="optimisedFromStart">The server compiles fully optimised from its first call (DOTNET_TieredCompilation=0);
+        /// otherwise it runs as the runtime's default has it, whatever the benchmark itself was started with.</param>
+        public static SinkProcess Start(string verb = "http-sink", bool optimisedFromStart = false)
         {
             var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardInput = true, RedirectStandardOutput = true };
             // Run as `dotnet FdrHarness.Bench.dll` or as the apphost: start the same way.
             if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet") psi.ArgumentList.Add(typeof(RucioBenchmarks).Assembly.Location);
             psi.ArgumentList.Add(verb);
-            // The servers run as the runtime's defaults have them, whatever the benchmark itself was started with.
-            psi.Environment.Remove("DOTNET_TieredCompilation");
+            if (optimisedFromStart) psi.Environment["DOTNET_TieredCompilation"] = "0";
+            else psi.Environment.Remove("DOTNET_TieredCompilation");
             var p = Process.Start(psi)!;
             var port = int.Parse(p.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the sink process did not start"), CultureInfo.InvariantCulture);
             return new SinkProcess(p, port);
