@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using FdrHarness.Core.Synthetic;
 
 namespace FdrHarness.Lake.Catalog;
@@ -65,16 +66,40 @@ public sealed class RowQueue
 /// </summary>
 internal static class Columns
 {
-    public static T[] New<T>(int size) => GC.AllocateUninitializedArray<T>(Math.Max(16, size), pinned: true);
+    public static T[] New<T>(int size) => HugePages(GC.AllocateUninitializedArray<T>(Math.Max(16, size), pinned: true));
 
-    public static T[] Zeroed<T>(int size) => GC.AllocateArray<T>(size, pinned: true);
+    public static T[] Zeroed<T>(int size) => HugePages(GC.AllocateArray<T>(size, pinned: true));
 
     public static void Grow<T>(ref T[] a, int size)
     {
-        var grown = GC.AllocateUninitializedArray<T>(size, pinned: true);
+        var grown = HugePages(GC.AllocateUninitializedArray<T>(size, pinned: true));
         a.CopyTo(grown, 0);
         a = grown;
     }
+
+    // The columns' pages are first touched as rows are added, and a page fault is dear on a VM: 2 MiB pages fault 512
+    // times less often (ESCAPE: 33 k → 24 k faults a run). Advice only (transparent huge pages in madvise mode); a
+    // column holds at most one 2 MiB page more than it uses.
+    private const int HugePage = 2 << 20;
+
+    private static T[] HugePages<T>(T[] a)
+    {
+        var bytes = (long)a.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        if (bytes < HugePage || !OperatingSystem.IsLinux()) return a;
+        // The whole huge pages within the array: the memory around it is the GC's.
+        var start = (long)Marshal.UnsafeAddrOfPinnedArrayElement(a, 0);
+        var first = (start + HugePage - 1) & ~(long)(HugePage - 1);
+        var end = (start + bytes) & ~(long)(HugePage - 1);
+        if (end <= first) return a;
+        try { _ = madvise((nint)first, (nuint)(end - first), MadvHugePage); }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
+        return a;
+    }
+
+    private const int MadvHugePage = 14;
+
+    [DllImport("libc")]
+    private static extern int madvise(nint addr, nuint length, int advice);
 }
 
 /// <summary>Files by global id: experiment e owns ids [FileOffset(e), FileOffset(e) + Count(e)); noise files come last.</summary>
