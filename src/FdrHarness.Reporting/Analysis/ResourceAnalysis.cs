@@ -74,14 +74,19 @@ internal sealed class ResourceAnalysis
     public void Run(ObservationReader reader, string runDir)
     {
         // A target that samples no pods (or a run killed before its first sample) still gets the event half of the report.
-        var samples = File.Exists(Path.Combine(runDir, ParquetObservationSink.SamplesFile)) ? reader.Samples() : [];
-        foreach (var s in samples)
-        {
-            Of(s.Daemon).Samples.Add(s);
-            MinTicks = Math.Min(MinTicks, s.Time.Ticks);
-            MinSampleTicks = Math.Min(MinSampleTicks, s.Time.Ticks);
-            MaxTicks = Math.Max(MaxTicks, s.Time.Ticks);
-        }
+        var path = Path.Combine(runDir, ParquetObservationSink.SamplesFile);
+        var batches = File.Exists(path) ? Input.SampleColumns.Batches(path) ?? reader.SampleBatches() : [];
+        DaemonSamples? of = null;
+        foreach (var batch in batches)
+            foreach (ref readonly var s in batch.AsSpan())
+            {
+                // Consecutive samples are often of one daemon (its pods; the decoder gives a name as one string).
+                if (!ReferenceEquals(of?.Daemon, s.Daemon)) of = Of(s.Daemon);
+                of.Samples.Add(s);
+                MinTicks = Math.Min(MinTicks, s.Time.Ticks);
+                MinSampleTicks = Math.Min(MinSampleTicks, s.Time.Ticks);
+                MaxTicks = Math.Max(MaxTicks, s.Time.Ticks);
+            }
         // A target that records no pod lifecycle (or an old run) still gets a report, without the reasons.
         if (File.Exists(Path.Combine(runDir, ParquetObservationSink.LifecycleFile)))
             foreach (var e in reader.Lifecycle())

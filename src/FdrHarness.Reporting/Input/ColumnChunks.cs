@@ -122,10 +122,11 @@ internal sealed class ColumnChunks(string path) : IDisposable
     }
 
     /// <summary>
-    /// An INT64 or INT32 column (plain pages) as longs, <paramref name="ifNull"/> for a null; with <paramref name="nanosToTicks"/>
-    /// an INT64 timestamp in nanoseconds since 1970 as DateTime ticks (what Parquet.Net makes of it: 100 ns truncated toward zero).
+    /// An INT64, INT32 or DOUBLE column (plain pages) as longs (a double as its bits), <paramref name="ifNull"/> for a null
+    /// (and <paramref name="nulls"/>[row] set, when given); with <paramref name="nanosToTicks"/> an INT64 timestamp in
+    /// nanoseconds since 1970 as DateTime ticks (what Parquet.Net makes of it: 100 ns truncated toward zero).
     /// </summary>
-    public void Numbers(ColumnChunk chunk, int maxDefinitionLevel, int rows, long ifNull, bool nanosToTicks, long[] into)
+    public void Numbers(ColumnChunk chunk, int maxDefinitionLevel, int rows, long ifNull, bool nanosToTicks, long[] into, bool[]? nulls = null)
     {
         var int32 = chunk.MetaData!.Type == Parquet.Meta.Type.INT32;
         var width = int32 ? 4 : 8;
@@ -138,6 +139,7 @@ internal sealed class ColumnChunks(string path) : IDisposable
             var at = 0;
             for (var i = 0; i < page.Count; i++)
             {
+                if (nulls is not null) nulls[row + i] = _levels[i] == 0;
                 if (_levels[i] == 0) { into[row + i] = ifNull; continue; }
                 if (at + width > values.Length) throw Damaged(chunk, "fewer values than rows");
                 var v = int32 ? BinaryPrimitives.ReadInt32LittleEndian(values[at..]) : BinaryPrimitives.ReadInt64LittleEndian(values[at..]);

@@ -1,0 +1,159 @@
+using FdrHarness.Core.Observations;
+using Parquet;
+using Parquet.Schema;
+
+namespace FdrHarness.Reporting.Input;
+
+/// <summary>
+/// samples.parquet's row groups as <see cref="ObservationReader.SampleBatches"/> gives them, decoded by <see cref="ColumnChunks"/>:
+/// the generic row reader's column code over double, double? and long? (Parquet.Net's and Core's) was JIT-compiled on
+/// every report, and made a string per value of the daemon, pod, node and state columns (here one per distinct value).
+/// </summary>
+internal static class SampleColumns
+{
+    /// <summary>The file's row groups in file order, or null when some column is not as the sink writes it (then the row reader reads it).</summary>
+    public static IEnumerable<PodSample[]>? Batches(string path)
+    {
+        try
+        {
+            using var probe = new Decoder(path);
+            if (!probe.Supported()) return null;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return null; // a damaged file: the row reader says so as it does for every file
+        }
+        return ObservationReader.Guard(Unguarded(path), path);
+    }
+
+    private static IEnumerable<PodSample[]> Unguarded(string path)
+    {
+        using var decoder = new Decoder(path);
+        for (var g = 0; g < decoder.RowGroupCount; g++) yield return decoder.Decode(g);
+    }
+
+    private sealed class Decoder : IDisposable
+    {
+        private readonly FileStream _stream;
+        private readonly ParquetReader _reader;
+        private readonly ColumnChunks _chunks;
+        private readonly string _path;
+        private readonly bool _nanos; // time holds INT64 nanoseconds since 1970
+        private readonly DataField _time, _daemon, _pod, _node, _state, _cpu, _memory, _cpuRequest, _cpuLimit, _memoryRequest, _memoryLimit, _restarts, _backlog;
+        private readonly Symbols _daemons = new(), _pods = new(), _nodes = new(), _states = new();
+        private int[] _daemonIds = [], _podIds = [], _nodeIds = [], _stateIds = [];
+        private long[] _ticks = [], _cpus = [], _memories = [], _cpuRequests = [], _cpuLimits = [], _memoryRequests = [], _memoryLimits = [], _restartCounts = [], _backlogs = [];
+        private bool[] _noCpuRequest = [], _noCpuLimit = [], _noMemoryRequest = [], _noMemoryLimit = [];
+
+        public Decoder(string path)
+        {
+            _path = path;
+            _stream = File.OpenRead(path);
+            try
+            {
+                _reader = ParquetReader.CreateAsync(_stream).GetAwaiter().GetResult();
+                _chunks = new ColumnChunks(path);
+            }
+            catch
+            {
+                _reader?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                _stream.Dispose();
+                throw;
+            }
+            try
+            {
+                foreach (var e in _reader.Metadata?.Schema ?? [])
+                    if (e.Name == "time") _nanos = e is { Type: Parquet.Meta.Type.INT64, LogicalType.TIMESTAMP.Unit.NANOS: not null };
+                var fields = _reader.Schema.GetDataFields().ToDictionary(f => f.Name);
+                DataField F(string name) => fields.TryGetValue(name, out var f) ? f : throw new InvalidDataException($"{path} has no column {name}");
+                (_time, _daemon, _pod, _node, _state, _cpu, _memory) = (F("time"), F("daemon"), F("pod"), F("node"), F("state"), F("cpu_cores"), F("memory_bytes"));
+                (_cpuRequest, _cpuLimit, _memoryRequest, _memoryLimit, _restarts, _backlog) = (F("cpu_request"), F("cpu_limit"), F("memory_request"), F("memory_limit"), F("restarts"), F("backlog"));
+            }
+            catch
+            {
+                Dispose();
+                throw;
+            }
+        }
+
+        public int RowGroupCount => _reader.RowGroupCount;
+
+        public void Dispose()
+        {
+            try { _reader.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
+            finally
+            {
+                _chunks.Dispose();
+                _stream.Dispose();
+            }
+        }
+
+        /// <summary>Whether every column chunk of the file is one <see cref="ColumnChunks"/> decodes.</summary>
+        public bool Supported()
+        {
+            if (!_nanos) return false;
+            for (var g = 0; g < _reader.RowGroupCount; g++)
+            {
+                using var group = _reader.OpenRowGroupReader(g);
+                bool Is(DataField field, Parquet.Meta.Type type, bool dictionary = false) =>
+                    ColumnChunks.Supported(group.GetMetadata(field), type, field.MaxDefinitionLevel, field.MaxRepetitionLevel, dictionary);
+                if (!(Is(_time, Parquet.Meta.Type.INT64) && Is(_daemon, Parquet.Meta.Type.BYTE_ARRAY, true) && Is(_pod, Parquet.Meta.Type.BYTE_ARRAY, true)
+                    && Is(_node, Parquet.Meta.Type.BYTE_ARRAY, true) && Is(_state, Parquet.Meta.Type.BYTE_ARRAY, true) && Is(_cpu, Parquet.Meta.Type.DOUBLE)
+                    && Is(_memory, Parquet.Meta.Type.INT64) && Is(_cpuRequest, Parquet.Meta.Type.DOUBLE) && Is(_cpuLimit, Parquet.Meta.Type.DOUBLE)
+                    && Is(_memoryRequest, Parquet.Meta.Type.INT64) && Is(_memoryLimit, Parquet.Meta.Type.INT64) && Is(_restarts, Parquet.Meta.Type.INT32)
+                    && Is(_backlog, Parquet.Meta.Type.INT64)))
+                    return false;
+            }
+            return true;
+        }
+
+        public PodSample[] Decode(int g)
+        {
+            using var group = _reader.OpenRowGroupReader(g);
+            var rows = ObservationReader.RowsOf(group, _path);
+            Grow(rows);
+            Strings(group, _daemon, rows, _daemons, _daemonIds);
+            Strings(group, _pod, rows, _pods, _podIds);
+            Strings(group, _node, rows, _nodes, _nodeIds);
+            Strings(group, _state, rows, _states, _stateIds);
+            Numbers(group, _time, rows, _ticks, nanosToTicks: true);
+            Numbers(group, _cpu, rows, _cpus);
+            Numbers(group, _memory, rows, _memories);
+            Numbers(group, _cpuRequest, rows, _cpuRequests, _noCpuRequest);
+            Numbers(group, _cpuLimit, rows, _cpuLimits, _noCpuLimit);
+            Numbers(group, _memoryRequest, rows, _memoryRequests, _noMemoryRequest);
+            Numbers(group, _memoryLimit, rows, _memoryLimits, _noMemoryLimit);
+            Numbers(group, _restarts, rows, _restartCounts);
+            Numbers(group, _backlog, rows, _backlogs);
+            var samples = new PodSample[rows];
+            for (var i = 0; i < rows; i++)
+                samples[i] = new PodSample
+                {
+                    Time = new DateTime(_ticks[i], DateTimeKind.Utc), Daemon = Text(_daemons, _daemonIds[i])!, Pod = Text(_pods, _podIds[i])!,
+                    Node = Text(_nodes, _nodeIds[i]), State = Text(_states, _stateIds[i])!, CpuCores = BitConverter.Int64BitsToDouble(_cpus[i]),
+                    MemoryBytes = _memories[i], CpuRequest = _noCpuRequest[i] ? null : BitConverter.Int64BitsToDouble(_cpuRequests[i]),
+                    CpuLimit = _noCpuLimit[i] ? null : BitConverter.Int64BitsToDouble(_cpuLimits[i]),
+                    MemoryRequest = _noMemoryRequest[i] ? null : _memoryRequests[i], MemoryLimit = _noMemoryLimit[i] ? null : _memoryLimits[i],
+                    Restarts = (int)_restartCounts[i], Backlog = _backlogs[i],
+                };
+            return samples;
+        }
+
+        private static string? Text(Symbols symbols, int id) => id < 0 ? null : symbols[id];
+
+        private void Strings(ParquetRowGroupReader group, DataField field, int rows, Symbols symbols, int[] ids) =>
+            _chunks.Ids(group.GetMetadata(field)!, field.MaxDefinitionLevel, rows, symbols, ids);
+
+        private void Numbers(ParquetRowGroupReader group, DataField field, int rows, long[] into, bool[]? nulls = null, bool nanosToTicks = false) =>
+            _chunks.Numbers(group.GetMetadata(field)!, field.MaxDefinitionLevel, rows, 0, nanosToTicks, into, nulls);
+
+        private void Grow(int rows)
+        {
+            if (_ticks.Length >= rows) return;
+            (_daemonIds, _podIds, _nodeIds, _stateIds) = (new int[rows], new int[rows], new int[rows], new int[rows]);
+            (_ticks, _cpus, _memories, _cpuRequests, _cpuLimits) = (new long[rows], new long[rows], new long[rows], new long[rows], new long[rows]);
+            (_memoryRequests, _memoryLimits, _restartCounts, _backlogs) = (new long[rows], new long[rows], new long[rows], new long[rows]);
+            (_noCpuRequest, _noCpuLimit, _noMemoryRequest, _noMemoryLimit) = (new bool[rows], new bool[rows], new bool[rows], new bool[rows]);
+        }
+    }
+}
