@@ -287,7 +287,7 @@ internal sealed class EventColumnReader
     /// <summary>One reader of the file and its scratch buffers: one per decoding thread.</summary>
     private sealed class Decoder : IDisposable
     {
-        private readonly FileStream _stream;
+        private readonly ParquetInput _file;
         private readonly ParquetReader _reader;
         private readonly ColumnChunks _chunks;
         private readonly bool _nanos; // created_at holds INT64 nanoseconds since 1970
@@ -304,24 +304,12 @@ internal sealed class EventColumnReader
         public Decoder(string path)
         {
             _path = path;
-            _stream = File.OpenRead(path);
+            _file = new ParquetInput(path);
+            (_reader, _chunks) = (_file.Reader, _file.Chunks);
             try
             {
-                _reader = ParquetReader.CreateAsync(_stream).GetAwaiter().GetResult();
-                _chunks = new ColumnChunks(path);
-            }
-            catch
-            {
-                _reader?.DisposeAsync().AsTask().GetAwaiter().GetResult();
-                _stream.Dispose();
-                throw;
-            }
-            try
-            {
-                foreach (var e in _reader.Metadata?.Schema ?? [])
-                    if (e.Name == "created_at") _nanos = e is { Type: Parquet.Meta.Type.INT64, LogicalType.TIMESTAMP.Unit.NANOS: not null };
-                var fields = _reader.Schema.GetDataFields().ToDictionary(f => f.Name);
-                DataField F(string name) => fields.TryGetValue(name, out var f) ? f : throw new InvalidDataException($"{path} has no column {name}");
+                _nanos = _file.IsNanos("created_at");
+                DataField F(string name) => _file.Field(name);
                 (_type, _created, _scope, _name, _src, _dst, _rse, _rule, _size, _protocol, _retry) = (F("event_type"), F("created_at"), F("scope"),
                     Binary(F("name")), F("src_rse"), F("dst_rse"), F("rse"), F("rule_id"), F("bytes"), F("protocol"), F("retry_count"));
             }
@@ -334,15 +322,7 @@ internal sealed class EventColumnReader
 
         public int RowGroupCount => _reader.RowGroupCount;
 
-        public void Dispose()
-        {
-            try { _reader.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
-            finally
-            {
-                _chunks.Dispose();
-                _stream.Dispose();
-            }
-        }
+        public void Dispose() => _file.Dispose();
 
         public void Decode(int g, EventBlock block)
         {

@@ -34,7 +34,7 @@ internal static class SampleColumns
 
     private sealed class Decoder : IDisposable
     {
-        private readonly FileStream _stream;
+        private readonly ParquetInput _file;
         private readonly ParquetReader _reader;
         private readonly ColumnChunks _chunks;
         private readonly string _path;
@@ -48,24 +48,12 @@ internal static class SampleColumns
         public Decoder(string path)
         {
             _path = path;
-            _stream = File.OpenRead(path);
+            _file = new ParquetInput(path);
+            (_reader, _chunks) = (_file.Reader, _file.Chunks);
             try
             {
-                _reader = ParquetReader.CreateAsync(_stream).GetAwaiter().GetResult();
-                _chunks = new ColumnChunks(path);
-            }
-            catch
-            {
-                _reader?.DisposeAsync().AsTask().GetAwaiter().GetResult();
-                _stream.Dispose();
-                throw;
-            }
-            try
-            {
-                foreach (var e in _reader.Metadata?.Schema ?? [])
-                    if (e.Name == "time") _nanos = e is { Type: Parquet.Meta.Type.INT64, LogicalType.TIMESTAMP.Unit.NANOS: not null };
-                var fields = _reader.Schema.GetDataFields().ToDictionary(f => f.Name);
-                DataField F(string name) => fields.TryGetValue(name, out var f) ? f : throw new InvalidDataException($"{path} has no column {name}");
+                _nanos = _file.IsNanos("time");
+                DataField F(string name) => _file.Field(name);
                 (_time, _daemon, _pod, _node, _state, _cpu, _memory) = (F("time"), F("daemon"), F("pod"), F("node"), F("state"), F("cpu_cores"), F("memory_bytes"));
                 (_cpuRequest, _cpuLimit, _memoryRequest, _memoryLimit, _restarts, _backlog) = (F("cpu_request"), F("cpu_limit"), F("memory_request"), F("memory_limit"), F("restarts"), F("backlog"));
             }
@@ -78,15 +66,7 @@ internal static class SampleColumns
 
         public int RowGroupCount => _reader.RowGroupCount;
 
-        public void Dispose()
-        {
-            try { _reader.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
-            finally
-            {
-                _chunks.Dispose();
-                _stream.Dispose();
-            }
-        }
+        public void Dispose() => _file.Dispose();
 
         /// <summary>Whether every column chunk of the file is one <see cref="ColumnChunks"/> decodes.</summary>
         public bool Supported()
