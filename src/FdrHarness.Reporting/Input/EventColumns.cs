@@ -288,10 +288,7 @@ internal sealed class EventColumnReader
     private sealed class Decoder : IDisposable
     {
         private readonly ParquetInput _file;
-        private readonly ParquetReader _reader;
-        private readonly ColumnChunks _chunks;
         private readonly bool _nanos; // created_at holds INT64 nanoseconds since 1970
-        private readonly string _path;
         private readonly DataField _type, _created, _scope, _name, _src, _dst, _rse, _rule, _size, _protocol, _retry;
         private ReadOnlyMemory<char>[] _values = [];
         private ReadOnlyMemory<byte>[] _bytes = [];
@@ -303,9 +300,7 @@ internal sealed class EventColumnReader
 
         public Decoder(string path)
         {
-            _path = path;
             _file = new ParquetInput(path);
-            (_reader, _chunks) = (_file.Reader, _file.Chunks);
             try
             {
                 _nanos = _file.IsNanos("created_at");
@@ -320,14 +315,14 @@ internal sealed class EventColumnReader
             }
         }
 
-        public int RowGroupCount => _reader.RowGroupCount;
+        public int RowGroupCount => _file.Reader.RowGroupCount;
 
         public void Dispose() => _file.Dispose();
 
         public void Decode(int g, EventBlock block)
         {
-            using var group = _reader.OpenRowGroupReader(g);
-            var rows = ObservationReader.RowsOf(group, _path);
+            using var group = _file.Reader.OpenRowGroupReader(g);
+            var rows = ObservationReader.RowsOf(group, _file.Path);
             block.Resize(rows);
             Grow(rows);
             block.LocalTypes.Clear(); block.LocalScopes.Clear(); block.LocalRses.Clear(); block.LocalProtocols.Clear(); block.LocalRules.Clear();
@@ -340,14 +335,14 @@ internal sealed class EventColumnReader
             Strings(group, _protocol, rows, block.LocalProtocols, block.Protocol);
             Hashes(group, _name, rows, block.NameHash);
             if (_nanos && Chunk(group, _created, Parquet.Meta.Type.INT64) is { } created)
-                _chunks.Numbers(created, _created.MaxDefinitionLevel, rows, -1, nanosToTicks: true, block.Ticks);
+                _file.Chunks.Numbers(created, _created.MaxDefinitionLevel, rows, -1, nanosToTicks: true, block.Ticks);
             else
             {
                 group.ReadAsync(_created, _times.AsMemory(0, rows)).AsTask().GetAwaiter().GetResult();
                 for (var i = 0; i < rows; i++) block.Ticks[i] = _times[i].Ticks;
             }
             if (Chunk(group, _size, Parquet.Meta.Type.INT64) is { } size)
-                _chunks.Numbers(size, _size.MaxDefinitionLevel, rows, -1, nanosToTicks: false, block.Bytes);
+                _file.Chunks.Numbers(size, _size.MaxDefinitionLevel, rows, -1, nanosToTicks: false, block.Bytes);
             else
             {
                 group.ReadAsync(_size, _longs.AsMemory(0, rows)).AsTask().GetAwaiter().GetResult();
@@ -355,7 +350,7 @@ internal sealed class EventColumnReader
             }
             if (Chunk(group, _retry, Parquet.Meta.Type.INT32) is { } retry)
             {
-                _chunks.Numbers(retry, _retry.MaxDefinitionLevel, rows, -1, nanosToTicks: false, _numbers);
+                _file.Chunks.Numbers(retry, _retry.MaxDefinitionLevel, rows, -1, nanosToTicks: false, _numbers);
                 for (var i = 0; i < rows; i++) block.RetryCount[i] = (int)_numbers[i];
             }
             else
@@ -383,7 +378,7 @@ internal sealed class EventColumnReader
         {
             if (Chunk(group, field, Parquet.Meta.Type.BYTE_ARRAY, dictionary: true) is { } chunk)
             {
-                _chunks.Ids(chunk, field.MaxDefinitionLevel, rows, symbols, ids);
+                _file.Chunks.Ids(chunk, field.MaxDefinitionLevel, rows, symbols, ids);
                 return;
             }
             group.ReadRawAsync(field, _values.AsMemory(0, rows), _levels.AsMemory(0, rows), null).AsTask().GetAwaiter().GetResult();
@@ -405,7 +400,7 @@ internal sealed class EventColumnReader
         {
             if (Chunk(group, field, Parquet.Meta.Type.BYTE_ARRAY, dictionary: true) is { } chunk)
             {
-                _chunks.Hashes(chunk, field.MaxDefinitionLevel, rows, hashes);
+                _file.Chunks.Hashes(chunk, field.MaxDefinitionLevel, rows, hashes);
                 return;
             }
             group.ReadRawAsync(field, _bytes.AsMemory(0, rows), _levels.AsMemory(0, rows), null).AsTask().GetAwaiter().GetResult();

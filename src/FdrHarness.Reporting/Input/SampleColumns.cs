@@ -35,9 +35,6 @@ internal static class SampleColumns
     private sealed class Decoder : IDisposable
     {
         private readonly ParquetInput _file;
-        private readonly ParquetReader _reader;
-        private readonly ColumnChunks _chunks;
-        private readonly string _path;
         private readonly bool _nanos; // time holds INT64 nanoseconds since 1970
         private readonly DataField _time, _daemon, _pod, _node, _state, _cpu, _memory, _cpuRequest, _cpuLimit, _memoryRequest, _memoryLimit, _restarts, _backlog;
         private readonly Symbols _daemons = new(), _pods = new(), _nodes = new(), _states = new();
@@ -47,9 +44,7 @@ internal static class SampleColumns
 
         public Decoder(string path)
         {
-            _path = path;
             _file = new ParquetInput(path);
-            (_reader, _chunks) = (_file.Reader, _file.Chunks);
             try
             {
                 _nanos = _file.IsNanos("time");
@@ -64,7 +59,7 @@ internal static class SampleColumns
             }
         }
 
-        public int RowGroupCount => _reader.RowGroupCount;
+        public int RowGroupCount => _file.Reader.RowGroupCount;
 
         public void Dispose() => _file.Dispose();
 
@@ -72,9 +67,9 @@ internal static class SampleColumns
         public bool Supported()
         {
             if (!_nanos) return false;
-            for (var g = 0; g < _reader.RowGroupCount; g++)
+            for (var g = 0; g < _file.Reader.RowGroupCount; g++)
             {
-                using var group = _reader.OpenRowGroupReader(g);
+                using var group = _file.Reader.OpenRowGroupReader(g);
                 bool Is(DataField field, Parquet.Meta.Type type, bool dictionary = false) =>
                     ColumnChunks.Supported(group.GetMetadata(field), type, field.MaxDefinitionLevel, field.MaxRepetitionLevel, dictionary);
                 if (!(Is(_time, Parquet.Meta.Type.INT64) && Is(_daemon, Parquet.Meta.Type.BYTE_ARRAY, true) && Is(_pod, Parquet.Meta.Type.BYTE_ARRAY, true)
@@ -89,8 +84,8 @@ internal static class SampleColumns
 
         public PodSample[] Decode(int g)
         {
-            using var group = _reader.OpenRowGroupReader(g);
-            var rows = ObservationReader.RowsOf(group, _path);
+            using var group = _file.Reader.OpenRowGroupReader(g);
+            var rows = ObservationReader.RowsOf(group, _file.Path);
             Grow(rows);
             Strings(group, _daemon, rows, _daemons, _daemonIds);
             Strings(group, _pod, rows, _pods, _podIds);
@@ -122,10 +117,10 @@ internal static class SampleColumns
         private static string? Text(Symbols symbols, int id) => id < 0 ? null : symbols[id];
 
         private void Strings(ParquetRowGroupReader group, DataField field, int rows, Symbols symbols, int[] ids) =>
-            _chunks.Ids(group.GetMetadata(field)!, field.MaxDefinitionLevel, rows, symbols, ids);
+            _file.Chunks.Ids(group.GetMetadata(field)!, field.MaxDefinitionLevel, rows, symbols, ids);
 
         private void Numbers(ParquetRowGroupReader group, DataField field, int rows, long[] into, bool[]? nulls = null, bool nanosToTicks = false) =>
-            _chunks.Numbers(group.GetMetadata(field)!, field.MaxDefinitionLevel, rows, 0, nanosToTicks, into, nulls);
+            _file.Chunks.Numbers(group.GetMetadata(field)!, field.MaxDefinitionLevel, rows, 0, nanosToTicks, into, nulls);
 
         private void Grow(int rows)
         {
