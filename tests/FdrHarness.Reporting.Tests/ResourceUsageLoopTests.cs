@@ -98,7 +98,7 @@ public sealed class FaultRecoveryLoopTests
         {
             Start = T0.AddMinutes(random.Next(0, 100)), End = random.Next(2) == 0 ? null : T0.AddMinutes(random.Next(0, 120)),
             Name = "fault-" + random.Next(0, 3), Kind = "pod_kill", Target = random.Next(2) == 0 ? "reaper" : "CERN-PROD->BNL", Detail = "n" + i,
-        }).ToList();
+        }).ToArray();
 
         var expected = faults.OrderBy(f => f.Start).ThenBy(f => f.Name, StringComparer.Ordinal).Select(f =>
         {

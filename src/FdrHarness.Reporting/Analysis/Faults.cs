@@ -11,9 +11,9 @@ internal static class Faults
     /// Each fault's recovery, in order of start, then name (then as recorded). Loops and arrays, not LINQ: FaultRecord and
     /// the timeline's instants are structs, LINQ's code over them is not compiled ahead with this assembly.
     /// </summary>
-    public static List<FaultRecovery> Recoveries(List<FaultRecord> faults, ResourceAnalysis resources)
+    public static List<FaultRecovery> Recoveries(FaultRecord[] faults, ResourceAnalysis resources)
     {
-        var order = new int[faults.Count];
+        var order = new int[faults.Length];
         for (var i = 0; i < order.Length; i++) order[i] = i;
         Array.Sort(order, (a, b) =>
         {

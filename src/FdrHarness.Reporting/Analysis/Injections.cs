@@ -21,16 +21,21 @@ internal sealed class Injections
     {
         if (!reader.HasInjections) return null;
         var r = new Injections();
-        foreach (var row in reader.Injections())
-        {
-            r.Files += row.Files;
-            r.Bytes += row.Bytes;
-            Add(r.ByScope, row.Scope, row);
-            Add(r.ByRse, row.Rse, row);
-            r.MinTicks = Math.Min(r.MinTicks, row.Time.Ticks);
-            r.MaxTicks = Math.Max(r.MaxTicks, row.Time.Ticks);
-        }
+        if (Input.RecordColumns.Injections(Path.Combine(reader.Directory, ParquetObservationSink.InjectionsFile)) is { } decoded)
+            foreach (ref readonly var row in decoded.AsSpan()) r.Add(row);
+        else
+            foreach (var row in reader.Injections()) r.Add(row);
         return r;
+    }
+
+    private void Add(in InjectionRecord row)
+    {
+        Files += row.Files;
+        Bytes += row.Bytes;
+        Add(ByScope, row.Scope, row);
+        Add(ByRse, row.Rse, row);
+        MinTicks = Math.Min(MinTicks, row.Time.Ticks);
+        MaxTicks = Math.Max(MaxTicks, row.Time.Ticks);
     }
 
     private static void Add(Dictionary<string, (long Files, long Bytes)> to, string key, in InjectionRecord row)

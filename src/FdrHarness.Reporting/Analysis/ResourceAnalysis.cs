@@ -88,21 +88,29 @@ internal sealed class ResourceAnalysis
                 MaxTicks = Math.Max(MaxTicks, s.Time.Ticks);
             }
         // A target that records no pod lifecycle (or an old run) still gets a report, without the reasons.
-        if (File.Exists(Path.Combine(runDir, ParquetObservationSink.LifecycleFile)))
-            foreach (var e in reader.Lifecycle())
-            {
-                MinTicks = Math.Min(MinTicks, e.Time.Ticks);
-                var d = Of(e.Daemon);
-                if (e.Event == LifecycleEvents.Restarted) d.RestartEvents++;
-                if (e.Event is LifecycleEvents.Killed or LifecycleEvents.OomKilled)
-                {
-                    var incident = new PodIncident(e.Time, e.Daemon, e.Pod, e.Event, e.Reason);
-                    d.Incidents.Add(incident);
-                    Incidents.Add(incident);
-                }
-            }
+        var lifecycle = Path.Combine(runDir, ParquetObservationSink.LifecycleFile);
+        if (File.Exists(lifecycle))
+        {
+            if (Input.RecordColumns.Lifecycle(lifecycle) is { } decoded)
+                foreach (ref readonly var e in decoded.AsSpan()) Add(e);
+            else
+                foreach (var e in reader.Lifecycle()) Add(e);
+        }
         foreach (var d in Daemons.Values) Prepare(d);
         Incidents.Sort((a, b) => a.Time != b.Time ? a.Time.CompareTo(b.Time) : string.CompareOrdinal(a.Pod, b.Pod));
+    }
+
+    private void Add(in PodLifecycleEvent e)
+    {
+        MinTicks = Math.Min(MinTicks, e.Time.Ticks);
+        var d = Of(e.Daemon);
+        if (e.Event == LifecycleEvents.Restarted) d.RestartEvents++;
+        if (e.Event is LifecycleEvents.Killed or LifecycleEvents.OomKilled)
+        {
+            var incident = new PodIncident(e.Time, e.Daemon, e.Pod, e.Event, e.Reason);
+            d.Incidents.Add(incident);
+            Incidents.Add(incident);
+        }
     }
 
     private DaemonSamples Of(string daemon)

@@ -30,7 +30,7 @@ public static class SummaryBuilder
         Scenario? scenario = null;
         RunJson? info = null;
         var resources = new ResourceAnalysis();
-        List<FaultRecord> faults = [];
+        FaultRecord[] faults = [];
         Injections? injections = null;
         List<ResourceUsage> usage = [];
         Takeaway? takeaway = null;
@@ -42,7 +42,8 @@ public static class SummaryBuilder
             scenario = options.Scenario is { } given ? given.Value : LoadScenario(runDir);
             info = ReadRunInfo(runDir);
             resources.Run(reader, runDir);
-            if (File.Exists(Path.Combine(runDir, ParquetObservationSink.FaultsFile))) faults = reader.Faults().ToList();
+            var faultsFile = Path.Combine(runDir, ParquetObservationSink.FaultsFile);
+            if (File.Exists(faultsFile)) faults = Input.RecordColumns.Faults(faultsFile) ?? reader.Faults().ToArray();
             injections = Injections.Read(reader);
             // What needs no events, while the event pass runs.
             (usage, takeaway) = ResourcesOf(resources, scenario);

@@ -64,42 +64,31 @@ internal static class SampleColumns
         public void Dispose() => _file.Dispose();
 
         /// <summary>Whether every column chunk of the file is one <see cref="ColumnChunks"/> decodes.</summary>
-        public bool Supported()
-        {
-            if (!_nanos) return false;
-            for (var g = 0; g < _file.Reader.RowGroupCount; g++)
-            {
-                using var group = _file.Reader.OpenRowGroupReader(g);
-                bool Is(DataField field, Parquet.Meta.Type type, bool dictionary = false) =>
-                    ColumnChunks.Supported(group.GetMetadata(field), type, field.MaxDefinitionLevel, field.MaxRepetitionLevel, dictionary);
-                if (!(Is(_time, Parquet.Meta.Type.INT64) && Is(_daemon, Parquet.Meta.Type.BYTE_ARRAY, true) && Is(_pod, Parquet.Meta.Type.BYTE_ARRAY, true)
-                    && Is(_node, Parquet.Meta.Type.BYTE_ARRAY, true) && Is(_state, Parquet.Meta.Type.BYTE_ARRAY, true) && Is(_cpu, Parquet.Meta.Type.DOUBLE)
-                    && Is(_memory, Parquet.Meta.Type.INT64) && Is(_cpuRequest, Parquet.Meta.Type.DOUBLE) && Is(_cpuLimit, Parquet.Meta.Type.DOUBLE)
-                    && Is(_memoryRequest, Parquet.Meta.Type.INT64) && Is(_memoryLimit, Parquet.Meta.Type.INT64) && Is(_restarts, Parquet.Meta.Type.INT32)
-                    && Is(_backlog, Parquet.Meta.Type.INT64)))
-                    return false;
-            }
-            return true;
-        }
+        public bool Supported() => _nanos && _file.Decodable(
+            (_time, Parquet.Meta.Type.INT64), (_daemon, Parquet.Meta.Type.BYTE_ARRAY), (_pod, Parquet.Meta.Type.BYTE_ARRAY),
+            (_node, Parquet.Meta.Type.BYTE_ARRAY), (_state, Parquet.Meta.Type.BYTE_ARRAY), (_cpu, Parquet.Meta.Type.DOUBLE),
+            (_memory, Parquet.Meta.Type.INT64), (_cpuRequest, Parquet.Meta.Type.DOUBLE), (_cpuLimit, Parquet.Meta.Type.DOUBLE),
+            (_memoryRequest, Parquet.Meta.Type.INT64), (_memoryLimit, Parquet.Meta.Type.INT64), (_restarts, Parquet.Meta.Type.INT32),
+            (_backlog, Parquet.Meta.Type.INT64));
 
         public PodSample[] Decode(int g)
         {
             using var group = _file.Reader.OpenRowGroupReader(g);
             var rows = ObservationReader.RowsOf(group, _file.Path);
             Grow(rows);
-            Strings(group, _daemon, rows, _daemons, _daemonIds);
-            Strings(group, _pod, rows, _pods, _podIds);
-            Strings(group, _node, rows, _nodes, _nodeIds);
-            Strings(group, _state, rows, _states, _stateIds);
-            Numbers(group, _time, rows, _ticks, nanosToTicks: true);
-            Numbers(group, _cpu, rows, _cpus);
-            Numbers(group, _memory, rows, _memories);
-            Numbers(group, _cpuRequest, rows, _cpuRequests, _noCpuRequest);
-            Numbers(group, _cpuLimit, rows, _cpuLimits, _noCpuLimit);
-            Numbers(group, _memoryRequest, rows, _memoryRequests, _noMemoryRequest);
-            Numbers(group, _memoryLimit, rows, _memoryLimits, _noMemoryLimit);
-            Numbers(group, _restarts, rows, _restartCounts);
-            Numbers(group, _backlog, rows, _backlogs);
+            _file.Strings(group, _daemon, rows, _daemons, _daemonIds);
+            _file.Strings(group, _pod, rows, _pods, _podIds);
+            _file.Strings(group, _node, rows, _nodes, _nodeIds);
+            _file.Strings(group, _state, rows, _states, _stateIds);
+            _file.Numbers(group, _time, rows, _ticks, nanosToTicks: true);
+            _file.Numbers(group, _cpu, rows, _cpus);
+            _file.Numbers(group, _memory, rows, _memories);
+            _file.Numbers(group, _cpuRequest, rows, _cpuRequests, _noCpuRequest);
+            _file.Numbers(group, _cpuLimit, rows, _cpuLimits, _noCpuLimit);
+            _file.Numbers(group, _memoryRequest, rows, _memoryRequests, _noMemoryRequest);
+            _file.Numbers(group, _memoryLimit, rows, _memoryLimits, _noMemoryLimit);
+            _file.Numbers(group, _restarts, rows, _restartCounts);
+            _file.Numbers(group, _backlog, rows, _backlogs);
             var samples = new PodSample[rows];
             for (var i = 0; i < rows; i++)
                 samples[i] = new PodSample
@@ -115,12 +104,6 @@ internal static class SampleColumns
         }
 
         private static string? Text(Symbols symbols, int id) => id < 0 ? null : symbols[id];
-
-        private void Strings(ParquetRowGroupReader group, DataField field, int rows, Symbols symbols, int[] ids) =>
-            _file.Chunks.Ids(group.GetMetadata(field)!, field.MaxDefinitionLevel, rows, symbols, ids);
-
-        private void Numbers(ParquetRowGroupReader group, DataField field, int rows, long[] into, bool[]? nulls = null, bool nanosToTicks = false) =>
-            _file.Chunks.Numbers(group.GetMetadata(field)!, field.MaxDefinitionLevel, rows, 0, nanosToTicks, into, nulls);
 
         private void Grow(int rows)
         {
