@@ -64,6 +64,21 @@ public sealed class RunReportFeedTests : IDisposable
     }
 
     [Fact]
+    public void TheRunsReportFromItsScenarioInMemoryIsTheReportOfItsScenarioYaml()
+    {
+        // fdr run hands its scenario to the report; fdr report reads scenario.yaml. Changed by --scale and --set here, with
+        // numbers that a rounding writer would not give back exactly.
+        var runDir = Path.Combine(_dir, "changed");
+        var stderr = new StringWriter();
+
+        var exit = FdrApp.Run(["run", RepoPaths.Scenario("ci-smoke.yaml"), "--scale", "0.37", "--seed", "11", "--set", "daemons.rucio-server.limits.memory=1.3Gi",
+            "--set", "links.bandwidth_factor=0.77", "--out", runDir, "-q"], new StringWriter(), stderr);
+
+        Assert.True(exit is ExitCodes.Success or ExitCodes.ThresholdsFailed, $"fdr run: exit {exit}: {stderr}");
+        SameReport(runDir, ReportOfACopy(runDir, exit));
+    }
+
+    [Fact]
     public async Task AnInterruptedRunsReportIsReadFromItsFiles()
     {
         var feed = new ObservationFeed();

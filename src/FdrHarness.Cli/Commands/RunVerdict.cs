@@ -13,7 +13,8 @@ public static class RunVerdict
     /// <param name="feed">The run's events as its sink wrote them (<see cref="ReportOptions.Feed"/>), or null: the files are read.</param>
     public static int ReportAndJudge(Scenario scenario, string runDir, TextWriter stdout, RunMetrics? metrics = null, Reporting.Input.ObservationFeed? feed = null)
     {
-        var (report, verdict) = ThresholdGate.ReportAndJudge(scenario, runDir, new ReportOptions { Feed = feed });
+        // The summary reads the scenario the run wrote to scenario.yaml (written exactly, secrets aside), not the file again.
+        var (report, verdict) = ThresholdGate.ReportAndJudge(scenario, runDir, new ReportOptions { Feed = feed, Scenario = new Lazy<Scenario?>(scenario) });
         stdout.WriteLine($"Report: {Path.Combine(report.Directory, "report.html")} (and report.md, summary.json, CSVs, plots/)");
         if (scenario.Thresholds.Count == 0) return ExitCodes.Success;
         ThresholdGate.Write(verdict, runDir, stdout);
