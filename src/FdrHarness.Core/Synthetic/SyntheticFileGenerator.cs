@@ -116,6 +116,10 @@ public sealed class SyntheticFileGenerator : IEnumerable<SyntheticFile>
     /// <summary>The Adler-32 of file <paramref name="index"/> given its size, equal to <c>GetFile(index).Adler32</c>.</summary>
     public uint Adler32Of(long index, long bytes) => Content.ComputeAdler32(_contentKey, index, bytes);
 
+    /// <summary><see cref="Adler32Of(long, long)"/> of several files at once (<see cref="SyntheticContent.ComputeAdler32(ulong, ReadOnlySpan{long}, ReadOnlySpan{long}, Span{uint})"/>).</summary>
+    public void Adler32Of(ReadOnlySpan<long> indexes, ReadOnlySpan<long> bytes, Span<uint> adlers) =>
+        Content.ComputeAdler32(_contentKey, indexes, bytes, adlers);
+
     /// <summary>
     /// Writes files [first, first + n) into <paramref name="buffer"/>, n = min(buffer length, Count − first), and returns n.
     /// Consecutive files of a dataset share one dataset-name string.

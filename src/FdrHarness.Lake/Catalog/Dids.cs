@@ -280,6 +280,44 @@ public sealed class Dids : INameSource
         return adler;
     }
 
+    /// <summary>
+    /// Makes the Adler-32 of the present files of a range of one dataset that have none yet, several at a time (the
+    /// content's batch waits for memory once per batch, not per file). A rule's evaluation asks for its files' first:
+    /// it queues a transfer, with the checksum in its event, for every such file.
+    /// </summary>
+    public void PrepareAdlers(int first, int count)
+    {
+        if (count <= 0 || ExperimentOfFile(first).Generator is not { } generator) return;
+        const int Batch = 16;
+        var offset = ExperimentOfFile(first).FileOffset;
+        Span<int> files = stackalloc int[Batch];
+        Span<long> indexes = stackalloc long[Batch];
+        Span<long> bytes = stackalloc long[Batch];
+        Span<uint> adlers = stackalloc uint[Batch];
+        var n = 0;
+        for (var f = first; ; f++)
+        {
+            var end = f == first + count;
+            if (!end && Files.State[f] == FileState.Present && !Files.AdlerKnown[f])
+            {
+                files[n] = f;
+                indexes[n] = f - offset;
+                bytes[n++] = Files.Bytes[f];
+            }
+            if (n == Batch || (end && n > 0))
+            {
+                generator.Adler32Of(indexes[..n], bytes[..n], adlers);
+                for (var i = 0; i < n; i++)
+                {
+                    Files.Adler[files[i]] = adlers[i];
+                    Files.AdlerKnown[files[i]] = true;
+                }
+                n = 0;
+            }
+            if (end) return;
+        }
+    }
+
     /// <summary>A file's Adler-32 as Rucio writes it: 8 lower-case hex digits.</summary>
     public string AdlerHex(int file) => AdlerId(file).Text!;
 

@@ -137,6 +137,7 @@ public sealed class Rules
         for (var g = 0; g < ranges.Length; g++)
         {
             var (first, count) = ranges[g];
+            _dids.PrepareAdlers(first, count);
             for (var f = first; f < first + count; f++)
             {
                 if (files.State[f] != FileState.Present) continue;

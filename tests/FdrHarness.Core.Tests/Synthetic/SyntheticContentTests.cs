@@ -121,6 +121,20 @@ public class SyntheticContentTests
         Assert.Equal(expected, content.ComputeAdler32(File(size)));
     }
 
+    [Theory]
+    [InlineData(SyntheticContent.DefaultPatternLength)]
+    [InlineData(1000)] // the last block shorter than the 64 bytes read from it
+    public void ChecksumsOfABatchEqualEachFilesChecksum(int patternLength)
+    {
+        var content = new SyntheticContent(42, patternLength);
+        var key = content.ScopeKey("cta");
+        long[] sizes = [0, 1, 32, 33, 95, 96, 97, patternLength + 32L, patternLength + 31L, 3L * patternLength + 7, 10_000_000_000_000, 2_147_483_679];
+        var indexes = sizes.Select((_, i) => 1000L + i).ToArray();
+        var batch = new uint[sizes.Length];
+        content.ComputeAdler32(key, indexes, sizes, batch);
+        Assert.Equal(sizes.Select((s, i) => content.ComputeAdler32(key, indexes[i], s)), batch);
+    }
+
     // A file of n bytes is the first n bytes of the same (scope, index) file of any larger size: one pass over a long file's
     // bytes gives the byte-by-byte Adler-32 of every size up to it, to check the closed-form checksum against at each.
     private static void AssertEveryPrefix(SyntheticContent content, long length, Func<long, bool> check)
