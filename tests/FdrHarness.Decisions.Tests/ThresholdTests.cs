@@ -1,6 +1,9 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Xml.Linq;
 using FdrHarness.Decisions.Thresholds;
+using FdrHarness.Reporting.Analysis;
+using FdrHarness.Reporting.Exporters;
 using static FdrHarness.Decisions.Tests.Repo;
 
 namespace FdrHarness.Decisions.Tests;
@@ -95,6 +98,18 @@ public sealed class ThresholdGateOnARun(SmokeRun run)
         var text = new StringWriter();
         ThresholdGate.Write(verdict, run.Dir, text);
         Assert.Equal(4, XDocument.Load(Path.Combine(run.Dir, ThresholdGate.JUnitFile)).Descendants("testcase").Count());
+    }
+
+    [Fact]
+    public void The_figures_of_a_summary_are_its_summary_json_as_the_serializer_makes_it()
+    {
+        var summary = SummaryBuilder.Build(run.Dir, new Reporting.ReportOptions { Plots = false });
+        var figures = Figures.ToJson(summary);
+        var expected = JsonSerializer.SerializeToNode(summary, JsonExporter.Options)!.AsObject();
+        Figures.AddThroughput(expected);
+        Assert.True(JsonNode.DeepEquals(expected, figures));
+        Assert.NotNull(figures["throughput"]?["files_per_second"]);
+        Assert.EndsWith("}\n", JsonExporter.ToJson(summary));
     }
 
     [Fact]

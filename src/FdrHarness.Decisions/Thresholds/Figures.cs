@@ -24,15 +24,25 @@ public sealed record FigureValue(string Figure, double? Value);
 public static class Figures
 {
     /// <summary>Names a figure uses for what summary.json keeps elsewhere: the catalogue's lists and older spellings.</summary>
-    private static readonly Dictionary<string, string[]> Aliases =
-        FigureCatalog.Lists.Where(kv => kv.Key != kv.Value.SummaryPath).ToDictionary(kv => kv.Key, kv => kv.Value.SummaryPath.Split('.'), StringComparer.Ordinal)
-            .Concat(FigureCatalog.Aliases.Select(kv => KeyValuePair.Create(kv.Key, new[] { kv.Value })))
-            .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+    /// <remarks>Loops, not LINQ: LINQ's code over the catalogue's pairs (structs) was JIT-compiled on every report.</remarks>
+    private static readonly Dictionary<string, string[]> Aliases = NewAliases();
 
-    /// <summary>The summary as summary.json has it, plus the derived throughput figures.</summary>
+    private static Dictionary<string, string[]> NewAliases()
+    {
+        var aliases = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        foreach (var (name, list) in FigureCatalog.Lists)
+            if (name != list.SummaryPath) aliases.Add(name, list.SummaryPath.Split('.'));
+        foreach (var (name, path) in FigureCatalog.Aliases) aliases.Add(name, [path]);
+        return aliases;
+    }
+
+    /// <summary>
+    /// The summary as summary.json has it (its bytes, which the report then writes), plus the derived throughput
+    /// figures. Parsed nodes are made as they are read: the series over time are never built.
+    /// </summary>
     public static JsonObject ToJson(Summary summary)
     {
-        var root = JsonSerializer.SerializeToNode(summary, JsonExporter.Options)!.AsObject();
+        var root = JsonNode.Parse(JsonExporter.Utf8(summary).Span)!.AsObject();
         AddThroughput(root);
         return root;
     }

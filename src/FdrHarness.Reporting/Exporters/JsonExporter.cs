@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -39,14 +40,23 @@ public sealed class JsonExporter : IExporter
     /// (compiled ahead with the assembly: no reflection, no emitted accessors, none of System.Text.Json's generic
     /// converters to JIT). Its fast path needs options without an encoder, so the relaxed escaping is the writer's.
     /// </summary>
-    public static string ToJson(Summary summary) => Encoding.UTF8.GetString(ToUtf8(summary)) + "\n";
+    public static string ToJson(Summary summary) => Encoding.UTF8.GetString(Utf8(summary).Span);
 
-    internal static ReadOnlySpan<byte> ToUtf8(Summary summary)
+    /// <summary>
+    /// summary.json's bytes (UTF-8, with its final newline), serialized once per summary: the thresholds read the
+    /// figures from them (<c>Figures.ToJson</c>) before this exporter writes them.
+    /// </summary>
+    public static ReadOnlyMemory<byte> Utf8(Summary summary) => Serialized.GetValue(summary, static s => ToUtf8(s));
+
+    private static readonly ConditionalWeakTable<Summary, byte[]> Serialized = new();
+
+    private static byte[] ToUtf8(Summary summary)
     {
         var buffer = new ArrayBufferWriter<byte>(512 * 1024);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
             JsonSerializer.Serialize(writer, summary, SummaryJsonContext.Default.Summary);
-        return buffer.WrittenSpan;
+        buffer.Write("\n"u8);
+        return buffer.WrittenSpan.ToArray();
     }
 
     private static readonly JsonWriterOptions WriterOptions = new()
@@ -56,7 +66,7 @@ public sealed class JsonExporter : IExporter
         SkipValidation = true,
     };
 
-    public static void Write(Summary summary, string dir) => ReportFiles.Write(Path.Combine(dir, FileName), ToJson(summary));
+    public static void Write(Summary summary, string dir) => ReportFiles.Write(Path.Combine(dir, FileName), Utf8(summary).Span);
 }
 
 /// <summary>
