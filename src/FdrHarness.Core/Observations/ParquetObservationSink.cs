@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Parquet;
 using Parquet.Schema;
@@ -306,6 +307,11 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
 
     private readonly record struct Work(IFileWriter File, ColumnBatch Batch);
 
+    private const uint SyncFileRangeWrite = 2;
+
+    [DllImport("libc")]
+    private static extern int sync_file_range(int fd, long offset, long nbytes, uint flags);
+
     private interface IFileWriter
     {
         ColumnBatch DetachCurrent();
@@ -373,6 +379,24 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
             _observer?.Written(new ObservationRowGroup(_name, Columns, batch.Arrays, batch.Count));
             batch.Reset();
             Free.Enqueue((TBatch)batch);
+            StartWriteback();
+        }
+
+        // The file's bytes go to disk while the run goes on, not all in the fsync at its end: that fsync is on the way to
+        // the report (events.parquet of the main job, 62 MB: its fsync took 55-67 ms, now 32-42 ms; strace). Linux only; advice, so a failure changes nothing.
+        private const long WritebackStep = 8 << 20;
+        private long _writtenBack;
+
+        private void StartWriteback()
+        {
+            if (!OperatingSystem.IsLinux() || _stream.Position - _writtenBack < WritebackStep) return;
+            _stream.Flush();
+            try
+            {
+                _ = sync_file_range((int)_stream.SafeFileHandle.DangerousGetHandle(), _writtenBack, 0, SyncFileRangeWrite);
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
+            _writtenBack = _stream.Position;
         }
 
         public async Task CloseAsync()
