@@ -39,22 +39,47 @@ public static class Recommendations
     /// <summary>Recommendations are limits to type into a values file: whole MiB, rounded up.</summary>
     private static long CeilMiB(double bytes) => (long)Math.Ceiling(bytes / (1 << 20)) << 20;
 
+    /// <remarks>
+    /// Loops and arrays, not LINQ: LINQ's code over the pods' (CPU, memory) pairs and the generic sums were JIT-compiled
+    /// (about 70 methods) on every report. The sums add in the daemons' order, as LINQ's Sum does.
+    /// </remarks>
     public static Takeaway Totals(IReadOnlyList<Recommendation> daemons, double? nodeCpu, long? nodeMemory, int? nodesAvailable)
     {
-        double? currentCpu = daemons.All(d => d.CurrentCpuLimit is not null) ? Stats.Round(daemons.Sum(d => d.CurrentCpuLimit!.Value * d.Replicas), 3) : null;
-        long? currentMem = daemons.All(d => d.CurrentMemoryLimit is not null) ? daemons.Sum(d => d.CurrentMemoryLimit!.Value * d.Replicas) : null;
+        bool allCpu = true, allMemory = true;
+        double currentCpu = 0, vpaCpu = 0, krrCpu = 0;
+        long currentMemory = 0, vpaMemory = 0, krrMemory = 0;
+        var pods = 0;
+        foreach (var d in daemons)
+        {
+            if (d.CurrentCpuLimit is { } cpu) currentCpu += cpu * d.Replicas; else allCpu = false;
+            if (d.CurrentMemoryLimit is { } memory) currentMemory = checked(currentMemory + memory * d.Replicas); else allMemory = false;
+            pods = checked(pods + d.Replicas);
+            vpaCpu += d.VpaCpu * d.Replicas;
+            vpaMemory = checked(vpaMemory + d.VpaMemory * d.Replicas);
+            krrCpu += d.KrrCpuRequest * d.Replicas;
+            krrMemory = checked(krrMemory + d.KrrMemory * d.Replicas);
+        }
+        int? Needed(Func<Recommendation, double> cpu, Func<Recommendation, long> memory)
+        {
+            if (nodeCpu is not { } c || nodeMemory is not { } m) return null;
+            var (cpus, memories) = (new double[pods], new long[pods]);
+            var n = 0;
+            foreach (var d in daemons)
+                for (var r = 0; r < d.Replicas; r++, n++) (cpus[n], memories[n]) = (cpu(d), memory(d));
+            return NodesNeeded(cpus, memories, c, m);
+        }
         return new Takeaway
         {
             Daemons = daemons,
-            Pods = daemons.Sum(d => d.Replicas),
-            VpaCpu = Stats.Round(daemons.Sum(d => d.VpaCpu * d.Replicas), 3),
-            VpaMemory = daemons.Sum(d => d.VpaMemory * d.Replicas),
-            KrrCpu = Stats.Round(daemons.Sum(d => d.KrrCpuRequest * d.Replicas), 3),
-            KrrMemory = daemons.Sum(d => d.KrrMemory * d.Replicas),
-            CurrentCpu = currentCpu, CurrentMemory = currentMem,
+            Pods = pods,
+            VpaCpu = Stats.Round(vpaCpu, 3),
+            VpaMemory = vpaMemory,
+            KrrCpu = Stats.Round(krrCpu, 3),
+            KrrMemory = krrMemory,
+            CurrentCpu = allCpu ? Stats.Round(currentCpu, 3) : null, CurrentMemory = allMemory ? currentMemory : null,
             NodeCpu = nodeCpu, NodeMemory = nodeMemory, NodesAvailable = nodesAvailable,
-            NodesNeededVpa = nodeCpu is { } c && nodeMemory is { } m ? NodesNeeded(daemons.SelectMany(d => Enumerable.Repeat((d.VpaCpu, d.VpaMemory), d.Replicas)), c, m) : null,
-            NodesNeededKrr = nodeCpu is { } c2 && nodeMemory is { } m2 ? NodesNeeded(daemons.SelectMany(d => Enumerable.Repeat((d.KrrCpuRequest, d.KrrMemory), d.Replicas)), c2, m2) : null,
+            NodesNeededVpa = Needed(d => d.VpaCpu, d => d.VpaMemory),
+            NodesNeededKrr = Needed(d => d.KrrCpuRequest, d => d.KrrMemory),
         };
     }
 
@@ -64,18 +89,36 @@ public static class Recommendations
     /// </summary>
     public static int NodesNeeded(IEnumerable<(double Cpu, long Memory)> pods, double nodeCpu, long nodeMemory)
     {
-        var nodes = new List<(double Cpu, long Memory)>();
-        foreach (var pod in pods.OrderByDescending(p => Math.Max(p.Cpu / nodeCpu, (double)p.Memory / nodeMemory)))
+        var (cpus, memories) = (new List<double>(), new List<long>());
+        foreach (var (cpu, memory) in pods)
+        {
+            cpus.Add(cpu);
+            memories.Add(memory);
+        }
+        return NodesNeeded(cpus.ToArray(), memories.ToArray(), nodeCpu, nodeMemory);
+    }
+
+    /// <summary><see cref="NodesNeeded(IEnumerable{ValueTuple{double, long}}, double, long)"/> of pod i's request (cpus[i], memories[i]).</summary>
+    private static int NodesNeeded(double[] cpus, long[] memories, double nodeCpu, long nodeMemory)
+    {
+        // Largest share of a node first; equal shares in the pods' order (a stable sort, as LINQ's OrderByDescending).
+        var share = new double[cpus.Length];
+        var order = new int[cpus.Length];
+        for (var i = 0; i < cpus.Length; i++) (share[i], order[i]) = (Math.Max(cpus[i] / nodeCpu, (double)memories[i] / nodeMemory), i);
+        Array.Sort(order, (a, b) => share[b].CompareTo(share[a]) is var c && c != 0 ? c : a.CompareTo(b));
+        var (nodeCpus, nodeMemories) = (new double[cpus.Length], new long[cpus.Length]);
+        var nodes = 0;
+        foreach (var i in order)
         {
             var placed = false;
-            for (var n = 0; n < nodes.Count && !placed; n++)
-                if (nodes[n].Cpu + pod.Cpu <= nodeCpu + 1e-9 && nodes[n].Memory + pod.Memory <= nodeMemory)
+            for (var n = 0; n < nodes && !placed; n++)
+                if (nodeCpus[n] + cpus[i] <= nodeCpu + 1e-9 && nodeMemories[n] + memories[i] <= nodeMemory)
                 {
-                    nodes[n] = (nodes[n].Cpu + pod.Cpu, nodes[n].Memory + pod.Memory);
+                    (nodeCpus[n], nodeMemories[n]) = (nodeCpus[n] + cpus[i], nodeMemories[n] + memories[i]);
                     placed = true;
                 }
-            if (!placed) nodes.Add(pod);
+            if (!placed) (nodeCpus[nodes], nodeMemories[nodes++]) = (cpus[i], memories[i]);
         }
-        return nodes.Count;
+        return nodes;
     }
 }

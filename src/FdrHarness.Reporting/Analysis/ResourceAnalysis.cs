@@ -1,4 +1,5 @@
 using FdrHarness.Core.Figures;
+using System.Runtime.InteropServices;
 using FdrHarness.Core.Observations;
 
 namespace FdrHarness.Reporting.Analysis;
@@ -45,6 +46,10 @@ internal sealed class ResourceAnalysis
     {
         var samples = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(d.Samples);
         var order = d.InTimeOrder;
+        var instants = 0;
+        for (var k = 0; k < order.Length; k++)
+            if (k == 0 || samples[order[k]].Time != samples[order[k - 1]].Time) instants++;
+        d.Timeline.EnsureCapacity(instants);
         for (var k = 0; k < order.Length;)
         {
             ref readonly var s = ref samples[order[k]];
@@ -75,12 +80,25 @@ internal sealed class ResourceAnalysis
     {
         // A target that samples no pods (or a run killed before its first sample) still gets the event half of the report.
         var path = Path.Combine(runDir, ParquetObservationSink.SamplesFile);
-        var batches = File.Exists(path) ? Input.SampleColumns.Batches(path) ?? reader.SampleBatches() : [];
+        var batches = new List<PodSample[]>();
+        if (File.Exists(path)) batches.AddRange(Input.SampleColumns.Batches(path) ?? reader.SampleBatches());
+        // Counted first, so that each daemon's list is allocated once at its size (the lists of 100-byte samples grown
+        // by doubling allocated three times what they hold).
+        var counts = new Dictionary<DaemonSamples, int>();
         DaemonSamples? of = null;
         foreach (var batch in batches)
             foreach (ref readonly var s in batch.AsSpan())
             {
                 // Consecutive samples are often of one daemon (its pods; the decoder gives a name as one string).
+                if (!ReferenceEquals(of?.Daemon, s.Daemon)) of = Of(s.Daemon);
+                CollectionsMarshal.GetValueRefOrAddDefault(counts, of, out _)++;
+            }
+        foreach (var d in Daemons.Values)
+            if (counts.TryGetValue(d, out var count)) d.Samples.EnsureCapacity(count);
+        of = null;
+        foreach (var batch in batches)
+            foreach (ref readonly var s in batch.AsSpan())
+            {
                 if (!ReferenceEquals(of?.Daemon, s.Daemon)) of = Of(s.Daemon);
                 of.Samples.Add(s);
                 MinTicks = Math.Min(MinTicks, s.Time.Ticks);

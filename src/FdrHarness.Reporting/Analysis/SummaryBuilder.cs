@@ -109,9 +109,17 @@ public static class SummaryBuilder
     {
         var threads = scenario?.Daemons.ToDictionary(d => d.Name, d => d.Threads) ?? [];
         var firstSample = resources.MinSampleTicks == long.MaxValue ? (DateTime?)null : new DateTime(resources.MinSampleTicks, DateTimeKind.Utc);
-        var usage = resources.Daemons.Values.Select(d => ResourceAnalysis.Usage(d, threads.TryGetValue(d.Daemon, out var t) ? t : null, firstSample)).ToList();
-        var recommendations = usage.Select(Recommendations.For).ToList();
-        var pool = scenario?.Cluster.Nodes.OrderByDescending(n => n.Cpu.Cores * n.Memory.Bytes).FirstOrDefault();
+        var usage = new List<ResourceUsage>(resources.Daemons.Count);
+        var recommendations = new List<Recommendation>(resources.Daemons.Count);
+        foreach (var d in resources.Daemons.Values)
+        {
+            usage.Add(ResourceAnalysis.Usage(d, threads.TryGetValue(d.Daemon, out var t) ? t : null, firstSample));
+            recommendations.Add(Recommendations.For(usage[^1]));
+        }
+        // The largest node shape, the first of equals (LINQ's OrderByDescending then First, by a loop).
+        NodePool? pool = null;
+        foreach (var n in scenario?.Cluster.Nodes ?? [])
+            if (pool is null || n.Cpu.Cores * n.Memory.Bytes > pool.Cpu.Cores * pool.Memory.Bytes) pool = n;
         return (usage, Recommendations.Totals(recommendations, pool?.Cpu.Cores, pool?.Memory.Bytes, pool?.Count));
     }
 
