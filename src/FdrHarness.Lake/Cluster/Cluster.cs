@@ -23,7 +23,17 @@ public sealed class Pod
     public required Daemon Daemon { get; init; }
     public required string Name { get; init; }
     public required Resources Requests { get; init; }
-    public required Resources Limits { get; init; }
+    public required Resources Limits
+    {
+        get => _limits;
+        init
+        {
+            _limits = value;
+            MemoryLimit = value.Memory?.Bytes;
+        }
+    }
+
+    private readonly Resources _limits = null!;
     public Node? Node;
     public PodPhase Phase = PodPhase.Pending;
     public int Restarts;
@@ -66,7 +76,8 @@ public sealed class Pod
 
     public long CpuRequestMilli => Requests.Cpu?.Millicores ?? 0;
     public long MemoryRequest => Requests.Memory?.Bytes ?? 0;
-    public long? MemoryLimit => Limits.Memory?.Bytes;
+    /// <summary>Limits' memory, read at every tick of the pod: kept rather than read through the record.</summary>
+    public long? MemoryLimit { get; private init; }
 
     /// <summary>Cores the pod can use: its limit, else what its node has (at most one core per thread, Python threads).</summary>
     public double Cores => Math.Min(Limits.Cpu?.Cores ?? (Node?.CpuMilli ?? 1000) / 1000.0, Math.Max(1, Workers.Length));
