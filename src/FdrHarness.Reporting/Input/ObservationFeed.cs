@@ -142,7 +142,7 @@ public sealed class ObservationFeed : IObservationRowGroupObserver, IDisposable
         try
         {
             using var stream = File.OpenRead(path);
-            var reader = ParquetReader.CreateAsync(stream).GetAwaiter().GetResult();
+            var reader = ParquetInput.OpenReader(stream);
             try
             {
                 if (reader.RowGroupCount != _groupRows.Count) return false;

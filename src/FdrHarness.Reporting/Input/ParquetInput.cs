@@ -22,7 +22,7 @@ internal sealed class ParquetInput : IDisposable
         ParquetReader? reader = null;
         try
         {
-            Reader = reader = ParquetReader.CreateAsync(_stream).GetAwaiter().GetResult();
+            Reader = reader = OpenReader(_stream);
             Chunks = new ColumnChunks(path);
             _fields = reader.Schema.GetDataFields().ToDictionary(f => f.Name);
         }
@@ -72,6 +72,9 @@ internal sealed class ParquetInput : IDisposable
     public void Numbers(ParquetRowGroupReader group, DataField field, int rows, long[] into, bool[]? nulls = null, bool nanosToTicks = false) =>
         Chunks.Numbers(group.GetMetadata(field)!, field.MaxDefinitionLevel, rows, 0, nanosToTicks, into, nulls);
 
+    /// <summary>Parquet.Net's reader of <paramref name="file"/>, its reads done on this thread (<see cref="SynchronousReads"/>).</summary>
+    public static ParquetReader OpenReader(FileStream file) => ParquetReader.CreateAsync(new SynchronousReads(file)).GetAwaiter().GetResult();
+
     public void Dispose()
     {
         try { Reader.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
@@ -80,5 +83,45 @@ internal sealed class ParquetInput : IDisposable
             Chunks.Dispose();
             _stream.Dispose();
         }
+    }
+
+    /// <summary>
+    /// A file whose asynchronous reads are done synchronously, for Parquet.Net's reader: a FileStream opened for
+    /// synchronous I/O runs each ReadAsync on the thread pool (on Unix), so each of the reader's reads of the footer (and
+    /// of a column Parquet.Net decodes) was a hop to a pool thread, which then spun waiting for more, while the caller
+    /// blocked on the result anyway. Does not own the file.
+    /// </summary>
+    private sealed class SynchronousReads(FileStream file) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => true;
+        public override bool CanWrite => false;
+        public override long Length => file.Length;
+
+        public override long Position
+        {
+            get => file.Position;
+            set => file.Position = value;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => file.Read(buffer, offset, count);
+        public override int Read(Span<byte> buffer) => file.Read(buffer);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return Task.FromResult(file.Read(buffer, offset, count));
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return ValueTask.FromResult(file.Read(buffer.Span));
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => file.Seek(offset, origin);
+        public override void Flush() { }
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
