@@ -30,8 +30,11 @@ public sealed class Pod
         {
             _limits = value;
             MemoryLimit = value.Memory?.Bytes;
+            _cpuLimit = value.Cpu?.Cores;
         }
     }
+
+    private readonly double? _cpuLimit;
 
     private readonly Resources _limits = null!;
     public Node? Node;
@@ -76,22 +79,16 @@ public sealed class Pod
 
     public long CpuRequestMilli => Requests.Cpu?.Millicores ?? 0;
     public long MemoryRequest => Requests.Memory?.Bytes ?? 0;
-    /// <summary>Limits' memory, read at every tick of the pod: kept rather than read through the record.</summary>
+    /// <summary>Limits' memory and CPU, read at every tick of the pod: kept rather than read through the record.</summary>
     public long? MemoryLimit { get; private init; }
 
     /// <summary>Cores the pod can use: its limit, else what its node has (at most one core per thread, Python threads).</summary>
-    public double Cores => Math.Min(Limits.Cpu?.Cores ?? (Node?.CpuMilli ?? 1000) / 1000.0, Math.Max(1, Workers.Length));
+    public double Cores => Math.Min(_cpuLimit ?? (Node?.CpuMilli ?? 1000) / 1000.0, Math.Max(1, Workers.Length));
 
-    public long Memory
-    {
-        get
-        {
-            var m = Daemon.Model.BaseMemory + Cache;
-            foreach (var w in Workers)
-                if (w.Busy) m += w.Memory;
-            return m;
-        }
-    }
+    /// <summary>The memory of the bulks its threads hold: added as a thread takes one, taken off as it lets it go.</summary>
+    internal long BulkMemory;
+
+    public long Memory => Daemon.Model.BaseMemory + Cache + BulkMemory;
 }
 
 /// <summary>

@@ -84,6 +84,7 @@ public abstract class Daemon
             Return(w);
             w.Items.Clear();
             w.Busy = false;
+            pod.BulkMemory -= w.Memory;
             _busy--;
             w.Units = 0;
         }
@@ -143,6 +144,7 @@ public abstract class Daemon
                         w.CpuLeft = w.CpuTotal = Model.CostPerBulk + w.Units * Model.CostPerItem;
                         w.WaitLeft = Model.WaitPerBulk + w.Units * Model.WaitPerItem;
                         w.Memory = w.Units * Model.MemoryPerItem;
+                        pod.BulkMemory += w.Memory;
                         var memory = pod.Memory;
                         if (memory > PeakMemory) PeakMemory = memory;
                         pod.SawMemory(memory);
@@ -179,6 +181,7 @@ public abstract class Daemon
                         Context.Meter?.Finished(pod, w.Units);
                         pod.Cache = Math.Min(Model.CacheMax, pod.Cache + w.Units * Model.CachePerItem);
                         w.Busy = false;
+                        pod.BulkMemory -= w.Memory;
                         _busy--;
                         w.Items.Clear();
                         w.Units = 0;
