@@ -258,9 +258,18 @@ public static class SummaryBuilder
             if (first <= done) durations.Add((done - first) / (double)TimeSpan.TicksPerSecond);
         }
         seen = Math.Max(seen, e.Reader.Rules.Count);
-        var sorted = durations.Order().ToArray();
-        var histogram = CompletionEdges.Select((edge, i) => new HistogramBin(double.IsInfinity(edge) ? null : edge,
-            sorted.LongCount(d => d <= edge && (i == 0 || d > CompletionEdges[i - 1])))).ToList();
+        // Arrays and loops, not LINQ's Order and LongCount over doubles (JIT-compiled per report); the durations are
+        // never NaN or -0, so the unstable sort orders them as Order does.
+        var sorted = durations.ToArray();
+        Array.Sort(sorted);
+        var histogram = new List<HistogramBin>(CompletionEdges.Length);
+        for (var i = 0; i < CompletionEdges.Length; i++)
+        {
+            var (edge, count) = (CompletionEdges[i], 0L);
+            foreach (var d in sorted)
+                if (d <= edge && (i == 0 || d > CompletionEdges[i - 1])) count++;
+            histogram.Add(new HistogramBin(double.IsInfinity(edge) ? null : edge, count));
+        }
         return new RuleCompletion
         {
             RulesSeen = seen, Notifying = notifying, RulesOk = ok, Measured = sorted.Length,
