@@ -10,8 +10,18 @@ internal sealed class Injections
 {
     public long Files { get; private set; }
     public long Bytes { get; private set; }
-    public Dictionary<string, (long Files, long Bytes)> ByScope { get; } = new(StringComparer.Ordinal);
-    public Dictionary<string, (long Files, long Bytes)> ByRse { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, Tally> ByScope { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, Tally> ByRse { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Files and bytes of one scope or RSE; a class: dictionaries of (files, bytes) pairs were JIT-compiled per report.</summary>
+    public sealed class Tally
+    {
+        public long Files, Bytes;
+    }
+
+    /// <summary>What <paramref name="key"/> received, (0, 0) when nothing.</summary>
+    public static (long Files, long Bytes) Of(Dictionary<string, Tally> tallies, string key) =>
+        tallies.TryGetValue(key, out var t) ? (t.Files, t.Bytes) : (0, 0);
 
     /// <summary>Time span of the rows (interval starts), for the report's time axis.</summary>
     public long MinTicks { get; private set; } = long.MaxValue;
@@ -38,9 +48,10 @@ internal sealed class Injections
         MaxTicks = Math.Max(MaxTicks, row.Time.Ticks);
     }
 
-    private static void Add(Dictionary<string, (long Files, long Bytes)> to, string key, in InjectionRecord row)
+    private static void Add(Dictionary<string, Tally> to, string key, in InjectionRecord row)
     {
-        var (f, b) = to.GetValueOrDefault(key);
-        to[key] = (f + row.Files, b + row.Bytes);
+        if (!to.TryGetValue(key, out var t)) to[key] = t = new Tally();
+        t.Files += row.Files;
+        t.Bytes += row.Bytes;
     }
 }

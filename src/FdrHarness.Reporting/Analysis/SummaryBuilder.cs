@@ -199,7 +199,7 @@ public static class SummaryBuilder
         return seenIn.Keys.Union(injections?.ByScope.Keys ?? Enumerable.Empty<string>()).Select(scope =>
         {
             var acc = seenIn.GetValueOrDefault(scope);
-            (long Files, long Bytes)? injected = injections is null ? null : injections.ByScope.GetValueOrDefault(scope);
+            (long Files, long Bytes)? injected = injections is null ? null : Injections.Of(injections.ByScope, scope);
             long seen = acc?.Files.Count ?? 0, seenBytes = acc?.Bytes ?? 0;
             return new ExperimentStats
             {
@@ -221,7 +221,7 @@ public static class SummaryBuilder
             var id = e.Reader.Rses.Find(n);
             var acc = id >= 0 && e.Rses.TryGetValue(id, out var a) ? a : new EventPass.RseAcc();
             declared.TryGetValue(n, out var spec);
-            (long Files, long Bytes)? injected = injections is null ? null : injections.ByRse.GetValueOrDefault(n);
+            (long Files, long Bytes)? injected = injections is null ? null : Injections.Of(injections.ByRse, n);
             return new RseUsage
             {
                 Rse = n, Qos = spec?.Attributes.GetValueOrDefault("QOS"), Quota = spec?.Quota.Bytes, Watermark = spec?.Watermark.Bytes,

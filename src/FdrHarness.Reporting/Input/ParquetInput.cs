@@ -52,7 +52,7 @@ internal sealed class ParquetInput : IDisposable
     /// Whether every row group's chunk of each column is one <see cref="ColumnChunks"/> decodes (a string column's may
     /// be dictionary-encoded); otherwise the row reader reads the file.
     /// </summary>
-    public bool Decodable(params ReadOnlySpan<(DataField Field, Parquet.Meta.Type Type)> columns)
+    public bool Decodable(params (DataField Field, Parquet.Meta.Type Type)[] columns)
     {
         for (var g = 0; g < Reader.RowGroupCount; g++)
         {
