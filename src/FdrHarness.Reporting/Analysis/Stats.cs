@@ -72,7 +72,11 @@ internal sealed class PerSecond
         if (Minutes && (startSecond % 60 != 0 || binSeconds % 60 != 0))
             throw new InvalidOperationException($"counts kept per minute cannot go into bins of {binSeconds} s from second {startSecond}");
         var result = new double[bins];
-        foreach (var key in _chunks.Keys.Order())
+        // The chunks' keys (distinct) sorted as an array, not by LINQ's Order (its iterators over long JIT-compiled per report).
+        var keys = new long[_chunks.Count];
+        _chunks.Keys.CopyTo(keys, 0);
+        Array.Sort(keys);
+        foreach (var key in keys)
         {
             var chunk = _chunks[key];
             var first = (key << Shift) * width;
