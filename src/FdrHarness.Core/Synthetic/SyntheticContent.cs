@@ -9,7 +9,8 @@ namespace FdrHarness.Core.Synthetic;
 /// Adler-32 costs O(1) without producing its bytes. A file is a 32-byte header (scope key, index and two
 /// mixed words, so every file of a scope differs) followed by one seed-derived random pattern repeated and cut
 /// to the file's size. A file shorter than the header is a prefix of the header.
-/// Immutable and thread-safe; build one per run seed and share it (it holds the pattern and a checksum per 64 pattern bytes).
+/// Thread-safe and, but for a scratch field no result reads, immutable; build one per run seed and share it (it holds the
+/// pattern and a checksum per 64 pattern bytes).
 /// </summary>
 public sealed class SyntheticContent
 {
@@ -112,7 +113,8 @@ public sealed class SyntheticContent
         for (var i = 0; i < bytes.Length; i++) adlers[i] = ComputeAdler32(scopeKey, indexes[i], bytes[i]);
     }
 
-    // The batch's loads summed and stored: the JIT drops a load whose value is never used (Volatile.Read's too).
+    // The batch's loads summed and stored: the JIT drops a load whose value is never used (Volatile.Read's too). Threads
+    // may overwrite each other's sum; nothing reads it.
     private uint _touched;
 
     /// <summary>Where a body of <paramref name="body"/> bytes ends in the pattern: its length modulo the pattern's.</summary>
