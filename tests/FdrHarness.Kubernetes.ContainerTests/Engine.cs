@@ -17,15 +17,4 @@ internal static class Engine
         if (TestcontainersSettings.OS.DockerEndpointAuthConfig is null)
             Assert.Fail("no container engine reachable: run scripts/containers.sh and source /run/fdr-containers.env (DOCKER_HOST) before these tests");
     }
-
-    /// <summary>Waits for real work of a real service, polling; fails with <paramref name="what"/> after the timeout.</summary>
-    public static async Task Until(Func<Task<bool>> condition, TimeSpan timeout, Func<string> what)
-    {
-        var end = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > end) Assert.Fail($"timed out after {timeout.TotalSeconds:0} s: {what()}");
-            await Task.Delay(250);
-        }
-    }
 }

@@ -115,17 +115,40 @@ public sealed class K3sClusterTests(K3sClusterTests.Cluster cluster) : IClassFix
             Rollout = new RolloutOptions { Timeout = Patience, PollInterval = TimeSpan.FromSeconds(1) },
         };
 
-        /// <summary>Waits until exactly <paramref name="count"/> pods of the daemon are ready (and match), none terminating.</summary>
-        public async Task<IReadOnlyList<V1Pod>> ReadyPodsAsync(int count, TimeSpan timeout, Func<V1Pod, bool>? also = null)
+        /// <summary>
+        /// Waits until exactly <paramref name="count"/> pods of the daemon are ready (and match), none terminating: the pods
+        /// listed, then watched from that list's version, the condition checked at each change (no polling). Fails after
+        /// <paramref name="patience"/> with what it had.
+        /// </summary>
+        public async Task<IReadOnlyList<V1Pod>> ReadyPodsAsync(int count, TimeSpan patience, Func<V1Pod, bool>? also = null)
         {
-            IReadOnlyList<V1Pod> pods = [];
-            await Engine.Until(async () =>
+            var selector = ChartLabels.Selector(ChartLabels.DaemonSelector(Daemon));
+            var pods = new Dictionary<string, V1Pod>(StringComparer.Ordinal);
+            bool Ready() => pods.Count == count && pods.Values.All(p => p.Metadata.DeletionTimestamp is null && PodFacts.IsReady(p) && (also?.Invoke(p) ?? true));
+            using var giveUp = new CancellationTokenSource(patience);
+            try
             {
-                var list = await Client.CoreV1.ListNamespacedPodAsync(Namespace, labelSelector: ChartLabels.Selector(ChartLabels.DaemonSelector(Daemon)));
-                pods = [.. list.Items];
-                return pods.Count == count && pods.All(p => p.Metadata.DeletionTimestamp is null && PodFacts.IsReady(p) && (also?.Invoke(p) ?? true));
-            }, timeout, () => $"{count} ready pods of {Daemon}; have {string.Join(", ", pods.Select(p => $"{p.Metadata.Name} {p.Status?.Phase}"))}");
-            return pods;
+                var list = await Client.CoreV1.ListNamespacedPodAsync(Namespace, labelSelector: selector, cancellationToken: giveUp.Token);
+                foreach (var p in list.Items) pods[p.Metadata.Name] = p;
+                var version = list.Metadata.ResourceVersion;
+                while (!Ready())
+                {
+                    // A watch the server ends (its own timeout) is resumed from the last version seen.
+                    await foreach (var (type, pod) in Client.CoreV1.WatchListNamespacedPodAsync(Namespace, labelSelector: selector, resourceVersion: version,
+                        cancellationToken: giveUp.Token))
+                    {
+                        version = pod.Metadata.ResourceVersion ?? version;
+                        if (type == WatchEventType.Deleted) pods.Remove(pod.Metadata.Name);
+                        else if (type is WatchEventType.Added or WatchEventType.Modified) pods[pod.Metadata.Name] = pod;
+                        if (Ready()) break;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (giveUp.IsCancellationRequested)
+            {
+                Assert.Fail($"not {count} ready pods of {Daemon} after {patience.TotalSeconds:0} s; have {string.Join(", ", pods.Values.Select(p => $"{p.Metadata.Name} {p.Status?.Phase}"))}");
+            }
+            return [.. pods.Values];
         }
 
         public async Task<string> MemoryLimitAsync()

@@ -351,7 +351,8 @@ public sealed class RucioDouble : IAsyncDisposable
                 c.Abort();
                 return;
             case Fault.Timeout:
-                try { await Task.Delay(Timeout.Infinite, c.RequestAborted); } catch (OperationCanceledException) { }
+                // Never answers: the request ends when the client gives up on it (its abort, not a timer).
+                try { await new TaskCompletionSource().Task.WaitAsync(c.RequestAborted); } catch (OperationCanceledException) { }
                 return;
             case Fault.HtmlPage:
                 await WriteAsync(c, new Reply(200, "text/html; charset=utf-8",

@@ -184,7 +184,7 @@ public sealed class LiveRunTests
             {
                 Assert.Equal(Path.GetFullPath(outDir), Path.GetFullPath(run.RunPath));
                 run.Sink.Sample(new Core.Observations.PodSample { Time = run.StartedUtc, Daemon = "judge-evaluator", Pod = "rucio-judge-evaluator-0", State = "Running", MemoryBytes = 1 << 20 });
-                try { await Task.Delay(Timeout.Infinite, ct); }
+                try { await new TaskCompletionSource().Task.WaitAsync(ct); } // until the run cancels it: a state, no timer
                 catch (OperationCanceledException) { stoppedWithTheRun = true; }
                 return ExitCodes.TargetUnreachable; // e.g. the cluster was lost meanwhile
             },
