@@ -17,6 +17,9 @@ internal sealed class Symbols
     public int Count => _names.Count;
     public string this[int id] => _names[id];
 
+    /// <summary>The value of <paramref name="id"/>, null for -1 (a null in the column).</summary>
+    public string? Text(int id) => id < 0 ? null : _names[id];
+
     public int Id(ReadOnlySpan<char> value)
     {
         var lookup = _ids.GetAlternateLookup<ReadOnlySpan<char>>();

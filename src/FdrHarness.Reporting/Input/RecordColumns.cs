@@ -30,8 +30,8 @@ internal static class RecordColumns
             for (var i = 0; i < n; i++)
                 rows[at + i] = new PodLifecycleEvent
                 {
-                    Time = Utc(time[i]), Daemon = Text(daemons, daemon[i])!, Pod = Text(pods, pod[i])!, Event = Text(events, @event[i])!,
-                    Reason = Text(reasons, reason[i]),
+                    Time = Utc(time[i]), Daemon = daemons.Text(daemon[i])!, Pod = pods.Text(pod[i])!, Event = events.Text(@event[i])!,
+                    Reason = reasons.Text(reason[i]),
                 };
         });
         return rows;
@@ -58,8 +58,8 @@ internal static class RecordColumns
             for (var i = 0; i < n; i++)
                 rows[at + i] = new FaultRecord
                 {
-                    Start = Utc(start[i]), End = noEnd[i] ? null : Utc(end[i]), Name = Text(names, name[i])!, Kind = Text(kinds, kind[i])!,
-                    Target = Text(targets, target[i])!, Detail = Text(details, detail[i]),
+                    Start = Utc(start[i]), End = noEnd[i] ? null : Utc(end[i]), Name = names.Text(name[i])!, Kind = kinds.Text(kind[i])!,
+                    Target = targets.Text(target[i])!, Detail = details.Text(detail[i]),
                 };
         });
         return rows;
@@ -83,15 +83,13 @@ internal static class RecordColumns
             for (var i = 0; i < n; i++)
                 rows[at + i] = new InjectionRecord
                 {
-                    Time = Utc(time[i]), Scope = Text(scopes, scope[i])!, Rse = Text(rses, rse[i])!, Files = files[i], Bytes = bytes[i],
+                    Time = Utc(time[i]), Scope = scopes.Text(scope[i])!, Rse = rses.Text(rse[i])!, Files = files[i], Bytes = bytes[i],
                 };
         });
         return rows;
     }
 
     private static DateTime Utc(long ticks) => new(ticks, DateTimeKind.Utc);
-
-    private static string? Text(Symbols symbols, int id) => id < 0 ? null : symbols[id];
 
     /// <summary>How the sink writes a column: INT64 nanoseconds since 1970, a UTF-8 string, an INT64.</summary>
     private enum Kind { Time, String, Int64 }

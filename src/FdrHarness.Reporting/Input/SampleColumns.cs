@@ -93,8 +93,8 @@ internal static class SampleColumns
             for (var i = 0; i < rows; i++)
                 samples[i] = new PodSample
                 {
-                    Time = new DateTime(_ticks[i], DateTimeKind.Utc), Daemon = Text(_daemons, _daemonIds[i])!, Pod = Text(_pods, _podIds[i])!,
-                    Node = Text(_nodes, _nodeIds[i]), State = Text(_states, _stateIds[i])!, CpuCores = BitConverter.Int64BitsToDouble(_cpus[i]),
+                    Time = new DateTime(_ticks[i], DateTimeKind.Utc), Daemon = _daemons.Text(_daemonIds[i])!, Pod = _pods.Text(_podIds[i])!,
+                    Node = _nodes.Text(_nodeIds[i]), State = _states.Text(_stateIds[i])!, CpuCores = BitConverter.Int64BitsToDouble(_cpus[i]),
                     MemoryBytes = _memories[i], CpuRequest = _noCpuRequest[i] ? null : BitConverter.Int64BitsToDouble(_cpuRequests[i]),
                     CpuLimit = _noCpuLimit[i] ? null : BitConverter.Int64BitsToDouble(_cpuLimits[i]),
                     MemoryRequest = _noMemoryRequest[i] ? null : _memoryRequests[i], MemoryLimit = _noMemoryLimit[i] ? null : _memoryLimits[i],
@@ -102,8 +102,6 @@ internal static class SampleColumns
                 };
             return samples;
         }
-
-        private static string? Text(Symbols symbols, int id) => id < 0 ? null : symbols[id];
 
         private void Grow(int rows)
         {
