@@ -1,3 +1,8 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace FdrHarness.Core.Observations;
 
 /// <summary>
@@ -93,55 +98,45 @@ public readonly record struct HexId(ulong High, ulong Low, HexForm Form)
     /// <summary>Writes the id's <see cref="Length"/> ASCII digits (and dashes) to <paramref name="destination"/>.</summary>
     public void Write(Span<byte> destination)
     {
+        ref var d = ref MemoryMarshal.GetReference(destination[..Length]);
         switch (Form)
         {
             case HexForm.Hex8:
-                WriteHex(Low, destination[..8], bytes: 4);
+                Unsafe.WriteUnaligned(ref d, Digits(Low << 32).AsUInt64().ToScalar());
                 break;
             case HexForm.Hex32:
-                WriteHex(High, destination[..16], bytes: 8);
-                WriteHex(Low, destination.Slice(16, 16), bytes: 8);
+                Digits(High).StoreUnsafe(ref d);
+                Digits(Low).StoreUnsafe(ref d, 16);
                 break;
             case HexForm.Uuid:
-                Span<byte> hex = stackalloc byte[32];
-                WriteHex(High, hex[..16], bytes: 8);
-                WriteHex(Low, hex[16..], bytes: 8);
-                hex[..8].CopyTo(destination);
-                destination[8] = (byte)'-';
-                hex[8..12].CopyTo(destination[9..]);
-                destination[13] = (byte)'-';
-                hex[12..16].CopyTo(destination[14..]);
-                destination[18] = (byte)'-';
-                hex[16..20].CopyTo(destination[19..]);
-                destination[23] = (byte)'-';
-                hex[20..].CopyTo(destination[24..]);
+                var high = Digits(High);
+                var low = Digits(Low);
+                Unsafe.WriteUnaligned(ref d, high.AsUInt64().ToScalar());
+                Unsafe.Add(ref d, 8) = (byte)'-';
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref d, 9), high.AsUInt32().GetElement(2));
+                Unsafe.Add(ref d, 13) = (byte)'-';
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref d, 14), high.AsUInt32().GetElement(3));
+                Unsafe.Add(ref d, 18) = (byte)'-';
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref d, 19), low.AsUInt32().ToScalar());
+                Unsafe.Add(ref d, 23) = (byte)'-';
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref d, 24), low.AsUInt32().GetElement(1));
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref d, 28), low.AsUInt64().GetElement(1));
                 break;
         }
     }
 
-    // Two digits per byte from a table, written as one 16-bit store (little-endian: the high digit first in memory).
-    private static void WriteHex(ulong value, Span<byte> destination, int bytes)
+    /// <summary>
+    /// The 16 lower-case hex digits of <paramref name="value"/>, most significant first, computed 16 at a time (the lake
+    /// writes three ids per event: a table lookup per byte was 40 ns an id).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> Digits(ulong value)
     {
-        var pairs = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(destination[..(2 * bytes)]);
-        var table = HexPairs;
-        for (var i = bytes - 1; i >= 0; i--)
-        {
-            pairs[i] = table[(int)(value & 0xff)];
-            value >>= 8;
-        }
-    }
-
-    private static readonly ushort[] HexPairs = MakeHexPairs();
-
-    private static ushort[] MakeHexPairs()
-    {
-        const string digits = "0123456789abcdef";
-        var table = new ushort[256];
-        for (var b = 0; b < 256; b++)
-            table[b] = BitConverter.IsLittleEndian
-                ? (ushort)(digits[b >> 4] | digits[b & 15] << 8)
-                : (ushort)(digits[b >> 4] << 8 | digits[b & 15]);
-        return table;
+        // Each byte, most significant first, widened to 16 bits: its high nibble in the first byte, its low in the second.
+        var bytes = Vector128.WidenLower(Vector128.CreateScalarUnsafe(BinaryPrimitives.ReverseEndianness(value)).AsByte());
+        var nibbles = (Vector128.ShiftRightLogical(bytes, 4) | Vector128.ShiftLeft(bytes & Vector128.Create((ushort)0x0F), 8)).AsByte();
+        var letters = Vector128.GreaterThan(nibbles.AsSByte(), Vector128.Create((sbyte)9)).AsByte() & Vector128.Create((byte)('a' - '0' - 10));
+        return nibbles + Vector128.Create((byte)'0') + letters;
     }
 }
 
