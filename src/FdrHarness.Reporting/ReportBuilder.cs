@@ -23,17 +23,17 @@ public static class ReportBuilder
         if (!File.Exists(Path.Combine(runDir, ParquetObservationSink.EventsFile)))
             throw new ReportInputException($"not a run directory: it has no {ParquetObservationSink.EventsFile}");
         var clock = Stopwatch.StartNew();
-        // The plots that need no events are drawn while the event pass still runs (paying the plots' first-use cost, code
-        // and fonts, there too); with the events fed by the run's sink, the other core warms up while this one reads the files.
-        PlotExporter.Early? early = null;
-        var summary = SummaryBuilder.Build(runDir, options, options.Plots ? PlotExporter.WarmUp : null,
-            options.Plots ? (withoutEvents, eventsDone) => early = PlotExporter.DrawEarly(withoutEvents, eventsDone) : null);
-        // The plots (most of the exporters' time) start on the other cores while this thread judges and writes the text formats.
-        var drawing = options.Plots ? PlotExporter.Start(summary, runDir, early) : null;
+        // The plots' threads start now: while the event pass runs they draw the plots that need no events (paying the
+        // plots' first-use cost, code and fonts, there too), or warm up while this thread reads the other files when the
+        // run's sink fed the events; then they draw the report's plots while this thread judges and writes the text formats.
+        var drawing = options.Plots ? new PlotExporter.Drawing(runDir) : null;
+        Summary summary;
         ReportVerdict? verdict;
         List<string> files;
         try
         {
+            summary = SummaryBuilder.Build(runDir, options, drawing is null ? null : drawing.WarmUp, drawing is null ? null : drawing.DrawEarly);
+            drawing?.Start(summary);
             verdict = options.Judge?.Invoke(summary);
             var context = new ExportContext(summary, runDir, verdict, options) { Drawing = drawing };
             files = ReportFormats.All.SelectMany(e => e.Export(context).ToList()).ToList();

@@ -81,6 +81,20 @@ public sealed class ExporterTests(SmokeRun run) : IClassFixture<SmokeRun>
     }
 
     [Fact]
+    public void WorkBeforeThePlotsRunsFirstAndItsFailureIsDropped()
+    {
+        // The early plots are drawn on the plots' first thread before the report's plots, which read what they made.
+        var cores = new PlotExporter.CoreWork(helpers: 1);
+        var made = 0;
+        cores.Before(() => throw new IOException("only a head start"));
+        cores.Before(() => made = 1);
+        var seen = new int[20];
+        cores.Post(seen.Length, i => seen[i] = made);
+        cores.Finish();
+        Assert.All(seen, n => Assert.Equal(1, n));
+    }
+
+    [Fact]
     public void APlotRecordedOnceGivesThePngAndSvgScottPlotDraws()
     {
         // The PNG and the SVG are played back from one recording of the plot; ScottPlot draws each itself.

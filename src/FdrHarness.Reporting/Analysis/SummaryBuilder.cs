@@ -10,10 +10,10 @@ public static class SummaryBuilder
 {
     public static Summary Build(string runDir, ReportOptions? options = null) => Build(runDir, options, null, null);
 
-    /// <param name="warmUp">Work for the other core while this thread reads the files, when the run's sink fed the events.</param>
+    /// <param name="warmUp">Starts work elsewhere while this thread reads the files, when the run's sink fed the events.</param>
     /// <param name="whileEventsRead">
-    /// Work for this thread once its files are read, while the event pass (the longest) still runs: handed the summary as
-    /// if events.parquet were empty, and whether the pass is done.
+    /// Once this thread's files are read, while the event pass (the longest) still runs: starts work elsewhere, handed the
+    /// summary as if events.parquet were empty and whether the pass is done; this thread then waits for the pass.
     /// </param>
     internal static Summary Build(string runDir, ReportOptions? options, Action? warmUp, Action<Summary, Func<bool>>? whileEventsRead)
     {
@@ -25,8 +25,7 @@ public static class SummaryBuilder
         var events = fed ?? new EventPass(options.BinSeconds);
         var eventPass = fed is not null ? Task.CompletedTask : Task.Run(() => events.Run(runDir));
         // With the events done already, the other core does the plots' first use while this thread reads the other files.
-        var warming = fed is not null && warmUp is not null ? Task.Factory.StartNew(warmUp, CancellationToken.None,
-            TaskCreationOptions.LongRunning, TaskScheduler.Default) : null;
+        if (fed is not null) warmUp?.Invoke();
         Scenario? scenario = null;
         RunJson? info = null;
         var resources = new ResourceAnalysis();
@@ -56,7 +55,6 @@ public static class SummaryBuilder
         }
         if (failed is null && !eventPass.IsCompleted && whileEventsRead is not null)
             whileEventsRead(Compose(new EventPass(options.BinSeconds)), () => eventPass.IsCompleted);
-        warming?.GetAwaiter().GetResult();
         // The event pass's failure first (it is the file the report is about), then the others'.
         eventPass.GetAwaiter().GetResult();
         failed?.Throw();

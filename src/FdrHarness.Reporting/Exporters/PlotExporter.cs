@@ -29,13 +29,42 @@ public sealed partial class PlotExporter : IExporter
 
     public static IReadOnlyList<PlotFile> Write(Summary s, string dir) => Start(s, dir).Finish();
 
-    /// <summary>Plots being drawn by the other cores; <see cref="Finish"/> draws the rest on this thread too.</summary>
+    /// <summary>
+    /// The plots of one report, drawn on a dedicated thread per other core and, from <see cref="Finish"/> on, on the
+    /// caller's thread too. Made before the summary: while the events are read the first of those threads warms up or
+    /// draws the plots that need no events (<see cref="DrawEarly(Summary, Func{bool})"/>), then goes on with the report's plots as soon
+    /// as they are <see cref="Start(Summary)"/>ed, instead of the summary's thread finishing an early plot first.
+    /// </summary>
     public sealed class Drawing
     {
-        internal Drawing(PlotFile[] files, CoreWork work) => (_files, _work) = (files, work);
+        internal Drawing(string dir, Early? early = null)
+        {
+            _folder = Path.Combine(dir, Folder);
+            _early = early;
+            _work = new CoreWork(Environment.ProcessorCount - 1);
+        }
 
-        private readonly PlotFile[] _files;
+        private readonly string _folder;
         private readonly CoreWork _work;
+        private Early? _early;
+        private PlotFile[] _files = [];
+
+        /// <summary>The first use of ScottPlot's and Skia's code and fonts (<see cref="PlotExporter.WarmUp"/>), on another core.</summary>
+        internal void WarmUp() => _work.Before(PlotExporter.WarmUp);
+
+        /// <summary>The plots that need no events, drawn on another core until the events are done (<see cref="PlotExporter.DrawEarly"/>).</summary>
+        internal void DrawEarly(Summary withoutEvents, Func<bool> eventsDone) =>
+            _work.Before(() => _early = PlotExporter.DrawEarly(withoutEvents, () => eventsDone() || _work.Stopping));
+
+        /// <summary>Starts the report's plots: they need only the summary, not the verdict or the other formats.</summary>
+        internal void Start(Summary s)
+        {
+            Directory.CreateDirectory(_folder);
+            var plots = Specs(s);
+            // Each plot is drawn on its own canvas (ScottPlot caches typefaces thread-safely): on every core, in the list's order.
+            var files = _files = new PlotFile[plots.Count];
+            _work.Post(plots.Count, i => files[i] = Save(_folder, plots[i], Valid(_early, plots[i], s.OverTime) ?? Draw(plots[i])));
+        }
 
         /// <summary>Every plot, once all are written; the first failure as it was thrown.</summary>
         public IReadOnlyList<PlotFile> Finish()
@@ -48,16 +77,13 @@ public sealed partial class PlotExporter : IExporter
         public void Stop() => _work.Stop();
     }
 
-    /// <summary>Starts the plots on a dedicated thread per other core: they need only the summary, not the verdict or the other formats.</summary>
-    /// <param name="early">Plots drawn while the event pass ran (<see cref="DrawEarly"/>): those still valid are only written.</param>
+    /// <summary>Draws the plots of <paramref name="s"/> into <paramref name="dir"/>/plots, from the other cores and then from <see cref="Drawing.Finish"/>'s.</summary>
+    /// <param name="early">Plots drawn while the event pass ran (<see cref="DrawEarly(Summary, Func{bool})"/>): those still valid are only written.</param>
     internal static Drawing Start(Summary s, string dir, Early? early = null)
     {
-        var folder = Path.Combine(dir, Folder);
-        Directory.CreateDirectory(folder);
-        var plots = Specs(s);
-        // Each plot is drawn on its own canvas (ScottPlot caches typefaces thread-safely): on every core, in the list's order.
-        var files = new PlotFile[plots.Count];
-        return new Drawing(files, new CoreWork(plots.Count, i => files[i] = Save(folder, plots[i], Valid(early, plots[i], s.OverTime) ?? Draw(plots[i]))));
+        var drawing = new Drawing(dir, early);
+        drawing.Start(s);
+        return drawing;
     }
 
     /// <summary>What a plot is drawn from: the summary's figures of the other files only, with its time axis, or with the events.</summary>
@@ -255,33 +281,101 @@ public sealed partial class PlotExporter : IExporter
     }
 
     /// <summary>Runs <paramref name="work"/>(0..count-1) on this thread and one dedicated thread per other core (<see cref="CoreWork"/>).</summary>
-    internal static void OnEveryCore(int count, Action<int> work) => new CoreWork(count, work).Finish();
+    internal static void OnEveryCore(int count, Action<int> work)
+    {
+        var cores = new CoreWork(Math.Min(Environment.ProcessorCount, count) - 1);
+        cores.Post(count, work);
+        cores.Finish();
+    }
 
     /// <summary>
-    /// <paramref name="work"/>(0..count-1) on one dedicated thread per other core from now on, and on the thread that calls
-    /// <see cref="Finish"/> from then on, each taking the next index in order. Not the thread pool: on 2 cores a pool
-    /// thread busy elsewhere leaves the work waiting for the pool's starvation delay. The first failure is rethrown as it
-    /// was thrown (an IOException for a full disk).
+    /// Dedicated threads, started at once, that run <see cref="Before"/>'s work (the first of them), then take the
+    /// indexes of the work <see cref="Post"/>ed, in order, with the thread that calls <see cref="Finish"/>. Not the thread
+    /// pool: on 2 cores a pool thread busy elsewhere leaves the work waiting for the pool's starvation delay. The first
+    /// failure of the posted work is rethrown as it was thrown (an IOException for a full disk).
     /// </summary>
     internal sealed class CoreWork
     {
         private static readonly Exception Stopped = new OperationCanceledException();
-        private readonly int _count;
-        private readonly Action<int> _work;
         private readonly List<Thread> _helpers;
+        private readonly object _gate = new(); // Monitor.Wait: a Lock has no condition wait
+        private readonly Queue<Action> _before = new();
+        private bool _posted, _beforeDone;
+        private int _count;
+        private Action<int> _work = _ => { };
         private int _next = -1;
         private Exception? _failure;
 
-        public CoreWork(int count, Action<int> work)
+        public CoreWork(int helpers)
         {
-            (_count, _work) = (count, work);
-            _helpers = Enumerable.Range(0, Math.Min(Environment.ProcessorCount, count) - 1)
-                .Select(_ => new Thread(Loop) { IsBackground = true, Name = "fdr plots" }).ToList();
+            _helpers = Enumerable.Range(0, Math.Max(helpers, 0))
+                .Select(h => new Thread(h == 0 ? First : Loop) { IsBackground = true, Name = "fdr plots" }).ToList();
+            _beforeDone = _helpers.Count == 0;
             foreach (var t in _helpers) t.Start();
+        }
+
+        /// <summary>Whether <see cref="Stop"/> was called or the posted work failed: work done before it may end early.</summary>
+        public bool Stopping => Volatile.Read(ref _failure) is not null;
+
+        /// <summary>
+        /// Work for the first thread before the posted work (on this thread at once when there is no other core). Its
+        /// failure is dropped: what it prepares is only a head start, and the posted work meets the same failure again.
+        /// </summary>
+        public void Before(Action work)
+        {
+            if (_helpers.Count == 0)
+            {
+                Run(work);
+                return;
+            }
+            lock (_gate)
+            {
+                _before.Enqueue(work);
+                Monitor.PulseAll(_gate);
+            }
+        }
+
+        public void Post(int count, Action<int> work)
+        {
+            lock (_gate)
+            {
+                (_count, _work, _posted) = (count, work, true);
+                Monitor.PulseAll(_gate);
+            }
+        }
+
+        private static void Run(Action work)
+        {
+            try { work(); }
+            catch (Exception) { /* see Before */ }
+        }
+
+        private void First()
+        {
+            while (true)
+            {
+                Action work;
+                lock (_gate)
+                {
+                    while (_before.Count == 0 && !_posted) Monitor.Wait(_gate);
+                    if (_before.Count == 0 || Stopping) break;
+                    work = _before.Dequeue();
+                }
+                Run(work);
+            }
+            lock (_gate)
+            {
+                _beforeDone = true;
+                Monitor.PulseAll(_gate);
+            }
+            Loop();
         }
 
         private void Loop()
         {
+            // The posted work may read what the work before it made.
+            lock (_gate)
+                while (!(_posted && _beforeDone)) Monitor.Wait(_gate);
             int i;
             while (Volatile.Read(ref _failure) is null && (i = Interlocked.Increment(ref _next)) < _count)
             {
@@ -300,6 +394,11 @@ public sealed partial class PlotExporter : IExporter
         public void Stop()
         {
             Interlocked.CompareExchange(ref _failure, Stopped, null);
+            lock (_gate)
+            {
+                _posted = true;
+                Monitor.PulseAll(_gate);
+            }
             foreach (var t in _helpers) t.Join();
         }
     }
