@@ -24,8 +24,11 @@ public sealed partial class PlotExporter : IExporter
     private static readonly Color Good = Color.FromHex("#2e7d32"), Warn = Color.FromHex("#ef6c00"), Bad = Color.FromHex("#c62828"),
         NoData = Color.FromHex("#e0e0e0"), FaultColor = Color.FromHex("#6a1b9a"), LimitColor = Color.FromHex("#c62828");
 
-    /// <summary>One plot written as PNG and SVG; <see cref="Svg"/> is kept for inlining into report.html.</summary>
-    public sealed record PlotFile(string Name, string Title, string Svg);
+    /// <summary>
+    /// One plot written as PNG and SVG; <see cref="SvgUrl"/>, the SVG as report.html inlines it (<see cref="HtmlExporter.SvgUrl"/>),
+    /// is made by the plots' threads: report.html, written once every plot is, is ~1.7 MB of these.
+    /// </summary>
+    public sealed record PlotFile(string Name, string Title, string SvgUrl);
 
     public static IReadOnlyList<PlotFile> Write(Summary s, string dir) => Start(s, dir).Finish();
 
@@ -206,7 +209,7 @@ public sealed partial class PlotExporter : IExporter
         // Atomic like every file of a run, not flushed to disk: `fdr report` makes them again from the observations.
         RunDirectory.WriteAtomically(Path.Combine(folder, spec.Name + ".png"), drawn.Png, durable: false);
         RunDirectory.WriteAtomically(Path.Combine(folder, spec.Name + ".svg"), Encoding.UTF8.GetBytes(drawn.Svg), durable: false);
-        return new PlotFile(spec.Name, spec.Title, drawn.Svg);
+        return new PlotFile(spec.Name, spec.Title, HtmlExporter.SvgUrl(drawn.Svg));
     }
 
     /// <summary>
