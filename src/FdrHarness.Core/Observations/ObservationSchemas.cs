@@ -53,13 +53,15 @@ internal static class ObservationSchemas
 
 /// <summary>
 /// Row buffers of events.parquet; the field order is the column order of <see cref="ObservationSchemas.Events"/>. The
-/// near-unique strings are held as UTF-8 (<see cref="ColumnBatch.Text"/>); read back, every string column is string?[].
+/// near-unique strings are held as the file stores them (<see cref="ColumnBatch.Utf8"/>; their buffers hold definition
+/// levels); read back, every string column is string?[].
 /// </summary>
 internal sealed class EventBatch : ColumnBatch
 {
     private string?[] _eventType = [], _scope = [], _datasetScope = [], _dataset = [], _srcRse = [], _dstRse = [], _rse = [],
         _ruleId = [], _activity = [], _protocol = [], _reason = [], _externalHost = [], _account = [], _state = [];
-    private ReadOnlyMemory<byte>[] _name = [], _requestId = [], _previousRequestId = [], _checksum = [], _transferId = [];
+    private int[] _nameLevel = [], _requestIdLevel = [], _previousRequestIdLevel = [], _checksumLevel = [], _transferIdLevel = [];
+    private Utf8Values _name = null!, _requestId = null!, _previousRequestId = null!, _checksum = null!, _transferId = null!;
     private DateTime[] _createdAt = [];
     private long?[] _bytes = [];
     private double?[] _duration = [], _progress = [];
@@ -69,26 +71,28 @@ internal sealed class EventBatch : ColumnBatch
     protected override void Bind()
     {
         var a = Arrays;
-        _eventType = As<string?>(a[0]); _createdAt = As<DateTime>(a[1]); _scope = As<string?>(a[2]); _name = As<ReadOnlyMemory<byte>>(a[3]);
+        _eventType = As<string?>(a[0]); _createdAt = As<DateTime>(a[1]); _scope = As<string?>(a[2]); _nameLevel = As<int>(a[3]);
         _datasetScope = As<string?>(a[4]); _dataset = As<string?>(a[5]); _srcRse = As<string?>(a[6]); _dstRse = As<string?>(a[7]);
-        _rse = As<string?>(a[8]); _requestId = As<ReadOnlyMemory<byte>>(a[9]); _previousRequestId = As<ReadOnlyMemory<byte>>(a[10]);
-        _ruleId = As<string?>(a[11]); _activity = As<string?>(a[12]); _bytes = As<long?>(a[13]); _checksum = As<ReadOnlyMemory<byte>>(a[14]);
+        _rse = As<string?>(a[8]); _requestIdLevel = As<int>(a[9]); _previousRequestIdLevel = As<int>(a[10]);
+        _ruleId = As<string?>(a[11]); _activity = As<string?>(a[12]); _bytes = As<long?>(a[13]); _checksumLevel = As<int>(a[14]);
         _protocol = As<string?>(a[15]); _duration = As<double?>(a[16]); _reason = As<string?>(a[17]); _retryCount = As<int?>(a[18]);
-        _transferId = As<ReadOnlyMemory<byte>>(a[19]); _externalHost = As<string?>(a[20]); _account = As<string?>(a[21]);
+        _transferIdLevel = As<int>(a[19]); _externalHost = As<string?>(a[20]); _account = As<string?>(a[21]);
         _state = As<string?>(a[22]); _progress = As<double?>(a[23]); _submittedAt = As<DateTime?>(a[24]); _startedAt = As<DateTime?>(a[25]);
         _transferredAt = As<DateTime?>(a[26]);
+        (_name, _requestId, _previousRequestId, _checksum, _transferId) = (Utf8[3]!, Utf8[9]!, Utf8[10]!, Utf8[14]!, Utf8[19]!);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(in HermesEvent e)
     {
         var i = Count++;
-        _eventType[i] = e.EventType; _createdAt[i] = e.CreatedAt; _scope[i] = e.Scope; _name[i] = Text.Add(e.NameRef, e.NameString);
+        _eventType[i] = e.EventType; _createdAt[i] = e.CreatedAt; _scope[i] = e.Scope; _nameLevel[i] = _name.Add(e.NameRef, e.NameString);
         _datasetScope[i] = e.DatasetScope; _dataset[i] = e.Dataset; _srcRse[i] = e.SrcRse; _dstRse[i] = e.DstRse;
-        _rse[i] = e.Rse; _requestId[i] = Text.Add(e.RequestIdHex, e.RequestIdString); _previousRequestId[i] = Text.Add(e.PreviousRequestIdHex, e.PreviousRequestIdString);
-        _ruleId[i] = e.RuleId; _activity[i] = e.Activity; _bytes[i] = e.Bytes; _checksum[i] = Text.Add(e.ChecksumAdlerHex, e.ChecksumAdlerString);
+        _rse[i] = e.Rse; _requestIdLevel[i] = _requestId.Add(e.RequestIdHex, e.RequestIdString);
+        _previousRequestIdLevel[i] = _previousRequestId.Add(e.PreviousRequestIdHex, e.PreviousRequestIdString);
+        _ruleId[i] = e.RuleId; _activity[i] = e.Activity; _bytes[i] = e.Bytes; _checksumLevel[i] = _checksum.Add(e.ChecksumAdlerHex, e.ChecksumAdlerString);
         _protocol[i] = e.Protocol; _duration[i] = e.Duration; _reason[i] = e.Reason; _retryCount[i] = e.RetryCount;
-        _transferId[i] = Text.Add(e.TransferIdHex, e.TransferIdString);
+        _transferIdLevel[i] = _transferId.Add(e.TransferIdHex, e.TransferIdString);
         _externalHost[i] = e.ExternalHost; _account[i] = e.Account; _state[i] = e.State; _progress[i] = e.Progress;
         _submittedAt[i] = e.SubmittedAt; _startedAt[i] = e.StartedAt; _transferredAt[i] = e.TransferredAt;
     }
@@ -234,20 +238,22 @@ internal sealed class InjectionBatch : ColumnBatch
 {
     private DateTime[] _time = [];
     private string?[] _scope = [], _rse = [];
-    private ReadOnlyMemory<byte>[] _name = [];
+    private int[] _nameLevel = [];
+    private Utf8Values _name = null!;
     private long[] _files = [], _bytes = [];
 
     protected override void Bind()
     {
         var a = Arrays;
-        _time = As<DateTime>(a[0]); _scope = As<string?>(a[1]); _name = As<ReadOnlyMemory<byte>>(a[2]); _rse = As<string?>(a[3]);
+        _time = As<DateTime>(a[0]); _scope = As<string?>(a[1]); _nameLevel = As<int>(a[2]); _rse = As<string?>(a[3]);
         _files = As<long>(a[4]); _bytes = As<long>(a[5]);
+        _name = Utf8[2]!;
     }
 
     public void Add(in InjectionRecord r)
     {
         var i = Count++;
-        _time[i] = r.Time; _scope[i] = r.Scope; _name[i] = Text.Add(r.Name); _rse[i] = r.Rse; _files[i] = r.Files; _bytes[i] = r.Bytes;
+        _time[i] = r.Time; _scope[i] = r.Scope; _nameLevel[i] = _name.Add(r.Name); _rse[i] = r.Rse; _files[i] = r.Files; _bytes[i] = r.Bytes;
     }
 
     /// <summary>The rows of a row group read back.</summary>

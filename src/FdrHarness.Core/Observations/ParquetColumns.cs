@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Parquet;
@@ -22,7 +23,9 @@ internal abstract class ObservationColumn(DataField field, ParquetKind kind)
 
     /// <summary>A column not read back: the array <see cref="ReadAsync"/> would give, all nulls or defaults.</summary>
     public virtual Array Unread(int rows) => NewBuffer(rows);
-    public abstract void Write(ParquetFileWriter file, Array buffer, int rows);
+
+    /// <summary>Writes the batch's column <paramref name="column"/> (this column) as the row group's next column chunk.</summary>
+    public abstract void Write(ParquetFileWriter file, ColumnBatch batch, int column);
     public abstract ValueTask<Array> ReadAsync(ParquetRowGroupReader reader, int rows, DataField field);
 
     public static ParquetKind KindOf(Type t) =>
@@ -35,8 +38,9 @@ internal abstract class ObservationColumn(DataField field, ParquetKind kind)
 /// <para><paramref name="dictionary"/>: few distinct values (event types, RSEs). The dictionary is built here, by string
 /// (non-randomised hashing, a run of one instance costs a reference compare, the table kept across row groups), in
 /// order of first appearance and given up past <see cref="DictionaryThreshold"/>, as Parquet.Net's writer did.</para>
-/// <para>Otherwise (names, ids: near-unique) the producer's batch holds the values as UTF-8 already (<see cref="Utf8Arena"/>:
-/// the strings die young instead of outliving a GC or two in a pending row group), written as they are.</para>
+/// <para>Otherwise (names, ids: near-unique) the producer's batch holds the values as the file stores them already
+/// (<see cref="Utf8Values"/>: the strings die young instead of outliving a GC or two in a pending row group), and its
+/// buffer is a definition level per row.</para>
 /// </remarks>
 internal sealed class StringColumn(string name, bool dictionary) : ObservationColumn(new DataField(name, typeof(string), isNullable: true), ParquetKind.String)
 {
@@ -51,41 +55,30 @@ internal sealed class StringColumn(string name, bool dictionary) : ObservationCo
     private ReadOnlyMemory<char>[] _entries = [];
     private int[] _indexes = [];
 
-    // Near-unique write side: the non-null values.
-    private ReadOnlyMemory<byte>[] _bytes = [];
-
     // Read side: repeated values (event types, RSEs) share one string instead of one per row.
     private readonly Dictionary<string, string> _interned = new(StringComparer.Ordinal);
     private const int MaxInterned = 1 << 16;
     private bool _intern = true;
 
-    /// <summary>Near-unique columns: UTF-8 slices of the batch's <see cref="Utf8Arena"/>, default for null.</summary>
-    public override Array NewBuffer(int capacity) => dictionary ? new string?[capacity] : new ReadOnlyMemory<byte>[capacity];
+    /// <summary>Whether the batch holds the values as <see cref="Utf8Values"/> (near-unique) rather than strings.</summary>
+    public bool Utf8 => !dictionary;
+
+    /// <summary>Near-unique columns: a definition level per row (0: null), the values in the batch's <see cref="Utf8Values"/>.</summary>
+    public override Array NewBuffer(int capacity) => dictionary ? new string?[capacity] : new int[capacity];
 
     public override Array Unread(int rows) => new string?[rows];
 
-    public override void Write(ParquetFileWriter file, Array buffer, int rows)
+    public override void Write(ParquetFileWriter file, ColumnBatch batch, int column)
     {
-        Grow(ref _levels, rows);
-        var levels = _levels.AsSpan(0, rows);
+        var rows = batch.Count;
         if (!dictionary)
         {
-            var utf8 = ((ReadOnlyMemory<byte>[])buffer).AsSpan(0, rows);
-            Grow(ref _bytes, rows);
-            var m = 0;
-            for (var i = 0; i < utf8.Length; i++)
-            {
-                if (Utf8Arena.IsNull(utf8[i])) levels[i] = 0;
-                else
-                {
-                    levels[i] = 1;
-                    _bytes[m++] = utf8[i];
-                }
-            }
-            file.Bytes(levels, _bytes.AsSpan(0, m));
+            file.Plain(((int[])batch.Arrays[column]).AsSpan(0, rows), batch.Utf8[column]!.Plain);
             return;
         }
-        var source = ((string?[])buffer).AsSpan(0, rows);
+        Grow(ref _levels, rows);
+        var levels = _levels.AsSpan(0, rows);
+        var source = ((string?[])batch.Arrays[column]).AsSpan(0, rows);
         Grow(ref _values, rows);
         var n = 0;
         for (var i = 0; i < source.Length; i++)
@@ -178,12 +171,13 @@ internal sealed class ValueColumn<T>(DataField field) : ObservationColumn(field,
 {
     public override Array NewBuffer(int capacity) => new T[capacity];
 
-    public override void Write(ParquetFileWriter file, Array buffer, int rows)
+    public override void Write(ParquetFileWriter file, ColumnBatch batch, int column)
     {
-        var values = ((T[])buffer).AsSpan(0, rows);
+        var buffer = batch.Arrays[column];
+        var values = ((T[])buffer).AsSpan(0, batch.Count);
         if (typeof(T) == typeof(DateTime))
         {
-            var times = ((DateTime[])buffer).AsSpan(0, rows);
+            var times = ((DateTime[])buffer).AsSpan(0, batch.Count);
             Columns.CheckTimes(Field.Name, times);
             file.Times(default, times, optional: false);
         }
@@ -206,9 +200,10 @@ internal sealed class NullableColumn<T>(DataField field) : ObservationColumn(fie
 
     public override Array NewBuffer(int capacity) => new T?[capacity];
 
-    public override void Write(ParquetFileWriter file, Array buffer, int rows)
+    public override void Write(ParquetFileWriter file, ColumnBatch batch, int column)
     {
-        var source = ((T?[])buffer).AsSpan(0, rows);
+        var rows = batch.Count;
+        var source = ((T?[])batch.Arrays[column]).AsSpan(0, rows);
         StringColumn.Grow(ref _values, rows);
         StringColumn.Grow(ref _levels, rows);
         var n = 0;
@@ -273,67 +268,65 @@ internal static class Columns
 }
 
 /// <summary>
-/// The UTF-8 bytes of a batch's near-unique strings (names, ids), in chunks kept from row group to row group: a value is
-/// encoded when the row is added, so the producer's string dies young, and the chunks are reused, not garbage.
+/// A near-unique string column of a batch (names, ids) as the file stores it: the non-null values' PLAIN encoding, each
+/// a 4-byte little-endian length then its UTF-8 bytes, appended as the rows are added. The producer's string dies young,
+/// the writer copies the column in one piece, and no reference per row is stored (nor scanned by the GC). The buffer is
+/// kept from row group to row group.
 /// </summary>
-internal sealed class Utf8Arena
+internal sealed class Utf8Values
 {
-    private const int ChunkSize = 1 << 20;
-    private readonly List<byte[]> _chunks = [];
-    private byte[] _current = [];
-    private int _next, _used;
+    private byte[] _bytes = [];
+    private int _length;
 
-    /// <summary>The value's bytes, valid until <see cref="Clear"/>; default for null (an empty string is not default).</summary>
-    public ReadOnlyMemory<byte> Add(string? s)
+    public ReadOnlySpan<byte> Plain => _bytes.AsSpan(0, _length);
+
+    /// <summary>Appends the value; its definition level (0 for null: nothing appended, 1 otherwise).</summary>
+    public int Add(string? s)
     {
-        if (s is null) return default;
-        var most = s.Length * 3; // UTF-8 bytes per UTF-16 unit, at most
-        if (_current.Length - _used < most) Next(most);
-        var room = _current.AsSpan(_used);
+        if (s is null) return 0;
+        var room = Room(4 + s.Length * 3); // UTF-8 bytes per UTF-16 unit, at most
         // Names and ids are ASCII: narrowing skips UTF-8's validation and per-call set-up.
-        if (Ascii.FromUtf16(s, room, out var n) != OperationStatus.Done) n = Encoding.UTF8.GetBytes(s, room);
-        var value = new ReadOnlyMemory<byte>(_current, _used, n);
-        _used += n;
-        return value;
+        if (Ascii.FromUtf16(s, room[4..], out var n) != OperationStatus.Done) n = Encoding.UTF8.GetBytes(s, room[4..]);
+        return Appended(room, n);
     }
 
     /// <summary>An id given as its number (its digits written here, no string made), else its string.</summary>
-    public ReadOnlyMemory<byte> Add(in HexId id, string? text)
+    public int Add(in HexId id, string? text)
     {
         if (id.Form == HexForm.None) return Add(text);
         var n = id.Length;
-        if (_current.Length - _used < n) Next(n);
-        id.Write(_current.AsSpan(_used, n));
-        var value = new ReadOnlyMemory<byte>(_current, _used, n);
-        _used += n;
-        return value;
+        var room = Room(4 + n);
+        id.Write(room[4..]);
+        return Appended(room, n);
     }
 
     /// <summary>A name given by reference, written by its source here (no string made), else its string.</summary>
-    public ReadOnlyMemory<byte> Add(in NameRef name, string? text)
+    public int Add(in NameRef name, string? text)
     {
         if (name.Source is not { } source) return Add(text);
-        var most = source.MaxLength;
-        if (_current.Length - _used < most) Next(most);
-        if (!source.TryWrite(name.Index, _current.AsSpan(_used, most), out var n)) return Add(source.Name(name.Index));
-        var value = new ReadOnlyMemory<byte>(_current, _used, n);
-        _used += n;
-        return value;
+        var room = Room(4 + source.MaxLength);
+        return source.TryWrite(name.Index, room[4..], out var n) ? Appended(room, n) : Add(source.Name(name.Index));
     }
 
-    public static bool IsNull(in ReadOnlyMemory<byte> value) => value.Equals(default);
+    public void Clear() => _length = 0;
 
-    public void Clear()
+    private Span<byte> Room(int most)
     {
-        _current = [];
-        _next = _used = 0;
+        if (_bytes.Length - _length < most)
+        {
+            // Not cleared (every byte is written before it is read), and pinned: the GC never copies it.
+            var bigger = GC.AllocateUninitializedArray<byte>(Math.Max(64 << 10, Math.Max(_bytes.Length * 2, _length + most)), pinned: true);
+            Plain.CopyTo(bigger);
+            _bytes = bigger;
+        }
+        return _bytes.AsSpan(_length);
     }
 
-    private void Next(int size)
+    private int Appended(Span<byte> room, int n)
     {
-        if (_next == _chunks.Count || _chunks[_next].Length < size) _chunks.Insert(_next, new byte[Math.Max(ChunkSize, size)]);
-        _current = _chunks[_next++];
-        _used = 0;
+        BinaryPrimitives.WriteInt32LittleEndian(room, n);
+        _length += 4 + n;
+        return 1;
     }
 }
 
@@ -346,8 +339,8 @@ internal abstract class ColumnBatch
     public int Count;
     public Array[] Arrays = [];
 
-    /// <summary>The UTF-8 bytes of the near-unique string columns' values.</summary>
-    public readonly Utf8Arena Text = new();
+    /// <summary>Per column, the values of a near-unique string column (<see cref="StringColumn.Utf8"/>), else null.</summary>
+    public Utf8Values?[] Utf8 = [];
     public int Capacity => Arrays.Length == 0 ? 0 : Arrays[0].Length;
 
     /// <summary>Re-reads the typed fields from <see cref="Arrays"/> after they were replaced.</summary>
@@ -355,6 +348,7 @@ internal abstract class ColumnBatch
 
     public void Allocate(ObservationColumn[] columns, int capacity)
     {
+        if (Utf8.Length == 0) Utf8 = [.. columns.Select(c => c is StringColumn { Utf8: true } ? new Utf8Values() : null)];
         var arrays = new Array[columns.Length];
         for (var c = 0; c < columns.Length; c++)
         {
@@ -370,7 +364,7 @@ internal abstract class ColumnBatch
     {
         foreach (var a in Arrays)
             if (!a.GetType().GetElementType()!.IsValueType) Array.Clear(a, 0, Count);
-        Text.Clear();
+        foreach (var values in Utf8) values?.Clear();
         Count = 0;
     }
 

@@ -94,18 +94,12 @@ internal sealed class ParquetFileWriter : IDisposable
         EndChunk(optional ? levels.Length : values.Length, dictionary: null);
     }
 
-    /// <summary>An optional string column of UTF-8 bytes, PLAIN.</summary>
-    public void Bytes(ReadOnlySpan<int> levels, ReadOnlySpan<ReadOnlyMemory<byte>> values)
+    /// <summary>An optional string column given PLAIN-encoded already (each value a 4-byte length then its UTF-8 bytes).</summary>
+    public void Plain(ReadOnlySpan<int> levels, ReadOnlySpan<byte> values)
     {
         Start(levels.Length, optional: true);
         Levels(levels);
-        foreach (var v in values)
-        {
-            var room = Room(4 + v.Length);
-            BinaryPrimitives.WriteInt32LittleEndian(room, v.Length);
-            v.Span.CopyTo(room[4..]);
-            _length += 4 + v.Length;
-        }
+        Put(values);
         EndChunk(levels.Length, dictionary: null);
     }
 

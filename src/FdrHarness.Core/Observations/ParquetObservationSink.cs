@@ -45,10 +45,10 @@ public interface IObservationRowGroupObserver
 public readonly struct ObservationRowGroup
 {
     private readonly ObservationColumn[] _columns;
-    private readonly Array[] _arrays;
+    private readonly ColumnBatch _batch;
 
-    internal ObservationRowGroup(string file, ObservationColumn[] columns, Array[] arrays, int rows) =>
-        (File, _columns, _arrays, Rows) = (file, columns, arrays, rows);
+    internal ObservationRowGroup(string file, ObservationColumn[] columns, ColumnBatch batch) =>
+        (File, _columns, _batch, Rows) = (file, columns, batch, batch.Count);
 
     /// <summary>The file the rows went to (<see cref="ParquetObservationSink.EventsFile"/>, ...).</summary>
     public string File { get; }
@@ -56,21 +56,40 @@ public readonly struct ObservationRowGroup
 
     /// <summary>
     /// The column named <paramref name="name"/> as in the file (e.g. "event_type"): string?, DateTime, DateTime?, long?,
-    /// int?, double?, or the value type of a required column. The near-unique string columns (name, request_id,
-    /// previous_request_id, checksum_adler, transfer_id) are given as their UTF-8 bytes, ReadOnlyMemory&lt;byte&gt;, default
-    /// for null (<see cref="IsNull"/>).
+    /// int?, double?, or the value type of a required column. Not the near-unique string columns (name, request_id,
+    /// previous_request_id, checksum_adler, transfer_id): <see cref="Utf8"/>.
     /// </summary>
     public ReadOnlySpan<T> Column<T>(string name)
     {
-        for (var c = 0; c < _columns.Length; c++)
-            if (_columns[c].Field.Name == name)
-                return _arrays[c] is T[] values ? values.AsSpan(0, Rows)
-                    : throw new InvalidCastException($"{File}: column {name} holds {_arrays[c].GetType().GetElementType()}, not {typeof(T)}");
-        throw new ArgumentException($"{File} has no column {name}", nameof(name));
+        var c = Index(name);
+        return _columns[c] is not StringColumn { Utf8: true } && _batch.Arrays[c] is T[] values ? values.AsSpan(0, Rows)
+            : throw new InvalidCastException($"{File}: column {name} does not hold {typeof(T)}");
     }
 
-    /// <summary>Whether a value of a UTF-8 column is null.</summary>
-    public static bool IsNull(in ReadOnlyMemory<byte> value) => Utf8Arena.IsNull(value);
+    /// <summary>A near-unique string column (name, request_id, previous_request_id, checksum_adler, transfer_id) as the file stores it.</summary>
+    public Utf8Column Utf8(string name)
+    {
+        var c = Index(name);
+        return _batch.Utf8[c] is { } values ? new Utf8Column(((int[])_batch.Arrays[c]).AsSpan(0, Rows), values.Plain)
+            : throw new InvalidCastException($"{File}: column {name} is not held as UTF-8");
+    }
+
+    private int Index(string name)
+    {
+        for (var c = 0; c < _columns.Length; c++)
+            if (_columns[c].Field.Name == name) return c;
+        throw new ArgumentException($"{File} has no column {name}", nameof(name));
+    }
+}
+
+/// <summary>
+/// A string column of a row group as Parquet stores it: a definition level per row (0: null), and the non-null values in
+/// row order, PLAIN-encoded (each a 4-byte little-endian length, then its UTF-8 bytes).
+/// </summary>
+public readonly ref struct Utf8Column(ReadOnlySpan<int> levels, ReadOnlySpan<byte> plain)
+{
+    public ReadOnlySpan<int> Levels { get; } = levels;
+    public ReadOnlySpan<byte> Plain { get; } = plain;
 }
 
 public enum ObservationCompression { None, Snappy, Zstd }
@@ -374,9 +393,9 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
         public void WriteRowGroup(ColumnBatch batch)
         {
             _writer.BeginRowGroup(batch.Count);
-            for (var c = 0; c < Columns.Length; c++) Columns[c].Write(_writer, batch.Arrays[c], batch.Count);
+            for (var c = 0; c < Columns.Length; c++) Columns[c].Write(_writer, batch, c);
             _writer.EndRowGroup();
-            _observer?.Written(new ObservationRowGroup(_name, Columns, batch.Arrays, batch.Count));
+            _observer?.Written(new ObservationRowGroup(_name, Columns, batch));
             batch.Reset();
             Free.Enqueue((TBatch)batch);
             StartWriteback();

@@ -72,8 +72,19 @@ internal sealed class WrittenEvents
         rows.Column<string?>("event_type").CopyTo(Type);
         rows.Column<string?>("scope").CopyTo(Scope);
         // Hashed here: the sink reuses the names' bytes once this returns.
-        var names = rows.Column<ReadOnlyMemory<byte>>("name");
-        for (var i = 0; i < n; i++) NameHash[i] = ObservationRowGroup.IsNull(names[i]) ? 0 : EventColumnReader.NameHash(names[i].Span);
+        var names = rows.Utf8("name");
+        var plain = names.Plain;
+        for (int i = 0, at = 0; i < n; i++)
+        {
+            if (names.Levels[i] == 0)
+            {
+                NameHash[i] = 0;
+                continue;
+            }
+            var length = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(plain[at..]);
+            NameHash[i] = EventColumnReader.NameHash(plain.Slice(at + 4, length));
+            at += 4 + length;
+        }
         rows.Column<string?>("src_rse").CopyTo(Src);
         rows.Column<string?>("dst_rse").CopyTo(Dst);
         rows.Column<string?>("rse").CopyTo(Rse);
