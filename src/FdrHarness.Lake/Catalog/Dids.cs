@@ -51,6 +51,7 @@ public sealed class Dids : INameSource
             Array.Fill(Files.Experiment, (byte)e, Experiments[e].FileOffset, Experiments[e].Files);
         Datasets = new DatasetTable((int)datasets, Experiments);
         Containers = new ContainerTable((int)containers, Experiments);
+        Columns.Prefault([_nameBytes], 0, _nameBytes.Length);
     }
 
     public ExperimentInfo[] Experiments { get; }
@@ -176,7 +177,7 @@ public sealed class Dids : INameSource
     private const int NameStride = 128;
     private readonly int[] _nameCacheFile = CreateEmptyCache();
     private readonly byte[] _nameLength = new byte[NameCacheSize];
-    private readonly byte[] _nameBytes = GC.AllocateUninitializedArray<byte>(NameCacheSize * NameStride, pinned: true);
+    private readonly byte[] _nameBytes = Columns.New<byte>(NameCacheSize * NameStride);
     private string?[] _datasetNames = [];
 
     private static int[] CreateEmptyCache()
