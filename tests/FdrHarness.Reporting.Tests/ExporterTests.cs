@@ -61,7 +61,7 @@ public sealed class ExporterTests(SmokeRun run) : IClassFixture<SmokeRun>
     {
         const string svg = "<?xml version=\"1.0\" encoding=\"utf-8\" ?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"5\" viewBox=\"0 0 10 5\">\n"
             + "\t<path fill=\"#2e7d32\" clip-path=\"url(#cl_0)\" d=\"M1 2L3 4\"/>\n\t<text x=\"1, 2, \">\n\t\t\tA &amp; B's 100% → 5\n\t</text>\n</svg>";
-        var url = HtmlExporter.SvgUrl(svg);
+        var url = Encoding.UTF8.GetString(HtmlExporter.SvgUrl(Encoding.UTF8.GetBytes(svg)));
         foreach (var c in "'#&<>\n\t") Assert.DoesNotContain(c, url);
         Assert.Equal("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"5\" viewBox=\"0 0 10 5\">"
             + "<path fill=\"#2e7d32\" clip-path=\"url(#cl_0)\" d=\"M1 2L3 4\"/><text x=\"1, 2, \">A &amp; B's 100% → 5</text></svg>", Uri.UnescapeDataString(url));

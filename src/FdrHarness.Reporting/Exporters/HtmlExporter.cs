@@ -35,12 +35,17 @@ public sealed class HtmlExporter : IExporter
         td.pass,td.fail{text-align:center;font-weight:bold}
         """;
 
-    public static string ToHtml(Summary s, IReadOnlyList<PlotExporter.PlotFile> plots, ReportVerdict? verdict = null)
+    /// <summary>
+    /// report.html's bytes (UTF-8): its text, and the plots' data: URLs (<see cref="PlotExporter.PlotFile.SvgUrl"/>, UTF-8
+    /// already) copied in where they go, not made into text and encoded back.
+    /// </summary>
+    public static ReadOnlyMemory<byte> ToHtml(Summary s, IReadOnlyList<PlotExporter.PlotFile> plots, ReportVerdict? verdict = null)
     {
-        // Sized for the plots it inlines, so that 1.7 MB are not copied as it grows.
-        var size = 64 * 1024;
-        foreach (var p in plots) size += p.SvgUrl.Length + 256;
-        var b = new StringBuilder(size);
+        // Sized for the plots and about twice the text: the buffer is not copied as it grows.
+        var size = 256 * 1024;
+        foreach (var p in plots) size += p.SvgUrl.Length;
+        var html = new ArrayBufferWriter<byte>(size);
+        var b = new StringBuilder();
         var byName = plots.ToDictionary(p => p.Name);
         b.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
         b.Append($"<title>Rehearsal report: {E(s.Run.Scenario)}</title><style>{Style}</style></head><body>\n");
@@ -77,7 +82,7 @@ public sealed class HtmlExporter : IExporter
         var m = s.TransferMatrix;
         var target = m.LinkTarget ?? 0.9;
         b.Append($"<p class=\"note\">transfer-done / transfer-submitted per source (row) and destination (column), the FDR's definition: retries are new submissions, so a cell can pass 100 %. Every declared RSE has a row and a column; NO DATA where nothing was submitted. Hover a cell of the table for its counts and Rucio's done/(done+failed); transfer-matrix.csv has them all. Target {Pct(target)}: {m.LinksBelowTarget} of {m.LinksWithData} links with data below.</p>\n");
-        Image(b, byName, "transfer-matrix", "natural");
+        Image(b, html, byName, "transfer-matrix", "natural");
         var cells = m.Links.ToDictionary(c => (c.Src, c.Dst));
         b.Append("<div class=\"scroll\"><table class=\"matrix\"><tr><th class=\"l\">src \\ dst</th>").AppendJoin("", m.Destinations.Select(d => $"<th>{E(d)}</th>")).Append("</tr>\n");
         foreach (var src in m.Sources)
@@ -100,7 +105,7 @@ public sealed class HtmlExporter : IExporter
 
         Section(b, "Events over time");
         b.Append("<p class=\"note\">Dashed purple lines: chaos actions (see Faults).</p>");
-        foreach (var name in new[] { "events-over-time", "events-by-scope", "events-by-protocol", "throughput", "backlog", "deletion-backlog", "rule-completion" }) Image(b, byName, name);
+        foreach (var name in new[] { "events-over-time", "events-by-scope", "events-by-protocol", "throughput", "backlog", "deletion-backlog", "rule-completion" }) Image(b, html, byName, name);
         b.Append("<h3>Events by type</h3>");
         Table(b, ["Event type", "Count"], s.Events.ByType.Select(c => new[] { c.Key, Num(c.Count) }));
         Pivot(b, "Events by scope and type", "Scope", s.Events.ByScopeAndType);
@@ -110,7 +115,7 @@ public sealed class HtmlExporter : IExporter
         b.Append("<p class=\"note\">Usage: median CPU (cores) and working set over the run, peak in brackets. Plots: blue use (max over the daemon's pods), red dashed limit, red lines OOMKilled, orange lines other kills.</p>");
         // Rows tinted like the plots: red OOMKilled, orange killed otherwise.
         Table(b, Tables.UsageHeader, Tables.UsageRows(s), rowClass: i => s.Resources[i].OomKilled > 0 ? "bad" : s.Resources[i].KilledByChaos + s.Resources[i].KilledOther > 0 ? "warn" : null);
-        Image(b, byName, "memory-vs-limit");
+        Image(b, html, byName, "memory-vs-limit");
         var shown = PlotExporter.WorthAPlot(s).ToList();
         var quiet = s.Resources.Where(u => !shown.Contains(u)).Select(u => u.Daemon).ToList();
         if (shown.Count > 0)
@@ -118,8 +123,8 @@ public sealed class HtmlExporter : IExporter
             b.Append("<p class=\"note\">Daemons with something to see (OOMKilled, killed, limits changed, or a backlog): CPU and memory over time.</p><div class=\"grid\">");
             foreach (var u in shown)
             {
-                Image(b, byName, $"cpu-{u.Daemon}");
-                Image(b, byName, $"memory-{u.Daemon}");
+                Image(b, html, byName, $"cpu-{u.Daemon}");
+                Image(b, html, byName, $"memory-{u.Daemon}");
             }
             b.Append("</div>\n");
         }
@@ -151,7 +156,8 @@ public sealed class HtmlExporter : IExporter
             Table(b, Tables.ApiLatencyHeader, Tables.ApiLatencyRows(s));
         }
         b.Append("</body></html>\n");
-        return b.ToString();
+        Flush(b, html);
+        return html.WrittenMemory;
     }
 
     /// <summary>
@@ -159,17 +165,27 @@ public sealed class HtmlExporter : IExporter
     /// (flushing its 2 MB took 10-15 ms, at the end of the report).
     /// </summary>
     public static void Write(Summary s, IReadOnlyList<PlotExporter.PlotFile> plots, string dir, ReportVerdict? verdict = null) =>
-        Core.Observations.RunDirectory.WriteAtomically(Path.Combine(dir, FileName), Encoding.UTF8.GetBytes(ToHtml(s, plots, verdict)), durable: false);
+        Core.Observations.RunDirectory.WriteAtomically(Path.Combine(dir, FileName), ToHtml(s, plots, verdict).Span, durable: false);
+
+    /// <summary>The text so far onto <paramref name="html"/> as UTF-8 (it ends before an inlined plot: no character is split).</summary>
+    private static void Flush(StringBuilder b, ArrayBufferWriter<byte> html)
+    {
+        var text = b.ToString();
+        html.Advance(Encoding.UTF8.GetBytes(text, html.GetSpan(Encoding.UTF8.GetByteCount(text))));
+        b.Clear();
+    }
 
     private static string E(string s) => WebUtility.HtmlEncode(s);
     private static string Id(string section) => section.ToLowerInvariant().Replace(' ', '-');
     private static void Section(StringBuilder b, string title) => b.Append($"<h2 id=\"{Id(title)}\">{E(title)}</h2>\n");
 
-    private static void Image(StringBuilder b, Dictionary<string, PlotExporter.PlotFile> plots, string name, string? cls = null)
+    private static void Image(StringBuilder b, ArrayBufferWriter<byte> html, Dictionary<string, PlotExporter.PlotFile> plots, string name, string? cls = null)
     {
         if (!plots.TryGetValue(name, out var p)) return;
         b.Append($"<img{(cls is null ? "" : $" class=\"{cls}\"")} alt=\"{E(p.Title)}\" title=\"{E(p.Title)}\" src='data:image/svg+xml,");
-        b.Append(p.SvgUrl).Append("'>\n");
+        Flush(b, html);
+        html.Write(p.SvgUrl);
+        b.Append("'>\n");
     }
 
     /// <summary>
@@ -178,23 +194,34 @@ public sealed class HtmlExporter : IExporter
     /// declaration and the newlines and tabs that indent the elements are left out (a URL parser drops them anyway).
     /// Plain text, not base64: a third smaller, and it stays vector (sharp at any zoom).
     /// </summary>
-    internal static string SvgUrl(string svg)
+    internal static byte[] SvgUrl(ReadOnlySpan<byte> svg)
     {
-        var b = new StringBuilder(svg.Length);
-        var start = svg.StartsWith("<?xml", StringComparison.Ordinal) ? svg.IndexOf("?>", StringComparison.Ordinal) + 2 : 0;
-        var rest = svg.AsSpan(start);
-        // The runs between two characters to escape are copied whole.
+        // UTF-8 holds the characters to escape as themselves (ASCII), never inside another character's bytes.
+        if (svg.StartsWith("<?xml"u8)) svg = svg[(svg.IndexOf("?>"u8) + 2)..];
+        var length = svg.Length;
+        var rest = svg;
         for (int i; (i = rest.IndexOfAny(UrlEscaped)) >= 0; rest = rest[(i + 1)..])
-            b.Append(rest[..i]).Append(rest[i] switch
-            {
-                '%' => "%25", '#' => "%23", '&' => "%26", '\'' => "%27", '<' => "%3C", '>' => "%3E",
-                _ => "", // newlines and tabs
-            });
-        b.Append(rest);
-        return b.ToString();
+            length += Escaped(rest[i]).Length - 1;
+        var url = new byte[length];
+        var at = 0;
+        // The runs between two characters to escape are copied whole.
+        for (int i; (i = svg.IndexOfAny(UrlEscaped)) >= 0; svg = svg[(i + 1)..])
+        {
+            svg[..i].CopyTo(url.AsSpan(at));
+            Escaped(svg[i]).CopyTo(url.AsSpan(at += i));
+            at += Escaped(svg[i]).Length;
+        }
+        svg.CopyTo(url.AsSpan(at));
+        return url;
     }
 
-    private static readonly SearchValues<char> UrlEscaped = SearchValues.Create("\n\r\t%#&'<>");
+    private static ReadOnlySpan<byte> Escaped(byte c) => c switch
+    {
+        (byte)'%' => "%25"u8, (byte)'#' => "%23"u8, (byte)'&' => "%26"u8, (byte)'\'' => "%27"u8, (byte)'<' => "%3C"u8, (byte)'>' => "%3E"u8,
+        _ => [], // newlines and tabs
+    };
+
+    private static readonly SearchValues<byte> UrlEscaped = SearchValues.Create("\n\r\t%#&'<>"u8);
 
     private static void Table(StringBuilder b, IEnumerable<string> header, IEnumerable<string[]> rows, bool totalLast = false, Func<int, string?>? rowClass = null)
     {

@@ -25,10 +25,10 @@ public sealed partial class PlotExporter : IExporter
         NoData = Color.FromHex("#e0e0e0"), FaultColor = Color.FromHex("#6a1b9a"), LimitColor = Color.FromHex("#c62828");
 
     /// <summary>
-    /// One plot written as PNG and SVG; <see cref="SvgUrl"/>, the SVG as report.html inlines it (<see cref="HtmlExporter.SvgUrl"/>),
-    /// is made by the plots' threads: report.html, written once every plot is, is ~1.7 MB of these.
+    /// One plot written as PNG and SVG; <see cref="SvgUrl"/>, the SVG as report.html inlines it (<see cref="HtmlExporter.SvgUrl"/>,
+    /// UTF-8), is made by the plots' threads: report.html, written once every plot is, is ~1.7 MB of these.
     /// </summary>
-    public sealed record PlotFile(string Name, string Title, string SvgUrl);
+    public sealed record PlotFile(string Name, string Title, byte[] SvgUrl);
 
     public static IReadOnlyList<PlotFile> Write(Summary s, string dir) => Start(s, dir).Finish();
 
@@ -208,8 +208,9 @@ public sealed partial class PlotExporter : IExporter
     {
         // Atomic like every file of a run, not flushed to disk: `fdr report` makes them again from the observations.
         RunDirectory.WriteAtomically(Path.Combine(folder, spec.Name + ".png"), drawn.Png, durable: false);
-        RunDirectory.WriteAtomically(Path.Combine(folder, spec.Name + ".svg"), Encoding.UTF8.GetBytes(drawn.Svg), durable: false);
-        return new PlotFile(spec.Name, spec.Title, HtmlExporter.SvgUrl(drawn.Svg));
+        var svg = Encoding.UTF8.GetBytes(drawn.Svg);
+        RunDirectory.WriteAtomically(Path.Combine(folder, spec.Name + ".svg"), svg, durable: false);
+        return new PlotFile(spec.Name, spec.Title, HtmlExporter.SvgUrl(svg));
     }
 
     /// <summary>
