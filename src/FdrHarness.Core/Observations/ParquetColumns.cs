@@ -22,7 +22,7 @@ internal abstract class ObservationColumn(DataField field, ParquetKind kind)
     public abstract Array NewBuffer(int capacity);
 
     /// <summary>A column not read back: the array <see cref="ReadAsync"/> would give, all nulls or defaults.</summary>
-    public virtual Array Unread(int rows) => NewBuffer(rows);
+    public abstract Array Unread(int rows);
 
     /// <summary>Writes the batch's column <paramref name="column"/> (this column) as the row group's next column chunk.</summary>
     public abstract void Write(ParquetFileWriter file, ColumnBatch batch, int column);
@@ -64,7 +64,7 @@ internal sealed class StringColumn(string name, bool dictionary) : ObservationCo
     public bool Utf8 => !dictionary;
 
     /// <summary>Near-unique columns: a definition level per row (0: null), the values in the batch's <see cref="Utf8Values"/>.</summary>
-    public override Array NewBuffer(int capacity) => dictionary ? new string?[capacity] : new int[capacity];
+    public override Array NewBuffer(int capacity) => dictionary ? new string?[capacity] : Columns.Buffer<int>(capacity);
 
     public override Array Unread(int rows) => new string?[rows];
 
@@ -79,6 +79,11 @@ internal sealed class StringColumn(string name, bool dictionary) : ObservationCo
         Grow(ref _levels, rows);
         var levels = _levels.AsSpan(0, rows);
         var source = ((string?[])batch.Arrays[column]).AsSpan(0, rows);
+        if (BuildDictionary(source, levels, out var entries, out var values))
+        {
+            file.Dictionary(levels, _entries.AsSpan(0, entries), _indexes.AsSpan(0, values));
+            return;
+        }
         Grow(ref _values, rows);
         var n = 0;
         for (var i = 0; i < source.Length; i++)
@@ -91,30 +96,38 @@ internal sealed class StringColumn(string name, bool dictionary) : ObservationCo
                 _values[n++] = s.AsMemory();
             }
         }
-        if (BuildDictionary(source, n, out var entries)) file.Dictionary(levels, _entries.AsSpan(0, entries), _indexes.AsSpan(0, n));
-        else file.Strings(levels, _values.AsSpan(0, n));
+        file.Strings(levels, _values.AsSpan(0, n));
     }
 
-    /// <summary>Parquet.Net's rule: none for no values, or once distinct values would reach the threshold's share.</summary>
-    private bool BuildDictionary(ReadOnlySpan<string?> source, int values, out int entries)
+    /// <summary>
+    /// The definition levels, the dictionary and an index per value in one pass, by Parquet.Net's rule: no dictionary for
+    /// no values, nor for more distinct values than the threshold's share of the values (given up as soon as they exceed
+    /// that share of the rows, which bounds it).
+    /// </summary>
+    private bool BuildDictionary(ReadOnlySpan<string?> source, Span<int> levels, out int entries, out int values)
     {
         var ids = _ids!;
         ids.Clear();
-        entries = 0;
-        if (values == 0) return false;
-        var maxDistinct = (int)(values * DictionaryThreshold);
-        Grow(ref _indexes, values);
-        Grow(ref _entries, values);
+        entries = values = 0;
+        var most = (int)(source.Length * DictionaryThreshold);
+        Grow(ref _indexes, source.Length);
+        Grow(ref _entries, most);
         string? last = null;
         int lastId = 0, n = 0;
-        foreach (var s in source)
+        for (var i = 0; i < source.Length; i++)
         {
-            if (s is null) continue;
+            var s = source[i];
+            if (s is null)
+            {
+                levels[i] = 0;
+                continue;
+            }
+            levels[i] = 1;
             if (!ReferenceEquals(s, last))
             {
                 if (!ids.TryGetValue(s, out lastId))
                 {
-                    if (ids.Count >= maxDistinct) return false;
+                    if (ids.Count >= most) return false;
                     lastId = ids.Count;
                     ids.Add(s, lastId);
                     _entries[lastId] = s.AsMemory();
@@ -123,8 +136,8 @@ internal sealed class StringColumn(string name, bool dictionary) : ObservationCo
             }
             _indexes[n++] = lastId;
         }
-        entries = ids.Count;
-        return true;
+        (entries, values) = (ids.Count, n);
+        return n > 0 && entries <= (int)(n * DictionaryThreshold);
     }
 
     public override async ValueTask<Array> ReadAsync(ParquetRowGroupReader reader, int rows, DataField field)
@@ -169,7 +182,9 @@ internal sealed class StringColumn(string name, bool dictionary) : ObservationCo
 /// <summary>A required value column (never null): written straight from the buffer.</summary>
 internal sealed class ValueColumn<T>(DataField field) : ObservationColumn(field, KindOf(typeof(T))) where T : unmanaged
 {
-    public override Array NewBuffer(int capacity) => new T[capacity];
+    public override Array NewBuffer(int capacity) => Columns.Buffer<T>(capacity);
+
+    public override Array Unread(int rows) => new T[rows];
 
     public override void Write(ParquetFileWriter file, ColumnBatch batch, int column)
     {
@@ -198,7 +213,9 @@ internal sealed class NullableColumn<T>(DataField field) : ObservationColumn(fie
     private T[] _values = [];
     private int[] _levels = [];
 
-    public override Array NewBuffer(int capacity) => new T?[capacity];
+    public override Array NewBuffer(int capacity) => Columns.Buffer<T?>(capacity);
+
+    public override Array Unread(int rows) => new T?[rows];
 
     public override void Write(ParquetFileWriter file, ColumnBatch batch, int column)
     {
@@ -238,6 +255,12 @@ internal sealed class NullableColumn<T>(DataField field) : ObservationColumn(fie
 /// <summary>Column constructors with the file conventions: UTC timestamps in nanoseconds (exact for .NET ticks).</summary>
 internal static class Columns
 {
+    /// <summary>
+    /// A batch's buffer of values: not cleared (a row is written before it is read) and pinned, so the GC never copies it
+    /// when it outlives a collection, as a batch, reused from row group to row group, does.
+    /// </summary>
+    public static T[] Buffer<T>(int capacity) => GC.AllocateUninitializedArray<T>(capacity, pinned: true);
+
     public static StringColumn String(string name) => new(name, dictionary: true);
 
     /// <summary>A string column of mostly distinct values (names, ids): stored plain.</summary>
