@@ -84,7 +84,7 @@ public sealed class Requests
     {
         if (Table.State[request] != RequestState.Queued) return true;
         var dst = _rses[Locks.Rse[Table.Lock[request]]];
-        return dst.Write && ChooseSource(request) >= 0;
+        return dst.Write && HasSource(request);
     }
 
     /// <summary>Whether the request is still QUEUED (not cancelled).</summary>
@@ -118,12 +118,7 @@ public sealed class Requests
         Span<byte> found = stackalloc byte[_rses.Count];
         var n = 0;
         for (var r = _dids.Files.FirstReplica[file]; r >= 0; r = replicas.Next[r])
-        {
-            var rse = replicas.Rse[r];
-            if (replicas.State[r] != ReplicaState.Available || rse == dst || !_rses[rse].Read) continue;
-            if (sources is not null && Array.IndexOf(sources, rse) < 0) continue;
-            found[n++] = rse;
-        }
+            if (IsSource(r, dst, sources)) found[n++] = replicas.Rse[r];
         if (n == 0) return -1;
         // An insertion sort of a few ids: Span<byte>.Sort is compiled at run time (not in the ReadyToRun image).
         for (var i = 1; i < n; i++)
@@ -134,6 +129,24 @@ public sealed class Requests
             found[j + 1] = id;
         }
         return found[(int)(_context.Pick(PickSource, request) % (ulong)n)];
+    }
+
+    /// <summary>Whether <see cref="ChooseSource"/> finds one, without sorting or drawing (the submitter asks each tick a request waits).</summary>
+    private bool HasSource(int request)
+    {
+        var lockId = Table.Lock[request];
+        var dst = Locks.Rse[lockId];
+        var sources = _rules[Locks.Rule[lockId]].Sources;
+        for (var r = _dids.Files.FirstReplica[Locks.File[lockId]]; r >= 0; r = _replicas.Table.Next[r])
+            if (IsSource(r, dst, sources)) return true;
+        return false;
+    }
+
+    private bool IsSource(int replica, byte dst, byte[]? sources)
+    {
+        var replicas = _replicas.Table;
+        var rse = replicas.Rse[replica];
+        return replicas.State[replica] == ReplicaState.Available && rse != dst && _rses[rse].Read && (sources is null || Array.IndexOf(sources, rse) >= 0);
     }
 
     /// <summary>The conveyor-poller's work on a transfer FTS ended: DONE or FAILED (transfer-done / transfer-failed), then to the finisher.</summary>

@@ -3,7 +3,7 @@ namespace FdrHarness.Lake.Simulation;
 /// <summary>
 /// A min-heap of items keyed by (instant, tie-breaker), the pair unique per item, so the order items leave in is fixed
 /// by the keys alone (the same as any other priority queue's). A 4-ary heap in one struct array: no tuple comparer, no
-/// separate node array; the lake's timed queues (its event queue, FTS's running transfers) are popped millions of times.
+/// separate node array; FTS's running transfers are popped hundreds of thousands of times.
 /// </summary>
 internal sealed class TimedHeap<T>
 {
