@@ -13,9 +13,9 @@ public static class SummaryBuilder
     /// <param name="warmUp">Starts work elsewhere while this thread reads the files, when the run's sink fed the events.</param>
     /// <param name="whileEventsRead">
     /// Once this thread's files are read, while the event pass (the longest) still runs: starts work elsewhere, handed the
-    /// summary as if events.parquet were empty and whether the pass is done; this thread then waits for the pass.
+    /// summary as if events.parquet were empty; this thread then waits for the pass.
     /// </param>
-    internal static Summary Build(string runDir, ReportOptions? options, Action? warmUp, Action<Summary, Func<bool>>? whileEventsRead)
+    internal static Summary Build(string runDir, ReportOptions? options, Action? warmUp, Action<Summary>? whileEventsRead)
     {
         options ??= new ReportOptions();
         var reader = new ObservationReader(runDir);
@@ -54,7 +54,7 @@ public static class SummaryBuilder
             failed = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
         }
         if (failed is null && !eventPass.IsCompleted && whileEventsRead is not null)
-            whileEventsRead(Compose(new EventPass(options.BinSeconds)), () => eventPass.IsCompleted);
+            whileEventsRead(Compose(new EventPass(options.BinSeconds)));
         // The event pass's failure first (it is the file the report is about), then the others'.
         eventPass.GetAwaiter().GetResult();
         failed?.Throw();

@@ -35,8 +35,8 @@ public sealed partial class PlotExporter : IExporter
     /// <summary>
     /// The plots of one report, drawn on a dedicated thread per other core and, from <see cref="Finish"/> on, on the
     /// caller's thread too. Made before the summary: while the events are read the first of those threads warms up or
-    /// draws the plots that need no events (<see cref="DrawEarly(Summary, Func{bool})"/>), then goes on with the report's plots as soon
-    /// as they are <see cref="Start(Summary)"/>ed, instead of the summary's thread finishing an early plot first.
+    /// draws the plots that need no events (<see cref="DrawEarly(Summary, Func{bool})"/>), and goes on drawing them while
+    /// the summary is composed, then with the report's plots as soon as they are <see cref="Start(Summary)"/>ed.
     /// </summary>
     public sealed class Drawing
     {
@@ -55,9 +55,12 @@ public sealed partial class PlotExporter : IExporter
         /// <summary>The first use of ScottPlot's and Skia's code and fonts (<see cref="PlotExporter.WarmUp"/>), on another core.</summary>
         internal void WarmUp() => _work.Before(PlotExporter.WarmUp);
 
-        /// <summary>The plots that need no events, drawn on another core until the events are done (<see cref="PlotExporter.DrawEarly"/>).</summary>
-        internal void DrawEarly(Summary withoutEvents, Func<bool> eventsDone) =>
-            _work.Before(() => _early = PlotExporter.DrawEarly(withoutEvents, () => eventsDone() || _work.Stopping));
+        /// <summary>
+        /// The plots that need no events, drawn on another core until the report's plots start (<see cref="PlotExporter.DrawEarly"/>):
+        /// through the event pass and then the summary's composition, which would leave that core idle.
+        /// </summary>
+        internal void DrawEarly(Summary withoutEvents) =>
+            _work.Before(() => _early = PlotExporter.DrawEarly(withoutEvents, () => _work.Posted || _work.Stopping));
 
         /// <summary>Starts the report's plots: they need only the summary, not the verdict or the other formats.</summary>
         internal void Start(Summary s)
@@ -118,19 +121,19 @@ public sealed partial class PlotExporter : IExporter
 
     /// <summary>
     /// The plots that need no events, drawn (not written: a failed report writes none) from the summary without the
-    /// events while the event pass runs, until it is done. A daemon's CPU and memory use the time axis guessed from the
-    /// other files; they are drawn again if the events widen it.
+    /// events while the report waits for them, until <paramref name="stop"/>. A daemon's CPU and memory use the time axis
+    /// guessed from the other files; they are drawn again if the events widen it.
     /// </summary>
-    internal static Early DrawEarly(Summary withoutEvents, Func<bool> eventsDone)
+    internal static Early DrawEarly(Summary withoutEvents, Func<bool> stop)
     {
         var early = new Early(withoutEvents.OverTime);
         foreach (var spec in Specs(withoutEvents).Where(p => p.Needs != Needs.Events))
         {
-            if (eventsDone()) return early;
+            if (stop()) return early;
             early.Drawn[spec.Name] = Draw(spec);
         }
         // Time left: the elements only the event plots use (the matrix's heatmap) get their first use too.
-        if (!eventsDone()) WarmUp();
+        if (!stop()) WarmUp();
         return early;
     }
 
@@ -320,6 +323,9 @@ public sealed partial class PlotExporter : IExporter
 
         /// <summary>Whether <see cref="Stop"/> was called or the posted work failed: work done before it may end early.</summary>
         public bool Stopping => Volatile.Read(ref _failure) is not null;
+
+        /// <summary>Whether the work was <see cref="Post"/>ed: work done before it may end early.</summary>
+        public bool Posted => Volatile.Read(ref _posted);
 
         /// <summary>
         /// Work for the first thread before the posted work (on this thread at once when there is no other core). Its
