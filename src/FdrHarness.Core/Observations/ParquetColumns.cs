@@ -333,16 +333,24 @@ internal sealed class Utf8Values
 
     public void Clear() => _length = 0;
 
+    /// <summary>At least as much room as <paramref name="other"/> has: a new batch's buffer grows (and copies) no more than the one before it did.</summary>
+    public void ReserveLike(Utf8Values other)
+    {
+        if (_bytes.Length < other._bytes.Length) Resize(other._bytes.Length);
+    }
+
     private Span<byte> Room(int most)
     {
-        if (_bytes.Length - _length < most)
-        {
-            // Not cleared (every byte is written before it is read), and pinned: the GC never copies it.
-            var bigger = GC.AllocateUninitializedArray<byte>(Math.Max(64 << 10, Math.Max(_bytes.Length * 2, _length + most)), pinned: true);
-            Plain.CopyTo(bigger);
-            _bytes = bigger;
-        }
+        if (_bytes.Length - _length < most) Resize(Math.Max(64 << 10, Math.Max(_bytes.Length * 2, _length + most)));
         return _bytes.AsSpan(_length);
+    }
+
+    private void Resize(int bytes)
+    {
+        // Not cleared (every byte is written before it is read), and pinned: the GC never copies it.
+        var bigger = GC.AllocateUninitializedArray<byte>(bytes, pinned: true);
+        Plain.CopyTo(bigger);
+        _bytes = bigger;
     }
 
     private int Appended(Span<byte> room, int n)
@@ -354,8 +362,8 @@ internal sealed class Utf8Values
 }
 
 /// <summary>
-/// A row group being filled: one array per column (<see cref="Arrays"/> in schema order), grown by doubling up to the
-/// row-group size so rarely used kinds (faults) stay small.
+/// A row group being filled: one array per column (<see cref="Arrays"/> in schema order), small at first so rarely used
+/// kinds (faults) stay small, then of the row-group size.
 /// </summary>
 internal abstract class ColumnBatch
 {
@@ -380,6 +388,12 @@ internal abstract class ColumnBatch
         }
         Arrays = arrays;
         Bind();
+    }
+
+    /// <summary>Gives the near-unique columns' buffers the room <paramref name="other"/>'s (of the same file) have.</summary>
+    public void ReserveLike(ColumnBatch other)
+    {
+        for (var c = 0; c < Utf8.Length; c++) Utf8[c]?.ReserveLike(other.Utf8[c]!);
     }
 
     /// <summary>Drops references to the strings of the written rows so they can be collected.</summary>

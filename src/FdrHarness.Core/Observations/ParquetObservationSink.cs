@@ -228,8 +228,9 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
         if (b.Count == b.Capacity)
         {
             ThrowIfCompleted();
-            // Grow by doubling so a file with five rows doesn't cost a full row group of arrays.
-            b.Allocate(file.Columns, Math.Min(_rowGroupSize, Math.Max(InitialCapacity, b.Capacity * 2)));
+            // Small first, so a file with five rows doesn't cost a full row group of arrays; then whole, not by doubling:
+            // each step's arrays were fresh pages to fault in and copy (the events' first row group touched twice its size).
+            b.Allocate(file.Columns, b.Capacity == 0 ? Math.Min(_rowGroupSize, InitialCapacity) : _rowGroupSize);
         }
         return b;
     }
@@ -244,6 +245,7 @@ public sealed class ParquetObservationSink : IObservationSink, IAsyncDisposable,
         {
             next = new TBatch();
             next.Allocate(file.Columns, _rowGroupSize);
+            next.ReserveLike(full);
         }
         file.Current = next;
     }
