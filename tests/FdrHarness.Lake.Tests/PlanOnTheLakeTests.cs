@@ -41,6 +41,21 @@ public sealed class PlanOnTheLakeTests
     }
 
     [Fact]
+    public void The_transient_plan_gives_the_lean_plans_files_when_read_as_it_goes()
+    {
+        var plan = RunPlan.Create(TestScenarios.Load("ci-smoke.yaml"));
+        var lean = plan.Operations(FileDetail.Lean).ToList();
+        var i = 0;
+        foreach (var operation in plan.Operations(FileDetail.LeanTransient))
+        {
+            Assert.Equal((lean[i].GetType(), lean[i].At, lean[i].Phase), (operation.GetType(), operation.At, operation.Phase));
+            if (operation is InjectFiles t) Assert.Equal(((InjectFiles)lean[i]).Files, t.Files.ToList());
+            i++;
+        }
+        Assert.Equal(lean.Count, i);
+    }
+
+    [Fact]
     public void The_lake_registers_exactly_the_plans_files_on_the_plans_rses_and_its_rules()
     {
         var loaded = ScenarioLoader.Load(Path.Combine(RepoPaths.Root, "tests", "Shared", "plan-on-both-targets.yaml"));

@@ -27,6 +27,10 @@ public enum FileDetail : byte
     /// from the file's index (<see cref="SyntheticFileGenerator.FileName"/>, <see cref="SyntheticFileGenerator.Adler32Of"/>,
     /// <see cref="PlannedExperiment.DatasetName"/>).</summary>
     Lean,
+    /// <summary><see cref="Lean"/>, and an <see cref="InjectFiles"/>' files read only until the enumeration moves on: one
+    /// batch's storage serves every batch (a consumer that keeps files copies them), so a walk of the plan allocates no
+    /// batch of files per tick (the embedded lake's: most of what its thread allocated).</summary>
+    LeanTransient,
 }
 
 /// <summary>A file of an injection batch, with the dataset it goes into and where the writer starts looking for room.</summary>

@@ -34,7 +34,7 @@ internal sealed class PlanDriver(LakeParts lake, RunPlan plan, ChaosEngine chaos
     {
         // The lake names files and writes their checksums only in their events (Dids.FileName, Dids.Adler): the plan
         // need not make them for every file.
-        _operations = plan.Operations(FileDetail.Lean).GetEnumerator();
+        _operations = plan.Operations(FileDetail.LeanTransient).GetEnumerator();
         _more = _operations.MoveNext();
         if (_more) _context.Queue.Schedule(Ms(_operations.Current.At), _pump ??= Pump);
         // The harness logs in once an hour per account (the auth server's load).
@@ -118,7 +118,8 @@ internal sealed class PlanDriver(LakeParts lake, RunPlan plan, ChaosEngine chaos
         switch (operation)
         {
             case InjectFiles inject:
-                for (var i = 0; i < inject.Files.Count; i++) _server.Call(new ApiCall(ApiCallKind.RegisterFile, inject, i));
+                // The batch is read only until the plan moves on: each call carries its file.
+                for (var i = 0; i < inject.Files.Count; i++) _server.Call(new ApiCall(ApiCallKind.RegisterFile, inject, i, inject.Files[i]));
                 break;
             case NoiseRound noise:
                 for (var i = 0; i < noise.Files.Count; i++) _server.Call(new ApiCall(ApiCallKind.NoiseUpload, noise, i));
@@ -143,7 +144,7 @@ internal sealed class PlanDriver(LakeParts lake, RunPlan plan, ChaosEngine chaos
     {
         switch (call.Kind)
         {
-            case ApiCallKind.RegisterFile: RegisterFile(((InjectFiles)call.Operation).Files[call.Item]); break;
+            case ApiCallKind.RegisterFile: RegisterFile(call.File); break;
             case ApiCallKind.NoiseUpload: NoiseUpload(call); break;
             case ApiCallKind.NoiseRule: NoiseRule((NoiseRound)call.Operation, call.Item); break;
             case ApiCallKind.AddRule: CreateRule((AddRule)call.Operation); break;
@@ -283,5 +284,5 @@ internal sealed class PlanDriver(LakeParts lake, RunPlan plan, ChaosEngine chaos
 
 public enum ApiCallKind : byte { RegisterFile, AddRule, SetRuleLifetime, SetDidLifetime, NoiseUpload, NoiseRule }
 
-/// <summary>One call of the harness on rucio-server: a planned operation, and which of its files for a batch.</summary>
-public readonly record struct ApiCall(ApiCallKind Kind, PlannedOperation Operation, int Item);
+/// <summary>One call of the harness on rucio-server: a planned operation, and which of its files for a batch (the file itself for a registration).</summary>
+public readonly record struct ApiCall(ApiCallKind Kind, PlannedOperation Operation, int Item, PlannedFile File = default);

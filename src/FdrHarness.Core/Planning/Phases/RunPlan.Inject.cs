@@ -69,8 +69,9 @@ public sealed partial class RunPlan
         if (p.Spec is not InjectPhase || p.Start is not { } start) yield break;
         var experiments = p.Experiments.Select(i => Experiments[i]).ToArray();
         var picker = new Picker(experiments.Select(e => e.FileCount).ToArray());
-        var lean = detail == FileDetail.Lean;
+        var lean = detail != FileDetail.Full;
         var cursors = lean ? null : experiments.Select(e => new FileCursor(e.Files)).ToArray();
+        var shared = detail == FileDetail.LeanTransient ? new LeanBatch(experiments, 0) : null;
         foreach (var (at, n) in InjectionTicks(phase, start, picker.Total))
         {
             for (var left = n; left > 0;)
@@ -78,7 +79,7 @@ public sealed partial class RunPlan
                 var size = (int)Math.Min(left, MaxBatch);
                 left -= size;
                 var batch = lean ? null : new List<PlannedFile>(size);
-                var leanBatch = lean ? new LeanBatch(experiments, size) : null;
+                var leanBatch = shared?.Reset(size) ?? (lean ? new LeanBatch(experiments, size) : null);
                 for (var k = 0; k < size; k++)
                 {
                     var i = picker.Next(out var index);
@@ -101,9 +102,17 @@ public sealed partial class RunPlan
     /// </summary>
     private sealed class LeanBatch(PlannedExperiment[] experiments, int capacity) : IReadOnlyList<PlannedFile>
     {
-        private readonly (long Index, long Bytes, int Experiment, int WriteRseStart)[] _files = new (long, long, int, int)[capacity];
+        private (long Index, long Bytes, int Experiment, int WriteRseStart)[] _files = new (long, long, int, int)[capacity];
 
         public int Count { get; private set; }
+
+        /// <summary>Empties the batch for the next one (<see cref="FileDetail.LeanTransient"/>), with room for <paramref name="capacity"/> files.</summary>
+        public LeanBatch Reset(int capacity)
+        {
+            if (_files.Length < capacity) _files = new (long, long, int, int)[capacity];
+            Count = 0;
+            return this;
+        }
 
         public void Add(int experiment, long index, long bytes, int writeRseStart) => _files[Count++] = (index, bytes, experiment, writeRseStart);
 
