@@ -34,7 +34,7 @@ public sealed class ModelBinder(DiagnosticBag diagnostics, SourceMap map)
         if (ModelShape.IsScalar(type)) return BindScalar(node, type, path);
         if (ModelShape.DictionaryValue(type) is { } valueType) return BindDictionary(node, valueType, path);
         if (ModelShape.ListElement(type) is { } element) return BindList(node, element, path);
-        if (type.GetCustomAttribute<UnionAttribute>() is { } union) return BindUnion(node, type, union, path);
+        if (ModelShape.Attribute<UnionAttribute>(type) is { } union) return BindUnion(node, type, union, path);
         return BindRecord(node, type, path, keyAt);
     }
 
@@ -149,7 +149,7 @@ public sealed class ModelBinder(DiagnosticBag diagnostics, SourceMap map)
     private object BindList(YNode node, Type element, string path, PropertyInfo? owner = null)
     {
         var list = (System.Collections.IList)Activator.CreateInstance(typeof(List<>).MakeGenericType(element))!;
-        var keyedBy = owner?.GetCustomAttribute<KeyedByAttribute>();
+        var keyedBy = (owner is null ? null : ModelShape.Attribute<KeyedByAttribute>(owner));
         if (keyedBy is not null)
         {
             if (node is not YMapping mapping)
@@ -204,7 +204,7 @@ public sealed class ModelBinder(DiagnosticBag diagnostics, SourceMap map)
 
     private object? BindUnion(YNode node, Type type, UnionAttribute union, string path)
     {
-        var tags = union.Cases.ToDictionary(c => c.GetCustomAttribute<UnionCaseAttribute>()!.Tag, c => c);
+        var tags = union.Cases.ToDictionary(c => ModelShape.Attribute<UnionCaseAttribute>(c)!.Tag, c => c);
         if (node is YScalar { IsNull: false })
         {
             // "file_size: 100 MB" is the scalar case's short form.
@@ -266,9 +266,9 @@ public sealed class ModelBinder(DiagnosticBag diagnostics, SourceMap map)
             map.Record(instance, property.Name, valueNode is YScalar { IsNull: true } ? key.At : valueNode.At);
             var errors = diagnostics.Items.Count;
             object? value = null;
-            if (valueNode is YScalar { IsNull: true } && !property.PropertyType.IsValueType && property.GetCustomAttribute<RequiredKeyAttribute>() is not null)
+            if (valueNode is YScalar { IsNull: true } && !property.PropertyType.IsValueType && ModelShape.Attribute<RequiredKeyAttribute>(property) is not null)
                 Error(key, $"{Describe(Join(path, key.Value))} needs " +
-                           (property.GetCustomAttribute<KeyedByAttribute>() is { } keyed ? $"a mapping keyed by {ModelShape.KeyName(keyed.Property)}" : ModelShape.Expected(property.PropertyType)) +
+                           (ModelShape.Attribute<KeyedByAttribute>(property) is { } keyed ? $"a mapping keyed by {ModelShape.KeyName(keyed.Property)}" : ModelShape.Expected(property.PropertyType)) +
                            ", found nothing", "give it a value");
             else
                 value = Bind(valueNode, property.PropertyType, Join(path, key.Value), property, key.At);
@@ -295,7 +295,7 @@ public sealed class ModelBinder(DiagnosticBag diagnostics, SourceMap map)
         }
         // A key reported as misspelt ("experimnets") is not reported again as missing ("experiments").
         foreach (var (name, property) in properties)
-            if (property.GetCustomAttribute<RequiredKeyAttribute>() is not null && !seen.Contains(name) && !meant.Contains(name))
+            if (ModelShape.Attribute<RequiredKeyAttribute>(property) is not null && !seen.Contains(name) && !meant.Contains(name))
             {
                 Error(keyAt ?? mapping.At, $"{Describe(path)} is missing required key '{name}'", $"add '{name}: ...'");
                 map.MarkInvalid(instance);
@@ -337,6 +337,8 @@ public static class ModelShape
 {
     private static readonly ConcurrentDictionary<Type, IReadOnlyDictionary<string, PropertyInfo>> PropertyCache = new();
     private static readonly ConcurrentDictionary<Type, Func<string, (bool, object?, string?)>?> ParserCache = new();
+    private static readonly ConcurrentDictionary<Type, PropertyInfo?> PositionalCache = new();
+    private static readonly ConcurrentDictionary<MemberInfo, Attribute[]> AttributeCache = new();
 
     public static IReadOnlyDictionary<string, PropertyInfo> Properties(Type type) =>
         PropertyCache.GetOrAdd(type, t =>
@@ -348,7 +350,7 @@ public static class ModelShape
             foreach (var c in chain)
             foreach (var p in c.GetProperties(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly))
             {
-                if (p.SetMethod is null || p.GetCustomAttribute<FromKeyAttribute>() is not null) continue;
+                if (p.SetMethod is null || Attribute<FromKeyAttribute>(p) is not null) continue;
                 if (p.Name == "EqualityContract") continue;
                 result[KeyName(p.Name)] = p;
             }
@@ -356,7 +358,19 @@ public static class ModelShape
         });
 
     public static PropertyInfo? Positional(Type type) =>
-        Properties(type).Values.FirstOrDefault(p => p.GetCustomAttribute<PositionalAttribute>() is not null);
+        PositionalCache.GetOrAdd(type, static t => Properties(t).Values.FirstOrDefault(p => Attribute<PositionalAttribute>(p) is not null));
+
+    /// <summary>
+    /// The member's attribute <typeparamref name="T"/> (inherited ones too, as GetCustomAttribute), or null. The member's
+    /// attributes are made once: the binder and the writer ask for them at every record of a scenario, and making them
+    /// was about half of a scenario's binding.
+    /// </summary>
+    public static T? Attribute<T>(MemberInfo member) where T : Attribute
+    {
+        foreach (var a in AttributeCache.GetOrAdd(member, static m => System.Attribute.GetCustomAttributes(m, inherit: true)))
+            if (a is T found) return found;
+        return null;
+    }
 
     /// <summary>FilesPerDataset → files_per_dataset.</summary>
     public static string KeyName(string propertyName)

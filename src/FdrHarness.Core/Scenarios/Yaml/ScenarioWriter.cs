@@ -46,7 +46,7 @@ public static class ScenarioWriter
         }
         if (ModelShape.ListElement(type) is { } element)
         {
-            var keyedBy = owner?.GetCustomAttribute<KeyedByAttribute>();
+            var keyedBy = (owner is null ? null : ModelShape.Attribute<KeyedByAttribute>(owner));
             if (keyedBy is not null)
             {
                 var keyProperty = element.GetProperty(keyedBy.Property)!;
@@ -65,9 +65,9 @@ public static class ScenarioWriter
             e.Emit(new SequenceEnd());
             return;
         }
-        if (type.GetCustomAttribute<UnionAttribute>() is not null)
+        if (ModelShape.Attribute<UnionAttribute>(type) is not null)
         {
-            var tag = value.GetType().GetCustomAttribute<UnionCaseAttribute>()!.Tag;
+            var tag = ModelShape.Attribute<UnionCaseAttribute>(value.GetType())!.Tag;
             e.Emit(new MappingStart(AnchorName.Empty, TagName.Empty, true, MappingStyle.Block));
             e.Emit(new Scalar(tag));
             Write(e, value, value.GetType(), null);
@@ -110,7 +110,7 @@ public static class ScenarioWriter
     /// <summary>A scalar property's default as JSON, for the schema; null for records and lists.</summary>
     public static JsonNode? DefaultValue(PropertyInfo p, object? defaults)
     {
-        if (defaults is null || !ModelShape.IsScalar(p.PropertyType) || p.GetCustomAttribute<RequiredKeyAttribute>() is not null) return null;
+        if (defaults is null || !ModelShape.IsScalar(p.PropertyType) || ModelShape.Attribute<RequiredKeyAttribute>(p) is not null) return null;
         return p.GetValue(defaults) switch
         {
             null => null,

@@ -40,7 +40,7 @@ public static class SchemaGenerator
         if (ModelShape.ListElement(type) is { } element)
         {
             var item = For(element, null, defs);
-            if (owner?.GetCustomAttribute<KeyedByAttribute>() is not null)
+            if (owner is not null && ModelShape.Attribute<KeyedByAttribute>(owner) is not null)
                 return new JsonObject { ["type"] = "object", ["additionalProperties"] = new JsonObject { ["anyOf"] = new JsonArray(item, new JsonObject { ["type"] = "null" }) } };
             var array = new JsonObject { ["type"] = "array", ["items"] = item };
             return ModelShape.IsScalar(element) ? new JsonObject { ["anyOf"] = new JsonArray(array, item.DeepClone()) } : array;
@@ -72,7 +72,7 @@ public static class SchemaGenerator
         if (!defs.ContainsKey(name))
         {
             defs[name] = new JsonObject(); // placeholder against recursion
-            defs[name] = type.GetCustomAttribute<UnionAttribute>() is { } union ? Union(type, union, defs) : Record(type, defs, inline: false);
+            defs[name] = ModelShape.Attribute<UnionAttribute>(type) is { } union ? Union(type, union, defs) : Record(type, defs, inline: false);
         }
         return new JsonObject { ["$ref"] = "#/$defs/" + name };
     }
@@ -82,7 +82,7 @@ public static class SchemaGenerator
         var cases = new JsonArray();
         foreach (var c in union.Cases)
         {
-            var tag = c.GetCustomAttribute<UnionCaseAttribute>()!.Tag;
+            var tag = ModelShape.Attribute<UnionCaseAttribute>(c)!.Tag;
             var body = Record(c, defs, inline: false);
             var one = new JsonObject
             {
@@ -117,7 +117,7 @@ public static class SchemaGenerator
                 schema = new JsonObject { ["allOf"] = new JsonArray(schema), ["description"] = doc.Text };
             }
             properties[key] = schema;
-            if (p.GetCustomAttribute<RequiredKeyAttribute>() is not null) required.Add(key);
+            if (ModelShape.Attribute<RequiredKeyAttribute>(p) is not null) required.Add(key);
         }
         var record = new JsonObject { ["type"] = "object", ["properties"] = properties };
         if (required.Count > 0) record["required"] = required;
