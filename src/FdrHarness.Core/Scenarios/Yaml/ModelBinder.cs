@@ -149,7 +149,7 @@ public sealed class ModelBinder(DiagnosticBag diagnostics, SourceMap map)
     private object BindList(YNode node, Type element, string path, PropertyInfo? owner = null)
     {
         var list = (System.Collections.IList)Activator.CreateInstance(typeof(List<>).MakeGenericType(element))!;
-        var keyedBy = (owner is null ? null : ModelShape.Attribute<KeyedByAttribute>(owner));
+        var keyedBy = owner is null ? null : ModelShape.Attribute<KeyedByAttribute>(owner);
         if (keyedBy is not null)
         {
             if (node is not YMapping mapping)

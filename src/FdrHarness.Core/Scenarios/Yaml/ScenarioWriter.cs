@@ -46,7 +46,7 @@ public static class ScenarioWriter
         }
         if (ModelShape.ListElement(type) is { } element)
         {
-            var keyedBy = (owner is null ? null : ModelShape.Attribute<KeyedByAttribute>(owner));
+            var keyedBy = owner is null ? null : ModelShape.Attribute<KeyedByAttribute>(owner);
             if (keyedBy is not null)
             {
                 var keyProperty = element.GetProperty(keyedBy.Property)!;
