@@ -1,6 +1,7 @@
 using System.CommandLine;
 using FdrHarness.Cli.Metrics;
 using FdrHarness.Core;
+using FdrHarness.Core.Observations;
 using FdrHarness.Core.Planning;
 using FdrHarness.Core.Scenarios;
 using FdrHarness.Core.Scenarios.Model;
@@ -39,6 +40,7 @@ public static class RunCommand
                 stderr.WriteLine("fdr: Required argument missing for command: 'run': a SCENARIO file, or --resume RUN_DIR to continue a killed live run.");
                 return ExitCodes.InvalidInput;
             }
+            RunDirectory.Prepare();
             if (scenario.Resolve(parse, "run", stdout, stderr, out var map, out var overlays) is not { } s) return ExitCodes.InvalidInput;
             if (!parse.GetValue(quiet)) PlanPrinter.Print(s, stdout);
             if (parse.GetValue(dryRun))
