@@ -42,7 +42,7 @@ internal abstract class ObservationColumn(DataField field, ParquetKind kind)
 /// (<see cref="Utf8Values"/>: the strings die young instead of outliving a GC or two in a pending row group), and its
 /// buffer is a definition level per row.</para>
 /// </remarks>
-internal sealed class StringColumn(string name, bool dictionary) : ObservationColumn(new DataField(name, typeof(string), isNullable: true), ParquetKind.String)
+internal sealed class StringColumn(string name, bool dictionary, bool hexId = false) : ObservationColumn(new DataField(name, typeof(string), isNullable: true), ParquetKind.String)
 {
     /// <summary>A dictionary column with more distinct values than this share of its values is stored plain.</summary>
     public const double DictionaryThreshold = 0.2;
@@ -73,7 +73,7 @@ internal sealed class StringColumn(string name, bool dictionary) : ObservationCo
         var rows = batch.Count;
         if (!dictionary)
         {
-            file.Plain(((int[])batch.Arrays[column]).AsSpan(0, rows), batch.Utf8[column]!.Plain);
+            file.Plain(((int[])batch.Arrays[column]).AsSpan(0, rows), batch.Utf8[column]!.Plain, hexId);
             return;
         }
         Grow(ref _levels, rows);
@@ -265,6 +265,8 @@ internal static class Columns
 
     /// <summary>A string column of mostly distinct values (names, ids): stored plain.</summary>
     public static StringColumn UniqueString(string name) => new(name, dictionary: false);
+    /// <summary>Near-unique ids in hex digits (request, transfer, checksum): compressed by their digits, not by repeats.</summary>
+    public static StringColumn HexId(string name) => new(name, dictionary: false, hexId: true);
     public static ValueColumn<T> Value<T>(string name) where T : unmanaged => new(new DataField(name, typeof(T), isNullable: false));
     public static NullableColumn<T> Nullable<T>(string name) where T : unmanaged => new(new DataField(name, typeof(T), isNullable: true));
     public static ValueColumn<DateTime> Time(string name) => new(TimeField(name, nullable: false));

@@ -366,7 +366,7 @@ public class ParquetObservationSinkTests
         Assert.Equal(500, group.RowCount);
     }
 
-    private const string PinnedEventsSha256 = "5757EB02FFC2F09A99A37210EA2901E244EE77DB83639CE101229369C118DCA0";
+    private const string PinnedEventsSha256 = "17E8524F1D820554A81F9D9B8638592E8B85E3F745F747F9EBC3B801583D5E0C";
 
     private static string Hash(string dir, string file) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(Path.Combine(dir, file))));
 }
