@@ -311,15 +311,28 @@ internal sealed class EventPass
 /// found by multiplying, so any size works): about 1.6 slots a name where powers of two filled to half took 2.8 — the
 /// fed event pass holds these sets through the lake, so their size is part of the run's peak memory.
 /// </summary>
+/// <remarks>
+/// A large set keeps the hashes it last saw in a small direct-mapped table in front of it (128 KiB, within a core's
+/// L2): a file's events come close together (queued, submitted, done), so about half of escape-fdr-2020's 1.6 M
+/// additions are answered there instead of by a cache miss into a table of megabytes. Every hash in it is in the set.
+/// </remarks>
 internal sealed class HashSet64
 {
+    private const int RecentSlots = 1 << 14;
     private ulong[] _slots = new ulong[1024];
+    private ulong[]? _recent;
 
     public int Count { get; private set; }
 
     /// <returns>Whether <paramref name="hash"/> (not 0) was not yet in the set.</returns>
     public bool Add(ulong hash)
     {
+        if (_recent is { } recent)
+        {
+            ref var seen = ref recent[(int)hash & (RecentSlots - 1)];
+            if (seen == hash) return false;
+            seen = hash;
+        }
         var slots = _slots;
         var i = Home(hash, slots.Length);
         while (true)
@@ -350,5 +363,7 @@ internal sealed class HashSet64
             slots[i] = h;
         }
         _slots = slots;
+        // Once the set outgrows the L2 itself.
+        if (slots.Length > 2 * RecentSlots) _recent ??= new ulong[RecentSlots];
     }
 }
