@@ -3,6 +3,7 @@ using System.CommandLine.Invocation;
 using FdrHarness.Cli.Commands;
 using FdrHarness.Core;
 using FdrHarness.Core.Observations;
+using FdrHarness.Core.Scenarios.Yaml;
 
 namespace FdrHarness.Cli;
 
@@ -46,6 +47,8 @@ public static class FdrApp
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
+        // Nearly every command reads a scenario or a run's scenario.yaml: YamlDotNet's parser is made ready meanwhile.
+        WarmUp.Then(YamlTreeReader.Prepare);
         var root = new RootCommand("fdr — full-dress rehearsals of a Rucio data lake: inject, replicate, delete, break things, report.\n\n" + Examples)
         {
             ValidateCommand.Create(stdout, stderr),

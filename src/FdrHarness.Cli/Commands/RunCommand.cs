@@ -40,7 +40,7 @@ public static class RunCommand
                 stderr.WriteLine("fdr: Required argument missing for command: 'run': a SCENARIO file, or --resume RUN_DIR to continue a killed live run.");
                 return ExitCodes.InvalidInput;
             }
-            RunDirectory.Prepare();
+            WarmUp.Then(RunDirectory.Prepare); // run.json's serializer, made ready while the scenario is read
             if (scenario.Resolve(parse, "run", stdout, stderr, out var map, out var overlays) is not { } s) return ExitCodes.InvalidInput;
             if (!parse.GetValue(quiet)) PlanPrinter.Print(s, stdout);
             if (parse.GetValue(dryRun))

@@ -212,15 +212,10 @@ public sealed class RunDirectory
     }
 
     /// <summary>
-    /// Makes run.json's serializer ready on a pool thread (its metadata and code are made on first use: 58-68 ms of CPU)
-    /// while the caller reads its scenario on this one, so that <see cref="Start"/> finds it ready: on 2 cores the other
-    /// is idle then. A failure here is dropped: the real write meets it again and reports it.
+    /// Makes run.json's serializer ready (its metadata and code are made on first use: 58-68 ms of CPU), so that
+    /// <see cref="Start"/> finds it ready: a run calls it on the idle core while it reads its scenario.
     /// </summary>
-    public static void Prepare() => ThreadPool.UnsafeQueueUserWorkItem(static _ =>
-    {
-        try { JsonSerializer.SerializeToUtf8Bytes(new RunInfo(), RunInfoJsonContext.Default.RunInfo); }
-        catch (Exception) { /* see above */ }
-    }, (object?)null);
+    public static void Prepare() => JsonSerializer.SerializeToUtf8Bytes(new RunInfo(), RunInfoJsonContext.Default.RunInfo);
 
     /// <summary>Rewrites run.json with the end time, <paramref name="exitStatus"/> and the summary counters. Returns what it wrote.</summary>
     /// <remarks>Releases the folder's claim: the run is over (the folder, no longer empty, is not reused).</remarks>
