@@ -220,15 +220,16 @@ public sealed partial class PlotExporter : IExporter
     /// The plot's drawing, recorded once and played back onto the PNG's raster surface and the SVG canvas: ScottPlot's
     /// layout, ticks and text measuring run once for both (the same PNG and SVG bytes as rendering the plot onto each,
     /// cmp on the ESCAPE run's 82 files). ScottPlot draws a plot twice the first time it renders it (the second pass with
-    /// the layout the first measured): that first time is recorded into a picture thrown away. Recorded without clearing
-    /// the canvas (an SVG would keep the clear as a black rectangle); the raster surface is cleared as ScottPlot clears it.
+    /// the layout the first measured): that first time goes onto a canvas that draws nothing, not into a picture thrown
+    /// away. Recorded without clearing the canvas (an SVG would keep the clear as a black rectangle); the raster surface
+    /// is cleared as ScottPlot clears it.
     /// </summary>
     internal static SKPicture Picture(Plot plot, int width, int height)
     {
         var bounds = new SKRect(0, 0, width, height);
+        using (var nowhere = new SKNoDrawCanvas(width, height))
+            plot.Render(nowhere, width, height);
         using var recorder = new SKPictureRecorder();
-        plot.Render(recorder.BeginRecording(bounds), width, height);
-        recorder.EndRecording().Dispose();
         var clear = plot.RenderManager.ClearCanvasBeforeEachRender;
         plot.RenderManager.ClearCanvasBeforeEachRender = false;
         try
