@@ -35,27 +35,40 @@ public sealed partial class RunPlan
         var picker = new Picker(experiments.Select(e => Experiments[e].FileCount).ToArray());
         if (picker.Total == 0) return start;
         var last = start;
+        // A tick gives each experiment a run of consecutive files: its datasets are marked once per tick, not per file.
+        var from = new long[experiments.Length];
+        var picked = new long[experiments.Length];
         foreach (var (at, n) in InjectionTicks(phase, start, picker.Total))
         {
-            var ms = Ms(at);
-            for (var k = 0; k < n; k++)
+            Array.Clear(picked);
+            long k = 0;
+            for (; k < n; k++)
             {
                 var i = picker.Next(out var index);
                 if (i < 0) break;
-                var e = Experiments[experiments[i]];
-                var dataset = index / e.FilesPerDataset;
-                var first = _datasetFirstMs[e.Index];
-                if (first[dataset] < 0 || first[dataset] > ms) first[dataset] = ms;
-                if ((index + 1) % e.FilesPerDataset == 0 || index + 1 == e.FileCount)
-                {
-                    var done = _datasetLastMs[e.Index];
-                    if (done[dataset] < 0 || done[dataset] > ms) done[dataset] = ms;
-                }
-                _injected[phase]++;
+                if (picked[i]++ == 0) from[i] = index;
             }
+            _injected[phase] += k;
+            var ms = Ms(at);
+            for (var i = 0; i < experiments.Length; i++)
+                if (picked[i] > 0) MarkDatasets(Experiments[experiments[i]], from[i], from[i] + picked[i], ms);
             last = at;
         }
         return picker.Done ? last : null;
+    }
+
+    /// <summary>Files [<paramref name="from"/>, <paramref name="to"/>) of <paramref name="e"/> injected at <paramref name="ms"/>: their datasets' first and last instants.</summary>
+    private void MarkDatasets(PlannedExperiment e, long from, long to, long ms)
+    {
+        long perDataset = e.FilesPerDataset, files = e.FileCount;
+        var first = _datasetFirstMs[e.Index];
+        var done = _datasetLastMs[e.Index];
+        for (var dataset = from / perDataset; dataset <= (to - 1) / perDataset; dataset++)
+        {
+            if (first[dataset] < 0 || first[dataset] > ms) first[dataset] = ms;
+            var lastFile = Math.Min((dataset + 1) * perDataset, files) - 1;
+            if (lastFile >= from && lastFile < to && (done[dataset] < 0 || done[dataset] > ms)) done[dataset] = ms;
+        }
     }
 
     /// <summary>The files an inject phase plans within the run.</summary>
