@@ -16,10 +16,10 @@ internal static class ObservationSchemas
     [
         Columns.String("event_type"), Columns.Time("created_at"), Columns.String("scope"), Columns.UniqueString("name"),
         Columns.String("dataset_scope"), Columns.String("dataset"), Columns.String("src_rse"), Columns.String("dst_rse"),
-        Columns.String("rse"), Columns.HexId("request_id"), Columns.HexId("previous_request_id"), Columns.String("rule_id"),
-        Columns.String("activity"), Columns.Nullable<long>("bytes"), Columns.HexId("checksum_adler"), Columns.String("protocol"),
+        Columns.String("rse"), Columns.HexIdString("request_id"), Columns.HexIdString("previous_request_id"), Columns.String("rule_id"),
+        Columns.String("activity"), Columns.Nullable<long>("bytes"), Columns.HexIdString("checksum_adler"), Columns.String("protocol"),
         Columns.Nullable<double>("duration"), Columns.String("reason"), Columns.Nullable<int>("retry_count"),
-        Columns.HexId("transfer_id"), Columns.String("external_host"), Columns.String("account"), Columns.String("state"),
+        Columns.HexIdString("transfer_id"), Columns.String("external_host"), Columns.String("account"), Columns.String("state"),
         Columns.Nullable<double>("progress"), Columns.NullableTime("submitted_at"), Columns.NullableTime("started_at"),
         Columns.NullableTime("transferred_at"),
     ];

@@ -266,7 +266,7 @@ internal static class Columns
     /// <summary>A string column of mostly distinct values (names, ids): stored plain.</summary>
     public static StringColumn UniqueString(string name) => new(name, dictionary: false);
     /// <summary>Near-unique ids in hex digits (request, transfer, checksum): compressed by their digits, not by repeats.</summary>
-    public static StringColumn HexId(string name) => new(name, dictionary: false, hexId: true);
+    public static StringColumn HexIdString(string name) => new(name, dictionary: false, hexId: true);
     public static ValueColumn<T> Value<T>(string name) where T : unmanaged => new(new DataField(name, typeof(T), isNullable: false));
     public static NullableColumn<T> Nullable<T>(string name) where T : unmanaged => new(new DataField(name, typeof(T), isNullable: true));
     public static ValueColumn<DateTime> Time(string name) => new(TimeField(name, nullable: false));
