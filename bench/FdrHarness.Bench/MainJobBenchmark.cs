@@ -65,6 +65,9 @@ internal static class MainJobBenchmark
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  base {a.Wall:0.00} s wall, {a.Cpu:0.00} s CPU, {a.RssMiB:0} MiB"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  new  {b.Wall:0.00} s wall, {b.Cpu:0.00} s CPU, {b.RssMiB:0} MiB"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  base/new: {a.Wall / b.Wall:0.00}× wall, {a.Cpu / b.Cpu:0.00}× CPU"));
+            // Each pair ran back to back, so its ratio holds whatever speed the machine had then: the host's speed drifts
+            // by a third within minutes here, which moves both medians but much less each pair's ratio.
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  per pair base/new: wall {PairRatios(figures, f => f.Wall)}; CPU {PairRatios(figures, f => f.Cpu)}"));
             if (verb == "calibrate") return 0;
             var differ = Outputs.Where(o => !SameBytes(Path.Combine(root, "base", o), Path.Combine(root, "new", o))).ToList();
             Console.WriteLine(differ.Count == 0 ? $"  outputs identical ({string.Join(", ", Outputs)})" : $"  OUTPUTS DIFFER: {string.Join(", ", differ)}");
@@ -77,6 +80,20 @@ internal static class MainJobBenchmark
     }
 
     private readonly record struct Figure(double Wall, double Cpu, double RssMiB);
+
+    /// <summary>
+    /// The median of the pairs' base/new ratios, its 95 % confidence interval and their range: the interval is the k-th
+    /// smallest and k-th largest ratio, k the largest with P(Binomial(n, ½) &lt; k) ≤ 2.5 % (distribution-free; none
+    /// below 6 pairs).
+    /// </summary>
+    private static string PairRatios(Dictionary<string, List<Figure>> figures, Func<Figure, double> of)
+    {
+        var r = figures["base"].Zip(figures["new"], (x, y) => of(x) / of(y)).Order().ToArray();
+        var k = 0;
+        while (MathNet.Numerics.Distributions.Binomial.CDF(0.5, r.Length, k) <= 0.025) k++;
+        var interval = k == 0 ? "no 95 % interval with so few pairs" : $"95 % interval {r[k - 1]:0.00}-{r[^k]:0.00}×";
+        return string.Create(CultureInfo.InvariantCulture, $"{r.Median():0.00}× ({interval}, range {r[0]:0.00}-{r[^1]:0.00}×)");
+    }
 
     private static Figure Median(List<Figure> f) => new(f.Select(x => x.Wall).Median(), f.Select(x => x.Cpu).Median(), f.Select(x => x.RssMiB).Median());
 
