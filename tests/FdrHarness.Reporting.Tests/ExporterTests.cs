@@ -92,16 +92,29 @@ public sealed class ExporterTests(SmokeRun run) : IClassFixture<SmokeRun>
         Assert.All(seen, n => Assert.Equal(1, n));
     }
 
-    [Fact]
-    public void APlotRecordedOnceGivesThePngAndSvgScottPlotDraws()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void APlotRecordedOnceGivesThePngAndSvgScottPlotDraws(bool heatmap)
     {
-        // The PNG and the SVG are played back from one recording of the plot; ScottPlot draws each itself.
-        static ScottPlot.Plot Sample()
+        // The PNG and the SVG are played back from one recording of the plot; ScottPlot draws each itself. Every kind of
+        // plottable the report uses: the render before the recording settles them with only the layout's actions, and a
+        // plot with a heatmap (whose colour bar is measured from what drawing the heatmap computes) with all of them.
+        ScottPlot.Plot Sample()
         {
             var p = new ScottPlot.Plot();
             p.Add.ScatterLine(new double[] { 0, 1, 2, 3 }, new double[] { 1, 3, 2, 4 }).LegendText = "a";
             p.Add.VerticalLine(1.5);
+            p.Add.HorizontalLine(2.5);
             p.Add.Text("1.0 % →", 1, 1);
+            p.Add.Rectangle(0.5, 1, 1, 2);
+            var right = p.Add.ScatterLine(new double[] { 0, 1, 2, 3 }, new double[] { 400, 300, 200, 1000 });
+            right.Axes.YAxis = p.Axes.Right;
+            p.Axes.Right.Label.Text = "right";
+            p.Add.Bars(new double[] { 1, 2, 3 });
+            if (heatmap) p.Add.ColorBar(p.Add.Heatmap(new double[,] { { 0, 1 }, { 1, 0 } }));
+            p.Axes.Bottom.SetTicks([0, 1, 2, 3], ["zero", "one", "two", "three"]);
+            p.Axes.Bottom.TickLabelStyle.Rotation = 90;
             p.ShowLegend(ScottPlot.Edge.Right);
             p.Title("sample");
             p.XLabel("hours");
@@ -111,8 +124,10 @@ public sealed class ExporterTests(SmokeRun run) : IClassFixture<SmokeRun>
         using var surface = SKSurface.Create(new SKImageInfo(640, 320, SKColorType.Rgba8888, SKAlphaType.Premul));
         direct.Render(surface.Canvas, 640, 320);
         Assert.Equal(2, direct.RenderManager.RenderCount);
+        var actions = recorded.RenderManager.RenderActions.ToList();
         using var picture = PlotExporter.Picture(recorded, 640, 320);
         Assert.Equal(3, recorded.RenderManager.RenderCount);
+        Assert.Equal(actions, recorded.RenderManager.RenderActions); // restored
         using var image = surface.Snapshot();
         using var drawn = image.Encode(SKEncodedImageFormat.Png, 100);
         using var expected = SKBitmap.Decode(drawn);
