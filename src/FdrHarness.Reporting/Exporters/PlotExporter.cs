@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using FdrHarness.Core.Observations;
 using FdrHarness.Reporting.Analysis;
 using ScottPlot;
+using ScottPlot.Rendering.RenderActions;
 using SkiaSharp;
 using static FdrHarness.Reporting.Exporters.ReportFiles;
 
@@ -223,7 +224,8 @@ public sealed partial class PlotExporter : IExporter
     /// the layout the first measured): that first time goes onto a canvas that draws nothing, not into a picture thrown
     /// away, and runs only the actions that settle the axes, layout and ticks (<see cref="Settles"/>) unless the plot has a
     /// heatmap: the settling renders of escape-fdr-2020's 41 plots took 164–218 ms of CPU drawing onto nothing, 99–141 ms
-    /// without, and the recording is the same, byte for byte (the test draws each kind of plottable the report uses both ways). Recorded without clearing the canvas (an SVG would keep the clear as a black rectangle); the raster surface
+    /// without, and the recording is the same, byte for byte (the test draws each kind of plottable the report uses both
+    /// ways). Recorded without clearing the canvas (an SVG would keep the clear as a black rectangle); the raster surface
     /// is cleared as ScottPlot clears it.
     /// </summary>
     internal static SKPicture Picture(Plot plot, int width, int height)
@@ -262,11 +264,9 @@ public sealed partial class PlotExporter : IExporter
     /// The render actions that settle a plot's axes, layout and ticks (what the next render draws from); the others only
     /// draw, and the settling renders go onto a canvas that draws nothing.
     /// </summary>
-    private static bool Settles(ScottPlot.IRenderAction action) => action is ScottPlot.Rendering.RenderActions.PreRenderLock
-        or ScottPlot.Rendering.RenderActions.ReplaceNullAxesWithDefaults or ScottPlot.Rendering.RenderActions.AutoScaleUnsetAxes
-        or ScottPlot.Rendering.RenderActions.ContinuouslyAutoscale or ScottPlot.Rendering.RenderActions.ExecutePlottableAxisManagers
-        or ScottPlot.Rendering.RenderActions.ApplyAxisRulesBeforeLayout or ScottPlot.Rendering.RenderActions.CalculateLayout
-        or ScottPlot.Rendering.RenderActions.ApplyAxisRulesAfterLayout or ScottPlot.Rendering.RenderActions.RegenerateTicks;
+    private static bool Settles(IRenderAction action) => action is PreRenderLock or ReplaceNullAxesWithDefaults or AutoScaleUnsetAxes
+        or ContinuouslyAutoscale or ExecutePlottableAxisManagers or ApplyAxisRulesBeforeLayout or CalculateLayout
+        or ApplyAxisRulesAfterLayout or RegenerateTicks;
 
     /// <summary>
     /// PNG with one filter (Up) at zlib level 3 instead of Skia's default (every filter tried per row, zlib 6), the same
