@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using FdrHarness.Core.Observations;
 using FdrHarness.Core.Scenarios.Model;
 using FdrHarness.Lake.Simulation;
@@ -20,8 +21,14 @@ public sealed class Rules
     private readonly Replicas _replicas;
     private readonly List<Rule> _rules = [];
 
-    /// <summary>Rules by DID (kind, id) in creation order: the undertaker removes them with their DID.</summary>
-    private readonly Dictionary<long, List<Rule>> _rulesOfDid = [];
+    /// <summary>
+    /// Rules by DID (kind, id) in creation order, for the undertaker to remove with their DID: the first and last rule id
+    /// of each DID, chained through <see cref="_nextOfDid"/>. Ids, not lists of rules: a million rules made a million
+    /// young lists stored into an old dictionary, and every collection scanned the cards that left dirty.
+    /// </summary>
+    private readonly Dictionary<long, (int First, int Last)> _rulesOfDid = [];
+    /// <summary>Per rule id: the next rule of the same DID, or -1.</summary>
+    private int[] _nextOfDid = [];
     /// <summary>Extra locks waiting on a replica another rule is already copying there.</summary>
     private readonly Dictionary<int, List<int>> _waitingLocks = [];
 
@@ -78,8 +85,11 @@ public sealed class Rules
         };
         if (spec.Lifetime is { } lifetime) ExpireAt(rule, now + (long)lifetime.TotalMilliseconds);
         _rules.Add(rule);
-        if (!_rulesOfDid.TryGetValue(DidKey(kind, did), out var list)) _rulesOfDid[DidKey(kind, did)] = list = [];
-        list.Add(rule);
+        if (_nextOfDid.Length <= id) Array.Resize(ref _nextOfDid, Math.Max(1024, _nextOfDid.Length * 2));
+        _nextOfDid[id] = -1;
+        ref var chain = ref CollectionsMarshal.GetValueRefOrAddDefault(_rulesOfDid, DidKey(kind, did), out var known);
+        if (known) _nextOfDid[chain.Last] = id;
+        chain = (known ? chain.First : id, id);
         _context.Counters.RulesCreated++;
         if (spec.Asynchronous) ToInject.Enqueue(id);
         else ToEvaluate.Enqueue(id);
@@ -313,8 +323,8 @@ public sealed class Rules
     /// <summary>The undertaker's work on a DID it erases: its rules go.</summary>
     public void RemoveRulesOf(DidKind kind, int did)
     {
-        if (_rulesOfDid.TryGetValue(DidKey(kind, did), out var rules))
-            foreach (var rule in rules) Remove(rule);
+        if (_rulesOfDid.TryGetValue(DidKey(kind, did), out var chain))
+            for (var id = chain.First; id >= 0; id = _nextOfDid[id]) Remove(_rules[id]);
     }
 
     /// <summary>
