@@ -23,8 +23,8 @@ public sealed class Rules
 
     /// <summary>
     /// Rules by DID (kind, id) in creation order, for the undertaker to remove with their DID: the first and last rule id
-    /// of each DID, chained through <see cref="_nextOfDid"/>. Ids, not lists of rules: a million rules made a million
-    /// young lists stored into an old dictionary, and every collection scanned the cards that left dirty.
+    /// of each DID, chained through <see cref="_nextOfDid"/>. Ids, not a list of rules per DID: the ATLAS-scale day's
+    /// million young lists, stored into an old dictionary, lengthened its collections' pauses (README benchmarks).
     /// </summary>
     private readonly Dictionary<long, (int First, int Last)> _rulesOfDid = [];
     /// <summary>Per rule id: the next rule of the same DID, or -1.</summary>
