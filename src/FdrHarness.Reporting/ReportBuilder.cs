@@ -26,7 +26,7 @@ public static class ReportBuilder
         // The plots' threads start now: while the event pass runs they draw the plots that need no events (paying the
         // plots' first-use cost, code and fonts, there too), or warm up while this thread reads the other files when the
         // run's sink fed the events; then they draw the report's plots while this thread judges and writes the text formats.
-        var drawing = options.Plots ? new PlotExporter.Drawing(runDir) : null;
+        var drawing = options.Plots ? new PlotExporter.Drawing(runDir, options.Png) : null;
         Summary summary;
         ReportVerdict? verdict;
         List<string> files;

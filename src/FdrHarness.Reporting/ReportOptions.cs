@@ -12,8 +12,14 @@ public sealed record ReportOptions
     /// <summary>Length of a bin of the series over time; null picks a round length giving at most 200 bins.</summary>
     public double? BinSeconds { get; init; }
 
-    /// <summary>Write plots/*.png and *.svg (and inline them in report.html).</summary>
+    /// <summary>Write plots/*.svg (and inline them in report.html).</summary>
     public bool Plots { get; init; } = true;
+
+    /// <summary>
+    /// Also write each plot as plots/*.png (--png): for where an SVG is not shown (chat, some slide tools). Off by default:
+    /// report.html shows the SVGs, and rasterising and encoding the PNGs took a third of the plots' CPU (README, Benchmarks).
+    /// </summary>
+    public bool Png { get; init; }
 
     /// <summary>The thresholds' verdict on the summary, shown at the top of the report; null: none (report without a scenario's thresholds).</summary>
     public Func<Analysis.Summary, ReportVerdict?>? Judge { get; init; }

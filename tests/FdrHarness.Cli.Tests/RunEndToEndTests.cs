@@ -94,6 +94,24 @@ public sealed class RunEndToEndTests : IDisposable
     }
 
     [Fact]
+    public void PlotsArePngToo_OnlyWithPng()
+    {
+        var run = Run("png", "--png");
+        var plots = Path.Combine(run, "plots");
+        var svgs = Directory.GetFiles(plots, "*.svg").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal).ToList();
+        Assert.NotEmpty(svgs);
+        Assert.Equal(svgs, Directory.GetFiles(plots, "*.png").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal));
+
+        // fdr report without --png leaves none behind; with it they are back, the same bytes.
+        var first = Hash(Path.Combine(plots, "transfer-matrix.png"));
+        Assert.Equal(ExitCodes.Success, FdrApp.Run(["report", run], new StringWriter(), new StringWriter()));
+        Assert.Empty(Directory.GetFiles(plots, "*.png"));
+        Assert.Equal(svgs.Count, Directory.GetFiles(plots, "*.svg").Length);
+        Assert.Equal(ExitCodes.Success, FdrApp.Run(["report", run, "--png"], new StringWriter(), new StringWriter()));
+        Assert.Equal(first, Hash(Path.Combine(plots, "transfer-matrix.png")));
+    }
+
+    [Fact]
     public void AnUnreachableRucioExits3WithOneLineNamingTheUrl()
     {
         var stderr = new StringWriter();

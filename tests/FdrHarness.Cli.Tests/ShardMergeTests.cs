@@ -92,6 +92,7 @@ public sealed class ShardMergeTests(ShardRuns runs) : IClassFixture<ShardRuns>
         Assert.Equal(summaryOne.ToJsonString(), summaryAll.ToJsonString());
         Assert.True(File.Exists(Path.Combine(merged, "report.html")));
         Assert.True(File.Exists(Path.Combine(merged, "thresholds.junit.xml")));
+        Assert.Empty(Directory.GetFiles(Path.Combine(merged, "plots"), "*.png")); // only with --png (the merge below)
 
         // Every observation once: the merged files hold the one run's rows (in time order; ties may interleave differently).
         var a = new ObservationReader(runs.One);
@@ -108,6 +109,13 @@ public sealed class ShardMergeTests(ShardRuns runs) : IClassFixture<ShardRuns>
         Assert.True(b.Injections().Sum(r => r.Files) > 0);
         Assert.Empty(Directory.GetFiles(merged, "*.tmp"));
         Assert.False(File.Exists(Path.Combine(merged, RunDirectory.ClaimFile)));
+
+        // --png: the merged report's plots as PNG too.
+        var (pngCode, _, pngErr) = Merge("merged-png", [.. runs.Shards, "--png"]);
+        Assert.True(pngCode == ExitCodes.Success, pngErr);
+        var plots = Path.Combine(runs.Root, "merged-png", "plots");
+        Assert.Equal(Directory.GetFiles(plots, "*.svg").Length, Directory.GetFiles(plots, "*.png").Length);
+        Assert.NotEmpty(Directory.GetFiles(plots, "*.png"));
     }
 
     [Fact]

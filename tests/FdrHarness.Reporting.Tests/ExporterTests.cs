@@ -145,11 +145,11 @@ public sealed class ExporterTests(SmokeRun run) : IClassFixture<SmokeRun>
         var s = Smoke();
         var plain = Written(s, null);
         var name = Path.GetFileNameWithoutExtension(plain.First(f => f.StartsWith("cpu-", StringComparison.Ordinal)).Split(' ')[0]);
-        var early = PlotExporter.DrawEarly(s, () => false);
+        var early = PlotExporter.DrawEarly(s, png: true, () => false);
         Assert.Equal(plain, Written(s, early));
 
         // Drawn on another time axis than the events' (the events began earlier): drawn again.
-        var shifted = PlotExporter.DrawEarly(s with { OverTime = s.OverTime with { Start = s.OverTime.Start.AddMinutes(-10) } }, () => false);
+        var shifted = PlotExporter.DrawEarly(s with { OverTime = s.OverTime with { Start = s.OverTime.Start.AddMinutes(-10) } }, png: true, () => false);
         Assert.NotEqual(early.Drawn[name].Svg, shifted.Drawn[name].Svg);
         Assert.Equal(plain, Written(s, shifted));
 
@@ -164,7 +164,7 @@ public sealed class ExporterTests(SmokeRun run) : IClassFixture<SmokeRun>
         var dir = Repo.TempDir("plots");
         try
         {
-            PlotExporter.Start(s, dir, early).Finish();
+            PlotExporter.Start(s, dir, png: true, early).Finish();
             return Directory.GetFiles(Path.Combine(dir, PlotExporter.Folder)).Order(StringComparer.Ordinal)
                 .Select(f => $"{Path.GetFileName(f)} {Hash(File.ReadAllBytes(f))}").ToList();
         }

@@ -243,7 +243,7 @@ public sealed class EmptyRunTests : IDisposable
         Assert.Contains("No transfer was submitted: the transfer matrix is empty.", File.ReadAllText(Path.Combine(_dir, "report.md")));
         Assert.Null(result.Summary.Transfers.DoneOverSubmitted);
         Assert.True(File.Exists(Path.Combine(_dir, "report.html")));
-        Assert.True(File.Exists(Path.Combine(_dir, "plots", "transfer-matrix.png")));
+        Assert.True(File.Exists(Path.Combine(_dir, "plots", "transfer-matrix.svg")));
     }
 
 }

@@ -90,14 +90,14 @@ public sealed class SmokeRunTests(SmokeRun run) : IClassFixture<SmokeRun>
             Assert.True(new FileInfo(Path.Combine(run.Dir, f)).Length > 0, f);
         foreach (var p in new[] { "transfer-matrix", "events-over-time", "throughput", "backlog", "rule-completion", "deletion-backlog", "memory-vs-limit" })
         {
-            var png = File.ReadAllBytes(Path.Combine(run.Dir, "plots", p + ".png"));
-            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
             var svg = File.ReadAllText(Path.Combine(run.Dir, "plots", p + ".svg"));
             Assert.Contains("<svg xmlns=\"http://www.w3.org/2000/svg\"", svg);
             // Scales when shown at another size (report.html shows the SVG at the page's width).
             Assert.Matches("<svg [^>]*width=\"([0-9]+)\" height=\"([0-9]+)\" viewBox=\"0 0 \\1 \\2\">", svg);
         }
-        Assert.NotEmpty(Directory.GetFiles(Path.Combine(run.Dir, "plots"), "memory-*.png"));
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(run.Dir, "plots"), "memory-*.svg"));
+        // PNGs only when asked (--png).
+        Assert.Empty(Directory.GetFiles(Path.Combine(run.Dir, "plots"), "*.png"));
         // The heatmap is a bitmap of a pixel per cell inside the SVG: drawn pixelated, or a viewer blurs it across cells.
         Assert.Contains("<image style=\"image-rendering:pixelated\" ", File.ReadAllText(Path.Combine(run.Dir, "plots", "transfer-matrix.svg")));
         // Fits a pull-request comment (GitHub's limit is 65,536 characters).
@@ -136,18 +136,53 @@ public sealed class SmokeRunTests(SmokeRun run) : IClassFixture<SmokeRun>
         {
             foreach (var f in Directory.GetFiles(run.Dir).Where(f => f.EndsWith(".parquet", StringComparison.Ordinal) || f.EndsWith(".yaml", StringComparison.Ordinal) || f.EndsWith("run.json", StringComparison.Ordinal)))
                 File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
-            ReportBuilder.Build(copy, new ReportOptions { LinkTarget = 0.9 });
+            ReportBuilder.Build(copy, new ReportOptions { LinkTarget = 0.9, Png = true });
             var plots = Path.Combine(copy, PlotExporter.Folder);
             var first = Directory.GetFiles(plots).Order(StringComparer.Ordinal).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
             Assert.True(first.Count >= 18, $"{first.Count} plot files");
             Directory.Delete(plots, recursive: true);
-            ReportBuilder.Build(copy, new ReportOptions { LinkTarget = 0.9 });
+            ReportBuilder.Build(copy, new ReportOptions { LinkTarget = 0.9, Png = true });
             var second = Directory.GetFiles(plots).Order(StringComparer.Ordinal).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
             Assert.Equal(first.Keys, second.Keys);
             foreach (var (name, bytes) in first) Assert.True(bytes.AsSpan().SequenceEqual(second[name]), $"{name} differs between two builds");
-            // Against the run's own report too (drawn in another order, after other plots in this process).
-            foreach (var (name, bytes) in first)
+            // Against the run's own report too (drawn in another order, after other plots in this process, without PNGs).
+            var svgs = first.Where(f => f.Key.EndsWith(".svg", StringComparison.Ordinal)).ToList();
+            Assert.Equal(first.Count / 2, svgs.Count);
+            foreach (var (name, bytes) in svgs)
                 Assert.True(bytes.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(run.Dir, PlotExporter.Folder, name))), $"{name} differs from the run's");
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void PngsAreWrittenWhenAskedAndNotLeftBehindWhenNot()
+    {
+        Summary();
+        var copy = Repo.TempDir("png");
+        try
+        {
+            foreach (var f in Directory.GetFiles(run.Dir).Where(f => f.EndsWith(".parquet", StringComparison.Ordinal) || f.EndsWith(".yaml", StringComparison.Ordinal) || f.EndsWith("run.json", StringComparison.Ordinal)))
+                File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
+            var plots = Path.Combine(copy, PlotExporter.Folder);
+            var with = ReportBuilder.Build(copy, new ReportOptions { Png = true });
+            var svgs = Directory.GetFiles(plots, "*.svg").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal).ToList();
+            Assert.True(svgs.Count >= 9, $"{svgs.Count} plots");
+            foreach (var name in svgs)
+            {
+                var png = File.ReadAllBytes(Path.Combine(plots, name + ".png"));
+                Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
+                Assert.Contains($"plots/{name}.png", with.Files);
+            }
+            Assert.Equal(svgs.Count, Directory.GetFiles(plots, "*.png").Length);
+
+            // Rebuilt without --png: an earlier report's PNGs would not show what the SVGs now do, so none is left.
+            var without = ReportBuilder.Build(copy, new ReportOptions { LinkTarget = 0.5 });
+            Assert.Empty(Directory.GetFiles(plots, "*.png"));
+            Assert.DoesNotContain(without.Files, f => f.EndsWith(".png", StringComparison.Ordinal));
+            Assert.Equal(svgs.Count, without.Files.Count(f => f.StartsWith("plots/", StringComparison.Ordinal)));
         }
         finally
         {

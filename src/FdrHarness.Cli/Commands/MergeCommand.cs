@@ -30,20 +30,21 @@ public static class MergeCommand
                 return null;
             },
         };
+        var png = PngOption.Create();
         var command = new Command("merge", "Join the folders of a job's shards: a run's into one run folder and report; a sweep's, baseline's or prediction's into that command's output.")
         {
-            runDirs, output, wait,
+            runDirs, output, wait, png,
         };
         command.SetAction(parse =>
         {
             using var signals = new Signals(); // Ctrl-C or SIGTERM while waiting: nothing written
-            return signals.ExitCode(Merge(parse.GetValue(runDirs)!, parse.GetValue(output)!, parse.GetValue(wait), TimeProvider.System, stdout, stderr, signals.Token));
+            return signals.ExitCode(Merge(parse.GetValue(runDirs)!, parse.GetValue(output)!, parse.GetValue(wait), TimeProvider.System, stdout, stderr, signals.Token, parse.GetValue(png)));
         });
         return command;
     }
 
     /// <summary>Waits for the shards when asked (<paramref name="wait"/>), then joins them.</summary>
-    public static int Merge(IReadOnlyList<string> inputs, string outDir, TimeSpan? wait, TimeProvider time, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    public static int Merge(IReadOnlyList<string> inputs, string outDir, TimeSpan? wait, TimeProvider time, TextWriter stdout, TextWriter stderr, CancellationToken ct, bool png = false)
     {
         IReadOnlyList<string> dirs;
         try
@@ -55,10 +56,10 @@ public static class MergeCommand
             stderr.WriteLine("fdr merge: interrupted while waiting for the shards; nothing written");
             return ExitCodes.Interrupted;
         }
-        return Merge(dirs, outDir, stdout, stderr);
+        return Merge(dirs, outDir, stdout, stderr, png);
     }
 
-    public static int Merge(IReadOnlyList<string> dirs, string outDir, TextWriter stdout, TextWriter stderr)
+    public static int Merge(IReadOnlyList<string> dirs, string outDir, TextWriter stdout, TextWriter stderr, bool png = false)
     {
         var errors = new List<string>();
         if (OutputFolder.Problem(outDir) is { } problem) errors.Add(problem);
@@ -89,7 +90,7 @@ public static class MergeCommand
             ShardMerge.WriteObservationsAsync(shards, dir.Path).GetAwaiter().GetResult();
             dir.WriteRunInfo(info);
             stdout.WriteLine($"Merged {shards.Count} shards of {info.Scenario} (seed {info.Seed}) into {dir.Path}");
-            var exit = RunVerdict.ReportAndJudge(scenario!, dir.Path, stdout);
+            var exit = RunVerdict.ReportAndJudge(scenario!, dir.Path, stdout, png: png);
             dir.Finish(info, exit, ShardMerge.Counters(shards));
             return exit;
         }

@@ -33,6 +33,8 @@ public sealed record RehearsalOptions
     public bool Plain { get; init; }
     /// <summary>--force: a finished run's folder at --out is emptied and reused instead of refused.</summary>
     public bool Force { get; init; }
+    /// <summary>--png: the report writes each plot as plots/*.png too.</summary>
+    public bool Png { get; init; }
     /// <summary>--overlay files merged over the scenario (run.json records them with their sha256).</summary>
     public IReadOnlyList<Core.Scenarios.AppliedOverlay>? Overlays { get; init; }
     /// <summary>
@@ -150,7 +152,7 @@ public static class Rehearsal
             // In the background: the report starts while it marks, instead of after a 30-40 ms pause (same peak).
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: false, compacting: false);
             await stdout.WriteLineAsync("Writing the report and judging the thresholds…").ConfigureAwait(false);
-            var verdict = RunVerdict.ReportAndJudge(scenario, dir.Path, stdout, options.Metrics, feed);
+            var verdict = RunVerdict.ReportAndJudge(scenario, dir.Path, stdout, options.Metrics, feed, options.Png);
             if (exit == ExitCodes.Success) exit = verdict;
         }
         else if (outcome is not null && shardSpec is { } done)

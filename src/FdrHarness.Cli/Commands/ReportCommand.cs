@@ -14,7 +14,8 @@ public static class ReportCommand
         {
             Description = "Per-link target of done/submitted, e.g. 0.9: each matrix cell gets ok or below-target.",
         };
-        var command = new Command("report", "Rebuild a run's report from its events.parquet and samples.parquet.") { runDir, linkTarget };
+        var png = PngOption.Create();
+        var command = new Command("report", "Rebuild a run's report from its events.parquet and samples.parquet.") { runDir, linkTarget, png };
         command.SetAction(parse =>
         {
             var dir = parse.GetValue(runDir)!;
@@ -39,7 +40,7 @@ public static class ReportCommand
                 Decisions.Thresholds.ThresholdVerdict? judged = null;
                 result = ReportBuilder.Build(dir, new ReportOptions
                 {
-                    LinkTarget = target, Scenario = scenario,
+                    LinkTarget = target, Scenario = scenario, Png = parse.GetValue(png),
                     Judge = summary => scenario.Value is { } s
                         ? Decisions.Thresholds.ThresholdGate.ToReport(judged = Decisions.Thresholds.ThresholdGate.Evaluate(s, summary, dir))
                         : null,

@@ -24,7 +24,7 @@ public static class ResumeRun
     };
 
     public static int Run(ParseResult parse, string runDir, ScenarioOptions scenarioOptions, IReadOnlyList<Option> planOptions, Option<Uri?> rucioUrl,
-        MetricsOptions metricsOptions, TextWriter stdout, TextWriter stderr)
+        MetricsOptions metricsOptions, bool png, TextWriter stdout, TextWriter stderr)
     {
         // The plan is the run's: nothing on the command line may change it.
         var changing = new List<string>();
@@ -69,10 +69,10 @@ public static class ResumeRun
 
         using var signals = new Signals();
         return signals.ExitCode(metricsOptions.Around(parse, scenario, stdout, stderr, signals.Token, metrics =>
-            ResumeAsync(runDir, plan, journal, parse.GetValue(rucioUrl), metrics, signals, stdout, stderr).GetAwaiter().GetResult()));
+            ResumeAsync(runDir, plan, journal, parse.GetValue(rucioUrl), metrics, png, signals, stdout, stderr).GetAwaiter().GetResult()));
     }
 
-    private static async Task<int> ResumeAsync(string runDir, RunPlan plan, RunJournal.Contents journal, Uri? rucioUrl, RunMetrics? metrics, Signals signals,
+    private static async Task<int> ResumeAsync(string runDir, RunPlan plan, RunJournal.Contents journal, Uri? rucioUrl, RunMetrics? metrics, bool png, Signals signals,
         TextWriter stdout, TextWriter stderr)
     {
         var live = new LiveRunOptions { RucioUrl = rucioUrl, Resume = journal, Started = metrics is null ? null : metrics.Watch };
@@ -86,7 +86,7 @@ public static class ResumeRun
             stdout.WriteLine($"Resuming the run started {info.StartedUtc:u}: {journal.Done.Count():N0} units of work done before the kill");
             var options = new RehearsalOptions
             {
-                Resume = (dir, info), Metrics = metrics, InterruptedExit = () => signals.Received ?? ExitCodes.Interrupted,
+                Resume = (dir, info), Metrics = metrics, InterruptedExit = () => signals.Received ?? ExitCodes.Interrupted, Png = png,
                 Shard = info.Shard is { } shard ? new ShardSpec(shard.Index, shard.Count) : null, // a shard goes on as that shard
             };
             return await Rehearsal.RunAsync(plan, target, options, stdout, stderr, signals.Token).ConfigureAwait(false);

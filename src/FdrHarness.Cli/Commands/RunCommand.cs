@@ -23,17 +23,18 @@ public static class RunCommand
         var resume = ResumeRun.Option();
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No plan, progress or summary lines: only the run folder, the report, the verdict and errors." };
         var noColor = new Option<bool>("--no-color") { Description = "Plain progress lines, no colours or live table (also when NO_COLOR is set)." };
+        var png = PngOption.Create();
         var force = new Option<bool>("--force") { Description = "Reuse --out when it holds a finished run: its files are removed first (a folder that is not a finished run's is still refused)." };
         var command = new Command("run", "Run a rehearsal and write its run directory.")
         {
-            output, rucioUrl, dryRun, shard, metricsOptions.Port, metricsOptions.Wait, resume, quiet, noColor, force,
+            output, rucioUrl, dryRun, shard, metricsOptions.Port, metricsOptions.Wait, resume, quiet, noColor, force, png,
         };
         scenario.AddTo(command);
         scenario.Scenario.Arity = ArgumentArity.ZeroOrOne; // --resume takes the scenario from the run folder
         command.SetAction(parse =>
         {
             if (parse.GetValue(resume) is { } runDir)
-                return ResumeRun.Run(parse, runDir, scenario, [output, dryRun, shard, force], rucioUrl, metricsOptions, stdout, stderr);
+                return ResumeRun.Run(parse, runDir, scenario, [output, dryRun, shard, force], rucioUrl, metricsOptions, parse.GetValue(png), stdout, stderr);
             if (parse.GetValue(scenario.Scenario) is null)
             {
                 // The parser's own words (the argument is optional only for --resume).
@@ -58,7 +59,7 @@ public static class RunCommand
                 var options = new RehearsalOptions
                 {
                     OutDir = parse.GetValue(output), Metrics = metrics, InterruptedExit = () => signals.Received ?? ExitCodes.Interrupted,
-                    Shard = parse.GetValue(shard), Overlays = overlays, Quiet = parse.GetValue(quiet), Force = parse.GetValue(force),
+                    Shard = parse.GetValue(shard), Overlays = overlays, Quiet = parse.GetValue(quiet), Force = parse.GetValue(force), Png = parse.GetValue(png),
                     Plain = parse.GetValue(noColor) || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR")),
                 };
                 if (s.Target.Kind == TargetKind.Embedded)

@@ -11,10 +11,11 @@ public static class RunVerdict
 {
     /// <summary>Builds the report of <paramref name="runDir"/> and judges it; returns 0, or 99 when a threshold fails.</summary>
     /// <param name="feed">The run's events as its sink wrote them (<see cref="ReportOptions.Feed"/>), or null: the files are read.</param>
-    public static int ReportAndJudge(Scenario scenario, string runDir, TextWriter stdout, RunMetrics? metrics = null, Reporting.Input.ObservationFeed? feed = null)
+    /// <param name="png">--png: plots/*.png too.</param>
+    public static int ReportAndJudge(Scenario scenario, string runDir, TextWriter stdout, RunMetrics? metrics = null, Reporting.Input.ObservationFeed? feed = null, bool png = false)
     {
         // The summary reads the scenario the run wrote to scenario.yaml (written exactly, secrets aside), not the file again.
-        var (report, verdict) = ThresholdGate.ReportAndJudge(scenario, runDir, new ReportOptions { Feed = feed, Scenario = new Lazy<Scenario?>(scenario) });
+        var (report, verdict) = ThresholdGate.ReportAndJudge(scenario, runDir, new ReportOptions { Feed = feed, Scenario = new Lazy<Scenario?>(scenario), Png = png });
         stdout.WriteLine($"Report: {Path.Combine(report.Directory, "report.html")} (and report.md, summary.json, CSVs, plots/)");
         if (scenario.Thresholds.Count == 0) return ExitCodes.Success;
         ThresholdGate.Write(verdict, runDir, stdout);

@@ -9,14 +9,17 @@ using static FdrHarness.Reporting.Exporters.ReportFiles;
 
 namespace FdrHarness.Reporting.Exporters;
 
-/// <summary>plots/*.png and *.svg: the seed's panels, drawn so the problem is visible without reading numbers.</summary>
+/// <summary>
+/// plots/*.svg, and *.png when asked (<see cref="ReportOptions.Png"/>): the seed's panels, drawn so the problem is visible
+/// without reading numbers.
+/// </summary>
 public sealed partial class PlotExporter : IExporter
 {
     public IEnumerable<string> Export(ExportContext context)
     {
         if (!context.Options.Plots) return [];
-        context.Plots = (context.Drawing ?? Start(context.Summary, context.RunDir)).Finish();
-        return context.Plots.SelectMany(p => new[] { $"{Folder}/{p.Name}.png", $"{Folder}/{p.Name}.svg" });
+        context.Plots = (context.Drawing ?? Start(context.Summary, context.RunDir, context.Options.Png)).Finish();
+        return context.Plots.SelectMany(p => context.Options.Png ? new[] { $"{Folder}/{p.Name}.png", $"{Folder}/{p.Name}.svg" } : [$"{Folder}/{p.Name}.svg"]);
     }
 
 
@@ -26,42 +29,44 @@ public sealed partial class PlotExporter : IExporter
         NoData = Color.FromHex("#e0e0e0"), FaultColor = Color.FromHex("#6a1b9a"), LimitColor = Color.FromHex("#c62828");
 
     /// <summary>
-    /// One plot written as PNG and SVG; <see cref="SvgUrl"/>, the SVG as report.html inlines it (<see cref="HtmlExporter.SvgUrl"/>,
+    /// One plot written as SVG (and PNG); <see cref="SvgUrl"/>, the SVG as report.html inlines it (<see cref="HtmlExporter.SvgUrl"/>,
     /// UTF-8), is made by the plots' threads: report.html, written once every plot is, is ~1.7 MB of these.
     /// </summary>
     public sealed record PlotFile(string Name, string Title, byte[] SvgUrl);
 
-    public static IReadOnlyList<PlotFile> Write(Summary s, string dir) => Start(s, dir).Finish();
+    public static IReadOnlyList<PlotFile> Write(Summary s, string dir, bool png = false) => Start(s, dir, png).Finish();
 
     /// <summary>
     /// The plots of one report, drawn on a dedicated thread per other core and, from <see cref="Finish"/> on, on the
     /// caller's thread too. Made before the summary: while the events are read the first of those threads warms up or
-    /// draws the plots that need no events (<see cref="DrawEarly(Summary, Func{bool})"/>), and goes on drawing them while
+    /// draws the plots that need no events (<see cref="DrawEarly(Summary, bool, Func{bool})"/>), and goes on drawing them while
     /// the summary is composed, then with the report's plots as soon as they are <see cref="Start(Summary)"/>ed.
     /// </summary>
     public sealed class Drawing
     {
-        internal Drawing(string dir, Early? early = null)
+        internal Drawing(string dir, bool png, Early? early = null)
         {
             _folder = Path.Combine(dir, Folder);
+            _png = png;
             _early = early;
             _work = new CoreWork(Environment.ProcessorCount - 1);
         }
 
         private readonly string _folder;
+        private readonly bool _png;
         private readonly CoreWork _work;
         private Early? _early;
         private PlotFile[] _files = [];
 
         /// <summary>The first use of ScottPlot's and Skia's code and fonts (<see cref="PlotExporter.WarmUp"/>), on another core.</summary>
-        internal void WarmUp() => _work.Before(PlotExporter.WarmUp);
+        internal void WarmUp() => _work.Before(() => PlotExporter.WarmUp(_png));
 
         /// <summary>
         /// The plots that need no events, drawn on another core until the report's plots start (<see cref="PlotExporter.DrawEarly"/>):
         /// through the event pass and then the summary's composition, which would leave that core idle.
         /// </summary>
         internal void DrawEarly(Summary withoutEvents) =>
-            _work.Before(() => _early = PlotExporter.DrawEarly(withoutEvents, () => _work.Posted || _work.Stopping));
+            _work.Before(() => _early = PlotExporter.DrawEarly(withoutEvents, _png, () => _work.Posted || _work.Stopping));
 
         /// <summary>Starts the report's plots: they need only the summary, not the verdict or the other formats.</summary>
         internal void Start(Summary s)
@@ -70,7 +75,7 @@ public sealed partial class PlotExporter : IExporter
             var plots = Specs(s);
             // Each plot is drawn on its own canvas (ScottPlot caches typefaces thread-safely): on every core, in the list's order.
             var files = _files = new PlotFile[plots.Count];
-            _work.Post(plots.Count, i => files[i] = Save(_folder, plots[i], Valid(_early, plots[i], s.OverTime) ?? Draw(plots[i])));
+            _work.Post(plots.Count, i => files[i] = Save(_folder, plots[i], Valid(_early, plots[i], s.OverTime) ?? Draw(plots[i], _png)));
         }
 
         /// <summary>Every plot, once all are written; the first failure as it was thrown.</summary>
@@ -85,10 +90,10 @@ public sealed partial class PlotExporter : IExporter
     }
 
     /// <summary>Draws the plots of <paramref name="s"/> into <paramref name="dir"/>/plots, from the other cores and then from <see cref="Drawing.Finish"/>'s.</summary>
-    /// <param name="early">Plots drawn while the event pass ran (<see cref="DrawEarly(Summary, Func{bool})"/>): those still valid are only written.</param>
-    internal static Drawing Start(Summary s, string dir, Early? early = null)
+    /// <param name="early">Plots drawn while the event pass ran (<see cref="DrawEarly(Summary, bool, Func{bool})"/>): those still valid are only written.</param>
+    internal static Drawing Start(Summary s, string dir, bool png, Early? early = null)
     {
-        var drawing = new Drawing(dir, early);
+        var drawing = new Drawing(dir, png, early);
         drawing.Start(s);
         return drawing;
     }
@@ -125,37 +130,37 @@ public sealed partial class PlotExporter : IExporter
     /// events while the report waits for them, until <paramref name="stop"/>. A daemon's CPU and memory use the time axis
     /// guessed from the other files; they are drawn again if the events widen it.
     /// </summary>
-    internal static Early DrawEarly(Summary withoutEvents, Func<bool> stop)
+    internal static Early DrawEarly(Summary withoutEvents, bool png, Func<bool> stop)
     {
         var early = new Early(withoutEvents.OverTime);
         foreach (var spec in Specs(withoutEvents).Where(p => p.Needs != Needs.Events))
         {
             if (stop()) return early;
-            early.Drawn[spec.Name] = Draw(spec);
+            early.Drawn[spec.Name] = Draw(spec, png);
         }
         // Time left: the elements only the event plots use (the matrix's heatmap) get their first use too.
-        if (!stop()) WarmUp();
+        if (!stop()) WarmUp(png);
         return early;
     }
 
     /// <summary>Plots drawn before the events were read, and the time axis they were drawn on.</summary>
     internal sealed record Early(OverTime Axis)
     {
-        internal Dictionary<string, (byte[] Png, string Svg)> Drawn { get; } = new(StringComparer.Ordinal);
+        internal Dictionary<string, (byte[]? Png, string Svg)> Drawn { get; } = new(StringComparer.Ordinal);
     }
 
-    private static (byte[] Png, string Svg)? Valid(Early? early, PlotSpec spec, OverTime final) =>
+    private static (byte[]? Png, string Svg)? Valid(Early? early, PlotSpec spec, OverTime final) =>
         early is not null && early.Drawn.TryGetValue(spec.Name, out var drawn) && (spec.Needs == Needs.NoEvents
             || spec.Needs == Needs.TimeAxis && (early.Axis.Start, early.Axis.BinSeconds, early.Axis.Bins) == (final.Start, final.BinSeconds, final.Bins)) ? drawn : null;
 
     /// <summary>
     /// Draws a small throwaway plot with the elements the report's plots use (lines with a legend, dashed lines, text,
-    /// bars, a heatmap with its colour bar, a right axis, custom ticks), as PNG and SVG, writing nothing: the first plot
+    /// bars, a heatmap with its colour bar, a right axis, custom ticks), as SVG (and PNG), writing nothing: the first plot
     /// of a process spends most of its time loading and compiling ScottPlot's and Skia's code and fonts. Called where a
     /// core would otherwise wait (the summary waiting for the event pass), so the real plots start warm. Never throws: a
     /// real failure shows again, with its file, when the plots are drawn.
     /// </summary>
-    internal static void WarmUp()
+    internal static void WarmUp(bool png)
     {
         try
         {
@@ -179,7 +184,7 @@ public sealed partial class PlotExporter : IExporter
             p.XLabel("hours");
             p.YLabel("events");
             using var picture = Picture(p, 320, 200);
-            Png(picture, 320, 200);
+            if (png) Png(picture, 320, 200);
             Svg(picture, 320, 200);
         }
         catch (Exception)
@@ -202,16 +207,19 @@ public sealed partial class PlotExporter : IExporter
     public static IEnumerable<ResourceUsage> WorthAPlot(Summary s) => s.Resources.Where(u =>
         u.OomKilled + u.KilledByChaos + u.KilledOther + u.Restarts > 0 || u.InitialCpuLimit is not null || u.InitialMemoryLimit is not null || u.PeakBacklog > 0);
 
-    private static (byte[] Png, string Svg) Draw(PlotSpec spec)
+    private static (byte[]? Png, string Svg) Draw(PlotSpec spec, bool png)
     {
         using var picture = Picture(spec.Draw(), spec.Width, spec.Height);
-        return (Png(picture, spec.Width, spec.Height), Svg(picture, spec.Width, spec.Height));
+        return (png ? Png(picture, spec.Width, spec.Height) : null, Svg(picture, spec.Width, spec.Height));
     }
 
-    private static PlotFile Save(string folder, PlotSpec spec, (byte[] Png, string Svg) drawn)
+    private static PlotFile Save(string folder, PlotSpec spec, (byte[]? Png, string Svg) drawn)
     {
         // Atomic like every file of a run, not flushed to disk: `fdr report` makes them again from the observations.
-        RunDirectory.WriteAtomically(Path.Combine(folder, spec.Name + ".png"), drawn.Png, durable: false);
+        // Without a PNG, an earlier report's is removed: it would not show what the SVG beside it shows.
+        var png = Path.Combine(folder, spec.Name + ".png");
+        if (drawn.Png is { } bytes) RunDirectory.WriteAtomically(png, bytes, durable: false);
+        else File.Delete(png);
         var svg = Encoding.UTF8.GetBytes(drawn.Svg);
         RunDirectory.WriteAtomically(Path.Combine(folder, spec.Name + ".svg"), svg, durable: false);
         return new PlotFile(spec.Name, spec.Title, HtmlExporter.SvgUrl(svg));
