@@ -104,16 +104,23 @@ public sealed class SmokeRunTests(SmokeRun run) : IClassFixture<SmokeRun>
         Assert.True(File.ReadAllText(Path.Combine(run.Dir, "report.md")).Length < 20_000);
     }
 
+    /// <summary>A fresh folder holding the run's observation files, scenario.yaml and run.json (no report yet).</summary>
+    private string CopyOfTheRun(string name)
+    {
+        var copy = Repo.TempDir(name);
+        foreach (var f in Directory.GetFiles(run.Dir).Where(f => f.EndsWith(".parquet", StringComparison.Ordinal) || f.EndsWith(".yaml", StringComparison.Ordinal) || f.EndsWith("run.json", StringComparison.Ordinal)))
+            File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
+        return copy;
+    }
+
     [Fact]
     public void SummaryJsonIsDeterministic()
     {
         Summary();
         // Same observations in another folder, built again: byte-identical summary.json.
-        var copy = Repo.TempDir("copy");
+        var copy = CopyOfTheRun("copy");
         try
         {
-            foreach (var f in Directory.GetFiles(run.Dir).Where(f => f.EndsWith(".parquet", StringComparison.Ordinal) || f.EndsWith(".yaml", StringComparison.Ordinal) || f.EndsWith("run.json", StringComparison.Ordinal)))
-                File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
             ReportBuilder.Build(copy, new ReportOptions { LinkTarget = 0.9, Plots = false });
             var first = File.ReadAllBytes(Path.Combine(copy, JsonExporter.FileName));
             ReportBuilder.Build(copy, new ReportOptions { LinkTarget = 0.9, Plots = false });
@@ -131,11 +138,9 @@ public sealed class SmokeRunTests(SmokeRun run) : IClassFixture<SmokeRun>
     {
         Summary();
         // Plots are drawn on every core: the same observations built twice give byte-identical PNGs and SVGs.
-        var copy = Repo.TempDir("plots");
+        var copy = CopyOfTheRun("plots");
         try
         {
-            foreach (var f in Directory.GetFiles(run.Dir).Where(f => f.EndsWith(".parquet", StringComparison.Ordinal) || f.EndsWith(".yaml", StringComparison.Ordinal) || f.EndsWith("run.json", StringComparison.Ordinal)))
-                File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
             ReportBuilder.Build(copy, new ReportOptions { LinkTarget = 0.9, Png = true });
             var plots = Path.Combine(copy, PlotExporter.Folder);
             var first = Directory.GetFiles(plots).Order(StringComparer.Ordinal).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
@@ -161,11 +166,9 @@ public sealed class SmokeRunTests(SmokeRun run) : IClassFixture<SmokeRun>
     public void PngsAreWrittenWhenAskedAndNotLeftBehindWhenNot()
     {
         Summary();
-        var copy = Repo.TempDir("png");
+        var copy = CopyOfTheRun("png");
         try
         {
-            foreach (var f in Directory.GetFiles(run.Dir).Where(f => f.EndsWith(".parquet", StringComparison.Ordinal) || f.EndsWith(".yaml", StringComparison.Ordinal) || f.EndsWith("run.json", StringComparison.Ordinal)))
-                File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
             var plots = Path.Combine(copy, PlotExporter.Folder);
             var with = ReportBuilder.Build(copy, new ReportOptions { Png = true });
             var svgs = Directory.GetFiles(plots, "*.svg").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal).ToList();
